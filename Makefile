@@ -1,0 +1,59 @@
+# Every target sets itself up: the first run creates .venv from pyproject.toml (and npm assets).
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+UI      := src/pvpp_kg/static/yasgui
+PYTEST_ARGS ?=
+
+.PHONY: serve test lint fmt docs bench load stats setup clean browser
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev,docs]'
+	touch $(STAMP)
+
+$(UI)/yasgui.min.js: ui/package.json
+	cd ui && npm install --no-audit --no-fund --silent
+	mkdir -p $(UI)
+	cp ui/node_modules/@zazuko/yasgui/build/yasgui.min.js ui/node_modules/@zazuko/yasgui/build/yasgui.min.css $(UI)/
+
+setup: $(STAMP) $(UI)/yasgui.min.js
+
+serve: setup  ## the main job: SPARQL endpoint + linked data on the embedded store
+	$(BIN)/pvpp-kg serve
+
+test: setup browser  ## the whole suite
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+browser:  ## Debian's headless Chromium for the UI tests
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium missing: sudo apt-get install chromium"; fi; }
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+fmt: $(STAMP)
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
+
+load: $(STAMP)
+	$(BIN)/pvpp-kg load
+
+stats: $(STAMP)
+	$(BIN)/pvpp-kg stats
+
+docs: $(STAMP)  ## ontology documentation (pyLODE) in build/docs/
+	mkdir -p build/docs
+	$(BIN)/pvpp-kg docs --out build/docs
+
+bench: setup  ## benchmarks (not part of make test)
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf var build

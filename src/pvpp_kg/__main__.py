@@ -1,0 +1,3 @@
+from pvpp_kg.cli import main
+
+main()

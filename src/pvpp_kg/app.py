@@ -1,0 +1,61 @@
+"""``create_app(settings)``: the FastAPI application — lifespan opens the store, routers do the rest."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
+
+from pvpp_kg import __version__, handlers
+from pvpp_kg.auth import Tokens
+from pvpp_kg.backend import Backend, EmbeddedBackend
+from pvpp_kg.limits import BodyLimit
+from pvpp_kg.routers import sparql, store, system
+from pvpp_kg.settings import Settings
+
+
+def make_backend(settings: Settings) -> Backend:
+    """The remote store if one is configured, else the embedded store (built on first start)."""
+    if settings.remote_query_url:
+        from pvpp_kg.remote import RemoteBackend
+
+        return RemoteBackend(settings.remote_query_url, settings.remote_update_url, settings.remote_store_url)
+    from pvpp_kg.loader import ensure_loaded
+    from pvpp_kg.querypool import QueryPool
+
+    public, _restricted = ensure_loaded(settings)
+    return EmbeddedBackend(public, QueryPool(settings.query_workers), max_result_bytes=settings.max_result_bytes)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.tokens = Tokens.from_settings(settings)
+        app.state.backend = make_backend(settings)
+        try:
+            yield
+        finally:
+            app.state.backend.close()
+
+    app = FastAPI(
+        title="pvpp-kg",
+        version=__version__,
+        description="Knowledge graph of Latvia's public service management policy (PVPP 2024–2027): "
+        "SPARQL 1.1 endpoint, governance queries, validation and linked open data.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "OPTIONS"],
+                       allow_headers=["Accept", "Content-Type", "Authorization"], expose_headers=["Content-Type"])
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    handlers.register(app)
+    app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
+    for module in (system, sparql, store):
+        app.include_router(module.router)
+    return app

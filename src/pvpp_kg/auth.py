@@ -1,0 +1,68 @@
+"""Bearer tokens: the admin token and one token per institution, kept only as SHA-256 digests."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from pvpp_kg.errors import Forbidden, InputError, Unauthorized
+from pvpp_kg.settings import Settings
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Tokens:
+    admin: str | None  # sha256 hex
+    institutions: dict[str, str]  # institution key -> sha256 hex
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Tokens:
+        admin = settings.admin_token_sha256 or (digest(settings.admin_token) if settings.admin_token else None)
+        return cls(admin, _read_institution_tokens(settings.institution_tokens_file))
+
+    def is_admin(self, token: str | None) -> bool:
+        return bool(token and self.admin and hmac.compare_digest(digest(token), self.admin))
+
+    def institution_for(self, token: str | None) -> str | None:
+        """The institution whose token this is (compared in constant time against every digest)."""
+        if not token:
+            return None
+        d = digest(token)
+        found = None
+        for key, stored in self.institutions.items():
+            if hmac.compare_digest(d, stored):
+                found = key
+        return found
+
+
+def _read_institution_tokens(path: Path | None) -> dict[str, str]:
+    if path is None:
+        return {}
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        raise InputError(f"cannot read institution tokens: {e}", source=str(path)) from None
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise InputError("institution tokens must be a JSON object {key: sha256 hex}", source=str(path))
+    return data
+
+
+def bearer(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, value = authorization.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def require_admin(tokens: Tokens, authorization: str | None) -> None:
+    token = bearer(authorization)
+    if token is None:
+        raise Unauthorized("this operation needs the admin bearer token (Authorization: Bearer …)")
+    if not tokens.is_admin(token):
+        raise Forbidden("the token is not the admin token")

@@ -1,0 +1,138 @@
+"""The knowledge graph as the server sees it: one interface, an embedded or a remote store behind it.
+
+``EmbeddedBackend`` evaluates in the query pool's processes (real timeouts) over the newest snapshot;
+``RemoteBackend`` (in ``remote.py``) speaks SPARQL 1.1 Protocol and Graph Store Protocol to another server.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import anyio.to_thread
+import pyoxigraph as ox
+
+from pvpp_kg.errors import BadRequest, NotFound
+from pvpp_kg.querypool import QueryJob, QueryOutput, QueryPool
+from pvpp_kg.store import EmbeddedStore, load_bytes, parse_error
+
+Substitution = tuple[str, str, str, str | None]  # (variable, "iri"|"lang"|"typed", value, lang|datatype)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The RDF dataset of one query (SPARQL 1.1 Protocol ``default-graph-uri`` / ``named-graph-uri``)."""
+
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+    from_query: bool = False  # the query text has FROM / FROM NAMED: let it decide
+
+
+class Backend(Protocol):
+    async def query(self, query: str, *, result_format: str, dataset: Dataset = Dataset(),
+                    substitutions: tuple[Substitution, ...] = (), timeout: float) -> QueryOutput: ...
+
+    async def update(self, update: str, *, timeout: float) -> None: ...
+
+    async def graph(self, graph: str | None, fmt: str) -> bytes: ...
+
+    async def replace_graph(self, graph: str, data: bytes, fmt: str) -> None: ...
+
+    async def append_graph(self, graph: str, data: bytes, fmt: str) -> None: ...
+
+    async def delete_graph(self, graph: str) -> None: ...
+
+    async def graph_counts(self) -> dict[str, int]: ...
+
+    def version(self) -> str: ...
+
+    def close(self) -> None: ...
+
+
+class EmbeddedBackend:
+    def __init__(self, store: EmbeddedStore, pool: QueryPool, *, max_result_bytes: int) -> None:
+        self.store = store
+        self.pool = pool
+        self.max_result_bytes = max_result_bytes
+
+    def version(self) -> str:
+        return str(self.store.version())
+
+    def _snapshot(self) -> str:
+        self.store.reader()  # publishes a first snapshot if there is none yet
+        return str(self.store.snapshot_path())
+
+    async def query(self, query: str, *, result_format: str, dataset: Dataset = Dataset(),
+                    substitutions: tuple[Substitution, ...] = (), timeout: float) -> QueryOutput:
+        job = QueryJob(
+            snapshot=self._snapshot(),
+            query=query,
+            result_format=result_format,
+            use_default_graph_as_union=not dataset.from_query and not dataset.default_graphs,
+            default_graph=dataset.default_graphs or None,
+            named_graphs=dataset.named_graphs or None,
+            substitutions=substitutions,
+            max_bytes=self.max_result_bytes,
+        )
+        return await anyio.to_thread.run_sync(self.pool.run, job, timeout)
+
+    def _update_sync(self, update: str) -> None:
+        with self.store.writer() as w:
+            try:
+                w.update(update)
+            except SyntaxError as e:
+                raise BadRequest(f"malformed update: {e}") from None
+            except OSError as e:
+                raise BadRequest(f"the update could not be applied: {e}") from None
+
+    async def update(self, update: str, *, timeout: float) -> None:
+        await anyio.to_thread.run_sync(self._update_sync, update)
+
+    def _graph_sync(self, graph: str | None, fmt: str) -> bytes:
+        store = self.store.reader()
+        rdf_format = getattr(ox.RdfFormat, fmt)
+        if graph is None:
+            if rdf_format.supports_datasets:
+                return store.dump(format=rdf_format)
+            return store.dump(format=rdf_format, from_graph=ox.DefaultGraph())
+        node = ox.NamedNode(graph)
+        if not store.contains_named_graph(node):
+            raise NotFound(f"no graph <{graph}> in the store")
+        return store.dump(format=rdf_format, from_graph=node)
+
+    async def graph(self, graph: str | None, fmt: str) -> bytes:
+        return await anyio.to_thread.run_sync(self._graph_sync, graph, fmt)
+
+    def _write_graph_sync(self, graph: str, data: bytes, fmt: str, replace: bool) -> None:
+        rdf_format = getattr(ox.RdfFormat, fmt)
+        try:  # parse first, so that bad input never opens the writer
+            ox.parse(data, format=rdf_format)
+        except SyntaxError as e:
+            raise parse_error(e, "request body") from None
+        with self.store.writer() as w:
+            node = ox.NamedNode(graph)
+            if replace and w.contains_named_graph(node):
+                w.clear_graph(node)
+            load_bytes(w, data, graph, rdf_format)
+
+    async def replace_graph(self, graph: str, data: bytes, fmt: str) -> None:
+        await anyio.to_thread.run_sync(self._write_graph_sync, graph, data, fmt, True)
+
+    async def append_graph(self, graph: str, data: bytes, fmt: str) -> None:
+        await anyio.to_thread.run_sync(self._write_graph_sync, graph, data, fmt, False)
+
+    def _delete_sync(self, graph: str) -> None:
+        with self.store.writer() as w:
+            node = ox.NamedNode(graph)
+            if not w.contains_named_graph(node):
+                raise NotFound(f"no graph <{graph}> in the store")
+            w.remove_graph(node)
+
+    async def delete_graph(self, graph: str) -> None:
+        await anyio.to_thread.run_sync(self._delete_sync, graph)
+
+    async def graph_counts(self) -> dict[str, int]:
+        return await anyio.to_thread.run_sync(self.store.graph_counts)
+
+    def close(self) -> None:
+        self.pool.close()

@@ -1,0 +1,92 @@
+"""The ``pvpp-kg`` command line: thin commands over the modules that do the work.
+
+Exit codes: 0 success, 1 the data does not conform (validate), 2 unusable input or usage error.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from pvpp_kg.errors import InputError, PvppError
+from pvpp_kg.settings import Settings, get_settings
+
+
+def _fail(message: str, code: int = 2) -> None:
+    click.echo(f"pvpp-kg: {message}", err=True)
+    sys.exit(code)
+
+
+@click.group()
+@click.version_option(package_name="pvpp-kg")
+def main() -> None:
+    """pvpp-kg: ontology, SHACL shapes, SPARQL endpoint and linked data for PVPP 2024-2027."""
+
+
+def _settings() -> Settings:
+    return get_settings()
+
+
+@main.command()
+def load() -> None:
+    """(Re)build the embedded store from ontology/ and data/ (PVPP_DATA_DIR)."""
+    from pvpp_kg.loader import build, open_stores
+
+    settings = _settings()
+    try:
+        report = build(settings, *open_stores(settings))
+    except InputError as e:
+        _fail(e.message)
+    except PvppError as e:
+        _fail(e.message)
+    click.echo(f"loaded {report.sources} sources in {report.seconds:.2f} s into {settings.data_dir}")
+    _print_counts(report.counts)
+
+
+main.add_command(load, name="reload")
+
+
+def _print_counts(counts: dict[str, int]) -> None:
+    width = max((len(g) for g in counts), default=10)
+    for graph, n in counts.items():
+        click.echo(f"{graph:<{width}}  {n:>10,}")
+    click.echo(f"{'total':<{width}}  {sum(counts.values()):>10,}")
+
+
+@main.command()
+def stats() -> None:
+    """Print triple counts per named graph (builds the store first if it does not exist)."""
+    from pvpp_kg.loader import ensure_loaded
+
+    try:
+        store, _ = ensure_loaded(_settings())
+    except PvppError as e:
+        _fail(e.message)
+    _print_counts(store.graph_counts())
+
+
+@main.command()
+@click.option("--host", default=None, help="bind address (PVPP_HOST, default 127.0.0.1)")
+@click.option("--port", type=int, default=None, help="port (PVPP_PORT, default 8000)")
+@click.option("--workers", type=int, default=None, help="server processes (PVPP_WORKERS)")
+def serve(host: str | None, port: int | None, workers: int | None) -> None:
+    """Run the SPARQL endpoint and linked-data site on the embedded store (built on first start)."""
+    import uvicorn
+
+    from pvpp_kg.loader import ensure_loaded
+
+    settings = _settings()
+    if settings.remote_query_url is None:
+        try:
+            ensure_loaded(settings)
+        except PvppError as e:
+            _fail(e.message)
+    uvicorn.run(
+        "pvpp_kg.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers or settings.workers,
+        log_level="info",
+    )

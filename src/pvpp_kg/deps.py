@@ -1,0 +1,35 @@
+"""FastAPI dependency aliases: routes declare what they need as plain types."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from pvpp_kg.auth import Tokens, require_admin
+from pvpp_kg.backend import Backend
+from pvpp_kg.settings import Settings
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_backend(request: Request) -> Backend:
+    return request.app.state.backend
+
+
+def get_tokens(request: Request) -> Tokens:
+    return request.app.state.tokens
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+BackendDep = Annotated[Backend, Depends(get_backend)]
+TokensDep = Annotated[Tokens, Depends(get_tokens)]
+
+
+def admin_only(tokens: TokensDep, authorization: Annotated[str | None, Header()] = None) -> None:
+    require_admin(tokens, authorization)
+
+
+AdminDep = Depends(admin_only)

@@ -1,0 +1,95 @@
+"""The pvpp-kg error tree; HTTP mapping lives in ``handlers.py``, CLI mapping in ``cli.py``.
+
+PvppError
+ ├── BadRequest               (400: malformed query, bad parameter, unusable input)
+ │    ├── QuerySyntaxError    (the SPARQL parser's message)
+ │    ├── UpdateNotAllowed    (an update sent to the query endpoint)
+ │    ├── ServiceNotAllowed   (SERVICE federation while it is off)
+ │    └── InputError          (an uploaded document that cannot be used; names file, line, column)
+ ├── NotAcceptable            (406: no offered format matches Accept)
+ ├── Unauthorized / Forbidden (401 / 403: missing or wrong token, someone else's graph)
+ ├── NotFound                 (404)
+ ├── PayloadTooLarge          (413: body or result over the configured limit)
+ ├── QueryTimeout             (503: the query ran past the timeout and was stopped)
+ └── BackendUnavailable       (503: store or remote endpoint not reachable)
+"""
+
+from __future__ import annotations
+
+
+class PvppError(Exception):
+    status = 500
+    code = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadRequest(PvppError):
+    status = 400
+    code = "bad_request"
+
+
+class QuerySyntaxError(BadRequest):
+    code = "query_syntax"
+
+
+class UpdateNotAllowed(BadRequest):
+    code = "update_not_allowed"
+
+
+class ServiceNotAllowed(BadRequest):
+    code = "service_not_allowed"
+
+
+class InputError(BadRequest):
+    """An input document that cannot be used; ``location`` is "file:line:column" where known."""
+
+    code = "invalid_input"
+
+    def __init__(self, message: str, *, source: str | None = None, line: int | None = None,
+                 column: int | None = None) -> None:
+        where = ":".join(str(x) for x in (source, line, column) if x is not None)
+        super().__init__(f"{where}: {message}" if where else message)
+        self.source, self.line, self.column = source, line, column
+
+
+class NotAcceptable(PvppError):
+    status = 406
+    code = "not_acceptable"
+
+
+class Unauthorized(PvppError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(PvppError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(PvppError):
+    status = 404
+    code = "not_found"
+
+
+class PayloadTooLarge(PvppError):
+    status = 413
+    code = "too_large"
+
+
+class UnsupportedMediaType(PvppError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class QueryTimeout(PvppError):
+    status = 503
+    code = "timeout"
+
+
+class BackendUnavailable(PvppError):
+    status = 503
+    code = "backend_unavailable"

@@ -1,0 +1,65 @@
+"""Build the store from ``ontology/`` and ``data/``: load every source, then materialise."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+from rdflib import Graph
+
+from pvpp_kg.materialise import materialisation_updates
+from pvpp_kg.settings import Settings
+from pvpp_kg.sources import Source, ontology_sources, public_sources, restricted_sources
+from pvpp_kg.store import EmbeddedStore, load_bytes, load_file
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    sources: int
+    seconds: float
+    counts: dict[str, int]
+
+
+def ontology_graph(settings: Settings) -> Graph:
+    g = Graph()
+    for source in ontology_sources(settings):
+        g += source.to_graph()
+    return g
+
+
+def _load_sources(writer: ox.Store, sources: list[Source]) -> None:
+    for src in sources:
+        if src.convert is not None:
+            data = src.to_graph().serialize(format="nt", encoding="utf-8")
+            load_bytes(writer, data, src.graph, ox.RdfFormat.N_TRIPLES)
+        else:
+            load_file(writer, src.path, src.graph)
+
+
+def build(settings: Settings, store: EmbeddedStore, restricted: EmbeddedStore) -> LoadReport:
+    """Replace the whole store with the sources; atomic: readers see the old or the new store."""
+    started = time.perf_counter()
+    sources = list(public_sources(settings))
+    ontology = ontology_graph(settings)
+    with store.writer() as w:
+        w.clear()
+        _load_sources(w, sources)
+        for update in materialisation_updates(ontology):
+            w.update(update)
+    with restricted.writer() as w:
+        w.clear()
+        _load_sources(w, restricted_sources(settings))
+    return LoadReport(len(sources), time.perf_counter() - started, store.graph_counts())
+
+
+def open_stores(settings: Settings) -> tuple[EmbeddedStore, EmbeddedStore]:
+    return EmbeddedStore(settings.data_dir / "public"), EmbeddedStore(settings.data_dir / "restricted")
+
+
+def ensure_loaded(settings: Settings) -> tuple[EmbeddedStore, EmbeddedStore]:
+    """Open the stores, building them on first start; an existing store is used as it is."""
+    store, restricted = open_stores(settings)
+    if not store.exists():
+        build(settings, store, restricted)
+    return store, restricted

@@ -1,0 +1,97 @@
+"""What SPARQL users need without a reasoner at query time, computed from the ontology.
+
+The ontology's own axioms decide what is added to each data graph:
+- ``rdfs:subClassOf`` (transitively): every instance also gets its superclass types (cpsv:PublicService …);
+- ``rdfs:subPropertyOf`` (transitively): super-property triples (cv:hasCompetentAuthority …);
+- ``owl:inverseOf``: the inverse triple;
+- ``pvpp:kindConcept`` on a service class: ``cv:isClassifiedBy`` the kind concept;
+- ``pvpp:participationRole`` on a property: a ``cv:Participation`` node for each use of the property.
+
+The result is a handful of SPARQL updates, so it runs unchanged on the embedded or a remote store.
+"""
+
+from __future__ import annotations
+
+from rdflib import OWL, RDFS, Graph, URIRef
+from rdflib.namespace import ORG
+
+from pvpp_kg.namespaces import ID, PVPP
+
+
+def _closure(g: Graph, pred: URIRef) -> list[tuple[str, str]]:
+    pairs: set[tuple[str, str]] = set()
+    for s in set(g.subjects(pred, None)):
+        if not isinstance(s, URIRef):
+            continue
+        for sup in g.transitive_objects(s, pred):
+            if isinstance(sup, URIRef) and sup != s:
+                pairs.add((str(s), str(sup)))
+    return sorted(pairs)
+
+
+def _values(rows: list[tuple[str, ...]]) -> str:
+    return " ".join("(" + " ".join(f"<{x}>" if x.startswith("http") else x for x in r) + ")" for r in rows)
+
+
+def _scope(graph: str | None) -> str:
+    return f"VALUES ?g {{ <{graph}> }}" if graph else ""
+
+
+def _is_post_valued(ontology: Graph, prop: URIRef) -> bool:
+    return any(r == ORG.Post for r in ontology.objects(prop, RDFS.range))
+
+
+def materialisation_updates(ontology: Graph, graph: str | None = None) -> list[str]:
+    """SPARQL updates that materialise the ontology's entailments in ``graph`` (or every named graph)."""
+    scope = _scope(graph)
+    updates: list[str] = []
+    participation = [
+        (str(p), str(role), "true" if _is_post_valued(ontology, p) else "false")
+        for p, role in ontology.subject_objects(PVPP.participationRole)
+        if isinstance(p, URIRef)
+    ]
+    if participation:
+        # the participant is the object, or the subject when the property points at the post
+        updates.append(f"""
+PREFIX cv: <http://data.europa.eu/m8g/>
+PREFIX dct: <http://purl.org/dc/terms/>
+PREFIX pvpp: <{PVPP}>
+INSERT {{ GRAPH ?g {{
+  ?part a pvpp:RoleParticipation, cv:Participation ; cv:role ?role ; cv:hasParticipant ?agent ;
+        pvpp:participationContext ?s ; dct:identifier ?id ; dct:description ?desc .
+  ?s cv:hasParticipation ?part . ?agent cv:participates ?part }} }}
+WHERE {{ {scope}
+  VALUES (?p ?role ?subjectIsAgent) {{ {_values(sorted(participation))} }}
+  GRAPH ?g {{ ?s ?p ?o }}
+  BIND(IF(?subjectIsAgent, ?s, ?o) AS ?agent)
+  BIND(MD5(CONCAT(STR(?s), " ", STR(?role), " ", STR(?agent))) AS ?h)
+  BIND(IRI(CONCAT("{ID}participation/", ?h)) AS ?part)
+  BIND(CONCAT("participation-", ?h) AS ?id)
+  BIND(CONCAT("Role ", STRAFTER(STR(?role), "/role/"), " of ", STR(?agent), " for ", STR(?s)) AS ?desc)
+}}""")
+    kinds = [(str(c), str(k)) for c, k in ontology.subject_objects(PVPP.kindConcept) if isinstance(c, URIRef)]
+    sub_classes = _closure(ontology, RDFS.subClassOf)
+    if kinds:
+        # a kind class entails its concept, and so do its subclasses
+        entailed = set(kinds) | {(sub, k) for sub, sup in sub_classes for c, k in kinds if sup == c}
+        updates.append(f"""
+PREFIX cv: <http://data.europa.eu/m8g/>
+INSERT {{ GRAPH ?g {{ ?s cv:isClassifiedBy ?kind }} }}
+WHERE {{ {scope} VALUES (?c ?kind) {{ {_values(sorted(entailed))} }} GRAPH ?g {{ ?s a ?c }} }}""")
+    if sub_classes:
+        updates.append(f"""
+INSERT {{ GRAPH ?g {{ ?s a ?sup }} }}
+WHERE {{ {scope} VALUES (?sub ?sup) {{ {_values(sub_classes)} }} GRAPH ?g {{ ?s a ?sub }} }}""")
+    sub_props = _closure(ontology, RDFS.subPropertyOf)
+    inverses = {(str(a), str(b)) for a, b in ontology.subject_objects(OWL.inverseOf)
+                if isinstance(a, URIRef) and isinstance(b, URIRef)}
+    inverses |= {(b, a) for a, b in inverses}
+    if sub_props:
+        updates.append(f"""
+INSERT {{ GRAPH ?g {{ ?s ?sup ?o }} }}
+WHERE {{ {scope} VALUES (?sub ?sup) {{ {_values(sub_props)} }} GRAPH ?g {{ ?s ?sub ?o }} }}""")
+    if inverses:
+        updates.append(f"""
+INSERT {{ GRAPH ?g {{ ?o ?inv ?s }} }}
+WHERE {{ {scope} VALUES (?p ?inv) {{ {_values(sorted(inverses))} }} GRAPH ?g {{ ?s ?p ?o }} }}""")
+    return updates

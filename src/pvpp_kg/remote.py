@@ -1,0 +1,117 @@
+"""Remote mode: the same backend interface over any SPARQL 1.1 Query/Update + Graph Store Protocol server.
+
+Tested against Oxigraph server. The remote's default graph must be the union of its named graphs
+(Oxigraph: ``union-default-graph`` parameter, which this backend sends; Fuseki: ``tdb2:unionDefaultGraph``).
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from pvpp_kg import formats
+from pvpp_kg.backend import Dataset, Substitution
+from pvpp_kg.errors import BackendUnavailable, BadRequest, NotFound, QuerySyntaxError, QueryTimeout
+from pvpp_kg.querypool import QueryOutput
+
+_BY_OXI = {f.oxigraph: f for f in (*formats.RESULT_FORMATS, *formats.GRAPH_FORMATS)}
+
+
+def _term(kind: str, value: str, extra: str | None) -> str:
+    esc = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    if kind == "iri":
+        if any(c in value for c in '<>"{}|^`\\ '):
+            raise BadRequest(f"not a valid IRI: {value!r}")
+        return f"<{value}>"
+    if kind == "lang":
+        return f'"{esc}"@{extra}'
+    return f'"{esc}"^^<{extra}>' if extra else f'"{esc}"'
+
+
+def with_values(query: str, substitutions: tuple[Substitution, ...]) -> str:
+    """Bind parameters by a trailing VALUES block (remote servers have no substitution API)."""
+    if not substitutions:
+        return query
+    names = " ".join(f"?{v}" for v, *_ in substitutions)
+    terms = " ".join(_term(k, val, x) for _, k, val, x in substitutions)
+    return f"{query}\nVALUES ({names}) {{ ({terms}) }}"
+
+
+class RemoteBackend:
+    def __init__(self, query_url: str, update_url: str | None, store_url: str | None) -> None:
+        self.query_url = query_url
+        self.update_url = update_url or query_url
+        self.store_url = store_url
+        self.client = httpx.AsyncClient()
+        self._version = 0
+
+    def version(self) -> str:
+        return f"remote-{self._version}"
+
+    async def _send(self, method: str, url: str, *, timeout: float, **kw: object) -> httpx.Response:
+        try:
+            r = await self.client.request(method, url, timeout=timeout, **kw)  # type: ignore[arg-type]
+        except httpx.TimeoutException:
+            raise QueryTimeout(f"the remote store did not answer within {timeout:g} s") from None
+        except httpx.HTTPError as e:
+            raise BackendUnavailable(f"the remote store is not reachable: {e}") from None
+        if r.status_code == 404:
+            raise NotFound(r.text.strip() or "not found")
+        if 400 <= r.status_code < 500:
+            raise QuerySyntaxError(r.text.strip() or f"the remote store refused the request ({r.status_code})")
+        if r.status_code >= 500:
+            raise BackendUnavailable(f"the remote store failed ({r.status_code}): {r.text.strip()[:500]}")
+        return r
+
+    async def query(self, query: str, *, result_format: str, dataset: Dataset = Dataset(),
+                    substitutions: tuple[Substitution, ...] = (), timeout: float) -> QueryOutput:
+        fmt = _BY_OXI[result_format]
+        params: list[tuple[str, str]] = [("query", with_values(query, substitutions))]
+        params += [("default-graph-uri", g) for g in dataset.default_graphs]
+        params += [("named-graph-uri", g) for g in dataset.named_graphs]
+        if not dataset.default_graphs and not dataset.from_query:
+            params.append(("union-default-graph", ""))
+        r = await self._send("POST", self.query_url, timeout=timeout, data=params,
+                             headers={"Accept": fmt.media_type})
+        kind = "graph" if fmt in formats.GRAPH_FORMATS else "solutions"  # ASK answers share the results formats
+        return QueryOutput(kind, r.content)
+
+    async def update(self, update: str, *, timeout: float) -> None:
+        await self._send("POST", self.update_url, timeout=timeout, data={"update": update})
+        self._version += 1
+
+    def _gsp(self, graph: str | None) -> tuple[str, dict[str, str]]:
+        if not self.store_url:
+            raise BackendUnavailable("no Graph Store Protocol URL configured (PVPP_REMOTE_STORE_URL)")
+        return self.store_url, ({"graph": graph} if graph else {"default": ""})
+
+    async def graph(self, graph: str | None, fmt: str) -> bytes:
+        url, params = self._gsp(graph)
+        r = await self._send("GET", url, timeout=60, params=params, headers={"Accept": _BY_OXI[fmt].media_type})
+        return r.content
+
+    async def replace_graph(self, graph: str, data: bytes, fmt: str) -> None:
+        url, params = self._gsp(graph)
+        await self._send("PUT", url, timeout=300, params=params, content=data,
+                         headers={"Content-Type": _BY_OXI[fmt].media_type})
+        self._version += 1
+
+    async def append_graph(self, graph: str, data: bytes, fmt: str) -> None:
+        url, params = self._gsp(graph)
+        await self._send("POST", url, timeout=300, params=params, content=data,
+                         headers={"Content-Type": _BY_OXI[fmt].media_type})
+        self._version += 1
+
+    async def delete_graph(self, graph: str) -> None:
+        url, params = self._gsp(graph)
+        await self._send("DELETE", url, timeout=60, params=params)
+        self._version += 1
+
+    async def graph_counts(self) -> dict[str, int]:
+        q = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
+        r = await self._send("POST", self.query_url, timeout=60, data={"query": q},
+                             headers={"Accept": formats.JSON.media_type})
+        rows = r.json()["results"]["bindings"]
+        return {row["g"]["value"]: int(row["n"]["value"]) for row in rows}
+
+    def close(self) -> None:
+        pass

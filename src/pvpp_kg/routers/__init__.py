@@ -1,0 +1,1 @@
+"""One APIRouter per area; handlers take dependencies and make one call."""

@@ -1,0 +1,51 @@
+"""All configuration in one place; every field can be overridden by a ``PVPP_*`` environment variable."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    """Server, store and limit settings (env prefix ``PVPP_``, e.g. ``PVPP_PORT=9000``)."""
+
+    model_config = SettingsConfigDict(env_prefix="PVPP_", env_file=".env", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = Field(1, description="uvicorn worker processes")
+    query_workers: int = Field(2, description="query evaluation processes (each query can be stopped)")
+
+    data_dir: Path = Field(PROJECT_ROOT / "var" / "store", description="embedded store directory")
+    ontology_dir: Path = PROJECT_ROOT / "ontology"
+    shapes_dir: Path = PROJECT_ROOT / "shapes"
+    queries_dir: Path = PROJECT_ROOT / "queries"
+    source_dir: Path = Field(PROJECT_ROOT / "data", description="reference data, institutions, sample")
+    include_sample: bool = Field(True, description="load data/sample/ into the store")
+
+    remote_query_url: str | None = Field(None, description="remote SPARQL query endpoint (remote mode)")
+    remote_update_url: str | None = None
+    remote_store_url: str | None = Field(None, description="remote Graph Store Protocol endpoint")
+
+    base_iri: str = "https://w3id.org/pvpp/"
+    public_url: str | None = Field(None, description="external URL of this server, if not derived from requests")
+
+    admin_token_sha256: str | None = Field(None, description="sha256 hex digest of the admin bearer token")
+    admin_token: str | None = Field(None, description="plain admin token (hashed on start; prefer the digest)")
+    institution_tokens_file: Path | None = Field(None, description="JSON {institution key: sha256 hex}")
+
+    query_timeout_s: float = 30.0
+    max_result_bytes: int = Field(200 * 1024 * 1024, description="cap on one serialised query result")
+    max_body_bytes: int = 50 * 1024 * 1024
+    max_concurrent_validations: int = 4
+    allow_service: bool = Field(False, description="allow SPARQL SERVICE federation (fetches remote URLs)")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
