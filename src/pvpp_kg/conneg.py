@@ -48,12 +48,17 @@ def parse_accept(header: str | None) -> list[MediaRange]:
     return ranges
 
 
-def _quality(media_type: str, ranges: list[MediaRange]) -> float:
-    best: MediaRange | None = None
+def _quality(f: Format, ranges: list[MediaRange]) -> float:
+    """The q of the most specific range naming this format: its media type (wildcards allowed) or,
+    exactly, one of its aliases (so ``text/*`` does not pick RDF/XML through its ``text/xml`` alias)."""
+    best: tuple[int, float] | None = None
     for r in ranges:
-        if r.matches(media_type) and (best is None or r.specificity > best.specificity):
-            best = r
-    return best.q if best else 0.0
+        exact_alias = r.specificity == 2 and f"{r.type}/{r.subtype}" in f.aliases
+        if r.matches(f.media_type) or exact_alias:
+            key = (r.specificity, r.q)
+            if best is None or key > best:
+                best = key
+    return best[1] if best else 0.0
 
 
 def negotiate(accept: str | None, offered: tuple[Format, ...], *, format_param: str | None = None) -> Format:
@@ -74,7 +79,7 @@ def negotiate(accept: str | None, offered: tuple[Format, ...], *, format_param: 
         return offered[0]
     best: tuple[float, int, Format] | None = None
     for i, f in enumerate(offered):
-        q = max(_quality(m, ranges) for m in (f.media_type, *f.aliases))
+        q = _quality(f, ranges)
         if q > 0 and (best is None or q > best[0]):
             best = (q, i, f)
     if best is None:

@@ -31,6 +31,26 @@ KEEP_SNAPSHOTS = 3
 SNAPSHOT_MIN_AGE_S = 300.0
 
 
+class _WriteHandle:
+    """The read-write store for one ``writer()`` block; closed (RocksDB lock released) when it ends,
+    even if the caller still holds a reference to the handle."""
+
+    def __init__(self, store: ox.Store) -> None:
+        self._store: ox.Store | None = store
+
+    @property
+    def store(self) -> ox.Store:
+        if self._store is None:
+            raise RuntimeError("the writer block has ended")
+        return self._store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    def close(self) -> None:
+        self._store = None
+
+
 class EmbeddedStore:
     """Persistent pyoxigraph store with atomic, snapshot-published writes."""
 
@@ -77,18 +97,18 @@ class EmbeddedStore:
                 self._rollback()
             dirty.touch()
             try:
-                store = ox.Store(str(self.directory / "rw"))
+                handle = _WriteHandle(ox.Store(str(self.directory / "rw")))
                 try:
-                    yield store
-                    store.flush()
-                    self._publish(store)
+                    yield handle  # type: ignore[misc]
+                    handle.store.flush()
+                    self._publish(handle.store)
                 except BaseException:
-                    del store
+                    handle.close()
                     self._rollback()
                     dirty.unlink()
                     raise
                 else:
-                    del store
+                    handle.close()
                     dirty.unlink()
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)

@@ -1,0 +1,311 @@
+"""SPARQL 1.1 Protocol over real HTTP, in embedded mode and in remote mode (a real Oxigraph server)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from rdflib import Graph
+from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
+
+from pvpp_kg.settings import Settings
+from tests.conftest import ADMIN_TOKEN, LiveServer, free_port
+
+ROLES_Q = """PREFIX pvpp: <https://w3id.org/pvpp/ontology#>
+SELECT ?role WHERE { ?role a pvpp:Role } ORDER BY ?role"""
+A_FOR_PU2_21 = """PREFIX pvpp: <https://w3id.org/pvpp/ontology#>
+SELECT ?code WHERE {
+  ?a pvpp:task <https://w3id.org/pvpp/id/task/PU2-21> ; pvpp:role ?role ;
+     pvpp:responsibility <https://w3id.org/pvpp/id/responsibility/A> .
+  BIND(STRAFTER(STR(?role), "/role/") AS ?code) } ORDER BY ?code"""
+EXPECTED_A = ["IPKS", "IRKS", "PS", "PSn", "RS"]
+CONSTRUCT_Q = """PREFIX pvpp: <https://w3id.org/pvpp/ontology#>
+CONSTRUCT { ?a pvpp:role ?r } WHERE { ?a pvpp:task <https://w3id.org/pvpp/id/task/PU2-21> ; pvpp:role ?r }"""
+SLOW_Q = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+ROLE_IPKS = "https://w3id.org/pvpp/id/role/IPKS"
+
+
+# -- servers ------------------------------------------------------------------------------------
+class OxigraphServer:
+    """The real Oxigraph server from PyPI, on a free loopback port, loaded with our public dataset."""
+
+    def __init__(self, directory: Path, nquads: bytes) -> None:
+        exe = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen([exe, "serve", "--location", str(directory), "--bind",
+                                         f"127.0.0.1:{self.port}"], stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            try:
+                httpx.get(self.url + "/query", params={"query": "ASK {}"}, timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        r = httpx.post(self.url + "/store", content=nquads, headers={"Content-Type": "application/n-quads"},
+                       timeout=60)
+        assert r.status_code in (200, 204), r.text
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+@pytest.fixture(scope="module", params=["embedded", "remote"])
+def endpoint(request: pytest.FixtureRequest, settings: Settings, live_server: LiveServer,
+             tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if request.param == "embedded":
+        yield live_server.url
+        return
+    dump = httpx.get(live_server.url + "/store", headers={"Accept": "application/n-quads"}, timeout=60).content
+    oxi = OxigraphServer(tmp_path_factory.mktemp("oxigraph"), dump)
+    remote_settings = settings.model_copy(update={
+        "remote_query_url": oxi.url + "/query", "remote_update_url": oxi.url + "/update",
+        "remote_store_url": oxi.url + "/store"})
+    server = LiveServer(remote_settings)
+    try:
+        yield server.url
+    finally:
+        server.stop()
+        oxi.stop()
+
+
+def _codes(body: dict) -> list[str]:
+    return [b["code"]["value"] for b in body["results"]["bindings"]]
+
+
+# -- query operation ----------------------------------------------------------------------------
+def test_get_json(endpoint: str) -> None:
+    r = httpx.get(endpoint + "/sparql", params={"query": A_FOR_PU2_21},
+                  headers={"Accept": "application/sparql-results+json"})
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("application/sparql-results+json")
+    assert _codes(r.json()) == EXPECTED_A
+
+
+def test_post_form_and_direct(endpoint: str) -> None:
+    form = httpx.post(endpoint + "/sparql", data={"query": A_FOR_PU2_21})
+    direct = httpx.post(endpoint + "/sparql", content=A_FOR_PU2_21.encode(),
+                        headers={"Content-Type": "application/sparql-query"})
+    assert _codes(form.json()) == _codes(direct.json()) == EXPECTED_A
+
+
+@pytest.mark.parametrize(("accept", "ctype"), [
+    ("application/sparql-results+xml", "application/sparql-results+xml"),
+    ("text/csv", "text/csv"),
+    ("text/tab-separated-values", "text/tab-separated-values"),
+    ("text/csv;q=0.5, application/sparql-results+xml;q=0.9", "application/sparql-results+xml"),
+    ("application/*;q=0.3, text/tab-separated-values;q=0.8", "text/tab-separated-values"),
+    ("*/*", "application/sparql-results+json"),
+])
+def test_select_formats(endpoint: str, accept: str, ctype: str) -> None:
+    r = httpx.get(endpoint + "/sparql", params={"query": A_FOR_PU2_21}, headers={"Accept": accept})
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith(ctype)
+    if ctype == "text/csv":
+        rows = list(csv.reader(io.StringIO(r.text)))
+        assert rows[0] == ["code"] and [x[0] for x in rows[1:]] == EXPECTED_A
+    if ctype == "application/sparql-results+xml":
+        assert "<literal>IPKS</literal>" in r.text
+
+
+@pytest.mark.parametrize(("accept", "rdflib_format"), [
+    ("text/turtle", "turtle"), ("application/n-triples", "nt"), ("application/ld+json", "json-ld"),
+    ("application/rdf+xml", "xml"), ("application/n-quads", "nquads")])
+def test_construct_formats(endpoint: str, accept: str, rdflib_format: str) -> None:
+    r = httpx.post(endpoint + "/sparql", data={"query": CONSTRUCT_Q}, headers={"Accept": accept})
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith(accept)
+    g = Graph().parse(data=r.content, format=rdflib_format)
+    assert len(g) == 7  # PU2-21 has 7 non-empty cells (5 A + 2 L)
+
+
+def test_ask_and_format_param(endpoint: str) -> None:
+    r = httpx.get(endpoint + "/sparql", params={"query": f"ASK {{ <{ROLE_IPKS}> ?p ?o }}", "format": "json"},
+                  headers={"Accept": "text/html"})
+    assert r.json()["boolean"] is True
+    r = httpx.get(endpoint + "/sparql", params={"query": CONSTRUCT_Q, "format": "ntriples"})
+    assert r.headers["content-type"].startswith("application/n-triples")
+
+
+def test_dataset_parameters(endpoint: str) -> None:
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c }"
+    ref = "https://w3id.org/pvpp/graph/reference"
+    only_ref = httpx.get(endpoint + "/sparql", params={"query": count, "default-graph-uri": ref}).json()
+    union = httpx.get(endpoint + "/sparql", params={"query": count}).json()
+    n_ref = int(only_ref["results"]["bindings"][0]["n"]["value"])
+    n_all = int(union["results"]["bindings"][0]["n"]["value"])
+    assert 0 < n_ref < n_all
+    named = httpx.get(endpoint + "/sparql", params={
+        "query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", "named-graph-uri": ref}).json()
+    assert [b["g"]["value"] for b in named["results"]["bindings"]] == [ref]
+    from_clause = httpx.get(endpoint + "/sparql", params={
+        "query": f"SELECT (COUNT(*) AS ?n) FROM <{ref}> WHERE {{ ?a ?b ?c }}"}).json()
+    assert int(from_clause["results"]["bindings"][0]["n"]["value"]) == n_ref
+
+
+# -- errors ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("params", "needle"), [
+    ({"query": "SELECT * WHERE { ?s ?p "}, "error"),
+    ({}, None),
+    ({"query": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"}, "update"),
+    ({"query": "SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }"}, "SERVICE"),
+])
+def test_bad_queries_are_400(endpoint: str, params: dict, needle: str | None) -> None:
+    r = httpx.get(endpoint + "/sparql", params=params, headers={"Accept": "application/sparql-results+json"})
+    assert r.status_code == 400
+    assert r.text.strip() and "Traceback" not in r.text
+    if needle:
+        assert needle.lower() in r.text.lower()
+
+
+def test_not_acceptable(endpoint: str) -> None:
+    r = httpx.get(endpoint + "/sparql", params={"query": ROLES_Q}, headers={"Accept": "image/png"})
+    assert r.status_code == 406 and "offered" in r.text
+
+
+def test_wrong_content_type_is_415(endpoint: str) -> None:
+    r = httpx.post(endpoint + "/sparql", content=b"SELECT * {}", headers={"Content-Type": "text/plain"})
+    assert r.status_code == 415
+
+
+def test_update_needs_admin_token(endpoint: str) -> None:
+    update = "INSERT DATA { GRAPH <https://w3id.org/pvpp/graph/test> { <urn:x> <urn:y> <urn:z> } }"
+    ask = {"query": "ASK { <urn:x> <urn:y> <urn:z> }"}
+    assert httpx.post(endpoint + "/sparql/update", data={"update": update}).status_code == 401
+    r = httpx.post(endpoint + "/sparql/update", data={"update": update}, headers={"Authorization": "Bearer nope"})
+    assert r.status_code == 403
+    assert httpx.get(endpoint + "/sparql", params=ask).json()["boolean"] is False
+    ok = httpx.post(endpoint + "/sparql/update", content=update.encode(),
+                    headers={"Content-Type": "application/sparql-update", "Authorization": f"Bearer {ADMIN_TOKEN}"})
+    assert ok.status_code == 204, ok.text
+    assert httpx.get(endpoint + "/sparql", params=ask).json()["boolean"] is True
+    gsp_delete = httpx.delete(endpoint + "/store", params={"graph": "https://w3id.org/pvpp/graph/test"},
+                              headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    assert gsp_delete.status_code == 204
+    assert httpx.get(endpoint + "/sparql", params=ask).json()["boolean"] is False
+
+
+def test_graph_store_protocol(endpoint: str) -> None:
+    g = "https://w3id.org/pvpp/graph/gsp-test"
+    auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    ttl = b"<urn:a> <urn:b> 1 .\n"
+    assert httpx.put(endpoint + "/store", params={"graph": g}, content=ttl,
+                     headers={"Content-Type": "text/turtle"}).status_code == 401
+    assert httpx.put(endpoint + "/store", params={"graph": g}, content=ttl,
+                     headers={"Content-Type": "text/turtle", **auth}).status_code == 204
+    assert httpx.post(endpoint + "/store", params={"graph": g}, content=b"<urn:a> <urn:b> 2 .\n",
+                      headers={"Content-Type": "application/n-triples", **auth}).status_code == 204
+    got = httpx.get(endpoint + "/store", params={"graph": g}, headers={"Accept": "application/n-triples"})
+    assert sorted(got.text.strip().splitlines())[0].startswith("<urn:a> <urn:b>") and len(got.text.splitlines()) == 2
+    bad = httpx.put(endpoint + "/store", params={"graph": g}, content=b"<urn:a> <urn:b> .",
+                    headers={"Content-Type": "text/turtle", **auth})
+    assert bad.status_code == 400
+    assert len(httpx.get(endpoint + "/store", params={"graph": g},
+                         headers={"Accept": "application/n-triples"}).text.splitlines()) == 2
+    assert httpx.delete(endpoint + "/store", params={"graph": g}, headers=auth).status_code == 204
+    assert httpx.get(endpoint + "/store", params={"graph": g}).status_code == 404
+
+
+def test_service_description_and_ui(endpoint: str) -> None:
+    r = httpx.get(endpoint + "/sparql", headers={"Accept": "text/turtle"})
+    assert r.status_code == 200
+    sd = Graph().parse(data=r.text, format="turtle")
+    q = """PREFIX sd: <http://www.w3.org/ns/sparql-service-description#>
+    SELECT ?e ?d WHERE { ?s a sd:Service ; sd:endpoint ?e ; sd:defaultDataset ?d }"""
+    rows = list(sd.query(q))
+    assert str(rows[0][0]) == endpoint + "/sparql"
+    assert str(rows[0][1]) == "https://w3id.org/pvpp/dataset"
+    html = httpx.get(endpoint + "/sparql", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert html.headers["content-type"].startswith("text/html")
+    assert "/static/yasgui/yasgui.min.js" in html.text and "cdn" not in html.text.lower()
+
+
+def test_health_and_cors(endpoint: str) -> None:
+    h = httpx.get(endpoint + "/health").json()
+    assert h["status"] == "ok" and h["graphs"]["https://w3id.org/pvpp/graph/reference"] > 0
+    r = httpx.get(endpoint + "/sparql", params={"query": ROLES_Q}, headers={"Origin": "https://example.org"})
+    assert r.headers["access-control-allow-origin"] == "*"
+
+
+# -- real clients -------------------------------------------------------------------------------
+@pytest.mark.parametrize("fmt", [JSON, XML, CSV])
+def test_sparqlwrapper_select(endpoint: str, fmt: str) -> None:
+    w = SPARQLWrapper(endpoint + "/sparql")
+    w.setQuery(A_FOR_PU2_21)
+    w.setReturnFormat(fmt)
+    result = w.query().convert()
+    if fmt == JSON:
+        assert _codes(result) == EXPECTED_A
+    elif fmt == XML:
+        assert [n.firstChild.data for n in result.getElementsByTagName("literal")] == EXPECTED_A
+    else:
+        assert result.decode().splitlines()[1:] == EXPECTED_A
+
+
+def test_sparqlwrapper_construct_turtle(endpoint: str) -> None:
+    w = SPARQLWrapper(endpoint + "/sparql")
+    w.setQuery(CONSTRUCT_Q)
+    w.setReturnFormat(TURTLE)
+    g = Graph().parse(data=w.query().convert(), format="turtle")
+    assert len(g) == 7
+
+
+def test_rdflib_sparqlstore(endpoint: str) -> None:
+    from rdflib.plugins.stores.sparqlstore import SPARQLStore
+
+    g = Graph(store=SPARQLStore(endpoint + "/sparql", returnFormat="json"))
+    codes = [str(r[0]) for r in g.query(A_FOR_PU2_21)]
+    assert codes == EXPECTED_A
+
+
+# -- limits ----------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def limited_server(make_settings) -> Iterator[LiveServer]:  # noqa: ANN001
+    from pvpp_kg.loader import ensure_loaded
+
+    s = make_settings(query_timeout_s=2.0, max_result_bytes=20_000, max_body_bytes=10_000)
+    ensure_loaded(s)
+    server = LiveServer(s)
+    yield server
+    server.stop()
+
+
+def test_timeout_stops_query_while_others_are_answered(limited_server: LiveServer) -> None:
+    url = limited_server.url + "/sparql"
+    outcome: dict[str, httpx.Response] = {}
+    slow = threading.Thread(target=lambda: outcome.update(slow=httpx.get(url, params={"query": SLOW_Q}, timeout=30)))
+    started = time.monotonic()
+    slow.start()
+    time.sleep(0.3)
+    quick = httpx.get(url, params={"query": A_FOR_PU2_21}, timeout=30)
+    quick_done = time.monotonic() - started
+    slow.join()
+    assert quick.status_code == 200 and _codes(quick.json()) == EXPECTED_A
+    assert quick_done < 2.0  # answered while the slow query was still running
+    assert outcome["slow"].status_code == 503 and "stopped" in outcome["slow"].text
+    # the server is still healthy afterwards: the worker was replaced
+    assert httpx.get(url, params={"query": A_FOR_PU2_21}).status_code == 200
+
+
+def test_result_size_cap(limited_server: LiveServer) -> None:
+    r = httpx.get(limited_server.url + "/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o }"})
+    assert r.status_code == 413 and "LIMIT" in r.text
+
+
+def test_body_size_limit(limited_server: LiveServer) -> None:
+    big = "SELECT * WHERE { ?s ?p ?o } #" + "x" * 20_000
+    r = httpx.post(limited_server.url + "/sparql", content=big.encode(),
+                   headers={"Content-Type": "application/sparql-query"})
+    assert r.status_code == 413
+    assert json.loads(r.text)["error"] == "too_large"

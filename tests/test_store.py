@@ -1,0 +1,69 @@
+"""The embedded store: snapshots publish whole writes only; failed or crashed writes roll back."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from pvpp_kg.errors import InputError
+from pvpp_kg.store import EmbeddedStore, load_bytes
+
+G = "https://w3id.org/pvpp/graph/test"
+Q = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{G}> {{ ?s ?p ?o }} }}"
+
+
+def count(store: EmbeddedStore) -> int:
+    return int(next(iter(store.reader().query(Q)))["n"].value)
+
+
+def test_write_publishes_a_new_snapshot(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path)
+    with store.writer() as w:
+        load_bytes(w, b"<urn:a> <urn:b> 1 .\n", G, ox.RdfFormat.TURTLE)
+    assert store.version() == 1 and count(store) == 1
+    old_reader = store.reader()
+    with store.writer() as w:
+        load_bytes(w, b"<urn:a> <urn:b> 2 .\n", G, ox.RdfFormat.TURTLE)
+    assert store.version() == 2 and count(store) == 2
+    # a reader opened before the write still sees the old, complete state
+    assert int(next(iter(old_reader.query(Q)))["n"].value) == 1
+
+
+def test_failed_write_changes_nothing(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path)
+    with store.writer() as w:
+        load_bytes(w, b"<urn:a> <urn:b> 1 .\n", G, ox.RdfFormat.TURTLE)
+    with pytest.raises(InputError) as e, store.writer() as w:
+        w.clear()
+        load_bytes(w, b"<urn:a> <urn:b> .\n", G, ox.RdfFormat.TURTLE)
+    assert e.value.line == 1
+    assert store.version() == 1 and count(store) == 1
+    with store.writer() as w:  # the next write starts from the published state, not the half-done one
+        pass
+    assert count(store) == 1
+
+
+def _crash_mid_write(directory: str) -> None:
+    store = EmbeddedStore(Path(directory))
+    with store.writer() as w:
+        w.clear()
+        w.add(ox.Quad(ox.NamedNode("urn:x"), ox.NamedNode("urn:y"), ox.Literal("half"), ox.NamedNode(G)))
+        w.flush()
+        os._exit(9)  # the process dies before the write is published
+
+
+def test_crashed_writer_is_rolled_back(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path)
+    with store.writer() as w:
+        load_bytes(w, b"<urn:a> <urn:b> 1 .\n<urn:a> <urn:b> 2 .\n", G, ox.RdfFormat.TURTLE)
+    p = mp.get_context("spawn").Process(target=_crash_mid_write, args=(str(tmp_path),))
+    p.start()
+    p.join(60)
+    assert p.exitcode == 9
+    assert count(store) == 2  # readers never saw the half-done write
+    with store.writer() as w:
+        assert len(list(w.quads_for_pattern(None, None, None, ox.NamedNode(G)))) == 2
