@@ -169,6 +169,13 @@ def test_bad_queries_are_400(endpoint: str, params: dict, needle: str | None) ->
         assert needle.lower() in r.text.lower()
 
 
+def test_empty_post_is_400(endpoint: str) -> None:
+    r = httpx.post(endpoint + "/sparql", content=b"", headers={"Content-Type": "application/sparql-query"})
+    assert r.status_code == 400 and "no query" in r.text
+    r = httpx.post(endpoint + "/sparql", data={"format": "json"})
+    assert r.status_code == 400 and "no query" in r.text
+
+
 def test_not_acceptable(endpoint: str) -> None:
     r = httpx.get(endpoint + "/sparql", params={"query": ROLES_Q}, headers={"Accept": "image/png"})
     assert r.status_code == 406 and "offered" in r.text
@@ -204,7 +211,7 @@ def test_graph_store_protocol(endpoint: str) -> None:
                      headers={"Content-Type": "text/turtle"}).status_code == 401
     assert httpx.put(endpoint + "/store", params={"graph": g}, content=ttl,
                      headers={"Content-Type": "text/turtle", **auth}).status_code == 204
-    assert httpx.post(endpoint + "/store", params={"graph": g}, content=b"<urn:a> <urn:b> 2 .\n",
+    assert httpx.post(endpoint + "/store", params={"graph": g}, content=b"<urn:a> <urn:b> \"2\" .\n",
                       headers={"Content-Type": "application/n-triples", **auth}).status_code == 204
     got = httpx.get(endpoint + "/store", params={"graph": g}, headers={"Accept": "application/n-triples"})
     assert sorted(got.text.strip().splitlines())[0].startswith("<urn:a> <urn:b>") and len(got.text.splitlines()) == 2

@@ -27,6 +27,11 @@ class Dataset:
     named_graphs: tuple[str, ...] = ()
     from_query: bool = False  # the query text has FROM / FROM NAMED: let it decide
 
+    @property
+    def union_default(self) -> bool:
+        """No dataset given by the protocol or the query: the default graph is the union of all graphs."""
+        return not (self.default_graphs or self.named_graphs or self.from_query)
+
 
 class Backend(Protocol):
     async def query(self, query: str, *, result_format: str, dataset: Dataset = Dataset(),
@@ -68,8 +73,8 @@ class EmbeddedBackend:
             snapshot=self._snapshot(),
             query=query,
             result_format=result_format,
-            use_default_graph_as_union=not dataset.from_query and not dataset.default_graphs,
-            default_graph=dataset.default_graphs or None,
+            use_default_graph_as_union=dataset.union_default,
+            default_graph=dataset.default_graphs or (None if dataset.union_default or dataset.from_query else ()),
             named_graphs=dataset.named_graphs or None,
             substitutions=substitutions,
             max_bytes=self.max_result_bytes,

@@ -18,6 +18,7 @@ from typing import Any
 from pvpp_kg.errors import BackendUnavailable, BadRequest, PayloadTooLarge, QuerySyntaxError, QueryTimeout
 
 _CTX = mp.get_context("spawn")
+EMPTY_GRAPH = "https://w3id.org/pvpp/graph/empty"  # never written: stands for an empty default graph
 
 
 @dataclass(frozen=True)
@@ -80,8 +81,8 @@ def evaluate(store: Any, job: QueryJob) -> QueryOutput:
     import pyoxigraph as ox
 
     kwargs: dict[str, Any] = {}
-    if job.default_graph is not None:
-        kwargs["default_graph"] = [ox.NamedNode(g) for g in job.default_graph]
+    if job.default_graph is not None:  # () = the protocol named only named graphs: an empty default graph
+        kwargs["default_graph"] = [ox.NamedNode(g) for g in job.default_graph] or [ox.NamedNode(EMPTY_GRAPH)]
     elif job.use_default_graph_as_union:
         kwargs["use_default_graph_as_union"] = True
     if job.named_graphs is not None:

@@ -65,12 +65,13 @@ class RemoteBackend:
     async def query(self, query: str, *, result_format: str, dataset: Dataset = Dataset(),
                     substitutions: tuple[Substitution, ...] = (), timeout: float) -> QueryOutput:
         fmt = _BY_OXI[result_format]
-        params: list[tuple[str, str]] = [("query", with_values(query, substitutions))]
-        params += [("default-graph-uri", g) for g in dataset.default_graphs]
-        params += [("named-graph-uri", g) for g in dataset.named_graphs]
-        if not dataset.default_graphs and not dataset.from_query:
-            params.append(("union-default-graph", ""))
-        r = await self._send("POST", self.query_url, timeout=timeout, data=params,
+        form: dict[str, str | list[str]] = {"query": with_values(query, substitutions)}
+        if dataset.default_graphs:
+            form["default-graph-uri"] = list(dataset.default_graphs)
+        if dataset.named_graphs:
+            form["named-graph-uri"] = list(dataset.named_graphs)
+        union = {"union-default-graph": ""} if dataset.union_default else {}
+        r = await self._send("POST", self.query_url, timeout=timeout, data=form, params=union,
                              headers={"Accept": fmt.media_type})
         kind = "graph" if fmt in formats.GRAPH_FORMATS else "solutions"  # ASK answers share the results formats
         return QueryOutput(kind, r.content)

@@ -12,7 +12,7 @@ from pvpp_kg.backend import Dataset
 from pvpp_kg.conneg import negotiate
 from pvpp_kg.deps import AdminDep, BackendDep, SettingsDep
 from pvpp_kg.description import service_description
-from pvpp_kg.errors import BadRequest, UnsupportedMediaType
+from pvpp_kg.errors import BadRequest, NotAcceptable, UnsupportedMediaType
 from pvpp_kg.ui import query_ui_page
 
 router = APIRouter(tags=["SPARQL"])
@@ -53,7 +53,11 @@ async def sparql_get(
     q = _single(query, "query")
     if q is None:
         # browsers list text/html first; SPARQL clients and curl (*/*) get Turtle
-        fmt = negotiate(accept, (*formats.TRIPLE_FORMATS, formats.HTML), format_param=format)
+        try:
+            fmt = negotiate(accept, (*formats.TRIPLE_FORMATS, formats.HTML), format_param=format)
+        except NotAcceptable:  # a results-only client without a query: say what is missing
+            raise BadRequest("no query: give the 'query' parameter (a bare GET returns the service "
+                             "description as RDF, or the query UI to browsers)") from None
         if fmt is formats.HTML:
             return await query_ui_page(request, settings)
         counts = await backend.graph_counts()
