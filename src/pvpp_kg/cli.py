@@ -67,6 +67,23 @@ def stats() -> None:
 
 
 @main.command()
+@click.option("--out", "out", type=click.Path(file_okay=False), required=True, help="output directory")
+def docs(out: str) -> None:
+    """Write the ontology documentation (pyLODE, lv and en) and the ontology as Turtle to OUT."""
+    from pathlib import Path
+
+    from pvpp_kg.loader import ontology_graph
+    from pvpp_kg.ontodoc import write_docs
+
+    try:
+        written = write_docs(ontology_graph(_settings()), Path(out))
+    except PvppError as e:
+        _fail(e.message)
+    for path in written:
+        click.echo(f"wrote {path}")
+
+
+@main.command()
 @click.option("--host", default=None, help="bind address (PVPP_HOST, default 127.0.0.1)")
 @click.option("--port", type=int, default=None, help="port (PVPP_PORT, default 8000)")
 @click.option("--workers", type=int, default=None, help="server processes (PVPP_WORKERS)")

@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     query_workers: int = Field(2, description="query evaluation processes (each query can be stopped)")
 
     data_dir: Path = Field(PROJECT_ROOT / "var" / "store", description="embedded store directory")
+    dumps_dir: Path | None = Field(None, description="dump files (default: {data_dir}/dumps), rebuilt on change")
     ontology_dir: Path = PROJECT_ROOT / "ontology"
     shapes_dir: Path = PROJECT_ROOT / "shapes"
     queries_dir: Path = PROJECT_ROOT / "queries"

@@ -1,0 +1,337 @@
+"""Linked data as pure functions: server path ↔ IRI, the queries that describe one IRI, and the page model.
+
+Every IRI under the public base (``https://w3id.org/pvpp/``) is answered by this server at the same path
+(``https://w3id.org/pvpp/id/role/IPKS`` ↔ ``/id/role/IPKS``), so the mapping works on any host. The
+description of a resource is its outgoing and incoming triples (the incoming ones are capped, because a
+role or a kind concept can be the object of many thousands of triples), labelled in the reader's language.
+
+People's names and contact data never leave the restricted store; ``scrub_personal`` is a second line of
+defence applied to everything the public pages and dumps render, should such a triple ever be loaded.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from pvpp_kg import formats
+from pvpp_kg.formats import Format
+from pvpp_kg.namespaces import PREFIXES
+
+LANGS: tuple[str, ...] = ("lv", "en")
+DEFAULT_LANG = "lv"  # the policy's own language; English labels are working translations
+INCOMING_LIMIT = 1000
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+FOAF = "http://xmlns.com/foaf/0.1/"
+VCARD = "http://www.w3.org/2006/vcard/ns#"
+SCHEMA = "https://schema.org/"
+PERSON_CLASSES = frozenset({FOAF + "Person", "http://www.w3.org/ns/person#Person", SCHEMA + "Person"})
+#: Properties that carry a person's name or contact data: never public when their subject is a person.
+PERSONAL_PREDICATES = frozenset({
+    FOAF + "name", FOAF + "givenName", FOAF + "familyName", FOAF + "firstName", FOAF + "lastName",
+    FOAF + "surname", FOAF + "nick", FOAF + "mbox", FOAF + "mbox_sha1sum", FOAF + "phone", FOAF + "homepage",
+    FOAF + "img", FOAF + "depiction",
+    VCARD + "fn", VCARD + "hasEmail", VCARD + "hasTelephone", VCARD + "email", VCARD + "tel",
+    SCHEMA + "name", SCHEMA + "email", SCHEMA + "telephone",
+    "http://www.w3.org/2000/01/rdf-schema#label", "http://www.w3.org/2004/02/skos/core#prefLabel",
+    "http://data.europa.eu/m8g/contactPoint", "http://www.w3.org/ns/dcat#contactPoint",
+})
+
+_LABEL_PATH = ("<http://www.w3.org/2004/02/skos/core#prefLabel>|<http://www.w3.org/2000/01/rdf-schema#label>"
+               "|<http://purl.org/dc/terms/title>")
+
+# ?s is bound by substitution (never spliced); it is projected because pyoxigraph substitutes projected variables.
+OUTGOING_QUERY = f"""SELECT ?s ?p ?o ?pl ?ol WHERE {{
+  ?s ?p ?o .
+  OPTIONAL {{ ?p {_LABEL_PATH} ?pl }}
+  OPTIONAL {{ ?o {_LABEL_PATH} ?ol }}
+}}"""
+
+INCOMING_QUERY = f"""SELECT ?s ?x ?p ?xl ?pl WHERE {{
+  {{ SELECT DISTINCT ?s ?x ?p WHERE {{ ?x ?p ?s }} LIMIT {INCOMING_LIMIT} }}
+  OPTIONAL {{ ?p {_LABEL_PATH} ?pl }}
+  OPTIONAL {{ ?x {_LABEL_PATH} ?xl }}
+}}"""
+
+#: A role's tasks or a task's roles, with A/L: the responsibility matrix seen from either side.
+RESPONSIBILITY_QUERY = f"""PREFIX pvpp: <https://w3id.org/pvpp/ontology#>
+SELECT ?s ?a ?task ?role ?resp ?tl ?rl ?respl WHERE {{
+  {{ ?a pvpp:task ?s }} UNION {{ ?a pvpp:role ?s }}
+  ?a pvpp:task ?task ; pvpp:role ?role ; pvpp:responsibility ?resp .
+  OPTIONAL {{ ?task {_LABEL_PATH} ?tl }}
+  OPTIONAL {{ ?role {_LABEL_PATH} ?rl }}
+  OPTIONAL {{ ?resp {_LABEL_PATH} ?respl }}
+}}"""
+
+EXISTS_QUERY = "ASK { { ?s ?p ?o } UNION { ?x ?q ?s } }"
+
+#: The RDF description: outgoing triples (with blank nodes one level deep) and capped incoming ones.
+DESCRIBE_QUERY = f"""CONSTRUCT {{ ?s ?p ?o . ?o ?bp ?bo . ?x ?q ?s . }} WHERE {{
+  {{ ?s ?p ?o . OPTIONAL {{ FILTER(isBlank(?o)) ?o ?bp ?bo }} }}
+  UNION
+  {{ SELECT ?x ?q ?s WHERE {{ ?x ?q ?s }} LIMIT {INCOMING_LIMIT} }}
+}}"""
+
+#: Every offered representation of a resource, HTML first (browsers), then RDF in preference order.
+RESOURCE_FORMATS: tuple[Format, ...] = (formats.HTML, *formats.TRIPLE_FORMATS)
+
+
+# -- languages ---------------------------------------------------------------------------------------
+def choose_lang(param: str | None, accept_language: str | None) -> str:
+    """``?lang=`` wins (the visible switch), then the best of lv/en in Accept-Language, else Latvian."""
+    if param and param.lower() in LANGS:
+        return param.lower()
+    best: tuple[float, str] | None = None
+    for part in (accept_language or "").split(","):
+        fields = [f.strip() for f in part.split(";")]
+        tag = fields[0].lower().split("-")[0]
+        q = 1.0
+        for f in fields[1:]:
+            if f.startswith("q="):
+                try:
+                    q = float(f[2:])
+                except ValueError:
+                    q = 0.0
+        if tag in LANGS and q > 0 and (best is None or q > best[0]):
+            best = (q, tag)
+    return best[1] if best else DEFAULT_LANG
+
+
+# -- IRIs and paths ----------------------------------------------------------------------------------
+def iri_for_path(base: str, path: str) -> str:
+    """The public IRI that a server path stands for (``/id/role/IPKS`` → ``{base}id/role/IPKS``)."""
+    return base + path.lstrip("/")
+
+
+def href_for(iri: str, base: str) -> str:
+    """Where a browser on this server opens ``iri``: our own IRIs locally, anything else as it is."""
+    if iri.startswith(base):
+        return "/" + iri[len(base):]
+    return iri
+
+
+def split_extension(path: str) -> tuple[str, Format | None]:
+    """``id/role/IPKS.ttl`` → (``id/role/IPKS``, Turtle); paths without a known RDF/HTML extension unchanged."""
+    stem, dot, ext = path.rpartition(".")
+    if not dot or "/" in ext:
+        return path, None
+    fmt = formats.by_extension(ext, RESOURCE_FORMATS)
+    return (stem, fmt) if fmt else (path, None)
+
+
+def curie(iri: str) -> str:
+    """``pvpp:Role`` for the project's prefixes, else the IRI (shown next to labels on pages)."""
+    best = ""
+    for prefix, ns in PREFIXES.items():
+        if iri.startswith(ns) and len(ns) > len(best):
+            best, name = ns, prefix
+    if not best:
+        return iri
+    local = iri[len(best):]
+    return f"{name}:{local}" if local and all(c.isalnum() or c in "-_." for c in local) else iri
+
+
+def local_name(iri: str) -> str:
+    return iri.rstrip("/").rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+
+
+# -- SPARQL JSON results -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Term:
+    kind: str  # "uri" | "literal" | "bnode"
+    value: str
+    lang: str | None = None
+    datatype: str | None = None
+
+
+def parse_solutions(body: bytes) -> list[dict[str, Term]]:
+    """SPARQL 1.1 JSON results → rows of terms (unbound variables are absent)."""
+    doc = json.loads(body)
+    rows: list[dict[str, Term]] = []
+    for b in doc.get("results", {}).get("bindings", []):
+        row = {}
+        for var, t in b.items():
+            kind = "uri" if t["type"] == "uri" else "bnode" if t["type"] == "bnode" else "literal"
+            row[var] = Term(kind, t["value"], t.get("xml:lang"), t.get("datatype"))
+        rows.append(row)
+    return rows
+
+
+def pick_label(labels: Iterable[Term], lang: str) -> str | None:
+    """The label in ``lang``, else an untagged one, else the other language's (never empty-handed)."""
+    by_lang: dict[str | None, str] = {}
+    for t in labels:
+        key = (t.lang or "").split("-")[0].lower() or None
+        by_lang.setdefault(key, t.value)
+    for key in (lang, None, *LANGS):
+        if key in by_lang:
+            return by_lang[key]
+    return next(iter(by_lang.values()), None)
+
+
+# -- the page model ----------------------------------------------------------------------------------
+@dataclass
+class Link:
+    iri: str
+    href: str
+    label: str
+    curie: str
+
+
+@dataclass
+class Value:
+    """One object of a property: a link (IRI), a literal (with language/datatype) or a blank node."""
+
+    text: str
+    link: Link | None = None
+    lang: str | None = None
+    datatype: str | None = None
+
+
+@dataclass
+class PropertyValues:
+    predicate: Link
+    values: list[Value] = field(default_factory=list)
+
+
+@dataclass
+class Responsibility:
+    task: Link
+    role: Link
+    code: str  # "A" responsible, "L" co-responsible
+    label: str
+
+
+@dataclass
+class ResourceView:
+    iri: str
+    label: str
+    lang: str
+    types: list[Link]
+    properties: list[PropertyValues]
+    inverse: list[PropertyValues]
+    responsibilities: list[Responsibility]
+    incoming_truncated: bool
+    is_task: bool
+    is_role: bool
+
+
+def _link(iri: str, labels: Iterable[Term], lang: str, base: str) -> Link:
+    return Link(iri, href_for(iri, base), pick_label(labels, lang) or local_name(iri) or iri, curie(iri))
+
+
+def _is_person(iri: str, types: Iterable[str], base: str) -> bool:
+    return iri.startswith(base + "id/person/") or any(t in PERSON_CLASSES for t in types)
+
+
+def scrub_personal(triples: Iterable[tuple[str, str, str]], person_subjects: set[str]) -> list[tuple[str, str, str]]:
+    """Drop name/contact triples of people (subjects in ``person_subjects``); keeps everything else."""
+    return [t for t in triples if not (t[0] in person_subjects and t[1] in PERSONAL_PREDICATES)]
+
+
+def _filter_literals(values: list[Value], lang: str) -> list[Value]:
+    """Literals in the reader's language (plus untagged ones); all of them if none is in that language."""
+    tagged = [v for v in values if v.link is None and v.lang]
+    if not tagged:
+        return values
+    mine = [v for v in tagged if v.lang.split("-")[0].lower() == lang]  # type: ignore[union-attr]
+    if not mine:
+        return values
+    return [v for v in values if v.link is not None or not v.lang or v in mine]
+
+
+def build_view(iri: str, outgoing: list[dict[str, Term]], incoming: list[dict[str, Term]],
+               responsibilities: list[dict[str, Term]], lang: str, base: str) -> ResourceView:
+    """Group query rows into the page model: properties, inverse links and the A/L table."""
+    types = sorted({r["o"].value for r in outgoing if r["p"].value == RDF_TYPE and r["o"].kind == "uri"})
+    person = _is_person(iri, types, base)
+    pred_labels: dict[str, list[Term]] = {}
+    obj_labels: dict[str, list[Term]] = {}
+    objects: dict[str, dict[tuple[str, str, str | None, str | None], None]] = {}
+    for r in outgoing:
+        p, o = r["p"].value, r["o"]
+        if person and p in PERSONAL_PREDICATES:
+            continue
+        pred_labels.setdefault(p, [])
+        if "pl" in r:
+            pred_labels[p].append(r["pl"])
+        if "ol" in r:
+            obj_labels.setdefault(o.value, []).append(r["ol"])
+        objects.setdefault(p, {})[(o.kind, o.value, o.lang, o.datatype)] = None
+
+    own_labels = [Term("literal", o[1], o[2]) for p in ("http://www.w3.org/2004/02/skos/core#prefLabel",
+                  "http://www.w3.org/2000/01/rdf-schema#label", "http://purl.org/dc/terms/title")
+                  for o in objects.get(p, {}) if o[0] == "literal"]
+    label = pick_label(own_labels, lang) or local_name(iri) or iri
+
+    properties: list[PropertyValues] = []
+    for p, objs in objects.items():
+        if p == RDF_TYPE:
+            continue
+        values = []
+        for kind, value, olang, dtype in objs:
+            if kind == "uri":
+                link = _link(value, obj_labels.get(value, []), lang, base)
+                values.append(Value(link.label, link))
+            elif kind == "bnode":
+                values.append(Value("[ … ]"))
+            else:
+                values.append(Value(value, None, olang, dtype))
+        values = _filter_literals(values, lang)
+        values.sort(key=lambda v: (v.link is None, v.text.lower()))
+        properties.append(PropertyValues(_link(p, pred_labels.get(p, []), lang, base), values))
+    properties.sort(key=lambda pv: pv.predicate.label.lower())
+
+    in_pred_labels: dict[str, list[Term]] = {}
+    subj_labels: dict[str, list[Term]] = {}
+    subjects: dict[str, dict[str, None]] = {}
+    for r in incoming:
+        x, p = r["x"], r["p"].value
+        if x.kind != "uri":
+            continue
+        in_pred_labels.setdefault(p, [])
+        if "pl" in r:
+            in_pred_labels[p].append(r["pl"])
+        if "xl" in r:
+            subj_labels.setdefault(x.value, []).append(r["xl"])
+        subjects.setdefault(p, {})[x.value] = None
+    inverse = []
+    for p, subs in subjects.items():
+        links = sorted((_link(s, subj_labels.get(s, []), lang, base) for s in subs), key=lambda lk: lk.label.lower())
+        inverse.append(PropertyValues(_link(p, in_pred_labels.get(p, []), lang, base),
+                                      [Value(lk.label, lk) for lk in links]))
+    inverse.sort(key=lambda pv: pv.predicate.label.lower())
+
+    resp: dict[tuple[str, str], Responsibility] = {}
+    grouped: dict[tuple[str, str], dict[str, list[Term]]] = {}
+    for r in responsibilities:
+        key = (r["task"].value, r["role"].value)
+        g = grouped.setdefault(key, {"tl": [], "rl": [], "respl": [], "resp": []})
+        g["resp"].append(r["resp"])
+        for k in ("tl", "rl", "respl"):
+            if k in r:
+                g[k].append(r[k])
+    for (task, role), g in grouped.items():
+        code = local_name(g["resp"][0].value)
+        resp[(task, role)] = Responsibility(_link(task, g["tl"], lang, base), _link(role, g["rl"], lang, base),
+                                            code, pick_label(g["respl"], lang) or code)
+    is_task = any(t.endswith("#ManagementTask") for t in types) or any(k[0] == iri for k in resp)
+    is_role = any(t.endswith("#Role") for t in types) or any(k[1] == iri for k in resp)
+    ordered = sorted(resp.values(), key=lambda x: (_natural(local_name(x.task.iri)), _natural(local_name(x.role.iri))))
+
+    return ResourceView(
+        iri=iri, label=label, lang=lang,
+        types=[_link(t, obj_labels.get(t, []), lang, base) for t in types],
+        properties=properties, inverse=inverse, responsibilities=ordered,
+        incoming_truncated=len({(r["x"].value, r["p"].value) for r in incoming}) >= INCOMING_LIMIT,
+        is_task=is_task, is_role=is_role,
+    )
+
+
+def _natural(s: str) -> tuple[object, ...]:
+    """Sort key so that PU2-9 comes before PU2-10."""
+    import re
+
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", s))
