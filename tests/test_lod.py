@@ -1,0 +1,323 @@
+"""Linked data over HTTP: dereferencing, conneg, extensions, 404, languages, ontology docs, dumps, VoID/DCAT-AP,
+and that people's names and contact data never reach a public page, dump or SPARQL result."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from fastapi.testclient import TestClient
+from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, RDFS, SKOS
+
+from pvpp_kg import lod
+from pvpp_kg.app import create_app
+from pvpp_kg.settings import PROJECT_ROOT, Settings
+from tests.conftest import ADMIN_TOKEN
+
+ID = "https://w3id.org/pvpp/id/"
+IPKS = URIRef(ID + "role/IPKS")
+PVPP = Namespace("https://w3id.org/pvpp/ontology#")
+VOID = Namespace("http://rdfs.org/ns/void#")
+PROV = Namespace("http://www.w3.org/ns/prov#")
+SPDX = Namespace("http://spdx.org/rdf/terms#")
+HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+RDF_TYPES = {"text/turtle": "turtle", "application/ld+json": "json-ld", "application/rdf+xml": "xml",
+             "application/n-triples": "nt"}
+
+
+def responsibilities(html: str) -> dict[str, str]:
+    """The A/L table of a resource page: {other side's code: "A"|"L"}."""
+    rows = re.findall(r'<tr data-code="([^"]+)">.*?<td class="code"[^>]*>([AL])</td>', html, flags=re.S)
+    return dict(rows)
+
+
+# -- pure functions ----------------------------------------------------------------------------------
+def test_choose_lang_param_beats_header_and_default_is_latvian() -> None:
+    assert lod.choose_lang("en", "lv") == "en"
+    assert lod.choose_lang(None, "de-DE, en-GB;q=0.8, lv;q=0.5") == "en"
+    assert lod.choose_lang(None, "lv-LV,en;q=0.9") == "lv"
+    assert lod.choose_lang(None, "de") == "lv"
+    assert lod.choose_lang("fr", None) == "lv"
+
+
+def test_split_extension_keeps_dotted_iris() -> None:
+    assert lod.split_extension("id/role/IPKS.ttl")[0] == "id/role/IPKS"
+    assert lod.split_extension("id/role/IPKS.jsonld")[1].name == "jsonld"  # type: ignore[union-attr]
+    assert lod.split_extension("id/measure/P1.1") == ("id/measure/P1.1", None)
+    assert lod.href_for(ID + "task/PU2-21", "https://w3id.org/pvpp/") == "/id/task/PU2-21"
+    assert lod.curie(str(PVPP.Role)) == "pvpp:Role"
+
+
+# -- resource pages ----------------------------------------------------------------------------------
+def test_task_page_lists_its_roles_with_a_and_l(client: TestClient) -> None:
+    r = client.get("/id/task/PU2-21", headers={**HTML, "Accept-Language": "en"})
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/html")
+    table = responsibilities(r.text)
+    assert table == {"IPKS": "A", "PS": "A", "PSn": "A", "PSa": "L", "IRKS": "A", "RS": "A", "RL": "L"}
+    assert 'href="/id/role/IPKS"' in r.text and 'href="/id/role/PSa"' in r.text
+
+
+def test_role_page_lists_its_tasks_with_a_and_l(client: TestClient) -> None:
+    r = client.get("/id/role/IPKS", headers=HTML)
+    assert r.status_code == 200
+    table = responsibilities(r.text)
+    assert table["PU2-21"] == "A"
+    assert table["PU1-1"] == "L"
+    assert 'href="/id/task/PU2-21"' in r.text
+    # links to the RDF forms of the same IRI
+    for ext in ("ttl", "jsonld", "rdf", "nt"):
+        assert f'href="/id/role/IPKS.{ext}"' in r.text
+
+
+@pytest.mark.parametrize("media_type", list(RDF_TYPES))
+def test_accept_negotiates_rdf(client: TestClient, media_type: str) -> None:
+    r = client.get("/id/role/IPKS", headers={"Accept": media_type})
+    assert r.status_code == 200
+    assert r.headers["content-type"].split(";")[0] == media_type
+    assert "Accept" in r.headers["vary"]
+    g = Graph().parse(data=r.content, format=RDF_TYPES[media_type])
+    assert (IPKS, RDF.type, PVPP.Role) in g
+    assert (IPKS, SKOS.prefLabel, Literal("Iestādes pakalpojumu kopuma saimnieks", lang="lv")) in g
+    # incoming links are part of the description: an assignment points at the role
+    assert (URIRef(ID + "assignment/PU2-21/IPKS"), PVPP.role, IPKS) in g
+
+
+@pytest.mark.parametrize(("ext", "media_type"), [("ttl", "text/turtle"), ("jsonld", "application/ld+json"),
+                                                 ("rdf", "application/rdf+xml"), ("nt", "application/n-triples"),
+                                                 ("html", "text/html")])
+def test_extension_selects_the_format(client: TestClient, ext: str, media_type: str) -> None:
+    r = client.get(f"/id/task/PU2-21.{ext}", headers=HTML)  # the extension wins over Accept
+    assert r.status_code == 200
+    assert r.headers["content-type"].split(";")[0] == media_type
+    assert r.headers["content-location"] == f"/id/task/PU2-21.{ext}"
+
+
+def test_direct_200_without_redirect(client: TestClient) -> None:
+    r = client.get("/id/role/IPKS", headers={"Accept": "text/turtle"}, follow_redirects=False)
+    assert r.status_code == 200
+    assert r.headers["content-location"] == "/id/role/IPKS.ttl"
+
+
+def test_unknown_iri_is_404(client: TestClient) -> None:
+    assert client.get("/id/role/NOPE", headers={"Accept": "text/turtle"}).status_code == 404
+    r = client.get("/id/role/NOPE", headers=HTML)
+    assert r.status_code == 404 and "https://w3id.org/pvpp/id/role/NOPE" in r.text
+    assert client.get("/id/role/NOPE.ttl").status_code == 404
+    assert client.get("/graph/nope", headers={"Accept": "text/turtle"}).status_code == 404
+    assert client.get("/ontology/9.9.9", headers={"Accept": "text/turtle"}).status_code == 404
+
+
+def test_language_follows_accept_language_and_switch(client: TestClient) -> None:
+    lv = client.get("/id/role/IPKS", headers={**HTML, "Accept-Language": "lv"})
+    en = client.get("/id/role/IPKS", headers={**HTML, "Accept-Language": "en-GB,en;q=0.9"})
+    assert "<h1>Iestādes pakalpojumu kopuma saimnieks</h1>" in lv.text
+    assert "<h1>Institutional service portfolio owner</h1>" in en.text
+    assert lv.headers["content-language"] == "lv" and en.headers["content-language"] == "en"
+    assert '<html lang="lv">' in lv.text and '<html lang="en">' in en.text
+    assert 'href="?lang=en"' in lv.text and 'href="?lang=lv"' in en.text  # the visible switch
+    switched = client.get("/id/role/IPKS?lang=en", headers={**HTML, "Accept-Language": "lv"})
+    assert "<h1>Institutional service portfolio owner</h1>" in switched.text
+
+
+# -- ontology ----------------------------------------------------------------------------------------
+def test_ontology_html_is_pylode_in_each_language(client: TestClient) -> None:
+    en = client.get("/ontology?lang=en", headers=HTML)
+    lv = client.get("/ontology", headers={**HTML, "Accept-Language": "lv"})
+    assert en.status_code == lv.status_code == 200
+    assert '<html lang="en">' in en.text and '<html lang="lv">' in lv.text
+    assert "pyLODE" in en.text
+    assert "Institutional service portfolio owner" not in lv.text or "Pakalpojums" in lv.text
+    assert ">Service<" in en.text and ">Pakalpojums<" in lv.text
+    assert ">Pakalpojums<" not in en.text  # English page: Latvian labels replaced where English exists
+
+
+def test_ontology_rdf_by_accept_extension_and_version_iri(client: TestClient) -> None:
+    onto = URIRef("https://w3id.org/pvpp/ontology")
+    for r in (client.get("/ontology", headers={"Accept": "text/turtle"}), client.get("/ontology.ttl"),
+              client.get("/ontology/0.1.0", headers={"Accept": "text/turtle"})):
+        assert r.status_code == 200
+        g = Graph().parse(data=r.content, format="turtle")
+        assert (onto, RDF.type, OWL.Ontology) in g
+        assert (PVPP.Role, RDF.type, OWL.Class) in g
+    assert client.get("/ontology.jsonld").headers["content-type"].startswith("application/ld+json")
+
+
+def test_named_graph_dereferences(client: TestClient) -> None:
+    r = client.get("/graph/reference", headers={"Accept": "text/turtle"})
+    assert r.status_code == 200
+    g = Graph().parse(data=r.content, format="turtle")
+    assert (IPKS, RDF.type, PVPP.Role) in g
+    assert client.get("/graph/reference", headers=HTML).status_code == 200
+
+
+# -- home --------------------------------------------------------------------------------------------
+def test_home_page_statistics_and_links(client: TestClient) -> None:
+    r = client.get("/", headers={**HTML, "Accept-Language": "en"})
+    assert r.status_code == 200
+    assert re.search(r'data-stat="roles">10<', r.text)
+    assert re.search(r'data-stat="tasks">32<', r.text)
+    for href in ("/sparql", "/validate", "/dumps", "/ontology", "/.well-known/void", "/id/role/IPKS"):
+        assert f'href="{href}' in r.text
+    assert "/sparql?format=csv&amp;query=" in r.text  # a runnable example query
+    rdf = client.get("/", headers={"Accept": "text/turtle"})
+    assert (URIRef("https://w3id.org/pvpp/dataset"), RDF.type, DCAT.Dataset) in Graph().parse(data=rdf.content)
+
+
+def test_home_example_query_runs(client: TestClient) -> None:
+    from pvpp_kg.routers.lod import EXAMPLE_QUERY
+
+    r = client.get("/sparql", params={"query": EXAMPLE_QUERY, "format": "csv"})
+    assert r.status_code == 200
+    assert "https://w3id.org/pvpp/id/task/PU2-21" in r.text
+
+
+# -- dumps -------------------------------------------------------------------------------------------
+def test_dumps_listed_with_correct_checksums(client: TestClient) -> None:
+    listing = client.get("/dumps", headers={"Accept": "application/json"}).json()
+    names = [f["name"] for f in listing["files"]]
+    assert names == ["pvpp-kg.ttl", "pvpp-kg.nt.gz", "pvpp-kg.jsonld", "pvpp-kg.nq.gz"]
+    sums = client.get("/dumps/SHA256SUMS").text
+    for f in listing["files"]:
+        body = client.get(f"/dumps/{f['name']}").content
+        assert hashlib.sha256(body).hexdigest() == f["sha256"]
+        assert len(body) == f["size"]
+        assert f"{f['sha256']}  {f['name']}" in sums
+    ttl = Graph().parse(data=client.get("/dumps/pvpp-kg.ttl").content, format="turtle")
+    nt = Graph().parse(data=gzip.decompress(client.get("/dumps/pvpp-kg.nt.gz").content), format="nt")
+    assert len(ttl) == len(nt) == listing["triples"]
+    assert (IPKS, RDF.type, PVPP.Role) in ttl
+    html = client.get("/dumps", headers=HTML)
+    assert listing["files"][0]["sha256"] in html.text
+
+
+def test_dumps_regenerate_when_data_changes(make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings()
+    with TestClient(create_app(settings)) as c:
+        before = c.get("/dumps", headers={"Accept": "application/json"}).json()
+        extra = b"<https://w3id.org/pvpp/id/need/test-need> <http://www.w3.org/2000/01/rdf-schema#label> \"x\" .\n"
+        r = c.put("/store", params={"graph": "https://w3id.org/pvpp/graph/institution/test"}, content=extra,
+                  headers={"Content-Type": "application/n-triples", "Authorization": f"Bearer {ADMIN_TOKEN}"})
+        assert r.status_code == 204
+        after = c.get("/dumps", headers={"Accept": "application/json"}).json()
+        assert after["version"] != before["version"]
+        assert after["triples"] == before["triples"] + 1
+        assert b"test-need" in c.get("/dumps/pvpp-kg.ttl").content
+        void = Graph().parse(data=c.get("/.well-known/void").content, format="turtle")
+        ds = URIRef("https://w3id.org/pvpp/dataset")
+        assert int(void.value(ds, VOID.triples)) == after["triples"]  # type: ignore[arg-type]
+
+
+# -- VoID and DCAT-AP --------------------------------------------------------------------------------
+def test_void_statistics(client: TestClient) -> None:
+    r = client.get("/.well-known/void")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/turtle")
+    g = Graph().parse(data=r.content, format="turtle")
+    ds = URIRef("https://w3id.org/pvpp/dataset")
+    q = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    n = int(client.get("/sparql", params={"query": q}, headers={"Accept": "application/sparql-results+json"})
+            .json()["results"]["bindings"][0]["n"]["value"])
+    assert int(g.value(ds, VOID.triples)) == n  # type: ignore[arg-type]
+    assert g.value(ds, VOID.sparqlEndpoint) == URIRef("http://testserver/sparql")
+    roles = [p for p in g.objects(ds, VOID.classPartition) if g.value(p, VOID["class"]) == PVPP.Role]
+    assert len(roles) == 1 and int(g.value(roles[0], VOID.entities)) == 10  # type: ignore[arg-type]
+    assert int(g.value(ds, VOID.classes)) > 20 and int(g.value(ds, VOID.properties)) > 40  # type: ignore[arg-type]
+    assert any(g.value(p, VOID.property) == PVPP.responsibility for p in g.objects(ds, VOID.propertyPartition))
+
+
+def test_dcat_ap_record(client: TestClient) -> None:
+    g = Graph().parse(data=client.get("/.well-known/void", headers={"Accept": "application/ld+json"}).content,
+                      format="json-ld")
+    ds = URIRef("https://w3id.org/pvpp/dataset")
+    assert (ds, RDF.type, DCAT.Dataset) in g
+    assert (ds, DCTERMS.license, URIRef("http://creativecommons.org/licenses/by/4.0/")) in g
+    publisher = g.value(ds, DCTERMS.publisher)
+    assert publisher == URIRef(ID + "institution/varam")
+    agents = {g.value(a, PROV.agent) for a in g.objects(ds, PROV.qualifiedAttribution)}
+    assert URIRef("https://www.vzd.gov.lv/") in agents
+    assert URIRef("https://semiceu.github.io/CPSV-AP/releases/3.2.0/") in set(g.objects(ds, DCTERMS.conformsTo))
+    downloads = {str(g.value(d, DCAT.downloadURL)): d for d in g.objects(ds, DCAT.distribution)
+                 if g.value(d, DCAT.downloadURL) is not None}
+    assert "http://testserver/dumps/pvpp-kg.ttl" in downloads
+    ttl = downloads["http://testserver/dumps/pvpp-kg.ttl"]
+    checksum = g.value(ttl, SPDX.checksum)
+    listing = client.get("/dumps", headers={"Accept": "application/json"}).json()
+    assert str(g.value(checksum, SPDX.checksumValue)) == listing["files"][0]["sha256"]
+    services = list(g.subjects(RDF.type, DCAT.DataService))
+    assert g.value(services[0], DCAT.endpointURL) == URIRef("http://testserver/sparql")
+
+
+def test_service_description_links_the_real_void(client: TestClient) -> None:
+    sd = Graph().parse(data=client.get("/sparql", headers={"Accept": "text/turtle"}).content, format="turtle")
+    see_also = sd.value(URIRef("https://w3id.org/pvpp/dataset"), RDFS.seeAlso)
+    assert str(see_also) == "http://testserver/.well-known/void"
+    assert client.get("/.well-known/void").status_code == 200
+    assert client.get("/dataset", headers={"Accept": "text/turtle"}).status_code == 200
+
+
+# -- personal data -----------------------------------------------------------------------------------
+def _personal_values() -> tuple[list[str], list[str]]:
+    g = Graph().parse(PROJECT_ROOT / "data" / "restricted" / "people.ttl")
+    foaf = Namespace("http://xmlns.com/foaf/0.1/")
+    names = sorted({str(o) for o in g.objects(None, foaf.name)})
+    contacts = sorted({str(o) for p in (foaf.mbox, foaf.phone) for o in g.objects(None, p)})
+    return names, contacts
+
+
+def test_people_never_public(client: TestClient) -> None:
+    names, contacts = _personal_values()
+    assert names and contacts
+    secrets = [*names, *contacts]
+    person = re.search(r"person/(p-\d+)", (PROJECT_ROOT / "data" / "sample" / "varam.ttl").read_text())
+    assert person, "the sample names a post holder by IRI"
+    bodies = [
+        client.get(f"/id/person/{person.group(1)}", headers=HTML).text,
+        client.get(f"/id/person/{person.group(1)}.ttl").text,
+        client.get("/id/institution/varam", headers=HTML).text,
+        client.get("/dumps/pvpp-kg.ttl").text,
+        client.get("/dumps/pvpp-kg.jsonld").text,
+        gzip.decompress(client.get("/dumps/pvpp-kg.nt.gz").content).decode(),
+        gzip.decompress(client.get("/dumps/pvpp-kg.nq.gz").content).decode(),
+        client.get("/store", headers={"Accept": "application/n-quads"}).text,
+        client.get("/", headers=HTML).text,
+    ]
+    for body in bodies:
+        leaked = [s for s in secrets if s in body]
+        assert not leaked, leaked[:3]
+    q = ("PREFIX foaf: <http://xmlns.com/foaf/0.1/> SELECT ?v WHERE { "
+         "{ ?s a foaf:Person ; foaf:name|foaf:mbox|foaf:phone ?v } "
+         "UNION { ?s foaf:name|foaf:mbox|foaf:phone ?v "
+         "FILTER(STRSTARTS(STR(?s), \"https://w3id.org/pvpp/id/person/\")) } "
+         "UNION { ?s ?p ?v FILTER(isLiteral(?v) && CONTAINS(STR(?v), \"" + names[0] + "\")) } }")
+    r = client.get("/sparql", params={"query": q}, headers={"Accept": "application/sparql-results+json"})
+    assert r.json()["results"]["bindings"] == []
+
+
+def test_restricted_store_needs_the_admin_token(client: TestClient) -> None:
+    names, _ = _personal_values()
+    assert client.get("/restricted").status_code == 401
+    assert client.get("/restricted", headers={"Authorization": "Bearer wrong"}).status_code == 403
+    assert client.get("/graph/restricted", headers={"Accept": "text/turtle"}).status_code == 404
+    r = client.get("/restricted", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    assert r.status_code == 200 and names[0] in r.text
+    assert r.headers["cache-control"] == "no-store"
+
+
+# -- make docs ---------------------------------------------------------------------------------------
+def test_docs_command_writes_pylode_pages(tmp_path: Path) -> None:
+    from pvpp_kg.cli import main
+
+    result = CliRunner().invoke(main, ["docs", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    en = (tmp_path / "ontology-en.html").read_text(encoding="utf-8")
+    lv = (tmp_path / "ontology-lv.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in en and '<html lang="lv">' in lv
+    assert 'href="ontology-lv.html"' in en
+    assert (tmp_path / "index.html").exists()
+    Graph().parse(tmp_path / "ontology.ttl")
