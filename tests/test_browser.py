@@ -1,0 +1,96 @@
+"""The site in a real browser: Debian's headless Chromium driven by Playwright against the live server.
+
+Screenshots go to ``tests/artifacts/`` (gitignored) so a failing run can be looked at. Needs ``chromium``
+(``make browser``) and the YASGUI assets in ``static/yasgui/`` (``make setup``).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+YASGUI = Path(__file__).parents[1] / "src" / "pvpp_kg" / "static" / "yasgui" / "yasgui.min.js"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is not installed: run `make browser` (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    yield pg
+    pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+    assert not errors, f"JavaScript errors: {errors}"
+
+
+def test_home_page(page: Any, live_server: Any) -> None:
+    page.goto(live_server.url + "/")
+    assert page.locator("h1").inner_text() == "PVPP knowledge graph"
+    assert page.locator('[data-stat="roles"]').inner_text() == "10"
+    assert page.locator('[data-stat="tasks"]').inner_text() == "32"
+    page.get_by_role("link", name="latviski").click()
+    page.wait_for_url("**/?lang=lv")
+    assert page.locator("h1").inner_text() == "PVPP zināšanu grafs"
+    page.get_by_role("link", name="role IPKS").or_(page.get_by_role("link", name="loma IPKS")).click()
+    page.wait_for_url("**/id/role/IPKS")
+
+
+def test_resource_page(page: Any, live_server: Any) -> None:
+    page.goto(live_server.url + "/id/role/IPKS")
+    assert page.locator("h1").inner_text() == "Institutional service portfolio owner"
+    row = page.locator('#responsibilities tr[data-code="PU2-21"]')
+    assert row.locator("td.code").inner_text() == "A"
+    row.get_by_role("link").click()
+    page.wait_for_url("**/id/task/PU2-21")
+    assert page.locator('#responsibilities tr[data-code="PSa"] td.code').inner_text() == "L"
+    page.get_by_role("link", name="latviski").click()
+    page.wait_for_url("**/id/task/PU2-21?lang=lv")
+    assert page.locator("html").get_attribute("lang") == "lv"
+    ttl = page.request.get(live_server.url + "/id/task/PU2-21.ttl")
+    assert ttl.ok and ttl.headers["content-type"].startswith("text/turtle")
+
+
+def test_query_ui_runs_a_query(page: Any, live_server: Any) -> None:
+    if not YASGUI.exists():
+        pytest.fail("YASGUI assets missing: run `make setup` (npm install in ui/ and copy to static/yasgui/)")
+    page.goto(live_server.url + "/sparql")
+    page.wait_for_function("window.pvppYasgui !== undefined")
+    query = ("SELECT ?code WHERE { <https://w3id.org/pvpp/id/role/IPKS> "
+             "<http://www.w3.org/2004/02/skos/core#notation> ?code } ORDER BY ?code")
+    page.evaluate("q => { const t = window.pvppYasgui.getTab(); t.setQuery(q); t.query(); }", query)
+    results = page.locator(".yasr")
+    results.get_by_text("IPKS", exact=False).first.wait_for(timeout=20_000)
+    assert "R4" in results.inner_text()
+
+
+def test_validation_upload_page(page: Any, live_server: Any) -> None:
+    response = page.goto(live_server.url + "/validate")
+    assert response is not None and response.status == 200, "the validation page /validate is not served"
+    form = page.locator("form")
+    assert form.count() >= 1
+    assert page.locator('form input[type="file"]').count() >= 1
+    assert page.locator('form [type="submit"], form button').count() >= 1
