@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 the data does not conform (validate), 2 unusable input 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -107,3 +108,41 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         workers=workers or settings.workers,
         log_level="info",
     )
+
+
+@main.command()
+@click.option("--preset", default="tiny", show_default=True, help="tiny | national | eu (data/generator/presets.json)")
+@click.option("--seed", type=int, default=1, show_default=True, help="same seed and preset, same bytes")
+@click.option("--violations", type=float, default=0.0, show_default=True,
+              help="share of services that break one rule each (listed in FILE.violations.json)")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="N-Quads file to write")
+@click.option("--quiet", is_flag=True, help="no progress on stderr")
+def generate(preset: str, seed: int, violations: float, out: Path, quiet: bool) -> None:
+    """Write a synthetic PVPP dataset (real institutions + generated bodies and services) as N-Quads."""
+    from pvpp_kg.generate import generate_file, stderr_progress, violations_path
+
+    try:
+        report = generate_file(preset, out, seed=seed, violations=violations,
+                               progress=None if quiet else stderr_progress)
+    except ValueError as e:
+        _fail(str(e))
+    click.echo(f"{out}: {report.triples:,} quads, {report.institutions:,} institutions, {report.services:,} services "
+               f"in {report.seconds:.1f} s")
+    if violations > 0:
+        click.echo(f"{len(report.violations)} violations listed in {violations_path(out)}")
+
+
+@main.command(name="load-data")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def load_data(files: tuple[Path, ...]) -> None:
+    """Add dataset files (N-Quads/TriG/Turtle) to the store in one atomic write and materialise them."""
+    from pvpp_kg.dataload import load_data as load
+
+    settings = _settings()
+    try:
+        report = load(settings, files)
+    except PvppError as e:
+        _fail(e.message)
+    click.echo(f"loaded {report.sources} file(s) in {report.seconds:.2f} s into {settings.data_dir}")
+    counts = report.counts
+    click.echo(f"{len(counts):,} graphs, {sum(counts.values()):,} triples")
