@@ -15,6 +15,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
 import re
 import shutil
 import threading
@@ -139,12 +140,15 @@ class Dumps:
             if found is not None:
                 return found
             target = self.directory(version)
-            tmp = self.root / f".tmp-{_dirname(version)}-{threading.get_ident()}"
+            tmp = self.root / f".tmp-{_dirname(version)}-{os.getpid()}-{threading.get_ident()}"
             shutil.rmtree(tmp, ignore_errors=True)
             dump = build(nquads, tmp, version, self.base)
-            shutil.rmtree(target, ignore_errors=True)
-            tmp.rename(target)
+            try:
+                tmp.rename(target)
+            except OSError:  # another server process published the same version first: use its set
+                shutil.rmtree(tmp, ignore_errors=True)
+                return read_manifest(target) or dump
             for p in self.root.iterdir():
-                if p != target and p.is_dir():
+                if p != target and p.is_dir() and not p.name.startswith(".tmp-"):
                     shutil.rmtree(p, ignore_errors=True)
             return dump
