@@ -67,7 +67,7 @@ WHERE {{ {scope}
   BIND(MD5(CONCAT(STR(?s), " ", STR(?role), " ", STR(?agent))) AS ?h)
   BIND(IRI(CONCAT("{ID}participation/", ?h)) AS ?part)
   BIND(CONCAT("participation-", ?h) AS ?id)
-  BIND(CONCAT("Role ", STRAFTER(STR(?role), "/role/"), " of ", STR(?agent), " for ", STR(?s)) AS ?desc)
+  BIND(STRLANG(CONCAT("Role ", STRAFTER(STR(?role), "/role/"), " of ", STR(?agent), " for ", STR(?s)), "en") AS ?desc)
 }}""")
     kinds = [(str(c), str(k)) for c, k in ontology.subject_objects(PVPP.kindConcept) if isinstance(c, URIRef)]
     sub_classes = _closure(ontology, RDFS.subClassOf)

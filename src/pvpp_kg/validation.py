@@ -1,0 +1,408 @@
+"""SHACL validation of institution data: parse safely, merge with the reference data, run both layers, report.
+
+Two layers of shapes run over one data graph: the PVPP policy shapes (``shapes/pvpp-shapes.ttl``) and the
+vendored CPSV-AP 3.2.0 shapes (``shapes/vendor/``). SHACL follows ``rdfs:subClassOf`` and ``sh:class`` only in
+the *data* graph, so the ontology, the reference SKOS schemes, the institutions registry and
+``shapes/context.ttl`` are merged into it, and the submission is materialised exactly as the loader does.
+
+Results are reported only for what the submission describes (its subjects, and nodes it introduces that the
+reference data does not describe), so a flaw in reference data never blocks an institution.
+
+Nothing is fetched from the network: remote JSON-LD contexts, XML DOCTYPEs/entities and ``owl:imports`` are
+refused with an :class:`InputError` before or right after parsing.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+from pyshacl import validate as shacl_validate
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import OWL, RDF, XSD
+
+from pvpp_kg.errors import InputError, UnsupportedMediaType
+from pvpp_kg.namespaces import BASE, PREFIXES, PVPP, SH
+from pvpp_kg.settings import Settings
+from pvpp_kg.store import parse_error
+
+PVPP_SHAPES = "pvpp-shapes.ttl"
+CPSV_SHAPES = "vendor/cpsv-ap-3.2.0-SHACL.ttl"
+CONTEXT = "context.ttl"
+LAYERS = ("pvpp", "cpsv-ap")
+LANGS = ("lv", "en")
+SUBMISSION_GRAPH = BASE + "graph/submission"
+
+# document formats: name → (pyoxigraph format or None for the spreadsheet, media types, file extensions)
+FORMATS: dict[str, tuple[ox.RdfFormat | None, tuple[str, ...], tuple[str, ...]]] = {
+    "turtle": (ox.RdfFormat.TURTLE, ("text/turtle", "application/x-turtle"), ("ttl",)),
+    "ntriples": (ox.RdfFormat.N_TRIPLES, ("application/n-triples", "text/plain"), ("nt",)),
+    "jsonld": (ox.RdfFormat.JSON_LD, ("application/ld+json", "application/json"), ("jsonld", "json")),
+    "rdfxml": (ox.RdfFormat.RDF_XML, ("application/rdf+xml", "application/xml", "text/xml"), ("rdf", "xml", "owl")),
+    "csv": (None, ("text/csv",), ("csv",)),
+    "xlsx": (None, ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",), ("xlsx",)),
+}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# parsing
+# ---------------------------------------------------------------------------------------------------------------
+
+def detect_format(media_type: str | None, filename: str | None) -> str:
+    """The document format from a media type, else from the file extension; 415 when neither says."""
+    ctype = (media_type or "").split(";")[0].strip().lower()
+    generic = ("", "application/octet-stream", "multipart/form-data", "application/x-www-form-urlencoded")
+    if ctype not in generic:
+        for name, (_, types, _) in FORMATS.items():
+            if ctype in types:
+                return name
+    if filename and "." in filename:
+        ext = filename.rsplit(".", 1)[1].lower()
+        for name, (_, _, exts) in FORMATS.items():
+            if ext in exts:
+                return name
+    known = ", ".join(t for _, types, _ in FORMATS.values() for t in types[:1])
+    raise UnsupportedMediaType(f"unsupported or missing content type {ctype or '(none)'!r}"
+                               f"{f' for {filename}' if filename else ''}; send one of: {known}")
+
+
+def _position(data: bytes, index: int) -> tuple[int, int]:
+    before = data[:index]
+    return before.count(b"\n") + 1, index - (before.rfind(b"\n") + 1) + 1
+
+
+def _check_xml(data: bytes, source: str) -> None:
+    m = re.search(rb"<!\s*(DOCTYPE|ENTITY)", data, flags=re.I)
+    if m:
+        line, col = _position(data, m.start())
+        raise InputError(f"RDF/XML with <!{m.group(1).decode().upper()} …> is refused (entities could read files "
+                         "or the network); remove the declaration", source=source, line=line, column=col)
+
+
+def _remote_contexts(node: Any) -> Iterable[str]:
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == "@context":
+                for c in v if isinstance(v, list) else [v]:
+                    if isinstance(c, str):
+                        yield c
+                    elif isinstance(c, dict):
+                        if isinstance(c.get("@import"), str):
+                            yield c["@import"]
+                        yield from _remote_contexts(c)
+            else:
+                yield from _remote_contexts(v)
+    elif isinstance(node, list):
+        for x in node:
+            yield from _remote_contexts(x)
+
+
+def _check_jsonld(data: bytes, source: str) -> None:
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise InputError(f"not UTF-8: {e}", source=source) from None
+    except json.JSONDecodeError as e:
+        raise InputError(f"malformed JSON-LD: {e.msg}", source=source, line=e.lineno, column=e.colno) from None
+    for ctx in _remote_contexts(doc):
+        raise InputError(f"JSON-LD with a remote @context ({ctx!r}) is refused: pvpp-kg fetches nothing; "
+                         "inline the context as an object", source=source)
+
+
+def parse_rdf(data: bytes, fmt: str, source: str) -> Graph:
+    """Parse one RDF document without touching the network; errors name source, line and column."""
+    if not data.strip():
+        raise InputError("the document is empty", source=source)
+    if fmt == "rdfxml":
+        _check_xml(data, source)
+    elif fmt == "jsonld":
+        _check_jsonld(data, source)
+    rdf_format = FORMATS[fmt][0]
+    assert rdf_format is not None
+    try:
+        triples = list(ox.parse(data, format=rdf_format, base_iri=BASE + "id/"))
+    except SyntaxError as e:
+        raise parse_error(e, source) from None
+    except (ValueError, OSError) as e:
+        raise InputError(f"cannot parse as {fmt}: {e}", source=source) from None
+    store = ox.Store()
+    store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+    nt = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+    graph = Graph().parse(data=nt.decode("utf-8"), format="nt")
+    _check_imports(graph, source)
+    return graph
+
+
+def _check_imports(graph: Graph, source: str) -> None:
+    for _, target in graph.subject_objects(OWL.imports):
+        if str(target) != BASE + "ontology":
+            raise InputError(f"owl:imports <{target}> is refused: pvpp-kg never fetches imports; remove the "
+                             "statement (the PVPP ontology and reference data are always present)", source=source)
+
+
+def parse_document(data: bytes, *, media_type: str | None = None, filename: str | None = None,
+                   sheet: str | None = None) -> Graph:
+    """Any accepted document (RDF or the spreadsheet template) as an rdflib graph."""
+    fmt = detect_format(media_type, filename)
+    source = filename or "request body"
+    if fmt in ("csv", "xlsx"):
+        from pvpp_kg import spreadsheet
+
+        if not data.strip():
+            raise InputError("the document is empty", source=source)
+        if fmt == "xlsx":
+            return spreadsheet.xlsx_to_graph(data, source=source)
+        name = sheet or (Path(filename).stem if filename else None)
+        return spreadsheet.csv_to_graph(data, sheet=name, source=source)
+    return parse_rdf(data, fmt, source)
+
+
+def parse_files(paths: Iterable[Path], settings: Settings) -> Graph:
+    """Several files (CLI) as one graph; size-limited like an HTTP body."""
+    from pvpp_kg.errors import PayloadTooLarge
+
+    graph = Graph()
+    for path in paths:
+        try:
+            size = path.stat().st_size
+            if size > settings.max_body_bytes:
+                raise PayloadTooLarge(f"{path}: {size} bytes, over the limit of {settings.max_body_bytes}")
+            data = path.read_bytes()
+        except OSError as e:
+            raise InputError(f"cannot read: {e.strerror}", source=str(path)) from None
+        graph += parse_document(data, filename=str(path))
+    return graph
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the validator
+# ---------------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Result:
+    focus: str
+    path: str | None
+    severity: str  # Violation | Warning | Info
+    message: str
+    messages: dict[str, str]
+    value: str | None
+    shape: str
+    component: str
+    layer: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"focusNode": self.focus, "path": self.path, "severity": self.severity, "message": self.message,
+                "value": self.value, "sourceShape": self.shape, "constraint": self.component, "layer": self.layer}
+
+
+@dataclass
+class Report:
+    conforms: bool
+    results: list[Result]
+    lang: str
+    graph: Graph = field(repr=False)
+    triples: int = 0
+
+    def count(self, severity: str) -> int:
+        return sum(1 for r in self.results if r.severity == severity)
+
+    def by_focus(self) -> dict[str, list[Result]]:
+        out: dict[str, list[Result]] = {}
+        for r in self.results:
+            out.setdefault(r.focus, []).append(r)
+        return out
+
+
+def _load_shapes(shapes_dir: Path, max_services: int) -> tuple[Graph, Graph, Graph]:
+    pvpp = Graph().parse(shapes_dir / PVPP_SHAPES, format="turtle")
+    for shape in list(pvpp.subjects(PVPP.maxManagedServices, None)):  # threshold from settings
+        pvpp.set((shape, PVPP.maxManagedServices, Literal(max_services, datatype=XSD.integer)))
+    cpsv = Graph().parse(shapes_dir / CPSV_SHAPES, format="turtle")
+    context = Graph().parse(shapes_dir / CONTEXT, format="turtle")
+    return pvpp, cpsv, context
+
+
+def _materialised(graphs: Iterable[tuple[str, Graph]], ontology: Graph, only: str | None = None) -> ox.Store:
+    from pvpp_kg.materialise import materialisation_updates
+
+    store = ox.Store()
+    for name, g in graphs:
+        store.load(g.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES,
+                   to_graph=ox.NamedNode(name))
+    for update in materialisation_updates(ontology, only):
+        store.update(update)
+    return store
+
+
+def _to_rdflib(store: ox.Store, graph: str | None = None) -> Graph:
+    where = f"GRAPH <{graph}> {{ ?s ?p ?o }}" if graph else "GRAPH ?g { ?s ?p ?o }"
+    result = store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} }}")
+    return Graph().parse(data=result.serialize(format=ox.RdfFormat.N_TRIPLES).decode("utf-8"), format="nt")
+
+
+class Validator:
+    """Shapes and the materialised reference context, built once per settings; ``validate`` is thread-safe."""
+
+    def __init__(self, settings: Settings) -> None:
+        from pvpp_kg.loader import ontology_graph
+        from pvpp_kg.sources import institution_sources, ontology_sources, reference_sources
+
+        self.settings = settings
+        self.pvpp_shapes, self.cpsv_shapes, context = _load_shapes(settings.shapes_dir,
+                                                                   settings.max_services_per_person)
+        self.ontology = ontology_graph(settings)
+        sources = [*ontology_sources(settings), *reference_sources(settings), *institution_sources(settings)]
+        graphs = [(s.graph, s.to_graph()) for s in sources] + [(BASE + "graph/context", context)]
+        self.context = _to_rdflib(_materialised(graphs, self.ontology))
+        self.slots = threading.BoundedSemaphore(max(1, settings.max_concurrent_validations))
+
+    def materialise(self, data: Graph) -> Graph:
+        """The submission as the store will hold it (participations, inverses, super-classes added)."""
+        return _to_rdflib(_materialised([(SUBMISSION_GRAPH, data)], self.ontology, SUBMISSION_GRAPH),
+                          SUBMISSION_GRAPH)
+
+    def validate(self, data: Graph, *, lang: str = "en", extra_context: Graph | None = None,
+                 layers: tuple[str, ...] = LAYERS) -> Report:
+        """Validate ``data`` (with the reference data and ``extra_context``) against the chosen layers."""
+        with self.slots:
+            submission = self.materialise(data)
+            full = Graph()
+            full += self.context
+            if extra_context is not None:
+                full += extra_context
+            full += submission
+            described = set(self.context.subjects()) | (set(extra_context.subjects()) if extra_context else set())
+            # report on what the submission describes; a reference node it merely links to (and so gains an
+            # inverse triple in the materialised graph) stays the reference data's business
+            mine = set(data.subjects()) | {n for n in submission.all_nodes()
+                                           if isinstance(n, URIRef | BNode) and n not in described}
+            report_graph = Graph()
+            results: list[Result] = []
+            for layer in layers:
+                shapes = self.pvpp_shapes if layer == "pvpp" else self.cpsv_shapes
+                _, g, _ = shacl_validate(full, shacl_graph=shapes, advanced=True, allow_warnings=True,
+                                         allow_infos=True)
+                results += _results(g, shapes, lang, layer, mine, report_graph)
+        results.sort(key=lambda r: (_SEVERITY_ORDER.get(r.severity, 9), r.focus, r.path or "", r.message))
+        conforms = not any(r.severity == "Violation" for r in results)
+        root = BNode()
+        report_graph.add((root, RDF.type, SH.ValidationReport))
+        report_graph.add((root, SH.conforms, Literal(conforms)))
+        for r in report_graph.subjects(RDF.type, SH.ValidationResult):
+            report_graph.add((root, SH.result, r))
+        for prefix, ns in PREFIXES.items():
+            report_graph.bind(prefix, ns)
+        return Report(conforms, results, lang, report_graph, len(data))
+
+
+_SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
+
+# messages for the CPSV-AP shapes, which carry none: by constraint component, in both languages
+_COMPONENT_MESSAGES = {
+    "MinCountConstraintComponent": ("Trūkst obligātas vērtības: {path}.", "A required value is missing: {path}."),
+    "MaxCountConstraintComponent": ("Pārāk daudz vērtību: {path}.", "Too many values: {path}."),
+    "ClassConstraintComponent": ("Vērtība {value} nav prasītās klases ({path}).",
+                                 "The value {value} is not of the required class ({path})."),
+    "DatatypeConstraintComponent": ("Vērtībai {value} ir nepareizs datu tips ({path}).",
+                                    "The value {value} has the wrong datatype ({path})."),
+    "NodeKindConstraintComponent": ("Vērtībai {value} ir nepareizs mezgla veids ({path}).",
+                                    "The value {value} has the wrong node kind ({path})."),
+}
+
+
+def _short(node: Any) -> str:
+    text = str(node)
+    for prefix, ns in PREFIXES.items():
+        if text.startswith(ns):
+            return f"{prefix}:{text[len(ns):]}"
+    return text
+
+
+def _results(g: Graph, shapes: Graph, lang: str, layer: str, mine: set[Any], out: Graph) -> list[Result]:
+    results = []
+    for r in g.subjects(RDF.type, SH.ValidationResult):
+        focus = g.value(r, SH.focusNode)
+        if focus not in mine:
+            continue
+        for t in g.triples((r, None, None)):
+            out.add(t)
+        path, value = g.value(r, SH.resultPath), g.value(r, SH.value)
+        component = str(g.value(r, SH.sourceConstraintComponent)).rsplit("#", 1)[-1]
+        messages = {m.language or "": str(m) for m in g.objects(r, SH.resultMessage) if isinstance(m, Literal)}
+        if not {"lv", "en"} <= messages.keys():
+            lv, en = _COMPONENT_MESSAGES.get(component, ("Neatbilst CPSV-AP prasībai ({path}).",
+                                                           "Does not meet a CPSV-AP requirement ({path})."))
+            fill = {"path": _short(path) if path is not None else "—",
+                    "value": _short(value) if value is not None else "—"}
+            messages.setdefault("lv", lv.format(**fill))
+            messages.setdefault("en", messages.get("", en.format(**fill)))
+            out.add((r, SH.resultMessage, Literal(messages["lv"], lang="lv")))
+        results.append(Result(
+            focus=str(focus), path=str(path) if isinstance(path, URIRef) else (None if path is None else "(path)"),
+            severity=str(g.value(r, SH.resultSeverity)).rsplit("#", 1)[-1], message=messages.get(lang, ""),
+            messages=messages, value=None if value is None else str(value), shape=str(g.value(r, SH.sourceShape)),
+            component=component, layer=layer))
+    return results
+
+
+_validators: dict[tuple[Any, ...], Validator] = {}
+_validators_lock = threading.Lock()
+
+
+def validator_for(settings: Settings) -> Validator:
+    """One validator per configuration (shapes and context are reloaded only when the settings differ)."""
+    key = (settings.shapes_dir, settings.ontology_dir, settings.source_dir, settings.max_services_per_person,
+           settings.max_concurrent_validations)
+    with _validators_lock:
+        if key not in _validators:
+            _validators[key] = Validator(settings)
+        return _validators[key]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# renderings
+# ---------------------------------------------------------------------------------------------------------------
+
+def report_json(report: Report) -> dict[str, Any]:
+    return {"conforms": report.conforms, "lang": report.lang, "triples": report.triples,
+            "violations": report.count("Violation"), "warnings": report.count("Warning"),
+            "infos": report.count("Info"), "results": [r.to_json() for r in report.results]}
+
+
+def report_rdf(report: Report, fmt: str = "turtle") -> str:
+    """The SHACL validation report graph (``turtle`` or ``json-ld``)."""
+    return report.graph.serialize(format=fmt)
+
+
+def report_text(report: Report) -> str:
+    head = {"lv": ("atbilst", "neatbilst", "pārkāpumi", "brīdinājumi"),
+            "en": ("conforms", "does not conform", "violations", "warnings")}[report.lang]
+    lines = [f"{head[0] if report.conforms else head[1]}: {report.count('Violation')} {head[2]}, "
+             f"{report.count('Warning')} {head[3]}"]
+    for r in report.results:
+        path = f" {_short(r.path)}" if r.path else ""
+        lines.append(f"{r.severity:<9} {_short(r.focus)}{path}: {r.message}")
+    return "\n".join(lines) + "\n"
+
+
+@lru_cache
+def _jinja() -> Any:
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    env = Environment(loader=FileSystemLoader(str(Path(__file__).parent / "templates")),
+                      autoescape=select_autoescape(["html"]))
+    env.globals["url_for"] = lambda name, path="": f"/static/{path}"
+    env.filters["short"] = _short
+    return env
+
+
+def report_html(report: Report) -> str:
+    return _jinja().get_template("validation_report.html").render(report=report, lang=report.lang, escape=html.escape)
