@@ -180,6 +180,17 @@ class LibraryQuery:
     def description_in(self, lang: str) -> str:
         return self.description.get(lang) or self.description.get("en") or ""
 
+    @property
+    def body(self) -> str:
+        """The query without its header comments.
+
+        Why: some clients guess the query form from the raw text; SPARQLWrapper strips only every second
+        consecutive comment line and then finds "ASK" in "task" or "MOVE" in "moved".
+        """
+        lines = self.text.splitlines(keepends=True)
+        start = next((i for i, line in enumerate(lines) if line.strip() and not line.startswith("#")), len(lines))
+        return "".join(lines[start:])
+
     def param(self, name: str) -> Parameter | None:
         return next((p for p in self.params if p.name == name), None)
 
