@@ -1,0 +1,458 @@
+"""``make bench``: pvpp-kg against rdflib-endpoint and Oxigraph server on the same national-scale dataset.
+
+Steps (each timed; see ``benchmarks/README.md`` for the last results):
+1. ``pvpp-kg generate`` the preset (default ``national``, 1 % violations so the "find the problems" queries
+   have rows), ``pvpp-kg load-data`` it into a fresh embedded store, dump the store (after materialisation) as
+   N-Quads, ``oxigraph load`` the dump; rdflib-endpoint parses the dump when it starts;
+2. start the three servers on free loopback ports (start = spawn to first answer), sample their RSS all along;
+3. run every governance query (``queries/*.rq`` with default parameters + ``benchmarks/queries/*.rq``) over HTTP,
+   servers alternating query by query; rdflib-endpoint gets ``--timeout`` (120 s) per query, is restarted after a
+   timeout (its event loop stays busy with the abandoned query) and runs slow queries fewer times;
+4. throughput of a point and a heavy query at 1, 8 and 32 concurrent keep-alive clients;
+5. validation of a 1,000-service submission with :mod:`pvpp_kg.validation` (parse + validate);
+6. write ``benchmarks/results/<preset>-<timestamp>.json`` and ``latest.json``, ``benchmarks/results/queries.png``
+   and the summary table between the markers in ``benchmarks/README.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from benchmarks.systems import (
+    BIN,
+    ROOT,
+    Server,
+    dump_store,
+    governance_queries,
+    load_oxigraph,
+    normalise,
+    post_query,
+    query_form,
+    start_oxigraph,
+    start_pvpp,
+    start_rdflib,
+)
+
+RESULTS = ROOT / "benchmarks" / "results"
+README = ROOT / "benchmarks" / "README.md"
+POINT_QUERY = "anchor/q7-service-card"
+HEAVY_QUERY = "anchor/q1-services-per-kind-and-institution-type"
+MARK_BEGIN, MARK_END = "<!-- results:begin -->", "<!-- results:end -->"
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def machine() -> dict[str, Any]:
+    import psutil
+
+    cpu = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+            "os": platform.platform(), "python": platform.python_version(),
+            "load_average_at_start": os.getloadavg()}
+
+
+def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
+    """Run a command to completion; wall seconds and the peak RSS of its process tree (sampled every 50 ms)."""
+    import psutil
+
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    ps, peak = psutil.Process(proc.pid), 0
+    while proc.poll() is None:
+        try:
+            peak = max(peak, sum(p.memory_info().rss for p in [ps, *ps.children(recursive=True)]))
+        except psutil.Error:
+            pass
+        time.sleep(0.05)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{cmd[:3]} failed: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
+    return time.perf_counter() - started, peak
+
+
+class RssSampler(threading.Thread):
+    """Peak RSS of each running server, sampled every 200 ms."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.servers: dict[str, Server] = {}
+        self.peak: dict[str, int] = {}
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(0.2):
+            for name, server in list(self.servers.items()):
+                self.peak[name] = max(self.peak.get(name, 0), server.rss_bytes())
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def summarise(times: list[float]) -> dict[str, float]:
+    return {"median_s": statistics.median(times), "p95_s": percentile(times, 0.95), "min_s": min(times),
+            "max_s": max(times), "runs": len(times)}
+
+
+# -- throughput ---------------------------------------------------------------------------------------------
+
+def throughput(url: str, query: str, clients: int, seconds: float) -> dict[str, float]:
+    """Requests per second with ``clients`` threads, each on its own keep-alive connection (http.client: cheap)."""
+    parts = urlsplit(url)
+    body = query.encode()
+    accept = "application/n-triples" if query_form(query) == "CONSTRUCT" else "application/sparql-results+json"
+    headers = {"Content-Type": "application/sparql-query", "Accept": accept}
+    counts, errors = [0] * clients, [0] * clients
+    deadline = time.perf_counter() + seconds
+
+    def worker(i: int) -> None:
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=300)
+        while time.perf_counter() < deadline:
+            try:
+                conn.request("POST", parts.path or "/", body=body, headers=headers)
+                r = conn.getresponse()
+                r.read()
+                if r.status == 200:
+                    counts[i] += 1
+                else:
+                    errors[i] += 1
+            except (OSError, http.client.HTTPException):
+                errors[i] += 1
+                conn.close()
+                conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=300)
+        conn.close()
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    return {"clients": clients, "requests": sum(counts), "errors": sum(errors), "seconds": elapsed,
+            "req_per_s": sum(counts) / elapsed}
+
+
+# -- validation ---------------------------------------------------------------------------------------------
+
+def submission(nq: Path, out: Path, services: int = 1000) -> int:
+    """The first institution graphs of the dataset holding ``services`` services, as one N-Triples document."""
+    lines: list[str] = []
+    count, current = 0, ""
+    svc_type = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+    with nq.open(encoding="utf-8") as fh:
+        for line in fh:
+            cut = line.rindex("<")
+            g = line[cut:]
+            if "/graph/institution/" not in g:
+                continue
+            if g != current:
+                if count >= services:
+                    break
+                current = g
+            subject, predicate, obj = line.split(" ", 2)
+            if predicate == svc_type and "/id/service/" in subject and obj.split("#")[-1].startswith(
+                    ("IndividualBenefit", "GeneralBenefit", "IndividualUse", "SharedService")):
+                count += 1
+            lines.append(line[:cut].rstrip() + " .\n")
+    out.write_text("".join(lines), encoding="utf-8")
+    return count
+
+
+def validation_timing(nq: Path, work: Path) -> dict[str, Any]:
+    from pvpp_kg.settings import Settings
+    from pvpp_kg.validation import Validator, parse_document
+
+    path = work / "submission-1000.nt"
+    n = submission(nq, path)
+    data = path.read_bytes()
+    validator = Validator(Settings(include_sample=False))
+    validator.validate(parse_document(data[:2000].rsplit(b"\n", 1)[0] + b"\n", filename="warm.nt"))  # warm caches
+    out: dict[str, Any] = {"services": n, "triples": data.count(b"\n"), "tool": "pvpp_kg.validation.Validator"}
+    parse, total = [], []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        graph = parse_document(data, filename=path.name)
+        t1 = time.perf_counter()
+        report = validator.validate(graph)
+        t2 = time.perf_counter()
+        parse.append(t1 - t0)
+        total.append(t2 - t0)
+        out["results"] = report.count("Violation") if hasattr(report, "count") else None
+    out["parse_s"] = statistics.median(parse)
+    out["validate_s"] = statistics.median(t - p for t, p in zip(total, parse, strict=True))
+    out["total_s"] = statistics.median(total)
+    return out
+
+
+# -- the run ------------------------------------------------------------------------------------------------
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    work = Path(args.work)
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    result: dict[str, Any] = {"machine": machine(), "preset": args.preset, "seed": args.seed,
+                              "started": datetime.now(UTC).isoformat(timespec="seconds"), "load": {}, "start": {},
+                              "rss_peak_mib": {}, "queries": {}, "throughput": {}, "notes": []}
+    nq = work / f"{args.preset}.nq"
+    log(f"generate {args.preset}")
+    gen_s, _ = run_measured([str(BIN / "pvpp-kg"), "generate", "--preset", args.preset, "--seed", str(args.seed),
+                             "--violations", str(args.violations), "--out", str(nq), "--quiet"])
+    result["generate_s"] = gen_s
+    env = dict(os.environ, PVPP_DATA_DIR=str(work / "pvpp"), PVPP_INCLUDE_SAMPLE="false")
+    log("pvpp-kg load-data")
+    load_s, load_rss = run_measured([str(BIN / "pvpp-kg"), "load-data", str(nq)], env)
+    result["load"]["pvpp-kg"] = {"seconds": load_s, "peak_rss_mib": load_rss / 2**20,
+                                 "what": "base sources + dataset bulk load + materialisation"}
+    dump = work / "dump.nq"
+    result["triples"] = dump_store(work / "pvpp", dump)
+    result["generated_quads"] = sum(1 for _ in nq.open(encoding="utf-8"))
+    log(f"{result['triples']:,} triples after materialisation; oxigraph load")
+    t0 = time.perf_counter()
+    load_oxigraph(work / "oxigraph", dump)
+    result["load"]["oxigraph"] = {"seconds": time.perf_counter() - t0, "what": "oxigraph load of the dump"}
+
+    sampler = RssSampler()
+    sampler.start()
+    servers: dict[str, Server] = {}
+    try:
+        log("start servers")
+        servers["pvpp-kg"] = start_pvpp(work / "pvpp", workers=args.workers, log=work / "pvpp.log",
+                                        env_extra={"PVPP_INCLUDE_SAMPLE": "false"})
+        servers["oxigraph"] = start_oxigraph(work / "oxigraph", log=work / "oxigraph.log")
+        if not args.skip_rdflib:
+            servers["rdflib-endpoint"] = start_rdflib(dump, log=work / "rdflib.log", timeout=900)
+            result["load"]["rdflib-endpoint"] = {"seconds": servers["rdflib-endpoint"].start_s,
+                                                 "what": "parse at start (included in its start time)"}
+        for name, s in servers.items():
+            result["start"][name] = s.start_s
+            sampler.servers[name] = s
+        result["queries"] = run_queries(args, servers, sampler, work)
+        log("throughput")
+        queries = governance_queries()
+        for label, qname, systems in (("point", POINT_QUERY, list(servers)),
+                                      ("heavy", HEAVY_QUERY, [s for s in servers if s != "rdflib-endpoint"])):
+            for system in systems:
+                for clients in (1, 8, 32):
+                    key = f"{label}/{system}/{clients}"
+                    result["throughput"][key] = throughput(servers[system].url, queries[qname], clients,
+                                                           args.throughput_seconds)
+                    log(f"  {key}: {result['throughput'][key]['req_per_s']:.1f} req/s")
+        for name, s in servers.items():
+            result.setdefault("rss_serving_mib", {})[name] = s.rss_bytes() / 2**20
+    finally:
+        sampler.stopped.set()
+        for s in servers.values():
+            s.stop()
+    result["rss_peak_mib"] = {k: v / 2**20 for k, v in sampler.peak.items()}
+    log("validation")
+    try:
+        result["validation"] = validation_timing(nq, work)
+    except Exception as e:  # a missing or changed validation module must not lose the rest of the run
+        result["validation"] = {"error": repr(e)}
+    result["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def run_queries(args: argparse.Namespace, servers: dict[str, Server], sampler: RssSampler,
+                work: Path) -> dict[str, Any]:
+    queries = governance_queries()
+    times: dict[str, dict[str, list[float]]] = {q: {s: [] for s in servers} for q in queries}
+    rows: dict[str, dict[str, int]] = {q: {} for q in queries}
+    status: dict[str, dict[str, str]] = {q: {} for q in queries}
+    clients = {s: httpx.Client() for s in servers}
+    try:
+        for run_no in range(args.runs):
+            log(f"query round {run_no + 1}/{args.runs}")
+            order = list(servers)[run_no % len(servers):] + list(servers)[: run_no % len(servers)]
+            for qname, text in queries.items():
+                for system in order:
+                    if status[qname].get(system) in ("timeout", "error"):
+                        continue
+                    done = len(times[qname][system])
+                    if system == "rdflib-endpoint" and done >= args.rdflib_slow_runs and \
+                            statistics.median(times[qname][system]) > 5:
+                        continue
+                    timeout = args.timeout if system == "rdflib-endpoint" else 600
+                    t0 = time.perf_counter()
+                    try:
+                        r = post_query(clients[system], servers[system].url, text, timeout=timeout)
+                        elapsed = time.perf_counter() - t0
+                        times[qname][system].append(elapsed)
+                        rows[qname][system] = len(normalise(r, query_form(text)))
+                        status[qname][system] = "ok"
+                    except httpx.TimeoutException:
+                        status[qname][system] = "timeout"
+                        log(f"  {system} timed out on {qname} after {timeout:.0f} s; restarting it")
+                        servers[system].stop()
+                        dump = work / "dump.nq"
+                        servers[system] = start_rdflib(dump, log=work / "rdflib.log", timeout=900)
+                        sampler.servers[system] = servers[system]
+                        clients[system].close()
+                        clients[system] = httpx.Client()
+                    except httpx.HTTPError as e:
+                        status[qname][system] = "error"
+                        log(f"  {system} failed on {qname}: {e}")
+    finally:
+        for c in clients.values():
+            c.close()
+    out: dict[str, Any] = {}
+    for qname in queries:
+        entry: dict[str, Any] = {}
+        for system in servers:
+            t = times[qname][system]
+            entry[system] = {"status": status[qname].get(system, "skipped"), "rows": rows[qname].get(system),
+                             **(summarise(t) if t else {})}
+        out[qname] = entry
+    return out
+
+
+# -- reporting ----------------------------------------------------------------------------------------------
+
+def ratios(result: dict[str, Any]) -> dict[str, dict[str, float | None]]:
+    """pvpp-kg's median divided by each peer's (below 1 = pvpp-kg faster); None where the peer did not finish."""
+    out: dict[str, dict[str, float | None]] = {}
+    for qname, entry in result["queries"].items():
+        mine = entry.get("pvpp-kg", {}).get("median_s")
+        out[qname] = {}
+        for peer in ("oxigraph", "rdflib-endpoint"):
+            theirs = entry.get(peer, {}).get("median_s")
+            out[qname][peer] = (mine / theirs) if mine and theirs else None
+    return out
+
+
+def fmt_s(entry: dict[str, Any], timeout: float) -> str:
+    if entry.get("status") == "timeout":
+        return f"timeout > {timeout:.0f} s"
+    if "median_s" not in entry:
+        return entry.get("status", "—")
+    med, p95 = entry["median_s"], entry["p95_s"]
+    return f"{med * 1000:.1f} / {p95 * 1000:.1f} ms" if med < 1 else f"{med:.2f} / {p95:.2f} s"
+
+
+def table(result: dict[str, Any], timeout: float) -> str:
+    systems = [s for s in ("pvpp-kg", "oxigraph", "rdflib-endpoint") if s in result["start"]]
+    r = ratios(result)
+    lines = ["| query | " + " | ".join(f"{s} median / p95" for s in systems) + " | pvpp/oxigraph | pvpp/rdflib |",
+             "|---|" + "---|" * (len(systems) + 2)]
+    for qname, entry in result["queries"].items():
+        cells = [fmt_s(entry.get(s, {}), timeout) for s in systems]
+        cells += [f"{x:.3g}×" if x else "—" for x in (r[qname]["oxigraph"], r[qname]["rdflib-endpoint"])]
+        lines.append(f"| {qname} | " + " | ".join(cells) + " |")
+    m = result["machine"]
+    head = [f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, {m['os']}, Python {m['python']}; "
+            f"load average at start {', '.join(f'{x:.1f}' for x in m['load_average_at_start'])} (shared machine).",
+            f"Dataset: preset `{result['preset']}` seed {result['seed']}: "
+            f"{result['generated_quads']:,} generated quads, "
+            f"{result['triples']:,} triples after materialisation. Run {result['started']} → {result['finished']}.", ""]
+    load = ["- load: " + "; ".join(f"{k} {v['seconds']:.1f} s ({v['what']})" for k, v in result["load"].items()),
+            "- start to first answer: " + "; ".join(f"{k} {v:.2f} s" for k, v in result["start"].items()),
+            "- peak RSS while serving: " + "; ".join(f"{k} {v:.0f} MiB" for k, v in result["rss_peak_mib"].items())]
+    tp = ["", "| throughput (req/s) | 1 client | 8 clients | 32 clients |", "|---|---|---|---|"]
+    keys = sorted({k.rsplit("/", 1)[0] for k in result["throughput"]})
+    for k in keys:
+        cells = [f"{result['throughput'].get(f'{k}/{c}', {}).get('req_per_s', 0):.1f}" for c in (1, 8, 32)]
+        tp.append(f"| {k} | " + " | ".join(cells) + " |")
+    v = result.get("validation", {})
+    val = [f"- validation of a {v.get('services', '?')}-service submission ({v.get('triples', '?')} triples, "
+           f"{v.get('tool', '')}): parse {v.get('parse_s', float('nan')):.2f} s, validate "
+           f"{v.get('validate_s', float('nan')):.2f} s, total {v.get('total_s', float('nan')):.2f} s"
+           if "error" not in v else f"- validation failed: {v['error']}"]
+    return "\n".join(head + lines + [""] + load + val + tp)
+
+
+def chart(result: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(result["queries"])
+    systems = [s for s in ("pvpp-kg", "oxigraph", "rdflib-endpoint") if s in result["start"]]
+    fig, ax = plt.subplots(figsize=(12, max(4, 0.35 * len(names))))
+    height = 0.8 / len(systems)
+    for i, s in enumerate(systems):
+        vals = []
+        for q in names:
+            e = result["queries"][q].get(s, {})
+            vals.append(e.get("median_s") or (result.get("timeout", 120) if e.get("status") == "timeout" else 0))
+        ax.barh([n + i * height for n in range(len(names))], vals, height=height, label=s)
+    ax.set_yticks([n + 0.4 - height / 2 for n in range(len(names))], names, fontsize=7)
+    ax.set_xscale("log")
+    ax.set_xlabel("median seconds (log; timeouts drawn at the timeout)")
+    ax.set_title(f"pvpp-kg vs Oxigraph server vs rdflib-endpoint — {result['preset']}, {result['triples']:,} triples")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_readme(result: dict[str, Any], timeout: float) -> None:
+    text = README.read_text(encoding="utf-8") if README.exists() else f"# Benchmarks\n\n{MARK_BEGIN}\n{MARK_END}\n"
+    if MARK_BEGIN not in text:
+        text += f"\n{MARK_BEGIN}\n{MARK_END}\n"
+    before, rest = text.split(MARK_BEGIN, 1)
+    after = rest.split(MARK_END, 1)[1]
+    block = f"{MARK_BEGIN}\n## Last run (written by `python -m benchmarks.run`)\n\n{table(result, timeout)}\n\n" \
+            f"![query medians](results/queries-{result['preset']}.png)\n{MARK_END}"
+    README.write_text(before + block + after, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n")[0])
+    p.add_argument("--preset", default="national")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--violations", type=float, default=0.01)
+    p.add_argument("--runs", type=int, default=15, help="runs per query and server")
+    p.add_argument("--rdflib-slow-runs", type=int, default=3, help="runs of a query rdflib needs > 5 s for")
+    p.add_argument("--timeout", type=float, default=120.0, help="rdflib-endpoint per-query timeout")
+    p.add_argument("--throughput-seconds", type=float, default=10.0)
+    p.add_argument("--workers", type=int, default=2, help="pvpp-kg uvicorn workers")
+    p.add_argument("--skip-rdflib", action="store_true")
+    p.add_argument("--work", default=str(ROOT / "var" / "bench"))
+    p.add_argument("--keep", action="store_true", help="keep the work directory (stores, dump)")
+    args = p.parse_args(argv)
+    result = run(args)
+    result["timeout"] = args.timeout
+    result["ratios_pvpp_over_peer"] = ratios(result)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    for name in (f"{args.preset}-{stamp}.json", f"latest-{args.preset}.json"):
+        (RESULTS / name).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    chart(result, RESULTS / f"queries-{args.preset}.png")
+    write_readme(result, args.timeout)
+    print(table(result, args.timeout))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
