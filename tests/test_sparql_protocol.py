@@ -316,3 +316,15 @@ def test_body_size_limit(limited_server: LiveServer) -> None:
                    headers={"Content-Type": "application/sparql-query"})
     assert r.status_code == 413
     assert json.loads(r.text)["error"] == "too_large"
+
+
+def test_protocol_dataset_replaces_query_dataset(endpoint: str) -> None:
+    ref, onto = "https://w3id.org/pvpp/graph/reference", "https://w3id.org/pvpp/graph/ontology"
+    q_from = f"SELECT (COUNT(*) AS ?n) FROM <{ref}> WHERE {{ ?s ?p ?o }}"
+    r = httpx.get(endpoint + "/sparql", params={"query": q_from, "named-graph-uri": onto}).json()
+    assert r["results"]["bindings"][0]["n"]["value"] == "0"  # the protocol dataset has an empty default graph
+    q_named = f"SELECT DISTINCT ?g FROM NAMED <{ref}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"
+    r = httpx.get(endpoint + "/sparql", params={"query": q_named, "default-graph-uri": onto}).json()
+    assert r["results"]["bindings"] == []
+    r = httpx.get(endpoint + "/sparql", params={"query": q_named}).json()
+    assert [b["g"]["value"] for b in r["results"]["bindings"]] == [ref]

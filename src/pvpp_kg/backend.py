@@ -28,6 +28,11 @@ class Dataset:
     from_query: bool = False  # the query text has FROM / FROM NAMED: let it decide
 
     @property
+    def from_protocol(self) -> bool:
+        """The request named graphs: they replace the query's own FROM / FROM NAMED entirely."""
+        return bool(self.default_graphs or self.named_graphs)
+
+    @property
     def union_default(self) -> bool:
         """No dataset given by the protocol or the query: the default graph is the union of all graphs."""
         return not (self.default_graphs or self.named_graphs or self.from_query)
@@ -74,8 +79,8 @@ class EmbeddedBackend:
             query=query,
             result_format=result_format,
             use_default_graph_as_union=dataset.union_default,
-            default_graph=dataset.default_graphs or (None if dataset.union_default or dataset.from_query else ()),
-            named_graphs=dataset.named_graphs or None,
+            default_graph=dataset.default_graphs if dataset.from_protocol else None,
+            named_graphs=dataset.named_graphs if dataset.from_protocol else None,
             substitutions=substitutions,
             max_bytes=self.max_result_bytes,
         )
