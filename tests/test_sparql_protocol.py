@@ -328,3 +328,24 @@ def test_protocol_dataset_replaces_query_dataset(endpoint: str) -> None:
     assert r["results"]["bindings"] == []
     r = httpx.get(endpoint + "/sparql", params={"query": q_named}).json()
     assert [b["g"]["value"] for b in r["results"]["bindings"]] == [ref]
+
+
+def _rows(body: dict) -> list[tuple]:
+    return sorted(tuple(sorted((k, v["value"]) for k, v in b.items())) for b in body["results"]["bindings"])
+
+
+def test_library_queries_agree_in_remote_mode(endpoint: str, live_server: LiveServer) -> None:
+    """Every governance query, with its example parameters, answers the same on the remote store."""
+    if endpoint == live_server.url:
+        pytest.skip("compares the remote-mode server with the embedded one")
+    from pvpp_kg.queries import load_library
+
+    checked = 0
+    for q in load_library(Settings().queries_dir):
+        params = {p.name: p.example for p in q.params if p.example}
+        embedded = httpx.get(f"{live_server.url}/api/queries/{q.name}", params=params, timeout=60)
+        remote = httpx.get(f"{endpoint}/api/queries/{q.name}", params=params, timeout=60)
+        assert embedded.status_code == remote.status_code == 200, (q.name, remote.text)
+        assert _rows(embedded.json()) == _rows(remote.json()), q.name
+        checked += 1
+    assert checked >= 20

@@ -6,12 +6,15 @@ Tested against Oxigraph server. The remote's default graph must be the union of 
 
 from __future__ import annotations
 
+import re
+
 import httpx
 
 from pvpp_kg import formats
 from pvpp_kg.backend import Dataset, Substitution
 from pvpp_kg.errors import BackendUnavailable, BadRequest, NotFound, QuerySyntaxError, QueryTimeout
 from pvpp_kg.querypool import QueryOutput
+from pvpp_kg.sparql import _NOISE, inspect
 
 _BY_OXI = {f.oxigraph: f for f in (*formats.RESULT_FORMATS, *formats.GRAPH_FORMATS)}
 
@@ -27,13 +30,33 @@ def _term(kind: str, value: str, extra: str | None) -> str:
     return f'"{esc}"^^<{extra}>' if extra else f'"{esc}"'
 
 
+def _where_group_start(query: str) -> int:
+    """Index just after the '{' that opens the outer WHERE group (skipping a CONSTRUCT template)."""
+    depth, groups = 0, 0
+    is_construct = inspect(query).form == "CONSTRUCT"
+    masked = _NOISE.sub(lambda m: " " * len(m.group(0)), query)
+    for i, ch in enumerate(masked):
+        if ch == "{":
+            if depth == 0:
+                groups += 1
+                template = is_construct and groups == 1 and not re.search(r"WHERE\s*$", masked[:i], re.I)
+                if not template:
+                    return i + 1
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+    raise BadRequest("the query has no WHERE group to bind parameters in")
+
+
 def with_values(query: str, substitutions: tuple[Substitution, ...]) -> str:
-    """Bind parameters by a trailing VALUES block (remote servers have no substitution API)."""
+    """Bind parameters as the first element of the outer WHERE group, as SEP-0007 substitution would
+    (remote servers have no substitution API; a trailing VALUES would bind too late for FILTERs)."""
     if not substitutions:
         return query
     names = " ".join(f"?{v}" for v, *_ in substitutions)
     terms = " ".join(_term(k, val, x) for _, k, val, x in substitutions)
-    return f"{query}\nVALUES ({names}) {{ ({terms}) }}"
+    at = _where_group_start(query)
+    return f"{query[:at]} VALUES ({names}) {{ ({terms}) }} {query[at:]}"
 
 
 class RemoteBackend:
