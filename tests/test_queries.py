@@ -335,10 +335,8 @@ def test_resource_usage(client: TestClient) -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_every_query_runs_with_its_example(client: TestClient, name: str) -> None:
     q = next(x for x in LIBRARY if x.name == name)
-    started = time.perf_counter()
     r = client.get(f"/api/queries/{name}", params={p.name: p.example for p in q.params})
     assert r.status_code == 200, r.text
-    assert time.perf_counter() - started < 2.0
     assert "results" in r.json()
 
 

@@ -290,16 +290,21 @@ def limited_server(make_settings) -> Iterator[LiveServer]:  # noqa: ANN001
 
 def test_timeout_stops_query_while_others_are_answered(limited_server: LiveServer) -> None:
     url = limited_server.url + "/sparql"
+    finished: dict[str, float] = {}
     outcome: dict[str, httpx.Response] = {}
-    slow = threading.Thread(target=lambda: outcome.update(slow=httpx.get(url, params={"query": SLOW_Q}, timeout=30)))
-    started = time.monotonic()
+
+    def slow_call() -> None:
+        outcome["slow"] = httpx.get(url, params={"query": SLOW_Q}, timeout=30)
+        finished["slow"] = time.monotonic()
+
+    slow = threading.Thread(target=slow_call)
     slow.start()
     time.sleep(0.3)
     quick = httpx.get(url, params={"query": A_FOR_PU2_21}, timeout=30)
-    quick_done = time.monotonic() - started
+    finished["quick"] = time.monotonic()
     slow.join()
     assert quick.status_code == 200 and _codes(quick.json()) == EXPECTED_A
-    assert quick_done < 2.0  # answered while the slow query was still running
+    assert finished["quick"] < finished["slow"]  # answered while the slow query was still running
     assert outcome["slow"].status_code == 503 and "stopped" in outcome["slow"].text
     # the server is still healthy afterwards: the worker was replaced
     assert httpx.get(url, params={"query": A_FOR_PU2_21}).status_code == 200
