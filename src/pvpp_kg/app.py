@@ -14,7 +14,7 @@ from pvpp_kg import __version__, handlers
 from pvpp_kg.auth import Tokens
 from pvpp_kg.backend import Backend, EmbeddedBackend
 from pvpp_kg.limits import BodyLimit
-from pvpp_kg.routers import lod, sparql, store, system
+from pvpp_kg.routers import lod, sparql, store, system, validation
 from pvpp_kg.routers import queries as query_library
 from pvpp_kg.settings import Settings
 
@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     handlers.register(app)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
-    for module in (system, sparql, store, lod):
+    for module in (system, sparql, store, validation, lod):
         app.include_router(module.router)
     app.include_router(query_library.router_for(settings))
     return app

@@ -146,3 +146,47 @@ def load_data(files: tuple[Path, ...]) -> None:
     click.echo(f"loaded {report.sources} file(s) in {report.seconds:.2f} s into {settings.data_dir}")
     counts = report.counts
     click.echo(f"{len(counts):,} graphs, {sum(counts.values()):,} triples")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--lang", type=click.Choice(["lv", "en"]), default="en", show_default=True, help="message language")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "turtle", "html"]), default="text",
+              show_default=True, help="report format")
+def validate(files: tuple[Path, ...], lang: str, fmt: str) -> None:
+    """Validate data files (RDF or the spreadsheet template) with the reference data; exit 0 conforms,
+    1 violations, 2 unusable input."""
+    import json
+
+    from pvpp_kg import validation
+
+    settings = _settings()
+    try:
+        graph = validation.parse_files(files, settings)
+        report = validation.validator_for(settings).validate(graph, lang=lang)
+    except PvppError as e:
+        _fail(e.message)
+    if fmt == "json":
+        click.echo(json.dumps(validation.report_json(report), ensure_ascii=False, indent=2))
+    elif fmt == "turtle":
+        click.echo(validation.report_rdf(report, "turtle"))
+    elif fmt == "html":
+        click.echo(validation.report_html(report))
+    else:
+        click.echo(validation.report_text(report), nl=False)
+    sys.exit(0 if report.conforms else 1)
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
+              help="directory for pvpp-template.xlsx and one CSV per sheet")
+def template(out: Path) -> None:
+    """Write the spreadsheet template institutions fill in (XLSX, and the same sheets as CSV)."""
+    from pvpp_kg.spreadsheet import write_template
+
+    try:
+        paths = write_template(out)
+    except OSError as e:
+        _fail(f"{out}: {e.strerror}")
+    for p in paths:
+        click.echo(str(p))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import re
 import threading
 from collections.abc import Iterable
@@ -30,9 +31,12 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, XSD
 
 from pvpp_kg.errors import InputError, UnsupportedMediaType
-from pvpp_kg.namespaces import BASE, PREFIXES, PVPP, SH
+from pvpp_kg.namespaces import BASE, PREFIXES, SH
 from pvpp_kg.settings import Settings
 from pvpp_kg.store import parse_error
+
+# rdflib logs a stack trace for every ill-formed typed literal ("2024-13-45"^^xsd:date); the shapes report those
+logging.getLogger("rdflib.term").setLevel(logging.ERROR)
 
 PVPP_SHAPES = "pvpp-shapes.ttl"
 CPSV_SHAPES = "vendor/cpsv-ap-3.2.0-SHACL.ttl"
@@ -40,6 +44,7 @@ CONTEXT = "context.ttl"
 LAYERS = ("pvpp", "cpsv-ap")
 LANGS = ("lv", "en")
 SUBMISSION_GRAPH = BASE + "graph/submission"
+MAX_MANAGED = URIRef("https://w3id.org/pvpp/shapes#maxManagedServices")
 
 # document formats: name → (pyoxigraph format or None for the spreadsheet, media types, file extensions)
 FORMATS: dict[str, tuple[ox.RdfFormat | None, tuple[str, ...], tuple[str, ...]]] = {
@@ -223,8 +228,8 @@ class Report:
 
 def _load_shapes(shapes_dir: Path, max_services: int) -> tuple[Graph, Graph, Graph]:
     pvpp = Graph().parse(shapes_dir / PVPP_SHAPES, format="turtle")
-    for shape in list(pvpp.subjects(PVPP.maxManagedServices, None)):  # threshold from settings
-        pvpp.set((shape, PVPP.maxManagedServices, Literal(max_services, datatype=XSD.integer)))
+    for shape in list(pvpp.subjects(MAX_MANAGED, None)):  # the workload threshold comes from settings
+        pvpp.set((shape, MAX_MANAGED, Literal(max_services, datatype=XSD.integer)))
     cpsv = Graph().parse(shapes_dir / CPSV_SHAPES, format="turtle")
     context = Graph().parse(shapes_dir / CONTEXT, format="turtle")
     return pvpp, cpsv, context
@@ -337,6 +342,12 @@ def _results(g: Graph, shapes: Graph, lang: str, layer: str, mine: set[Any], out
         path, value = g.value(r, SH.resultPath), g.value(r, SH.value)
         component = str(g.value(r, SH.sourceConstraintComponent)).rsplit("#", 1)[-1]
         messages = {m.language or "": str(m) for m in g.objects(r, SH.resultMessage) if isinstance(m, Literal)}
+        if not {"lv", "en"} <= messages.keys():  # pyshacl keeps one message of a SPARQL constraint: ask the shape
+            shape = g.value(r, SH.sourceShape)
+            for node in (shape, *shapes.objects(shape, SH.sparql)):
+                for m in shapes.objects(node, SH.message):
+                    if isinstance(m, Literal) and m.language in LANGS:
+                        messages[m.language] = str(m)
         if not {"lv", "en"} <= messages.keys():
             lv, en = _COMPONENT_MESSAGES.get(component, ("Neatbilst CPSV-AP prasībai ({path}).",
                                                            "Does not meet a CPSV-AP requirement ({path})."))

@@ -1,0 +1,294 @@
+"""The spreadsheet template: institutions fill one sheet per entity (XLSX, or one CSV per sheet) instead of RDF.
+
+Why a spreadsheet: most institutions keep their service list in Excel. The layout below is the single place that
+knows it; every conversion error names the sheet, row and column, so the person filling it can find the cell.
+Values are short local ids (``vsaa``, ``pv-gimenes-pabalsti``); lists are separated by ``;``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, ORG, RDF, SKOS
+
+from pvpp_kg.errors import InputError
+from pvpp_kg.namespaces import CV, ID, PVPP
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    help: str
+    required: bool = False
+
+
+SHEETS: dict[str, tuple[Column, ...]] = {
+    "institutions": (
+        Column("key", "institution key from the registry, e.g. vsaa", True),
+        Column("service_portfolio_manager", "post id of the service-portfolio manager (Pakalpojumu kopuma vadītājs)"),
+        Column("resource_portfolio_manager", "post id of the resource-portfolio manager (Resursu kopuma vadītājs)"),
+    ),
+    "posts": (
+        Column("institution", "institution key", True),
+        Column("id", "post id, unique within the institution", True),
+        Column("label_lv", "post name in Latvian", True),
+        Column("label_en", "post name in English"),
+        Column("role", "role code: VVI NVI PVI IPKS PS PSn PSa IRKS RS RL", True),
+        Column("holder", "pseudonymous person id, e.g. p-0042 (no names)"),
+    ),
+    "services": (
+        Column("institution", "owner institution key", True),
+        Column("id", "service id, unique within the institution", True),
+        Column("kind", "individual-benefit | general-benefit | individual-use | shared", True),
+        Column("title_lv", "title in Latvian", True),
+        Column("title_en", "title in English"),
+        Column("description_lv", "description in Latvian", True),
+        Column("description_en", "description in English"),
+        Column("manager", "post id of the service manager (Pakalpojuma vadītājs)", True),
+        Column("providers", "provider institution keys; ;-separated"),
+        Column("recipients", "residents | entrepreneurs | society | institutions, or institution keys; ;-separated"),
+        Column("needs", "need ids; ;-separated"),
+        Column("resources", "resource ids (own) or institution/id; ;-separated"),
+        Column("function", "only if the 'service' is a support | administrative | communication function"),
+    ),
+    "resources": (
+        Column("institution", "owner institution key", True),
+        Column("id", "resource id, unique within the institution", True),
+        Column("type", "information | digital-technology", True),
+        Column("label_lv", "name in Latvian", True),
+        Column("label_en", "name in English"),
+        Column("description_lv", "description in Latvian"),
+        Column("manager", "post id of the resource manager (Resursa vadītājs)", True),
+        Column("users", "user institution keys; ;-separated"),
+    ),
+    "participations": (
+        Column("participant", "institution key", True),
+        Column("role", "role code, e.g. NVI", True),
+        Column("context", "what the role is about, e.g. service/vsaa/x (optional)"),
+        Column("description_lv", "description in Latvian"),
+    ),
+}
+
+KINDS = {"individual-benefit": PVPP.IndividualBenefitService, "general-benefit": PVPP.GeneralBenefitService,
+         "individual-use": PVPP.IndividualUseService, "shared": PVPP.SharedService}
+RESOURCE_TYPES = {"information": PVPP.Information, "digital-technology": PVPP.DigitalTechnology}
+ROLES = ("VVI", "NVI", "PVI", "IPKS", "PS", "PSn", "PSa", "IRKS", "RS", "RL")
+RECIPIENT_GROUPS = ("residents", "entrepreneurs", "society", "institutions")
+FUNCTIONS = ("support", "administrative", "communication")
+_ID = re.compile(r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$")
+_PATH = re.compile(r"^[a-z0-9-]+(?:/[a-z0-9][a-z0-9._-]*)+$")
+
+
+class _Row:
+    """One filled row; ``get`` checks the cell and raises an InputError naming sheet, row and column."""
+
+    def __init__(self, source: str, sheet: str, number: int, cells: dict[str, str], header: list[str]) -> None:
+        self.source, self.sheet, self.number, self.cells, self.header = source, sheet, number, cells, header
+
+    def error(self, column: str, message: str) -> InputError:
+        col = self.header.index(column) + 1 if column in self.header else None
+        return InputError(f"sheet {self.sheet}, row {self.number}, column {column}: {message}",
+                          source=self.source, line=self.number, column=col)
+
+    def get(self, column: str, *, pattern: re.Pattern[str] | None = None, choices: tuple[str, ...] = ()) -> str:
+        value = self.cells.get(column, "").strip()
+        spec = next(c for c in SHEETS[self.sheet] if c.name == column)
+        if not value:
+            if spec.required:
+                raise self.error(column, "a value is required")
+            return ""
+        if choices and value not in choices:
+            raise self.error(column, f"{value!r} is not one of: {', '.join(choices)}")
+        if pattern and not pattern.match(value):
+            raise self.error(column, f"{value!r} is not a valid id (lowercase letters, digits and -)")
+        return value
+
+    def items(self, column: str, *, pattern: re.Pattern[str] = _ID) -> list[str]:
+        raw = self.get(column)
+        out = [v.strip() for v in raw.split(";") if v.strip()]
+        for v in out:
+            if not pattern.match(v):
+                raise self.error(column, f"{v!r} is not a valid id")
+        return out
+
+
+def _lit(g: Graph, s: URIRef, p: URIRef, value: str, lang: str | None = None) -> None:
+    if value:
+        g.add((s, p, Literal(value, lang=lang)))
+
+
+def _convert(row: _Row, g: Graph) -> None:
+    sheet = row.sheet
+    if sheet == "institutions":
+        key = row.get("key", pattern=_ID)
+        inst = ID[f"institution/{key}"]
+        for col, prop in (("service_portfolio_manager", PVPP.servicePortfolioManager),
+                          ("resource_portfolio_manager", PVPP.resourcePortfolioManager)):
+            if post := row.get(col, pattern=_ID):
+                g.add((inst, prop, ID[f"post/{key}/{post}"]))
+    elif sheet == "posts":
+        key, local = row.get("institution", pattern=_ID), row.get("id", pattern=_ID)
+        post = ID[f"post/{key}/{local}"]
+        g.add((post, RDF.type, ORG.Post))
+        _lit(g, post, SKOS.prefLabel, row.get("label_lv"), "lv")
+        _lit(g, post, SKOS.prefLabel, row.get("label_en"), "en")
+        g.add((post, ORG.postIn, ID[f"institution/{key}"]))
+        g.add((post, ORG.role, ID[f"role/{row.get('role', choices=ROLES)}"]))
+        if holder := row.get("holder", pattern=_ID):
+            g.add((post, ORG.heldBy, ID[f"person/{holder}"]))
+    elif sheet == "services":
+        key, local = row.get("institution", pattern=_ID), row.get("id", pattern=_ID)
+        s = ID[f"service/{key}/{local}"]
+        g.add((s, RDF.type, KINDS[row.get("kind", choices=tuple(KINDS))]))
+        g.add((s, DCTERMS.identifier, Literal(f"{key}/{local}")))
+        _lit(g, s, DCTERMS.title, row.get("title_lv"), "lv")
+        _lit(g, s, DCTERMS.title, row.get("title_en"), "en")
+        _lit(g, s, DCTERMS.description, row.get("description_lv"), "lv")
+        _lit(g, s, DCTERMS.description, row.get("description_en"), "en")
+        g.add((s, PVPP.owner, ID[f"institution/{key}"]))
+        g.add((s, PVPP.serviceManager, ID[f"post/{key}/{row.get('manager', pattern=_ID)}"]))
+        for p in row.items("providers"):
+            g.add((s, PVPP.provider, ID[f"institution/{p}"]))
+        for r in row.items("recipients"):
+            g.add((s, PVPP.recipient, ID[f"recipient-group/{r}"] if r in RECIPIENT_GROUPS else ID[f"institution/{r}"]))
+        for n in row.items("needs"):
+            g.add((s, PVPP.satisfiesNeed, ID[f"need/{n}"]))
+        for r in row.items("resources", pattern=re.compile(r"^[a-z0-9-]+(?:/[a-z0-9][a-z0-9._-]*)?$")):
+            g.add((s, PVPP.usesResource, ID[f"resource/{r if '/' in r else f'{key}/{r}'}"]))
+        if fn := row.get("function", choices=FUNCTIONS):
+            g.add((s, CV.isClassifiedBy, ID[f"function/{fn}"]))
+    elif sheet == "resources":
+        key, local = row.get("institution", pattern=_ID), row.get("id", pattern=_ID)
+        r = ID[f"resource/{key}/{local}"]
+        g.add((r, RDF.type, RESOURCE_TYPES[row.get("type", choices=tuple(RESOURCE_TYPES))]))
+        g.add((r, DCTERMS.identifier, Literal(f"{key}/{local}")))
+        _lit(g, r, SKOS.prefLabel, row.get("label_lv"), "lv")
+        _lit(g, r, SKOS.prefLabel, row.get("label_en"), "en")
+        _lit(g, r, DCTERMS.description, row.get("description_lv"), "lv")
+        g.add((r, PVPP.resourceOwner, ID[f"institution/{key}"]))
+        g.add((r, PVPP.resourceManager, ID[f"post/{key}/{row.get('manager', pattern=_ID)}"]))
+        for u in row.items("users"):
+            g.add((r, PVPP.resourceUser, ID[f"institution/{u}"]))
+    elif sheet == "participations":
+        key, role = row.get("participant", pattern=_ID), row.get("role", choices=ROLES)
+        context = row.get("context", pattern=_PATH)
+        local = f"{key}/{role}" + (f"/{context.replace('/', '-')}" if context else "")
+        part = ID[f"participation/{local}"]
+        g.add((part, RDF.type, PVPP.RoleParticipation))
+        g.add((part, RDF.type, CV.Participation))
+        g.add((part, CV.role, ID[f"role/{role}"]))
+        g.add((part, CV.hasParticipant, ID[f"institution/{key}"]))
+        g.add((part, DCTERMS.identifier, Literal(f"participation/{local}")))
+        desc = row.get("description_lv") or f"{key}: loma {role}" + (f" ({context})" if context else "")
+        g.add((part, DCTERMS.description, Literal(desc, lang="lv")))
+        if context:
+            g.add((part, PVPP.participationContext, ID[context]))
+
+
+def _rows_to_graph(source: str, sheet: str, rows: list[list[str]], g: Graph) -> None:
+    if not rows:
+        return
+    header = [h.strip() for h in rows[0]]
+    known = [c.name for c in SHEETS[sheet]]
+    for i, h in enumerate(header, start=1):
+        if h and h not in known:
+            raise InputError(f"sheet {sheet}, row 1, column {i}: unknown column {h!r}; expected {', '.join(known)}",
+                             source=source, line=1, column=i)
+    for c in SHEETS[sheet]:
+        if c.required and c.name not in header:
+            raise InputError(f"sheet {sheet}, row 1: the required column {c.name!r} is missing", source=source, line=1)
+    for number, values in enumerate(rows[1:], start=2):
+        cells = {h: (v or "").strip() for h, v in zip(header, values, strict=False) if h}
+        if any(cells.values()):
+            _convert(_Row(source, sheet, number, cells, header), g)
+
+
+def csv_to_graph(data: bytes, *, sheet: str | None, source: str = "upload.csv") -> Graph:
+    """One sheet as CSV; ``sheet`` comes from the file name (``services.csv``) or a ``sheet`` parameter."""
+    if sheet not in SHEETS:
+        raise InputError(f"name the sheet of this CSV (file name or sheet parameter): one of {', '.join(SHEETS)}",
+                         source=source)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise InputError(f"the CSV is not UTF-8: {e}", source=source) from None
+    try:
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error as e:
+        raise InputError(f"malformed CSV: {e}", source=source) from None
+    g = Graph()
+    _rows_to_graph(source, sheet, rows, g)
+    return g
+
+
+def xlsx_to_graph(data: bytes, *, source: str = "upload.xlsx") -> Graph:
+    """Every known sheet of the workbook; unknown sheets are an error (a typo would silently drop data)."""
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
+        raise InputError(f"not a readable XLSX workbook: {e}", source=source) from None
+    g = Graph()
+    try:
+        for ws in wb.worksheets:
+            if ws.title not in SHEETS:
+                raise InputError(f"unknown sheet {ws.title!r}; expected {', '.join(SHEETS)}", source=source)
+            rows = [["" if v is None else str(v) for v in r] for r in ws.iter_rows(values_only=True)]
+            _rows_to_graph(source, ws.title, rows, g)
+    finally:
+        wb.close()
+    return g
+
+
+# -- writing ----------------------------------------------------------------------------------------------------
+
+Rows = dict[str, list[dict[str, str]]]
+
+
+def write_workbook(path: Path, rows: Rows | None = None) -> None:
+    """An XLSX with one sheet per entity: a header (with the column help as a comment) and the rows."""
+    from openpyxl import Workbook
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for sheet, columns in SHEETS.items():
+        ws = wb.create_sheet(sheet)
+        for i, c in enumerate(columns, start=1):
+            cell = ws.cell(row=1, column=i, value=c.name)
+            cell.font = Font(bold=c.required)
+            cell.comment = Comment(c.help + (" (required)" if c.required else ""), "pvpp-kg")
+            ws.column_dimensions[cell.column_letter].width = max(14, len(c.name) + 2)
+        for r, row in enumerate((rows or {}).get(sheet, []), start=2):
+            for i, c in enumerate(columns, start=1):
+                ws.cell(row=r, column=i, value=row.get(c.name) or None)
+    wb.save(path)
+
+
+def write_csvs(directory: Path, rows: Rows | None = None) -> list[Path]:
+    out = []
+    for sheet, columns in SHEETS.items():
+        path = directory / f"{sheet}.csv"
+        with path.open("w", encoding="utf-8", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=[c.name for c in columns])
+            w.writeheader()
+            for row in (rows or {}).get(sheet, []):
+                w.writerow({c.name: row.get(c.name, "") for c in columns})
+        out.append(path)
+    return out
+
+
+def write_template(directory: Path) -> list[Path]:
+    """``pvpp-template.xlsx`` and one empty CSV per sheet."""
+    directory.mkdir(parents=True, exist_ok=True)
+    xlsx = directory / "pvpp-template.xlsx"
+    write_workbook(xlsx)
+    return [xlsx, *write_csvs(directory)]

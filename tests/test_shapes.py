@@ -1,0 +1,94 @@
+"""Every PVPP rule: a conforming and a violating fixture (tests/data/shapes/), checked in Latvian and English."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from rdflib import Graph, Literal
+from rdflib.namespace import RDF
+
+from pvpp_kg.namespaces import SH
+from pvpp_kg.settings import Settings
+from pvpp_kg.validation import Report, Validator, parse_files, validator_for
+
+SHAPES = Path(__file__).parent / "data" / "shapes"
+EXPECTED = list(csv.DictReader((SHAPES / "expected.csv").open(encoding="utf-8")))
+SAMPLE = sorted((Path(__file__).parents[1] / "data" / "sample").glob("*.ttl"))
+
+
+def _validator(settings: Settings, overrides: str) -> Validator:
+    if not overrides:
+        return validator_for(settings)
+    name, value = overrides.split("=")
+    return validator_for(settings.model_copy(update={name: int(value)}))
+
+
+def _messages(shapes: Graph, lang: str) -> set[str]:
+    return {str(m) for m in shapes.objects(None, SH.message) if isinstance(m, Literal) and m.language == lang}
+
+
+def test_base_fixture_conforms_with_no_result(settings: Settings) -> None:
+    report = validator_for(settings).validate(parse_files([SHAPES / "base.ttl"], settings))
+    assert report.conforms and report.results == []
+
+
+def test_every_violating_fixture_is_listed() -> None:
+    listed = {row["fixture"] for row in EXPECTED}
+    on_disk = {p.name for p in SHAPES.glob("*.ttl")} - {"base.ttl"}
+    assert listed == on_disk
+
+
+@pytest.mark.parametrize("row", EXPECTED, ids=[r["fixture"] for r in EXPECTED])
+@pytest.mark.parametrize("lang", ["lv", "en"])
+def test_violating_fixture(settings: Settings, row: dict[str, str], lang: str) -> None:
+    validator = _validator(settings, row["settings"])
+    report: Report = validator.validate(parse_files([SHAPES / row["fixture"]], settings), lang=lang)
+    hits = [r for r in report.results
+            if r.focus == row["focus"] and (r.path or "") == row["path"] and r.severity == row["severity"]
+            and r.layer == row["layer"]]
+    assert hits, f"expected {row} in {[r.to_json() for r in report.results]}"
+    hit = hits[0]
+    assert hit.message == hit.messages[lang] and hit.message
+    other = "en" if lang == "lv" else "lv"
+    assert hit.messages[other] and hit.messages[other] != hit.message
+    if row["layer"] == "pvpp" and "{" not in hit.message:
+        assert hit.message in _messages(validator.pvpp_shapes, lang)
+    # the severity decides conformance: warnings never make a submission fail
+    assert report.conforms == (not any(r.severity == "Violation" for r in report.results))
+    if row["severity"] == "Warning":
+        assert report.conforms
+
+
+def test_workload_threshold_comes_from_settings(settings: Settings) -> None:
+    data = parse_files([SHAPES / "person-workload.ttl"], settings)
+    assert not [r for r in validator_for(settings).validate(data).results if r.focus.endswith("person/t-3")]
+    strict = validator_for(settings.model_copy(update={"max_services_per_person": 3}))
+    [hit] = [r for r in strict.validate(data, lang="lv").results if r.focus.endswith("person/t-3")]
+    assert hit.severity == "Warning" and "slieksnis" in hit.message  # 4 services > 3
+
+
+def test_sample_conforms_to_both_layers(settings: Settings) -> None:
+    report = validator_for(settings).validate(parse_files(SAMPLE, settings))
+    assert report.conforms, [r.to_json() for r in report.results if r.severity == "Violation"]
+
+
+def test_shapes_graph_is_valid_shacl(settings: Settings) -> None:
+    """Both shapes files pass pySHACL's meta-shapes (SHACL-SHACL)."""
+    from pyshacl import validate
+
+    for graph in (validator_for(settings).pvpp_shapes, validator_for(settings).cpsv_shapes):
+        conforms, _, text = validate(graph, meta_shacl=True, shacl_graph=Graph(), advanced=True)
+        assert conforms, text
+
+
+def test_every_pvpp_shape_has_lv_and_en_messages_and_a_severity(settings: Settings) -> None:
+    shapes = validator_for(settings).pvpp_shapes
+    constrained = set(shapes.subjects(SH.message, None))
+    assert len(constrained) >= 25
+    for node in constrained:
+        langs = {m.language for m in shapes.objects(node, SH.message)}
+        assert {"lv", "en"} <= langs, node
+    for node in shapes.subjects(RDF.type, SH.PropertyShape):
+        assert shapes.value(node, SH.severity) is not None, node
