@@ -92,6 +92,18 @@ def _check_xml(data: bytes, source: str) -> None:
                          "or the network); remove the declaration", source=source, line=line, column=col)
 
 
+def _check_well_formed(data: bytes, source: str) -> None:
+    """pyoxigraph's RDF/XML parser forgives unclosed elements; a truncated upload must not pass as data."""
+    from xml.parsers import expat
+
+    parser = expat.ParserCreate()
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError as e:
+        raise InputError(f"malformed XML: {expat.errors.messages[e.code]}", source=source, line=e.lineno,
+                         column=e.offset + 1) from None
+
+
 def _remote_contexts(node: Any) -> Iterable[str]:
     if isinstance(node, dict):
         for k, v in node.items():
@@ -128,6 +140,7 @@ def parse_rdf(data: bytes, fmt: str, source: str) -> Graph:
         raise InputError("the document is empty", source=source)
     if fmt == "rdfxml":
         _check_xml(data, source)
+        _check_well_formed(data, source)
     elif fmt == "jsonld":
         _check_jsonld(data, source)
     rdf_format = FORMATS[fmt][0]
@@ -143,6 +156,9 @@ def parse_rdf(data: bytes, fmt: str, source: str) -> Graph:
     nt = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
     graph = Graph().parse(data=nt.decode("utf-8"), format="nt")
     _check_imports(graph, source)
+    if len(graph) == 0:
+        raise InputError("the document holds no triples (a submission would erase the institution's data)",
+                         source=source)
     return graph
 
 

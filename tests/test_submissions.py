@@ -1,0 +1,210 @@
+"""The submission flow over real HTTP (a uvicorn subprocess): accept, reject, versions, tokens, bad input, crash."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pyoxigraph as ox
+import pytest
+
+from pvpp_kg.auth import digest
+from pvpp_kg.loader import ensure_loaded
+from pvpp_kg.namespaces import institution_graph
+from pvpp_kg.settings import Settings
+from pvpp_kg.store import EmbeddedStore
+from tests.conftest import LiveServer
+
+SHAPES = Path(__file__).parent / "data" / "shapes"
+BASE = (SHAPES / "base.ttl").read_bytes()
+LM, VSAA = "lm-token", "vsaa-token"
+TTL = {"Content-Type": "text/turtle"}
+LIMIT = 100_000
+
+pytestmark = pytest.mark.slow
+
+
+def _tokens(tmp: Path) -> Path:
+    path = tmp / "tokens.json"
+    path.write_text(json.dumps({"lm": digest(LM), "vsaa": digest(VSAA)}))
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(make_settings: Callable[..., Settings], tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    s = make_settings(institution_tokens_file=_tokens(tmp_path_factory.mktemp("tok")), max_body_bytes=LIMIT)
+    ensure_loaded(s)
+    srv = LiveServer(s)
+    srv.settings = s  # type: ignore[attr-defined]
+    yield srv
+    srv.stop()
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def graph_of(server: LiveServer, key: str) -> set[str]:
+    r = httpx.get(server.url + "/store", params={"graph": institution_graph(key)},
+                  headers={"Accept": "application/n-triples"}, timeout=30)
+    return set(r.text.splitlines()) if r.status_code == 200 else set()
+
+
+def versions(server: LiveServer, key: str) -> list[dict]:
+    r = httpx.get(f"{server.url}/submissions/{key}", timeout=30)
+    assert r.status_code == 200
+    return r.json()["versions"]
+
+
+def test_accept_then_history(server: LiveServer) -> None:
+    r = httpx.post(server.url + "/submissions", content=BASE, headers={**TTL, **auth(LM)}, timeout=60)
+    assert r.status_code == 201, r.text
+    stored = r.json()["stored"]
+    assert r.json()["conforms"] and stored["institution"] == "lm" and len(stored["checksum"]) == 64
+    assert any("service/lm/pabalsts" in t for t in graph_of(server, "lm"))
+    title = "Pabalsta piešķiršana".encode()
+    changed = BASE.replace(title, title + b" (2)")
+    r2 = httpx.post(server.url + "/submissions", content=changed, headers={**TTL, **auth(LM)}, timeout=60)
+    assert r2.status_code == 201, r2.text
+    history = versions(server, "lm")
+    assert [v["version"] for v in history][-2:] == [stored["version"], stored["version"] + 1]
+    assert {"time", "checksum", "triples", "institution"} <= history[-1].keys()
+    old = httpx.get(f"{server.url}/submissions/lm/{stored['version']}", timeout=30)
+    assert old.status_code == 200 and "service/lm/pabalsts" in old.text and "(2)" not in old.text
+    assert httpx.get(f"{server.url}/submissions/lm/999", timeout=30).status_code == 404
+
+
+def test_reject_with_report_store_unchanged(server: LiveServer) -> None:
+    before, history = graph_of(server, "lm"), versions(server, "lm")
+    bad = (SHAPES / "service-owner-missing.ttl").read_bytes()
+    r = httpx.post(server.url + "/submissions?lang=lv", content=bad, headers={**TTL, **auth(LM)}, timeout=60)
+    assert r.status_code == 422
+    body = r.json()
+    assert body["error"] == "not_conforming" and not body["conforms"]
+    assert any(x["path"].endswith("#owner") and "turētāj" in x["message"] for x in body["results"])
+    r = httpx.post(server.url + "/submissions", content=bad, headers={**TTL, **auth(LM), "Accept": "text/turtle"},
+                   timeout=60)
+    assert r.status_code == 422 and "sh:ValidationReport" in r.text
+    assert graph_of(server, "lm") == before and versions(server, "lm") == history
+
+
+@pytest.mark.parametrize(("headers", "params", "status"), [
+    ({}, {}, 401),
+    ({"Authorization": "Bearer not-a-token"}, {}, 403),
+    ({"Authorization": f"Bearer {LM}"}, {"institution": "vsaa"}, 403),
+])
+def test_tokens(server: LiveServer, headers: dict[str, str], params: dict[str, str], status: int) -> None:
+    before = graph_of(server, "vsaa")
+    r = httpx.post(server.url + "/submissions", params=params, content=BASE, headers={**TTL, **headers}, timeout=60)
+    assert r.status_code == status and r.json()["message"]
+    assert graph_of(server, "vsaa") == before
+
+
+def test_cannot_write_another_institutions_data(server: LiveServer) -> None:
+    other = BASE.replace(b"<service/lm/pabalsts>", b"<service/vsaa/pabalsts>")
+    before = graph_of(server, "lm")
+    r = httpx.post(server.url + "/submissions", content=other, headers={**TTL, **auth(LM)}, timeout=60)
+    assert r.status_code == 403 and "vsaa" in r.json()["message"]
+    assert graph_of(server, "lm") == before
+
+
+BAD_INPUTS = [
+    ("turtle", b"<a> <b> \"unterminated .", "text/turtle", 400),
+    ("ntriples", b"<http://x/a> <http://x/b> .\n", "application/n-triples", 400),
+    ("jsonld", b'{"@id": "http://x/a", ', "application/ld+json", 400),
+    ("rdfxml", b"<rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'><rdf:Description>",
+     "application/rdf+xml", 400),
+    ("missing-content-type", BASE, None, 415),
+    ("wrong-content-type", BASE, "application/pdf", 415),
+    ("empty", b"", "text/turtle", 400),
+    ("too-large", b"#" * (LIMIT + 10), "text/turtle", 413),
+    ("remote-context", b'{"@context": "https://example.org/ctx.jsonld", "@id": "http://x/a"}',
+     "application/ld+json", 400),
+    ("remote-context-in-list", b'{"@context": [{"x": "http://x/"}, "http://example.org/c"], "@id": "http://x/a"}',
+     "application/ld+json", 400),
+    ("doctype", b'<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY e SYSTEM "file:///etc/passwd">]>\n'
+     b"<rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'/>", "application/rdf+xml", 400),
+    ("remote-import", b"<http://x/o> <http://www.w3.org/2002/07/owl#imports> <http://example.org/evil.ttl> .",
+     "text/turtle", 400),
+]
+
+
+@pytest.mark.parametrize(("name", "body", "ctype", "status"), BAD_INPUTS, ids=[b[0] for b in BAD_INPUTS])
+@pytest.mark.parametrize("endpoint", ["/submissions", "/validate"])
+def test_bad_input(server: LiveServer, endpoint: str, name: str, body: bytes, ctype: str | None,
+                   status: int) -> None:
+    before, history = graph_of(server, "lm"), versions(server, "lm")
+    headers = {**auth(LM), **({"Content-Type": ctype} if ctype else {})}
+    r = httpx.post(server.url + endpoint, content=body, headers=headers, timeout=60)
+    assert r.status_code == status, r.text
+    assert r.json()["message"]
+    if name in ("turtle", "jsonld"):
+        assert "request body:1:" in r.json()["message"]  # names line and column
+    assert graph_of(server, "lm") == before and versions(server, "lm") == history
+
+
+def test_validate_multipart_and_accept(server: LiveServer) -> None:
+    files = {"file": ("data.ttl", (SHAPES / "no-need.ttl").read_bytes(), "text/turtle")}
+    r = httpx.post(server.url + "/validate", files=files, data={"lang": "lv"}, timeout=60)
+    assert r.status_code == 200 and r.json()["conforms"] and r.json()["warnings"] == 1
+    assert "vajadzīb" in r.json()["results"][0]["message"]
+    for accept, marker in (("text/turtle", "sh:ValidationReport"), ("application/ld+json", "ValidationReport"),
+                           ("text/html", "<table"), ("text/plain", "Warning")):
+        r = httpx.post(server.url + "/validate", files=files, headers={"Accept": accept}, timeout=60)
+        assert r.status_code == 200 and marker in r.text, accept
+    page = httpx.get(server.url + "/validate", headers={"Accept": "text/html"}, timeout=30)
+    assert page.status_code == 200 and 'type="file"' in page.text
+
+
+def test_crash_mid_submission_leaves_old_graph(make_settings: Callable[..., Settings],
+                                              tmp_path_factory: pytest.TempPathFactory) -> None:
+    s = make_settings(institution_tokens_file=_tokens(tmp_path_factory.mktemp("tok")), submission_pause_s=60)
+    ensure_loaded(s)
+    public = s.data_dir / "public"
+    old = _graph(EmbeddedStore(public), "lm")
+    assert old
+    srv = LiveServer(s)
+    try:
+        t = threading.Thread(target=lambda: _post_quietly(srv.url, BASE), daemon=True)
+        t.start()
+        deadline = time.time() + 60
+        while not (public / "DIRTY").exists():  # the writer block is open: the old graph is already cleared
+            assert time.time() < deadline, "the submission never reached the write"
+            time.sleep(0.05)
+        time.sleep(0.5)
+        os.kill(srv.process.pid, signal.SIGKILL)
+        srv.process.wait(10)
+    finally:
+        srv.stop()
+    assert _graph(EmbeddedStore(public), "lm") == old  # readers see the last published snapshot
+    store = EmbeddedStore(public)
+    with store.writer():  # the next writer rolls the half-done write back
+        pass
+    assert _graph(store, "lm") == old
+    s2 = s.model_copy(update={"submission_pause_s": 0.0})
+    srv = LiveServer(s2)
+    try:
+        r = httpx.post(srv.url + "/submissions", content=BASE, headers={**TTL, **auth(LM)}, timeout=60)
+        assert r.status_code == 201, r.text
+    finally:
+        srv.stop()
+    new = _graph(EmbeddedStore(public), "lm")
+    assert new != old and any("service/lm/pabalsts" in t for t in new)  # wholly new after a clean write
+
+
+def _post_quietly(url: str, body: bytes) -> None:
+    try:
+        httpx.post(url + "/submissions", content=body, headers={**TTL, **auth(LM)}, timeout=120)
+    except httpx.HTTPError:
+        pass
+
+
+def _graph(store: EmbeddedStore, key: str) -> set[str]:
+    reader = store.reader()
+    return {str(q) for q in reader.quads_for_pattern(None, None, None, ox.NamedNode(institution_graph(key)))}
