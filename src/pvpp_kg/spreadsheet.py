@@ -178,7 +178,8 @@ def _convert(row: _Row, g: Graph) -> None:
     elif sheet == "participations":
         key, role = row.get("participant", pattern=_ID), row.get("role", choices=ROLES)
         context = row.get("context", pattern=_PATH)
-        local = f"{key}/{role}" + (f"/{context.replace('/', '-')}" if context else "")
+        # under submitted/, so they never collide with the registry's own participation/{key}/{role}
+        local = f"submitted/{key}/{role}" + (f"/{context.replace('/', '-')}" if context else "")
         part = ID[f"participation/{local}"]
         g.add((part, RDF.type, PVPP.RoleParticipation))
         g.add((part, RDF.type, CV.Participation))

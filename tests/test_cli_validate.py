@@ -1,0 +1,61 @@
+"""``pvpp-kg validate`` and ``pvpp-kg template`` through click: exit 0 conforms, 1 violations, 2 unusable input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pvpp_kg.cli import main
+from pvpp_kg.settings import Settings
+
+SHAPES = Path(__file__).parent / "data" / "shapes"
+
+
+@pytest.fixture
+def run(settings: Settings, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("PVPP_DATA_DIR", str(settings.data_dir))
+    from pvpp_kg.settings import get_settings
+
+    get_settings.cache_clear()
+    yield lambda *args: CliRunner().invoke(main, list(args))
+    get_settings.cache_clear()
+
+
+def test_conforms_exit_0(run) -> None:  # type: ignore[no-untyped-def]
+    r = run("validate", str(SHAPES / "base.ttl"), "--lang", "lv")
+    assert r.exit_code == 0 and r.output.startswith("atbilst")
+
+
+def test_violations_exit_1_each_format(run) -> None:  # type: ignore[no-untyped-def]
+    f = str(SHAPES / "service-owner-missing.ttl")
+    text = run("validate", f, "--lang", "lv")
+    assert text.exit_code == 1 and "pvpp:owner" in text.output and "turētāj" in text.output
+    as_json = run("validate", f, "--format", "json")
+    assert as_json.exit_code == 1 and json.loads(as_json.output)["violations"] >= 1
+    turtle = run("validate", f, "--format", "turtle")
+    assert turtle.exit_code == 1 and "sh:ValidationReport" in turtle.output
+    html = run("validate", f, "--format", "html", "--lang", "en")
+    assert html.exit_code == 1 and "<table" in html.output and "service/lm/pabalsts" in html.output
+
+
+def test_unusable_input_exit_2_names_file_line_column(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "bad.ttl"
+    bad.write_text('@prefix x: <http://x/> .\nx:a x:b "unterminated .\n')
+    r = run("validate", str(bad))
+    assert r.exit_code == 2 and f"{bad}:2:" in r.output
+    assert run("validate", str(tmp_path / "missing.ttl")).exit_code == 2
+    odd = tmp_path / "data.pdf"
+    odd.write_bytes(b"%PDF")
+    assert run("validate", str(odd)).exit_code == 2
+
+
+def test_template_then_validate_the_csvs(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    r = run("template", "--out", str(tmp_path))
+    assert r.exit_code == 0 and (tmp_path / "pvpp-template.xlsx").exists() and (tmp_path / "services.csv").exists()
+    (tmp_path / "services.csv").write_text(
+        (tmp_path / "services.csv").read_text() + "lm,x,publisks,Nosaukums,,Apraksts,,pv,,,,,\n")
+    r = run("validate", str(tmp_path / "services.csv"))
+    assert r.exit_code == 2 and "sheet services, row 2, column kind" in r.output

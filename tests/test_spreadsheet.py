@@ -1,0 +1,105 @@
+"""The spreadsheet template: written by ``pvpp-kg template``, read back as RDF, errors point at sheet/row/column."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from rdflib.compare import isomorphic
+
+from pvpp_kg.errors import InputError
+from pvpp_kg.settings import Settings
+from pvpp_kg.spreadsheet import SHEETS, csv_to_graph, write_csvs, write_template, write_workbook, xlsx_to_graph
+from pvpp_kg.validation import parse_document, validator_for
+
+ROWS = {
+    "institutions": [{"key": "lm", "service_portfolio_manager": "ipks", "resource_portfolio_manager": "irks"}],
+    "posts": [
+        {"institution": "lm", "id": "ipks", "label_lv": "Pakalpojumu kopuma vadītājs",
+         "label_en": "Service portfolio manager", "role": "IPKS", "holder": "t-1"},
+        {"institution": "lm", "id": "irks", "label_lv": "Resursu kopuma vadītājs",
+         "label_en": "Resource portfolio manager", "role": "IRKS", "holder": "t-2"},
+        {"institution": "lm", "id": "pv", "label_lv": "Pakalpojuma vadītājs", "label_en": "Service manager",
+         "role": "PS", "holder": "t-3"},
+        {"institution": "lm", "id": "rv", "label_lv": "Resursa vadītājs", "label_en": "Resource manager",
+         "role": "RS", "holder": "t-4"},
+    ],
+    "services": [
+        {"institution": "lm", "id": "pabalsts", "kind": "individual-benefit", "title_lv": "Pabalsta piešķiršana",
+         "title_en": "Granting of a benefit", "description_lv": "Pabalsts iedzīvotājiem.", "manager": "pv",
+         "providers": "lm", "recipients": "residents; entrepreneurs", "needs": "gimenes-atbalsts",
+         "resources": "sistema"},
+        {"institution": "lm", "id": "datu-apmaina", "kind": "individual-use", "title_lv": "Datu apmaiņa",
+         "title_en": "Data exchange", "description_lv": "Datu apmaiņa ar Rīgu.", "manager": "pv",
+         "recipients": "riga", "needs": "gimenes-atbalsts"},
+    ],
+    "resources": [
+        {"institution": "lm", "id": "sistema", "type": "digital-technology", "label_lv": "Pabalstu sistēma",
+         "label_en": "Benefit system", "manager": "rv", "users": "lm"},
+    ],
+    "participations": [{"participant": "lm", "role": "NVI", "description_lv": "LM – nozares vadošā iestāde"}],
+}
+
+
+def test_template_has_one_sheet_per_entity(tmp_path: Path) -> None:
+    paths = write_template(tmp_path)
+    wb = load_workbook(paths[0])
+    assert wb.sheetnames == ["institutions", "posts", "services", "resources", "participations"]
+    for sheet, columns in SHEETS.items():
+        assert [c.value for c in wb[sheet][1]] == [c.name for c in columns]
+        header = next(csv.reader((tmp_path / f"{sheet}.csv").open(encoding="utf-8")))
+        assert header == [c.name for c in columns]
+
+
+def test_round_trip_xlsx_and_csv_give_the_same_graph(tmp_path: Path, settings: Settings) -> None:
+    write_workbook(tmp_path / "filled.xlsx", ROWS)
+    from_xlsx = xlsx_to_graph((tmp_path / "filled.xlsx").read_bytes())
+    wb = load_workbook(tmp_path / "filled.xlsx")
+    for sheet, rows in ROWS.items():  # the cells read back are the rows written
+        header = [c.value for c in wb[sheet][1]]
+        read = [{h: v for h, v in zip(header, (c.value for c in r), strict=True) if v} for r in wb[sheet].iter_rows(2)]
+        assert read == [{k: v for k, v in row.items() if v} for row in rows]
+    from_csv = type(from_xlsx)()
+    for path in write_csvs(tmp_path, ROWS):
+        from_csv += csv_to_graph(path.read_bytes(), sheet=path.stem, source=path.name)
+    assert len(from_xlsx) > 40 and isomorphic(from_xlsx, from_csv)
+    report = validator_for(settings).validate(from_xlsx)
+    assert report.conforms, [r.to_json() for r in report.results]
+
+
+def _csv(sheet: str, rows: list[dict[str, str]]) -> bytes:
+    out = io.StringIO()
+    w = csv.DictWriter(out, fieldnames=[c.name for c in SHEETS[sheet]])
+    w.writeheader()
+    w.writerows(rows)
+    return out.getvalue().encode()
+
+
+@pytest.mark.parametrize(("sheet", "change", "column", "row"), [
+    ("services", {"kind": "publisks"}, "kind", 2),
+    ("services", {"title_lv": ""}, "title_lv", 2),
+    ("posts", {"role": "BOSS"}, "role", 3),
+    ("resources", {"id": "Ne Derīgs"}, "id", 2),
+])
+def test_errors_name_sheet_row_column(sheet: str, change: dict[str, str], column: str, row: int) -> None:
+    rows = [dict(r) for r in ROWS[sheet]]
+    rows[row - 2].update(change)
+    with pytest.raises(InputError) as e:
+        csv_to_graph(_csv(sheet, rows), sheet=sheet, source=f"{sheet}.csv")
+    col = [c.name for c in SHEETS[sheet]].index(column) + 1
+    assert e.value.line == row and e.value.column == col
+    assert f"sheet {sheet}, row {row}, column {column}" in e.value.message
+
+
+def test_unknown_column_sheet_and_broken_workbook(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="unknown column 'colour'"):
+        csv_to_graph(b"institution,id,colour\nlm,x,red\n", sheet="services")
+    with pytest.raises(InputError, match="name the sheet"):
+        csv_to_graph(b"a,b\n", sheet=None)
+    with pytest.raises(InputError, match="not a readable XLSX"):
+        xlsx_to_graph(b"PK\x03\x04 not really a zip")
+    with pytest.raises(InputError, match="sheet services, row 1: the required column 'kind'"):
+        parse_document(b"institution,id\nlm,x\n", media_type="text/csv", filename="services.csv")

@@ -1,0 +1,90 @@
+"""The validation module's pure functions: safe parsing, format detection, report renderings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from rdflib import Graph
+
+from pvpp_kg.errors import InputError, UnsupportedMediaType
+from pvpp_kg.namespaces import SH
+from pvpp_kg.settings import Settings
+from pvpp_kg.validation import (
+    detect_format,
+    parse_document,
+    report_html,
+    report_json,
+    report_rdf,
+    report_text,
+    validator_for,
+)
+
+SHAPES = Path(__file__).parent / "data" / "shapes"
+BASE = (SHAPES / "base.ttl").read_bytes()
+
+
+@pytest.mark.parametrize(("media_type", "filename", "expected"), [
+    ("text/turtle; charset=utf-8", None, "turtle"), ("application/ld+json", None, "jsonld"),
+    ("application/rdf+xml", None, "rdfxml"), ("application/n-triples", None, "ntriples"),
+    ("application/octet-stream", "x.xlsx", "xlsx"), (None, "services.csv", "csv"), (None, "a.ttl", "turtle"),
+])
+def test_detect_format(media_type: str | None, filename: str | None, expected: str) -> None:
+    assert detect_format(media_type, filename) == expected
+
+
+def test_unknown_format_is_415() -> None:
+    with pytest.raises(UnsupportedMediaType):
+        detect_format("application/pdf", None)
+    with pytest.raises(UnsupportedMediaType):
+        detect_format(None, None)
+
+
+def test_same_data_in_every_rdf_syntax() -> None:
+    g = parse_document(BASE, media_type="text/turtle")
+    for fmt, mt in (("json-ld", "application/ld+json"), ("xml", "application/rdf+xml"),
+                    ("nt", "application/n-triples")):
+        again = parse_document(g.serialize(format=fmt, encoding="utf-8"), media_type=mt)
+        assert len(again) == len(g), fmt
+
+
+@pytest.mark.parametrize(("data", "media_type", "needle"), [
+    (b'{"@context": "http://schema.org/", "name": "x"}', "application/ld+json", "remote @context"),
+    (b'{"@context": {"@import": "http://x/c"}, "@id": "http://x/a"}', "application/ld+json", "remote @context"),
+    (b'<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY a "b">]><x/>', "application/rdf+xml", "DOCTYPE"),
+    (b"<http://x/o> <http://www.w3.org/2002/07/owl#imports> <file:///etc/passwd> .", "application/n-triples",
+     "owl:imports"),
+    (b"   \n", "text/turtle", "empty"),
+    (b'{"@id": ', "application/ld+json", "malformed JSON-LD"),
+])
+def test_unsafe_or_unusable_input_is_refused(data: bytes, media_type: str, needle: str) -> None:
+    with pytest.raises(InputError, match=needle):
+        parse_document(data, media_type=media_type, filename="up")
+
+
+def test_doctype_error_names_line_and_column() -> None:
+    with pytest.raises(InputError) as e:
+        parse_document(b'<?xml version="1.0"?>\n  <!DOCTYPE x>', media_type="application/rdf+xml")
+    assert (e.value.line, e.value.column) == (2, 3)
+
+
+def test_renderings(settings: Settings) -> None:
+    data = parse_document((SHAPES / "service-owner-missing.ttl").read_bytes(), media_type="text/turtle")
+    report = validator_for(settings).validate(data, lang="lv")
+    summary = report_json(report)
+    assert summary["conforms"] is False and summary["violations"] == report.count("Violation") >= 1
+    json.dumps(summary)
+    shacl = Graph().parse(data=report_rdf(report, "turtle"), format="turtle")
+    assert (None, SH.conforms, None) in shacl and len(list(shacl.subjects(SH.focusNode, None))) == len(report.results)
+    assert len(Graph().parse(data=report_rdf(report, "json-ld"), format="json-ld")) == len(shacl)
+    assert "neatbilst" in report_text(report)
+    page = report_html(report)
+    assert page.count("<section") == len(report.by_focus()) and 'lang="lv"' in page
+
+
+def test_reports_only_on_the_submission(settings: Settings) -> None:
+    """Reference data is never reported against: a submission that only links to it conforms."""
+    g = parse_document(b"<https://w3id.org/pvpp/id/x> <http://www.w3.org/2000/01/rdf-schema#seeAlso> "
+                       b"<https://w3id.org/pvpp/id/institution/vsaa> .", media_type="application/n-triples")
+    assert validator_for(settings).validate(g).results == []
