@@ -10,7 +10,7 @@ import re
 
 import httpx
 
-from pvpp_kg import formats
+from pvpp_kg import formats, rq
 from pvpp_kg.backend import Dataset, Substitution
 from pvpp_kg.errors import BackendUnavailable, BadRequest, NotFound, QuerySyntaxError, QueryTimeout
 from pvpp_kg.querypool import QueryOutput
@@ -131,8 +131,7 @@ class RemoteBackend:
         self._version += 1
 
     async def graph_counts(self) -> dict[str, int]:
-        q = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
-        r = await self._send("POST", self.query_url, timeout=60, data={"query": q},
+        r = await self._send("POST", self.query_url, timeout=60, data={"query": rq.load("graph-counts")},
                              headers={"Accept": formats.JSON.media_type})
         rows = r.json()["results"]["bindings"]
         return {row["g"]["value"]: int(row["n"]["value"]) for row in rows}

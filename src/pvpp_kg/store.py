@@ -25,6 +25,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from pvpp_kg import rq
 from pvpp_kg.errors import InputError
 
 KEEP_SNAPSHOTS = 3
@@ -149,8 +150,7 @@ class EmbeddedStore:
 
     # -- convenience -----------------------------------------------------------------------------
     def graph_counts(self) -> dict[str, int]:
-        q = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
-        return {str(s["g"].value): int(s["n"].value) for s in self.reader().query(q)}
+        return {str(s["g"].value): int(s["n"].value) for s in self.reader().query(rq.load("graph-counts"))}
 
 
 def parse_error(e: SyntaxError, source: str) -> InputError:
