@@ -171,9 +171,9 @@ def test_home_page_statistics_and_links(client: TestClient) -> None:
 
 
 def test_home_example_query_runs(client: TestClient) -> None:
-    from pvpp_kg.routers.lod import EXAMPLE_QUERY
+    from pvpp_kg import rq
 
-    r = client.get("/sparql", params={"query": EXAMPLE_QUERY, "format": "csv"})
+    r = client.get("/sparql", params={"query": rq.load("home-example"), "format": "csv"})
     assert r.status_code == 200
     assert "https://w3id.org/pvpp/id/task/PU2-21" in r.text
 

@@ -48,13 +48,6 @@ class Statistics:
     graphs: dict[str, int] = field(default_factory=dict)  # named graph IRI → triples
 
 
-STATISTICS_QUERIES = {
-    "totals": "SELECT (COUNT(*) AS ?triples) (COUNT(DISTINCT ?s) AS ?subjects) (COUNT(DISTINCT ?o) AS ?objects) "
-              "WHERE { ?s ?p ?o }",
-    "classes": "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c",
-    "properties": "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p",
-}
-
 
 def _int(n: int) -> Literal:
     return Literal(n, datatype=XSD.integer)

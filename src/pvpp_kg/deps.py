@@ -8,6 +8,7 @@ from fastapi import Depends, Header, Request
 
 from pvpp_kg.auth import Tokens, require_admin
 from pvpp_kg.backend import Backend
+from pvpp_kg.lodstate import LodContext, LodState
 from pvpp_kg.settings import Settings
 
 
@@ -26,6 +27,22 @@ def get_tokens(request: Request) -> Tokens:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 BackendDep = Annotated[Backend, Depends(get_backend)]
 TokensDep = Annotated[Tokens, Depends(get_tokens)]
+
+
+def get_lod_state(request: Request, settings: SettingsDep) -> LodState:
+    """The application's linked-data caches, made on first use (one set per app, not per process)."""
+    state: LodState | None = getattr(request.app.state, "lod", None)
+    if state is None:
+        state = request.app.state.lod = LodState.for_settings(settings)
+    return state
+
+
+def get_lod(request: Request, backend: BackendDep, settings: SettingsDep,
+            state: Annotated[LodState, Depends(get_lod_state)]) -> LodContext:
+    return LodContext(request, backend, settings, state)
+
+
+LodDep = Annotated[LodContext, Depends(get_lod)]
 
 
 def admin_only(tokens: TokensDep, authorization: Annotated[str | None, Header()] = None) -> None:

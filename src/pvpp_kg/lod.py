@@ -1,4 +1,4 @@
-"""Linked data as pure functions: server path ↔ IRI, the queries that describe one IRI, and the page model.
+"""Linked data as pure functions: server path ↔ IRI, representations and their headers, and the page model.
 
 Every IRI under the public base (``https://w3id.org/pvpp/``) is answered by this server at the same path
 (``https://w3id.org/pvpp/id/role/IPKS`` ↔ ``/id/role/IPKS``), so the mapping works on any host. The
@@ -14,14 +14,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
-from pvpp_kg import formats
+from pvpp_kg import formats, rq
+from pvpp_kg.conneg import negotiate
 from pvpp_kg.formats import Format
 from pvpp_kg.namespaces import PREFIXES
 
 LANGS: tuple[str, ...] = ("lv", "en")
 DEFAULT_LANG = "lv"  # the policy's own language; English labels are working translations
-INCOMING_LIMIT = 1000
+INCOMING_LIMIT = 1000  # the LIMIT of rq/lod-incoming.rq and rq/lod-describe.rq
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 FOAF = "http://xmlns.com/foaf/0.1/"
@@ -38,41 +40,6 @@ PERSONAL_PREDICATES = frozenset({
     "http://www.w3.org/2000/01/rdf-schema#label", "http://www.w3.org/2004/02/skos/core#prefLabel",
     "http://data.europa.eu/m8g/contactPoint", "http://www.w3.org/ns/dcat#contactPoint",
 })
-
-_LABEL_PATH = ("<http://www.w3.org/2004/02/skos/core#prefLabel>|<http://www.w3.org/2000/01/rdf-schema#label>"
-               "|<http://purl.org/dc/terms/title>")
-
-# ?s is bound by substitution (never spliced); it is projected because pyoxigraph substitutes projected variables.
-OUTGOING_QUERY = f"""SELECT ?s ?p ?o ?pl ?ol WHERE {{
-  ?s ?p ?o .
-  OPTIONAL {{ ?p {_LABEL_PATH} ?pl }}
-  OPTIONAL {{ ?o {_LABEL_PATH} ?ol }}
-}}"""
-
-INCOMING_QUERY = f"""SELECT ?s ?x ?p ?xl ?pl WHERE {{
-  {{ SELECT DISTINCT ?s ?x ?p WHERE {{ ?x ?p ?s }} LIMIT {INCOMING_LIMIT} }}
-  OPTIONAL {{ ?p {_LABEL_PATH} ?pl }}
-  OPTIONAL {{ ?x {_LABEL_PATH} ?xl }}
-}}"""
-
-#: A role's tasks or a task's roles, with A/L: the responsibility matrix seen from either side.
-RESPONSIBILITY_QUERY = f"""PREFIX pvpp: <https://w3id.org/pvpp/ontology#>
-SELECT ?s ?a ?task ?role ?resp ?tl ?rl ?respl WHERE {{
-  {{ ?a pvpp:task ?s }} UNION {{ ?a pvpp:role ?s }}
-  ?a pvpp:task ?task ; pvpp:role ?role ; pvpp:responsibility ?resp .
-  OPTIONAL {{ ?task {_LABEL_PATH} ?tl }}
-  OPTIONAL {{ ?role {_LABEL_PATH} ?rl }}
-  OPTIONAL {{ ?resp {_LABEL_PATH} ?respl }}
-}}"""
-
-EXISTS_QUERY = "ASK { { ?s ?p ?o } UNION { ?x ?q ?s } }"
-
-#: The RDF description: outgoing triples (with blank nodes one level deep) and capped incoming ones.
-DESCRIBE_QUERY = f"""CONSTRUCT {{ ?s ?p ?o . ?o ?bp ?bo . ?x ?q ?s . }} WHERE {{
-  {{ ?s ?p ?o . OPTIONAL {{ FILTER(isBlank(?o)) ?o ?bp ?bo }} }}
-  UNION
-  {{ SELECT ?x ?q ?s WHERE {{ ?x ?q ?s }} LIMIT {INCOMING_LIMIT} }}
-}}"""
 
 #: Every offered representation of a resource, HTML first (browsers), then RDF in preference order.
 RESOURCE_FORMATS: tuple[Format, ...] = (formats.HTML, *formats.TRIPLE_FORMATS)
@@ -121,6 +88,41 @@ def split_extension(path: str) -> tuple[str, Format | None]:
     return (stem, fmt) if fmt else (path, None)
 
 
+def choose_representation(path: str, accept: str | None, format_param: str | None) -> tuple[str, Format]:
+    """The path without its extension and the chosen form: the extension wins, else ``?format=``, else Accept."""
+    stem, by_ext = split_extension(path)
+    if by_ext is not None:
+        return stem, by_ext
+    return path, negotiate(accept, RESOURCE_FORMATS, format_param=format_param)
+
+
+def representation_headers(path: str, fmt: Format, lang: str | None = None) -> dict[str, str]:
+    """``Vary``, ``Content-Location`` (the extension URL of ``fmt``) and ``Link`` to every alternate form."""
+    links = ", ".join(f'<{quote(path)}.{f.extension}>; rel="alternate"; type="{f.media_type}"'
+                      for f in RESOURCE_FORMATS)
+    h = {"Vary": "Accept, Accept-Language", "Content-Location": quote(f"{path}.{fmt.extension}"), "Link": links}
+    if lang:
+        h["Content-Language"] = lang
+    return h
+
+
+def alternates(path: str) -> list[dict[str, str]]:
+    """The RDF forms of a page, for its "also as" links."""
+    names = {"html": "HTML", "turtle": "Turtle", "jsonld": "JSON-LD", "rdfxml": "RDF/XML", "ntriples": "N-Triples"}
+    return [{"name": names[f.name], "href": f"{path}.{f.extension}", "type": f.media_type}
+            for f in RESOURCE_FORMATS if f is not formats.HTML]
+
+
+def sparql_href(query: str) -> str:
+    """A link that runs ``query`` on this server's endpoint, answered as CSV."""
+    return "/sparql?format=csv&query=" + quote(query)
+
+
+def resource_query_href(iri: str) -> str:
+    """The "see it in SPARQL" link of a resource page: its outgoing triples."""
+    return sparql_href(rq.load("lod-resource-link").replace("$iri", f"<{iri}>"))
+
+
 def curie(iri: str) -> str:
     """``pvpp:Role`` for the project's prefixes, else the IRI (shown next to labels on pages)."""
     best = ""
@@ -157,6 +159,11 @@ def parse_solutions(body: bytes) -> list[dict[str, Term]]:
             row[var] = Term(kind, t["value"], t.get("xml:lang"), t.get("datatype"))
         rows.append(row)
     return rows
+
+
+def parse_boolean(body: bytes) -> bool:
+    """The answer of an ASK in SPARQL 1.1 JSON results."""
+    return bool(json.loads(body).get("boolean"))
 
 
 def pick_label(labels: Iterable[Term], lang: str) -> str | None:
