@@ -1,0 +1,79 @@
+"""The layering rules, checked: routers hold no SPARQL and no RDF library; the server's own queries are .rq files.
+
+Why a test: the rules ("routers hold no logic", "queries live as .rq, never as Python literals") erode one
+convenient shortcut at a time, and a reviewer cannot see a string literal's content in a diff summary.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from pvpp_kg import lod, rq
+
+SRC = Path(__file__).parent.parent / "src" / "pvpp_kg"
+ROUTERS = sorted((SRC / "routers").glob("*.py"))
+RDF_LIBRARIES = {"pyoxigraph", "rdflib"}
+#: A SPARQL query or update, not prose: a query form followed by a variable, a brace, ``*`` or a modifier,
+#: or a PREFIX declaration.
+SPARQL = re.compile(
+    r"\b(SELECT|CONSTRUCT|ASK|DESCRIBE)\s+(\?|\$|\{|\*|DISTINCT\b|REDUCED\b|WHERE\b)"
+    r"|\b(INSERT|DELETE)\s+(DATA\s*)?\{"
+    r"|\bPREFIX\s+[\w-]*:\s*<",
+    re.IGNORECASE,
+)
+#: Routers owned by other work in progress that still break a rule: (file, rule) → why it is tolerated.
+#: Remove an entry when the router is fixed (the stale-entry test below says so).
+KNOWN_EXCEPTIONS = {
+    ("validation.py", "imports rdflib"): "parses uploads into an rdflib Graph in the handler (validation work)",
+}
+
+
+def violations(path: Path) -> set[str]:
+    """The rules ``path`` breaks, as ``imports <library>`` / ``SPARQL text in a string literal``."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {f"imports {a.name.split('.')[0]}" for a in node.names if a.name.split(".")[0] in RDF_LIBRARIES}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in RDF_LIBRARIES:
+            found.add(f"imports {node.module.split('.')[0]}")
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and SPARQL.search(node.value):
+            found.add("SPARQL text in a string literal")
+    return found
+
+
+def test_the_sparql_pattern_tells_queries_from_prose() -> None:
+    assert SPARQL.search("SELECT ?s WHERE { ?s ?p ?o }")
+    assert SPARQL.search("ask { ?s ?p ?o }")
+    assert SPARQL.search("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
+    assert SPARQL.search("INSERT DATA { <a> <b> <c> }")
+    assert SPARQL.search("PREFIX pvpp: <https://w3id.org/pvpp/ontology#>")
+    assert not SPARQL.search("Select the language; ask the admin; describe the resource")
+
+
+@pytest.mark.parametrize("path", ROUTERS, ids=lambda p: p.name)
+def test_routers_hold_no_sparql_and_no_rdf_library(path: Path) -> None:
+    unexpected = {v for v in violations(path) if (path.name, v) not in KNOWN_EXCEPTIONS}
+    assert not unexpected, f"routers/{path.name}: {sorted(unexpected)}; move it into a service module or rq/*.rq"
+
+
+@pytest.mark.parametrize("key", sorted(KNOWN_EXCEPTIONS), ids=lambda k: f"{k[0]}: {k[1]}")
+def test_known_exceptions_are_still_needed(key: tuple[str, str]) -> None:
+    name, rule = key
+    assert (
+        rule in violations(SRC / "routers" / name)
+    ), f"routers/{name} no longer {rule}: drop it from KNOWN_EXCEPTIONS"
+
+
+@pytest.mark.parametrize("path", sorted((SRC / "rq").glob("*.rq")), ids=lambda p: p.name)
+def test_every_rq_file_is_valid_sparql(path: Path) -> None:
+    ox.Store().query(rq.load(path.stem))  # raises SyntaxError on a malformed query
+
+
+def test_incoming_cap_is_the_limit_of_the_queries() -> None:
+    for name in ("lod-incoming", "lod-describe"):
+        assert re.findall(r"LIMIT (\d+)", rq.load(name)) == [str(lod.INCOMING_LIMIT)], name
