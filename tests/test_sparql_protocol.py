@@ -61,12 +61,10 @@ class OxigraphServer:
         self.process.wait(10)
 
 
-@pytest.fixture(scope="module", params=["embedded", "remote"])
-def endpoint(request: pytest.FixtureRequest, settings: Settings, live_server: LiveServer,
-             tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if request.param == "embedded":
-        yield live_server.url
-        return
+@pytest.fixture(scope="module")
+def remote_endpoint(settings: Settings, live_server: LiveServer,
+                    tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """pvpp-kg in remote mode over a real Oxigraph server that holds the same public dataset."""
     dump = httpx.get(live_server.url + "/store", headers={"Accept": "application/n-quads"}, timeout=60).content
     oxi = OxigraphServer(tmp_path_factory.mktemp("oxigraph"), dump)
     remote_settings = settings.model_copy(update={
@@ -78,6 +76,12 @@ def endpoint(request: pytest.FixtureRequest, settings: Settings, live_server: Li
     finally:
         server.stop()
         oxi.stop()
+
+
+@pytest.fixture(scope="module", params=["embedded", "remote"])
+def endpoint(request: pytest.FixtureRequest, live_server: LiveServer) -> str:
+    """Every protocol test runs against both modes."""
+    return live_server.url if request.param == "embedded" else request.getfixturevalue("remote_endpoint")
 
 
 def _codes(body: dict) -> list[str]:
@@ -339,17 +343,15 @@ def _rows(body: dict) -> list[tuple]:
     return sorted(tuple(sorted((k, v["value"]) for k, v in b.items())) for b in body["results"]["bindings"])
 
 
-def test_library_queries_agree_in_remote_mode(endpoint: str, live_server: LiveServer) -> None:
+def test_library_queries_agree_in_remote_mode(remote_endpoint: str, live_server: LiveServer) -> None:
     """Every governance query, with its example parameters, answers the same on the remote store."""
-    if endpoint == live_server.url:
-        pytest.skip("compares the remote-mode server with the embedded one")
     from pvpp_kg.queries import load_library
 
     checked = 0
     for q in load_library(Settings().queries_dir):
         params = {p.name: p.example for p in q.params if p.example}
         embedded = httpx.get(f"{live_server.url}/api/queries/{q.name}", params=params, timeout=60)
-        remote = httpx.get(f"{endpoint}/api/queries/{q.name}", params=params, timeout=60)
+        remote = httpx.get(f"{remote_endpoint}/api/queries/{q.name}", params=params, timeout=60)
         assert embedded.status_code == remote.status_code == 200, (q.name, remote.text)
         assert _rows(embedded.json()) == _rows(remote.json()), q.name
         checked += 1
