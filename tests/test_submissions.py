@@ -78,6 +78,12 @@ def test_accept_then_history(server: LiveServer) -> None:
     old = httpx.get(f"{server.url}/submissions/lm/{stored['version']}", timeout=30)
     assert old.status_code == 200 and "service/lm/pabalsts" in old.text and "(2)" not in old.text
     assert httpx.get(f"{server.url}/submissions/lm/999", timeout=30).status_code == 404
+    # the governance query sees the same history, newest first, and the call after a submission sees it at once
+    rows = httpx.get(f"{server.url}/api/queries/submission-versions", params={"institution": "lm"},
+                     timeout=30).json()["results"]["bindings"]
+    assert [int(b["version"]["value"]) for b in rows][:2] == [stored["version"] + 1, stored["version"]]
+    assert rows[1]["checksum"]["value"] == stored["checksum"]
+    assert rows[0]["graph"]["value"] == institution_graph("lm")
 
 
 def test_reject_with_report_store_unchanged(server: LiveServer) -> None:

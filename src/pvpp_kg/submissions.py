@@ -30,7 +30,8 @@ from pvpp_kg.validation import Report, Validator
 PROVENANCE_GRAPH = str(GRAPH["provenance"])
 _KEY = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _OWNED = re.compile(rf"^{re.escape(str(ID))}(service|resource|post|sla)/([^/]+)/")
-PROLOGUE = """PREFIX prov: <http://www.w3.org/ns/prov#>
+PROLOGUE = """PREFIX pvpp: <https://w3id.org/pvpp/ontology#>
+PREFIX prov: <http://www.w3.org/ns/prov#>
 PREFIX dct: <http://purl.org/dc/terms/>
 PREFIX dcat: <http://www.w3.org/ns/dcat#>
 PREFIX void: <http://rdfs.org/ns/void#>
@@ -156,7 +157,8 @@ def submit(settings: Settings, store: EmbeddedStore, validator: Validator, key: 
             w.update(update)
         sub = URIRef(f"{ID}submission/{key}/{version}")
         w.update(PROLOGUE + f"""INSERT DATA {{ GRAPH <{PROVENANCE_GRAPH}> {{
-            <{sub}> a prov:Entity ; dct:isVersionOf <{graph}> ; dcat:version "{version}" ;
+            <{sub}> a pvpp:Submission, prov:Entity ; pvpp:submittedGraph <{graph}> ; dct:isVersionOf <{graph}> ;
+                dcat:version {version} ; pvpp:sha256 "{checksum}" ;
                 prov:generatedAtTime "{now}"^^xsd:dateTime ; prov:wasAttributedTo <{ID}institution/{key}> ;
                 void:triples {len(data)} ;
                 spdx:checksum [ spdx:algorithm spdx:checksumAlgorithm_sha256 ;
