@@ -7,7 +7,6 @@ so HermiT is told to ignore unsupported datatypes instead of aborting.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import owlready2
@@ -56,8 +55,6 @@ def test_disjoint_service_kinds_are_detected(tmp_path: Path) -> None:
     assert not hermit_consistent(g, tmp_path)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("pvpp_kg.institutions") is None,
-                    reason="pvpp_kg.institutions (the institutions loader) is not there yet")
 def test_public_graph_is_consistent(tmp_path: Path) -> None:
     """Everything the public store loads: ontology, reference, institutions and the sample."""
     g = public_graph(Settings())

@@ -22,8 +22,6 @@ from pvpp_kg.settings import Settings
 from tests import w3c
 from tests.conftest import ADMIN_TOKEN, LiveServer
 
-pytestmark = pytest.mark.skipif(not w3c.SUITE.is_dir(), reason=f"W3C suite not found at {w3c.SUITE}")
-
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 ACCEPT = {"graph": "application/n-triples", "csv": "text/csv", "solutions": "application/sparql-results+json",
           "boolean": "application/sparql-results+json"}

@@ -1,6 +1,6 @@
 """The W3C SPARQL 1.1 query-evaluation tests: read the manifests, evaluate with Oxigraph, compare results.
 
-Used by ``test_w3c_sparql.py``. Data only comes from /work/shared/w3c-suites (see its README.txt); the
+Used by ``test_w3c_sparql.py``. The suite is vendored in tests/data/w3c/ (see its README.md); the
 manifests are read with rdflib, results are parsed and compared with pyoxigraph terms.
 
 Result comparison: solutions are compared as multisets (as sequences when the outer query has ORDER BY),
@@ -26,7 +26,7 @@ import pyoxigraph as ox
 from rdflib import RDF, Graph, Namespace, URIRef
 from rdflib.collection import Collection
 
-SUITE = Path(os.environ.get("PVPP_W3C_SPARQL11", "/work/shared/w3c-suites/rdf-tests/sparql/sparql11"))
+SUITE = Path(os.environ.get("PVPP_W3C_SPARQL11", Path(__file__).parent / "data" / "w3c" / "sparql11"))
 BASE = "http://www.w3.org/2009/sparql/docs/tests/data-sparql11/"
 
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
