@@ -1,0 +1,22 @@
+"""Every setting is documented in the README's settings table, under its environment variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pvpp_kg.settings import Settings
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_every_setting_is_documented() -> None:
+    text = README.read_text(encoding="utf-8")
+    missing = [name for name in Settings.model_fields if f"PVPP_{name.upper()}" not in text]
+    assert not missing, f"settings missing from README.md: {missing}"
+
+
+def test_environment_overrides(monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setenv("PVPP_PORT", "9123")
+    monkeypatch.setenv("PVPP_QUERY_TIMEOUT_S", "2.5")
+    s = Settings()
+    assert (s.port, s.query_timeout_s) == (9123, 2.5)
