@@ -14,11 +14,8 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, XSD
 
 from pvpp_kg.description import DATASET_IRI
 from pvpp_kg.dumps import DumpSet
-from pvpp_kg.namespaces import BASE, GRAPH, ONTOLOGY_IRI, VOID
+from pvpp_kg.namespaces import ADMS, BASE, GRAPH, ONTOLOGY_IRI, PROV, SPDX, VOID
 
-PROV = Namespace("http://www.w3.org/ns/prov#")
-SPDX = Namespace("http://spdx.org/rdf/terms#")
-ADMS = Namespace("http://www.w3.org/ns/adms#")
 EU_FILE_TYPE = Namespace("http://publications.europa.eu/resource/authority/file-type/")
 EU_LICENCE = Namespace("http://publications.europa.eu/resource/authority/licence/")
 EU_LANG = Namespace("http://publications.europa.eu/resource/authority/language/")

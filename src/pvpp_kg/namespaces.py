@@ -13,6 +13,8 @@ GRAPH = Namespace(BASE + "graph/")
 CPSV = Namespace("http://purl.org/vocab/cpsv#")
 CV = Namespace("http://data.europa.eu/m8g/")
 ADMS = Namespace("http://www.w3.org/ns/adms#")
+PROV = Namespace("http://www.w3.org/ns/prov#")
+SPDX = Namespace("http://spdx.org/rdf/terms#")
 SH = Namespace("http://www.w3.org/ns/shacl#")
 VOID = Namespace("http://rdfs.org/ns/void#")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -38,6 +40,7 @@ PREFIXES: dict[str, str] = {
     "dct": str(DCTERMS),
     "foaf": str(FOAF),
     "adms": str(ADMS),
+    "prov": str(PROV),
     "dcat": str(DCAT),
     "rdf": str(RDF),
     "rdfs": str(RDFS),
