@@ -30,6 +30,7 @@ from pyshacl import validate as shacl_validate
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, XSD
 
+from pvpp_kg import shacl_sparql
 from pvpp_kg.errors import InputError, UnsupportedMediaType
 from pvpp_kg.namespaces import BASE, PREFIXES, SH
 from pvpp_kg.settings import Settings
@@ -263,12 +264,6 @@ def _materialised(graphs: Iterable[tuple[str, Graph]], ontology: Graph, only: st
     return store
 
 
-def _to_rdflib(store: ox.Store, graph: str | None = None) -> Graph:
-    where = f"GRAPH <{graph}> {{ ?s ?p ?o }}" if graph else "GRAPH ?g { ?s ?p ?o }"
-    result = store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} }}")
-    return Graph().parse(data=result.serialize(format=ox.RdfFormat.N_TRIPLES).decode("utf-8"), format="nt")
-
-
 class Validator:
     """Shapes and the materialised reference context, built once per settings; ``validate`` is thread-safe."""
 
@@ -279,39 +274,67 @@ class Validator:
         self.settings = settings
         self.pvpp_shapes, self.cpsv_shapes, context = _load_shapes(settings.shapes_dir,
                                                                    settings.max_services_per_person)
+        # the SPARQL parts run natively on pyoxigraph (shacl_sparql), pyshacl gets the rest
+        self.compiled = {"pvpp": shacl_sparql.compile_shapes(self.pvpp_shapes),
+                         "cpsv-ap": shacl_sparql.compile_shapes(self.cpsv_shapes)}
         self.ontology = ontology_graph(settings)
         sources = [*ontology_sources(settings), *reference_sources(settings), *institution_sources(settings)]
         graphs = [(s.graph, s.to_graph()) for s in sources] + [(BASE + "graph/context", context)]
-        self.context = _to_rdflib(_materialised(graphs, self.ontology))
+        # the context once, as default-graph quads and as the same rdflib triples (blank nodes named alike), so
+        # each validation only adds the submission to fresh structures instead of copying graphs
+        store = _materialised(graphs, self.ontology)
+        self.context_quads = list(dict.fromkeys(ox.Quad(q.subject, q.predicate, q.object) for q in store))
+        self.context_triples = list(shacl_sparql.rdflib_triples(self.context_quads))
+        self.context = Graph()
+        for t in self.context_triples:
+            self.context.add(t)
+        self.described = frozenset(self.context.subjects())
         self.slots = threading.BoundedSemaphore(max(1, settings.max_concurrent_validations))
+
+    def _materialised_quads(self, data: Graph) -> list[ox.Quad]:
+        store = _materialised([(SUBMISSION_GRAPH, data)], self.ontology, SUBMISSION_GRAPH)
+        return [ox.Quad(q.subject, q.predicate, q.object)
+                for q in store.quads_for_pattern(None, None, None, ox.NamedNode(SUBMISSION_GRAPH))]
 
     def materialise(self, data: Graph) -> Graph:
         """The submission as the store will hold it (participations, inverses, super-classes added)."""
-        return _to_rdflib(_materialised([(SUBMISSION_GRAPH, data)], self.ontology, SUBMISSION_GRAPH),
-                          SUBMISSION_GRAPH)
+        graph = Graph()
+        for t in shacl_sparql.rdflib_triples(self._materialised_quads(data)):
+            graph.add(t)
+        return graph
 
     def validate(self, data: Graph, *, lang: str = "en", extra_context: Graph | None = None,
                  layers: tuple[str, ...] = LAYERS) -> Report:
         """Validate ``data`` (with the reference data and ``extra_context``) against the chosen layers."""
         with self.slots:
-            submission = self.materialise(data)
-            full = Graph()
-            full += self.context
-            if extra_context is not None:
-                full += extra_context
-            full += submission
-            described = set(self.context.subjects()) | (set(extra_context.subjects()) if extra_context else set())
+            sub_quads = self._materialised_quads(data)
+            extra_quads = list(shacl_sparql.ox_quads(extra_context)) if extra_context is not None else []
+            store = ox.Store()  # the merged data for the SPARQL checks, in the default graph
+            store.bulk_extend(self.context_quads)
+            store.bulk_extend(extra_quads)
+            store.bulk_extend(sub_quads)
+            sub_triples = list(shacl_sparql.rdflib_triples(sub_quads))
+            extra_triples = list(shacl_sparql.rdflib_triples(extra_quads))
+            full = Graph()  # the same data for pyshacl
+            for triples in (sub_triples, self.context_triples, extra_triples):
+                for t in triples:
+                    full.add(t)
+            described = self.described | {s for s, _, _ in extra_triples}
             # report on what the submission describes; a reference node it merely links to (and so gains an
             # inverse triple in the materialised graph) stays the reference data's business
-            mine = set(data.subjects()) | {n for n in submission.all_nodes()
+            mine = set(data.subjects()) | {n for t in sub_triples for n in (t[0], t[2])
                                            if isinstance(n, URIRef | BNode) and n not in described}
             report_graph = Graph()
             results: list[Result] = []
             for layer in layers:
                 shapes = self.pvpp_shapes if layer == "pvpp" else self.cpsv_shapes
-                _, g, _ = shacl_validate(full, shacl_graph=shapes, advanced=True, allow_warnings=True,
-                                         allow_infos=True)
+                compiled = self.compiled[layer]
+                focus = shacl_sparql.all_focus_nodes(store, compiled)
+                _, g, _ = shacl_validate(full, shacl_graph=shacl_sparql.with_target_nodes(compiled, focus),
+                                         allow_warnings=True, allow_infos=True)
                 results += _results(g, shapes, lang, layer, mine, report_graph)
+                results += _results(shacl_sparql.evaluate(store, compiled, focus), shapes, lang, layer, mine,
+                                    report_graph)
         results.sort(key=lambda r: (_SEVERITY_ORDER.get(r.severity, 9), r.focus, r.path or "", r.message))
         conforms = not any(r.severity == "Violation" for r in results)
         root = BNode()
