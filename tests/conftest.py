@@ -6,6 +6,7 @@ Tests that write get their own store (``make_settings``) so the shared one stays
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -102,3 +103,28 @@ def live_server(settings: Settings) -> Iterator[LiveServer]:
     server = LiveServer(settings)
     yield server
     server.stop()
+
+
+class OxigraphServer:
+    """The real Oxigraph server from PyPI, on a free loopback port, loaded with our public dataset."""
+
+    def __init__(self, directory: Path, nquads: bytes) -> None:
+        exe = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen([exe, "serve", "--location", str(directory), "--bind",
+                                         f"127.0.0.1:{self.port}"], stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            try:
+                httpx.get(self.url + "/query", params={"query": "ASK {}"}, timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        r = httpx.post(self.url + "/store", content=nquads, headers={"Content-Type": "application/n-quads"},
+                       timeout=60)
+        assert r.status_code in (200, 204), r.text
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)

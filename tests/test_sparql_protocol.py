@@ -5,13 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -19,7 +15,7 @@ from rdflib import Graph
 from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
 
 from pvpp_kg.settings import Settings
-from tests.conftest import ADMIN_TOKEN, LiveServer, free_port
+from tests.conftest import ADMIN_TOKEN, LiveServer, OxigraphServer
 
 ROLES_Q = """PREFIX pvpp: <https://w3id.org/pvpp/ontology#>
 SELECT ?role WHERE { ?role a pvpp:Role } ORDER BY ?role"""
@@ -36,31 +32,6 @@ ROLE_IPKS = "https://w3id.org/pvpp/id/role/IPKS"
 
 
 # -- servers ------------------------------------------------------------------------------------
-class OxigraphServer:
-    """The real Oxigraph server from PyPI, on a free loopback port, loaded with our public dataset."""
-
-    def __init__(self, directory: Path, nquads: bytes) -> None:
-        exe = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen([exe, "serve", "--location", str(directory), "--bind",
-                                         f"127.0.0.1:{self.port}"], stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
-        for _ in range(100):
-            try:
-                httpx.get(self.url + "/query", params={"query": "ASK {}"}, timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        r = httpx.post(self.url + "/store", content=nquads, headers={"Content-Type": "application/n-quads"},
-                       timeout=60)
-        assert r.status_code in (200, 204), r.text
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(10)
-
-
 @pytest.fixture(scope="module")
 def remote_endpoint(settings: Settings, live_server: LiveServer,
                     tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:

@@ -214,3 +214,38 @@ def _post_quietly(url: str, body: bytes) -> None:
 def _graph(store: EmbeddedStore, key: str) -> set[str]:
     reader = store.reader()
     return {str(q) for q in reader.quads_for_pattern(None, None, None, ox.NamedNode(institution_graph(key)))}
+
+
+def test_submissions_work_on_a_remote_store(server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Remote mode: the same flow over a real Oxigraph server, the graph and its record written in one update."""
+    from tests.conftest import OxigraphServer
+
+    dump = httpx.get(server.url + "/store", headers={"Accept": "application/n-quads"}, timeout=60).content
+    oxi = OxigraphServer(tmp_path_factory.mktemp("oxigraph"), dump)
+    remote = server.settings.model_copy(update={  # type: ignore[attr-defined]
+        "remote_query_url": oxi.url + "/query", "remote_update_url": oxi.url + "/update",
+        "remote_store_url": oxi.url + "/store", "data_dir": tmp_path_factory.mktemp("remote-data")})
+    srv = LiveServer(remote)
+    try:
+        before = versions(srv, "vsaa")
+        bad = (SHAPES / "service-owner-missing.ttl").read_bytes().replace(b"/lm/", b"/vsaa/")
+        r = httpx.post(srv.url + "/submissions", content=bad, headers={**TTL, **auth(VSAA)}, timeout=60)
+        assert r.status_code == 422 and versions(srv, "vsaa") == before
+        data = (BASE.replace(b"/lm/", b"/vsaa/").replace(b"<institution/lm>", b"<institution/vsaa>")
+                .replace(b"test-lm/", b"test-vsaa/"))
+        r = httpx.post(srv.url + "/submissions", content=data, headers={**TTL, **auth(VSAA)}, timeout=60)
+        assert r.status_code == 201, r.text
+        stored = r.json()["stored"]
+        assert [v["version"] for v in versions(srv, "vsaa")] == [v["version"] for v in before] + [stored["version"]]
+        # the remote store itself holds the new graph (materialised) and nothing of the old sample graph
+        ask = "ASK { GRAPH <%s> { <https://w3id.org/pvpp/id/service/vsaa/pabalsts> ?p ?o } }"
+        assert httpx.post(oxi.url + "/query", data={"query": ask % institution_graph("vsaa")},
+                          headers={"Accept": "application/sparql-results+json"}).json()["boolean"] is True
+        sample_service = "ASK { GRAPH <%s> { <https://w3id.org/pvpp/id/service/vsaa/maternitates-pabalsts> ?p ?o } }"
+        assert httpx.post(oxi.url + "/query", data={"query": sample_service % institution_graph("vsaa")},
+                          headers={"Accept": "application/sparql-results+json"}).json()["boolean"] is False
+        content = httpx.get(f"{srv.url}/submissions/vsaa/{stored['version']}", timeout=30)
+        assert content.status_code == 200 and "service/vsaa/pabalsts" in content.text
+    finally:
+        srv.stop()
+        oxi.stop()

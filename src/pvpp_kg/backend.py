@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -52,6 +53,10 @@ class Backend(Protocol):
 
     async def delete_graph(self, graph: str) -> None: ...
 
+    async def write_graphs(self, graphs: dict[str, bytes], updates: tuple[str, ...] = ()) -> None:
+        """Replace each graph with the given N-Triples, then apply the updates: all in one atomic write."""
+        ...
+
     async def graph_counts(self) -> dict[str, int]: ...
 
     def version(self) -> str: ...
@@ -60,10 +65,12 @@ class Backend(Protocol):
 
 
 class EmbeddedBackend:
-    def __init__(self, store: EmbeddedStore, pool: QueryPool, *, max_result_bytes: int) -> None:
+    def __init__(self, store: EmbeddedStore, pool: QueryPool, *, max_result_bytes: int,
+                 write_pause_s: float = 0.0) -> None:
         self.store = store
         self.pool = pool
         self.max_result_bytes = max_result_bytes
+        self.write_pause_s = write_pause_s  # test hook: crash tests kill the server inside a write
 
     def version(self) -> str:
         return str(self.store.version())
@@ -130,6 +137,26 @@ class EmbeddedBackend:
 
     async def append_graph(self, graph: str, data: bytes, fmt: str) -> None:
         await anyio.to_thread.run_sync(self._write_graph_sync, graph, data, fmt, False)
+
+    def _write_graphs_sync(self, graphs: dict[str, bytes], updates: tuple[str, ...]) -> None:
+        for name, data in graphs.items():  # parse first, so that bad input never opens the writer
+            try:
+                ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
+            except SyntaxError as e:
+                raise parse_error(e, name) from None
+        with self.store.writer() as w:
+            for name, data in graphs.items():
+                node = ox.NamedNode(name)
+                if w.contains_named_graph(node):
+                    w.clear_graph(node)
+                load_bytes(w, data, name, ox.RdfFormat.N_TRIPLES)
+            if self.write_pause_s:
+                time.sleep(self.write_pause_s)
+            for update in updates:
+                w.update(update)
+
+    async def write_graphs(self, graphs: dict[str, bytes], updates: tuple[str, ...] = ()) -> None:
+        await anyio.to_thread.run_sync(self._write_graphs_sync, graphs, updates)
 
     def _delete_sync(self, graph: str) -> None:
         with self.store.writer() as w:

@@ -130,6 +130,18 @@ class RemoteBackend:
         await self._send("DELETE", url, timeout=60, params=params)
         self._version += 1
 
+    async def write_graphs(self, graphs: dict[str, bytes], updates: tuple[str, ...] = ()) -> None:
+        """One SPARQL Update request (one transaction on Oxigraph, Fuseki, GraphDB): drop, insert, update."""
+        operations: list[str] = []
+        for name, data in graphs.items():
+            operations.append(f"DROP SILENT GRAPH <{name}>")
+            if data.strip():
+                operations.append(f"INSERT DATA {{ GRAPH <{name}> {{\n{data.decode('utf-8')}\n}} }}")
+        # the prefixes go in front: not every server accepts a prologue after ';' (Oxigraph does not)
+        prologue = dict.fromkeys(line for u in updates for line in u.splitlines() if line.startswith("PREFIX "))
+        bodies = ["\n".join(line for line in u.splitlines() if not line.startswith("PREFIX ")) for u in updates]
+        await self.update("\n".join(prologue) + "\n" + " ;\n".join([*operations, *bodies]), timeout=300)
+
     async def graph_counts(self) -> dict[str, int]:
         r = await self._send("POST", self.query_url, timeout=60, data={"query": rq.load("graph-counts")},
                              headers={"Accept": formats.JSON.media_type})

@@ -1,33 +1,36 @@
 """Institution submissions: validate with the reference data, then replace the institution's graph atomically.
 
-One ``EmbeddedStore.writer()`` block does the whole write — clear ``graph/institution/{key}``, load the data,
-materialise it, add the provenance record — so a crash at any point leaves the old or the new graph, never a mix
-(the store publishes a snapshot only when the block ends). Every accepted version's content is kept as a file
-``{data_dir}/submissions/{key}/{version}.nt``; the provenance records (PROV-O, SPDX checksum, VoID triple count)
-live in the public graph ``graph/provenance``, so the version history is queryable with SPARQL.
+The submission is materialised in memory, then one write replaces ``graph/institution/{key}`` and adds the
+provenance record — one ``EmbeddedStore.writer()`` block (which publishes a snapshot only when it ends) or, on a
+remote store, one SPARQL Update request — so a crash at any point leaves the old or the new graph, never a mix.
+Every accepted version's content is kept as a file ``{data_dir}/submissions/{key}/{version}.nt``; the provenance
+records (pvpp:Submission, PROV-O, SPDX checksum, VoID triple count) live in the public graph ``graph/provenance``,
+so the version history is queryable with SPARQL.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
-import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import anyio.to_thread
 import pyoxigraph as ox
-from rdflib import Graph, URIRef
+from rdflib import Graph
 
+from pvpp_kg.backend import Backend, Dataset
 from pvpp_kg.errors import BadRequest, Forbidden, NotFound, PvppError
-from pvpp_kg.materialise import materialisation_updates
+from pvpp_kg.loader import materialised
 from pvpp_kg.namespaces import GRAPH, ID, institution_graph
 from pvpp_kg.settings import Settings
-from pvpp_kg.store import EmbeddedStore
 from pvpp_kg.validation import Report, Validator
 
 PROVENANCE_GRAPH = str(GRAPH["provenance"])
+ALL_NAMED = Dataset()  # the union default graph; GRAPH patterns see every named graph
 _KEY = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _OWNED = re.compile(rf"^{re.escape(str(ID))}(service|resource|post|sla)/([^/]+)/")
 PROLOGUE = """PREFIX pvpp: <https://w3id.org/pvpp/ontology#>
@@ -85,22 +88,27 @@ def canonical_ntriples(data: Graph) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def other_institutions(store: EmbeddedStore, key: str) -> Graph:
+def _rows(out: bytes) -> list[dict[str, str]]:
+    return [{k: v["value"] for k, v in b.items()} for b in json.loads(out)["results"]["bindings"]]
+
+
+async def other_institutions(backend: Backend, key: str, *, timeout: float) -> Graph:
     """The other institutions' current data: the context cross-institution links are checked against."""
     own = institution_graph(key)
     prefix = institution_graph("")
     q = f"""CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }}
             FILTER (STRSTARTS(STR(?g), "{prefix}") && ?g != <{own}>) }}"""
-    nt = store.reader().query(q).serialize(format=ox.RdfFormat.N_TRIPLES)
-    return Graph().parse(data=nt.decode("utf-8"), format="nt")
+    out = await backend.query(q, result_format="N_TRIPLES", dataset=ALL_NAMED, timeout=timeout)
+    return Graph().parse(data=out.body.decode("utf-8"), format="nt")
 
 
-def versions(store: EmbeddedStore, key: str) -> list[Version]:
+async def versions(backend: Backend, key: str, *, timeout: float = 30) -> list[Version]:
+    graph = institution_graph(key)
     q = PROLOGUE + f"""SELECT ?v ?t ?sum ?n WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{
-        ?sub dct:isVersionOf <{institution_graph(key)}> ; dcat:version ?v ; prov:generatedAtTime ?t ;
-             void:triples ?n ; spdx:checksum [ spdx:checksumValue ?sum ] }} }}"""
-    rows = [Version(key, int(r["v"].value), r["t"].value, r["sum"].value, int(r["n"].value), institution_graph(key))
-            for r in store.reader().query(q)]
+        ?sub pvpp:submittedGraph <{graph}> ; dcat:version ?v ; prov:generatedAtTime ?t ;
+             void:triples ?n ; pvpp:sha256 ?sum }} }}"""
+    out = await backend.query(q, result_format="JSON", dataset=ALL_NAMED, timeout=timeout)
+    rows = [Version(key, int(r["v"]), r["t"], r["sum"], int(r["n"]), graph) for r in _rows(out.body)]
     return sorted(rows, key=lambda v: v.version)
 
 
@@ -108,21 +116,13 @@ def version_path(settings: Settings, key: str, version: int) -> Path:
     return settings.data_dir / "submissions" / key / f"{version}.nt"
 
 
-def version_content(settings: Settings, store: EmbeddedStore, key: str, version: int) -> bytes:
-    if not any(v.version == version for v in versions(store, key)):
+async def version_content(settings: Settings, backend: Backend, key: str, version: int) -> bytes:
+    if not any(v.version == version for v in await versions(backend, key)):
         raise NotFound(f"institution {key!r} has no version {version}")
     try:
         return version_path(settings, key, version).read_bytes()
     except OSError:
         raise NotFound(f"the content of version {version} of {key!r} is not kept") from None
-
-
-def _next_version(w: ox.Store, key: str) -> int:
-    q = PROLOGUE + f"""SELECT (MAX(xsd:integer(?v)) AS ?m) WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{
-        ?sub dct:isVersionOf <{institution_graph(key)}> ; dcat:version ?v }} }}"""
-    rows = list(w.query(q))
-    m = rows[0]["m"] if rows else None
-    return (int(m.value) if m is not None else 0) + 1
 
 
 def _write_file(path: Path, data: bytes) -> None:
@@ -132,35 +132,48 @@ def _write_file(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def submit(settings: Settings, store: EmbeddedStore, validator: Validator, key: str, data: Graph, *,
-           lang: str = "en") -> tuple[Version, Report]:
-    """Validate and, if the data conforms, atomically replace the institution's graph; else NotConforming."""
+def _provenance_update(key: str, graph: str, now: str, checksum: str, triples: int) -> str:
+    """The provenance record; its version number is computed inside the same atomic write."""
+    return PROLOGUE + f"""INSERT {{ GRAPH <{PROVENANCE_GRAPH}> {{
+    ?sub a pvpp:Submission, prov:Entity ; pvpp:submittedGraph <{graph}> ; dct:isVersionOf <{graph}> ;
+        dcat:version ?next ; pvpp:sha256 "{checksum}" ;
+        prov:generatedAtTime "{now}"^^xsd:dateTime ; prov:wasAttributedTo <{ID}institution/{key}> ;
+        void:triples {triples} ;
+        spdx:checksum [ spdx:algorithm spdx:checksumAlgorithm_sha256 ; spdx:checksumValue "{checksum}" ] }} }}
+WHERE {{
+  {{ SELECT (COALESCE(MAX(xsd:integer(?v)), 0) + 1 AS ?next) WHERE {{
+      OPTIONAL {{ GRAPH <{PROVENANCE_GRAPH}> {{ ?old pvpp:submittedGraph <{graph}> ; dcat:version ?v }} }} }} }}
+  BIND(IRI(CONCAT("{ID}submission/{key}/", STR(?next))) AS ?sub)
+}}"""
+
+
+def materialised_ntriples(content: bytes, graph: str, ontology: Graph) -> bytes:
+    """The submission as the store holds it: participations, inverses and superclass types added."""
+    node = ox.NamedNode(graph)
+    mem = materialised(lambda m: m.load(content, format=ox.RdfFormat.N_TRIPLES, to_graph=node), ontology)
+    return mem.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=node)
+
+
+async def submit(settings: Settings, backend: Backend, validator: Validator, key: str, data: Graph, *,
+                 lang: str = "en") -> tuple[Version, Report]:
+    """Validate and, if the data conforms, atomically replace the institution's graph; else NotConforming.
+
+    Works on the embedded and on a remote store alike: the graph replacement and the provenance record are
+    one write (one writer block, or one SPARQL Update request).
+    """
     check_key(key)
     check_ownership(data, key)
-    report = validator.validate(data, lang=lang, extra_context=other_institutions(store, key))
+    context = await other_institutions(backend, key, timeout=settings.query_timeout_s)
+    report = await anyio.to_thread.run_sync(
+        lambda: validator.validate(data, lang=lang, extra_context=context))
     if not report.conforms:
         raise NotConforming(report)
     content = canonical_ntriples(data)
     checksum = hashlib.sha256(content).hexdigest()
     graph = institution_graph(key)
     now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    with store.writer() as w:
-        version = _next_version(w, key)
-        _write_file(version_path(settings, key, version), content)
-        node = ox.NamedNode(graph)
-        if w.contains_named_graph(node):
-            w.clear_graph(node)
-        w.load(content, format=ox.RdfFormat.N_TRIPLES, to_graph=node)
-        if settings.submission_pause_s:  # test hook: a crash test kills the server here, mid-write
-            time.sleep(settings.submission_pause_s)
-        for update in materialisation_updates(validator.ontology, graph):
-            w.update(update)
-        sub = URIRef(f"{ID}submission/{key}/{version}")
-        w.update(PROLOGUE + f"""INSERT DATA {{ GRAPH <{PROVENANCE_GRAPH}> {{
-            <{sub}> a pvpp:Submission, prov:Entity ; pvpp:submittedGraph <{graph}> ; dct:isVersionOf <{graph}> ;
-                dcat:version {version} ; pvpp:sha256 "{checksum}" ;
-                prov:generatedAtTime "{now}"^^xsd:dateTime ; prov:wasAttributedTo <{ID}institution/{key}> ;
-                void:triples {len(data)} ;
-                spdx:checksum [ spdx:algorithm spdx:checksumAlgorithm_sha256 ;
-                                spdx:checksumValue "{checksum}" ] }} }}""")
+    stored = await anyio.to_thread.run_sync(materialised_ntriples, content, graph, validator.ontology)
+    await backend.write_graphs({graph: stored}, (_provenance_update(key, graph, now, checksum, len(data)),))
+    version = max(v.version for v in await versions(backend, key) if v.checksum == checksum and v.time == now)
+    _write_file(version_path(settings, key, version), content)
     return Version(key, version, now, checksum, len(data), graph), report

@@ -12,12 +12,10 @@ from starlette.datastructures import UploadFile
 
 from pvpp_kg import submissions, validation
 from pvpp_kg.auth import bearer
-from pvpp_kg.backend import EmbeddedBackend
 from pvpp_kg.conneg import negotiate
 from pvpp_kg.deps import BackendDep, SettingsDep, TokensDep
-from pvpp_kg.errors import BackendUnavailable, BadRequest, Forbidden, InputError, Unauthorized
+from pvpp_kg.errors import BadRequest, Forbidden, InputError, Unauthorized
 from pvpp_kg.formats import HTML, Format
-from pvpp_kg.store import EmbeddedStore
 from pvpp_kg.templating import templates
 
 router = APIRouter(tags=["validation"])
@@ -91,12 +89,6 @@ async def validate_upload(request: Request, settings: SettingsDep, lang: LangPar
     return render(report, accept)
 
 
-def _store(backend: object) -> EmbeddedStore:
-    if not isinstance(backend, EmbeddedBackend):
-        raise BackendUnavailable("submissions need the embedded store (not available in remote mode)")
-    return backend.store
-
-
 def _institution(tokens: Any, authorization: str | None, requested: str | None) -> str:
     token = bearer(authorization)
     if token is None:
@@ -121,30 +113,28 @@ async def submit(request: Request, settings: SettingsDep, backend: BackendDep, t
                  authorization: Annotated[str | None, Header()] = None,
                  accept: Annotated[str | None, Header()] = None) -> Response:
     key = _institution(tokens, authorization, institution)
-    store = _store(backend)
     negotiate(accept, REPORT_FORMATS)
     graph, fields = await _parse(request, sheet)
     chosen = _lang(lang, fields)
     validator = await anyio.to_thread.run_sync(validation.validator_for, settings)
     try:
-        version, report = await anyio.to_thread.run_sync(
-            lambda: submissions.submit(settings, store, validator, key, graph, lang=chosen))
+        version, report = await submissions.submit(settings, backend, validator, key, graph, lang=chosen)
     except submissions.NotConforming as e:
         return render(e.report, accept, 422, {"error": e.code, "message": e.message})
     return render(report, accept, 201, {"stored": version.to_json()})
 
 
 @router.get("/submissions/{institution}", summary="The versions an institution has submitted")
-async def list_versions(institution: str, backend: BackendDep) -> JSONResponse:
+async def list_versions(institution: str, backend: BackendDep, settings: SettingsDep) -> JSONResponse:
     key = submissions.check_key(institution)
-    rows = await anyio.to_thread.run_sync(submissions.versions, _store(backend), key)
+    rows = await submissions.versions(backend, key, timeout=settings.query_timeout_s)
     return JSONResponse({"institution": key, "versions": [v.to_json() for v in rows]})
 
 
 @router.get("/submissions/{institution}/{version}", summary="One submitted version's content (N-Triples)")
 async def get_version(institution: str, version: int, settings: SettingsDep, backend: BackendDep) -> Response:
     key = submissions.check_key(institution)
-    data = await anyio.to_thread.run_sync(submissions.version_content, settings, _store(backend), key, version)
+    data = await submissions.version_content(settings, backend, key, version)
     return Response(data, media_type="application/n-triples; charset=utf-8")
 
 
