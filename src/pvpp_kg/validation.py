@@ -303,27 +303,32 @@ class Validator:
             graph.add(t)
         return graph
 
+    def merge(self, data: Graph, extra_context: Graph | None = None) -> tuple[ox.Store, Graph, set[Any]]:
+        """The merged, materialised data twice (a pyoxigraph store for the SPARQL checks, an rdflib graph for
+        pyshacl; blank nodes named alike) and the nodes results are reported for."""
+        sub_quads = self._materialised_quads(data)
+        extra_quads = list(shacl_sparql.ox_quads(extra_context)) if extra_context is not None else []
+        store = ox.Store()  # everything in the default graph (one copy of a triple however many sources hold it)
+        for quads in (self.context_quads, extra_quads, sub_quads):
+            store.bulk_extend(quads)
+        sub_triples = list(shacl_sparql.rdflib_triples(sub_quads))
+        extra_triples = list(shacl_sparql.rdflib_triples(extra_quads))
+        full = Graph()
+        for triples in (sub_triples, self.context_triples, extra_triples):
+            for t in triples:
+                full.add(t)
+        described = self.described | {s for s, _, _ in extra_triples}
+        # report on what the submission describes; a reference node it merely links to (and so gains an
+        # inverse triple in the materialised graph) stays the reference data's business
+        mine = set(data.subjects()) | {n for t in sub_triples for n in (t[0], t[2])
+                                       if isinstance(n, URIRef | BNode) and n not in described}
+        return store, full, mine
+
     def validate(self, data: Graph, *, lang: str = "en", extra_context: Graph | None = None,
                  layers: tuple[str, ...] = LAYERS) -> Report:
         """Validate ``data`` (with the reference data and ``extra_context``) against the chosen layers."""
         with self.slots:
-            sub_quads = self._materialised_quads(data)
-            extra_quads = list(shacl_sparql.ox_quads(extra_context)) if extra_context is not None else []
-            store = ox.Store()  # the merged data for the SPARQL checks, in the default graph
-            store.bulk_extend(self.context_quads)
-            store.bulk_extend(extra_quads)
-            store.bulk_extend(sub_quads)
-            sub_triples = list(shacl_sparql.rdflib_triples(sub_quads))
-            extra_triples = list(shacl_sparql.rdflib_triples(extra_quads))
-            full = Graph()  # the same data for pyshacl
-            for triples in (sub_triples, self.context_triples, extra_triples):
-                for t in triples:
-                    full.add(t)
-            described = self.described | {s for s, _, _ in extra_triples}
-            # report on what the submission describes; a reference node it merely links to (and so gains an
-            # inverse triple in the materialised graph) stays the reference data's business
-            mine = set(data.subjects()) | {n for t in sub_triples for n in (t[0], t[2])
-                                           if isinstance(n, URIRef | BNode) and n not in described}
+            store, full, mine = self.merge(data, extra_context)
             report_graph = Graph()
             results: list[Result] = []
             for layer in layers:
