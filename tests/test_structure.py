@@ -28,11 +28,6 @@ SPARQL = re.compile(
 )
 #: Routers owned by other work in progress that still break a rule: (file, rule) → why it is tolerated.
 #: Remove an entry when the router is fixed (the stale-entry test below says so).
-KNOWN_EXCEPTIONS = {
-    ("validation.py", "imports rdflib"): "parses uploads into an rdflib Graph in the handler (validation work)",
-}
-
-
 def violations(path: Path) -> set[str]:
     """The rules ``path`` breaks, as ``imports <library>`` / ``SPARQL text in a string literal``."""
     found: set[str] = set()
@@ -57,16 +52,8 @@ def test_the_sparql_pattern_tells_queries_from_prose() -> None:
 
 @pytest.mark.parametrize("path", ROUTERS, ids=lambda p: p.name)
 def test_routers_hold_no_sparql_and_no_rdf_library(path: Path) -> None:
-    unexpected = {v for v in violations(path) if (path.name, v) not in KNOWN_EXCEPTIONS}
+    unexpected = violations(path)
     assert not unexpected, f"routers/{path.name}: {sorted(unexpected)}; move it into a service module or rq/*.rq"
-
-
-@pytest.mark.parametrize("key", sorted(KNOWN_EXCEPTIONS), ids=lambda k: f"{k[0]}: {k[1]}")
-def test_known_exceptions_are_still_needed(key: tuple[str, str]) -> None:
-    name, rule = key
-    assert (
-        rule in violations(SRC / "routers" / name)
-    ), f"routers/{name} no longer {rule}: drop it from KNOWN_EXCEPTIONS"
 
 
 @pytest.mark.parametrize("path", sorted((SRC / "rq").glob("*.rq")), ids=lambda p: p.name)

@@ -170,8 +170,11 @@ def _check_imports(graph: Graph, source: str) -> None:
                              "statement (the PVPP ontology and reference data are always present)", source=source)
 
 
+Document = Graph  # a parsed submission, as the validator and the submission flow take it
+
+
 def parse_document(data: bytes, *, media_type: str | None = None, filename: str | None = None,
-                   sheet: str | None = None) -> Graph:
+                   sheet: str | None = None) -> Document:
     """Any accepted document (RDF or the spreadsheet template) as an rdflib graph."""
     fmt = detect_format(media_type, filename)
     source = filename or "request body"

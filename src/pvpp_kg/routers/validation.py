@@ -7,7 +7,6 @@ from typing import Annotated, Any
 import anyio.to_thread
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
-from rdflib import Graph
 from starlette.datastructures import UploadFile
 
 from pvpp_kg import submissions, validation
@@ -45,7 +44,7 @@ async def _upload(request: Request) -> tuple[bytes, str | None, str | None, dict
     return await request.body(), ctype or None, None, {}
 
 
-async def _parse(request: Request, sheet: str | None) -> tuple[Graph, dict[str, str]]:
+async def _parse(request: Request, sheet: str | None) -> tuple[validation.Document, dict[str, str]]:
     data, media_type, filename, fields = await _upload(request)
     sheet = sheet or fields.get("sheet")
     graph = await anyio.to_thread.run_sync(
