@@ -87,6 +87,28 @@ def test_query_ui_runs_a_query(page: Any, live_server: Any) -> None:
     assert "R4" in results.inner_text()
 
 
+def test_query_ui_makes_no_request_off_this_server(page: Any, live_server: Any) -> None:
+    """No CDN, no autocompletion service: every request the query page makes goes to this server."""
+    urls: list[str] = []
+    page.on("request", lambda r: urls.append(r.url))
+    # a regression must show up here, never as traffic: anything not for this server is aborted unsent
+    page.route(lambda url: not url.startswith(live_server.url), lambda route: route.abort())
+    page.goto(live_server.url + "/sparql")
+    page.wait_for_function("window.pvppYasgui !== undefined")
+    page.evaluate("q => { window.pvppYasgui.getTab().setQuery(q); }",
+                  "PREFIX foaf: <http://xmlns.com/foaf/0.1/>\nSELECT * WHERE {\n")
+    page.locator(".CodeMirror").first.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type("?s a foaf:Pers")  # YASGUI's default class autocompleter would ask LOV here
+    page.keyboard.press("Control+Space")
+    page.wait_for_timeout(1000)
+    page.keyboard.type(" ; foaf:na")  # and its property autocompleter here
+    page.keyboard.press("Control+Space")
+    page.wait_for_timeout(1000)
+    off = [u for u in urls if not u.startswith((live_server.url, "data:", "blob:", "about:"))]
+    assert urls and not off, off
+
+
 def test_validation_upload_page(page: Any, live_server: Any) -> None:
     response = page.goto(live_server.url + "/validate")
     assert response is not None and response.status == 200, "the validation page /validate is not served"
