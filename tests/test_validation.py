@@ -88,3 +88,24 @@ def test_reports_only_on_the_submission(settings: Settings) -> None:
     g = parse_document(b"<https://w3id.org/pvpp/id/x> <http://www.w3.org/2000/01/rdf-schema#seeAlso> "
                        b"<https://w3id.org/pvpp/id/institution/vsaa> .", media_type="application/n-triples")
     assert validator_for(settings).validate(g).results == []
+
+
+def test_concurrent_validations_are_capped(make_settings) -> None:  # noqa: ANN001
+    """With every slot taken, another validation waits for one instead of running alongside."""
+    import threading
+
+    from pvpp_kg.validation import Validator
+
+    validator = Validator(make_settings(max_concurrent_validations=2))
+    data = parse_document((SHAPES / "base.ttl").read_bytes(), filename="base.ttl")
+    for _ in range(2):  # two validations are running
+        validator.slots.acquire()
+    done: list[bool] = []
+    waiting = threading.Thread(target=lambda: done.append(validator.validate(data).conforms))
+    waiting.start()
+    waiting.join(1.0)
+    assert waiting.is_alive() and not done  # the third waits for a slot
+    validator.slots.release()
+    waiting.join(60)
+    assert done == [True]
+    validator.slots.release()
