@@ -53,7 +53,10 @@ def materialised(fill: Callable[[ox.Store], None], ontology: Graph) -> ox.Store:
 
 
 def copy_into(target: ox.Store, source: ox.Store) -> None:
+    """Bulk-load ``source`` into ``target``, then compact: the bulk loader leaves many small files, and
+    queries on the uncompacted store took twice as long (national heavy queries: 1.03 s -> 0.45 s)."""
     target.bulk_extend(source.quads_for_pattern(None, None, None))
+    target.optimize()
 
 
 def build(settings: Settings, store: EmbeddedStore, restricted: EmbeddedStore) -> LoadReport:
