@@ -255,16 +255,16 @@ def _load_shapes(shapes_dir: Path, max_services: int) -> tuple[Graph, Graph, Gra
     return pvpp, cpsv, context
 
 
-def _materialised(graphs: Iterable[tuple[str, Graph]], ontology: Graph, only: str | None = None) -> ox.Store:
-    from pvpp_kg.materialise import materialisation_updates
+def _materialised(graphs: Iterable[tuple[str, Graph]], ontology: Graph) -> ox.Store:
+    """The graphs as the store would hold them, materialised by the loader's own step."""
+    from pvpp_kg.loader import materialised
 
-    store = ox.Store()
-    for name, g in graphs:
-        store.load(g.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES,
-                   to_graph=ox.NamedNode(name))
-    for update in materialisation_updates(ontology, only):
-        store.update(update)
-    return store
+    def fill(store: ox.Store) -> None:
+        for name, g in graphs:
+            store.load(g.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES,
+                       to_graph=ox.NamedNode(name))
+
+    return materialised(fill, ontology)
 
 
 class Validator:
@@ -295,7 +295,7 @@ class Validator:
         self.slots = threading.BoundedSemaphore(max(1, settings.max_concurrent_validations))
 
     def _materialised_quads(self, data: Graph) -> list[ox.Quad]:
-        store = _materialised([(SUBMISSION_GRAPH, data)], self.ontology, SUBMISSION_GRAPH)
+        store = _materialised([(SUBMISSION_GRAPH, data)], self.ontology)
         return [ox.Quad(q.subject, q.predicate, q.object)
                 for q in store.quads_for_pattern(None, None, None, ox.NamedNode(SUBMISSION_GRAPH))]
 
