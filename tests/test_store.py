@@ -67,3 +67,19 @@ def test_crashed_writer_is_rolled_back(tmp_path: Path) -> None:
     assert count(store) == 2  # readers never saw the half-done write
     with store.writer() as w:
         assert len(list(w.quads_for_pattern(None, None, None, ox.NamedNode(G)))) == 2
+
+
+def test_fresh_write_starts_empty_and_rolls_back_on_failure(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path)
+    with store.writer() as w:
+        load_bytes(w, b"<urn:a> <urn:b> 1, 2 .\n", G, ox.RdfFormat.TURTLE)
+    with pytest.raises(RuntimeError), store.writer(fresh=True) as w:
+        assert len(w.store) == 0  # a new, empty store, not a cleared one
+        load_bytes(w, b"<urn:a> <urn:b> 3 .\n", G, ox.RdfFormat.TURTLE)
+        raise RuntimeError("interrupted rebuild")
+    assert store.version() == 1 and count(store) == 2
+    with store.writer(fresh=True) as w:
+        load_bytes(w, b"<urn:a> <urn:b> 3 .\n", G, ox.RdfFormat.TURTLE)
+    assert store.version() == 2 and count(store) == 1
+    with store.writer() as w:  # the next ordinary write continues from the fresh store
+        assert len(w.store) == 1

@@ -65,11 +65,9 @@ def build(settings: Settings, store: EmbeddedStore, restricted: EmbeddedStore) -
     sources = list(public_sources(settings))
     ontology = ontology_graph(settings)
     mem = materialised(lambda m: _load_sources(m, sources), ontology)
-    with store.writer() as w:
-        w.clear()
+    with store.writer(fresh=True) as w:
         copy_into(w, mem)
-    with restricted.writer() as w:
-        w.clear()
+    with restricted.writer(fresh=True) as w:
         _load_sources(w, restricted_sources(settings))
     return LoadReport(len(sources), time.perf_counter() - started, store.graph_counts())
 

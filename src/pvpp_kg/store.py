@@ -89,14 +89,21 @@ class EmbeddedStore:
 
     # -- writing ---------------------------------------------------------------------------------
     @contextlib.contextmanager
-    def writer(self) -> Iterator[ox.Store]:
-        """Open the read-write store under an exclusive lock; publish a new snapshot on success."""
+    def writer(self, *, fresh: bool = False) -> Iterator[ox.Store]:
+        """Open the read-write store under an exclusive lock; publish a new snapshot on success.
+
+        ``fresh=True`` starts from an empty store instead of clearing the old one: ``clear()`` leaves range
+        tombstones that compaction does not drop and that every later scan pays for (national heavy
+        queries ~20 % slower). A failed fresh write rolls back to the last snapshot like any other.
+        """
         with self._thread_lock, open(self.directory / "write.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             dirty = self.directory / "DIRTY"
             if dirty.exists():  # a writer died mid-way: its partial changes were never published
                 self._rollback()
             dirty.touch()
+            if fresh:
+                shutil.rmtree(self.directory / "rw", ignore_errors=True)
             try:
                 handle = _WriteHandle(ox.Store(str(self.directory / "rw")))
                 try:
@@ -145,8 +152,8 @@ class EmbeddedStore:
                     shutil.rmtree(p, ignore_errors=True)
 
     def clear(self) -> None:
-        with self.writer() as store:
-            store.clear()
+        with self.writer(fresh=True):
+            pass
 
     # -- convenience -----------------------------------------------------------------------------
     def graph_counts(self) -> dict[str, int]:
