@@ -17,6 +17,7 @@ Steps (each timed; see ``benchmarks/README.md`` for the last results):
 from __future__ import annotations
 
 import argparse
+import hashlib
 import http.client
 import json
 import os
@@ -95,18 +96,21 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[flo
 
 
 class RssSampler(threading.Thread):
-    """Peak RSS of each running server, sampled every 200 ms."""
+    """Peak RSS and peak PSS (summed over its process tree) of each running server, sampled every 200 ms."""
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
         self.servers: dict[str, Server] = {}
         self.peak: dict[str, int] = {}
+        self.peak_pss: dict[str, int] = {}
         self.stopped = threading.Event()
 
     def run(self) -> None:
         while not self.stopped.wait(0.2):
             for name, server in list(self.servers.items()):
-                self.peak[name] = max(self.peak.get(name, 0), server.rss_bytes())
+                rss, pss = server.memory_bytes()
+                self.peak[name] = max(self.peak.get(name, 0), rss)
+                self.peak_pss[name] = max(self.peak_pss.get(name, 0), pss)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -266,12 +270,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                                            args.throughput_seconds)
                     log(f"  {key}: {result['throughput'][key]['req_per_s']:.1f} req/s")
         for name, s in servers.items():
-            result.setdefault("rss_serving_mib", {})[name] = s.rss_bytes() / 2**20
+            result.setdefault("rss_serving_mib", {})[name] = s.memory_bytes()[0] / 2**20
     finally:
         sampler.stopped.set()
         for s in servers.values():
             s.stop()
     result["rss_peak_mib"] = {k: v / 2**20 for k, v in sampler.peak.items()}
+    result["pss_peak_mib"] = {k: v / 2**20 for k, v in sampler.peak_pss.items()}
     log("validation")
     try:
         result["validation"] = validation_timing(nq, work)
@@ -289,6 +294,7 @@ def run_queries(args: argparse.Namespace, servers: dict[str, Server], sampler: R
     times: dict[str, dict[str, list[float]]] = {q: {s: [] for s in servers} for q in queries}
     rows: dict[str, dict[str, int]] = {q: {} for q in queries}
     status: dict[str, dict[str, str]] = {q: {} for q in queries}
+    answers: dict[str, dict[str, str]] = {q: {} for q in queries}  # sha256 of the normalised answer
     clients = {s: httpx.Client() for s in servers}
     try:
         for run_no in range(args.runs):
@@ -308,7 +314,9 @@ def run_queries(args: argparse.Namespace, servers: dict[str, Server], sampler: R
                         r = post_query(clients[system], servers[system].url, text, timeout=timeout)
                         elapsed = time.perf_counter() - t0
                         times[qname][system].append(elapsed)
-                        rows[qname][system] = len(normalise(r, query_form(text)))
+                        answer = normalise(r, query_form(text))
+                        rows[qname][system] = len(answer)
+                        answers[qname].setdefault(system, hashlib.sha256(repr(answer).encode()).hexdigest())
                         status[qname][system] = "ok"
                     except httpx.TimeoutException:
                         status[qname][system] = "timeout"
@@ -332,6 +340,9 @@ def run_queries(args: argparse.Namespace, servers: dict[str, Server], sampler: R
             t = times[qname][system]
             entry[system] = {"status": status[qname].get(system, "skipped"), "rows": rows[qname].get(system),
                              **(summarise(t) if t else {})}
+            if system != "oxigraph" and system in answers[qname] and "oxigraph" in answers[qname]:
+                # the same answer as Oxigraph server (terms normalised: numbers by value, blank nodes as one)
+                entry[system]["same_answer_as_oxigraph"] = answers[qname][system] == answers[qname]["oxigraph"]
         out[qname] = entry
     return out
 
@@ -350,6 +361,24 @@ def ratios(result: dict[str, Any]) -> dict[str, dict[str, float | None]]:
     return out
 
 
+def rdflib_summary(result: dict[str, Any]) -> dict[str, Any]:
+    """The targets against rdflib-endpoint: speed-ups only where both gave Oxigraph's answer."""
+    agreeing, wrong, timeouts = {}, [], {}
+    for qname, entry in result["queries"].items():
+        mine, theirs = entry.get("pvpp-kg", {}), entry.get("rdflib-endpoint", {})
+        if theirs.get("status") == "timeout":
+            timeouts[qname] = mine.get("median_s")
+        elif theirs.get("same_answer_as_oxigraph") is False:
+            wrong.append(qname)
+        elif mine.get("median_s") and theirs.get("median_s") and mine.get("same_answer_as_oxigraph"):
+            agreeing[qname] = theirs["median_s"] / mine["median_s"]
+    if not agreeing:
+        return {}
+    return {"speedup_geomean": statistics.geometric_mean(agreeing.values()), "speedup_min": min(agreeing.values()),
+            "slowest_relative": min(agreeing, key=agreeing.__getitem__), "compared": len(agreeing),
+            "rdflib_wrong_answers": wrong, "rdflib_timeouts_pvpp_median_s": timeouts}
+
+
 def fmt_s(entry: dict[str, Any], timeout: float) -> str:
     if entry.get("status") == "timeout":
         return f"timeout > {timeout:.0f} s"
@@ -365,7 +394,9 @@ def table(result: dict[str, Any], timeout: float) -> str:
     lines = ["| query | " + " | ".join(f"{s} median / p95" for s in systems) + " | pvpp/oxigraph | pvpp/rdflib |",
              "|---|" + "---|" * (len(systems) + 2)]
     for qname, entry in result["queries"].items():
-        cells = [fmt_s(entry.get(s, {}), timeout) for s in systems]
+        cells = [fmt_s(entry.get(s, {}), timeout)
+                 + (" (≠ answer)" if entry.get(s, {}).get("same_answer_as_oxigraph") is False else "")
+                 for s in systems]
         cells += [f"{x:.3g}×" if x else "—" for x in (r[qname]["oxigraph"], r[qname]["rdflib-endpoint"])]
         lines.append(f"| {qname} | " + " | ".join(cells) + " |")
     m = result["machine"]
@@ -376,7 +407,17 @@ def table(result: dict[str, Any], timeout: float) -> str:
             f"{result['triples']:,} triples after materialisation. Run {result['started']} → {result['finished']}.", ""]
     load = ["- load: " + "; ".join(f"{k} {v['seconds']:.1f} s ({v['what']})" for k, v in result["load"].items()),
             "- start to first answer: " + "; ".join(f"{k} {v:.2f} s" for k, v in result["start"].items()),
-            "- peak RSS while serving: " + "; ".join(f"{k} {v:.0f} MiB" for k, v in result["rss_peak_mib"].items())]
+            "- peak memory while serving (process tree, summed): " + "; ".join(
+                f"{k} RSS {v:.0f} MiB / PSS {result.get('pss_peak_mib', {}).get(k, float('nan')):.0f} MiB"
+                for k, v in result["rss_peak_mib"].items())]
+    rs = rdflib_summary(result)
+    if rs:
+        load.append(f"- vs rdflib-endpoint on the {rs['compared']} queries where both gave Oxigraph's answer: "
+                    f"pvpp-kg {rs['speedup_geomean']:.1f}× faster (geometric mean), at least "
+                    f"{rs['speedup_min']:.2f}× ({rs['slowest_relative']}); rdflib-endpoint answered differently on "
+                    f"{len(rs['rdflib_wrong_answers'])} ({', '.join(rs['rdflib_wrong_answers']) or 'none'}); "
+                    f"it timed out on {len(rs['rdflib_timeouts_pvpp_median_s'])}, which pvpp-kg answers in at most "
+                    f"{max(rs['rdflib_timeouts_pvpp_median_s'].values(), default=0):.2f} s")
     tp = ["", "| throughput (req/s) | 1 client | 8 clients | 32 clients |", "|---|---|---|---|"]
     keys = sorted({k.rsplit("/", 1)[0] for k in result["throughput"]})
     for k in keys:

@@ -50,20 +50,26 @@ class Server:
     log: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def rss_bytes(self) -> int:
-        """Resident memory of the server and its children (uvicorn workers, query pool)."""
+    def memory_bytes(self) -> tuple[int, int]:
+        """(RSS, PSS) of the server and its children (uvicorn workers, query pool), summed.
+
+        RSS counts pages shared between the processes (the Python runtime, pyoxigraph's library) once per
+        process; PSS divides each shared page among its sharers, so its sum is the tree's real footprint.
+        """
         import psutil
 
         try:
             proc = psutil.Process(self.process.pid)
             procs = [proc, *proc.children(recursive=True)]
         except psutil.NoSuchProcess:
-            return 0
-        total = 0
+            return 0, 0
+        rss = pss = 0
         for p in procs:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                total += p.memory_info().rss
-        return total
+            with contextlib.suppress(psutil.Error):
+                info = p.memory_full_info()
+                rss += info.rss
+                pss += info.pss
+        return rss, pss
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -29,7 +29,7 @@ def make_backend(settings: Settings) -> Backend:
     from pvpp_kg.querypool import QueryPool
 
     public, _restricted = ensure_loaded(settings)
-    return EmbeddedBackend(public, QueryPool(settings.query_workers), max_result_bytes=settings.max_result_bytes,
+    return EmbeddedBackend(public, QueryPool(settings.query_pool_size()), max_result_bytes=settings.max_result_bytes,
                            write_pause_s=settings.submission_pause_s)
 
 

@@ -90,16 +90,18 @@ def docs(out: str) -> None:
 @click.option("--workers", type=int, default=None, help="server processes (PVPP_WORKERS)")
 def serve(host: str | None, port: int | None, workers: int | None) -> None:
     """Run the SPARQL endpoint and linked-data site on the embedded store (built on first start)."""
+    import subprocess
+
     import uvicorn
 
-    from pvpp_kg.loader import ensure_loaded
+    from pvpp_kg.store import EmbeddedStore
 
     settings = _settings()
-    if settings.remote_query_url is None:
-        try:
-            ensure_loaded(settings)
-        except PvppError as e:
-            _fail(e.message)
+    if settings.remote_query_url is None and not EmbeddedStore(settings.data_dir / "public").exists():
+        # first start: build in a child process, so this (supervisor) process never holds the loader's memory
+        built = subprocess.run([sys.executable, "-m", "pvpp_kg", "load"], check=False)
+        if built.returncode:
+            sys.exit(built.returncode)
     uvicorn.run(
         "pvpp_kg.app:create_app",
         factory=True,

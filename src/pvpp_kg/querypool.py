@@ -8,134 +8,37 @@ and starts a new one. Workers also spread heavy queries over the machine's cores
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import queue
+import socket
+import subprocess
+import sys
 import threading
-from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any
 
 from pvpp_kg.errors import BackendUnavailable, BadRequest, PayloadTooLarge, QuerySyntaxError, QueryTimeout
+from pvpp_kg.queryworker import EMPTY_GRAPH, QueryJob, QueryOutput, evaluate
 
-_CTX = mp.get_context("spawn")
-EMPTY_GRAPH = "https://w3id.org/pvpp/graph/empty"  # never written: stands for an empty default graph
-
-
-@dataclass(frozen=True)
-class QueryJob:
-    """Everything a worker needs; plain data so it pickles cheaply."""
-
-    snapshot: str
-    query: str
-    result_format: str  # a QueryResultsFormat or RdfFormat attribute name, e.g. "JSON", "TURTLE"
-    use_default_graph_as_union: bool = True
-    default_graph: tuple[str, ...] | None = None
-    named_graphs: tuple[str, ...] | None = None
-    substitutions: tuple[tuple[str, str, str, str | None], ...] = ()  # (var, kind, value, datatype|lang)
-    max_bytes: int = 100 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class QueryOutput:
-    kind: str  # "solutions" | "boolean" | "graph"
-    body: bytes
-
-
-class _TooLarge(Exception):
-    pass
-
-
-class _CappedWriter:
-    """File-like sink that stops serialisation once the result passes the size cap."""
-
-    def __init__(self, cap: int) -> None:
-        self.cap = cap
-        self.parts: list[bytes] = []
-        self.size = 0
-
-    def write(self, b: bytes) -> int:
-        self.size += len(b)
-        if self.size > self.cap:
-            raise _TooLarge
-        self.parts.append(bytes(b))
-        return len(b)
-
-    def flush(self) -> None:
-        pass
-
-
-def _term(kind: str, value: str, extra: str | None) -> Any:
-    import pyoxigraph as ox
-
-    if kind == "iri":
-        return ox.NamedNode(value)
-    if kind == "lang":
-        return ox.Literal(value, language=extra)
-    if kind == "typed":
-        return ox.Literal(value, datatype=ox.NamedNode(extra)) if extra else ox.Literal(value)
-    raise ValueError(kind)
-
-
-def evaluate(store: Any, job: QueryJob) -> QueryOutput:
-    """Run one query on an open pyoxigraph store and serialise it (used in workers and in-process)."""
-    import pyoxigraph as ox
-
-    kwargs: dict[str, Any] = {}
-    if job.default_graph is not None:  # () = the protocol named only named graphs: an empty default graph
-        kwargs["default_graph"] = [ox.NamedNode(g) for g in job.default_graph] or [ox.NamedNode(EMPTY_GRAPH)]
-    elif job.use_default_graph_as_union:
-        kwargs["use_default_graph_as_union"] = True
-    if job.named_graphs is not None:
-        kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
-    if job.substitutions:
-        kwargs["substitutions"] = {ox.Variable(v): _term(k, val, x) for v, k, val, x in job.substitutions}
-    result = store.query(job.query, **kwargs)
-    if isinstance(result, ox.QueryBoolean):
-        fmt = getattr(ox.QueryResultsFormat, job.result_format)
-        return QueryOutput("boolean", result.serialize(format=fmt))
-    sink = _CappedWriter(job.max_bytes)
-    if isinstance(result, ox.QuerySolutions):
-        result.serialize(sink, format=getattr(ox.QueryResultsFormat, job.result_format))
-        return QueryOutput("solutions", b"".join(sink.parts))
-    result.serialize(sink, format=getattr(ox.RdfFormat, job.result_format))
-    return QueryOutput("graph", b"".join(sink.parts))
-
-
-def _worker_main(conn: Connection) -> None:
-    import pyoxigraph as ox
-
-    stores: dict[str, Any] = {}
-    while True:
-        try:
-            job: QueryJob | None = conn.recv()
-        except EOFError:
-            return
-        if job is None:
-            return
-        try:
-            store = stores.get(job.snapshot)
-            if store is None:
-                stores.clear()
-                store = stores[job.snapshot] = ox.Store.read_only(job.snapshot)
-            conn.send(("ok", evaluate(store, job)))
-        except SyntaxError as e:
-            conn.send(("syntax", str(e)))
-        except _TooLarge:
-            conn.send(("too_large", f"the result is larger than {job.max_bytes} bytes; add a LIMIT"))
-        except Exception as e:  # any evaluation error is reported, never kills the worker
-            conn.send(("error", f"{type(e).__name__}: {e}"))
+__all__ = ["EMPTY_GRAPH", "QueryJob", "QueryOutput", "QueryPool", "evaluate"]
 
 
 class _Worker:
+    """One ``python -m pvpp_kg.queryworker`` process and our end of its socket pair.
+
+    Why not ``multiprocessing.Process``: a spawned child re-imports the parent's ``__main__`` (the CLI, and
+    with it the web app) and needs a resource-tracker process; a plain subprocess imports only what it uses.
+    """
+
     def __init__(self) -> None:
-        self.conn, child = _CTX.Pipe()
-        self.process = _CTX.Process(target=_worker_main, args=(child,), daemon=True)
-        self.process.start()
-        child.close()
+        ours, theirs = socket.socketpair()
+        with theirs:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "pvpp_kg.queryworker", str(theirs.fileno())],
+                pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL)
+        self.conn = Connection(ours.detach())
 
     def kill(self) -> None:
         self.process.kill()
-        self.process.join(5)
+        self.process.wait(5)
         self.conn.close()
 
 
@@ -190,6 +93,7 @@ class QueryPool:
                 w.conn.send(None)
             except OSError:
                 pass
-            w.process.join(2)
-            if w.process.is_alive():
+            try:
+                w.process.wait(2)
+            except subprocess.TimeoutExpired:
                 w.kill()

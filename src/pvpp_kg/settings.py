@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,7 +20,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = Field(1, description="uvicorn worker processes")
-    query_workers: int = Field(2, description="query evaluation processes (each query can be stopped)")
+    query_workers: int | None = Field(None, description="query evaluation processes per server process "
+                                      "(default: cores / workers, at least 1)")
 
     data_dir: Path = Field(PROJECT_ROOT / "var" / "store", description="embedded store directory")
     dumps_dir: Path | None = Field(None, description="dump files (default: {data_dir}/dumps), rebuilt on change")
@@ -47,6 +49,12 @@ class Settings(BaseSettings):
     max_services_per_person: int = Field(10, description="SHACL warning when one person manages more services")
     submission_pause_s: float = Field(0.0, description="test hook: pause inside the submission write (crash tests)")
     allow_service: bool = Field(False, description="allow SPARQL SERVICE federation (fetches remote URLs)")
+
+    def query_pool_size(self) -> int:
+        """One query process per core in all: more only makes heavy queries compete for the same cores."""
+        if self.query_workers is not None:
+            return max(1, self.query_workers)
+        return max(1, (os.cpu_count() or 1) // max(1, self.workers))
 
 
 @lru_cache

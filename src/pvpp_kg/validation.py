@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from pyshacl import validate as shacl_validate
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, XSD
 
@@ -330,6 +329,8 @@ class Validator:
     def validate(self, data: Graph, *, lang: str = "en", extra_context: Graph | None = None,
                  layers: tuple[str, ...] = LAYERS) -> Report:
         """Validate ``data`` (with the reference data and ``extra_context``) against the chosen layers."""
+        import pyshacl  # here, not at the top: server processes that never validate do not pay its memory
+
         with self.slots:
             store, full, mine = self.merge(data, extra_context)
             report_graph = Graph()
@@ -338,7 +339,7 @@ class Validator:
                 shapes = self.pvpp_shapes if layer == "pvpp" else self.cpsv_shapes
                 compiled = self.compiled[layer]
                 focus = shacl_sparql.all_focus_nodes(store, compiled)
-                _, g, _ = shacl_validate(full, shacl_graph=shacl_sparql.with_target_nodes(compiled, focus),
+                _, g, _ = pyshacl.validate(full, shacl_graph=shacl_sparql.with_target_nodes(compiled, focus),
                                          allow_warnings=True, allow_infos=True)
                 results += _results(g, shapes, lang, layer, mine, report_graph)
                 results += _results(shacl_sparql.evaluate(store, compiled, focus), shapes, lang, layer, mine,
