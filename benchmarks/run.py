@@ -190,6 +190,28 @@ def submission(nq: Path, out: Path, services: int = 1000) -> int:
     return count
 
 
+def api_timing(base: str, calls: int) -> dict[str, Any]:
+    """Each library query through ``/api/queries/{name}`` (default parameters): the first call, whose result
+    cache is empty (the store's pages are warm from the SPARQL rounds), and the median of ``calls`` repeats
+    with no write in between (answered from the per-data-version cache of whichever server worker answers)."""
+    out: dict[str, Any] = {}
+    with httpx.Client(timeout=600) as client:
+        for p in sorted((ROOT / "queries").glob("*.rq")):
+            url = f"{base}/api/queries/{p.stem}"
+            t0 = time.perf_counter()
+            r = client.get(url, headers={"Accept": "application/sparql-results+json"})
+            first = time.perf_counter() - t0
+            r.raise_for_status()
+            repeats = []
+            for _ in range(calls):
+                t0 = time.perf_counter()
+                client.get(url, headers={"Accept": "application/sparql-results+json"}).raise_for_status()
+                repeats.append(time.perf_counter() - t0)
+            out[p.stem] = {"first_s": first, "repeat_p50_s": statistics.median(repeats),
+                           "repeat_max_s": max(repeats)}
+    return out
+
+
 def validation_timing(nq: Path, work: Path) -> dict[str, Any]:
     from pvpp_kg.settings import Settings
     from pvpp_kg.validation import Validator, parse_document
@@ -259,6 +281,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             result["start"][name] = s.start_s
             sampler.servers[name] = s
         result["queries"] = run_queries(args, servers, sampler, work)
+        log("governance API (result cache)")
+        result["api"] = api_timing(servers["pvpp-kg"].url.rsplit("/sparql", 1)[0], args.api_calls)
         log("throughput")
         queries = governance_queries()
         for label, qname, systems in (("point", POINT_QUERY, list(servers)),
@@ -410,6 +434,13 @@ def table(result: dict[str, Any], timeout: float) -> str:
             "- peak memory while serving (process tree, summed): " + "; ".join(
                 f"{k} RSS {v:.0f} MiB / PSS {result.get('pss_peak_mib', {}).get(k, float('nan')):.0f} MiB"
                 for k, v in result["rss_peak_mib"].items())]
+    api = result.get("api", {})
+    if api:
+        slow_first = max(api, key=lambda k: api[k]["first_s"])
+        slow_repeat = max(api, key=lambda k: api[k]["repeat_p50_s"])
+        load.append(f"- governance API (`/api/queries/…`, {len(api)} queries): first call at most "
+                    f"{api[slow_first]['first_s']:.2f} s ({slow_first}); repeated calls p50 at most "
+                    f"{api[slow_repeat]['repeat_p50_s'] * 1000:.1f} ms ({slow_repeat})")
     rs = rdflib_summary(result)
     if rs:
         load.append(f"- vs rdflib-endpoint on the {rs['compared']} queries where both gave Oxigraph's answer: "
@@ -478,6 +509,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--timeout", type=float, default=120.0, help="rdflib-endpoint per-query timeout")
     p.add_argument("--throughput-seconds", type=float, default=10.0)
     p.add_argument("--workers", type=int, default=2, help="pvpp-kg uvicorn workers")
+    p.add_argument("--api-calls", type=int, default=20, help="repeated calls per library query (cache)")
     p.add_argument("--skip-rdflib", action="store_true")
     p.add_argument("--work", default=str(ROOT / "var" / "bench"))
     p.add_argument("--keep", action="store_true", help="keep the work directory (stores, dump)")
