@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 UI      := src/pvpp_kg/static/yasgui
 PYTEST_ARGS ?=
 
-.PHONY: serve test lint fmt docs bench load stats setup clean browser
+.PHONY: serve test lint fmt docs bench load stats setup clean browser jemalloc
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -21,10 +21,10 @@ $(UI)/yasgui.min.js: ui/package.json
 
 setup: $(STAMP) $(UI)/yasgui.min.js
 
-serve: setup  ## the main job: SPARQL endpoint + linked data on the embedded store
+serve: setup jemalloc  ## the main job: SPARQL endpoint + linked data on the embedded store
 	$(BIN)/pvpp-kg serve
 
-test: setup browser  ## the whole suite
+test: setup browser jemalloc  ## the whole suite
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/pytest $(PYTEST_ARGS)
 
@@ -32,6 +32,11 @@ browser:  ## Debian's headless Chromium for the UI tests
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium missing: sudo apt-get install chromium"; fi; }
+
+jemalloc:  ## Debian's jemalloc, preloaded into query processes when installed (optional: ~15 % faster heavy queries)
+	@$(PY) -c "import ctypes.util, sys; sys.exit(ctypes.util.find_library('jemalloc') is None)" || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libjemalloc2 >/dev/null; \
+	  else echo "jemalloc missing (optional): sudo apt-get install libjemalloc2"; fi; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
@@ -51,7 +56,7 @@ docs: $(STAMP)  ## ontology documentation (pyLODE) in build/docs/
 	mkdir -p build/docs
 	$(BIN)/pvpp-kg docs --out build/docs
 
-bench: setup  ## benchmarks (not part of make test)
+bench: setup jemalloc  ## benchmarks (not part of make test)
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python -m benchmarks.run
 

@@ -26,10 +26,11 @@ def make_backend(settings: Settings) -> Backend:
 
         return RemoteBackend(settings.remote_query_url, settings.remote_update_url, settings.remote_store_url)
     from pvpp_kg.loader import ensure_loaded
-    from pvpp_kg.querypool import QueryPool
+    from pvpp_kg.querypool import QueryPool, find_allocator
 
     public, _restricted = ensure_loaded(settings)
-    return EmbeddedBackend(public, QueryPool(settings.query_pool_size()), max_result_bytes=settings.max_result_bytes,
+    pool = QueryPool(settings.query_pool_size(), find_allocator(settings.query_allocator))
+    return EmbeddedBackend(public, pool, max_result_bytes=settings.max_result_bytes,
                            write_pause_s=settings.submission_pause_s)
 
 

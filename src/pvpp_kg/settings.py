@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     workers: int = Field(1, description="uvicorn worker processes")
     query_workers: int | None = Field(None, description="query evaluation processes per server process "
                                       "(default: cores / workers, at least 1)")
+    query_allocator: str | None = Field(None, description="malloc library preloaded into query processes: "
+                                        "default jemalloc if installed, 'system' for glibc, or a path")
 
     data_dir: Path = Field(PROJECT_ROOT / "var" / "store", description="embedded store directory")
     dumps_dir: Path | None = Field(None, description="dump files (default: {data_dir}/dumps), rebuilt on change")
