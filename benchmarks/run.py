@@ -512,7 +512,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rdflib-slow-runs", type=int, default=3, help="runs of a query rdflib needs > 5 s for")
     p.add_argument("--timeout", type=float, default=120.0, help="rdflib-endpoint per-query timeout")
     p.add_argument("--throughput-seconds", type=float, default=10.0)
-    p.add_argument("--workers", type=int, default=2, help="pvpp-kg uvicorn workers")
+    p.add_argument("--workers", type=int, default=1, help="pvpp-kg uvicorn workers (default: as `pvpp-kg serve`)")
     p.add_argument("--api-calls", type=int, default=20, help="repeated calls per library query (cache)")
     p.add_argument("--pyshacl-timeout", type=float, default=900, help="seconds for each plain-pyshacl timing")
     p.add_argument("--skip-rdflib", action="store_true")
