@@ -21,7 +21,7 @@ import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, XSD
 
-from pvpp_kg import shacl_sparql
+from pvpp_kg import shacl_core, shacl_sparql
 from pvpp_kg.errors import InputError, UnsupportedMediaType
 from pvpp_kg.namespaces import BASE, PREFIXES, SH
 from pvpp_kg.settings import Settings
@@ -276,22 +276,25 @@ class Validator:
         self.settings = settings
         self.pvpp_shapes, self.cpsv_shapes, context = _load_shapes(settings.shapes_dir,
                                                                    settings.max_services_per_person)
-        # the SPARQL parts run natively on pyoxigraph (shacl_sparql), pyshacl gets the rest
+        # the SPARQL parts (shacl_sparql) and the core constraints (shacl_core) run natively on pyoxigraph;
+        # pyshacl gets only the shapes shacl_core cannot compile
         self.compiled = {"pvpp": shacl_sparql.compile_shapes(self.pvpp_shapes),
                          "cpsv-ap": shacl_sparql.compile_shapes(self.cpsv_shapes)}
+        self.core = {layer: shacl_core.compile_shapes(spec) for layer, spec in self.compiled.items()}
         self.ontology = ontology_graph(settings)
         sources = [*ontology_sources(settings), *reference_sources(settings), *institution_sources(settings)]
         graphs = [(s.graph, s.to_graph()) for s in sources] + [(BASE + "graph/context", context)]
-        # the context once, as default-graph quads and as the same rdflib triples (blank nodes named alike), so
-        # each validation only adds the submission to fresh structures instead of copying graphs
+        # the context once, as default-graph quads (and as rdflib triples if pyshacl is needed, blank nodes named
+        # alike), so each validation only adds the submission to fresh structures instead of copying graphs
         store = _materialised(graphs, self.ontology)
         self.context_quads = list(dict.fromkeys(ox.Quad(q.subject, q.predicate, q.object) for q in store))
-        self.context_triples = list(shacl_sparql.rdflib_triples(self.context_quads))
-        self.context = Graph()
-        for t in self.context_triples:
-            self.context.add(t)
-        self.described = frozenset(self.context.subjects())
+        self.described = frozenset(q.subject for q in self.context_quads)  # what the reference data describes
         self.slots = threading.BoundedSemaphore(max(1, settings.max_concurrent_validations))
+
+    @cached_property
+    def context_triples(self) -> list[shacl_sparql.RdfTriple]:
+        """The context as rdflib triples: only pyshacl's copy of the data needs them, when a shape is left to it."""
+        return list(shacl_sparql.rdflib_triples(self.context_quads))
 
     def _materialised_quads(self, data: Graph) -> list[ox.Quad]:
         store = _materialised([(SUBMISSION_GRAPH, data)], self.ontology)
@@ -305,43 +308,49 @@ class Validator:
             graph.add(t)
         return graph
 
-    def merge(self, data: Graph, extra_context: Graph | None = None) -> tuple[ox.Store, Graph, set[Any]]:
-        """The merged, materialised data twice (a pyoxigraph store for the SPARQL checks, an rdflib graph for
-        pyshacl; blank nodes named alike) and the nodes results are reported for."""
+    def merge(self, data: Graph, extra_context: Graph | None = None, *,
+              rdflib_graph: bool = True) -> tuple[ox.Store, Graph | None, set[Any]]:
+        """The merged, materialised data twice (a pyoxigraph store for the native checks, an rdflib graph for
+        pyshacl, only when ``rdflib_graph``; blank nodes named alike) and the nodes results are reported for."""
         sub_quads = self._materialised_quads(data)
         extra_quads = list(shacl_sparql.ox_quads(extra_context)) if extra_context is not None else []
         store = ox.Store()  # everything in the default graph (one copy of a triple however many sources hold it)
         for quads in (self.context_quads, extra_quads, sub_quads):
             store.bulk_extend(quads)
-        sub_triples = list(shacl_sparql.rdflib_triples(sub_quads))
-        extra_triples = list(shacl_sparql.rdflib_triples(extra_quads))
-        full = Graph()
-        for triples in (sub_triples, self.context_triples, extra_triples):
-            for t in triples:
-                full.add(t)
-        described = self.described | {s for s, _, _ in extra_triples}
+        full = None
+        if rdflib_graph:
+            full = Graph()
+            for triples in (shacl_sparql.rdflib_triples(sub_quads), self.context_triples,
+                            shacl_sparql.rdflib_triples(extra_quads)):
+                for t in triples:
+                    full.add(t)
+        described = self.described | {q.subject for q in extra_quads}
         # report on what the submission describes; a reference node it merely links to (and so gains an
         # inverse triple in the materialised graph) stays the reference data's business
-        mine = set(data.subjects()) | {n for t in sub_triples for n in (t[0], t[2])
-                                       if isinstance(n, URIRef | BNode) and n not in described}
+        introduced = {n for q in sub_quads for n in (q.subject, q.object)
+                      if isinstance(n, ox.NamedNode | ox.BlankNode) and n not in described}
+        mine = set(data.subjects()) | {shacl_sparql.to_rdflib(n) for n in introduced}
         return store, full, mine
 
     def validate(self, data: Graph, *, lang: str = "en", extra_context: Graph | None = None,
                  layers: tuple[str, ...] = LAYERS) -> Report:
         """Validate ``data`` (with the reference data and ``extra_context``) against the chosen layers."""
-        import pyshacl  # here, not at the top: server processes that never validate do not pay its memory
-
         with self.slots:
-            store, full, mine = self.merge(data, extra_context)
+            store, full, mine = self.merge(data, extra_context,
+                                           rdflib_graph=any(self.core[layer].fallback for layer in layers))
             report_graph = Graph()
             results: list[Result] = []
             for layer in layers:
                 shapes = self.pvpp_shapes if layer == "pvpp" else self.cpsv_shapes
                 compiled = self.compiled[layer]
                 focus = shacl_sparql.all_focus_nodes(store, compiled)
-                _, g, _ = pyshacl.validate(full, shacl_graph=shacl_sparql.with_target_nodes(compiled, focus),
-                                         allow_warnings=True, allow_infos=True)
-                results += _results(g, shapes, lang, layer, mine, report_graph)
+                core, leftover = shacl_core.evaluate(store, self.core[layer], focus, mine)
+                results += _results(core, shapes, lang, layer, mine, report_graph)
+                if leftover is not None:  # shapes shacl_core cannot compile
+                    import pyshacl  # here, not at the top: processes that never need it do not pay its memory
+
+                    _, g, _ = pyshacl.validate(full, shacl_graph=leftover, allow_warnings=True, allow_infos=True)
+                    results += _results(g, shapes, lang, layer, mine, report_graph)
                 results += _results(shacl_sparql.evaluate(store, compiled, focus), shapes, lang, layer, mine,
                                     report_graph)
         results.sort(key=lambda r: (_SEVERITY_ORDER.get(r.severity, 9), r.focus, r.path or "", r.message))
