@@ -652,24 +652,31 @@ def _violations(store: ox.Store, check: Check) -> Iterator[tuple[Node, Node | No
             raise AssertionError(kind)
 
 
+# looked up once: rdflib's Namespace attribute access costs microseconds, and a report has thousands of triples
+_RESULT_TERMS = (RDF.type, SH.ValidationResult, SH.sourceConstraintComponent, SH.sourceShape, SH.resultSeverity,
+                 SH.focusNode, SH.value, SH.resultPath, SH.resultMessage)
+
+
 def _add(report: Graph, check: Check, focus: Node, value: Node | None, component: URIRef,
          data: _DataText) -> None:
     """One result, with the triples pyshacl writes for it."""
+    a, result, source_component, source_shape, severity, focus_node, sh_value, result_path, message = _RESULT_TERMS
     r = BNode()
-    report.add((r, RDF.type, SH.ValidationResult))
-    report.add((r, SH.sourceConstraintComponent, component))
-    report.add((r, SH.sourceShape, check.shape))
-    report.add((r, SH.resultSeverity, check.severity))
-    report.add((r, SH.focusNode, focus))
+    add = report.add
+    add((r, a, result))
+    add((r, source_component, component))
+    add((r, source_shape, check.shape))
+    add((r, severity, check.severity))
+    add((r, focus_node, focus))
     if value is not None:
-        report.add((r, SH.value, value))
+        add((r, sh_value, value))
     if check.path is not None:
-        report.add((r, SH.resultPath, check.path))
+        add((r, result_path, check.path))
     messages = check.messages or (Literal("".join(
         data.text(focus) if part == _FOCUS else data.text(value) if part == _VALUE else part  # type: ignore[arg-type]
         for part in check.generic)),)
     for m in messages:
-        report.add((r, SH.resultMessage, m))
+        add((r, message, m))
 
 
 # ---------------------------------------------------------------------------------------------------------------

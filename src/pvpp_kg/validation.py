@@ -28,6 +28,7 @@ from typing import Any
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, XSD
+from rdflib.term import Node
 
 from pvpp_kg import shacl_core, shacl_sparql
 from pvpp_kg.errors import InputError, UnsupportedMediaType
@@ -232,8 +233,26 @@ class Report:
     conforms: bool
     results: list[Result]
     lang: str
-    graph: Graph = field(repr=False)
+    # each engine's report graph with the result nodes kept from it; the SHACL report graph is put together
+    # only when asked for (Turtle or JSON-LD output): most callers read ``results``
+    sources: list[tuple[Graph, list[Node]]] = field(default_factory=list, repr=False)
     triples: int = 0
+
+    @cached_property
+    def graph(self) -> Graph:
+        """The SHACL validation report (sh:ValidationReport with the reported sh:ValidationResult nodes)."""
+        g = Graph()
+        root = BNode()
+        g.add((root, RDF.type, SH.ValidationReport))
+        g.add((root, SH.conforms, Literal(self.conforms)))
+        for source, nodes in self.sources:
+            for r in nodes:
+                g.add((root, SH.result, r))
+                for t in source.triples((r, None, None)):
+                    g.add(t)
+        for prefix, ns in PREFIXES.items():
+            g.bind(prefix, ns)
+        return g
 
     def count(self, severity: str) -> int:
         return sum(1 for r in self.results if r.severity == severity)
@@ -338,31 +357,29 @@ class Validator:
         with self.slots:
             store, full, mine = self.merge(data, extra_context,
                                            rdflib_graph=any(self.core[layer].fallback for layer in layers))
-            report_graph = Graph()
             results: list[Result] = []
+            sources: list[tuple[Graph, list[Node]]] = []
+
+            def read(g: Graph, layer: str, shapes: Graph) -> None:
+                found = _results(g, shapes, lang, layer, mine)
+                results.extend(found.values())
+                sources.append((g, list(found)))
+
             for layer in layers:
                 shapes = self.pvpp_shapes if layer == "pvpp" else self.cpsv_shapes
                 compiled = self.compiled[layer]
                 focus = shacl_sparql.all_focus_nodes(store, compiled)
                 core, leftover = shacl_core.evaluate(store, self.core[layer], focus, mine)
-                results += _results(core, shapes, lang, layer, mine, report_graph)
+                read(core, layer, shapes)
                 if leftover is not None:  # shapes shacl_core cannot compile
                     import pyshacl  # here, not at the top: processes that never need it do not pay its memory
 
                     _, g, _ = pyshacl.validate(full, shacl_graph=leftover, allow_warnings=True, allow_infos=True)
-                    results += _results(g, shapes, lang, layer, mine, report_graph)
-                results += _results(shacl_sparql.evaluate(store, compiled, focus), shapes, lang, layer, mine,
-                                    report_graph)
+                    read(g, layer, shapes)
+                read(shacl_sparql.evaluate(store, compiled, focus), layer, shapes)
         results.sort(key=lambda r: (_SEVERITY_ORDER.get(r.severity, 9), r.focus, r.path or "", r.message))
         conforms = not any(r.severity == "Violation" for r in results)
-        root = BNode()
-        report_graph.add((root, RDF.type, SH.ValidationReport))
-        report_graph.add((root, SH.conforms, Literal(conforms)))
-        for r in report_graph.subjects(RDF.type, SH.ValidationResult):
-            report_graph.add((root, SH.result, r))
-        for prefix, ns in PREFIXES.items():
-            report_graph.bind(prefix, ns)
-        return Report(conforms, results, lang, report_graph, len(data))
+        return Report(conforms, results, lang, sources, len(data))
 
 
 _SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
@@ -388,19 +405,26 @@ def _short(node: Any) -> str:
     return text
 
 
-def _results(g: Graph, shapes: Graph, lang: str, layer: str, mine: set[Any], out: Graph) -> list[Result]:
-    results = []
-    for r in g.subjects(RDF.type, SH.ValidationResult):
-        focus = g.value(r, SH.focusNode)
+def _results(g: Graph, shapes: Graph, lang: str, layer: str, mine: set[Any]) -> dict[Node, Result]:
+    """The results of one engine's report graph about ``mine``, by result node; messages both engines leave out
+    (CPSV-AP shapes carry none) are added to ``g`` so that the SHACL report has them too."""
+    results: dict[Node, Result] = {}
+    for r, focus in g.subject_objects(SH.focusNode):
         if focus not in mine:
             continue
-        for t in g.triples((r, None, None)):
-            out.add(t)
-        path, value = g.value(r, SH.resultPath), g.value(r, SH.value)
-        component = str(g.value(r, SH.sourceConstraintComponent)).rsplit("#", 1)[-1]
-        messages = {m.language or "": str(m) for m in g.objects(r, SH.resultMessage) if isinstance(m, Literal)}
+        fields: dict[Node, Node] = {}
+        messages: dict[str, str] = {}
+        for p, o in g.predicate_objects(r):
+            if p == SH.resultMessage:
+                if isinstance(o, Literal):
+                    messages[o.language or ""] = str(o)
+            else:
+                fields[p] = o
+        if fields.get(RDF.type) != SH.ValidationResult:
+            continue
+        path, value, shape = fields.get(SH.resultPath), fields.get(SH.value), fields.get(SH.sourceShape)
+        component = str(fields.get(SH.sourceConstraintComponent)).rsplit("#", 1)[-1]
         if not {"lv", "en"} <= messages.keys():  # pyshacl keeps one message of a SPARQL constraint: ask the shape
-            shape = g.value(r, SH.sourceShape)
             for node in (shape, *shapes.objects(shape, SH.sparql)):
                 for m in shapes.objects(node, SH.message):
                     if isinstance(m, Literal) and m.language in LANGS:
@@ -412,12 +436,12 @@ def _results(g: Graph, shapes: Graph, lang: str, layer: str, mine: set[Any], out
                     "value": _short(value) if value is not None else "—"}
             messages.setdefault("lv", lv.format(**fill))
             messages.setdefault("en", messages.get("", en.format(**fill)))
-            out.add((r, SH.resultMessage, Literal(messages["lv"], lang="lv")))
-        results.append(Result(
+            g.add((r, SH.resultMessage, Literal(messages["lv"], lang="lv")))
+        results[r] = Result(
             focus=str(focus), path=str(path) if isinstance(path, URIRef) else (None if path is None else "(path)"),
-            severity=str(g.value(r, SH.resultSeverity)).rsplit("#", 1)[-1], message=messages.get(lang, ""),
-            messages=messages, value=None if value is None else str(value), shape=str(g.value(r, SH.sourceShape)),
-            component=component, layer=layer))
+            severity=str(fields.get(SH.resultSeverity)).rsplit("#", 1)[-1], message=messages.get(lang, ""),
+            messages=messages, value=None if value is None else str(value), shape=str(shape),
+            component=component, layer=layer)
     return results
 
 
