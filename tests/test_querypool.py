@@ -1,7 +1,8 @@
-"""The query pool: lean worker processes, the configured allocator, answers and timeouts."""
+"""The query pool: lean worker processes, the configured allocator, answers, timeouts, waiting and cancelling."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pyoxigraph as ox
 import pytest
 
 from pvpp_kg.errors import QueryTimeout
-from pvpp_kg.querypool import QueryJob, QueryPool, find_allocator
+from pvpp_kg.querypool import QueryJob, QueryOutput, QueryPool, find_allocator
 from pvpp_kg.store import EmbeddedStore, load_bytes
 
 G = "https://w3id.org/pvpp/graph/test"
@@ -23,12 +24,16 @@ def snapshot(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(store.snapshot_path())
 
 
+def run(pool: QueryPool, job: QueryJob, timeout: float) -> QueryOutput:
+    return asyncio.run(pool.run(job, timeout))
+
+
 def _mapped(pid: int) -> str:
     return Path(f"/proc/{pid}/maps").read_text()
 
 
 def _modules_of(pool: QueryPool) -> list[str]:
-    worker = pool._idle.queue[0]  # the one idle worker of a pool of one
+    worker = pool._idle[0]  # the one idle worker of a pool of one
     return [line for line in _mapped(worker.process.pid).splitlines() if ".so" in line]
 
 
@@ -37,7 +42,7 @@ def test_workers_preload_jemalloc_when_installed_and_answer(snapshot: str) -> No
     assert allocator is not None, "libjemalloc2 should be installed by `make test` (make jemalloc)"
     pool = QueryPool(1, allocator)
     try:
-        out = pool.run(QueryJob(snapshot, "SELECT (SUM(?o) AS ?s) WHERE { ?x ?p ?o }", "JSON"), timeout=30)
+        out = run(pool, QueryJob(snapshot, "SELECT (SUM(?o) AS ?s) WHERE { ?x ?p ?o }", "JSON"), timeout=30)
         assert json.loads(out.body)["results"]["bindings"][0]["s"]["value"] == "6"
         mapped = _modules_of(pool)
         assert any("jemalloc" in line for line in mapped)
@@ -52,7 +57,7 @@ def test_system_allocator_and_unknown_allocator(snapshot: str) -> None:
         find_allocator("/nonexistent/libmalloc.so")
     pool = QueryPool(1, None)
     try:
-        pool.run(QueryJob(snapshot, "ASK { ?s ?p ?o }", "JSON"), timeout=30)
+        run(pool, QueryJob(snapshot, "ASK { ?s ?p ?o }", "JSON"), timeout=30)
         assert not any("jemalloc" in line for line in _modules_of(pool))
     finally:
         pool.close()
@@ -62,11 +67,69 @@ def test_a_query_past_its_timeout_is_stopped_and_the_pool_goes_on(snapshot: str)
     pool = QueryPool(1, find_allocator(None))
     slow = "SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(f"?a{i} ?b{i} ?c{i} ." for i in range(20)) + " }"  # 3^20 rows
     try:
-        first = pool._idle.queue[0].process
+        first = pool._idle[0].process
         with pytest.raises(QueryTimeout):
-            pool.run(QueryJob(snapshot, slow, "JSON"), timeout=0.5)
+            run(pool, QueryJob(snapshot, slow, "JSON"), timeout=0.5)
         assert first.poll() is not None  # the worker running it was killed
-        out = pool.run(QueryJob(snapshot, "ASK { ?s ?p 2 }", "JSON"), timeout=30)
+        out = run(pool, QueryJob(snapshot, "ASK { ?s ?p 2 }", "JSON"), timeout=30)
         assert json.loads(out.body)["boolean"] is True
+    finally:
+        pool.close()
+
+
+SLOW = "SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(f"?a{i} ?b{i} ?c{i} ." for i in range(20)) + " }"
+
+
+def test_callers_wait_for_a_free_worker_and_are_served_in_turn(snapshot: str) -> None:
+    pool = QueryPool(1, None)
+
+    async def three() -> list[str]:
+        jobs = [QueryJob(snapshot, f"SELECT (SUM(?o) + {i} AS ?s) WHERE {{ ?x ?p ?o }}", "JSON") for i in range(3)]
+        outs = await asyncio.gather(*(pool.run(j, 30) for j in jobs))
+        return [json.loads(o.body)["results"]["bindings"][0]["s"]["value"] for o in outs]
+
+    try:
+        assert asyncio.run(three()) == ["6", "7", "8"]
+        assert len(pool._idle) == 1 and not pool._waiters
+    finally:
+        pool.close()
+
+
+def test_a_cancelled_request_kills_its_worker_so_no_late_answer_reaches_the_next_caller(snapshot: str) -> None:
+    pool = QueryPool(1, None)
+    first = pool._idle[0].process
+
+    async def cancel_then_ask() -> tuple[bool, QueryOutput, bool]:
+        slow = asyncio.create_task(pool.run(QueryJob(snapshot, SLOW, "JSON"), 60))
+        waiting = asyncio.create_task(pool.run(QueryJob(snapshot, "ASK { ?s ?p 9 }", "JSON"), 60))
+        await asyncio.sleep(0.3)
+        waiting.cancel()  # a caller that gave up while waiting for a worker takes none with it
+        slow.cancel()  # the client went away while its query ran
+        await asyncio.gather(slow, waiting, return_exceptions=True)
+        out = await pool.run(QueryJob(snapshot, "ASK { ?s ?p 2 }", "JSON"), 30)
+        return slow.cancelled() and waiting.cancelled(), out, len(pool._idle) == 1
+
+    try:
+        cancelled, out, one_idle = asyncio.run(cancel_then_ask())
+        assert cancelled and one_idle
+        assert first.wait(5) is not None  # the worker still counting was killed, a new one answered
+        assert json.loads(out.body)["boolean"] is True
+    finally:
+        pool.close()
+
+
+def test_waiting_for_a_busy_pool_times_out_with_a_clear_error(snapshot: str) -> None:
+    pool = QueryPool(1, None)
+
+    async def two() -> list[object]:
+        return await asyncio.gather(pool.run(QueryJob(snapshot, SLOW, "JSON"), 1.0),
+                                    pool.run(QueryJob(snapshot, "ASK { ?s ?p 2 }", "JSON"), 0.3),
+                                    return_exceptions=True)
+
+    try:
+        slow, waiting = asyncio.run(two())
+        assert isinstance(slow, QueryTimeout) and "ran longer than 1 s" in str(slow)
+        assert isinstance(waiting, QueryTimeout) and "no query worker became free within 0.3 s" in str(waiting)
+        assert len(pool._idle) == 1
     finally:
         pool.close()

@@ -91,7 +91,7 @@ class EmbeddedBackend:
             substitutions=substitutions,
             max_bytes=self.max_result_bytes,
         )
-        return await anyio.to_thread.run_sync(self.pool.run, job, timeout)
+        return await self.pool.run(job, timeout)
 
     def _update_sync(self, update: str) -> None:
         with self.store.writer() as w:
