@@ -69,7 +69,7 @@ def _compare(validator: Validator, data: Graph) -> dict[str, Counter[Row]]:
         reference = _rows(_pyshacl(full, shapes, advanced=True), mine)
         focus = shacl_sparql.all_focus_nodes(store, compiled)
         report, leftover = shacl_core.evaluate(store, core, focus, mine)
-        native = _rows(report, mine) + _rows(shacl_sparql.evaluate(store, compiled, focus), mine)
+        native = _rows(report.graph, mine) + _rows(shacl_sparql.evaluate(store, compiled, focus), mine)
         if leftover is not None:
             native += _rows(_pyshacl(full, leftover), mine)
         assert native == reference, (layer, native - reference, reference - native)
@@ -123,8 +123,9 @@ def test_known_fixtures_give_their_component(validator: Validator, settings: Set
         expected = EXPECTED[fixture]
         store, _, mine = validator.merge(parse_files([SHAPES / fixture], settings), rdflib_graph=False)
         compiled = validator.compiled[expected["layer"]]
-        report, leftover = shacl_core.evaluate(store, validator.core[expected["layer"]],
-                                               shacl_sparql.all_focus_nodes(store, compiled), mine)
+        core_report, leftover = shacl_core.evaluate(store, validator.core[expected["layer"]],
+                                                    shacl_sparql.all_focus_nodes(store, compiled), mine)
+        report = core_report.graph
         assert leftover is None
         hits = [r for r in report.subjects(RDF.type, SH.ValidationResult)
                 if str(report.value(r, SH.focusNode)) == expected["focus"]
@@ -149,7 +150,7 @@ def test_sample_data_equals_pyshacl(settings: Settings) -> None:
     for layer in LAYERS:  # core constraints only: the shapes graph the validator gave pyshacl before
         compiled = validator.compiled[layer]
         focus = shacl_sparql.all_focus_nodes(store, compiled)
-        report, _ = shacl_core.evaluate(store, validator.core[layer], focus, everything)
+        report = shacl_core.evaluate(store, validator.core[layer], focus, everything)[0].graph
         reference = _rows(_pyshacl(full, shacl_sparql.with_target_nodes(compiled, focus)), everything)
         assert _rows(report, everything) == reference, layer
         compared += sum(reference.values())
@@ -260,7 +261,7 @@ def _edge(mine: set[Any] | None = None) -> tuple[Counter[Row], Counter[Row], sha
     focus = shacl_sparql.all_focus_nodes(store, spec)
     report, leftover = shacl_core.evaluate(store, core, focus, mine)
     assert leftover is not None
-    native = _rows(report, mine) + _rows(_pyshacl(full, leftover), mine)
+    native = _rows(report.graph, mine) + _rows(_pyshacl(full, leftover), mine)
     # pyshacl gets the shapes as the validator gave them to it (the order of sh:class values in a generic
     # message is the order that graph lists them in)
     return native, _rows(_pyshacl(full, shacl_sparql.with_target_nodes(spec, focus)), mine), core
@@ -328,3 +329,28 @@ def test_validator_leaves_an_uncompiled_shape_to_pyshacl(settings: Settings, tmp
     assert {(r.focus.rsplit("/", 2)[-2], r.component, r.message) for r in report.results} == {
         ("lm", "PatternConstraintComponent", "Identifikators nesākas ar lm/.")}
     assert len(report.results) == 4 and not report.conforms  # the four services of base.ttl, nothing else
+
+
+def test_node_set_tests_rdflib_and_store_terms_alike() -> None:
+    nodes = shacl_core.NodeSet.of([URIRef(EX + "a"), BNode("b1"), Literal("x"), URIRef("not an iri")],
+                                  [ox.NamedNode(EX + "c")])
+    assert len(nodes) == 3
+    assert URIRef(EX + "a") in nodes and ox.NamedNode(EX + "a") in nodes and BNode("b1") in nodes
+    assert ox.BlankNode("b1") in nodes and URIRef(EX + "c") in nodes
+    assert URIRef(EX + "z") not in nodes and Literal("x") not in nodes and "a" not in nodes
+    assert set(nodes) == {URIRef(EX + "a"), BNode("b1"), URIRef(EX + "c")}
+
+
+def test_focus_nodes_among_keeps_only_those_found_in_the_data() -> None:
+    shapes = Graph().parse(data=PREFIXES + """
+        ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:targetNode ex:listed ;
+            sh:sparql [ sh:select "SELECT $this WHERE { $this ex:p 1 }" ] .""", format="turtle")
+    store = ox.Store()
+    store.bulk_extend(shacl_sparql.ox_quads(Graph().parse(data=PREFIXES + """
+        ex:a a ex:C . ex:b a ex:C . ex:c a ex:C .""", format="turtle")))
+    spec = shacl_sparql.compile_shapes(shapes)
+    S = URIRef(EX + "S")
+    assert shacl_sparql.all_focus_nodes(store, spec)[S] == {URIRef(EX + n) for n in ("a", "b", "c", "listed")}
+    among = shacl_core.NodeSet.of([URIRef(EX + "a"), URIRef(EX + "c")])
+    assert shacl_sparql.all_focus_nodes(store, spec, among=among.terms)[S] == {
+        URIRef(EX + "a"), URIRef(EX + "c"), URIRef(EX + "listed")}

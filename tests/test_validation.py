@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from rdflib import Graph
+from rdflib import Graph, URIRef
 
 from pvpp_kg.errors import InputError, UnsupportedMediaType
 from pvpp_kg.namespaces import SH
@@ -109,3 +109,17 @@ def test_concurrent_validations_are_capped(make_settings) -> None:  # noqa: ANN0
     waiting.join(60)
     assert done == [True]
     validator.slots.release()
+
+
+def test_report_graph_carries_messages_added_for_cpsv_ap_shapes(settings: Settings) -> None:
+    """CPSV-AP shapes carry no sh:message: the native engine writes pyshacl's generic one and the validator adds
+    a Latvian one; the SHACL report graph, built only when asked for, has both."""
+    data = parse_document((SHAPES / "cpsv-identifier-missing.ttl").read_bytes(), filename="x.ttl")
+    report = validator_for(settings).validate(data, lang="lv")
+    [result] = [r for r in report.results if r.layer == "cpsv-ap" and r.path == "http://purl.org/dc/terms/identifier"]
+    assert result.message == "Trūkst obligātas vērtības: dct:identifier."
+    assert result.messages["en"].startswith("Less than 1 values on <")
+    shacl = Graph().parse(data=report_rdf(report, "turtle"), format="turtle")
+    [node] = shacl.subjects(SH.resultPath, URIRef("http://purl.org/dc/terms/identifier"))
+    assert {(str(m), m.language) for m in shacl.objects(node, SH.resultMessage)} == {
+        ("Trūkst obligātas vērtības: dct:identifier.", "lv"), (result.messages["en"], None)}

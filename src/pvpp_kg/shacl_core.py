@@ -32,10 +32,11 @@ pyshacl: :func:`evaluate` returns a shapes graph in which only those shapes have
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 import pyoxigraph as ox
@@ -547,7 +548,7 @@ def _ox_node(node: Node) -> ox.NamedNode | ox.BlankNode | None:
 
 
 def _focus(store: ox.Store, spec: CoreShapes, sparql_focus: dict[Node, set[Node]],
-           mine: set[ox.NamedNode | ox.BlankNode]) -> dict[int, set[ox.NamedNode | ox.BlankNode]]:
+           mine: AbstractSet[ox.NamedNode | ox.BlankNode]) -> dict[int, set[ox.NamedNode | ox.BlankNode]]:
     """Each root's focus nodes among ``mine``: one query per kind of target for all roots (a class or predicate
     that is no IRI, a shapes-graph blank node say, matches nothing in the data)."""
     by_target: dict[tuple[str, URIRef], set[Any]] = {}
@@ -571,18 +572,103 @@ def _focus(store: ox.Store, spec: CoreShapes, sparql_focus: dict[Node, set[Node]
     return focus
 
 
+# looked up once: rdflib's Namespace attribute access costs microseconds, and a report has thousands of triples
+_RESULT_TERMS = (RDF.type, SH.ValidationResult, SH.sourceConstraintComponent, SH.sourceShape, SH.resultSeverity,
+                 SH.focusNode, SH.value, SH.resultPath, SH.resultMessage)
+
+
+class NodeSet:
+    """The nodes a validation reports on, held as store terms; an rdflib node is converted when tested.
+
+    Why: a 1,000-service submission introduces ~13,000 nodes and gets a few thousand results; converting every
+    node to rdflib up front cost more than the checks that use the set.
+    """
+
+    __slots__ = ("terms",)
+
+    def __init__(self, terms: Iterable[ox.NamedNode | ox.BlankNode]) -> None:
+        self.terms = frozenset(terms)
+
+    @classmethod
+    def of(cls, nodes: Iterable[Node], terms: Iterable[ox.NamedNode | ox.BlankNode] = ()) -> NodeSet:
+        """rdflib nodes (literals and IRIs no store can hold are left out) and store terms."""
+        return cls({*(t for t in map(_ox_node, nodes) if t is not None), *terms})
+
+    def __contains__(self, node: object) -> bool:
+        if isinstance(node, ox.NamedNode | ox.BlankNode):
+            return node in self.terms
+        return isinstance(node, URIRef | BNode) and _ox_node(node) in self.terms
+
+    def __iter__(self) -> Iterator[Node]:
+        return map(to_rdflib, self.terms)  # type: ignore[arg-type]
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, NodeSet) and self.terms == other.terms
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+@dataclass
+class CoreResult:
+    """One result of a native check; ``node`` names it in the report graph."""
+
+    node: BNode
+    check: Check
+    focus: Node
+    value: Node | None
+    component: URIRef
+    messages: list[Literal]
+
+
+class CoreReport:
+    """The results of :func:`evaluate`. Most callers read ``results``; ``graph`` (the report as pyshacl writes it)
+    is built when first asked for: thousands of rdflib triples cost more than the checks that found them."""
+
+    def __init__(self) -> None:
+        self.results: list[CoreResult] = []
+
+    def add_message(self, result: CoreResult, message: Literal) -> None:
+        result.messages.append(message)
+        if "graph" in self.__dict__:
+            self.graph.add((result.node, _RESULT_TERMS[8], message))
+
+    @cached_property
+    def graph(self) -> Graph:
+        a, result, source_component, source_shape, severity, focus_node, sh_value, result_path, message = (
+            _RESULT_TERMS)
+        g = Graph(store="SimpleMemory")  # no contexts: twice as fast to fill, read like any graph
+        add = g.add
+        for res in self.results:
+            r, check = res.node, res.check
+            add((r, a, result))
+            add((r, source_component, res.component))
+            add((r, source_shape, check.shape))
+            add((r, severity, check.severity))
+            add((r, focus_node, res.focus))
+            if res.value is not None:
+                add((r, sh_value, res.value))
+            if check.path is not None:
+                add((r, result_path, check.path))
+            for m in res.messages:
+                add((r, message, m))
+        return g
+
+
 def evaluate(store: ox.Store, spec: CoreShapes, sparql_focus: dict[Node, set[Node]],
-             mine: Iterable[Node]) -> tuple[Graph, Graph | None]:
+             mine: Iterable[Node] | NodeSet) -> tuple[CoreReport, Graph | None]:
     """Run the core checks on ``store`` for the focus nodes among ``mine``.
 
     ``sparql_focus`` is :func:`pvpp_kg.shacl_sparql.all_focus_nodes`' answer (focus nodes of SPARQL targets).
-    Returns the report graph (sh:ValidationResult nodes, as pyshacl writes them) and, when some root shape is
-    left to pyshacl and has focus nodes, the shapes graph to run pyshacl with (else None). The store is left as
-    it was (the focus nodes live in a scratch named graph meanwhile).
+    Returns the results (their report graph shaped like pyshacl's) and, when some root shape is left to pyshacl
+    and has focus nodes, the shapes graph to run pyshacl with (else None). The store is left as it was (the focus
+    nodes live in a scratch named graph meanwhile).
     """
-    mine_ox = {n for n in map(_ox_node, mine) if n is not None}
+    mine_ox = mine.terms if isinstance(mine, NodeSet) else {n for n in map(_ox_node, mine) if n is not None}
     focus = _focus(store, spec, sparql_focus, mine_ox)
-    report = Graph(store="SimpleMemory")  # no contexts, twice as fast to fill; read like any graph
+    report = CoreReport()
     native = {i: nodes for i, nodes in focus.items() if i not in spec.fallback}
     store.extend(ox.Quad(_key(i), _HAS, n, _FOCUS_GRAPH) for i, nodes in native.items() for n in nodes)
     try:
@@ -590,7 +676,10 @@ def evaluate(store: ox.Store, spec: CoreShapes, sparql_focus: dict[Node, set[Nod
         for check in spec.checks:
             if check.root in native:
                 for focus_node, value, component in _violations(store, check):
-                    _add(report, check, focus_node, value, component, data)
+                    messages = list(check.messages) or [Literal("".join(
+                        data.text(focus_node) if part == _FOCUS else data.text(value)  # type: ignore[arg-type]
+                        if part == _VALUE else part for part in check.generic))]
+                    report.results.append(CoreResult(BNode(), check, focus_node, value, component, messages))
     finally:
         store.remove_graph(_FOCUS_GRAPH)
     return report, _fallback_graph(spec, focus)
@@ -651,32 +740,6 @@ def _violations(store: ox.Store, check: Check) -> Iterator[tuple[Node, Node | No
         else:
             raise AssertionError(kind)
 
-
-# looked up once: rdflib's Namespace attribute access costs microseconds, and a report has thousands of triples
-_RESULT_TERMS = (RDF.type, SH.ValidationResult, SH.sourceConstraintComponent, SH.sourceShape, SH.resultSeverity,
-                 SH.focusNode, SH.value, SH.resultPath, SH.resultMessage)
-
-
-def _add(report: Graph, check: Check, focus: Node, value: Node | None, component: URIRef,
-         data: _DataText) -> None:
-    """One result, with the triples pyshacl writes for it."""
-    a, result, source_component, source_shape, severity, focus_node, sh_value, result_path, message = _RESULT_TERMS
-    r = BNode()
-    add = report.add
-    add((r, a, result))
-    add((r, source_component, component))
-    add((r, source_shape, check.shape))
-    add((r, severity, check.severity))
-    add((r, focus_node, focus))
-    if value is not None:
-        add((r, sh_value, value))
-    if check.path is not None:
-        add((r, result_path, check.path))
-    messages = check.messages or (Literal("".join(
-        data.text(focus) if part == _FOCUS else data.text(value) if part == _VALUE else part  # type: ignore[arg-type]
-        for part in check.generic)),)
-    for m in messages:
-        add((r, message, m))
 
 
 # ---------------------------------------------------------------------------------------------------------------

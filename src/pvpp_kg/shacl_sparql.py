@@ -19,8 +19,9 @@ way. Supported (SHACL §5–6): ``sh:prefixes``/``sh:declare``, ``sh:deactivated
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
@@ -300,8 +301,9 @@ def _iri(term: Node) -> str:
     return f"<{term}>"
 
 
-def focus_nodes(store: ox.Store, targets: Targets) -> set[Node]:
-    """The focus nodes of one shape's targets (SHACL §2.1.3; class targets follow rdfs:subClassOf in the data)."""
+def focus_nodes(store: ox.Store, targets: Targets, among: Container[Any] | None = None) -> set[Node]:
+    """The focus nodes of one shape's targets (SHACL §2.1.3; class targets follow rdfs:subClassOf in the data);
+    with ``among`` (store terms), only the nodes found in the data that are among them, and sh:targetNode's."""
     found: set[Node] = set(targets.nodes)
     queries = list(targets.sparql)
     queries += [f"SELECT DISTINCT ?this WHERE {{ ?this a/<{RDFS.subClassOf}>* {_iri(c)} }}"
@@ -311,14 +313,14 @@ def focus_nodes(store: ox.Store, targets: Targets) -> set[Node]:
     for q in queries:
         for row in store.query(q):
             this = row["this"]
-            if this is not None:
+            if this is not None and (among is None or this in among):
                 found.add(to_rdflib(this))
     return found
 
 
-def all_focus_nodes(store: ox.Store, spec: SparqlShapes) -> dict[Node, set[Node]]:
-    """Focus nodes of every shape that has a SPARQL target or a SPARQL check."""
-    return {shape: focus_nodes(store, t) for shape, t in spec.targets.items()}
+def all_focus_nodes(store: ox.Store, spec: SparqlShapes, among: Container[Any] | None = None) -> dict[Node, set[Node]]:
+    """Focus nodes of every shape that has a SPARQL target or a SPARQL check (``among``: see :func:`focus_nodes`)."""
+    return {shape: focus_nodes(store, t, among) for shape, t in spec.targets.items()}
 
 
 def with_target_nodes(spec: SparqlShapes, focus: dict[Node, set[Node]]) -> Graph:

@@ -19,7 +19,7 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -233,9 +233,9 @@ class Report:
     conforms: bool
     results: list[Result]
     lang: str
-    # each engine's report graph with the result nodes kept from it; the SHACL report graph is put together
-    # only when asked for (Turtle or JSON-LD output): most callers read ``results``
-    sources: list[tuple[Graph, list[Node]]] = field(default_factory=list, repr=False)
+    # each engine's report graph (a function: the native engine builds it only when asked for) with the result
+    # nodes kept from it; the SHACL report graph is put together only for Turtle or JSON-LD output
+    sources: list[tuple[Callable[[], Graph], list[Node]]] = field(default_factory=list, repr=False)
     triples: int = 0
 
     @cached_property
@@ -245,7 +245,8 @@ class Report:
         root = BNode()
         g.add((root, RDF.type, SH.ValidationReport))
         g.add((root, SH.conforms, Literal(self.conforms)))
-        for source, nodes in self.sources:
+        for supply, nodes in self.sources:
+            source = supply()
             for r in nodes:
                 g.add((root, SH.result, r))
                 for t in source.triples((r, None, None)):
@@ -328,7 +329,7 @@ class Validator:
         return graph
 
     def merge(self, data: Graph, extra_context: Graph | None = None, *,
-              rdflib_graph: bool = True) -> tuple[ox.Store, Graph | None, set[Any]]:
+              rdflib_graph: bool = True) -> tuple[ox.Store, Graph | None, shacl_core.NodeSet]:
         """The merged, materialised data twice (a pyoxigraph store for the native checks, an rdflib graph for
         pyshacl, only when ``rdflib_graph``; blank nodes named alike) and the nodes results are reported for."""
         sub_quads = self._materialised_quads(data)
@@ -348,8 +349,7 @@ class Validator:
         # inverse triple in the materialised graph) stays the reference data's business
         introduced = {n for q in sub_quads for n in (q.subject, q.object)
                       if isinstance(n, ox.NamedNode | ox.BlankNode) and n not in described}
-        mine = set(data.subjects()) | {shacl_sparql.to_rdflib(n) for n in introduced}
-        return store, full, mine
+        return store, full, shacl_core.NodeSet.of(set(data.subjects()), introduced)
 
     def validate(self, data: Graph, *, lang: str = "en", extra_context: Graph | None = None,
                  layers: tuple[str, ...] = LAYERS) -> Report:
@@ -358,19 +358,21 @@ class Validator:
             store, full, mine = self.merge(data, extra_context,
                                            rdflib_graph=any(self.core[layer].fallback for layer in layers))
             results: list[Result] = []
-            sources: list[tuple[Graph, list[Node]]] = []
+            sources: list[tuple[Callable[[], Graph], list[Node]]] = []
 
             def read(g: Graph, layer: str, shapes: Graph) -> None:
                 found = _results(g, shapes, lang, layer, mine)
                 results.extend(found.values())
-                sources.append((g, list(found)))
+                sources.append((lambda: g, list(found)))
 
             for layer in layers:
                 shapes = self.pvpp_shapes if layer == "pvpp" else self.cpsv_shapes
                 compiled = self.compiled[layer]
-                focus = shacl_sparql.all_focus_nodes(store, compiled)
+                focus = shacl_sparql.all_focus_nodes(store, compiled, among=mine.terms)
                 core, leftover = shacl_core.evaluate(store, self.core[layer], focus, mine)
-                read(core, layer, shapes)
+                found = _core_results(core, shapes, lang, layer)
+                results.extend(found.values())
+                sources.append((lambda core=core: core.graph, list(found)))
                 if leftover is not None:  # shapes shacl_core cannot compile
                     import pyshacl  # here, not at the top: processes that never need it do not pay its memory
 
@@ -405,44 +407,81 @@ def _short(node: Any) -> str:
     return text
 
 
-def _results(g: Graph, shapes: Graph, lang: str, layer: str, mine: set[Any]) -> dict[Node, Result]:
+# looked up once: rdflib's Namespace attribute access costs microseconds per result
+_FOCUS_NODE, _MESSAGE, _PATH, _VALUE, _SHAPE, _COMPONENT, _SEVERITY, _RESULT = (
+    SH.focusNode, SH.resultMessage, SH.resultPath, SH.value, SH.sourceShape, SH.sourceConstraintComponent,
+    SH.resultSeverity, SH.ValidationResult)
+
+
+def _results(g: Graph, shapes: Graph, lang: str, layer: str, mine: Container[Any]) -> dict[Node, Result]:
     """The results of one engine's report graph about ``mine``, by result node; messages both engines leave out
     (CPSV-AP shapes carry none) are added to ``g`` so that the SHACL report has them too."""
     results: dict[Node, Result] = {}
-    for r, focus in g.subject_objects(SH.focusNode):
+    for r, focus in g.subject_objects(_FOCUS_NODE):
         if focus not in mine:
             continue
         fields: dict[Node, Node] = {}
         messages: dict[str, str] = {}
         for p, o in g.predicate_objects(r):
-            if p == SH.resultMessage:
+            if p == _MESSAGE:
                 if isinstance(o, Literal):
                     messages[o.language or ""] = str(o)
             else:
                 fields[p] = o
-        if fields.get(RDF.type) != SH.ValidationResult:
+        if fields.get(RDF.type) != _RESULT:
             continue
-        path, value, shape = fields.get(SH.resultPath), fields.get(SH.value), fields.get(SH.sourceShape)
-        component = str(fields.get(SH.sourceConstraintComponent)).rsplit("#", 1)[-1]
-        if not {"lv", "en"} <= messages.keys():  # pyshacl keeps one message of a SPARQL constraint: ask the shape
-            for node in (shape, *shapes.objects(shape, SH.sparql)):
-                for m in shapes.objects(node, SH.message):
-                    if isinstance(m, Literal) and m.language in LANGS:
-                        messages[m.language] = str(m)
-        if not {"lv", "en"} <= messages.keys():
-            lv, en = _COMPONENT_MESSAGES.get(component, ("Neatbilst CPSV-AP prasībai ({path}).",
-                                                           "Does not meet a CPSV-AP requirement ({path})."))
-            fill = {"path": _short(path) if path is not None else "—",
-                    "value": _short(value) if value is not None else "—"}
-            messages.setdefault("lv", lv.format(**fill))
-            messages.setdefault("en", messages.get("", en.format(**fill)))
-            g.add((r, SH.resultMessage, Literal(messages["lv"], lang="lv")))
-        results[r] = Result(
-            focus=str(focus), path=str(path) if isinstance(path, URIRef) else (None if path is None else "(path)"),
-            severity=str(fields.get(SH.resultSeverity)).rsplit("#", 1)[-1], message=messages.get(lang, ""),
-            messages=messages, value=None if value is None else str(value), shape=str(shape),
-            component=component, layer=layer)
+        results[r], added = _result(focus, fields.get(_PATH), fields.get(_VALUE), fields.get(_SHAPE),
+                                    fields.get(_COMPONENT), fields.get(_SEVERITY), messages, shapes, lang, layer)
+        if added is not None:
+            g.add((r, _MESSAGE, added))
     return results
+
+
+def _core_results(report: shacl_core.CoreReport, shapes: Graph, lang: str, layer: str) -> dict[Node, Result]:
+    """:func:`_results` for the native engine's results (all about ``mine``: only those were evaluated)."""
+    results: dict[Node, Result] = {}
+    for res in report.results:
+        check = res.check
+        messages = {m.language or "": str(m) for m in res.messages}
+        results[res.node], added = _result(res.focus, check.path, res.value, check.shape, res.component,
+                                           check.severity, messages, shapes, lang, layer)
+        if added is not None:
+            report.add_message(res, added)
+    return results
+
+
+@lru_cache(maxsize=4096)
+def _shape_messages(shapes: Graph, shape: Node) -> dict[str, str]:
+    """A shape's own sh:message (or its SPARQL constraint's), by language."""
+    found: dict[str, str] = {}
+    for node in (shape, *shapes.objects(shape, SH.sparql)):
+        for m in shapes.objects(node, SH.message):
+            if isinstance(m, Literal) and m.language in LANGS:
+                found[m.language] = str(m)
+    return found
+
+
+def _result(focus: Node, path: Node | None, value: Node | None, shape: Node | None, component_iri: Node | None,
+            severity: Node | None, messages: dict[str, str], shapes: Graph, lang: str,
+            layer: str) -> tuple[Result, Literal | None]:
+    """One result with messages in both languages; the Latvian message to add to the report when it had none."""
+    component = str(component_iri).rsplit("#", 1)[-1]
+    added = None
+    if not {"lv", "en"} <= messages.keys():  # pyshacl keeps one message of a SPARQL constraint: ask the shape
+        messages.update(_shape_messages(shapes, shape))
+    if not {"lv", "en"} <= messages.keys():
+        lv, en = _COMPONENT_MESSAGES.get(component, ("Neatbilst CPSV-AP prasībai ({path}).",
+                                                       "Does not meet a CPSV-AP requirement ({path})."))
+        fill = {"path": _short(path) if path is not None else "—",
+                "value": _short(value) if value is not None else "—"}
+        messages.setdefault("lv", lv.format(**fill))
+        messages.setdefault("en", messages.get("", en.format(**fill)))
+        added = Literal(messages["lv"], lang="lv")
+    result = Result(
+        focus=str(focus), path=str(path) if isinstance(path, URIRef) else (None if path is None else "(path)"),
+        severity=str(severity).rsplit("#", 1)[-1], message=messages.get(lang, ""), messages=messages,
+        value=None if value is None else str(value), shape=str(shape), component=component, layer=layer)
+    return result, added
 
 
 _validators: dict[tuple[Any, ...], Validator] = {}
