@@ -1,4 +1,5 @@
-"""The query pool: lean worker processes, the configured allocator, answers, timeouts, waiting and cancelling."""
+"""The query pool: one lean query process with threads, the configured allocator, answers, timeouts, waiting,
+cancelling, and the restart that hands a stopped query's neighbours to a new process."""
 
 from __future__ import annotations
 
@@ -33,8 +34,7 @@ def _mapped(pid: int) -> str:
 
 
 def _modules_of(pool: QueryPool) -> list[str]:
-    worker = pool._idle[0]  # the one idle worker of a pool of one
-    return [line for line in _mapped(worker.process.pid).splitlines() if ".so" in line]
+    return [line for line in _mapped(pool.worker.process.pid).splitlines() if ".so" in line]
 
 
 def test_workers_preload_jemalloc_when_installed_and_answer(snapshot: str) -> None:
@@ -67,10 +67,10 @@ def test_a_query_past_its_timeout_is_stopped_and_the_pool_goes_on(snapshot: str)
     pool = QueryPool(1, find_allocator(None))
     slow = "SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(f"?a{i} ?b{i} ?c{i} ." for i in range(20)) + " }"  # 3^20 rows
     try:
-        first = pool._idle[0].process
+        first = pool.worker.process
         with pytest.raises(QueryTimeout):
             run(pool, QueryJob(snapshot, slow, "JSON"), timeout=0.5)
-        assert first.poll() is not None  # the worker running it was killed
+        assert first.poll() is not None  # the process running it was killed
         out = run(pool, QueryJob(snapshot, "ASK { ?s ?p 2 }", "JSON"), timeout=30)
         assert json.loads(out.body)["boolean"] is True
     finally:
@@ -90,14 +90,14 @@ def test_callers_wait_for_a_free_worker_and_are_served_in_turn(snapshot: str) ->
 
     try:
         assert asyncio.run(three()) == ["6", "7", "8"]
-        assert len(pool._idle) == 1 and not pool._waiters
+        assert pool._free == 1 and not pool._waiters and not pool._running
     finally:
         pool.close()
 
 
 def test_a_cancelled_request_kills_its_worker_so_no_late_answer_reaches_the_next_caller(snapshot: str) -> None:
     pool = QueryPool(1, None)
-    first = pool._idle[0].process
+    first = pool.worker.process
 
     async def cancel_then_ask() -> tuple[bool, QueryOutput, bool]:
         slow = asyncio.create_task(pool.run(QueryJob(snapshot, SLOW, "JSON"), 60))
@@ -107,7 +107,7 @@ def test_a_cancelled_request_kills_its_worker_so_no_late_answer_reaches_the_next
         slow.cancel()  # the client went away while its query ran
         await asyncio.gather(slow, waiting, return_exceptions=True)
         out = await pool.run(QueryJob(snapshot, "ASK { ?s ?p 2 }", "JSON"), 30)
-        return slow.cancelled() and waiting.cancelled(), out, len(pool._idle) == 1
+        return slow.cancelled() and waiting.cancelled(), out, pool._free == 1
 
     try:
         cancelled, out, one_idle = asyncio.run(cancel_then_ask())
@@ -130,6 +130,76 @@ def test_waiting_for_a_busy_pool_times_out_with_a_clear_error(snapshot: str) -> 
         slow, waiting = asyncio.run(two())
         assert isinstance(slow, QueryTimeout) and "ran longer than 1 s" in str(slow)
         assert isinstance(waiting, QueryTimeout) and "no query worker became free within 0.3 s" in str(waiting)
-        assert len(pool._idle) == 1
+        assert pool._free == 1
+    finally:
+        pool.close()
+
+
+def _count(patterns: int) -> str:
+    """3^patterns rows counted: 14 patterns take ~4 s, 20 run for hours."""
+    return "SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(f"?a{i} ?b{i} ?c{i} ." for i in range(patterns)) + " }"
+
+
+def test_queries_run_side_by_side_in_one_process(snapshot: str) -> None:
+    pool = QueryPool(2, None)
+
+    async def slow_and_quick() -> tuple[object, QueryOutput, bool]:
+        slow = asyncio.create_task(pool.run(QueryJob(snapshot, SLOW, "JSON"), 3.0))
+        await asyncio.sleep(0.2)
+        quick = await pool.run(QueryJob(snapshot, "ASK { ?s ?p 3 }", "JSON"), 30)
+        answered_while_slow_ran = not slow.done()
+        return (await asyncio.gather(slow, return_exceptions=True))[0], quick, answered_while_slow_ran
+
+    try:
+        process = pool.worker.process
+        slow, quick, side_by_side = asyncio.run(slow_and_quick())
+        assert side_by_side and json.loads(quick.body)["boolean"] is True
+        assert isinstance(slow, QueryTimeout)
+        assert process.wait(5) is not None and pool.worker.process is not process
+    finally:
+        pool.close()
+
+
+def test_a_stopped_query_s_neighbour_is_rerun_in_the_new_process_and_answered(snapshot: str) -> None:
+    pool = QueryPool(2, None)
+
+    async def neighbours() -> tuple[object, QueryOutput, float, float]:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        slow = asyncio.create_task(pool.run(QueryJob(snapshot, SLOW, "JSON"), 1.0))
+        await asyncio.sleep(0.3)
+        medium = asyncio.create_task(pool.run(QueryJob(snapshot, _count(14), "JSON"), 60))
+        stopped = (await asyncio.gather(slow, return_exceptions=True))[0]
+        stopped_at = loop.time() - start
+        answer = await medium
+        return stopped, answer, stopped_at, loop.time() - start
+
+    try:
+        first = pool.worker.process
+        stopped, answer, stopped_at, answered_at = asyncio.run(neighbours())
+        assert isinstance(stopped, QueryTimeout) and "ran longer than 1 s" in str(stopped)
+        assert first.wait(5) is not None  # killed with both queries in it
+        assert answered_at > stopped_at  # so the medium query was still running when its process was killed
+        assert json.loads(answer.body)["results"]["bindings"][0]["n"]["value"] == str(3**14)
+        assert pool._free == 2 and not pool._running
+    finally:
+        pool.close()
+
+
+def test_a_query_process_that_dies_fails_its_queries_clearly_and_is_replaced(snapshot: str) -> None:
+    pool = QueryPool(2, None)
+
+    async def die_while_running() -> tuple[list[object], QueryOutput]:
+        jobs = [asyncio.create_task(pool.run(QueryJob(snapshot, SLOW, "JSON"), 30)) for _ in range(2)]
+        await asyncio.sleep(0.3)
+        pool.worker.process.kill()  # e.g. the kernel's OOM killer
+        failed = await asyncio.gather(*jobs, return_exceptions=True)
+        return failed, await pool.run(QueryJob(snapshot, "ASK { ?s ?p 1 }", "JSON"), 30)
+
+    try:
+        failed, after = asyncio.run(die_while_running())
+        assert [type(e).__name__ for e in failed] == ["BackendUnavailable", "BackendUnavailable"]
+        assert all("the query process died" in str(e) for e in failed)
+        assert json.loads(after.body)["boolean"] is True
     finally:
         pool.close()

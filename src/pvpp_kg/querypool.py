@@ -1,11 +1,17 @@
-"""SPARQL evaluation in worker processes, so that a query past its timeout is really stopped.
+"""SPARQL evaluation in a query process, so that a query past its timeout is really stopped.
 
-pyoxigraph has no query timeout, and a thread cannot be killed; a process can. Each worker opens the
-current read-only snapshot of the embedded store (see ``store.py``), evaluates, serialises the result
-in the same call and sends back bytes. The parent kills a worker whose query runs past the deadline
-(or whose request was cancelled) and starts a new one. Workers also spread heavy queries over the cores.
+pyoxigraph has no query timeout, and a thread cannot be killed; a process can. The query process opens the
+current read-only snapshot of the embedded store (see ``store.py``) once and evaluates up to ``size`` queries at
+a time on threads (pyoxigraph releases the GIL, so they use the cores), serialising each result in the same
+call and sending back bytes. When a query runs past its deadline, or its request is cancelled, the parent kills
+the process, starts a new one and sends it the other queries that were running, whose own deadlines keep
+counting: a runaway query costs its neighbours a restart, never a wrong or lost answer.
 
-The server talks to a worker from its event loop (non-blocking socket, ``multiprocessing.Connection``
+Why one process with threads rather than one process per query slot: each process that opens the store holds
+its own RocksDB caches and table readers (~100 MiB at national scale), so one per core doubled the serving
+memory on two cores for no speed (benchmarks/README.md).
+
+The server talks to the process from its event loop (non-blocking socket, ``multiprocessing.Connection``
 framing), not from a thread: a point query then costs one process round trip instead of a process round
 trip plus two thread hand-offs (~0.5 ms on a 2-core VM).
 """
@@ -14,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import ctypes.util
+import itertools
 import os
 import pickle
 import socket
@@ -54,7 +61,7 @@ class _Worker:
     with it the web app) and needs a resource-tracker process; a plain subprocess imports only what it uses.
     """
 
-    def __init__(self, allocator: str | None) -> None:
+    def __init__(self, allocator: str | None, threads: int) -> None:
         env = dict(os.environ)
         if allocator:
             env["LD_PRELOAD"] = " ".join(filter(None, (allocator, env.get("LD_PRELOAD"))))
@@ -62,16 +69,22 @@ class _Worker:
         ours, theirs = socket.socketpair()
         with theirs:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "pvpp_kg.queryworker", str(theirs.fileno())],
+                [sys.executable, "-m", "pvpp_kg.queryworker", str(theirs.fileno()), str(threads)],
                 pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, env=env)
         ours.setblocking(False)
         self.sock = ours
+        self.sending: asyncio.Lock | None = None  # made in the event loop that first sends
+        self.reader: asyncio.Task[None] | None = None
 
-    async def exchange(self, message: object) -> object:
-        """Send one pickled message and read the reply, framed as ``multiprocessing.Connection`` does."""
-        loop = asyncio.get_running_loop()
+    async def send(self, message: object) -> None:
+        """Send one pickled message, framed as ``multiprocessing.Connection`` does; one message at a time."""
+        assert self.sending is not None
         data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-        await loop.sock_sendall(self.sock, struct.pack("!i", len(data)) + data)
+        async with self.sending:
+            await asyncio.get_running_loop().sock_sendall(self.sock, struct.pack("!i", len(data)) + data)
+
+    async def receive(self) -> object:
+        loop = asyncio.get_running_loop()
         (size,) = struct.unpack("!i", await self._read(loop, 4))
         if size == -1:  # payloads over 2 GiB carry a second, 8-byte length
             (size,) = struct.unpack("!Q", await self._read(loop, 8))
@@ -83,12 +96,14 @@ class _Worker:
         while got < size:
             n = await loop.sock_recv_into(self.sock, view[got:])
             if n == 0:
-                raise EOFError("the query worker closed its connection")
+                raise EOFError("the query process closed its connection")
             got += n
         return buf
 
     def stop(self) -> None:
-        """Ask the worker to exit (it reads ``None``); kill it if it does not."""
+        """Ask the process to exit (it reads ``None``); kill it if it does not."""
+        if self.reader is not None:
+            self.reader.cancel()
         try:
             self.sock.setblocking(True)
             data = pickle.dumps(None)
@@ -99,75 +114,143 @@ class _Worker:
         self.sock.close()
 
     def kill(self) -> None:
+        if self.reader is not None:
+            self.reader.cancel()
         self.process.kill()
         self.process.wait(5)
         self.sock.close()
 
 
+class _Running:
+    """A job sent to the query process and the future its caller awaits."""
+
+    def __init__(self, job: QueryJob, future: asyncio.Future[tuple[str, object]]) -> None:
+        self.job = job
+        self.future = future
+
+
 class QueryPool:
-    """A fixed number of query worker processes, shared by the coroutines of one event loop."""
+    """``size`` query slots on one query process, shared by the coroutines of one event loop."""
 
     def __init__(self, size: int, allocator: str | None = None) -> None:
         self.size = size
         self.allocator = allocator
-        self._idle: list[_Worker] = [_Worker(allocator) for _ in range(size)]
-        self._waiters: deque[asyncio.Future[_Worker]] = deque()
+        self.worker = _Worker(allocator, size)
+        self._free = size
+        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._running: dict[int, _Running] = {}
+        self._ids = itertools.count()
         self._closed = False
 
-    def _give(self, worker: _Worker) -> None:
-        """Hand a free worker to the longest-waiting caller, or put it back."""
+    # --- slots -------------------------------------------------------------------------------------------
+
+    def _release(self) -> None:
+        """Hand the freed slot to the longest-waiting caller, or keep it."""
         while self._waiters:
             fut = self._waiters.popleft()
             if not fut.done():
-                fut.set_result(worker)
+                fut.set_result(None)
                 return
-        self._idle.append(worker)
+        self._free += 1
 
-    async def _take(self, timeout: float) -> _Worker:
-        if self._idle:
-            return self._idle.pop()
-        fut: asyncio.Future[_Worker] = asyncio.get_running_loop().create_future()
+    async def _acquire(self, timeout: float) -> None:
+        if self._free:
+            self._free -= 1
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.append(fut)
         taken = False
         try:
             async with asyncio.timeout(timeout):
-                worker = await fut
+                await fut
             taken = True
-            return worker
         except TimeoutError:
             raise QueryTimeout(f"no query worker became free within {timeout:g} s") from None
         finally:
-            if not taken:  # timed out or cancelled: a worker handed over meanwhile goes to the next caller
+            if not taken:  # timed out or cancelled: a slot handed over meanwhile goes to the next caller
                 if fut.done() and not fut.cancelled():
-                    self._give(fut.result())
+                    self._release()
                 else:
                     fut.cancel()
 
-    async def run(self, job: QueryJob, timeout: float) -> QueryOutput:
-        """Evaluate ``job``; raise ``QueryTimeout`` (after killing the worker) past ``timeout`` seconds.
+    # --- the query process -------------------------------------------------------------------------------
 
-        A worker whose exchange did not finish (timeout, death, cancelled request) is killed and replaced,
-        so a late answer can never reach the next caller.
+    def _connected(self) -> _Worker:
+        """The query process, with its reply reader running in this event loop."""
+        worker = self.worker
+        if worker.reader is None or worker.reader.done():
+            worker.sending = asyncio.Lock()
+            worker.reader = asyncio.get_running_loop().create_task(self._read_replies(worker))
+        return worker
+
+    async def _read_replies(self, worker: _Worker) -> None:
+        try:
+            while True:
+                job_id, status, payload = await worker.receive()  # type: ignore[misc]
+                running = self._running.get(job_id)
+                if running is not None and not running.future.done():
+                    running.future.set_result((status, payload))
+        except (EOFError, OSError):
+            if worker is self.worker and not self._closed:  # it died on its own: nothing it ran will answer
+                self.worker = _Worker(self.allocator, self.size)
+                worker.kill()
+                for running in self._running.values():
+                    if not running.future.done():
+                        running.future.set_exception(
+                            BackendUnavailable("the query process died; the query was not answered"))
+
+    def _restart(self, abandoned: int) -> None:
+        """Kill the process (stopping job ``abandoned``) and give the other running jobs to a new one."""
+        old, self.worker = self.worker, _Worker(self.allocator, self.size)
+        old.kill()
+        others = [(i, r.job) for i, r in self._running.items() if i != abandoned and not r.future.done()]
+        worker = self._connected()
+        if others:
+            asyncio.get_running_loop().create_task(self._resend(worker, others))
+
+    async def _resend(self, worker: _Worker, jobs: list[tuple[int, QueryJob]]) -> None:
+        for message in jobs:
+            try:
+                await worker.send(message)
+            except OSError:  # that process was killed too; its successor got these jobs
+                return
+
+    async def run(self, job: QueryJob, timeout: float) -> QueryOutput:
+        """Evaluate ``job``; raise ``QueryTimeout`` past ``timeout`` seconds (its query is stopped).
+
+        A job that did not finish (timeout, cancelled request) has its process killed and replaced, and the
+        process's other jobs are sent to the new one, so a late answer can never reach anyone.
         """
         if self._closed:
             raise BackendUnavailable("the query pool is shut down")
-        worker = await self._take(timeout)
-        done = False
+        await self._acquire(timeout)
         try:
-            async with asyncio.timeout(timeout):
-                status, payload = await worker.exchange(job)  # type: ignore[misc]
-            done = True
-        except TimeoutError:
-            raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped") from None
-        except (EOFError, OSError):
-            raise BackendUnavailable("the query worker died; the query was not answered") from None
+            job_id = next(self._ids)
+            running = _Running(job, asyncio.get_running_loop().create_future())
+            self._running[job_id] = running
+            worker = self._connected()
+            done = False
+            try:
+                try:
+                    await worker.send((job_id, job))
+                except OSError:
+                    if worker is self.worker:
+                        raise BackendUnavailable("the query process is gone; the query was not answered") from None
+                    # restarted meanwhile: the new process was given this job
+                async with asyncio.timeout(timeout):
+                    status, payload = await running.future  # cancelled on timeout: then nothing answers it
+                done = True
+            except TimeoutError:
+                raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped") from None
+            finally:
+                del self._running[job_id]
+                # not answered (timeout, cancelled request): still running in the process, which must go
+                if not done and (running.future.cancelled() or not running.future.done()) and not self._closed:
+                    self._restart(job_id)
         finally:
-            if not done:
-                worker.kill()
-                worker = _Worker(self.allocator)
-            self._give(worker)
+            self._release()
         if status == "ok":
-            return payload
+            return payload  # type: ignore[return-value]
         if status == "syntax":
             raise QuerySyntaxError(payload)
         if status == "too_large":
@@ -176,5 +259,4 @@ class QueryPool:
 
     def close(self) -> None:
         self._closed = True
-        while self._idle:
-            self._idle.pop().stop()
+        self.worker.stop()

@@ -1,13 +1,17 @@
-"""The query worker process: evaluates one query at a time on a read-only snapshot and sends back bytes.
+"""The query process: evaluates queries on threads over one read-only snapshot and sends back bytes.
 
-Started by :class:`pvpp_kg.querypool.QueryPool` as ``python -m pvpp_kg.queryworker FD``, with FD one end of a
-socket pair. It imports only the standard library and pyoxigraph (~20 MiB instead of ~80 MiB for a process that
-imports the web app), because there is one such process per core and per server worker.
+Started by :class:`pvpp_kg.querypool.QueryPool` as ``python -m pvpp_kg.queryworker FD THREADS``, with FD one end
+of a socket pair. It imports only the standard library and pyoxigraph (~20 MiB instead of ~80 MiB for a process
+that imports the web app). Queries run on threads sharing one open store: pyoxigraph evaluates without the GIL,
+so two threads use two cores, and the store's caches (~100 MiB at national scale) exist once, not per query.
+Messages are ``(job id, QueryJob)`` in and ``(job id, status, payload)`` out, answered in any order.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+import threading
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
@@ -95,34 +99,57 @@ def evaluate(store: Any, job: QueryJob) -> QueryOutput:
     return QueryOutput("graph", b"".join(sink.parts))
 
 
-def serve(conn: Connection) -> None:
-    """Answer jobs until the parent closes the connection or sends ``None``."""
+def serve(conn: Connection, threads: int) -> None:
+    """Answer jobs on ``threads`` threads until the parent closes the connection or sends ``None``."""
     import pyoxigraph as ox
 
     stores: dict[str, Any] = {}
-    while True:
-        try:
-            job: QueryJob | None = conn.recv()
-        except EOFError:
-            return
-        if job is None:
-            return
-        try:
-            store = stores.get(job.snapshot)
-            if store is None:
+    opening = threading.Lock()
+    sending = threading.Lock()
+    receiving = threading.Lock()
+
+    def store_for(snapshot: str) -> Any:
+        with opening:
+            store = stores.get(snapshot)
+            if store is None:  # a newer snapshot: the old store closes when its last running query ends
                 stores.clear()
-                store = stores[job.snapshot] = ox.Store.read_only(job.snapshot)
-            conn.send(("ok", evaluate(store, job)))
+                store = stores[snapshot] = ox.Store.read_only(snapshot)
+            return store
+
+    def answer(job_id: int, job: QueryJob) -> None:
+        try:
+            reply: tuple[str, Any] = ("ok", evaluate(store_for(job.snapshot), job))
         except SyntaxError as e:
-            conn.send(("syntax", str(e)))
+            reply = ("syntax", str(e))
         except _TooLarge:
-            conn.send(("too_large", f"the result is larger than {job.max_bytes} bytes; add a LIMIT"))
-        except Exception as e:  # any evaluation error is reported, never kills the worker
-            conn.send(("error", f"{type(e).__name__}: {e}"))
+            reply = ("too_large", f"the result is larger than {job.max_bytes} bytes; add a LIMIT")
+        except Exception as e:  # any evaluation error is reported, never kills the process
+            reply = ("error", f"{type(e).__name__}: {e}")
+        with sending:
+            try:
+                conn.send((job_id, *reply))
+            except OSError:  # the parent is gone
+                os._exit(0)
+
+    def take_turns() -> None:
+        # each thread reads its own next job: the thread woken by a message runs it, no hand-off to another
+        while True:
+            with receiving:
+                try:
+                    message: tuple[int, QueryJob] | None = conn.recv()
+                except (EOFError, OSError):
+                    message = None
+            if message is None:
+                os._exit(0)  # running queries are abandoned, as the parent asked
+            answer(*message)
+
+    for _ in range(threads - 1):
+        threading.Thread(target=take_turns, daemon=True).start()
+    take_turns()
 
 
 if __name__ == "__main__":
     # run the importable module's serve(), so that pickled jobs and outputs name pvpp_kg.queryworker, not __main__
     from pvpp_kg.queryworker import serve as _serve
 
-    _serve(Connection(int(sys.argv[1])))
+    _serve(Connection(int(sys.argv[1])), int(sys.argv[2]))

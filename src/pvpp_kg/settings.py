@@ -20,9 +20,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = Field(1, description="uvicorn worker processes")
-    query_workers: int | None = Field(None, description="query evaluation processes per server process "
-                                      "(default: cores / workers, at least 1)")
-    query_allocator: str | None = Field(None, description="malloc library preloaded into query processes: "
+    query_workers: int | None = Field(None, description="queries evaluated at once (threads of the query "
+                                      "process) per server process (default: cores / workers, at least 1)")
+    query_allocator: str | None = Field(None, description="malloc library preloaded into the query process: "
                                         "default jemalloc if installed, 'system' for glibc, or a path")
 
     data_dir: Path = Field(PROJECT_ROOT / "var" / "store", description="embedded store directory")
@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     allow_service: bool = Field(False, description="allow SPARQL SERVICE federation (fetches remote URLs)")
 
     def query_pool_size(self) -> int:
-        """One query process per core in all: more only makes heavy queries compete for the same cores."""
+        """One query thread per core in all: more only makes heavy queries compete for the same cores."""
         if self.query_workers is not None:
             return max(1, self.query_workers)
         return max(1, (os.cpu_count() or 1) // max(1, self.workers))
