@@ -25,6 +25,14 @@ def snapshot(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(store.snapshot_path())
 
 
+def _count(patterns: int) -> str:
+    """3^patterns rows counted: 14 patterns take ~4 s, 20 run for hours."""
+    return "SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(f"?a{i} ?b{i} ?c{i} ." for i in range(patterns)) + " }"
+
+
+SLOW = _count(20)
+
+
 def run(pool: QueryPool, job: QueryJob, timeout: float) -> QueryOutput:
     return asyncio.run(pool.run(job, timeout))
 
@@ -65,11 +73,10 @@ def test_system_allocator_and_unknown_allocator(snapshot: str) -> None:
 
 def test_a_query_past_its_timeout_is_stopped_and_the_pool_goes_on(snapshot: str) -> None:
     pool = QueryPool(1, find_allocator(None))
-    slow = "SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(f"?a{i} ?b{i} ?c{i} ." for i in range(20)) + " }"  # 3^20 rows
     try:
         first = pool.worker.process
         with pytest.raises(QueryTimeout):
-            run(pool, QueryJob(snapshot, slow, "JSON"), timeout=0.5)
+            run(pool, QueryJob(snapshot, SLOW, "JSON"), timeout=0.5)
         assert first.poll() is not None  # the process running it was killed
         out = run(pool, QueryJob(snapshot, "ASK { ?s ?p 2 }", "JSON"), timeout=30)
         assert json.loads(out.body)["boolean"] is True
@@ -77,7 +84,6 @@ def test_a_query_past_its_timeout_is_stopped_and_the_pool_goes_on(snapshot: str)
         pool.close()
 
 
-SLOW = "SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(f"?a{i} ?b{i} ?c{i} ." for i in range(20)) + " }"
 
 
 def test_callers_wait_for_a_free_worker_and_are_served_in_turn(snapshot: str) -> None:
@@ -133,11 +139,6 @@ def test_waiting_for_a_busy_pool_times_out_with_a_clear_error(snapshot: str) -> 
         assert pool._free == 1
     finally:
         pool.close()
-
-
-def _count(patterns: int) -> str:
-    """3^patterns rows counted: 14 patterns take ~4 s, 20 run for hours."""
-    return "SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(f"?a{i} ?b{i} ?c{i} ." for i in range(patterns)) + " }"
 
 
 def test_queries_run_side_by_side_in_one_process(snapshot: str) -> None:

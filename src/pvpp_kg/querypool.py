@@ -192,17 +192,19 @@ class QueryPool:
                     running.future.set_result((status, payload))
         except (EOFError, OSError):
             if worker is self.worker and not self._closed:  # it died on its own: nothing it ran will answer
-                self.worker = _Worker(self.allocator, self.size)
-                worker.kill()
+                self._replace_process()
                 for running in self._running.values():
                     if not running.future.done():
                         running.future.set_exception(
                             BackendUnavailable("the query process died; the query was not answered"))
 
-    def _restart(self, abandoned: int) -> None:
-        """Kill the process (stopping job ``abandoned``) and give the other running jobs to a new one."""
+    def _replace_process(self) -> None:
         old, self.worker = self.worker, _Worker(self.allocator, self.size)
         old.kill()
+
+    def _restart(self, abandoned: int) -> None:
+        """Kill the process (stopping job ``abandoned``) and give the other running jobs to a new one."""
+        self._replace_process()
         others = [(i, r.job) for i, r in self._running.items() if i != abandoned and not r.future.done()]
         worker = self._connected()
         if others:
