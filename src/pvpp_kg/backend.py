@@ -76,8 +76,12 @@ class EmbeddedBackend:
         return str(self.store.version())
 
     def _snapshot(self) -> str:
-        self.store.reader()  # publishes a first snapshot if there is none yet
-        return str(self.store.snapshot_path())
+        """The newest snapshot's directory, read once per query (the query process opens it, not we)."""
+        version = self.store.version()
+        if version == 0:
+            self.store.reader()  # publishes a first snapshot
+            version = self.store.version()
+        return str(self.store.snapshot_path(version))
 
     async def query(self, query: str, *, result_format: str, dataset: Dataset = Dataset(),
                     substitutions: tuple[Substitution, ...] = (), timeout: float) -> QueryOutput:

@@ -1,4 +1,9 @@
-"""FastAPI dependency aliases: routes declare what they need as plain types."""
+"""FastAPI dependency aliases: routes declare what they need as plain types.
+
+The dependencies are ``async def`` although they never await: FastAPI runs a plain ``def`` dependency in its
+thread pool, and the two hops per SPARQL request held point queries at 600 req/s (8 clients, national preset;
+935 req/s without them).
+"""
 
 from __future__ import annotations
 
@@ -12,15 +17,15 @@ from pvpp_kg.lodstate import LodContext, LodState
 from pvpp_kg.settings import Settings
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_backend(request: Request) -> Backend:
+async def get_backend(request: Request) -> Backend:
     return request.app.state.backend
 
 
-def get_tokens(request: Request) -> Tokens:
+async def get_tokens(request: Request) -> Tokens:
     return request.app.state.tokens
 
 
@@ -29,7 +34,7 @@ BackendDep = Annotated[Backend, Depends(get_backend)]
 TokensDep = Annotated[Tokens, Depends(get_tokens)]
 
 
-def get_lod_state(request: Request, settings: SettingsDep) -> LodState:
+async def get_lod_state(request: Request, settings: SettingsDep) -> LodState:
     """The application's linked-data caches, made on first use (one set per app, not per process)."""
     state: LodState | None = getattr(request.app.state, "lod", None)
     if state is None:
@@ -37,7 +42,7 @@ def get_lod_state(request: Request, settings: SettingsDep) -> LodState:
     return state
 
 
-def get_lod(request: Request, backend: BackendDep, settings: SettingsDep,
+async def get_lod(request: Request, backend: BackendDep, settings: SettingsDep,
             state: Annotated[LodState, Depends(get_lod_state)]) -> LodContext:
     return LodContext(request, backend, settings, state)
 
@@ -45,7 +50,7 @@ def get_lod(request: Request, backend: BackendDep, settings: SettingsDep,
 LodDep = Annotated[LodContext, Depends(get_lod)]
 
 
-def admin_only(tokens: TokensDep, authorization: Annotated[str | None, Header()] = None) -> None:
+async def admin_only(tokens: TokensDep, authorization: Annotated[str | None, Header()] = None) -> None:
     require_admin(tokens, authorization)
 
 
