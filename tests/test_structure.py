@@ -7,13 +7,18 @@ convenient shortcut at a time, and a reviewer cannot see a string literal's cont
 from __future__ import annotations
 
 import ast
+import inspect
 import re
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from fastapi.routing import APIRoute
 
 from pvpp_kg import lod, rq
+from pvpp_kg.routers import queries as query_routes
+from pvpp_kg.routers import sparql as sparql_routes
+from pvpp_kg.settings import Settings
 
 SRC = Path(__file__).parent.parent / "src" / "pvpp_kg"
 ROUTERS = sorted((SRC / "routers").glob("*.py"))
@@ -64,3 +69,21 @@ def test_every_rq_file_is_valid_sparql(path: Path) -> None:
 def test_incoming_cap_is_the_limit_of_the_queries() -> None:
     for name in ("lod-incoming", "lod-describe"):
         assert re.findall(r"LIMIT (\d+)", rq.load(name)) == [str(lod.INCOMING_LIMIT)], name
+
+
+def _sync_dependencies(dependant: object) -> set[str]:
+    found: set[str] = set()
+    for dep in getattr(dependant, "dependencies", []):
+        call = dep.call
+        if call is not None and not inspect.iscoroutinefunction(call):
+            found.add(getattr(call, "__name__", repr(call)))
+        found |= _sync_dependencies(dep)
+    return found
+
+
+def test_query_routes_have_no_thread_pool_dependencies(settings: Settings) -> None:
+    """FastAPI runs a plain ``def`` dependency in its thread pool: two such hops halved point-query throughput."""
+    routes = [r for router in (sparql_routes.router, query_routes.router_for(settings)) for r in router.routes
+              if isinstance(r, APIRoute) and r.path in ("/sparql", "/api/queries/task-roles")]
+    assert {r.path for r in routes} == {"/sparql", "/api/queries/task-roles"}
+    assert {name for r in routes for name in _sync_dependencies(r.dependant)} == set()
