@@ -20,6 +20,14 @@ def count(store: EmbeddedStore) -> int:
     return int(next(iter(store.reader().query(Q)))["n"].value)
 
 
+def test_a_store_never_written_gets_an_empty_first_snapshot(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path)
+    assert store.version() == 0
+    version, path = store.newest_snapshot()
+    assert (version, path) == (1, tmp_path / "snapshots" / "1") and path.is_dir()
+    assert count(store) == 0 and store.version() == 1  # the reader opens that snapshot, no second one
+
+
 def test_write_publishes_a_new_snapshot(tmp_path: Path) -> None:
     store = EmbeddedStore(tmp_path)
     with store.writer() as w:

@@ -76,12 +76,8 @@ class EmbeddedBackend:
         return str(self.store.version())
 
     def _snapshot(self) -> str:
-        """The newest snapshot's directory, read once per query (the query process opens it, not we)."""
-        version = self.store.version()
-        if version == 0:
-            self.store.reader()  # publishes a first snapshot
-            version = self.store.version()
-        return str(self.store.snapshot_path(version))
+        """The newest snapshot's directory: the query process opens it, this process need not."""
+        return str(self.store.newest_snapshot()[1])
 
     async def query(self, query: str, *, result_format: str, dataset: Dataset = Dataset(),
                     substitutions: tuple[Substitution, ...] = (), timeout: float) -> QueryOutput:

@@ -75,16 +75,21 @@ class EmbeddedStore:
     def snapshot_path(self, version: int | None = None) -> Path:
         return self.directory / "snapshots" / str(self.version() if version is None else version)
 
+    def newest_snapshot(self) -> tuple[int, Path]:
+        """The data version and its snapshot directory; a store never written gets its first (empty) snapshot."""
+        v = self.version()
+        if v == 0:
+            with self.writer():
+                pass
+            v = self.version()
+        return v, self.snapshot_path(v)
+
     def reader(self) -> ox.Store:
         """A read-only store of the newest snapshot, reopened when the version changes."""
-        v = self.version()
         with self._reader_lock:
+            v, path = self.newest_snapshot()
             if self._reader is None or self._reader[0] != v:
-                if v == 0:
-                    with self.writer():
-                        pass
-                    v = self.version()
-                self._reader = (v, ox.Store.read_only(str(self.snapshot_path(v))))
+                self._reader = (v, ox.Store.read_only(str(path)))
             return self._reader[1]
 
     # -- writing ---------------------------------------------------------------------------------
