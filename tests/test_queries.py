@@ -282,6 +282,16 @@ def test_sla_targets(client: TestClient) -> None:
         ("service/riga/parku-uzturesana", 97.0)]
 
 
+@pytest.mark.parametrize(("name", "keys"), [
+    ("sla-targets", ("institution", "service")), ("services-by-kind-institution", ("institution", "kind")),
+    ("institution-tracks", ("track", "institution")), ("resource-usage", ("institution", "resource"))])
+def test_a_precomputed_sort_key_orders_as_the_iris_do(client: TestClient, name: str, keys: tuple[str, ...]) -> None:
+    """These queries sort on CONCAT(STR(?a), " ", STR(?b)) for speed: the order must be ORDER BY ?a ?b's."""
+    got = [tuple(str(r[k]) for k in keys) for r in rows(client, name)]
+    assert len(set(got)) > 5
+    assert got == sorted(got)
+
+
 def test_institution_tracks(client: TestClient) -> None:
     everything = {r["institution"]: r for r in rows(client, "institution-tracks")}
     assert everything["institution/lm"]["track"] == "track/no-services"
