@@ -43,7 +43,7 @@ async def get_lod_state(request: Request, settings: SettingsDep) -> LodState:
 
 
 async def get_lod(request: Request, backend: BackendDep, settings: SettingsDep,
-            state: Annotated[LodState, Depends(get_lod_state)]) -> LodContext:
+                  state: Annotated[LodState, Depends(get_lod_state)]) -> LodContext:
     return LodContext(request, backend, settings, state)
 
 
