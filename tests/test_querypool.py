@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -12,6 +13,7 @@ import pytest
 
 from pvpp_kg.errors import QueryTimeout
 from pvpp_kg.querypool import QueryJob, QueryOutput, QueryPool, find_allocator
+from pvpp_kg.settings import Settings
 from pvpp_kg.store import EmbeddedStore, load_bytes
 
 G = "https://w3id.org/pvpp/graph/test"
@@ -157,6 +159,37 @@ def test_queries_run_side_by_side_in_one_process(snapshot: str) -> None:
         assert side_by_side and json.loads(quick.body)["boolean"] is True
         assert isinstance(slow, QueryTimeout)
         assert process.wait(5) is not None and pool.worker.process is not process
+    finally:
+        pool.close()
+
+
+def test_the_default_pool_answers_a_point_query_while_more_heavy_queries_than_cores_run(snapshot: str) -> None:
+    """A point lookup is not queued behind heavy queries (with one slot per core it waited for a slot)."""
+    settings = Settings(_env_file=None)
+    pool = QueryPool(settings.query_pool_size(), None, settings.query_nice)
+    heavy = 2 * (os.cpu_count() or 1)
+
+    async def point_among_heavy() -> tuple[QueryOutput, bool, list[object]]:
+        slow = [asyncio.create_task(pool.run(QueryJob(snapshot, SLOW, "JSON"), 3.0)) for _ in range(heavy)]
+        await asyncio.sleep(0.3)
+        quick = await pool.run(QueryJob(snapshot, "ASK { ?s ?p 2 }", "JSON"), 30)
+        all_still_running = not any(t.done() for t in slow)
+        return quick, all_still_running, await asyncio.gather(*slow, return_exceptions=True)
+
+    try:
+        quick, all_still_running, slow = asyncio.run(point_among_heavy())
+        assert json.loads(quick.body)["boolean"] is True
+        assert all_still_running
+        assert all(isinstance(s, QueryTimeout) for s in slow)
+    finally:
+        pool.close()
+
+
+def test_the_query_process_runs_at_the_configured_extra_niceness(snapshot: str) -> None:
+    pool = QueryPool(2, None, nice=3)
+    try:
+        run(pool, QueryJob(snapshot, "ASK { ?s ?p 1 }", "JSON"), 30)  # answered, so past its set-up
+        assert os.getpriority(os.PRIO_PROCESS, pool.worker.process.pid) == min(19, os.nice(0) + 3)
     finally:
         pool.close()
 

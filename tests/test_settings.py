@@ -20,3 +20,9 @@ def test_environment_overrides(monkeypatch) -> None:  # noqa: ANN001
     monkeypatch.setenv("PVPP_QUERY_TIMEOUT_S", "2.5")
     s = Settings()
     assert (s.port, s.query_timeout_s) == (9123, 2.5)
+
+
+def test_query_slots_default_to_32_per_server_split_over_workers_at_least_4() -> None:
+    sizes = [Settings(workers=w, _env_file=None).query_pool_size() for w in (1, 4, 16)]
+    assert sizes == [32, 8, 4]
+    assert Settings(query_workers=3, _env_file=None).query_pool_size() == 3

@@ -29,7 +29,7 @@ def make_backend(settings: Settings) -> Backend:
     from pvpp_kg.querypool import QueryPool, find_allocator
 
     public, _restricted = ensure_loaded(settings)
-    pool = QueryPool(settings.query_pool_size(), find_allocator(settings.query_allocator))
+    pool = QueryPool(settings.query_pool_size(), find_allocator(settings.query_allocator), settings.query_nice)
     return EmbeddedBackend(public, pool, max_result_bytes=settings.max_result_bytes,
                            write_pause_s=settings.submission_pause_s)
 

@@ -61,7 +61,7 @@ class _Worker:
     with it the web app) and needs a resource-tracker process; a plain subprocess imports only what it uses.
     """
 
-    def __init__(self, allocator: str | None, threads: int) -> None:
+    def __init__(self, allocator: str | None, threads: int, nice: int) -> None:
         env = dict(os.environ)
         if allocator:
             env["LD_PRELOAD"] = " ".join(filter(None, (allocator, env.get("LD_PRELOAD"))))
@@ -69,7 +69,7 @@ class _Worker:
         ours, theirs = socket.socketpair()
         with theirs:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "pvpp_kg.queryworker", str(theirs.fileno()), str(threads)],
+                [sys.executable, "-m", "pvpp_kg.queryworker", str(theirs.fileno()), str(threads), str(nice)],
                 pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, env=env)
         ours.setblocking(False)
         self.sock = ours
@@ -132,10 +132,11 @@ class _Running:
 class QueryPool:
     """``size`` query slots on one query process, shared by the coroutines of one event loop."""
 
-    def __init__(self, size: int, allocator: str | None = None) -> None:
+    def __init__(self, size: int, allocator: str | None = None, nice: int = 0) -> None:
         self.size = size
         self.allocator = allocator
-        self.worker = _Worker(allocator, size)
+        self.nice = nice
+        self.worker = _Worker(allocator, size, nice)
         self._free = size
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._running: dict[int, _Running] = {}
@@ -199,7 +200,7 @@ class QueryPool:
                             BackendUnavailable("the query process died; the query was not answered"))
 
     def _replace_process(self) -> None:
-        old, self.worker = self.worker, _Worker(self.allocator, self.size)
+        old, self.worker = self.worker, _Worker(self.allocator, self.size, self.nice)
         old.kill()
 
     def _restart(self, abandoned: int) -> None:
