@@ -8,7 +8,8 @@ Steps (each timed; see ``benchmarks/README.md`` for the last results):
 3. run every governance query (``queries/*.rq`` with default parameters + ``benchmarks/queries/*.rq``) over HTTP,
    servers alternating query by query; rdflib-endpoint gets ``--timeout`` (120 s) per query, is restarted after a
    timeout (its event loop stays busy with the abandoned query) and runs slow queries fewer times;
-4. throughput of a point and a heavy query at 1, 8 and 32 concurrent keep-alive clients;
+4. throughput of a point and a heavy query at 1, 8 and 32 concurrent keep-alive clients (the systems side by side
+   at each client count), and the latency of point lookups while 8 clients run the heavy query;
 5. validation of a 1,000-service submission with :mod:`pvpp_kg.validation` (parse + validate);
 6. write ``benchmarks/results/<preset>-<timestamp>.json`` and ``latest.json``, ``benchmarks/results/queries.png``
    and the summary table between the markers in ``benchmarks/README.md``.
@@ -54,6 +55,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 README = ROOT / "benchmarks" / "README.md"
 POINT_QUERY = "anchor/q7-service-card"
 HEAVY_QUERY = "anchor/q1-services-per-kind-and-institution-type"
+HEAVY_CLIENTS = 8  # point lookups are timed while this many clients run the heavy query
 MARK_BEGIN, MARK_END = "<!-- results:begin -->", "<!-- results:end -->"
 
 
@@ -162,6 +164,35 @@ def throughput(url: str, query: str, clients: int, seconds: float) -> dict[str, 
     elapsed = time.perf_counter() - started
     return {"clients": clients, "requests": sum(counts), "errors": sum(errors), "seconds": elapsed,
             "req_per_s": sum(counts) / elapsed}
+
+
+def point_under_load(url: str, point: str, heavy: str, heavy_clients: int, seconds: float) -> dict[str, float]:
+    """Latency of one client's point lookups while ``heavy_clients`` keep heavy queries running.
+
+    Why: a researcher's lookup should not wait for someone else's aggregate, as it does behind a server that
+    queues queries for a few slots; Oxigraph server time-slices a thread per request.
+    """
+    parts = urlsplit(url)
+    loaded: dict[str, float] = {}
+    load = threading.Thread(target=lambda: loaded.update(throughput(url, heavy, heavy_clients, seconds)))
+    load.start()
+    time.sleep(1.0)  # the heavy queries are running
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=300)
+    headers = {"Content-Type": "application/sparql-query", "Accept": "application/n-triples"}
+    times: list[float] = []
+    deadline = time.perf_counter() + seconds - 2.0
+    while time.perf_counter() < deadline:
+        started = time.perf_counter()
+        conn.request("POST", parts.path or "/", body=point.encode(), headers=headers)
+        r = conn.getresponse()
+        r.read()
+        if r.status != 200:
+            raise RuntimeError(f"point query answered {r.status} under load")
+        times.append(time.perf_counter() - started)
+    conn.close()
+    load.join()
+    return {"heavy_clients": heavy_clients, "heavy_req_per_s": loaded["req_per_s"], "point_requests": len(times),
+            "point_p50_s": percentile(times, 0.5), "point_p95_s": percentile(times, 0.95)}
 
 
 # -- validation ---------------------------------------------------------------------------------------------
@@ -281,14 +312,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         result["api"] = api_timing(servers["pvpp-kg"].url.rsplit("/sparql", 1)[0], args.api_calls)
         log("throughput")
         queries = governance_queries()
-        for label, qname, systems in (("point", POINT_QUERY, list(servers)),
-                                      ("heavy", HEAVY_QUERY, [s for s in servers if s != "rdflib-endpoint"])):
-            for system in systems:
-                for clients in (1, 8, 32):
+        concurrent = [s for s in servers if s != "rdflib-endpoint"]  # one event loop: it serves one at a time
+        for label, qname, systems in (("point", POINT_QUERY, list(servers)), ("heavy", HEAVY_QUERY, concurrent)):
+            for clients in (1, 8, 32):  # systems side by side at each client count: the host's speed drifts
+                for system in systems:
                     key = f"{label}/{system}/{clients}"
                     result["throughput"][key] = throughput(servers[system].url, queries[qname], clients,
                                                            args.throughput_seconds)
                     log(f"  {key}: {result['throughput'][key]['req_per_s']:.1f} req/s")
+        log("point lookups while heavy queries run")
+        for system in concurrent:
+            result.setdefault("point_under_load", {})[system] = point_under_load(
+                servers[system].url, queries[POINT_QUERY], queries[HEAVY_QUERY], HEAVY_CLIENTS,
+                2 * args.throughput_seconds)
         for name, s in servers.items():
             result.setdefault("rss_serving_mib", {})[name] = s.memory_bytes()[0] / 2**20
     finally:
@@ -450,6 +486,10 @@ def table(result: dict[str, Any], timeout: float) -> str:
                     f"{len(rs['rdflib_wrong_answers'])} ({', '.join(rs['rdflib_wrong_answers']) or 'none'}); "
                     f"it timed out on {len(rs['rdflib_timeouts_pvpp_median_s'])}, which pvpp-kg answers in at most "
                     f"{max(rs['rdflib_timeouts_pvpp_median_s'].values(), default=0):.2f} s")
+    for system, m in result.get("point_under_load", {}).items():
+        load.append(f"- point lookup ({POINT_QUERY}) while {m['heavy_clients']} clients run {HEAVY_QUERY}: {system} "
+                    f"p50 {m['point_p50_s'] * 1000:.1f} ms, p95 {m['point_p95_s'] * 1000:.1f} ms "
+                    f"({m['point_requests']} lookups; heavy {m['heavy_req_per_s']:.2f} req/s meanwhile)")
     tp = ["", "| throughput (req/s) | 1 client | 8 clients | 32 clients |", "|---|---|---|---|"]
     keys = sorted({k.rsplit("/", 1)[0] for k in result["throughput"]})
     for k in keys:
