@@ -2,10 +2,11 @@
 
 pyoxigraph has no query timeout, and a thread cannot be killed; a process can. The query process opens the
 current read-only snapshot of the embedded store (see ``store.py``) once and evaluates up to ``size`` queries at
-a time on threads (pyoxigraph releases the GIL, so they use the cores), serialising each result in the same
-call and sending back bytes. When a query runs past its deadline, or its request is cancelled, the parent kills
-the process, starts a new one and sends it the other queries that were running, whose own deadlines keep
-counting: a runaway query costs its neighbours a restart, never a wrong or lost answer.
+a time on threads (pyoxigraph releases the GIL, so they use the cores; more threads than cores, so that the OS
+time-slices a point query in among heavy ones, as Oxigraph server's thread per request does), serialising each
+result in the same call and sending back bytes. When a query runs past its deadline, or its request is
+cancelled, the parent kills the process, starts a new one and sends it the other queries that were running,
+whose own deadlines keep counting: a runaway query costs its neighbours a restart, never a wrong or lost answer.
 
 Why one process with threads rather than one process per query slot: each process that opens the store holds
 its own RocksDB caches and table readers (~100 MiB at national scale), so one per core doubled the serving

@@ -1,9 +1,9 @@
 """The query process: evaluates queries on threads over one read-only snapshot and sends back bytes.
 
-Started by :class:`pvpp_kg.querypool.QueryPool` as ``python -m pvpp_kg.queryworker FD THREADS``, with FD one end
+Started by :class:`pvpp_kg.querypool.QueryPool` as ``python -m pvpp_kg.queryworker FD THREADS NICE``, with FD one end
 of a socket pair. It imports only the standard library and pyoxigraph (~20 MiB instead of ~80 MiB for a process
 that imports the web app). Queries run on threads sharing one open store: pyoxigraph evaluates without the GIL,
-so two threads use two cores, and the store's caches (~100 MiB at national scale) exist once, not per query.
+so the threads use every core, and the store's caches (~100 MiB at national scale) exist once, not per query.
 Messages are ``(job id, QueryJob)`` in and ``(job id, status, payload)`` out, answered in any order.
 """
 
