@@ -46,6 +46,7 @@ from benchmarks.systems import (
     normalise,
     post_query,
     query_form,
+    query_headers,
     start_oxigraph,
     start_pvpp,
     start_rdflib,
@@ -133,8 +134,7 @@ def throughput(url: str, query: str, clients: int, seconds: float) -> dict[str, 
     """Requests per second with ``clients`` threads, each on its own keep-alive connection (http.client: cheap)."""
     parts = urlsplit(url)
     body = query.encode()
-    accept = "application/n-triples" if query_form(query) == "CONSTRUCT" else "application/sparql-results+json"
-    headers = {"Content-Type": "application/sparql-query", "Accept": accept}
+    headers = query_headers(query)
     counts, errors = [0] * clients, [0] * clients
     deadline = time.perf_counter() + seconds
 
@@ -178,7 +178,7 @@ def point_under_load(url: str, point: str, heavy: str, heavy_clients: int, secon
     load.start()
     time.sleep(1.0)  # the heavy queries are running
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=300)
-    headers = {"Content-Type": "application/sparql-query", "Accept": "application/n-triples"}
+    headers = query_headers(point)
     times: list[float] = []
     deadline = time.perf_counter() + seconds - 2.0
     while time.perf_counter() < deadline:

@@ -216,11 +216,15 @@ def governance_queries() -> dict[str, str]:
     return load_queries(("lib", ROOT / "queries"), ("anchor", ROOT / "benchmarks" / "queries"))
 
 
-def post_query(client: httpx.Client, url: str, query: str, timeout: float) -> httpx.Response:
+def query_headers(query: str) -> dict[str, str]:
+    """POST headers every system understands: graphs as N-Triples, solutions as SPARQL JSON."""
     accept = ("application/n-triples" if query_form(query) in ("CONSTRUCT", "DESCRIBE")
               else "application/sparql-results+json")
-    r = client.post(url, content=query.encode("utf-8"), timeout=timeout,
-                    headers={"Content-Type": "application/sparql-query", "Accept": accept})
+    return {"Content-Type": "application/sparql-query", "Accept": accept}
+
+
+def post_query(client: httpx.Client, url: str, query: str, timeout: float) -> httpx.Response:
+    r = client.post(url, content=query.encode("utf-8"), timeout=timeout, headers=query_headers(query))
     r.raise_for_status()
     return r
 

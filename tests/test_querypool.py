@@ -165,7 +165,7 @@ def test_queries_run_side_by_side_in_one_process(snapshot: str) -> None:
 
 def test_the_default_pool_answers_a_point_query_while_more_heavy_queries_than_cores_run(snapshot: str) -> None:
     """A point lookup is not queued behind heavy queries (with one slot per core it waited for a slot)."""
-    settings = Settings(_env_file=None)
+    settings = Settings(query_workers=None, _env_file=None)  # the default, whatever PVPP_QUERY_WORKERS says
     pool = QueryPool(settings.query_pool_size(), None, settings.query_nice)
     heavy = 2 * (os.cpu_count() or 1)
 

@@ -23,6 +23,6 @@ def test_environment_overrides(monkeypatch) -> None:  # noqa: ANN001
 
 
 def test_query_slots_default_to_32_per_server_split_over_workers_at_least_4() -> None:
-    sizes = [Settings(workers=w, _env_file=None).query_pool_size() for w in (1, 4, 16)]
+    sizes = [Settings(workers=w, query_workers=None, _env_file=None).query_pool_size() for w in (1, 4, 16)]
     assert sizes == [32, 8, 4]
     assert Settings(query_workers=3, _env_file=None).query_pool_size() == 3

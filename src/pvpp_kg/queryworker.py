@@ -160,4 +160,4 @@ if __name__ == "__main__":
     # run the importable module's serve(), so that pickled jobs and outputs name pvpp_kg.queryworker, not __main__
     from pvpp_kg.queryworker import serve as _serve
 
-    _serve(Connection(int(sys.argv[1])), int(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else 0)
+    _serve(Connection(int(sys.argv[1])), int(sys.argv[2]), int(sys.argv[3]))
