@@ -76,3 +76,31 @@ def test_load_names_file_and_line_of_bad_input(make_settings, tmp_path) -> None:
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 2
     assert "broken.ttl:3:" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_materialisation_in_the_default_graph_adds_what_it_adds_in_a_named_graph(settings: Settings) -> None:
+    """The validator materialises a submission in the default graph, the loader in each named graph: same rules,
+    same triples (participation nodes included, named alike)."""
+    from pathlib import Path
+
+    import pyoxigraph as ox
+
+    from pvpp_kg.loader import ontology_graph
+    from pvpp_kg.materialise import materialisation_updates
+
+    data = (Path(__file__).parent / "data" / "shapes" / "base.ttl").read_bytes()
+    ontology = ontology_graph(settings)
+    named, default, plain = ox.Store(), ox.Store(), ox.Store()
+    graph = ox.NamedNode("https://w3id.org/pvpp/graph/x")
+    named.load(data, format=ox.RdfFormat.TURTLE, to_graph=graph)
+    default.load(data, format=ox.RdfFormat.TURTLE)
+    plain.load(data, format=ox.RdfFormat.TURTLE)
+    for update in materialisation_updates(ontology, graph.value):
+        named.update(update)
+    for update in materialisation_updates(ontology, default_graph=True):
+        default.update(update)
+    as_triples = {ox.Triple(q.subject, q.predicate, q.object) for q in named}
+    assert as_triples == {ox.Triple(q.subject, q.predicate, q.object) for q in default}
+    assert len(as_triples) > 2 * len(plain)  # the entailments more than double the data
+    participation = ox.NamedNode("http://data.europa.eu/m8g/Participation")
+    assert list(default.quads_for_pattern(None, None, participation, ox.DefaultGraph()))

@@ -123,3 +123,29 @@ def test_report_graph_carries_messages_added_for_cpsv_ap_shapes(settings: Settin
     [node] = shacl.subjects(SH.resultPath, URIRef("http://purl.org/dc/terms/identifier"))
     assert {(str(m), m.language) for m in shacl.objects(node, SH.resultMessage)} == {
         ("Trūkst obligātas vērtības: dct:identifier.", "lv"), (result.messages["en"], None)}
+
+
+@pytest.mark.parametrize(("fixtures", "expected"), [
+    # each fixture is base.ttl with one change; these changes are additions, so their union keeps all three
+    (("service-manager-two.ttl", "post-two-holders.ttl", "sla-availability-out-of-range.ttl"),
+     {("pvpp", "service/lm/pabalsts", "ontology#serviceManager"), ("pvpp", "post/lm/pv", "org#heldBy"),
+      ("pvpp", "sla/lm/pabalsts", "ontology#availabilityTarget")}),
+    (("cpsv-identifier-missing.ttl",), {("cpsv-ap", "service/lm/pabalsts", "identifier")}),
+])
+def test_checks_side_by_side_give_the_same_report(make_settings, fixtures: tuple[str, ...],  # noqa: ANN001
+                                                  expected: set[tuple[str, str, str]]) -> None:
+    """The SHACL queries of one validation run on a thread pool (``PVPP_VALIDATION_THREADS``): on one thread or
+    on three, the same results in the same order."""
+    from pvpp_kg.validation import Validator
+
+    data = Graph()
+    for name in fixtures:
+        data += parse_document((SHAPES / name).read_bytes(), filename=name)
+    reports = [Validator(make_settings(validation_threads=n)).validate(data) for n in (1, 3)]
+    # (each validator parses the shapes anew, so a blank-node shape has another label in each)
+    one, three = ([(r.focus, r.path, r.severity, r.messages, r.value, r.component, r.layer) for r in report.results]
+                  for report in reports)
+    assert one == three
+    violations = {(r.layer, r.focus.rsplit("/id/", 1)[1], r.path.rsplit("/", 1)[1])
+                  for r in reports[1].results if r.severity == "Violation" and r.path}
+    assert violations == expected

@@ -33,17 +33,25 @@ def _values(rows: list[tuple[str, ...]]) -> str:
     return " ".join("(" + " ".join(f"<{x}>" if x.startswith("http") else x for x in r) + ")" for r in rows)
 
 
-def _scope(graph: str | None) -> str:
-    return f"VALUES ?g {{ <{graph}> }}" if graph else ""
+class _Scope:
+    """Where the rules read and write: every named graph (``GRAPH ?g``), one of them, or the default graph."""
+
+    def __init__(self, graph: str | None, default_graph: bool) -> None:
+        self.default_graph = default_graph
+        self.values = f"VALUES ?g {{ <{graph}> }}" if graph and not default_graph else ""
+
+    def __call__(self, pattern: str) -> str:
+        return pattern if self.default_graph else f"GRAPH ?g {{ {pattern} }}"
 
 
 def _is_post_valued(ontology: Graph, prop: URIRef) -> bool:
     return any(r == ORG.Post for r in ontology.objects(prop, RDFS.range))
 
 
-def materialisation_updates(ontology: Graph, graph: str | None = None) -> list[str]:
-    """SPARQL updates that materialise the ontology's entailments in ``graph`` (or every named graph)."""
-    scope = _scope(graph)
+def materialisation_updates(ontology: Graph, graph: str | None = None, *, default_graph: bool = False) -> list[str]:
+    """SPARQL updates that materialise the ontology's entailments in ``graph`` (or every named graph, or, with
+    ``default_graph``, the default graph: the validator materialises a submission there)."""
+    g = _Scope(graph, default_graph)
     updates: list[str] = []
     participation = [
         (str(p), str(role), "true" if _is_post_valued(ontology, p) else "false")
@@ -52,17 +60,18 @@ def materialisation_updates(ontology: Graph, graph: str | None = None) -> list[s
     ]
     if participation:
         # the participant is the object, or the subject when the property points at the post
+        node = """
+  ?part a pvpp:RoleParticipation, cv:Participation ; cv:role ?role ; cv:hasParticipant ?agent ;
+        pvpp:participationContext ?s ; dct:identifier ?id ; dct:description ?desc .
+  ?s cv:hasParticipation ?part . ?agent cv:participates ?part"""
         updates.append(f"""
 PREFIX cv: <http://data.europa.eu/m8g/>
 PREFIX dct: <http://purl.org/dc/terms/>
 PREFIX pvpp: <{PVPP}>
-INSERT {{ GRAPH ?g {{
-  ?part a pvpp:RoleParticipation, cv:Participation ; cv:role ?role ; cv:hasParticipant ?agent ;
-        pvpp:participationContext ?s ; dct:identifier ?id ; dct:description ?desc .
-  ?s cv:hasParticipation ?part . ?agent cv:participates ?part }} }}
-WHERE {{ {scope}
+INSERT {{ {g(node)} }}
+WHERE {{ {g.values}
   VALUES (?p ?role ?subjectIsAgent) {{ {_values(sorted(participation))} }}
-  GRAPH ?g {{ ?s ?p ?o }}
+  {g("?s ?p ?o")}
   BIND(IF(?subjectIsAgent, ?s, ?o) AS ?agent)
   BIND(MD5(CONCAT(STR(?s), " ", STR(?role), " ", STR(?agent))) AS ?h)
   BIND(IRI(CONCAT("{ID}participation/", ?h)) AS ?part)
@@ -76,22 +85,22 @@ WHERE {{ {scope}
         entailed = set(kinds) | {(sub, k) for sub, sup in sub_classes for c, k in kinds if sup == c}
         updates.append(f"""
 PREFIX cv: <http://data.europa.eu/m8g/>
-INSERT {{ GRAPH ?g {{ ?s cv:isClassifiedBy ?kind }} }}
-WHERE {{ {scope} VALUES (?c ?kind) {{ {_values(sorted(entailed))} }} GRAPH ?g {{ ?s a ?c }} }}""")
+INSERT {{ {g("?s cv:isClassifiedBy ?kind")} }}
+WHERE {{ {g.values} VALUES (?c ?kind) {{ {_values(sorted(entailed))} }} {g("?s a ?c")} }}""")
     if sub_classes:
         updates.append(f"""
-INSERT {{ GRAPH ?g {{ ?s a ?sup }} }}
-WHERE {{ {scope} VALUES (?sub ?sup) {{ {_values(sub_classes)} }} GRAPH ?g {{ ?s a ?sub }} }}""")
+INSERT {{ {g("?s a ?sup")} }}
+WHERE {{ {g.values} VALUES (?sub ?sup) {{ {_values(sub_classes)} }} {g("?s a ?sub")} }}""")
     sub_props = _closure(ontology, RDFS.subPropertyOf)
     inverses = {(str(a), str(b)) for a, b in ontology.subject_objects(OWL.inverseOf)
                 if isinstance(a, URIRef) and isinstance(b, URIRef)}
     inverses |= {(b, a) for a, b in inverses}
     if sub_props:
         updates.append(f"""
-INSERT {{ GRAPH ?g {{ ?s ?sup ?o }} }}
-WHERE {{ {scope} VALUES (?sub ?sup) {{ {_values(sub_props)} }} GRAPH ?g {{ ?s ?sub ?o }} }}""")
+INSERT {{ {g("?s ?sup ?o")} }}
+WHERE {{ {g.values} VALUES (?sub ?sup) {{ {_values(sub_props)} }} {g("?s ?sub ?o")} }}""")
     if inverses:
         updates.append(f"""
-INSERT {{ GRAPH ?g {{ ?o ?inv ?s }} }}
-WHERE {{ {scope} VALUES (?p ?inv) {{ {_values(sorted(inverses))} }} GRAPH ?g {{ ?s ?p ?o }} }}""")
+INSERT {{ {g("?o ?inv ?s")} }}
+WHERE {{ {g.values} VALUES (?p ?inv) {{ {_values(sorted(inverses))} }} {g("?s ?p ?o")} }}""")
     return updates

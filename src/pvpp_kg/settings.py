@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     max_result_bytes: int = Field(200 * 1024 * 1024, description="cap on one serialised query result")
     max_body_bytes: int = 50 * 1024 * 1024
     max_concurrent_validations: int = 4
+    validation_threads: int | None = Field(None, ge=1, description="threads one validation runs its SHACL "
+                                           "queries on (default: the number of cores)")
     max_services_per_person: int = Field(10, description="SHACL warning when one person manages more services")
     submission_pause_s: float = Field(0.0, description="test hook: pause inside the submission write (crash tests)")
     allow_service: bool = Field(False, description="allow SPARQL SERVICE federation (fetches remote URLs)")

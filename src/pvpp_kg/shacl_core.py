@@ -45,7 +45,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH, XSD, NamespaceManager
 from rdflib.term import Node
 
-from pvpp_kg.shacl_sparql import SparqlShapes, path_sparql, to_ox, to_rdflib
+from pvpp_kg.shacl_sparql import Mapper, SparqlShapes, path_sparql, to_ox, to_rdflib
 
 _SCRATCH = "urn:x-pvpp-kg:shacl-core:"
 _FOCUS_GRAPH = ox.NamedNode(_SCRATCH + "focus")  # root key → focus node, while one evaluation runs
@@ -658,13 +658,14 @@ class CoreReport:
 
 
 def evaluate(store: ox.Store, spec: CoreShapes, sparql_focus: dict[Node, set[Node]],
-             mine: Iterable[Node] | NodeSet) -> tuple[CoreReport, Graph | None]:
+             mine: Iterable[Node] | NodeSet, *, map_: Mapper = map) -> tuple[CoreReport, Graph | None]:
     """Run the core checks on ``store`` for the focus nodes among ``mine``.
 
     ``sparql_focus`` is :func:`pvpp_kg.shacl_sparql.all_focus_nodes`' answer (focus nodes of SPARQL targets).
     Returns the results (their report graph shaped like pyshacl's) and, when some root shape is left to pyshacl
     and has focus nodes, the shapes graph to run pyshacl with (else None). The store is left as it was (the focus
-    nodes live in a scratch named graph meanwhile).
+    nodes live in a scratch named graph meanwhile). ``map_`` runs the checks' queries (see
+    :func:`pvpp_kg.shacl_sparql.evaluate`).
     """
     mine_ox = mine.terms if isinstance(mine, NodeSet) else {n for n in map(_ox_node, mine) if n is not None}
     focus = _focus(store, spec, sparql_focus, mine_ox)
@@ -673,13 +674,13 @@ def evaluate(store: ox.Store, spec: CoreShapes, sparql_focus: dict[Node, set[Nod
     store.extend(ox.Quad(_key(i), _HAS, n, _FOCUS_GRAPH) for i, nodes in native.items() for n in nodes)
     try:
         data = _DataText(store)
-        for check in spec.checks:
-            if check.root in native:
-                for focus_node, value, component in _violations(store, check):
-                    messages = list(check.messages) or [Literal("".join(
-                        data.text(focus_node) if part == _FOCUS else data.text(value)  # type: ignore[arg-type]
-                        if part == _VALUE else part for part in check.generic))]
-                    report.results.append(CoreResult(BNode(), check, focus_node, value, component, messages))
+        checks = [check for check in spec.checks if check.root in native]
+        for check, violations in zip(checks, map_(lambda c: list(_violations(store, c)), checks), strict=True):
+            for focus_node, value, component in violations:
+                messages = list(check.messages) or [Literal("".join(
+                    data.text(focus_node) if part == _FOCUS else data.text(value)  # type: ignore[arg-type]
+                    if part == _VALUE else part for part in check.generic))]
+                report.results.append(CoreResult(BNode(), check, focus_node, value, component, messages))
     finally:
         store.remove_graph(_FOCUS_GRAPH)
     return report, _fallback_graph(spec, focus)
