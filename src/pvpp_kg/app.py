@@ -31,7 +31,8 @@ def make_backend(settings: Settings) -> Backend:
     public, _restricted = ensure_loaded(settings)
     pool = QueryPool(settings.query_pool_size(), find_allocator(settings.query_allocator), settings.query_nice)
     return EmbeddedBackend(public, pool, max_result_bytes=settings.max_result_bytes,
-                           write_pause_s=settings.submission_pause_s)
+                           write_pause_s=settings.submission_pause_s,
+                           inline_query_s=settings.inline_query_ms / 1000)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -31,9 +31,9 @@ import sys
 from collections import deque
 
 from pvpp_kg.errors import BackendUnavailable, BadRequest, PayloadTooLarge, QuerySyntaxError, QueryTimeout
-from pvpp_kg.queryworker import EMPTY_GRAPH, QueryJob, QueryOutput, evaluate
+from pvpp_kg.queryworker import EMPTY_GRAPH, QueryJob, QueryOutput, evaluate, outcome
 
-__all__ = ["EMPTY_GRAPH", "QueryJob", "QueryOutput", "QueryPool", "evaluate", "find_allocator"]
+__all__ = ["EMPTY_GRAPH", "QueryJob", "QueryOutput", "QueryPool", "answer", "evaluate", "find_allocator", "outcome"]
 
 # jemalloc gives memory back within a second of a heavy query instead of keeping the peak
 _JEMALLOC_CONF = "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0"
@@ -120,6 +120,17 @@ class _Worker:
         self.process.kill()
         self.process.wait(5)
         self.sock.close()
+
+
+def answer(status: str, payload: object) -> QueryOutput:
+    """The output of an ``outcome`` (see ``queryworker``), or the HTTP error it stands for."""
+    if status == "ok":
+        return payload  # type: ignore[return-value]
+    if status == "syntax":
+        raise QuerySyntaxError(payload)
+    if status == "too_large":
+        raise PayloadTooLarge(payload)
+    raise BadRequest(f"the query could not be evaluated: {payload}")
 
 
 class _Running:
@@ -253,13 +264,7 @@ class QueryPool:
                     self._restart(job_id)
         finally:
             self._release()
-        if status == "ok":
-            return payload  # type: ignore[return-value]
-        if status == "syntax":
-            raise QuerySyntaxError(payload)
-        if status == "too_large":
-            raise PayloadTooLarge(payload)
-        raise BadRequest(f"the query could not be evaluated: {payload}")
+        return answer(status, payload)
 
     def close(self) -> None:
         self._closed = True

@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -37,6 +38,7 @@ class QueryJob:
 class QueryOutput:
     kind: str  # "solutions" | "boolean" | "graph"
     body: bytes
+    seconds: float | None = field(default=None, compare=False)  # evaluation + serialisation, where measured
 
 
 class _TooLarge(Exception):
@@ -78,6 +80,8 @@ def evaluate(store: Any, job: QueryJob) -> QueryOutput:
     """Run one query on an open pyoxigraph store and serialise it (used in workers and in-process)."""
     import pyoxigraph as ox
 
+    started = time.perf_counter()
+
     kwargs: dict[str, Any] = {}
     if job.default_graph is not None:  # () = the protocol named only named graphs: an empty default graph
         kwargs["default_graph"] = [ox.NamedNode(g) for g in job.default_graph] or [ox.NamedNode(EMPTY_GRAPH)]
@@ -90,13 +94,25 @@ def evaluate(store: Any, job: QueryJob) -> QueryOutput:
     result = store.query(job.query, **kwargs)
     if isinstance(result, ox.QueryBoolean):
         fmt = getattr(ox.QueryResultsFormat, job.result_format)
-        return QueryOutput("boolean", result.serialize(format=fmt))
+        return QueryOutput("boolean", result.serialize(format=fmt), time.perf_counter() - started)
     sink = _CappedWriter(job.max_bytes)
     if isinstance(result, ox.QuerySolutions):
         result.serialize(sink, format=getattr(ox.QueryResultsFormat, job.result_format))
-        return QueryOutput("solutions", b"".join(sink.parts))
+        return QueryOutput("solutions", b"".join(sink.parts), time.perf_counter() - started)
     result.serialize(sink, format=getattr(ox.RdfFormat, job.result_format))
-    return QueryOutput("graph", b"".join(sink.parts))
+    return QueryOutput("graph", b"".join(sink.parts), time.perf_counter() - started)
+
+
+def outcome(store: Any, job: QueryJob) -> tuple[str, Any]:
+    """``(status, payload)`` of one job: ``("ok", QueryOutput)`` or an error status and its message."""
+    try:
+        return "ok", evaluate(store, job)
+    except SyntaxError as e:
+        return "syntax", str(e)
+    except _TooLarge:
+        return "too_large", f"the result is larger than {job.max_bytes} bytes; add a LIMIT"
+    except Exception as e:  # any evaluation error is reported, never kills the process
+        return "error", f"{type(e).__name__}: {e}"
 
 
 def serve(conn: Connection, threads: int, nice: int = 0) -> None:
@@ -126,12 +142,8 @@ def serve(conn: Connection, threads: int, nice: int = 0) -> None:
 
     def answer(job_id: int, job: QueryJob) -> None:
         try:
-            reply: tuple[str, Any] = ("ok", evaluate(store_for(job.snapshot), job))
-        except SyntaxError as e:
-            reply = ("syntax", str(e))
-        except _TooLarge:
-            reply = ("too_large", f"the result is larger than {job.max_bytes} bytes; add a LIMIT")
-        except Exception as e:  # any evaluation error is reported, never kills the process
+            reply = outcome(store_for(job.snapshot), job)
+        except Exception as e:  # the snapshot could not be opened
             reply = ("error", f"{type(e).__name__}: {e}")
         with sending:
             try:

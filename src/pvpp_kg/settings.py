@@ -23,6 +23,9 @@ class Settings(BaseSettings):
                                       "process) per server process (default: 32 / workers, at least 4)")
     query_nice: int = Field(5, ge=0, le=19, description="niceness added to the query process, so the web "
                             "process that relays requests is scheduled before busy query threads")
+    inline_query_ms: float = Field(5.0, ge=0, description="a query the query process answered within this many ms "
+                                   "is evaluated in the web process when asked again on the same data (no process "
+                                   "hop; 0: never)")
     query_allocator: str | None = Field(None, description="malloc library preloaded into the query process: "
                                         "default jemalloc if installed, 'system' for glibc, or a path")
 

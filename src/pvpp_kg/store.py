@@ -86,8 +86,13 @@ class EmbeddedStore:
 
     def reader(self) -> ox.Store:
         """A read-only store of the newest snapshot, reopened when the version changes."""
+        return self.reader_of(self.newest_snapshot()[1])
+
+    def reader_of(self, snapshot: str | Path) -> ox.Store:
+        """A read-only store of one snapshot directory (``snapshots/<version>``); one is kept open at a time."""
+        path = Path(snapshot)
+        v = int(path.name)
         with self._reader_lock:
-            v, path = self.newest_snapshot()
             if self._reader is None or self._reader[0] != v:
                 self._reader = (v, ox.Store.read_only(str(path)))
             return self._reader[1]
