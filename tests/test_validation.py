@@ -149,3 +149,9 @@ def test_checks_side_by_side_give_the_same_report(make_settings, fixtures: tuple
     violations = {(r.layer, r.focus.rsplit("/id/", 1)[1], r.path.rsplit("/", 1)[1])
                   for r in reports[1].results if r.severity == "Violation" and r.path}
     assert violations == expected
+
+
+def test_validator_for_follows_the_thread_setting(make_settings) -> None:  # noqa: ANN001
+    """One validator per configuration, the thread count included: one thread means no pool at all."""
+    assert validator_for(make_settings(validation_threads=1)).map is map
+    assert validator_for(make_settings(validation_threads=2)).map is not map

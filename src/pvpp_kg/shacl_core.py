@@ -31,6 +31,8 @@ pyshacl: :func:`evaluate` returns a shapes graph in which only those shapes have
 
 from __future__ import annotations
 
+import itertools
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -611,6 +613,16 @@ class NodeSet:
     __hash__ = None  # type: ignore[assignment]
 
 
+_RESULT_IDS = itertools.count()
+_RESULT_PREFIX = f"r{uuid.uuid4().hex[:12]}n"
+
+
+def _result_node() -> BNode:
+    """A fresh blank node for a result: unique in the process and across processes like rdflib's ``BNode()``, but
+    without a uuid4 (and its system call) for each of a report's thousands of results."""
+    return BNode(f"{_RESULT_PREFIX}{next(_RESULT_IDS)}")
+
+
 @dataclass
 class CoreResult:
     """One result of a native check; ``node`` names it in the report graph."""
@@ -680,7 +692,7 @@ def evaluate(store: ox.Store, spec: CoreShapes, sparql_focus: dict[Node, set[Nod
                 messages = list(check.messages) or [Literal("".join(
                     data.text(focus_node) if part == _FOCUS else data.text(value)  # type: ignore[arg-type]
                     if part == _VALUE else part for part in check.generic))]
-                report.results.append(CoreResult(BNode(), check, focus_node, value, component, messages))
+                report.results.append(CoreResult(_result_node(), check, focus_node, value, component, messages))
     finally:
         store.remove_graph(_FOCUS_GRAPH)
     return report, _fallback_graph(spec, focus)

@@ -477,6 +477,13 @@ def _shape_messages(shapes: Graph, shape: Node) -> dict[str, str]:
     return found
 
 
+@lru_cache(maxsize=4096)
+def _latvian(text: str) -> Literal:
+    """A Latvian message literal, made once per text: rdflib checks the language tag of every new Literal, and a
+    report repeats a few messages thousands of times."""
+    return Literal(text, lang="lv")
+
+
 def _result(focus: Node, path: Node | None, value: Node | None, shape: Node | None, component_iri: Node | None,
             severity: Node | None, messages: dict[str, str], shapes: Graph, lang: str,
             layer: str) -> tuple[Result, Literal | None]:
@@ -492,7 +499,7 @@ def _result(focus: Node, path: Node | None, value: Node | None, shape: Node | No
                 "value": _short(value) if value is not None else "—"}
         messages.setdefault("lv", lv.format(**fill))
         messages.setdefault("en", messages.get("", en.format(**fill)))
-        added = Literal(messages["lv"], lang="lv")
+        added = _latvian(messages["lv"])
     result = Result(
         focus=str(focus), path=str(path) if isinstance(path, URIRef) else (None if path is None else "(path)"),
         severity=str(severity).rsplit("#", 1)[-1], message=messages.get(lang, ""), messages=messages,
@@ -507,7 +514,7 @@ _validators_lock = threading.Lock()
 def validator_for(settings: Settings) -> Validator:
     """One validator per configuration (shapes and context are reloaded only when the settings differ)."""
     key = (settings.shapes_dir, settings.ontology_dir, settings.source_dir, settings.max_services_per_person,
-           settings.max_concurrent_validations)
+           settings.max_concurrent_validations, settings.validation_threads)
     with _validators_lock:
         if key not in _validators:
             _validators[key] = Validator(settings)
