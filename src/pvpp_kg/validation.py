@@ -34,6 +34,7 @@ from rdflib.term import Node
 
 from pvpp_kg import rq, shacl_core, shacl_sparql
 from pvpp_kg.errors import InputError, UnsupportedMediaType
+from pvpp_kg.materialise import materialisation_updates
 from pvpp_kg.namespaces import BASE, PREFIXES, SH
 from pvpp_kg.settings import Settings
 from pvpp_kg.store import parse_error
@@ -46,7 +47,6 @@ CPSV_SHAPES = "vendor/cpsv-ap-3.2.0-SHACL.ttl"
 CONTEXT = "context.ttl"
 LAYERS = ("pvpp", "cpsv-ap")
 LANGS = ("lv", "en")
-SUBMISSION_GRAPH = BASE + "graph/submission"
 MAX_MANAGED = URIRef("https://w3id.org/pvpp/shapes#maxManagedServices")
 
 # document formats: name → (pyoxigraph format or None for the spreadsheet, media types, file extensions)
@@ -304,6 +304,7 @@ class Validator:
                          "cpsv-ap": shacl_sparql.compile_shapes(self.cpsv_shapes)}
         self.core = {layer: shacl_core.compile_shapes(spec) for layer, spec in self.compiled.items()}
         self.ontology = ontology_graph(settings)
+        self.submission_updates = materialisation_updates(self.ontology, default_graph=True)  # see merge()
         sources = [*ontology_sources(settings), *reference_sources(settings), *institution_sources(settings)]
         graphs = [(s.graph, s.to_graph()) for s in sources] + [(BASE + "graph/context", context)]
         # the context once, as default-graph quads (and as rdflib triples if pyshacl is needed, blank nodes named
@@ -323,18 +324,6 @@ class Validator:
         """The context as rdflib triples: only pyshacl's copy of the data needs them, when a shape is left to it."""
         return list(shacl_sparql.rdflib_triples(self.context_quads))
 
-    def _materialised_quads(self, data: Graph) -> list[ox.Quad]:
-        store = _materialised([(SUBMISSION_GRAPH, data)], self.ontology)
-        return [ox.Quad(q.subject, q.predicate, q.object)
-                for q in store.quads_for_pattern(None, None, None, ox.NamedNode(SUBMISSION_GRAPH))]
-
-    def materialise(self, data: Graph) -> Graph:
-        """The submission as the store will hold it (participations, inverses, super-classes added)."""
-        graph = Graph()
-        for t in shacl_sparql.rdflib_triples(self._materialised_quads(data)):
-            graph.add(t)
-        return graph
-
     def merge(self, data: Graph, extra_context: Graph | None = None, *,
               rdflib_graph: bool = True) -> tuple[ox.Store, Graph | None, shacl_core.NodeSet]:
         """The merged, materialised data twice (a pyoxigraph store for the native checks, an rdflib graph for
@@ -344,12 +333,10 @@ class Validator:
         run on, its nodes are read there, and only then the context is added; copying the materialised
         submission from a store of its own through Python objects cost a third of a 1,000-service validation.
         """
-        from pvpp_kg.materialise import materialisation_updates
-
         store = ox.Store()  # everything in the default graph (one copy of a triple however many sources hold it)
         store.load(data.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
         subjects = [row[0] for row in store.query(rq.load("submission-subjects"))]
-        for update in materialisation_updates(self.ontology, default_graph=True):
+        for update in self.submission_updates:
             store.update(update)
         extra_quads = list(shacl_sparql.ox_quads(extra_context)) if extra_context is not None else []
         described = self.described | {q.subject for q in extra_quads}
