@@ -136,13 +136,15 @@ def generate(preset: str, seed: int, violations: float, out: Path, quiet: bool) 
 
 @main.command(name="load-data")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def load_data(files: tuple[Path, ...]) -> None:
+@click.option("--quiet", is_flag=True, help="no progress on stderr")
+def load_data(files: tuple[Path, ...], quiet: bool) -> None:
     """Add dataset files (N-Quads/TriG/Turtle) to the store in one atomic write and materialise them."""
     from pvpp_kg.dataload import load_data as load
+    from pvpp_kg.generate import stderr_progress
 
     settings = _settings()
     try:
-        report = load(settings, files)
+        report = load(settings, files, progress=None if quiet else stderr_progress)
     except PvppError as e:
         _fail(e.message)
     click.echo(f"loaded {report.sources} file(s) in {report.seconds:.2f} s into {settings.data_dir}")

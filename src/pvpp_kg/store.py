@@ -170,11 +170,14 @@ class EmbeddedStore:
         return {str(s["g"].value): int(s["n"].value) for s in self.reader().query(rq.load("graph-counts"))}
 
 
-def parse_error(e: SyntaxError, source: str) -> InputError:
-    """Turn a pyoxigraph parse error ("... at line L column C") into an InputError naming the place."""
+def parse_error(e: SyntaxError, source: str, *, first_line: int = 1) -> InputError:
+    """Turn a pyoxigraph parse error ("... at line L column C") into an InputError naming the place;
+    ``first_line`` is the file line the parsed bytes start at (a chunk of a larger file)."""
     import re
 
     msg = str(e)
+    if first_line != 1:  # the parser counts from the chunk's start: name the file's lines
+        msg = re.sub(r"\bline (\d+)", lambda n: f"line {int(n.group(1)) + first_line - 1}", msg)
     m = re.search(r"line (\d+)(?: column| between columns) (\d+)", msg) or re.search(r"(\d+):(\d+)", msg)
     line, col = (int(m.group(1)), int(m.group(2))) if m else (None, None)
     return InputError(msg, source=source, line=line, column=col)
