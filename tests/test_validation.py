@@ -49,6 +49,23 @@ def test_same_data_in_every_rdf_syntax() -> None:
         assert len(again) == len(g), fmt
 
 
+def test_parsed_terms_are_as_the_store_keeps_them() -> None:
+    """One copy of each triple, canonical literals, a blank node named alike wherever it occurs, language tags."""
+    from rdflib import BNode, Literal
+    from rdflib.namespace import XSD
+
+    g = parse_document("""@prefix x: <urn:x#> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+        x:a x:v "99.0"^^xsd:decimal , "099"^^xsd:integer , "Rīga"@LV , "plain" ; x:b [ x:c x:d ] .
+        x:a x:v "99.00"^^xsd:decimal .""".encode(), media_type="text/turtle")
+    x = "urn:x#"
+    assert set(g.objects(URIRef(x + "a"), URIRef(x + "v"))) == {
+        Literal("99", datatype=XSD.decimal), Literal("99", datatype=XSD.integer), Literal("Rīga", lang="lv"),
+        Literal("plain")}
+    (blank,) = g.objects(URIRef(x + "a"), URIRef(x + "b"))
+    assert isinstance(blank, BNode) and (blank, URIRef(x + "c"), URIRef(x + "d")) in g
+    assert len(g) == 6
+
+
 @pytest.mark.parametrize(("data", "media_type", "needle"), [
     (b'{"@context": "http://schema.org/", "name": "x"}', "application/ld+json", "remote @context"),
     (b'{"@context": {"@import": "http://x/c"}, "@id": "http://x/a"}', "application/ld+json", "remote @context"),
