@@ -91,3 +91,26 @@ def test_fresh_write_starts_empty_and_rolls_back_on_failure(tmp_path: Path) -> N
     assert store.version() == 2 and count(store) == 1
     with store.writer() as w:  # the next ordinary write continues from the fresh store
         assert len(w.store) == 1
+
+
+def test_rollback_links_the_snapshot_files_and_leaves_the_snapshot_intact(tmp_path: Path) -> None:
+    """rw/ is restored with hard links to the snapshot's SST files (no full copy); later writes and compaction
+    in rw/ leave the snapshot's data as it was."""
+    store = EmbeddedStore(tmp_path)
+    with store.writer() as w:
+        w.bulk_extend(ox.Quad(ox.NamedNode(f"urn:s{i}"), ox.NamedNode("urn:p"), ox.Literal(i), ox.NamedNode(G))
+                      for i in range(2000))
+    with pytest.raises(RuntimeError), store.writer() as w:
+        w.clear()
+        raise RuntimeError("failed load")
+    snapshot = store.snapshot_path()
+    ssts = sorted(p.name for p in snapshot.glob("*.sst"))
+    assert ssts
+    for name in ssts:
+        assert (tmp_path / "rw" / name).stat().st_ino == (snapshot / name).stat().st_ino
+    with store.writer() as w:
+        assert len(w.store) == 2000
+        w.remove(ox.Quad(ox.NamedNode("urn:s1"), ox.NamedNode("urn:p"), ox.Literal(1), ox.NamedNode(G)))
+        w.optimize()
+    assert count(store) == 1999
+    assert len(ox.Store.read_only(str(snapshot))) == 2000
