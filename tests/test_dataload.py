@@ -102,7 +102,7 @@ def test_cli_shows_progress_and_a_late_syntax_error_names_the_file_line_and_chan
     ok = subprocess.run([sys.executable, "-m", "pvpp_kg", "load-data", str(tiny)], env=env,
                         capture_output=True, text=True, timeout=180)
     assert ok.returncode == 0, ok.stderr
-    assert "MB materialised and written" in ok.stderr
+    assert "MB read and materialised" in ok.stderr and "compacting the store" in ok.stderr
     before = ((settings.data_dir / "public" / "CURRENT").read_text(), _quads(settings.data_dir))
 
     lines = tiny.read_text(encoding="utf-8").splitlines(keepends=True)

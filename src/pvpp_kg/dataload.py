@@ -98,8 +98,8 @@ def _all_parts(files: list[Path], part_bytes: int, progress: Progress | None) ->
             now = time.perf_counter()
             if progress is not None and (now - last >= 5 or before + part.end == total):
                 last = now
-                progress(f"{(before + part.end) / 2**20:,.0f} of {total / 2**20:,.0f} MB materialised and "
-                         f"written ({now - started:.0f} s)")
+                progress(f"{(before + part.end) / 2**20:,.0f} of {total / 2**20:,.0f} MB read and materialised "
+                         f"({now - started:.0f} s)")
         before += path.stat().st_size
 
 
@@ -117,5 +117,7 @@ def load_data(settings: Settings, paths: Iterable[Path], *, graph: str = str(GRA
     fills = (partial(_fill, part, graph) for part in _all_parts(files, settings.load_part_bytes, progress))
     with store.writer() as w:
         w.bulk_extend(materialised_parts(fills, ontology))
+        if progress is not None:  # the bulk loader's last batch is written after the last part: say what waits
+            progress(f"written ({time.perf_counter() - started:.0f} s); compacting the store")
         w.optimize()  # see loader.copy_into: the bulk loader leaves many small files
     return LoadReport(len(files), time.perf_counter() - started, store.graph_counts())
