@@ -117,3 +117,14 @@ def test_cli_shows_progress_and_a_late_syntax_error_names_the_file_line_and_chan
     assert f"broken.nq:{bad_line}:" in out.stderr, out.stderr
     assert f"line {bad_line}" in out.stderr and "Traceback" not in out.stderr
     assert ((settings.data_dir / "public" / "CURRENT").read_text(), _quads(settings.data_dir)) == before
+
+
+def test_cli_refuses_an_unknown_extension_before_writing(tmp_path: Path) -> None:
+    data = tmp_path / "data.csv"
+    data.write_text("<urn:a> <urn:b> <urn:c> .\n", encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "store", include_sample=False)
+    out = subprocess.run([sys.executable, "-m", "pvpp_kg", "load-data", str(data)], env=settings_env(settings),
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2
+    assert f"{data}: unknown RDF file extension" in out.stderr and "Traceback" not in out.stderr
+    assert not (settings.data_dir / "public" / "CURRENT").exists()  # not even the base store was built

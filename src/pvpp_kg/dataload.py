@@ -22,7 +22,7 @@ from pvpp_kg.errors import InputError
 from pvpp_kg.loader import LoadReport, ensure_loaded, materialised_parts, ontology_graph
 from pvpp_kg.namespaces import GRAPH_INSTITUTIONS
 from pvpp_kg.settings import Settings
-from pvpp_kg.store import load_file, parse_error
+from pvpp_kg.store import file_format, load_file
 
 LINE_BASED = (ox.RdfFormat.N_QUADS, ox.RdfFormat.N_TRIPLES)
 
@@ -40,13 +40,6 @@ class Part:
     end: int = 0  # byte offset in the file where the part ends (for progress)
 
 
-def _format(path: Path) -> ox.RdfFormat:
-    fmt = ox.RdfFormat.from_extension(path.suffix.lstrip("."))
-    if fmt is None:
-        raise InputError("unknown RDF file extension (use .nq, .nt, .trig or .ttl)", source=str(path))
-    return fmt
-
-
 def _has_blank_nodes(path: Path) -> bool:
     """Whether ``_:`` occurs anywhere (conservatively: also inside literals). pyoxigraph renames blank nodes per
     parse, so a file whose blank nodes may span two parts must be parsed whole."""
@@ -59,7 +52,7 @@ def _has_blank_nodes(path: Path) -> bool:
 def parts(path: Path, part_bytes: int) -> Iterator[Part]:
     """``path`` in parts of about ``part_bytes`` cut at line ends; one part when the format is not line-based or
     the file has blank nodes."""
-    fmt = _format(path)
+    fmt = file_format(path)
     if fmt not in LINE_BASED or _has_blank_nodes(path):
         yield Part(path, fmt, end=path.stat().st_size)
         return
@@ -78,21 +71,15 @@ def parts(path: Path, part_bytes: int) -> Iterator[Part]:
 
 
 def _fill(part: Part, graph: str, mem: ox.Store) -> None:
-    if part.data is None:
-        load_file(mem, part.path, graph, fmt=part.fmt)
-        return
-    kwargs = {} if part.fmt.supports_datasets else {"to_graph": ox.NamedNode(graph)}
-    try:
-        mem.bulk_load(part.data, format=part.fmt, **kwargs)
-    except SyntaxError as e:
-        raise parse_error(e, str(part.path), first_line=part.first_line) from None
+    load_file(mem, part.path, graph, fmt=part.fmt, data=part.data, first_line=part.first_line)
 
 
 def _all_parts(files: list[Path], part_bytes: int, progress: Progress | None) -> Iterator[Part]:
     """Every file's parts in order; every 5 s (and at the end) says how much is done."""
-    total, before = sum(p.stat().st_size for p in files), 0
+    sizes = [p.stat().st_size for p in files]
+    total, before = sum(sizes), 0
     started = last = time.perf_counter()
-    for path in files:
+    for path, size in zip(files, sizes, strict=True):
         for part in parts(path, part_bytes):
             yield part  # resumed when the part's quads have all gone to the bulk loader
             now = time.perf_counter()
@@ -100,7 +87,7 @@ def _all_parts(files: list[Path], part_bytes: int, progress: Progress | None) ->
                 last = now
                 progress(f"{(before + part.end) / 2**20:,.0f} of {total / 2**20:,.0f} MB read and materialised "
                          f"({now - started:.0f} s)")
-        before += path.stat().st_size
+        before += size
 
 
 def load_data(settings: Settings, paths: Iterable[Path], *, graph: str = str(GRAPH_INSTITUTIONS),
@@ -110,7 +97,7 @@ def load_data(settings: Settings, paths: Iterable[Path], *, graph: str = str(GRA
     for path in files:
         if not path.is_file():
             raise InputError("no such file", source=str(path))
-        _format(path)
+        file_format(path)  # before anything is written
     started = time.perf_counter()
     store, _ = ensure_loaded(settings)
     ontology = ontology_graph(settings)

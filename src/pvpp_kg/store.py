@@ -196,16 +196,27 @@ def parse_error(e: SyntaxError, source: str, *, first_line: int = 1) -> InputErr
     return InputError(msg, source=source, line=line, column=col)
 
 
-def load_file(store: ox.Store, path: Path, graph: str, *, fmt: ox.RdfFormat | None = None) -> None:
-    """Bulk-load one RDF file into a named graph; a syntax error names the file and line."""
-    fmt = fmt or ox.RdfFormat.from_extension(path.suffix.lstrip("."))
+def file_format(path: Path) -> ox.RdfFormat:
+    """The RDF format named by a file's extension; an unknown one is bad input."""
+    fmt = ox.RdfFormat.from_extension(path.suffix.lstrip("."))
     if fmt is None:
-        raise InputError("unknown RDF file extension", source=str(path))
+        raise InputError("unknown RDF file extension (use .nq, .nt, .trig, .ttl, .rdf or .jsonld)", source=str(path))
+    return fmt
+
+
+def load_file(store: ox.Store, path: Path, graph: str, *, fmt: ox.RdfFormat | None = None,
+              data: bytes | None = None, first_line: int = 1) -> None:
+    """Bulk-load one RDF file — or ``data``, a run of its lines from ``first_line`` on — into a named graph (triples
+    without one); a syntax error names the file and the file's line."""
+    fmt = fmt or file_format(path)
     kwargs: dict[str, Any] = {} if fmt.supports_datasets else {"to_graph": ox.NamedNode(graph)}
     try:
-        store.bulk_load(path=str(path), format=fmt, **kwargs)
+        if data is None:
+            store.bulk_load(path=str(path), format=fmt, **kwargs)
+        else:
+            store.bulk_load(data, format=fmt, **kwargs)
     except SyntaxError as e:
-        raise parse_error(e, str(path)) from None
+        raise parse_error(e, str(path), first_line=first_line) from None
 
 
 def load_bytes(store: ox.Store, data: bytes, graph: str, fmt: ox.RdfFormat) -> None:
