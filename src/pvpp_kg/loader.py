@@ -45,9 +45,13 @@ def materialised(fill: Callable[[ox.Store], None], ontology: Graph) -> ox.Store:
     own; in memory the updates take seconds, while the same updates as one transaction on the on-disk
     store take ten times longer. The result goes to disk with the bulk loader.
     """
+    return _in_memory(fill, materialisation_updates(ontology))
+
+
+def _in_memory(fill: Callable[[ox.Store], None], updates: list[str]) -> ox.Store:
     mem = ox.Store()
     fill(mem)
-    for update in materialisation_updates(ontology):
+    for update in updates:
         mem.update(update)
     return mem
 
@@ -60,13 +64,9 @@ def materialised_parts(fills: Iterable[Callable[[ox.Store], None]], ontology: Gr
     materialised) does not fit in memory at once — and the bulk loader writes while the next part is made.
     Quads entailed in two parts come twice; the store keeps one.
     """
-    updates = materialisation_updates(ontology)
+    updates = materialisation_updates(ontology)  # once: the rules are the same for every part
     for fill in fills:
-        mem = ox.Store()
-        fill(mem)
-        for update in updates:
-            mem.update(update)
-        yield from mem
+        yield from _in_memory(fill, updates)
 
 
 def copy_into(target: ox.Store, source: ox.Store) -> None:
