@@ -5,17 +5,21 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 from rdflib import Graph
 from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
 
+from pvpp_kg.loader import ensure_loaded
 from pvpp_kg.settings import Settings
-from tests.conftest import ADMIN_TOKEN, LiveServer, OxigraphServer
+from tests.conftest import ADMIN_TOKEN, LiveServer, OxigraphServer, free_port, settings_env
 
 ROLES_Q = """PREFIX pvpp: <https://w3id.org/pvpp/ontology#>
 SELECT ?role WHERE { ?role a pvpp:Role } ORDER BY ?role"""
@@ -254,7 +258,6 @@ def test_rdflib_sparqlstore(endpoint: str) -> None:
 # -- limits ----------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def limited_server(make_settings) -> Iterator[LiveServer]:  # noqa: ANN001
-    from pvpp_kg.loader import ensure_loaded
 
     s = make_settings(query_timeout_s=2.0, max_result_bytes=20_000, max_body_bytes=10_000)
     ensure_loaded(s)
@@ -327,3 +330,31 @@ def test_library_queries_agree_in_remote_mode(remote_endpoint: str, live_server:
         assert _rows(embedded.json()) == _rows(remote.json()), q.name
         checked += 1
     assert checked >= 20
+
+
+@pytest.mark.parametrize("access_log", [False, True])
+def test_pvpp_kg_serve_logs_requests_only_when_asked(settings: Settings, tmp_path: Path, access_log: bool) -> None:
+    """``pvpp-kg serve`` keeps no access log (client IPs are personal data) unless ``PVPP_ACCESS_LOG`` says so."""
+    ensure_loaded(settings)
+    port = free_port()
+    log = tmp_path / "serve.log"
+    env = settings_env(settings) | {"PVPP_ACCESS_LOG": str(access_log).lower()}
+    exe = Path(sys.executable).parent / "pvpp-kg"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([str(exe), "serve", "--port", str(port)], env=env, stdout=out, stderr=out)
+        try:
+            deadline = time.time() + 60
+            while True:
+                try:
+                    r = httpx.get(f"http://127.0.0.1:{port}/sparql", params={"query": A_FOR_PU2_21}, timeout=5)
+                    break
+                except httpx.HTTPError:
+                    assert time.time() < deadline and proc.poll() is None, log.read_text()
+                    time.sleep(0.2)
+            assert r.status_code == 200 and _codes(r.json()) == EXPECTED_A
+        finally:
+            proc.terminate()
+            proc.wait(10)
+    text = log.read_text()
+    assert "Application startup complete" in text
+    assert ('"GET /sparql?query=' in text) is access_log

@@ -41,6 +41,19 @@ def test_write_publishes_a_new_snapshot(tmp_path: Path) -> None:
     assert int(next(iter(old_reader.query(Q)))["n"].value) == 1
 
 
+def test_a_write_through_another_handle_is_seen_at_once(tmp_path: Path) -> None:
+    """The version is cached per handle (read again only when CURRENT is replaced): a server process must still
+    see every write another process (load-data, a second worker) publishes, as the next query's version."""
+    server, writer = EmbeddedStore(tmp_path), EmbeddedStore(tmp_path)
+    assert server.version() == 0
+    for expected in (1, 2, 3):
+        with writer.writer() as w:
+            load_bytes(w, f"<urn:a> <urn:b> {expected} .\n".encode(), G, ox.RdfFormat.TURTLE)
+        assert server.version() == expected and count(server) == expected
+    (tmp_path / "CURRENT").unlink()
+    assert server.version() == 0
+
+
 def test_failed_write_changes_nothing(tmp_path: Path) -> None:
     store = EmbeddedStore(tmp_path)
     with store.writer() as w:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
 
 from pvpp_kg import lod, rq
 from pvpp_kg.routers import queries as query_routes
@@ -83,7 +84,20 @@ def _sync_dependencies(dependant: object) -> set[str]:
 
 def test_query_routes_have_no_thread_pool_dependencies(settings: Settings) -> None:
     """FastAPI runs a plain ``def`` dependency in its thread pool: two such hops halved point-query throughput."""
-    routes = [r for router in (sparql_routes.router, query_routes.router_for(settings)) for r in router.routes
-              if isinstance(r, APIRoute) and r.path in ("/sparql", "/api/queries/task-roles")]
-    assert {r.path for r in routes} == {"/sparql", "/api/queries/task-roles"}
-    assert {name for r in routes for name in _sync_dependencies(r.dependant)} == set()
+    routes = [r for r in query_routes.router_for(settings).routes
+              if isinstance(r, APIRoute) and r.path == "/api/queries/task-roles"]
+    assert len(routes) == 1
+    assert _sync_dependencies(routes[0].dependant) == set()
+
+
+def test_the_sparql_endpoint_is_one_plain_async_route_documented_in_openapi(client: TestClient) -> None:
+    """``/sparql`` skips FastAPI's parameter resolution (the hot path of every point lookup) but not the docs."""
+    [route] = [r for r in sparql_routes.router.routes if getattr(r, "path", None) == "/sparql"]
+    assert not isinstance(route, APIRoute)
+    assert inspect.iscoroutinefunction(route.endpoint)
+    assert route.methods == {"GET", "HEAD", "POST"}
+    paths = client.get("/openapi.json").json()["paths"]
+    assert paths["/sparql"] == sparql_routes.OPENAPI
+    assert {p["name"] for p in paths["/sparql"]["get"]["parameters"]} == {
+        "query", "default-graph-uri", "named-graph-uri", "format"}
+    assert "/sparql/update" in paths

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -63,4 +64,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (system, sparql, store, validation, lod):
         app.include_router(module.router)
     app.include_router(query_library.router_for(settings))
+    _document_plain_routes(app)
     return app
+
+
+def _document_plain_routes(app: FastAPI) -> None:
+    """Add ``/sparql`` (a plain Starlette route, see :func:`pvpp_kg.routers.sparql.sparql_endpoint`) to OpenAPI."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            schema["paths"] = {"/sparql": sparql.OPENAPI, **schema["paths"]}
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

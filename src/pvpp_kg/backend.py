@@ -110,13 +110,19 @@ class EmbeddedBackend:
         self.max_result_bytes = max_result_bytes
         self.write_pause_s = write_pause_s  # test hook: crash tests kill the server inside a write
         self.cheap = CheapJobs(inline_query_s)
+        self._newest: tuple[int, str] | None = None
 
     def version(self) -> str:
         return str(self.store.version())
 
     def _snapshot(self) -> str:
-        """The newest snapshot's directory: the query process opens it, this process need not."""
-        return str(self.store.newest_snapshot()[1])
+        """The newest snapshot's directory: the query process opens it, this process need not.
+        Remembered per version (asked on every query; the path arithmetic cost more than the lookup's version)."""
+        version = self.store.version()
+        known = self._newest
+        if known is None or known[0] != version or version == 0:
+            known = self._newest = (version, str(self.store.newest_snapshot()[1]))
+        return known[1]
 
     async def query(self, query: str, *, result_format: str, dataset: Dataset = Dataset(),
                     substitutions: tuple[Substitution, ...] = (), timeout: float) -> QueryOutput:

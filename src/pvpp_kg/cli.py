@@ -109,6 +109,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         port=port or settings.port,
         workers=workers or settings.workers,
         log_level="info",
+        access_log=settings.access_log,
     )
 
 

@@ -58,6 +58,8 @@ class EmbeddedStore:
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
+        self._current = str(self.directory / "CURRENT")
+        self._version: tuple[tuple[int, int, int], int] | None = None
         self._reader: tuple[int, ox.Store] | None = None
         self._reader_lock = threading.Lock()
         self._thread_lock = threading.RLock()
@@ -67,10 +69,23 @@ class EmbeddedStore:
         return (self.directory / "CURRENT").exists()
 
     def version(self) -> int:
+        """The published data version. Asked on every query, so the file is read only when a stat() shows that
+        a write replaced it (``os.replace`` gives CURRENT a new inode and times) — 2 µs instead of 40."""
         try:
-            return int((self.directory / "CURRENT").read_text())
+            st = os.stat(self._current)
+        except FileNotFoundError:
+            return 0
+        key = (st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
+        known = self._version
+        if known is not None and known[0] == key:
+            return known[1]
+        try:
+            with open(self._current, encoding="ascii") as f:
+                v = int(f.read())
         except (FileNotFoundError, ValueError):
             return 0
+        self._version = (key, v)
+        return v
 
     def snapshot_path(self, version: int | None = None) -> Path:
         return self.directory / "snapshots" / str(self.version() if version is None else version)
@@ -90,11 +105,10 @@ class EmbeddedStore:
 
     def reader_of(self, snapshot: str | Path) -> ox.Store:
         """A read-only store of one snapshot directory (``snapshots/<version>``); one is kept open at a time."""
-        path = Path(snapshot)
-        v = int(path.name)
+        v = int(os.path.basename(snapshot))
         with self._reader_lock:
             if self._reader is None or self._reader[0] != v:
-                self._reader = (v, ox.Store.read_only(str(path)))
+                self._reader = (v, ox.Store.read_only(str(snapshot)))
             return self._reader[1]
 
     # -- writing ---------------------------------------------------------------------------------
