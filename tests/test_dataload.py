@@ -1,24 +1,33 @@
-"""``load-data``: N-Quads/N-Triples read in parts, each materialised on its own, streamed to the bulk loader.
+"""``load-data``: files parsed as a stream, each quad followed by what it entails, straight into the bulk loader.
 
-Loading in parts must give exactly the store that loading the file whole gives; a syntax error in any part names
-the file's own line and leaves the store as it was; blank nodes are never split between parts.
+The streamed rules (:class:`pvpp_kg.materialise.Entailment`) must give exactly the quads the SPARQL updates
+(:func:`pvpp_kg.materialise.materialisation_updates`) give, on generated data, on every project source and on the
+edge cases the updates handle by SPARQL's own rules (blank nodes, literals, the default graph). A syntax error
+anywhere names the file's line and leaves the store as it was.
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
-from pvpp_kg.dataload import load_data, parts
+from pvpp_kg.dataload import load_data, read_quads
 from pvpp_kg.generate import generate_file
+from pvpp_kg.loader import _load_sources, materialised, ontology_graph
+from pvpp_kg.materialise import Entailment, Rules
 from pvpp_kg.settings import Settings
+from pvpp_kg.sources import public_sources
 from tests.conftest import settings_env
 
 CV = "http://data.europa.eu/m8g/"
+PVPP = "https://w3id.org/pvpp/ontology#"
+ROLE_PS = "https://w3id.org/pvpp/id/role/PS"
+GRAPH = "https://w3id.org/pvpp/graph/institutions"
 
 
 @pytest.fixture(scope="module")
@@ -28,95 +37,123 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def entailment() -> Entailment:
+    return Entailment(Rules.of(ontology_graph(Settings())))
+
+
 def _snapshot(data_dir: Path) -> ox.Store:
     public = data_dir / "public"
     return ox.Store.read_only(str(public / "snapshots" / (public / "CURRENT").read_text().strip()))
 
 
-def _quads(data_dir: Path) -> tuple[int, set[str]]:
-    """The store's size and its quads without blank nodes (the ontology's are named anew by every build)."""
-    quads = [str(q) for q in _snapshot(data_dir)]
-    return len(quads), {q for q in quads if "_:" not in q}
+def _canonical(quads: Iterator[ox.Quad] | ox.Store) -> tuple[int, set[str]]:
+    """Size and the quads without blank nodes (every parse names them anew), as text."""
+    found = {str(q) for q in quads}
+    return len(found), {q for q in found if "_:" not in q}
 
 
-def test_parts_are_whole_lines_numbered_from_the_file(tiny: Path) -> None:
-    found = list(parts(tiny, 4096))
-    data = tiny.read_bytes()
-    assert len(found) >= len(data) // 4096
-    assert b"".join(p.data or b"" for p in found) == data
-    line = 1
-    for part in found:
-        assert part.data is not None and part.data.endswith(b"\n")
-        assert part.first_line == line
-        line += part.data.count(b"\n")
-    assert found[-1].end == len(data)
+def _both_forms(entailment: Entailment, files: list[Path]) -> tuple[tuple[int, set[str]], tuple[int, set[str]]]:
+    """(streamed rules, SPARQL updates) on the same files."""
+    streamed = ox.Store()
+    streamed.bulk_extend(entailment.quads(read_quads(files, GRAPH)))
+
+    def fill(mem: ox.Store) -> None:
+        mem.bulk_extend(read_quads(files, GRAPH))
+
+    return _canonical(streamed), _canonical(materialised(fill, ontology_graph(Settings())))
 
 
-def test_turtle_and_files_with_blank_nodes_are_one_part(tmp_path: Path) -> None:
-    ttl = tmp_path / "a.ttl"
-    ttl.write_text("<urn:a> <urn:b> <urn:c> .\n" * 500, encoding="utf-8")
-    blank = tmp_path / "b.nq"
-    blank.write_text("_:x <urn:b> <urn:c> <urn:g> .\n" + "<urn:a> <urn:b> <urn:c> <urn:g> .\n" * 500,
-                     encoding="utf-8")
-    plain = tmp_path / "c.nq"
-    plain.write_text("<urn:a> <urn:b> <urn:c> <urn:g> .\n" * 500, encoding="utf-8")
-    assert [(p.data, p.end) for p in parts(ttl, 256)] == [(None, ttl.stat().st_size)]
-    assert [(p.data, p.end) for p in parts(blank, 256)] == [(None, blank.stat().st_size)]
-    assert len(list(parts(plain, 256))) == plain.stat().st_size // 256 + 1
+def test_streamed_rules_give_the_updates_quads_on_generated_data(entailment: Entailment, tiny: Path) -> None:
+    streamed, updates = _both_forms(entailment, [tiny])
+    assert streamed == updates
+    assert streamed[0] > 2 * sum(1 for _ in tiny.open("rb"))  # it did entail: participations, types, inverses
 
 
-def test_loading_in_parts_gives_the_store_loading_whole_gives(tiny: Path, tmp_path: Path) -> None:
-    in_parts, whole = tmp_path / "parts", tmp_path / "whole"
-    load_data(Settings(data_dir=in_parts, include_sample=False, load_part_bytes=4096), [tiny])
-    load_data(Settings(data_dir=whole, include_sample=False, load_part_bytes=2**30), [tiny])
-    assert len(list(parts(tiny, 4096))) > 100
-    size, got = _quads(in_parts)
-    assert (size, got) == _quads(whole)
-    assert size > 2 * sum(1 for _ in tiny.open("rb"))
-    # and it is materialised: every service owner became a cv:Participation node with role PS
-    store = _snapshot(in_parts)
+def test_streamed_rules_give_the_updates_quads_on_every_project_source(entailment: Entailment) -> None:
+    sources = list(public_sources(Settings()))
+    mem = ox.Store()
+    _load_sources(mem, sources)
+    streamed = ox.Store()
+    streamed.bulk_extend(entailment.quads(iter(mem)))
+    assert _canonical(streamed) == _canonical(materialised(lambda m: m.bulk_extend(iter(mem)),
+                                                           ontology_graph(Settings())))
+    assert len(streamed) > len(mem) + 1000
+
+
+def test_streamed_rules_follow_sparql_on_blank_nodes_literals_and_the_default_graph(
+        entailment: Entailment, tmp_path: Path) -> None:
+    path = tmp_path / "edge.nq"
+    path.write_text(
+        f'<urn:svc1> <{PVPP}owner> <urn:inst1> <urn:g> .\n'  # a participation, an inverse, a super-property
+        f'_:svc <{PVPP}owner> <urn:inst2> <urn:g> .\n'  # blank subject: STR() unbound, no participation node
+        f'<urn:svc3> <{PVPP}owner> _:inst <urn:g> .\n'  # blank participant: likewise
+        f'<urn:svc4> <{PVPP}owner> "not an IRI" <urn:g> .\n'  # literal participant: no inverse, no cv:participates
+        f'<urn:svc5> <{PVPP}owner> <urn:inst5> .\n',  # default graph: goes to GRAPH, then entailed there
+        encoding="utf-8")
+    (streamed_size, streamed), (updates_size, updates) = _both_forms(entailment, [path])
+    assert (streamed_size, streamed) == (updates_size, updates)
+    assert f"<urn:inst1> <{PVPP}ownsService> <urn:svc1> <urn:g>" in streamed
+    assert f"<urn:svc1> <{CV}hasCompetentAuthority> <urn:inst1> <urn:g>" in streamed
+    assert f"<urn:inst5> <{PVPP}ownsService> <urn:svc5> <{GRAPH}>" in streamed
+    store = ox.Store()
+    store.bulk_extend(entailment.quads(read_quads([path], GRAPH)))
+    participants = {str(r[0]) for r in store.query(
+        f"SELECT ?a WHERE {{ GRAPH ?g {{ ?p a <{CV}Participation> ; <{CV}hasParticipant> ?a }} }}")}
+    assert participants == {"<urn:inst1>", '"not an IRI"', "<urn:inst5>"}
+    assert {str(r[0]) for r in store.query(f"SELECT ?x WHERE {{ GRAPH ?g {{ ?x <{CV}participates> ?p }} }}")} == {
+        "<urn:inst1>", "<urn:inst5>"}
+
+
+def test_load_data_materialises(tiny: Path, tmp_path: Path) -> None:
+    data_dir = tmp_path / "store"
+    load_data(Settings(data_dir=data_dir, include_sample=False), [tiny])
+    store = _snapshot(data_dir)
     owners = {(r[0], r[1]) for r in store.query(
-        "SELECT ?s ?o WHERE { GRAPH ?g { ?s <https://w3id.org/pvpp/ontology#owner> ?o } }")}
+        f"SELECT ?s ?o WHERE {{ GRAPH ?g {{ ?s <{PVPP}owner> ?o }} }}")}
     participations = {(r[0], r[1]) for r in store.query(f"""SELECT ?s ?o WHERE {{ GRAPH ?g {{
-        ?s <{CV}hasParticipation> ?p . ?p a <{CV}Participation> ; <{CV}role> <https://w3id.org/pvpp/id/role/PS> ;
+        ?s <{CV}hasParticipation> ?p . ?p a <{CV}Participation> ; <{CV}role> <{ROLE_PS}> ;
            <{CV}hasParticipant> ?o }} }}""")}
     assert len(owners) > 100
     assert owners <= participations
 
 
-def test_blank_nodes_are_not_split_between_parts(tmp_path: Path) -> None:
-    path = tmp_path / "blank.nq"
+def test_blank_nodes_are_one_node_within_a_file_and_distinct_between_files(tmp_path: Path) -> None:
     filler = "".join(f"<urn:s{i}> <urn:p> \"{i}\" <urn:g> .\n" for i in range(300))
-    path.write_text(f'_:x <urn:first> "a" <urn:g> .\n{filler}_:x <urn:last> "b" <urn:g> .\n', encoding="utf-8")
+    first, second = tmp_path / "a.nq", tmp_path / "b.nq"
+    first.write_text(f'_:x <urn:first> "a" <urn:g> .\n{filler}_:x <urn:last> "b" <urn:g> .\n', encoding="utf-8")
+    second.write_text('_:x <urn:first> "c" <urn:g> .\n', encoding="utf-8")
     data_dir = tmp_path / "store"
-    load_data(Settings(data_dir=data_dir, include_sample=False, load_part_bytes=256), [path])
-    rows = list(_snapshot(data_dir).query(
-        "SELECT ?s WHERE { GRAPH <urn:g> { ?s <urn:first> \"a\" ; <urn:last> \"b\" } }"))
+    load_data(Settings(data_dir=data_dir, include_sample=False), [first, second])
+    store = _snapshot(data_dir)
+    rows = list(store.query("SELECT ?s WHERE { GRAPH <urn:g> { ?s <urn:first> \"a\" ; <urn:last> \"b\" } }"))
     assert len(rows) == 1 and isinstance(rows[0][0], ox.BlankNode)
+    assert len(list(store.query("SELECT ?s WHERE { GRAPH <urn:g> { ?s <urn:first> ?v } }"))) == 2
+    assert not list(store.query("SELECT ?s WHERE { GRAPH <urn:g> { ?s <urn:first> \"c\" ; <urn:last> ?b } }"))
 
 
 def test_cli_shows_progress_and_a_late_syntax_error_names_the_file_line_and_changes_nothing(
         tiny: Path, tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path / "store", include_sample=False, load_part_bytes=4096)
+    settings = Settings(data_dir=tmp_path / "store", include_sample=False)
     env = settings_env(settings)
     ok = subprocess.run([sys.executable, "-m", "pvpp_kg", "load-data", str(tiny)], env=env,
                         capture_output=True, text=True, timeout=180)
     assert ok.returncode == 0, ok.stderr
     assert "MB read and materialised" in ok.stderr and "compacting the store" in ok.stderr
-    before = ((settings.data_dir / "public" / "CURRENT").read_text(), _quads(settings.data_dir))
+    before = ((settings.data_dir / "public" / "CURRENT").read_text(), _canonical(_snapshot(settings.data_dir)))
 
     lines = tiny.read_text(encoding="utf-8").splitlines(keepends=True)
-    bad_line = len(lines) - 40  # far past the first part
+    bad_line = len(lines) - 40  # far into the file, after thousands of quads were read and entailed
+    assert bad_line > 3000
     lines.insert(bad_line - 1, "<urn:a> <urn:b> <not an iri> <urn:g> .\n")
     broken = tmp_path / "broken.nq"
     broken.write_text("".join(lines), encoding="utf-8")
-    assert sum(1 for p in parts(broken, 4096) if p.first_line < bad_line) > 50
     out = subprocess.run([sys.executable, "-m", "pvpp_kg", "load-data", "--quiet", str(broken)], env=env,
                          capture_output=True, text=True, timeout=180)
     assert out.returncode == 2
     assert f"broken.nq:{bad_line}:" in out.stderr, out.stderr
     assert f"line {bad_line}" in out.stderr and "Traceback" not in out.stderr
-    assert ((settings.data_dir / "public" / "CURRENT").read_text(), _quads(settings.data_dir)) == before
+    assert ((settings.data_dir / "public" / "CURRENT").read_text(), _canonical(_snapshot(settings.data_dir))) == before
 
 
 def test_cli_refuses_an_unknown_extension_before_writing(tmp_path: Path) -> None:

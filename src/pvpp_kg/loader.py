@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -45,28 +45,11 @@ def materialised(fill: Callable[[ox.Store], None], ontology: Graph) -> ox.Store:
     own; in memory the updates take seconds, while the same updates as one transaction on the on-disk
     store take ten times longer. The result goes to disk with the bulk loader.
     """
-    return _in_memory(fill, materialisation_updates(ontology))
-
-
-def _in_memory(fill: Callable[[ox.Store], None], updates: list[str]) -> ox.Store:
     mem = ox.Store()
     fill(mem)
-    for update in updates:
+    for update in materialisation_updates(ontology):
         mem.update(update)
     return mem
-
-
-def materialised_parts(fills: Iterable[Callable[[ox.Store], None]], ontology: Graph) -> Iterator[ox.Quad]:
-    """Each part's quads with what they entail, materialised one part at a time in a small in-memory store.
-
-    Why parts: every rule reads a single triple (and what it entailed), so a dataset may be materialised in any
-    split of its triples. Memory stays that of one part instead of the whole dataset — ``eu`` (~20 M quads, ~50 M
-    materialised) does not fit in memory at once — and the bulk loader writes while the next part is made.
-    Quads entailed in two parts come twice; the store keeps one.
-    """
-    updates = materialisation_updates(ontology)  # once: the rules are the same for every part
-    for fill in fills:
-        yield from _in_memory(fill, updates)
 
 
 def copy_into(target: ox.Store, source: ox.Store) -> None:

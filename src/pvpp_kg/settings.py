@@ -38,8 +38,6 @@ class Settings(BaseSettings):
     queries_dir: Path = PROJECT_ROOT / "queries"
     source_dir: Path = Field(PROJECT_ROOT / "data", description="reference data, institutions, sample")
     include_sample: bool = Field(True, description="load data/sample/ into the store")
-    load_part_bytes: int = Field(8 * 2**20, ge=1, description="load-data reads N-Quads/N-Triples in parts of about "
-                                 "this size, each materialised on its own (memory stays that of one part)")
 
     remote_query_url: str | None = Field(None, description="remote SPARQL query endpoint (remote mode)")
     remote_update_url: str | None = None

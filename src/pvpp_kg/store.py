@@ -197,14 +197,11 @@ def _link_or_copy(src: str, dst: str) -> None:
     shutil.copy2(src, dst)
 
 
-def parse_error(e: SyntaxError, source: str, *, first_line: int = 1) -> InputError:
-    """Turn a pyoxigraph parse error ("... at line L column C") into an InputError naming the place;
-    ``first_line`` is the file line the parsed bytes start at (a chunk of a larger file)."""
+def parse_error(e: SyntaxError, source: str) -> InputError:
+    """Turn a pyoxigraph parse error ("... at line L column C") into an InputError naming the place."""
     import re
 
     msg = str(e)
-    if first_line != 1:  # the parser counts from the chunk's start: name the file's lines
-        msg = re.sub(r"\bline (\d+)", lambda n: f"line {int(n.group(1)) + first_line - 1}", msg)
     m = re.search(r"line (\d+)(?: column| between columns) (\d+)", msg) or re.search(r"(\d+):(\d+)", msg)
     line, col = (int(m.group(1)), int(m.group(2))) if m else (None, None)
     return InputError(msg, source=source, line=line, column=col)
@@ -218,19 +215,14 @@ def file_format(path: Path) -> ox.RdfFormat:
     return fmt
 
 
-def load_file(store: ox.Store, path: Path, graph: str, *, fmt: ox.RdfFormat | None = None,
-              data: bytes | None = None, first_line: int = 1) -> None:
-    """Bulk-load one RDF file — or ``data``, a run of its lines from ``first_line`` on — into a named graph (triples
-    without one); a syntax error names the file and the file's line."""
-    fmt = fmt or file_format(path)
+def load_file(store: ox.Store, path: Path, graph: str) -> None:
+    """Bulk-load one RDF file into a named graph (triples without one); a syntax error names the file and line."""
+    fmt = file_format(path)
     kwargs: dict[str, Any] = {} if fmt.supports_datasets else {"to_graph": ox.NamedNode(graph)}
     try:
-        if data is None:
-            store.bulk_load(path=str(path), format=fmt, **kwargs)
-        else:
-            store.bulk_load(data, format=fmt, **kwargs)
+        store.bulk_load(path=str(path), format=fmt, **kwargs)
     except SyntaxError as e:
-        raise parse_error(e, str(path), first_line=first_line) from None
+        raise parse_error(e, str(path)) from None
 
 
 def load_bytes(store: ox.Store, data: bytes, graph: str, fmt: ox.RdfFormat) -> None:
