@@ -160,17 +160,22 @@ class Entailment:
         self.sub_classes = _table(rules.sub_classes)
         self.sub_properties = _table(rules.sub_properties)
         self.inverses = _table(rules.inverses)
+        #: the predicates some rule reads; most quads (labels, identifiers …) entail nothing and pass as they are
+        self.predicates = {RDF_TYPE, *self.participation, *self.sub_properties, *self.inverses}
 
     def quads(self, quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
         """Each quad, followed by what it entails (duplicates included: the store keeps one)."""
+        predicates = self.predicates
         for quad in quads:
+            yield quad
+            p = quad.predicate
+            if p not in predicates:
+                continue
             graph = quad.graph_name
             if isinstance(graph, ox.DefaultGraph):
-                yield quad
                 continue
-            triples = self.entailed(quad.subject, quad.predicate, quad.object)  # type: ignore[arg-type]
-            for s, p, o in triples:
-                yield ox.Quad(s, p, o, graph)
+            for s, p2, o in self.entailed(quad.subject, p, quad.object)[1:]:  # type: ignore[arg-type]
+                yield ox.Quad(s, p2, o, graph)
 
     def entailed(self, s: ox.NamedNode | ox.BlankNode, p: ox.NamedNode,
                  o: ox.NamedNode | ox.BlankNode | ox.Literal) -> list[_Triple]:
