@@ -118,10 +118,10 @@ class EmbeddedBackend:
     def _snapshot(self) -> str:
         """The newest snapshot's directory: the query process opens it, this process need not.
         Remembered per version (asked on every query; the path arithmetic cost more than the lookup's version)."""
-        version = self.store.version()
         known = self._newest
-        if known is None or known[0] != version or version == 0:
-            known = self._newest = (version, str(self.store.newest_snapshot()[1]))
+        if known is None or known[0] != self.store.version():
+            version, path = self.store.newest_snapshot()
+            known = self._newest = (version, str(path))
         return known[1]
 
     async def query(self, query: str, *, result_format: str, dataset: Dataset = Dataset(),

@@ -33,6 +33,11 @@ def read_quads(files: list[Path], graph: str, progress: Progress | None = None) 
     sizes = [p.stat().st_size for p in files]
     total, before = sum(sizes), 0
     started = last = time.perf_counter()
+
+    def say(done: int, now: float) -> None:
+        if progress is not None:
+            progress(f"{done / 2**20:,.0f} of {total / 2**20:,.0f} MB read and materialised ({now - started:.0f} s)")
+
     for path, size in zip(files, sizes, strict=True):
         with path.open("rb") as f:
             try:
@@ -42,14 +47,11 @@ def read_quads(files: list[Path], graph: str, progress: Progress | None = None) 
                     yield quad
                     if progress is not None and i % _PROGRESS_EVERY == 0 and time.perf_counter() - last >= 5:
                         last = time.perf_counter()
-                        progress(f"{(before + f.tell()) / 2**20:,.0f} of {total / 2**20:,.0f} MB read and "
-                                 f"materialised ({last - started:.0f} s)")
+                        say(before + f.tell(), last)
             except SyntaxError as e:
                 raise parse_error(e, str(path)) from None
         before += size
-    if progress is not None:
-        progress(f"{total / 2**20:,.0f} of {total / 2**20:,.0f} MB read and materialised "
-                 f"({time.perf_counter() - started:.0f} s)")
+    say(total, time.perf_counter())
 
 
 def load_data(settings: Settings, paths: Iterable[Path], *, graph: str = str(GRAPH_INSTITUTIONS),

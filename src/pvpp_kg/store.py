@@ -66,7 +66,7 @@ class EmbeddedStore:
 
     # -- reading ---------------------------------------------------------------------------------
     def exists(self) -> bool:
-        return (self.directory / "CURRENT").exists()
+        return os.path.exists(self._current)
 
     def version(self) -> int:
         """The published data version. Asked on every query, so the file is read only when a stat() shows that
