@@ -62,3 +62,17 @@ def test_format_parameter_wins() -> None:
 def test_inspect(text: str, form: str, service: bool, dataset: bool) -> None:
     info = inspect(text)
     assert (info.form, info.uses_service, info.has_dataset_clause) == (form, service, dataset)
+
+
+def test_a_remembered_choice_is_the_callers_own_format_object() -> None:
+    """Choices are cached by value; callers compare the result with ``is`` against the formats they offered."""
+    mine = formats.Format("json", "application/json", "", "json")
+    theirs = formats.Format("json", "application/json", "", "json")
+    assert mine == theirs and mine is not theirs
+    assert negotiate("application/json", (formats.HTML, theirs)) is theirs
+    assert negotiate("application/json", (formats.HTML, mine)) is mine
+    assert negotiate(None, (formats.HTML, mine), format_param="json") is mine
+    with pytest.raises(NotAcceptable):  # refusals are not remembered as answers
+        negotiate("image/png", (formats.HTML, mine))
+    with pytest.raises(NotAcceptable):
+        negotiate("image/png", (formats.HTML, mine))

@@ -101,3 +101,42 @@ def test_the_sparql_endpoint_is_one_plain_async_route_documented_in_openapi(clie
     assert {p["name"] for p in paths["/sparql"]["get"]["parameters"]} == {
         "query", "default-graph-uri", "named-graph-uri", "format"}
     assert "/sparql/update" in paths
+
+
+def test_the_sparql_shortcut_answers_get_and_post_and_passes_on_the_rest(client: TestClient) -> None:
+    """The shortcut answers GET and POST ``/sparql`` itself (the app behind it is never called), with the app's
+    error handlers; any other method or path reaches the app, and it sits inside CORS and the body limit."""
+    app = client.app
+    assert [m.cls for m in app.user_middleware][-1] is sparql_routes.SparqlShortcut  # innermost: added first
+    reached: list[str] = []
+
+    async def behind(scope: dict, receive: object, send: object) -> None:
+        reached.append(f"{scope['method']} {scope['path']}")
+
+    shortcut = sparql_routes.SparqlShortcut(behind)
+
+    def call(method: str, path: str, body: bytes = b"", query_string: bytes = b"") -> list[dict]:
+        sent: list[dict] = []
+
+        async def receive() -> dict:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
+                 "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "",
+                 "query_string": query_string, "client": ("127.0.0.1", 1), "server": ("test", 80), "app": app,
+                 "headers": [(b"content-type", b"application/sparql-query"), (b"accept", b"text/csv")]}
+        client.portal.call(shortcut, scope, receive, send)  # type: ignore[union-attr]
+        return sent
+
+    answered = call("POST", "/sparql", b"SELECT ?n WHERE { VALUES ?n { 7 } }")
+    assert answered[0]["status"] == 200 and answered[1]["body"] == b"n\r\n7\r\n"
+    refused = call("GET", "/sparql", query_string=b"query=SELECT+%7B")
+    assert refused[0]["status"] == 400 and b"1:9" in refused[1]["body"]  # the place of the syntax error
+    ui = call("GET", "/sparql")  # no query, text/csv only: the service description cannot be CSV
+    assert ui[0]["status"] == 400 and b"no query" in ui[1]["body"]
+    assert reached == []
+    assert call("PUT", "/sparql") == [] and call("POST", "/sparql/update") == [] and call("GET", "/") == []
+    assert reached == ["PUT /sparql", "POST /sparql/update", "GET /"]

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pvpp_kg import formats, sparql
 from pvpp_kg.backend import Backend, Dataset
@@ -106,6 +107,49 @@ async def sparql_endpoint(request: Request) -> Response:
 
 
 router.add_route("/sparql", sparql_endpoint, methods=["GET", "POST"], include_in_schema=False)
+
+
+class SparqlShortcut:
+    """Pure ASGI middleware: GET and POST ``/sparql`` go straight to :func:`sparql_endpoint`, past FastAPI's
+    exception middleware, exit stack and router. Why: those layers were a quarter of a point lookup in this
+    process (0.39 → 0.29 ms) and more over HTTP after an idle moment (p50 2.08 → 1.90 ms). The route stays: other
+    methods (405) and every other path go on through the app. Added innermost, so CORS and the body limit still
+    apply; errors go to the app's exception handlers, and unexpected ones on to the server-error middleware."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "POST") or _route_path(scope) != "/sparql":
+            await self.app(scope, receive, send)
+            return
+        app = scope["app"]
+        scope.setdefault("router", app.router)  # as the router would: the query UI's template calls url_for
+        request = Request(scope, receive)
+        try:
+            response = await sparql_endpoint(request)
+        except Exception as exc:
+            handler = _handler(app.exception_handlers, exc)
+            if handler is None:
+                raise
+            response = await handler(request, exc)
+        await response(scope, receive, send)
+
+
+def _route_path(scope: Scope) -> str:
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    return path[len(root):] if root and path.startswith(root) else path
+
+
+def _handler(handlers: dict[Any, Any], exc: Exception) -> Any:
+    """The handler the exception middleware would pick; ``Exception``'s belongs to the server-error middleware."""
+    for cls in type(exc).__mro__:
+        if cls is Exception:
+            return None
+        if cls in handlers:
+            return handlers[cls]
+    return None
 
 _PARAM = {"in": "query", "schema": {"type": "string"}}
 _DATASET = [{**_PARAM, "name": name, "description": f"SPARQL 1.1 Protocol {name} (may repeat)"}
