@@ -140,6 +140,9 @@ def test_cli_shows_progress_and_a_late_syntax_error_names_the_file_line_and_chan
                         capture_output=True, text=True, timeout=180)
     assert ok.returncode == 0, ok.stderr
     assert "MB read and materialised" in ok.stderr and "compacting the store" in ok.stderr
+    loaded = _snapshot(settings.data_dir)
+    graphs = len(list(loaded.named_graphs()))
+    assert graphs > 50 and f"{graphs:,} graphs, {len(loaded):,} triples" in ok.stdout
     before = ((settings.data_dir / "public" / "CURRENT").read_text(), _canonical(_snapshot(settings.data_dir)))
 
     lines = tiny.read_text(encoding="utf-8").splitlines(keepends=True)

@@ -148,9 +148,8 @@ def load_data(files: tuple[Path, ...], quiet: bool) -> None:
         report = load(settings, files, progress=None if quiet else stderr_progress)
     except PvppError as e:
         _fail(e.message)
-    click.echo(f"loaded {report.sources} file(s) in {report.seconds:.2f} s into {settings.data_dir}")
-    counts = report.counts
-    click.echo(f"{len(counts):,} graphs, {sum(counts.values()):,} triples")
+    click.echo(f"loaded {report.files} file(s) in {report.seconds:.2f} s into {settings.data_dir}")
+    click.echo(f"{report.graphs:,} graphs, {report.triples:,} triples")
 
 
 @main.command()

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from pvpp_kg.errors import InputError
-from pvpp_kg.loader import LoadReport, ensure_loaded, ontology_graph
+from pvpp_kg.loader import ensure_loaded, ontology_graph
 from pvpp_kg.materialise import Entailment, Rules
 from pvpp_kg.namespaces import GRAPH_INSTITUTIONS
 from pvpp_kg.settings import Settings
@@ -24,6 +25,14 @@ from pvpp_kg.store import file_format, parse_error
 
 Progress = Callable[[str], None]
 _PROGRESS_EVERY = 65_536  # quads between two looks at the clock
+
+
+@dataclass(frozen=True)
+class DataLoadReport:
+    files: int
+    seconds: float  # reading, materialising, writing and compacting
+    graphs: int  # named graphs in the store afterwards
+    triples: int  # quads in the store afterwards
 
 
 def read_quads(files: list[Path], graph: str, progress: Progress | None = None) -> Iterator[ox.Quad]:
@@ -55,7 +64,7 @@ def read_quads(files: list[Path], graph: str, progress: Progress | None = None) 
 
 
 def load_data(settings: Settings, paths: Iterable[Path], *, graph: str = str(GRAPH_INSTITUTIONS),
-              progress: Progress | None = None) -> LoadReport:
+              progress: Progress | None = None) -> DataLoadReport:
     """Load dataset files into the public store (built first if missing); triples without a graph go to ``graph``."""
     files = [Path(p) for p in paths]
     for path in files:
@@ -70,4 +79,5 @@ def load_data(settings: Settings, paths: Iterable[Path], *, graph: str = str(GRA
         if progress is not None:  # the bulk loader's last batch is written after the last quad: say what waits
             progress(f"written ({time.perf_counter() - started:.0f} s); compacting the store")
         w.optimize()  # see loader.copy_into: the bulk loader leaves many small files
-    return LoadReport(len(files), time.perf_counter() - started, store.graph_counts())
+    seconds = time.perf_counter() - started
+    return DataLoadReport(len(files), seconds, *store.totals())

@@ -164,7 +164,7 @@ class Entailment:
         self.predicates = {RDF_TYPE, *self.participation, *self.sub_properties, *self.inverses}
 
     def quads(self, quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
-        """Each quad, followed by what it entails (duplicates included: the store keeps one)."""
+        """Each quad, followed by what it entails (duplicates across quads included: the store keeps one)."""
         predicates = self.predicates
         for quad in quads:
             yield quad
@@ -191,6 +191,8 @@ class Entailment:
         out += [(t[0], sup, t[2]) for t in out for sup in self.sub_properties.get(t[1], ())]
         out += [(t[2], inv, t[0]) for t in out if not isinstance(t[2], ox.Literal)
                 for inv in self.inverses.get(t[1], ())]  # type: ignore[misc]
+        if part is not None:  # the node is typed cv:Participation, and so is its class's superclass: once, not
+            return list(dict.fromkeys(out))  # twice (national: 102 k fewer quads for the bulk loader to sort)
         return out
 
     @staticmethod

@@ -183,6 +183,12 @@ class EmbeddedStore:
             pass
 
     # -- convenience -----------------------------------------------------------------------------
+    def totals(self) -> tuple[int, int]:
+        """(named graphs, quads) of the newest snapshot: what ``graph_counts`` sums, without its GROUP BY over every
+        quad (1.5 s on the national preset, 0.4 s this way)."""
+        store = self.reader()
+        return sum(1 for _ in store.named_graphs()), len(store)
+
     def graph_counts(self) -> dict[str, int]:
         return {str(s["g"].value): int(s["n"].value) for s in self.reader().query(rq.load("graph-counts"))}
 
