@@ -151,6 +151,7 @@ def _handler(handlers: dict[Any, Any], exc: Exception) -> Any:
             return handlers[cls]
     return None
 
+
 _PARAM = {"in": "query", "schema": {"type": "string"}}
 _DATASET = [{**_PARAM, "name": name, "description": f"SPARQL 1.1 Protocol {name} (may repeat)"}
             for name in ("default-graph-uri", "named-graph-uri")]
