@@ -237,3 +237,20 @@ def test_a_query_process_that_dies_fails_its_queries_clearly_and_is_replaced(sna
         assert json.loads(after.body)["boolean"] is True
     finally:
         pool.close()
+
+
+@pytest.mark.parametrize("small", [False, True], ids=["streamed", "small"])
+def test_outcome_caps_results_either_way(snapshot: str, small: bool) -> None:
+    """A known-small job is serialised in one call and measured after; a streamed one stops at the cap. Same
+    answers, same refusal."""
+    from pvpp_kg.queryworker import outcome
+
+    store = ox.Store.read_only(snapshot)
+    query = "SELECT ?o WHERE { ?x ?p ?o } ORDER BY ?o"
+    status, out = outcome(store, QueryJob(snapshot, query, "CSV"), small=small)
+    assert status == "ok" and out.kind == "solutions" and out.body == b"o\r\n1\r\n2\r\n3\r\n"
+    status, out = outcome(store, QueryJob(snapshot, "CONSTRUCT WHERE { ?x ?p 1 }", "N_TRIPLES"), small=small)
+    assert status == "ok" and out.kind == "graph"
+    assert out.body == b'<urn:a> <urn:p> "1"^^<http://www.w3.org/2001/XMLSchema#integer> .\n'
+    status, message = outcome(store, QueryJob(snapshot, query, "CSV", max_bytes=8), small=small)
+    assert status == "too_large" and "8 bytes" in message

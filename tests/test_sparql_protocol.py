@@ -301,6 +301,21 @@ def test_body_size_limit(limited_server: LiveServer) -> None:
     assert json.loads(r.text)["error"] == "too_large"
 
 
+def test_body_size_limit_chunked(limited_server: LiveServer) -> None:
+    """A body without Content-Length (chunked) is counted as it streams; a small one still gets through."""
+    def chunks(text: str) -> Iterator[bytes]:
+        for i in range(0, len(text), 1000):
+            yield text[i:i + 1000].encode()
+
+    url, ctype = limited_server.url + "/sparql", {"Content-Type": "application/sparql-query"}
+    big = httpx.post(url, content=chunks("ASK {} #" + "x" * 20_000), headers=ctype)
+    assert big.request.headers.get("transfer-encoding") == "chunked"
+    assert big.status_code == 413 and json.loads(big.text)["error"] == "too_large"
+    small = httpx.post(url, content=chunks("ASK { FILTER(1 = 1) }"), headers={**ctype, "Accept": "text/csv"})
+    assert small.request.headers.get("transfer-encoding") == "chunked"
+    assert small.status_code == 200 and small.text.strip() == "true"
+
+
 def test_protocol_dataset_replaces_query_dataset(endpoint: str) -> None:
     ref, onto = "https://w3id.org/pvpp/graph/reference", "https://w3id.org/pvpp/graph/ontology"
     q_from = f"SELECT (COUNT(*) AS ?n) FROM <{ref}> WHERE {{ ?s ?p ?o }}"

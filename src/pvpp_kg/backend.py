@@ -137,7 +137,7 @@ class EmbeddedBackend:
             max_bytes=self.max_result_bytes,
         )
         if job in self.cheap:
-            output = answer(*outcome(self.store.reader_of(job.snapshot), job))
+            output = answer(*outcome(self.store.reader_of(job.snapshot), job, small=True))
         else:
             output = await self.pool.run(job, timeout)
         self.cheap.learn(job, output.seconds)

@@ -1,4 +1,4 @@
-"""Request-body size limit as pure ASGI middleware: refuse early on Content-Length, count when streamed."""
+"""Request-body size limit as pure ASGI middleware: refuse early on Content-Length, count a chunked body."""
 
 from __future__ import annotations
 
@@ -23,10 +23,16 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        chunked = False
         for k, v in scope.get("headers", []):
             if k == b"content-length" and v.isdigit() and int(v) > self.max_bytes:
                 await self._refuse(send)
                 return
+            if k == b"transfer-encoding":
+                chunked = True
+        if not chunked:  # no body, or exactly Content-Length bytes (the server reads no more): nothing to count
+            await self.app(scope, receive, send)
+            return
         seen = 0
         started = False
 
