@@ -146,3 +146,16 @@ def test_cli_generate_and_bad_preset(tmp_path: Path) -> None:
     assert violations_path(tmp_path / "t.nq").exists()
     bad = runner.invoke(main, ["generate", "--preset", "galactic", "--out", str(tmp_path / "x.nq")])
     assert bad.exit_code == 2 and "unknown preset" in bad.output
+
+
+def test_cli_generate_scale(tmp_path: Path) -> None:
+    """--scale multiplies the generated bodies and keeps the real institutions; a scale of 0 is refused."""
+    runner = CliRunner()
+    result = runner.invoke(main, ["generate", "--preset", "tiny", "--scale", "2.5", "--violations", "0.1",
+                                  "--out", str(tmp_path / "t.nq"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    tiny = generate("tiny", io.StringIO(), seed=1)
+    assert f"{tiny.institutions + 18:,} institutions" in result.output  # 12 generated bodies become 30
+    assert json.loads(violations_path(tmp_path / "t.nq").read_text(encoding="utf-8"))["preset"] == "tiny×2.5"
+    bad = runner.invoke(main, ["generate", "--preset", "tiny", "--scale", "0", "--out", str(tmp_path / "x.nq")])
+    assert bad.exit_code == 2 and "scale must be above 0" in bad.output

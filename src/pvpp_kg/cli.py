@@ -118,14 +118,16 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
 @click.option("--seed", type=int, default=1, show_default=True, help="same seed and preset, same bytes")
 @click.option("--violations", type=float, default=0.0, show_default=True,
               help="share of services that break one rule each (listed in FILE.violations.json)")
+@click.option("--scale", type=float, default=1.0, show_default=True,
+              help="multiply the preset's generated bodies (0.5: half the generated institutions and services)")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="N-Quads file to write")
 @click.option("--quiet", is_flag=True, help="no progress on stderr")
-def generate(preset: str, seed: int, violations: float, out: Path, quiet: bool) -> None:
+def generate(preset: str, seed: int, violations: float, scale: float, out: Path, quiet: bool) -> None:
     """Write a synthetic PVPP dataset (real institutions + generated bodies and services) as N-Quads."""
     from pvpp_kg.generate import generate_file, stderr_progress, violations_path
 
     try:
-        report = generate_file(preset, out, seed=seed, violations=violations,
+        report = generate_file(preset, out, seed=seed, violations=violations, scale=scale,
                                progress=None if quiet else stderr_progress)
     except ValueError as e:
         _fail(str(e))

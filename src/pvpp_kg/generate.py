@@ -21,6 +21,7 @@ Design:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import random
@@ -416,9 +417,12 @@ class _Generator:
         return self.report
 
 
-def generate(preset: str | Preset, out: IO[str], *, seed: int = 1, violations: float = 0.0,
+def generate(preset: str | Preset, out: IO[str], *, seed: int = 1, violations: float = 0.0, scale: float = 1.0,
              institutions_dir: Path | None = None, progress: Callable[[str], None] | None = None) -> GenerationReport:
-    """Write a dataset as N-Quads to ``out``; return the counts and the violations it carries."""
+    """Write a dataset as N-Quads to ``out``; return the counts and the violations it carries.
+
+    ``scale`` multiplies the preset's generated bodies (the real institutions stay): a dataset between two
+    presets, such as the 1.1 M-triple graph issue 7's load target names (``benchmarks/README.md``)."""
     if isinstance(preset, str):
         presets = load_presets()
         if preset not in presets:
@@ -426,17 +430,22 @@ def generate(preset: str | Preset, out: IO[str], *, seed: int = 1, violations: f
         preset = presets[preset]
     if not 0.0 <= violations <= 1.0 or math.isnan(violations):
         raise ValueError("the violation rate must be between 0 and 1")
+    if not 0.0 < scale <= 100.0 or math.isnan(scale):
+        raise ValueError("the scale must be above 0 and at most 100")
+    if scale != 1.0:
+        preset = dataclasses.replace(preset, name=f"{preset.name}×{scale:g}",
+                                     generated_bodies=round(preset.generated_bodies * scale))
     gen = _Generator(preset, seed, violations, QuadWriter(out), load_vocabulary(),
                      institutions_dir or PROJECT_ROOT / "data" / "institutions", progress)
     return gen.run()
 
 
-def generate_file(preset: str, path: Path, *, seed: int = 1, violations: float = 0.0,
+def generate_file(preset: str, path: Path, *, seed: int = 1, violations: float = 0.0, scale: float = 1.0,
                   progress: Callable[[str], None] | None = None) -> GenerationReport:
     """Generate into ``path``; with violations also write ``{path}.violations.json`` (focus nodes and rules)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="\n") as fh:
-        report = generate(preset, fh, seed=seed, violations=violations, progress=progress)
+        report = generate(preset, fh, seed=seed, violations=violations, scale=scale, progress=progress)
     sidecar = violations_path(path)
     if violations > 0:
         sidecar.write_text(json.dumps(report.to_json(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
