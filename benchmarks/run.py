@@ -593,8 +593,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=1, help="pvpp-kg uvicorn workers (default: as `pvpp-kg serve`)")
     p.add_argument("--api-calls", type=int, default=20, help="repeated calls per library query (cache)")
     p.add_argument("--pyshacl-timeout", type=float, default=900, help="seconds for each plain-pyshacl timing")
-    p.add_argument("--load-scale", type=float, default=0.51,
-                   help="preset scale of the extra load runs (0.51 of national: ~1.1 M triples stored)")
+    p.add_argument("--load-scale", type=float, default=0.52,
+                   help="preset scale of the extra load runs (0.52 of national: 1.1 M triples stored)")
     p.add_argument("--load-runs", type=int, default=3, help="timed loads of the scaled preset (0: none)")
     p.add_argument("--skip-rdflib", action="store_true")
     p.add_argument("--work", default=str(ROOT / "var" / "bench"))
