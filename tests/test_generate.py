@@ -159,3 +159,18 @@ def test_cli_generate_scale(tmp_path: Path) -> None:
     assert json.loads(violations_path(tmp_path / "t.nq").read_text(encoding="utf-8"))["preset"] == "tiny×2.5"
     bad = runner.invoke(main, ["generate", "--preset", "tiny", "--scale", "0", "--out", str(tmp_path / "x.nq")])
     assert bad.exit_code == 2 and "scale must be above 0" in bad.output
+
+
+@pytest.mark.parametrize(("args", "message"), [(["--preset", "galactic"], "unknown preset"),
+                                               (["--violations", "2"], "violation rate"),
+                                               (["--scale", "-1"], "scale must be above 0")])
+def test_cli_generate_refuses_before_touching_the_output(tmp_path: Path, args: list[str], message: str) -> None:
+    """A refused run neither creates the output file nor empties an existing one."""
+    runner = CliRunner()
+    fresh, existing = tmp_path / "new.nq", tmp_path / "old.nq"
+    existing.write_text("<urn:a> <urn:b> <urn:c> .\n", encoding="utf-8")
+    for out in (fresh, existing):
+        result = runner.invoke(main, ["generate", "--preset", "tiny", *args, "--out", str(out), "--quiet"])
+        assert result.exit_code == 2 and message in result.output
+    assert not fresh.exists()
+    assert existing.read_text(encoding="utf-8") == "<urn:a> <urn:b> <urn:c> .\n"

@@ -39,7 +39,7 @@ from pvpp_kg.institutions import read_institutions
 from pvpp_kg.namespaces import GRAPH_INSTITUTIONS, ID, PVPP, institution_graph
 from pvpp_kg.settings import PROJECT_ROOT
 
-__all__ = ["RULES", "GenerationReport", "Preset", "generate", "load_presets"]
+__all__ = ["RULES", "GenerationReport", "Preset", "generate", "load_presets", "resolve_preset"]
 
 GENERATOR_DIR = PROJECT_ROOT / "data" / "generator"
 
@@ -417,12 +417,9 @@ class _Generator:
         return self.report
 
 
-def generate(preset: str | Preset, out: IO[str], *, seed: int = 1, violations: float = 0.0, scale: float = 1.0,
-             institutions_dir: Path | None = None, progress: Callable[[str], None] | None = None) -> GenerationReport:
-    """Write a dataset as N-Quads to ``out``; return the counts and the violations it carries.
-
-    ``scale`` multiplies the preset's generated bodies (the real institutions stay): a dataset between two
-    presets, such as the 1.1 M-triple graph issue 7's load target names (``benchmarks/README.md``)."""
+def resolve_preset(preset: str | Preset, *, violations: float = 0.0, scale: float = 1.0) -> Preset:
+    """The preset to generate, scaled; ``ValueError`` for an unknown name, a rate outside [0, 1] or a scale
+    outside (0, 100] — before anything is written."""
     if isinstance(preset, str):
         presets = load_presets()
         if preset not in presets:
@@ -435,6 +432,16 @@ def generate(preset: str | Preset, out: IO[str], *, seed: int = 1, violations: f
     if scale != 1.0:
         preset = dataclasses.replace(preset, name=f"{preset.name}×{scale:g}",
                                      generated_bodies=round(preset.generated_bodies * scale))
+    return preset
+
+
+def generate(preset: str | Preset, out: IO[str], *, seed: int = 1, violations: float = 0.0, scale: float = 1.0,
+             institutions_dir: Path | None = None, progress: Callable[[str], None] | None = None) -> GenerationReport:
+    """Write a dataset as N-Quads to ``out``; return the counts and the violations it carries.
+
+    ``scale`` multiplies the preset's generated bodies (the real institutions stay): a dataset between two
+    presets, such as the 1.1 M-triple graph issue 7's load target names (``benchmarks/README.md``)."""
+    preset = resolve_preset(preset, violations=violations, scale=scale)
     gen = _Generator(preset, seed, violations, QuadWriter(out), load_vocabulary(),
                      institutions_dir or PROJECT_ROOT / "data" / "institutions", progress)
     return gen.run()
@@ -442,10 +449,12 @@ def generate(preset: str | Preset, out: IO[str], *, seed: int = 1, violations: f
 
 def generate_file(preset: str, path: Path, *, seed: int = 1, violations: float = 0.0, scale: float = 1.0,
                   progress: Callable[[str], None] | None = None) -> GenerationReport:
-    """Generate into ``path``; with violations also write ``{path}.violations.json`` (focus nodes and rules)."""
+    """Generate into ``path``; with violations also write ``{path}.violations.json`` (focus nodes and rules).
+    Bad arguments are refused before ``path`` is created or emptied."""
+    chosen = resolve_preset(preset, violations=violations, scale=scale)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="\n") as fh:
-        report = generate(preset, fh, seed=seed, violations=violations, scale=scale, progress=progress)
+        report = generate(chosen, fh, seed=seed, violations=violations, progress=progress)
     sidecar = violations_path(path)
     if violations > 0:
         sidecar.write_text(json.dumps(report.to_json(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
