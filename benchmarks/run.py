@@ -268,26 +268,39 @@ def validation_timing(nq: Path, work: Path, pyshacl_timeout: float) -> dict[str,
 
 # -- the run ------------------------------------------------------------------------------------------------
 
+def generate_dataset(out: Path, preset: str, seed: int, violations: float, scale: float = 1.0) -> float:
+    """``pvpp-kg generate`` into ``out``; returns seconds."""
+    seconds, _ = run_measured([str(BIN / "pvpp-kg"), "generate", "--preset", preset, "--seed", str(seed),
+                               "--scale", str(scale), "--violations", str(violations), "--out", str(out), "--quiet"])
+    return seconds
+
+
+def load_dataset(data_dir: Path, nq: Path) -> tuple[float, int]:
+    """``pvpp-kg load-data`` of ``nq`` into a fresh store in ``data_dir`` (no sample data): seconds, peak RSS."""
+    shutil.rmtree(data_dir, ignore_errors=True)
+    env = dict(os.environ, PVPP_DATA_DIR=str(data_dir), PVPP_INCLUDE_SAMPLE="false")
+    return run_measured([str(BIN / "pvpp-kg"), "load-data", "--quiet", str(nq)], env)
+
+
+def count_lines(path: Path) -> int:
+    with path.open(encoding="utf-8") as f:
+        return sum(1 for _ in f)
+
+
 def load_at_scale(work: Path, preset: str, seed: int, violations: float, scale: float, runs: int) -> dict[str, Any]:
     """``pvpp-kg load-data`` of a scaled preset into a fresh store ``runs`` times, and ``oxigraph load`` of what
     it stored. Why: issue 7's load target names 1.1 M triples (the anchors' graph), while the national preset
     stores 2.06 M once materialised; and one timed load cannot tell a 2 s change from this host's spread."""
     work.mkdir(parents=True, exist_ok=True)
     nq = work / f"{preset}-x{scale:g}.nq"
-    run_measured([str(BIN / "pvpp-kg"), "generate", "--preset", preset, "--seed", str(seed), "--scale", str(scale),
-                  "--violations", str(violations), "--out", str(nq), "--quiet"])
-    seconds, peak = [], 0
-    for _ in range(runs):
-        shutil.rmtree(work / "pvpp", ignore_errors=True)
-        env = dict(os.environ, PVPP_DATA_DIR=str(work / "pvpp"), PVPP_INCLUDE_SAMPLE="false")
-        s, rss = run_measured([str(BIN / "pvpp-kg"), "load-data", "--quiet", str(nq)], env)
-        seconds.append(s)
-        peak = max(peak, rss)
+    generate_dataset(nq, preset, seed, violations, scale)
+    loads = [load_dataset(work / "pvpp", nq) for _ in range(runs)]
+    seconds = [s for s, _ in loads]
     dump = work / "dump.nq"
     triples = dump_store(work / "pvpp", dump)
     oxigraph_s = load_oxigraph(work / "oxigraph", dump)
-    return {"scale": scale, "generated_quads": sum(1 for _ in nq.open(encoding="utf-8")), "triples": triples,
-            "runs_s": seconds, "median_s": statistics.median(seconds), "peak_rss_mib": peak / 2**20,
+    return {"scale": scale, "generated_quads": count_lines(nq), "triples": triples, "runs_s": seconds,
+            "median_s": statistics.median(seconds), "peak_rss_mib": max(rss for _, rss in loads) / 2**20,
             "oxigraph_s": oxigraph_s}
 
 
@@ -300,21 +313,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                               "rss_peak_mib": {}, "queries": {}, "throughput": {}, "notes": []}
     nq = work / f"{args.preset}.nq"
     log(f"generate {args.preset}")
-    gen_s, _ = run_measured([str(BIN / "pvpp-kg"), "generate", "--preset", args.preset, "--seed", str(args.seed),
-                             "--violations", str(args.violations), "--out", str(nq), "--quiet"])
-    result["generate_s"] = gen_s
-    env = dict(os.environ, PVPP_DATA_DIR=str(work / "pvpp"), PVPP_INCLUDE_SAMPLE="false")
+    result["generate_s"] = generate_dataset(nq, args.preset, args.seed, args.violations)
     log("pvpp-kg load-data")
-    load_s, load_rss = run_measured([str(BIN / "pvpp-kg"), "load-data", str(nq)], env)
+    load_s, load_rss = load_dataset(work / "pvpp", nq)
     result["load"]["pvpp-kg"] = {"seconds": load_s, "peak_rss_mib": load_rss / 2**20,
                                  "what": "base sources + dataset bulk load + materialisation"}
     dump = work / "dump.nq"
     result["triples"] = dump_store(work / "pvpp", dump)
-    result["generated_quads"] = sum(1 for _ in nq.open(encoding="utf-8"))
+    result["generated_quads"] = count_lines(nq)
     log(f"{result['triples']:,} triples after materialisation; oxigraph load")
-    t0 = time.perf_counter()
-    load_oxigraph(work / "oxigraph", dump)
-    result["load"]["oxigraph"] = {"seconds": time.perf_counter() - t0, "what": "oxigraph load of the dump"}
+    result["load"]["oxigraph"] = {"seconds": load_oxigraph(work / "oxigraph", dump),
+                                  "what": "oxigraph load of the dump"}
     if args.load_runs:
         log(f"load at the target's size: preset {args.preset} scaled {args.load_scale:g}, {args.load_runs} runs")
         result["load_target"] = load_at_scale(work / "scaled", args.preset, args.seed, args.violations,
