@@ -1,0 +1,13 @@
+"""pvpp-kg's SHACL engine: SHACL Core and SHACL-SPARQL compiled to SPARQL and evaluated on a pyoxigraph store.
+
+It owns shapes parsing, focus nodes, constraint components and the standard report; it imports only rdflib,
+pyoxigraph and :mod:`pvpp_kg.errors`. The policy's own use of it (layers, reference context, messages) lives in
+:mod:`pvpp_kg.validation`.
+"""
+
+from pvpp_kg.shacl.engine import validate, validate_graphs
+from pvpp_kg.shacl.errors import ShapesError, ValidationFailure
+from pvpp_kg.shacl.report import Report, Result
+from pvpp_kg.shacl.shapes import ShapesGraph
+
+__all__ = ["Report", "Result", "ShapesError", "ShapesGraph", "ValidationFailure", "validate", "validate_graphs"]

@@ -1,0 +1,241 @@
+"""SHACL Core constraint components, each one SPARQL query over all focus nodes that returns only the violations.
+
+Components that test value nodes against other shapes (sh:node, sh:not, sh:and, sh:or, sh:xone, qualified value
+shapes) ask the engine which value nodes conform, as a set, and compare in Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from rdflib import Literal, URIRef
+from rdflib.namespace import RDF, SH, XSD
+
+from pvpp_kg.shacl.focus import TYPE_PATH, Focus, ValuesFocus, member, values
+from pvpp_kg.shacl.shapes import Constraint, Shape
+from pvpp_kg.shacl.terms import OxTerm, sparql
+
+if TYPE_CHECKING:
+    from pvpp_kg.shacl.engine import Run
+    from pvpp_kg.shacl.report import Result
+
+# (focus node, value node or None, result path when it is not the shape's, nested results for sh:detail)
+Hit = tuple[OxTerm, OxTerm | None, Any, tuple["Result", ...]]
+
+_BAD = "<urn:x-pvpp-kg:ill-typed>"
+# datatypes whose lexical space Oxigraph checks when casting a string to them
+_CASTS = {
+    XSD[n]
+    for n in (
+        "integer",
+        "decimal",
+        "float",
+        "double",
+        "boolean",
+        "date",
+        "dateTime",
+        "time",
+        "duration",
+        "dayTimeDuration",
+        "yearMonthDuration",
+    )
+}
+_NODE_KIND = {
+    SH.IRI: "isIRI(?value)",
+    SH.BlankNode: "isBlank(?value)",
+    SH.Literal: "isLiteral(?value)",
+    SH.BlankNodeOrIRI: "(isBlank(?value) || isIRI(?value))",
+    SH.BlankNodeOrLiteral: "(isBlank(?value) || isLiteral(?value))",
+    SH.IRIOrLiteral: "(isIRI(?value) || isLiteral(?value))",
+}
+_COMPARE = {"minExclusive": ">", "minInclusive": ">=", "maxExclusive": "<", "maxInclusive": "<="}
+
+
+def _string(text: str) -> str:
+    return sparql(Literal(text))
+
+
+def _failing_values(run: Run, shape: Shape, focus: Focus, condition: str) -> Iterator[Hit]:
+    """Each (focus, value) whose value node does not meet ``condition``; an error in it counts as not met."""
+    q = f"SELECT DISTINCT ?this ?value WHERE {{ {values(focus, shape.path)} FILTER (!COALESCE({condition}, false)) }}"
+    for this, value in run.select(q):
+        yield this, value, None, ()
+
+
+def _datatype(run: Run, shape: Shape, c: Constraint, focus: Focus) -> Iterator[Hit]:
+    dt = c.params["iri"]
+    if dt == RDF.langString:
+        yield from _failing_values(run, shape, focus, 'isLiteral(?value) && lang(?value) != ""')
+        return
+    right = f'isLiteral(?value) && lang(?value) = "" && datatype(?value) = <{dt}>'
+    if dt in _CASTS:  # well-formed: the lexical form casts to the datatype
+        right += f" && !sameTerm(COALESCE(<{dt}>(STR(?value)), {_BAD}), {_BAD})"
+    if dt in _CASTS or dt == XSD.string or not dt.startswith(str(XSD)):
+        yield from _failing_values(run, shape, focus, right)
+        return
+    # other XSD datatypes: Oxigraph stores the derived integer types as xsd:integer and keeps ill-formed literals
+    # verbatim, so the original literal decides
+    candidates = f'isLiteral(?value) && lang(?value) = "" && datatype(?value) IN (<{dt}>, <{XSD.integer}>)'
+    q = f"SELECT DISTINCT ?this ?value ({candidates} AS ?maybe) WHERE {{ {values(focus, shape.path)} }}"
+    for this, value, maybe in run.select(q):
+        if maybe is None or maybe.value != "true":
+            yield this, value, None, ()
+            continue
+        original = run.original(value)
+        if not (isinstance(original, Literal) and original.datatype == dt and not original.ill_typed):
+            yield this, value, None, ()
+
+
+def _count(run: Run, shape: Shape, c: Constraint, focus: Focus) -> Iterator[Hit]:
+    n, path = c.params["n"], shape.path
+    assert path is not None
+    if c.kind == "minCount":
+        if n == 0:
+            return
+        optional = values(focus, path) if path.nullable else f"?this {path.sparql} ?value"
+        q = (
+            f"SELECT ?this WHERE {{ {focus.pattern('?this')} OPTIONAL {{ {optional} }} }} "
+            f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) < {n})"
+        )
+    else:
+        q = f"SELECT ?this WHERE {{ {values(focus, path)} }} GROUP BY ?this HAVING (COUNT(DISTINCT ?value) > {n})"
+    for (this,) in run.select(q):
+        yield this, None, None, ()
+
+
+def _condition(c: Constraint) -> str:
+    p = c.params
+    match c.kind:
+        case "class":
+            return f"EXISTS {{ ?value {TYPE_PATH} <{p['iri']}> }}"
+        case "nodeKind":
+            return _NODE_KIND[p["kind"]]
+        case "minLength":
+            return f"!isBlank(?value) && STRLEN(STR(?value)) >= {p['n']}"
+        case "maxLength":
+            return f"!isBlank(?value) && STRLEN(STR(?value)) <= {p['n']}"
+        case "pattern":
+            return f"!isBlank(?value) && REGEX(STR(?value), {_string(p['pattern'])}, {_string(p['flags'])})"
+        case "languageIn":
+            tests = " || ".join(f"langMatches(lang(?value), {_string(x)})" for x in p["langs"]) or "false"
+            return f"isLiteral(?value) && ({tests})"
+        case "in":
+            return " || ".join(f"sameTerm(?value, {sparql(v)})" for v in p["values"]) or "false"
+        case "minExclusive" | "minInclusive" | "maxExclusive" | "maxInclusive":
+            return f"?value {_COMPARE[c.kind]} {sparql(p['bound'])}"
+    raise AssertionError(c.kind)
+
+
+def _simple(run: Run, shape: Shape, c: Constraint, focus: Focus) -> Iterator[Hit]:
+    yield from _failing_values(run, shape, focus, _condition(c))
+
+
+def _pairs(run: Run, shape: Shape, c: Constraint, focus: Focus) -> Iterator[Hit]:
+    """sh:equals, sh:disjoint, sh:lessThan, sh:lessThanOrEquals: value nodes against the values of a property."""
+    other, path, f = f"<{c.params['iri']}>", shape.path, values(focus, shape.path)
+    if c.kind == "equals":
+        q = (
+            f"SELECT DISTINCT ?this ?value WHERE {{ {{ {f} FILTER NOT EXISTS {{ ?this {other} ?value }} }} UNION "
+            f"{{ {focus.pattern('?this')} ?this {other} ?value FILTER (!{member(path)}) }} }}"
+        )
+    elif c.kind == "disjoint":
+        q = f"SELECT DISTINCT ?this ?value WHERE {{ {f} ?this {other} ?value }}"
+    else:
+        op = "<" if c.kind == "lessThan" else "<="
+        test = f"FILTER (!COALESCE(?value {op} ?_o, false))"
+        q = f"SELECT DISTINCT ?this ?value ?_o WHERE {{ {f} ?this {other} ?_o {test} }}"
+    for this, value, *_ in run.select(q):
+        yield this, value, None, ()
+
+
+def _has_value(run: Run, shape: Shape, c: Constraint, focus: Focus) -> Iterator[Hit]:
+    v = sparql(c.params["value"])
+    q = f"SELECT ?this WHERE {{ {focus.pattern('?this')} FILTER (!{member(shape.path, value=v)}) }}"
+    for (this,) in run.select(q):
+        yield this, None, None, ()
+
+
+def _unique_lang(run: Run, shape: Shape, c: Constraint, focus: Focus) -> Iterator[Hit]:
+    if not c.params["on"]:
+        return
+    q = (
+        f'SELECT ?this ?lang WHERE {{ {values(focus, shape.path)} FILTER (lang(?value) != "") '
+        f"BIND (LCASE(lang(?value)) AS ?lang) }} GROUP BY ?this ?lang HAVING (COUNT(DISTINCT ?value) > 1)"
+    )
+    for this, _ in run.select(q):
+        yield this, None, None, ()
+
+
+def _closed(run: Run, shape: Shape, c: Constraint, focus: Focus) -> Iterator[Hit]:
+    allowed = ", ".join(f"<{p}>" for p in c.params["allowed"])
+    test = f"FILTER (?_p NOT IN ({allowed}))" if allowed else ""
+    q = f"SELECT DISTINCT ?this ?_o ?_p WHERE {{ {values(focus, shape.path)} ?value ?_p ?_o {test} }}"
+    for this, o, p in run.select(q):
+        yield this, o, URIRef(p.value), ()
+
+
+def _value_pairs(run: Run, shape: Shape, focus: Focus) -> tuple[list[tuple[OxTerm, OxTerm]], Focus]:
+    pairs = [(t, v) for t, v in run.select(f"SELECT DISTINCT ?this ?value WHERE {{ {values(focus, shape.path)} }}")]
+    return pairs, ValuesFocus(focus, shape.path)
+
+
+def _logical(run: Run, shape: Shape, c: Constraint, focus: Focus) -> Iterator[Hit]:
+    pairs, vfocus = _value_pairs(run, shape, focus)
+    if not pairs:
+        return
+    nodes = {v for _, v in pairs}
+    if c.kind in ("node", "not"):
+        failing = run.failing(c.params["shape"], vfocus, nodes)
+        for this, v in pairs:
+            if (v in failing) == (c.kind == "node"):
+                yield this, v, None, tuple(failing.get(v, ())) if c.kind == "node" else ()
+        return
+    fails = [run.failing(s, vfocus, nodes) for s in c.params["shapes"]]
+    for this, v in pairs:
+        passed = sum(v not in f for f in fails)
+        ok = {"and": passed == len(fails), "or": passed >= 1, "xone": passed == 1}[c.kind]
+        if not ok:
+            yield this, v, None, ()
+
+
+def _qualified(run: Run, shape: Shape, c: Constraint, focus: Focus) -> Iterator[Hit]:
+    pairs, vfocus = _value_pairs(run, shape, focus)
+    nodes = {v for _, v in pairs}
+    failing = run.failing(c.params["shape"], vfocus, nodes) if nodes else {}
+    sibling_fails = [run.failing(s, vfocus, nodes) for s in c.params["siblings"]] if nodes else []
+    counts: dict[OxTerm, int] = {}
+    for this, v in pairs:
+        good = v not in failing and all(v in f for f in sibling_fails)
+        counts[this] = counts.get(this, 0) + good
+    n = c.params["n"]
+    if c.kind == "qualifiedMinCount":
+        for this in run.nodes(focus):
+            if counts.get(this, 0) < n:
+                yield this, None, None, ()
+    else:
+        for this, k in counts.items():
+            if k > n:
+                yield this, None, None, ()
+
+
+CHECKS: dict[str, Callable[[Run, Shape, Constraint, Focus], Iterator[Hit]]] = {
+    "datatype": _datatype,
+    "minCount": _count,
+    "maxCount": _count,
+    "equals": _pairs,
+    "disjoint": _pairs,
+    "lessThan": _pairs,
+    "lessThanOrEquals": _pairs,
+    "hasValue": _has_value,
+    "uniqueLang": _unique_lang,
+    "closed": _closed,
+    "node": _logical,
+    "not": _logical,
+    "and": _logical,
+    "or": _logical,
+    "xone": _logical,
+    "qualifiedMinCount": _qualified,
+    "qualifiedMaxCount": _qualified,
+    **dict.fromkeys(("class", "nodeKind", "minLength", "maxLength", "pattern", "languageIn", "in", *_COMPARE), _simple),
+}

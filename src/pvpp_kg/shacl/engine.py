@@ -1,0 +1,236 @@
+"""The validation run: targets to focus nodes, every constraint of every shape, nested shapes as node sets.
+
+One :class:`Run` per validation holds the data store and what nested shapes already decided, so a shape that
+sh:node, sh:or or a qualified value shape reaches is evaluated once per node, however many shapes point at it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pyoxigraph as ox
+from rdflib import Graph, Literal
+from rdflib.namespace import SH
+from rdflib.term import Node
+
+from pvpp_kg.shacl import core, sparql
+from pvpp_kg.shacl.errors import ShapesError, ValidationFailure
+from pvpp_kg.shacl.focus import Focus, NodesFocus, TargetFocus, ValuesFocus, values
+from pvpp_kg.shacl.report import Report, Result
+from pvpp_kg.shacl.shapes import Constraint, Shape, ShapesGraph
+from pvpp_kg.shacl.terms import OxTerm, skolem, to_ox, to_rdflib
+from pvpp_kg.shacl.terms import sparql as sparql_term
+
+Mapper = Callable[..., Iterable[Any]]
+Originals = dict[OxTerm, Node]
+MAX_DEPTH = 64  # nested shapes deeper than this are a recursion the data never ends
+
+
+class Run:
+    """One validation of one data store against one shapes graph."""
+
+    def __init__(
+        self,
+        store: ox.Store,
+        shapes: ShapesGraph,
+        *,
+        union: bool = False,
+        only: ox.NamedNode | None = None,
+        originals: Originals | None = None,
+    ) -> None:
+        self.store, self.shapes, self.union, self.only = store, shapes, union, only
+        self.originals = originals or {}
+        self.prefixes: dict[str, str] = {}
+        for root in shapes.shapes.values():
+            for _, p in root.targets.sparql:
+                self.prefixes.update(p)
+        self.decided: dict[Shape, dict[OxTerm, tuple[Result, ...]]] = {}  # shape → node → its results
+        self.active: list[tuple[Shape, frozenset[OxTerm]]] = []
+
+    # queries -------------------------------------------------------------------------------------------------------
+
+    def _query(self, q: str, prefixes: dict[str, str] | None, subs: dict[str, OxTerm] | None = None) -> Any:
+        """Run ``q``; ``subs`` pre-binds variables: written into the text, blank nodes by Oxigraph's substitution."""
+        if subs:
+            written = {k: sparql_term(v) for k, v in subs.items() if not isinstance(v, ox.BlankNode)}
+            q = sparql.substitute(q, written)
+            subs = {k: v for k, v in subs.items() if k not in written}
+        try:
+            return self.store.query(
+                q,
+                prefixes=prefixes or self.prefixes,
+                use_default_graph_as_union=self.union,
+                substitutions={ox.Variable(k): v for k, v in subs.items()} if subs else None,
+            )
+        except SyntaxError as e:
+            raise ShapesError(None, f"a compiled query is not valid SPARQL ({e}); query: {q[:300]}") from None
+        except (OSError, RuntimeError) as e:
+            raise ValidationFailure(f"a validation query failed: {e}") from None
+
+    def select(self, q: str, prefixes: dict[str, str] | None = None) -> list[tuple[OxTerm, ...]]:
+        return [tuple(row) for row in self._query(q, prefixes)]
+
+    def solutions(
+        self, q: str, prefixes: dict[str, str], subs: dict[str, OxTerm] | None = None
+    ) -> list[dict[str, OxTerm]]:
+        result = self._query(q, prefixes, subs)
+        names = [v.value for v in result.variables]
+        return [{n: row[i] for i, n in enumerate(names) if row[i] is not None} for row in result]
+
+    def ask(self, q: str, prefixes: dict[str, str], subs: dict[str, OxTerm]) -> bool:
+        return bool(self._query(q, prefixes, subs))
+
+    def original(self, term: OxTerm) -> Node:
+        """The term as the data wrote it: Oxigraph stores some literals in a canonical form."""
+        return self.originals.get(term) or to_rdflib(term)
+
+    def nodes(self, focus: Focus) -> list[OxTerm]:
+        return [row[0] for row in self.select(f"SELECT DISTINCT ?this WHERE {{ {focus.pattern('?this')} }}")]
+
+    # shapes --------------------------------------------------------------------------------------------------------
+
+    def validate(self, shape: Shape, focus: Focus) -> list[Result]:
+        """Every result of ``shape`` on the focus nodes of ``focus`` (its property shapes' included)."""
+        if shape.deactivated:
+            return []
+        out: list[Result] = []
+        for c in shape.constraints:
+            out += self._constraint(shape, c, focus)
+        if shape.path is None:
+            for prop in shape.properties:
+                out += self.validate(prop, focus)
+        elif shape.properties:
+            # each focus node validates its value nodes: a value shared by two focus nodes reports twice
+            parents = Counter(
+                v for _, v in self.select(f"SELECT DISTINCT ?this ?value WHERE {{ {values(focus, shape.path)} }}")
+            )
+            for prop in shape.properties:
+                for r in self.validate(prop, ValuesFocus(focus, shape.path)):
+                    out += [r] * parents[r.focus]
+        return out
+
+    def _constraint(self, shape: Shape, c: Constraint, focus: Focus) -> list[Result]:
+        path = shape.path
+        if c.kind in ("sparql", "component"):
+            return [
+                Result(
+                    this,
+                    p if p is not None else path,
+                    value,
+                    shape.node,
+                    c.component,
+                    shape.severity,
+                    messages,
+                    c.source,
+                )
+                for this, value, p, messages in sparql.evaluate(self, shape, c, focus)
+            ]
+        messages = shape.messages
+        return [
+            Result(
+                this,
+                p if p is not None else path,
+                value,
+                shape.node,
+                c.component,
+                shape.severity,
+                messages,
+                None,
+                details,
+            )
+            for this, value, p, details in core.CHECKS[c.kind](self, shape, c, focus)
+        ]
+
+    def failing(self, shape: Shape, focus: Focus, nodes: set[OxTerm]) -> dict[OxTerm, tuple[Result, ...]]:
+        """Those of ``nodes`` (the focus nodes of ``focus``) that do not conform to ``shape``, with their results."""
+        known = self.decided.setdefault(shape, {})
+        todo = frozenset(n for n in nodes if n not in known)
+        if todo:
+            for s, pending in self.active:
+                if s == shape and todo & pending:
+                    raise ShapesError(
+                        shape.node,
+                        "the shape reaches itself through sh:node, sh:not, sh:and, "
+                        "sh:or, sh:xone or a qualified value shape on the same node",
+                    )
+            if len(self.active) >= MAX_DEPTH:
+                raise ShapesError(shape.node, f"shapes nested deeper than {MAX_DEPTH} levels")
+            self.active.append((shape, todo))
+            try:
+                if all(not isinstance(n, ox.BlankNode) for n in todo) and len(todo) < len(nodes):
+                    focus = NodesFocus(tuple(todo))  # only what is still undecided
+                found: dict[OxTerm, list[Result]] = {}
+                for r in self.validate(shape, focus):
+                    found.setdefault(r.focus, []).append(r)
+            finally:
+                self.active.pop()
+            for n in todo:
+                known[n] = tuple(found.get(n, ()))
+        return {n: known[n] for n in nodes if known[n]}
+
+
+def validate(
+    store: ox.Store,
+    shapes: ShapesGraph,
+    *,
+    union: bool = False,
+    only: ox.NamedNode | None = None,
+    originals: Originals | None = None,
+    map_: Mapper = map,
+) -> Report:
+    """Validate the data in ``store`` (its default graph, or all graphs with ``union``) against ``shapes``.
+
+    ``only``: report only on focus nodes that are subjects in that named graph. ``originals``: literals as the
+    data wrote them (see :func:`originals`). ``map_`` may run the root shapes in threads: pyoxigraph evaluates
+    queries without the GIL.
+    """
+    if shapes.uses_shapes_graph:
+        store = _with_shapes_graph(store, shapes.g, union)
+        union = False
+
+    def one(shape: Shape) -> list[Result]:
+        run = Run(store, shapes, union=union, only=only, originals=originals)
+        return run.validate(shape, TargetFocus(shape.targets, only))
+
+    # no de-duplication: a shape reached along two paths reports twice, as SHACL's report does
+    results = [r for found in map_(one, shapes.roots) for r in found]
+    return Report(results, originals or {})
+
+
+def _with_shapes_graph(store: ox.Store, g: Graph, union: bool) -> ox.Store:
+    """A copy of the data with the shapes graph beside it, for queries that read $shapesGraph."""
+    copy = ox.Store()
+    data = store.quads_for_pattern(None, None, None, None if union else ox.DefaultGraph())
+    copy.bulk_extend(ox.Quad(q.subject, q.predicate, q.object) for q in data)
+    name = ox.NamedNode(str(sparql.SHAPES_GRAPH))
+    copy.bulk_extend(ox.Quad(to_ox(skolem(s)), to_ox(p), to_ox(skolem(o)), name) for s, p, o in g)
+    return copy
+
+
+def validate_graphs(data: Graph, shapes: Graph) -> Graph:
+    """Validate an rdflib graph against an rdflib shapes graph: the report graph (W3C suite, tests, scripts)."""
+    store = ox.Store()
+    store.bulk_extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in data)
+    compiled = ShapesGraph(shapes)
+    literals = [o for o in data.objects() if isinstance(o, Literal)]
+    literals += [n for s in compiled.shapes.values() for n in s.targets.nodes if isinstance(n, Literal)]
+    return validate(store, compiled, originals=originals(literals)).graph()
+
+
+def originals(literals: Iterable[Literal]) -> Originals:
+    """The literals that Oxigraph stores in another form ("4.0"^^xsd:decimal as "4"), by their stored form."""
+    literals = list(dict.fromkeys(literals))
+    probe = ox.Store()
+    p = ox.NamedNode("urn:x-pvpp-kg:p")
+    probe.bulk_extend(ox.Quad(ox.NamedNode(f"urn:x-pvpp-kg:{i}"), p, to_ox(lit)) for i, lit in enumerate(literals))
+    out: Originals = {}
+    for q in probe.quads_for_pattern(None, p, None):
+        original = literals[int(q.subject.value.rsplit(":", 1)[1])]
+        if q.object != to_ox(original):
+            out.setdefault(q.object, original)
+    return out
+
+
+__all__ = ["SH", "Run", "validate", "validate_graphs"]
