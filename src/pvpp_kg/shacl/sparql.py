@@ -98,7 +98,7 @@ def _mentions(node: Any, var: Variable) -> bool:
 
 
 def _projects(select: CompValue, var: Variable) -> bool:
-    projection = select.get("projection")
+    projection = [p for p in select.get("projection") or [] if isinstance(p, CompValue)]
     if not projection:  # SELECT *: the variables in scope, which a FILTER alone does not bring
         return _binds(select.get("where"))
     return any(p.get("var") == var or p.get("evar") == var for p in projection)
