@@ -14,13 +14,14 @@ refused with an :class:`InputError` before or right after parsing.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import logging
 import os
 import re
 import threading
-from collections.abc import Callable, Container, Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -28,15 +29,16 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, XSD
 from rdflib.term import Node
 
-from pvpp_kg import rq, shacl_core, shacl_sparql
+from pvpp_kg import rq, shacl
 from pvpp_kg.errors import InputError, UnsupportedMediaType
 from pvpp_kg.materialise import materialisation_updates
 from pvpp_kg.namespaces import BASE, PREFIXES, SH
 from pvpp_kg.settings import Settings
+from pvpp_kg.shacl.terms import to_ox, to_rdflib
 from pvpp_kg.store import parse_error
 
 # rdflib logs a stack trace for every ill-formed typed literal ("2024-13-45"^^xsd:date); the shapes report those
@@ -159,7 +161,7 @@ def parse_rdf(data: bytes, fmt: str, source: str) -> Graph:
     store = ox.Store()
     store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
     graph = Graph()
-    graph.addN((s, p, o, graph) for s, p, o in shacl_sparql.rdflib_triples(store))
+    graph.addN((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object), graph) for q in store)
     _check_imports(graph, source)
     if len(graph) == 0:
         raise InputError("the document holds no triples (a submission would erase the institution's data)",
@@ -237,24 +239,14 @@ class Report:
     conforms: bool
     results: list[Result]
     lang: str
-    # each engine's report graph (a function: the native engine builds it only when asked for) with the result
-    # nodes kept from it; the SHACL report graph is put together only for Turtle or JSON-LD output
-    sources: list[tuple[Callable[[], Graph], list[Node]]] = field(default_factory=list, repr=False)
+    engine_results: list[shacl.Result] = field(default_factory=list, repr=False)  # the same, as the engine's
     triples: int = 0
 
     @cached_property
     def graph(self) -> Graph:
-        """The SHACL validation report (sh:ValidationReport with the reported sh:ValidationResult nodes)."""
-        g = Graph()
-        root = BNode()
-        g.add((root, RDF.type, SH.ValidationReport))
-        g.add((root, SH.conforms, Literal(self.conforms)))
-        for supply, nodes in self.sources:
-            source = supply()
-            for r in nodes:
-                g.add((root, SH.result, r))
-                for t in source.triples((r, None, None)):
-                    g.add(t)
+        """The SHACL validation report (sh:ValidationReport with every result, messages in lv and en)."""
+        g = shacl.Report(self.engine_results).graph()
+        g.set((next(g.subjects(RDF.type, SH.ValidationReport)), SH.conforms, Literal(self.conforms)))
         for prefix, ns in PREFIXES.items():
             g.bind(prefix, ns)
         return g
@@ -290,6 +282,10 @@ def _materialised(graphs: Iterable[tuple[str, Graph]], ontology: Graph) -> ox.St
     return materialised(fill, ontology)
 
 
+_MINE = ox.NamedNode("urn:x-pvpp-kg:validation:mine")  # the nodes results are reported for, as subjects
+_IN = ox.NamedNode("urn:x-pvpp-kg:validation:in")
+
+
 class Validator:
     """Shapes and the materialised reference context, built once per settings; ``validate`` is thread-safe."""
 
@@ -300,93 +296,66 @@ class Validator:
         self.settings = settings
         self.pvpp_shapes, self.cpsv_shapes, context = _load_shapes(settings.shapes_dir,
                                                                    settings.max_services_per_person)
-        # the SPARQL parts (shacl_sparql) and the core constraints (shacl_core) run natively on pyoxigraph;
-        # pyshacl gets only the shapes shacl_core cannot compile
-        self.compiled = {"pvpp": shacl_sparql.compile_shapes(self.pvpp_shapes),
-                         "cpsv-ap": shacl_sparql.compile_shapes(self.cpsv_shapes)}
-        self.core = {layer: shacl_core.compile_shapes(spec) for layer, spec in self.compiled.items()}
+        self.engines = {"pvpp": shacl.ShapesGraph(self.pvpp_shapes), "cpsv-ap": shacl.ShapesGraph(self.cpsv_shapes)}
         self.ontology = ontology_graph(settings)
         self.submission_updates = materialisation_updates(self.ontology, default_graph=True)  # see merge()
         sources = [*ontology_sources(settings), *reference_sources(settings), *institution_sources(settings)]
         graphs = [(s.graph, s.to_graph()) for s in sources] + [(BASE + "graph/context", context)]
-        # the context once, as default-graph quads (and as rdflib triples if pyshacl is needed, blank nodes named
-        # alike), so each validation only adds the submission to fresh structures instead of copying graphs
+        # the context once, as default-graph quads, so each validation only adds the submission to a fresh store
         store = _materialised(graphs, self.ontology)
         self.context_quads = list(dict.fromkeys(ox.Quad(q.subject, q.predicate, q.object) for q in store))
         self.described = frozenset(q.subject for q in self.context_quads)  # what the reference data describes
         self.slots = threading.BoundedSemaphore(max(1, settings.max_concurrent_validations))
-        # the checks are independent queries, and pyoxigraph evaluates them without the GIL: on two cores a
+        # the root shapes are independent queries, and pyoxigraph evaluates them without the GIL: on two cores a
         # 1,000-service submission's checks take half the time side by side
         threads = settings.validation_threads or os.cpu_count() or 1
-        self.map: shacl_sparql.Mapper = (
+        self.map: Callable[..., Iterable[Any]] = (
             ThreadPoolExecutor(threads, thread_name_prefix="validation").map if threads > 1 else map)
 
-    @cached_property
-    def context_triples(self) -> list[shacl_sparql.RdfTriple]:
-        """The context as rdflib triples: only pyshacl's copy of the data needs them, when a shape is left to it."""
-        return list(shacl_sparql.rdflib_triples(self.context_quads))
-
-    def merge(self, data: Graph, extra_context: Graph | None = None, *,
-              rdflib_graph: bool = True) -> tuple[ox.Store, Graph | None, shacl_core.NodeSet]:
-        """The merged, materialised data twice (a pyoxigraph store for the native checks, an rdflib graph for
-        pyshacl, only when ``rdflib_graph``; blank nodes named alike) and the nodes results are reported for.
+    def merge(self, data: Graph, extra_context: Graph | None = None) -> tuple[ox.Store, int]:
+        """The merged, materialised data in one store's default graph, and how many nodes results are reported for
+        (listed as subjects of the graph ``_MINE``).
 
         Why in this order: the submission is materialised alone in the default graph of the store the checks
-        run on, its nodes are read there, and only then the context is added; copying the materialised
-        submission from a store of its own through Python objects cost a third of a 1,000-service validation.
+        run on, its nodes are read there, and only then the context is added.
         """
-        store = ox.Store()  # everything in the default graph (one copy of a triple however many sources hold it)
+        store = ox.Store()
         store.load(data.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
         subjects = [row[0] for row in store.query(rq.load("submission-subjects"))]
         for update in self.submission_updates:
             store.update(update)
-        extra_quads = list(shacl_sparql.ox_quads(extra_context)) if extra_context is not None else []
+        extra_quads = ([ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in extra_context]
+                       if extra_context is not None else [])
         described = self.described | {q.subject for q in extra_quads}
         # report on what the submission describes; a reference node it merely links to (and so gains an
         # inverse triple in the materialised graph) stays the reference data's business
         introduced = [row[0] for row in store.query(rq.load("submission-nodes")) if row[0] not in described]
-        full = None
-        if rdflib_graph:
-            full = Graph()
-            for triples in (shacl_sparql.rdflib_triples(store), self.context_triples,
-                            shacl_sparql.rdflib_triples(extra_quads)):
-                for t in triples:
-                    full.add(t)
+        mine = set(subjects) | set(introduced)
         store.bulk_extend(self.context_quads)
         store.bulk_extend(extra_quads)
-        return store, full, shacl_core.NodeSet([*subjects, *introduced])
+        store.bulk_extend(ox.Quad(n, _IN, _MINE, _MINE) for n in mine)
+        return store, len(mine)
 
     def validate(self, data: Graph, *, lang: str = "en", extra_context: Graph | None = None,
                  layers: tuple[str, ...] = LAYERS) -> Report:
         """Validate ``data`` (with the reference data and ``extra_context``) against the chosen layers."""
         with self.slots:
-            store, full, mine = self.merge(data, extra_context,
-                                           rdflib_graph=any(self.core[layer].fallback for layer in layers))
+            store, _ = self.merge(data, extra_context)
             results: list[Result] = []
-            sources: list[tuple[Callable[[], Graph], list[Node]]] = []
-
-            def read(g: Graph, layer: str, shapes: Graph) -> None:
-                found = _results(g, shapes, lang, layer, mine)
-                results.extend(found.values())
-                sources.append((lambda: g, list(found)))
-
+            engine_results: list[shacl.Result] = []
             for layer in layers:
                 shapes = self.pvpp_shapes if layer == "pvpp" else self.cpsv_shapes
-                compiled = self.compiled[layer]
-                focus = shacl_sparql.all_focus_nodes(store, compiled, among=mine.terms, map_=self.map)
-                core, leftover = shacl_core.evaluate(store, self.core[layer], focus, mine, map_=self.map)
-                found = _core_results(core, shapes, lang, layer)
-                results.extend(found.values())
-                sources.append((lambda core=core: core.graph, list(found)))
-                if leftover is not None:  # shapes shacl_core cannot compile
-                    import pyshacl  # here, not at the top: processes that never need it do not pay its memory
-
-                    _, g, _ = pyshacl.validate(full, shacl_graph=leftover, allow_warnings=True, allow_infos=True)
-                    read(g, layer, shapes)
-                read(shacl_sparql.evaluate(store, compiled, focus, map_=self.map), layer, shapes)
-        results.sort(key=lambda r: (_SEVERITY_ORDER.get(r.severity, 9), r.focus, r.path or "", r.message))
+                for r in shacl.validate(store, self.engines[layer], only=_MINE, map_=self.map).results:
+                    result, full = _result(r, shapes, lang, layer)
+                    results.append(result)
+                    engine_results.append(full)
+        order = sorted(range(len(results)), key=lambda i: (_SEVERITY_ORDER.get(results[i].severity, 9),
+                                                          results[i].focus, results[i].path or "",
+                                                          results[i].message))
+        results = [results[i] for i in order]
+        engine_results = [engine_results[i] for i in order]
         conforms = not any(r.severity == "Violation" for r in results)
-        return Report(conforms, results, lang, sources, len(data))
+        return Report(conforms, results, lang, engine_results, len(data))
 
 
 _SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
@@ -412,49 +381,6 @@ def _short(node: Any) -> str:
     return text
 
 
-# looked up once: rdflib's Namespace attribute access costs microseconds per result
-_FOCUS_NODE, _MESSAGE, _PATH, _VALUE, _SHAPE, _COMPONENT, _SEVERITY, _RESULT = (
-    SH.focusNode, SH.resultMessage, SH.resultPath, SH.value, SH.sourceShape, SH.sourceConstraintComponent,
-    SH.resultSeverity, SH.ValidationResult)
-
-
-def _results(g: Graph, shapes: Graph, lang: str, layer: str, mine: Container[Any]) -> dict[Node, Result]:
-    """The results of one engine's report graph about ``mine``, by result node; messages both engines leave out
-    (CPSV-AP shapes carry none) are added to ``g`` so that the SHACL report has them too."""
-    results: dict[Node, Result] = {}
-    for r, focus in g.subject_objects(_FOCUS_NODE):
-        if focus not in mine:
-            continue
-        fields: dict[Node, Node] = {}
-        messages: dict[str, str] = {}
-        for p, o in g.predicate_objects(r):
-            if p == _MESSAGE:
-                if isinstance(o, Literal):
-                    messages[o.language or ""] = str(o)
-            else:
-                fields[p] = o
-        if fields.get(RDF.type) != _RESULT:
-            continue
-        results[r], added = _result(focus, fields.get(_PATH), fields.get(_VALUE), fields.get(_SHAPE),
-                                    fields.get(_COMPONENT), fields.get(_SEVERITY), messages, shapes, lang, layer)
-        if added is not None:
-            g.add((r, _MESSAGE, added))
-    return results
-
-
-def _core_results(report: shacl_core.CoreReport, shapes: Graph, lang: str, layer: str) -> dict[Node, Result]:
-    """:func:`_results` for the native engine's results (all about ``mine``: only those were evaluated)."""
-    results: dict[Node, Result] = {}
-    for res in report.results:
-        check = res.check
-        messages = {m.language or "": str(m) for m in res.messages}
-        results[res.node], added = _result(res.focus, check.path, res.value, check.shape, res.component,
-                                           check.severity, messages, shapes, lang, layer)
-        if added is not None:
-            report.add_message(res, added)
-    return results
-
-
 @lru_cache(maxsize=4096)
 def _shape_messages(shapes: Graph, shape: Node) -> dict[str, str]:
     """A shape's own sh:message (or its SPARQL constraint's), by language."""
@@ -466,21 +392,14 @@ def _shape_messages(shapes: Graph, shape: Node) -> dict[str, str]:
     return found
 
 
-@lru_cache(maxsize=4096)
-def _latvian(text: str) -> Literal:
-    """A Latvian message literal, made once per text: rdflib checks the language tag of every new Literal, and a
-    report repeats a few messages thousands of times."""
-    return Literal(text, lang="lv")
-
-
-def _result(focus: Node, path: Node | None, value: Node | None, shape: Node | None, component_iri: Node | None,
-            severity: Node | None, messages: dict[str, str], shapes: Graph, lang: str,
-            layer: str) -> tuple[Result, Literal | None]:
-    """One result with messages in both languages; the Latvian message to add to the report when it had none."""
-    component = str(component_iri).rsplit("#", 1)[-1]
-    added = None
-    if not {"lv", "en"} <= messages.keys():  # pyshacl keeps one message of a SPARQL constraint: ask the shape
-        messages.update(_shape_messages(shapes, shape))
+def _result(r: shacl.Result, shapes: Graph, lang: str, layer: str) -> tuple[Result, shacl.Result]:
+    """One result with messages in both languages, and the engine's result carrying the same messages."""
+    component = str(r.component).rsplit("#", 1)[-1]
+    messages = {m.language or "": str(m) for m in r.messages}
+    path = r.path.node if isinstance(r.path, shacl.Path) else r.path
+    value = None if r.value is None else to_rdflib(r.value)
+    if not {"lv", "en"} <= messages.keys():  # a SPARQL constraint may carry only some: ask the shape
+        messages.update(_shape_messages(shapes, r.shape))
     if not {"lv", "en"} <= messages.keys():
         lv, en = _COMPONENT_MESSAGES.get(component, ("Neatbilst CPSV-AP prasībai ({path}).",
                                                        "Does not meet a CPSV-AP requirement ({path})."))
@@ -488,12 +407,19 @@ def _result(focus: Node, path: Node | None, value: Node | None, shape: Node | No
                 "value": _short(value) if value is not None else "—"}
         messages.setdefault("lv", lv.format(**fill))
         messages.setdefault("en", messages.get("", en.format(**fill)))
-        added = _latvian(messages["lv"])
     result = Result(
-        focus=str(focus), path=str(path) if isinstance(path, URIRef) else (None if path is None else "(path)"),
-        severity=str(severity).rsplit("#", 1)[-1], message=messages.get(lang, ""), messages=messages,
-        value=None if value is None else str(value), shape=str(shape), component=component, layer=layer)
-    return result, added
+        focus=str(to_rdflib(r.focus)),
+        path=str(path) if isinstance(path, URIRef) else (None if path is None else "(path)"),
+        severity=str(r.severity).rsplit("#", 1)[-1], message=messages.get(lang, ""), messages=messages,
+        value=None if value is None else str(value), shape=str(r.shape), component=component, layer=layer)
+    literals = tuple(_message_literal(text, key) for key, text in messages.items() if key in LANGS)
+    return result, dataclasses.replace(r, messages=literals)
+
+
+@lru_cache(maxsize=4096)
+def _message_literal(text: str, lang: str) -> Literal:
+    """A message literal, made once per text: a report repeats a few messages thousands of times."""
+    return Literal(text, lang=lang)
 
 
 _validators: dict[tuple[Any, ...], Validator] = {}
