@@ -159,17 +159,29 @@ def load_data(files: tuple[Path, ...], quiet: bool) -> None:
 @click.option("--lang", type=click.Choice(["lv", "en"]), default="en", show_default=True, help="message language")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "turtle", "html"]), default="text",
               show_default=True, help="report format")
-def validate(files: tuple[Path, ...], lang: str, fmt: str) -> None:
+@click.option("--shapes", "shapes_files", multiple=True, type=click.Path(path_type=Path),
+              help="a SHACL shapes file of your own (repeatable); validated beside the policy shapes")
+@click.option("--no-policy", is_flag=True, help="only --shapes, on the data alone (no PVPP/CPSV-AP, no reference data)")
+def validate(files: tuple[Path, ...], lang: str, fmt: str, shapes_files: tuple[Path, ...], no_policy: bool) -> None:
     """Validate data files (RDF or the spreadsheet template) with the reference data; exit 0 conforms,
-    1 violations, 2 unusable input."""
+    1 violations, 2 unusable input or ill-formed shapes."""
     import json
 
     from pvpp_kg import validation
 
     settings = _settings()
+    if no_policy and not shapes_files:
+        _fail("--no-policy needs at least one --shapes file to validate against")
     try:
         graph = validation.parse_files(files, settings)
-        report = validation.validator_for(settings).validate(graph, lang=lang)
+        shapes = (validation.user_shapes((str(f), validation.parse_files([f], settings)) for f in shapes_files)
+                  if shapes_files else None)
+        validator = validation.validator_for(settings)
+        if no_policy:
+            assert shapes is not None
+            report = validator.validate_alone(graph, shapes, lang=lang)
+        else:
+            report = validator.validate(graph, lang=lang, extra_shapes=shapes)
     except PvppError as e:
         _fail(e.message)
     if fmt == "json":

@@ -337,25 +337,59 @@ class Validator:
         return store, len(mine)
 
     def validate(self, data: Graph, *, lang: str = "en", extra_context: Graph | None = None,
-                 layers: tuple[str, ...] = LAYERS) -> Report:
-        """Validate ``data`` (with the reference data and ``extra_context``) against the chosen layers."""
+                 layers: tuple[str, ...] = LAYERS, extra_shapes: shacl.ShapesGraph | None = None) -> Report:
+        """Validate ``data`` (with the reference data and ``extra_context``) against the chosen layers, and
+        against ``extra_shapes`` (a user's own shapes, reported as the layer ``custom``) too."""
         with self.slots:
             store, _ = self.merge(data, extra_context)
-            results: list[Result] = []
-            engine_results: list[shacl.Result] = []
-            for layer in layers:
-                shapes = self.pvpp_shapes if layer == "pvpp" else self.cpsv_shapes
-                for r in shacl.validate(store, self.engines[layer], only=_MINE, map_=self.map).results:
-                    result, full = _result(r, shapes, lang, layer)
-                    results.append(result)
-                    engine_results.append(full)
-        order = sorted(range(len(results)), key=lambda i: (_SEVERITY_ORDER.get(results[i].severity, 9),
+            engines = [(layer, self.engines[layer]) for layer in layers]
+            engines += [("custom", extra_shapes)] if extra_shapes is not None else []
+            found = [(layer, engine, shacl.validate(store, engine, only=_MINE, map_=self.map))
+                     for layer, engine in engines]
+        return _report(found, lang, len(data))
+
+    def validate_alone(self, data: Graph, shapes: shacl.ShapesGraph, *, lang: str = "en") -> Report:
+        """Validate ``data`` by itself (no reference data, no policy) against ``shapes``: plain SHACL."""
+        with self.slots:
+            store = ox.Store()
+            store.bulk_extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in data)
+            originals = shacl.originals(o for o in data.objects() if isinstance(o, Literal))
+            report = shacl.validate(store, shapes, originals=originals, map_=self.map)
+        return _report([("custom", shapes, report)], lang, len(data))
+
+
+def user_shapes(documents: Iterable[tuple[str, Graph]]) -> shacl.ShapesGraph:
+    """Shapes a user brings (CLI ``--shapes``, the ``shapes`` field of /validate), compiled as one shapes graph;
+    an ill-formed one is an :class:`InputError` naming its file and shape."""
+    merged = Graph()
+    for source, g in documents:
+        try:
+            shacl.ShapesGraph(g)  # alone first, so that an error names the file it is in
+        except shacl.ShapesError as e:
+            raise InputError(e.message, source=source) from None
+        merged += g
+    try:
+        return shacl.ShapesGraph(merged)
+    except shacl.ShapesError as e:
+        raise InputError(e.message, source="the shapes files together") from None
+
+
+def _report(found: list[tuple[str, shacl.ShapesGraph, shacl.Report]], lang: str, triples: int) -> Report:
+    """The engine's reports as one: results with messages in both languages, violations first."""
+    results: list[Result] = []
+    engine_results: list[shacl.Result] = []
+    for layer, engine, report in found:
+        for r in report.results:
+            result, full = _result(r, engine.g, lang, layer)
+            results.append(result)
+            engine_results.append(full)
+    order = sorted(range(len(results)), key=lambda i: (_SEVERITY_ORDER.get(results[i].severity, 9),
                                                           results[i].focus, results[i].path or "",
                                                           results[i].message))
-        results = [results[i] for i in order]
-        engine_results = [engine_results[i] for i in order]
-        conforms = not any(r.severity == "Violation" for r in results)
-        return Report(conforms, results, lang, engine_results, len(data))
+    results = [results[i] for i in order]
+    engine_results = [engine_results[i] for i in order]
+    conforms = not any(r.severity == "Violation" for r in results)
+    return Report(conforms, results, lang, engine_results, triples)
 
 
 _SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
@@ -370,6 +404,12 @@ _COMPONENT_MESSAGES = {
                                     "The value {value} has the wrong datatype ({path})."),
     "NodeKindConstraintComponent": ("Vērtībai {value} ir nepareizs mezgla veids ({path}).",
                                     "The value {value} has the wrong node kind ({path})."),
+}
+
+
+_OTHER_MESSAGES = {
+    "cpsv-ap": ("Neatbilst CPSV-AP prasībai ({path}).", "Does not meet a CPSV-AP requirement ({path})."),
+    "custom": ("Neatbilst formas prasībai ({path}).", "Does not meet a requirement of the shape ({path})."),
 }
 
 
@@ -401,9 +441,9 @@ def _result(r: shacl.Result, shapes: Graph, lang: str, layer: str) -> tuple[Resu
     if not {"lv", "en"} <= messages.keys():  # a SPARQL constraint may carry only some: ask the shape
         messages.update(_shape_messages(shapes, r.shape))
     if not {"lv", "en"} <= messages.keys():
-        lv, en = _COMPONENT_MESSAGES.get(component, ("Neatbilst CPSV-AP prasībai ({path}).",
-                                                       "Does not meet a CPSV-AP requirement ({path})."))
-        fill = {"path": _short(path) if path is not None else "—",
+        lv, en = _COMPONENT_MESSAGES.get(component, _OTHER_MESSAGES.get(layer, _OTHER_MESSAGES["custom"]))
+        shown = r.path.sparql if isinstance(r.path, shacl.Path) and not isinstance(path, URIRef) else path
+        fill = {"path": _short(shown) if shown is not None else "—",
                 "value": _short(value) if value is not None else "—"}
         messages.setdefault("lv", lv.format(**fill))
         messages.setdefault("en", messages.get("", en.format(**fill)))

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.datastructures import UploadFile
 
-from pvpp_kg import submissions, validation
+from pvpp_kg import shacl, submissions, validation
 from pvpp_kg.auth import bearer
 from pvpp_kg.conneg import negotiate
 from pvpp_kg.deps import BackendDep, SettingsDep, TokensDep
@@ -28,8 +28,12 @@ LangParam = Annotated[str | None, Query(description="lv or en (messages)", patte
 SheetParam = Annotated[str | None, Query(description="the template sheet of a CSV body, e.g. services")]
 
 
-async def _upload(request: Request) -> tuple[bytes, str | None, str | None, dict[str, str]]:
-    """The document from a multipart ``file`` field or the raw body, with its media type and file name."""
+Upload = tuple[bytes, str | None, str | None]  # content, media type, file name
+
+
+async def _upload(request: Request) -> tuple[bytes, str | None, str | None, dict[str, str], list[Upload]]:
+    """The document from a multipart ``file`` field or the raw body, with its media type and file name, the
+    form's text fields, and any ``shapes`` files beside it (as the EU ITB validator takes user shapes)."""
     ctype = request.headers.get("content-type") or ""
     if ctype.lower().startswith("multipart/form-data"):
         try:
@@ -40,16 +44,24 @@ async def _upload(request: Request) -> tuple[bytes, str | None, str | None, dict
         if not isinstance(upload, UploadFile):
             raise InputError("the multipart body needs a 'file' field with the document")
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
-        return await upload.read(), upload.content_type, upload.filename, fields
-    return await request.body(), ctype or None, None, {}
+        shapes = [(await f.read(), f.content_type, f.filename or "shapes") for f in form.getlist("shapes")
+                  if isinstance(f, UploadFile)]
+        return await upload.read(), upload.content_type, upload.filename, fields, shapes
+    return await request.body(), ctype or None, None, {}, []
 
 
-async def _parse(request: Request, sheet: str | None) -> tuple[validation.Document, dict[str, str]]:
-    data, media_type, filename, fields = await _upload(request)
+async def _parse(request: Request, sheet: str | None
+                 ) -> tuple[validation.Document, dict[str, str], shacl.ShapesGraph | None]:
+    data, media_type, filename, fields, shapes = await _upload(request)
     sheet = sheet or fields.get("sheet")
     graph = await anyio.to_thread.run_sync(
         lambda: validation.parse_document(data, media_type=media_type, filename=filename, sheet=sheet))
-    return graph, fields
+    user_shapes = None
+    if shapes:
+        user_shapes = await anyio.to_thread.run_sync(lambda: validation.user_shapes(
+            (name, validation.parse_rdf(content, validation.detect_format(ctype, name), name))
+            for content, ctype, name in shapes))
+    return graph, fields, user_shapes
 
 
 def _lang(lang: str | None, fields: dict[str, str]) -> str:
@@ -82,9 +94,19 @@ async def validate_page(request: Request) -> Response:
 async def validate_upload(request: Request, settings: SettingsDep, lang: LangParam = None, sheet: SheetParam = None,
                           accept: Annotated[str | None, Header()] = None) -> Response:
     negotiate(accept, REPORT_FORMATS)  # 406 before the work, not after
-    graph, fields = await _parse(request, sheet)
+    graph, fields, shapes = await _parse(request, sheet)
+    chosen = _lang(lang, fields)
+    policy = (fields.get("policy") or "true").lower()
+    if policy not in ("true", "false"):
+        raise BadRequest(f"policy must be true or false, not {policy!r}")
+    if policy == "false" and shapes is None:
+        raise BadRequest("policy=false validates against your own shapes only: add a 'shapes' file")
     validator = await anyio.to_thread.run_sync(validation.validator_for, settings)
-    report = await anyio.to_thread.run_sync(lambda: validator.validate(graph, lang=_lang(lang, fields)))
+    if policy == "false":
+        assert shapes is not None
+        report = await anyio.to_thread.run_sync(lambda: validator.validate_alone(graph, shapes, lang=chosen))
+    else:
+        report = await anyio.to_thread.run_sync(lambda: validator.validate(graph, lang=chosen, extra_shapes=shapes))
     return render(report, accept)
 
 
@@ -113,7 +135,9 @@ async def submit(request: Request, settings: SettingsDep, backend: BackendDep, t
                  accept: Annotated[str | None, Header()] = None) -> Response:
     key = _institution(tokens, authorization, institution)
     negotiate(accept, REPORT_FORMATS)
-    graph, fields = await _parse(request, sheet)
+    graph, fields, shapes = await _parse(request, sheet)
+    if shapes is not None:
+        raise BadRequest("a submission is validated against the policy's shapes only; use /validate for your own")
     chosen = _lang(lang, fields)
     validator = await anyio.to_thread.run_sync(validation.validator_for, settings)
     try:

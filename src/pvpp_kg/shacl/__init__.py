@@ -5,10 +5,20 @@ pyoxigraph and :mod:`pvpp_kg.errors`. The policy's own use of it (layers, refere
 :mod:`pvpp_kg.validation`.
 """
 
-from pvpp_kg.shacl.engine import validate, validate_graphs
+from pvpp_kg.shacl.engine import originals, validate, validate_graphs
 from pvpp_kg.shacl.errors import ShapesError, ValidationFailure
 from pvpp_kg.shacl.paths import Path
 from pvpp_kg.shacl.report import Report, Result
 from pvpp_kg.shacl.shapes import ShapesGraph
 
-__all__ = ["Path", "Report", "Result", "ShapesError", "ShapesGraph", "ValidationFailure", "validate", "validate_graphs"]
+__all__ = [
+    "Path",
+    "Report",
+    "Result",
+    "ShapesError",
+    "ShapesGraph",
+    "ValidationFailure",
+    "originals",
+    "validate",
+    "validate_graphs",
+]

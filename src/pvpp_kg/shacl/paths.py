@@ -33,7 +33,7 @@ def compile_path(g: Graph, node: Node, shape: Node, seen: frozenset[Node] = froz
     if isinstance(node, URIRef):
         return Path(node, f"<{node}>", False)
     if not isinstance(node, BNode) or node in seen:
-        raise ShapesError(shape, f"malformed sh:path {node!r}")
+        raise ShapesError(shape, f"malformed sh:path {node.n3()}")
     seen = seen | {node}
     preds = set(g.predicates(node)) - {RDF.type}
     if (node, RDF.first, None) in g:  # a list is a sequence path, whatever else the node carries

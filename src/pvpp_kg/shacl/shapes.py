@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH, XSD
 from rdflib.term import Node
@@ -150,9 +150,21 @@ class ShapesGraph:
 
         self.components = SparqlComponents(self)
         for node in self._shape_nodes():
-            self.shape(node)
+            try:
+                self.shape(node)
+            except ShapesError as e:
+                raise self._located(e) from None
         self.roots = [s for s in self.shapes.values() if s.targets and not s.deactivated]
         self.uses_shapes_graph = self.components.uses_shapes_graph
+
+    def _located(self, e: ShapesError) -> ShapesError:
+        """A blank-node shape is named by the IRI shape it belongs to, so the author can find it."""
+        node, hops = e.shape, 0
+        while isinstance(node, BNode) and hops < 16:
+            node, hops = next(self.g.subjects(None, node), None), hops + 1
+        if node is None or node == e.shape or isinstance(node, BNode):
+            return e
+        return ShapesError(e.shape, f"{e.message.split(': ', 1)[-1]} (in {node.n3()})")
 
     # reading -----------------------------------------------------------------------------------------------------
 
@@ -231,7 +243,9 @@ class ShapesGraph:
             select = self.one(target, SH.select, node)
             if select is None:
                 raise ShapesError(node, "sh:target is not a SPARQL target (no sh:select)")
-            t.sparql.append((str(select), self.components.prefixes(target, node)))
+            prefixes = self.components.prefixes(target, node)
+            self.components.check_target(str(select), prefixes, node)
+            t.sparql.append((str(select), prefixes))
         return t
 
     def _core(self, shape: Shape) -> list[Constraint]:

@@ -202,6 +202,19 @@ class SparqlComponents:
                 out[str(p)] = str(ns)
         return out
 
+    def check_target(self, text: str, prefixes: dict[str, str], shape: Node) -> None:
+        """A SPARQL target is a plain SELECT of ?this: parsed like every shape query, SERVICE refused."""
+        prologue = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in prefixes.items())
+        try:
+            tree = parseQuery(prologue + text)
+        except Exception as e:
+            raise ShapesError(shape, f"SPARQL syntax error in a target query: {str(e).splitlines()[0]}") from None
+        if tree[1].name != "SelectQuery" or not _projects(tree[1], _THIS):
+            raise ShapesError(shape, "a SPARQL target must be a SELECT query that returns ?this")
+        if any(getattr(n, "name", "") == "ServiceGraphPattern" for n in _walk(tree)):
+            raise ShapesError(shape, "SERVICE is not allowed in shape queries: nothing is fetched from the network")
+        _syntax(text, prefixes, shape)
+
     def _query(
         self,
         holder: Node,
