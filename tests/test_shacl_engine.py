@@ -478,10 +478,6 @@ def test_message_templates_paths_and_pre_binding() -> None:
     assert paths and all(isinstance(p, BNode) and canonical_path(p, [g]) == sequence for p in paths)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pvpp_kg.shacl accepts a sh:select that does not project $this and silently drops its solutions",
-)
 def test_a_select_that_does_not_project_this_is_ill_formed() -> None:
     """SHACL 5.2: "The SPARQL query derived from the value of sh:select projects the variable this in the SELECT
     clause." Without it the shape is ill-formed: ShapesError, as for the engine's other syntax rules (pyshacl is

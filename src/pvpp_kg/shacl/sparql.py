@@ -237,6 +237,8 @@ class SparqlComponents:
         constants = {"currentShape": sparql(skolem(shape.node)), "shapesGraph": f"<{SHAPES_GRAPH}>", **constants}
         body = substitute(str(text), constants)
         joinable, projects = check_query(body, prefixes, shape.node, form, prebound)
+        if not projects:  # SHACL 5.2 and 6.2.3.1: a SELECT returns the focus node as ?this
+            raise ShapesError(shape.node, "a SHACL-SPARQL SELECT query must project $this")
         _syntax(body, prefixes, shape.node)
         return Query(body, prefixes, form, joinable and "PREFIX" not in body.upper().split("SELECT")[0], messages)
 
