@@ -508,3 +508,27 @@ def test_focus_nodes_restricted_to_the_reported_nodes() -> None:
     store.bulk_extend(ox.Quad(ox.NamedNode(EX + n), only, only, only) for n in ("a", "c", "t2", "elsewhere"))
     restricted = shacl.validate(store, compiled, only=only)
     assert {str(to_rdflib(r.focus)) for r in restricted.results} == {EX + "a", EX + "c", EX + "t2"}
+
+
+def test_extra_subclass_axioms_count_as_data() -> None:
+    """``extra_subclasses``: axioms the stored data does not repeat (shapes/context.ttl) are read as if the data
+    graph stated them, for class targets and sh:class alike, without writing them into the store."""
+    shapes = _graph("""ex:S a sh:NodeShape ; sh:targetClass ex:Super ;
+        sh:property [ sh:path ex:p ; sh:minCount 1 ] ; sh:property [ sh:path ex:q ; sh:class ex:Super ] .""")
+    store = ox.Store()
+    store.load(
+        b"""@prefix ex: <http://example.org/> .
+        ex:a a ex:Sub ; ex:q ex:b .  ex:b a ex:Sub .  ex:c a ex:Super ; ex:p 1 ; ex:q ex:b .""",
+        ox.RdfFormat.TURTLE,
+    )
+    compiled = shacl.ShapesGraph(shapes)
+    rows = lambda report: sorted((to_rdflib(r.focus), str(r.component).rsplit("#")[-1]) for r in report.results)  # noqa: E731
+    before = len(store)
+    # without the axiom ex:a is no ex:Super (not a focus node) and ex:b fails ex:c's sh:class
+    assert rows(shacl.validate(store, compiled)) == [(URIRef(EX + "c"), "ClassConstraintComponent")]
+    axiom = [(URIRef(EX + "Sub"), URIRef(EX + "Super"))]
+    assert rows(shacl.validate(store, compiled, extra_subclasses=axiom)) == [
+        (URIRef(EX + "a"), "MinCountConstraintComponent"),  # now an ex:Super without ex:p
+        (URIRef(EX + "b"), "MinCountConstraintComponent"),  # likewise; and ex:c's value ex:b is an ex:Super
+    ]
+    assert len(store) == before

@@ -30,7 +30,7 @@ from typing import Any
 
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import OWL, RDF, XSD
+from rdflib.namespace import OWL, RDF, RDFS, XSD
 from rdflib.term import Node
 
 from pvpp_kg import rq, shacl
@@ -297,6 +297,7 @@ class Validator:
         self.pvpp_shapes, self.cpsv_shapes, context = _load_shapes(settings.shapes_dir,
                                                                    settings.max_services_per_person)
         self.engines = {"pvpp": shacl.ShapesGraph(self.pvpp_shapes), "cpsv-ap": shacl.ShapesGraph(self.cpsv_shapes)}
+        self.context_subclasses = list(context.subject_objects(RDFS.subClassOf))
         self.ontology = ontology_graph(settings)
         self.submission_updates = materialisation_updates(self.ontology, default_graph=True)  # see merge()
         sources = [*ontology_sources(settings), *reference_sources(settings), *institution_sources(settings)]
@@ -320,7 +321,7 @@ class Validator:
         run on, its nodes are read there, and only then the context is added.
         """
         store = ox.Store()
-        store.load(data.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
+        store.bulk_extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in data)
         subjects = [row[0] for row in store.query(rq.load("submission-subjects"))]
         for update in self.submission_updates:
             store.update(update)
@@ -356,6 +357,17 @@ class Validator:
             originals = shacl.originals(o for o in data.objects() if isinstance(o, Literal))
             report = shacl.validate(store, shapes, originals=originals, map_=self.map)
         return _report([("custom", shapes, report)], lang, len(data))
+
+
+def validate_stored(validator: Validator, store: ox.Store, *, lang: str = "en") -> Report:
+    """Validate everything a loaded store holds, in place (its graphs read as one, nothing copied or written),
+    against both policy layers, with ``shapes/context.ttl``'s class axioms read as data."""
+    with validator.slots:
+        found = [(layer, validator.engines[layer],
+                  shacl.validate(store, validator.engines[layer], union=True, map_=validator.map,
+                                 extra_subclasses=validator.context_subclasses))
+                 for layer in LAYERS]
+    return _report(found, lang, len(store))
 
 
 def user_shapes(documents: Iterable[tuple[str, Graph]]) -> shacl.ShapesGraph:

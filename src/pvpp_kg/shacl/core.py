@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, SH, XSD
 
-from pvpp_kg.shacl.focus import TYPE_PATH, Focus, ValuesFocus, member, values
+from pvpp_kg.shacl.focus import Focus, ValuesFocus, member, values
 from pvpp_kg.shacl.shapes import Constraint, Shape
 from pvpp_kg.shacl.terms import OxTerm, sparql
 
@@ -104,11 +104,11 @@ def _count(run: Run, shape: Shape, c: Constraint, focus: Focus) -> Iterator[Hit]
         yield this, None, None, ()
 
 
-def _condition(c: Constraint) -> str:
+def _condition(run: Run, c: Constraint) -> str:
     p = c.params
     match c.kind:
         case "class":
-            return f"EXISTS {{ ?value {TYPE_PATH} <{p['iri']}> }}"
+            return f"EXISTS {{ {run.classes.instance('?value', p['iri'], '?_t', bound=True)} }}"
         case "nodeKind":
             return _NODE_KIND[p["kind"]]
         case "minLength":
@@ -128,7 +128,7 @@ def _condition(c: Constraint) -> str:
 
 
 def _simple(run: Run, shape: Shape, c: Constraint, focus: Focus) -> Iterator[Hit]:
-    yield from _failing_values(run, shape, focus, _condition(c))
+    yield from _failing_values(run, shape, focus, _condition(run, c))
 
 
 def _pairs(run: Run, shape: Shape, c: Constraint, focus: Focus) -> Iterator[Hit]:

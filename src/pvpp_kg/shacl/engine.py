@@ -16,6 +16,7 @@ from rdflib.namespace import SH
 from rdflib.term import Node
 
 from pvpp_kg.shacl import core, sparql
+from pvpp_kg.shacl.classes import Hierarchy
 from pvpp_kg.shacl.errors import ShapesError, ValidationFailure
 from pvpp_kg.shacl.focus import Focus, NodesFocus, TargetFocus, ValuesFocus, values
 from pvpp_kg.shacl.report import Report, Result
@@ -39,9 +40,11 @@ class Run:
         union: bool = False,
         only: ox.NamedNode | None = None,
         originals: Originals | None = None,
+        hierarchy: Hierarchy | None = None,
     ) -> None:
         self.store, self.shapes, self.union, self.only = store, shapes, union, only
         self.originals = originals or {}
+        self.classes = hierarchy or Hierarchy(store, union)
         self.prefixes: dict[str, str] = {}
         for root in shapes.shapes.values():
             for _, p in root.targets.sparql:
@@ -178,21 +181,24 @@ def validate(
     union: bool = False,
     only: ox.NamedNode | None = None,
     originals: Originals | None = None,
+    extra_subclasses: Iterable[tuple[Node, Node]] = (),
     map_: Mapper = map,
 ) -> Report:
     """Validate the data in ``store`` (its default graph, or all graphs with ``union``) against ``shapes``.
 
     ``only``: report only on focus nodes that are subjects in that named graph. ``originals``: literals as the
-    data wrote them (see :func:`originals`). ``map_`` may run the root shapes in threads: pyoxigraph evaluates
+    data wrote them (see :func:`originals`). ``extra_subclasses``: rdfs:subClassOf axioms to read the data
+    with, as if the data graph stated them. ``map_`` may run the root shapes in threads: pyoxigraph evaluates
     queries without the GIL.
     """
     if shapes.uses_shapes_graph:
         store = _with_shapes_graph(store, shapes.g, union)
         union = False
+    hierarchy = Hierarchy(store, union, extra_subclasses)  # shared by the runs: the lookups are the same
 
     def one(shape: Shape) -> list[Result]:
-        run = Run(store, shapes, union=union, only=only, originals=originals)
-        return run.validate(shape, TargetFocus(shape.targets, only))
+        run = Run(store, shapes, union=union, only=only, originals=originals, hierarchy=hierarchy)
+        return run.validate(shape, TargetFocus(shape.targets, hierarchy, only))
 
     # no de-duplication: a shape reached along two paths reports twice, as SHACL's report does
     results = [r for found in map_(one, shapes.roots) for r in found]

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
+from pvpp_kg.shacl.classes import Hierarchy
 from pvpp_kg.shacl.paths import Path
 from pvpp_kg.shacl.shapes import Targets
 from pvpp_kg.shacl.terms import OxTerm, sparql
 
-TYPE_PATH = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>/<http://www.w3.org/2000/01/rdf-schema#subClassOf>*"
 _fresh = itertools.count()
 
 
@@ -36,11 +36,12 @@ class TargetFocus(Focus):
     """The focus nodes of a shape's targets, optionally only those that are subjects in the ``only`` graph."""
 
     targets: Targets
+    classes: Hierarchy
     only: ox.NamedNode | None = None
 
     def pattern(self, var: str) -> str:
         t = self.targets
-        parts = [f"{{ {var} {TYPE_PATH} <{c}> }}" for c in t.classes]
+        parts = [f"{{ {self.classes.instance(var, c, fresh(), bound=False)} }}" for c in t.classes]
         if t.nodes:
             parts.append(f"{{ VALUES {var} {{ {' '.join(sparql(n) for n in t.nodes)} }} }}")
         parts += [f"{{ {var} <{p}> [] }}" for p in t.subjects_of]
