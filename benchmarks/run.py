@@ -245,24 +245,14 @@ def api_timing(base: str, calls: int) -> dict[str, Any]:
 
 
 def validation_timing(nq: Path, work: Path, pyshacl_timeout: float) -> dict[str, Any]:
-    """pvpp-kg's validator and plain pyshacl on the same 1,000-service submission, each in a fresh process."""
+    """Validation side by side, each in a fresh process: the 1,000-service submission (pvpp-kg's product path, its
+    engine alone, pyshacl, pyshacl-turbo, pyshacl over the whole graph) and the whole stored graph in place."""
+    from benchmarks import validation
+
     path = work / "submission-1000.nt"
-    n = submission(nq, path)
-    out: dict[str, Any] = {"services": n, "triples": path.read_bytes().count(b"\n")}
-
-    def child(key: str, args: list[str], timeout: float) -> None:
-        try:
-            done = subprocess.run([sys.executable, "-m", "benchmarks.validation", *args], cwd=ROOT,
-                                  capture_output=True, timeout=timeout, check=True)
-            out[key] = json.loads(done.stdout)
-        except subprocess.TimeoutExpired:
-            out[key] = {"timeout_s": timeout}
-        except subprocess.CalledProcessError as e:
-            out[key] = {"error": e.stderr.decode()[-1000:]}
-
-    child("pvpp-kg", ["pvpp", str(path)], 600)
-    child("pyshacl", ["pyshacl", str(path)], pyshacl_timeout)
-    child("pyshacl-full-graph", ["pyshacl", str(path), str(nq)], pyshacl_timeout)
+    out: dict[str, Any] = {"services": submission(nq, path)}
+    out.update(validation.suite(nq, work / "pvpp", path, pyshacl_timeout))
+    out["pyshacl-full-graph"] = validation.child(["pyshacl", str(path), str(nq)], pyshacl_timeout)
     return out
 
 
@@ -537,19 +527,9 @@ def table(result: dict[str, Any], timeout: float) -> str:
     for k in keys:
         cells = [f"{result['throughput'].get(f'{k}/{c}', {}).get('req_per_s', 0):.1f}" for c in (1, 8, 32)]
         tp.append(f"| {k} | " + " | ".join(cells) + " |")
-    v = result.get("validation", {})
-    val = [f"- validation of a {v.get('services', '?')}-service submission ({v.get('triples', '?')} triples), "
-           "each in a fresh process:"]
-    for key, what in (("pvpp-kg", "pvpp-kg"), ("pyshacl", "plain pyshacl, same data"),
-                      ("pyshacl-full-graph", "plain pyshacl over the whole national graph")):
-        t = v.get(key, {})
-        if "timeout_s" in t:
-            val.append(f"  - {what}: did not finish in {t['timeout_s']:.0f} s")
-        elif "total_s" in t:
-            val.append(f"  - {what} ({t['tool']}): parse {t['parse_s']:.2f} s, validate {t['validate_s']:.2f} s, "
-                       f"total {t['total_s']:.2f} s")
-        else:
-            val.append(f"  - {what}: {t.get('error', 'not run')[-300:]}")
+    from benchmarks import validation
+
+    val = validation.lines(result.get("validation", {}))
     return "\n".join(head + lines + [""] + load + val + tp)
 
 

@@ -282,7 +282,7 @@ def _materialised(graphs: Iterable[tuple[str, Graph]], ontology: Graph) -> ox.St
     return materialised(fill, ontology)
 
 
-_MINE = ox.NamedNode("urn:x-pvpp-kg:validation:mine")  # the nodes results are reported for, as subjects
+MINE = ox.NamedNode("urn:x-pvpp-kg:validation:mine")  # the nodes results are reported for, as subjects
 _IN = ox.NamedNode("urn:x-pvpp-kg:validation:in")
 
 
@@ -315,7 +315,7 @@ class Validator:
 
     def merge(self, data: Graph, extra_context: Graph | None = None) -> tuple[ox.Store, int]:
         """The merged, materialised data in one store's default graph, and how many nodes results are reported for
-        (listed as subjects of the graph ``_MINE``).
+        (listed as subjects of the graph ``MINE``).
 
         Why in this order: the submission is materialised alone in the default graph of the store the checks
         run on, its nodes are read there, and only then the context is added.
@@ -334,7 +334,7 @@ class Validator:
         mine = set(subjects) | set(introduced)
         store.bulk_extend(self.context_quads)
         store.bulk_extend(extra_quads)
-        store.bulk_extend(ox.Quad(n, _IN, _MINE, _MINE) for n in mine)
+        store.bulk_extend(ox.Quad(n, _IN, MINE, MINE) for n in mine)
         return store, len(mine)
 
     def validate(self, data: Graph, *, lang: str = "en", extra_context: Graph | None = None,
@@ -345,7 +345,7 @@ class Validator:
             store, _ = self.merge(data, extra_context)
             engines = [(layer, self.engines[layer]) for layer in layers]
             engines += [("custom", extra_shapes)] if extra_shapes is not None else []
-            found = [(layer, engine, shacl.validate(store, engine, only=_MINE, map_=self.map))
+            found = [(layer, engine, shacl.validate(store, engine, only=MINE, map_=self.map))
                      for layer, engine in engines]
         return _report(found, lang, len(data))
 
