@@ -76,9 +76,14 @@ def machine() -> dict[str, Any]:
                 break
     except OSError:
         pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
-            "os": platform.platform(), "python": platform.python_version(),
-            "load_average_at_start": os.getloadavg()}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "load_average_at_start": os.getloadavg(),
+    }
 
 
 def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
@@ -125,11 +130,17 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def summarise(times: list[float]) -> dict[str, float]:
-    return {"median_s": statistics.median(times), "p95_s": percentile(times, 0.95), "min_s": min(times),
-            "max_s": max(times), "runs": len(times)}
+    return {
+        "median_s": statistics.median(times),
+        "p95_s": percentile(times, 0.95),
+        "min_s": min(times),
+        "max_s": max(times),
+        "runs": len(times),
+    }
 
 
 # -- throughput ---------------------------------------------------------------------------------------------
+
 
 def throughput(url: str, query: str, clients: int, seconds: float) -> dict[str, float]:
     """Requests per second with ``clients`` threads, each on its own keep-alive connection (http.client: cheap)."""
@@ -163,8 +174,13 @@ def throughput(url: str, query: str, clients: int, seconds: float) -> dict[str, 
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - started
-    return {"clients": clients, "requests": sum(counts), "errors": sum(errors), "seconds": elapsed,
-            "req_per_s": sum(counts) / elapsed}
+    return {
+        "clients": clients,
+        "requests": sum(counts),
+        "errors": sum(errors),
+        "seconds": elapsed,
+        "req_per_s": sum(counts) / elapsed,
+    }
 
 
 def point_under_load(url: str, point: str, heavy: str, heavy_clients: int, seconds: float) -> dict[str, float]:
@@ -192,11 +208,17 @@ def point_under_load(url: str, point: str, heavy: str, heavy_clients: int, secon
         times.append(time.perf_counter() - started)
     conn.close()
     load.join()
-    return {"heavy_clients": heavy_clients, "heavy_req_per_s": loaded["req_per_s"], "point_requests": len(times),
-            "point_p50_s": percentile(times, 0.5), "point_p95_s": percentile(times, 0.95)}
+    return {
+        "heavy_clients": heavy_clients,
+        "heavy_req_per_s": loaded["req_per_s"],
+        "point_requests": len(times),
+        "point_p50_s": percentile(times, 0.5),
+        "point_p95_s": percentile(times, 0.95),
+    }
 
 
 # -- validation ---------------------------------------------------------------------------------------------
+
 
 def submission(nq: Path, out: Path, services: int = 1000) -> int:
     """The first institution graphs of the dataset holding ``services`` services, as one N-Triples document."""
@@ -214,8 +236,13 @@ def submission(nq: Path, out: Path, services: int = 1000) -> int:
                     break
                 current = g
             subject, predicate, obj = line.split(" ", 2)
-            if predicate == svc_type and "/id/service/" in subject and obj.split("#")[-1].startswith(
-                    ("IndividualBenefit", "GeneralBenefit", "IndividualUse", "SharedService")):
+            if (
+                predicate == svc_type
+                and "/id/service/" in subject
+                and obj.split("#")[-1].startswith(
+                    ("IndividualBenefit", "GeneralBenefit", "IndividualUse", "SharedService")
+                )
+            ):
                 count += 1
             lines.append(line[:cut].rstrip() + " .\n")
     out.write_text("".join(lines), encoding="utf-8")
@@ -239,8 +266,7 @@ def api_timing(base: str, calls: int) -> dict[str, Any]:
                 t0 = time.perf_counter()
                 client.get(url, headers={"Accept": "application/sparql-results+json"}).raise_for_status()
                 repeats.append(time.perf_counter() - t0)
-            out[p.stem] = {"first_s": first, "repeat_p50_s": statistics.median(repeats),
-                           "repeat_max_s": max(repeats)}
+            out[p.stem] = {"first_s": first, "repeat_p50_s": statistics.median(repeats), "repeat_max_s": max(repeats)}
     return out
 
 
@@ -258,10 +284,26 @@ def validation_timing(nq: Path, work: Path, pyshacl_timeout: float) -> dict[str,
 
 # -- the run ------------------------------------------------------------------------------------------------
 
+
 def generate_dataset(out: Path, preset: str, seed: int, violations: float, scale: float = 1.0) -> float:
     """``pvpp-kg generate`` into ``out``; returns seconds."""
-    seconds, _ = run_measured([str(BIN / "pvpp-kg"), "generate", "--preset", preset, "--seed", str(seed),
-                               "--scale", str(scale), "--violations", str(violations), "--out", str(out), "--quiet"])
+    seconds, _ = run_measured(
+        [
+            str(BIN / "pvpp-kg"),
+            "generate",
+            "--preset",
+            preset,
+            "--seed",
+            str(seed),
+            "--scale",
+            str(scale),
+            "--violations",
+            str(violations),
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     return seconds
 
 
@@ -289,48 +331,72 @@ def load_at_scale(work: Path, preset: str, seed: int, violations: float, scale: 
     dump = work / "dump.nq"
     triples = dump_store(work / "pvpp", dump)
     oxigraph_s = load_oxigraph(work / "oxigraph", dump)
-    return {"scale": scale, "generated_quads": count_lines(nq), "triples": triples, "runs_s": seconds,
-            "median_s": statistics.median(seconds), "peak_rss_mib": max(rss for _, rss in loads) / 2**20,
-            "oxigraph_s": oxigraph_s}
+    return {
+        "scale": scale,
+        "generated_quads": count_lines(nq),
+        "triples": triples,
+        "runs_s": seconds,
+        "median_s": statistics.median(seconds),
+        "peak_rss_mib": max(rss for _, rss in loads) / 2**20,
+        "oxigraph_s": oxigraph_s,
+    }
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     work = Path(args.work)
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    result: dict[str, Any] = {"machine": machine(), "preset": args.preset, "seed": args.seed,
-                              "started": datetime.now(UTC).isoformat(timespec="seconds"), "load": {}, "start": {},
-                              "rss_peak_mib": {}, "queries": {}, "throughput": {}, "notes": []}
+    result: dict[str, Any] = {
+        "machine": machine(),
+        "preset": args.preset,
+        "seed": args.seed,
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "load": {},
+        "start": {},
+        "rss_peak_mib": {},
+        "queries": {},
+        "throughput": {},
+        "notes": [],
+    }
     nq = work / f"{args.preset}.nq"
     log(f"generate {args.preset}")
     result["generate_s"] = generate_dataset(nq, args.preset, args.seed, args.violations)
     log("pvpp-kg load-data")
     load_s, load_rss = load_dataset(work / "pvpp", nq)
-    result["load"]["pvpp-kg"] = {"seconds": load_s, "peak_rss_mib": load_rss / 2**20,
-                                 "what": "base sources + dataset bulk load + materialisation"}
+    result["load"]["pvpp-kg"] = {
+        "seconds": load_s,
+        "peak_rss_mib": load_rss / 2**20,
+        "what": "base sources + dataset bulk load + materialisation",
+    }
     dump = work / "dump.nq"
     result["triples"] = dump_store(work / "pvpp", dump)
     result["generated_quads"] = count_lines(nq)
     log(f"{result['triples']:,} triples after materialisation; oxigraph load")
-    result["load"]["oxigraph"] = {"seconds": load_oxigraph(work / "oxigraph", dump),
-                                  "what": "oxigraph load of the dump"}
+    result["load"]["oxigraph"] = {
+        "seconds": load_oxigraph(work / "oxigraph", dump),
+        "what": "oxigraph load of the dump",
+    }
     if args.load_runs:
         log(f"load at the target's size: preset {args.preset} scaled {args.load_scale:g}, {args.load_runs} runs")
-        result["load_target"] = load_at_scale(work / "scaled", args.preset, args.seed, args.violations,
-                                              args.load_scale, args.load_runs)
+        result["load_target"] = load_at_scale(
+            work / "scaled", args.preset, args.seed, args.violations, args.load_scale, args.load_runs
+        )
 
     sampler = RssSampler()
     sampler.start()
     servers: dict[str, Server] = {}
     try:
         log("start servers")
-        servers["pvpp-kg"] = start_pvpp(work / "pvpp", workers=args.workers, log=work / "pvpp.log",
-                                        env_extra={"PVPP_INCLUDE_SAMPLE": "false"})
+        servers["pvpp-kg"] = start_pvpp(
+            work / "pvpp", workers=args.workers, log=work / "pvpp.log", env_extra={"PVPP_INCLUDE_SAMPLE": "false"}
+        )
         servers["oxigraph"] = start_oxigraph(work / "oxigraph", log=work / "oxigraph.log")
         if not args.skip_rdflib:
             servers["rdflib-endpoint"] = start_rdflib(dump, log=work / "rdflib.log", timeout=900)
-            result["load"]["rdflib-endpoint"] = {"seconds": servers["rdflib-endpoint"].start_s,
-                                                 "what": "parse at start (included in its start time)"}
+            result["load"]["rdflib-endpoint"] = {
+                "seconds": servers["rdflib-endpoint"].start_s,
+                "what": "parse at start (included in its start time)",
+            }
         for name, s in servers.items():
             result["start"][name] = s.start_s
             sampler.servers[name] = s
@@ -344,14 +410,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             for clients in (1, 8, 32):  # systems side by side at each client count: the host's speed drifts
                 for system in systems:
                     key = f"{label}/{system}/{clients}"
-                    result["throughput"][key] = throughput(servers[system].url, queries[qname], clients,
-                                                           args.throughput_seconds)
+                    result["throughput"][key] = throughput(
+                        servers[system].url, queries[qname], clients, args.throughput_seconds
+                    )
                     log(f"  {key}: {result['throughput'][key]['req_per_s']:.1f} req/s")
         log("point lookups while heavy queries run")
         for system in concurrent:
             result.setdefault("point_under_load", {})[system] = point_under_load(
-                servers[system].url, queries[POINT_QUERY], queries[HEAVY_QUERY], HEAVY_CLIENTS,
-                2 * args.throughput_seconds)
+                servers[system].url,
+                queries[POINT_QUERY],
+                queries[HEAVY_QUERY],
+                HEAVY_CLIENTS,
+                2 * args.throughput_seconds,
+            )
         for name, s in servers.items():
             result.setdefault("rss_serving_mib", {})[name] = s.memory_bytes()[0] / 2**20
     finally:
@@ -371,8 +442,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
-def run_queries(args: argparse.Namespace, servers: dict[str, Server], sampler: RssSampler,
-                work: Path) -> dict[str, Any]:
+def run_queries(
+    args: argparse.Namespace, servers: dict[str, Server], sampler: RssSampler, work: Path
+) -> dict[str, Any]:
     queries = governance_queries()
     times: dict[str, dict[str, list[float]]] = {q: {s: [] for s in servers} for q in queries}
     rows: dict[str, dict[str, int]] = {q: {} for q in queries}
@@ -382,14 +454,17 @@ def run_queries(args: argparse.Namespace, servers: dict[str, Server], sampler: R
     try:
         for run_no in range(args.runs):
             log(f"query round {run_no + 1}/{args.runs}")
-            order = list(servers)[run_no % len(servers):] + list(servers)[: run_no % len(servers)]
+            order = list(servers)[run_no % len(servers) :] + list(servers)[: run_no % len(servers)]
             for qname, text in queries.items():
                 for system in order:
                     if status[qname].get(system) in ("timeout", "error"):
                         continue
                     done = len(times[qname][system])
-                    if system == "rdflib-endpoint" and done >= args.rdflib_slow_runs and \
-                            statistics.median(times[qname][system]) > 5:
+                    if (
+                        system == "rdflib-endpoint"
+                        and done >= args.rdflib_slow_runs
+                        and statistics.median(times[qname][system]) > 5
+                    ):
                         continue
                     timeout = args.timeout if system == "rdflib-endpoint" else 600
                     t0 = time.perf_counter()
@@ -421,8 +496,11 @@ def run_queries(args: argparse.Namespace, servers: dict[str, Server], sampler: R
         entry: dict[str, Any] = {}
         for system in servers:
             t = times[qname][system]
-            entry[system] = {"status": status[qname].get(system, "skipped"), "rows": rows[qname].get(system),
-                             **(summarise(t) if t else {})}
+            entry[system] = {
+                "status": status[qname].get(system, "skipped"),
+                "rows": rows[qname].get(system),
+                **(summarise(t) if t else {}),
+            }
             if system != "oxigraph" and system in answers[qname] and "oxigraph" in answers[qname]:
                 # the same answer as Oxigraph server (terms normalised: numbers by value, blank nodes as one)
                 entry[system]["same_answer_as_oxigraph"] = answers[qname][system] == answers[qname]["oxigraph"]
@@ -431,6 +509,7 @@ def run_queries(args: argparse.Namespace, servers: dict[str, Server], sampler: R
 
 
 # -- reporting ----------------------------------------------------------------------------------------------
+
 
 def ratios(result: dict[str, Any]) -> dict[str, dict[str, float | None]]:
     """pvpp-kg's median divided by each peer's (below 1 = pvpp-kg faster); None where the peer did not finish."""
@@ -459,10 +538,15 @@ def rdflib_summary(result: dict[str, Any]) -> dict[str, Any]:
         return {}
     # a timed-out query took at least the timeout: counted so, the mean is a lower bound over all queries
     bounded = [*agreeing.values(), *(result["timeout"] / t for t in timeouts.values() if t)]
-    return {"speedup_geomean": statistics.geometric_mean(agreeing.values()), "speedup_min": min(agreeing.values()),
-            "speedup_geomean_with_timeouts_at_least": statistics.geometric_mean(bounded),
-            "slowest_relative": min(agreeing, key=agreeing.__getitem__), "compared": len(agreeing),
-            "rdflib_wrong_answers": wrong, "rdflib_timeouts_pvpp_median_s": timeouts}
+    return {
+        "speedup_geomean": statistics.geometric_mean(agreeing.values()),
+        "speedup_min": min(agreeing.values()),
+        "speedup_geomean_with_timeouts_at_least": statistics.geometric_mean(bounded),
+        "slowest_relative": min(agreeing, key=agreeing.__getitem__),
+        "compared": len(agreeing),
+        "rdflib_wrong_answers": wrong,
+        "rdflib_timeouts_pvpp_median_s": timeouts,
+    }
 
 
 def fmt_s(entry: dict[str, Any], timeout: float) -> str:
@@ -477,51 +561,73 @@ def fmt_s(entry: dict[str, Any], timeout: float) -> str:
 def table(result: dict[str, Any], timeout: float) -> str:
     systems = [s for s in ("pvpp-kg", "oxigraph", "rdflib-endpoint") if s in result["start"]]
     r = ratios(result)
-    lines = ["| query | " + " | ".join(f"{s} median / p95" for s in systems) + " | pvpp/oxigraph | pvpp/rdflib |",
-             "|---|" + "---|" * (len(systems) + 2)]
+    lines = [
+        "| query | " + " | ".join(f"{s} median / p95" for s in systems) + " | pvpp/oxigraph | pvpp/rdflib |",
+        "|---|" + "---|" * (len(systems) + 2),
+    ]
     for qname, entry in result["queries"].items():
-        cells = [fmt_s(entry.get(s, {}), timeout)
-                 + (" (≠ answer)" if entry.get(s, {}).get("same_answer_as_oxigraph") is False else "")
-                 for s in systems]
+        cells = [
+            fmt_s(entry.get(s, {}), timeout)
+            + (" (≠ answer)" if entry.get(s, {}).get("same_answer_as_oxigraph") is False else "")
+            for s in systems
+        ]
         cells += [f"{x:.3g}×" if x else "—" for x in (r[qname]["oxigraph"], r[qname]["rdflib-endpoint"])]
         lines.append(f"| {qname} | " + " | ".join(cells) + " |")
     m = result["machine"]
-    head = [f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, {m['os']}, Python {m['python']}; "
-            f"load average at start {', '.join(f'{x:.1f}' for x in m['load_average_at_start'])} (shared machine).",
-            f"Dataset: preset `{result['preset']}` seed {result['seed']}: "
-            f"{result['generated_quads']:,} generated quads, "
-            f"{result['triples']:,} triples after materialisation. Run {result['started']} → {result['finished']}.", ""]
-    load = ["- load: " + "; ".join(f"{k} {v['seconds']:.1f} s ({v['what']})" for k, v in result["load"].items()),
-            *([f"- load at issue 7's target size: preset `{result['preset']}` scaled {lt['scale']:g} "
-               f"({lt['generated_quads']:,} generated quads, {lt['triples']:,} triples stored): pvpp-kg load-data "
-               f"median {lt['median_s']:.1f} s (runs {', '.join(f'{x:.1f}' for x in lt['runs_s'])}; peak RSS "
-               f"{lt['peak_rss_mib']:.0f} MiB), oxigraph load of what it stored {lt['oxigraph_s']:.1f} s"]
-              if (lt := result.get("load_target")) else []),
-            "- start to first answer: " + "; ".join(f"{k} {v:.2f} s" for k, v in result["start"].items()),
-            "- peak memory while serving (process tree, summed): " + "; ".join(
-                f"{k} RSS {v:.0f} MiB / PSS {result.get('pss_peak_mib', {}).get(k, float('nan')):.0f} MiB"
-                for k, v in result["rss_peak_mib"].items())]
+    head = [
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, {m['os']}, Python {m['python']}; "
+        f"load average at start {', '.join(f'{x:.1f}' for x in m['load_average_at_start'])} (shared machine).",
+        f"Dataset: preset `{result['preset']}` seed {result['seed']}: "
+        f"{result['generated_quads']:,} generated quads, "
+        f"{result['triples']:,} triples after materialisation. Run {result['started']} → {result['finished']}.",
+        "",
+    ]
+    load = [
+        "- load: " + "; ".join(f"{k} {v['seconds']:.1f} s ({v['what']})" for k, v in result["load"].items()),
+        *(
+            [
+                f"- load at issue 7's target size: preset `{result['preset']}` scaled {lt['scale']:g} "
+                f"({lt['generated_quads']:,} generated quads, {lt['triples']:,} triples stored): pvpp-kg load-data "
+                f"median {lt['median_s']:.1f} s (runs {', '.join(f'{x:.1f}' for x in lt['runs_s'])}; peak RSS "
+                f"{lt['peak_rss_mib']:.0f} MiB), oxigraph load of what it stored {lt['oxigraph_s']:.1f} s"
+            ]
+            if (lt := result.get("load_target"))
+            else []
+        ),
+        "- start to first answer: " + "; ".join(f"{k} {v:.2f} s" for k, v in result["start"].items()),
+        "- peak memory while serving (process tree, summed): "
+        + "; ".join(
+            f"{k} RSS {v:.0f} MiB / PSS {result.get('pss_peak_mib', {}).get(k, float('nan')):.0f} MiB"
+            for k, v in result["rss_peak_mib"].items()
+        ),
+    ]
     api = result.get("api", {})
     if api:
         slow_first = max(api, key=lambda k: api[k]["first_s"])
         slow_repeat = max(api, key=lambda k: api[k]["repeat_p50_s"])
-        load.append(f"- governance API (`/api/queries/…`, {len(api)} queries): first call at most "
-                    f"{api[slow_first]['first_s']:.2f} s ({slow_first}); repeated calls p50 at most "
-                    f"{api[slow_repeat]['repeat_p50_s'] * 1000:.1f} ms ({slow_repeat})")
+        load.append(
+            f"- governance API (`/api/queries/…`, {len(api)} queries): first call at most "
+            f"{api[slow_first]['first_s']:.2f} s ({slow_first}); repeated calls p50 at most "
+            f"{api[slow_repeat]['repeat_p50_s'] * 1000:.1f} ms ({slow_repeat})"
+        )
     rs = rdflib_summary(result)
     if rs:
-        load.append(f"- vs rdflib-endpoint on the {rs['compared']} queries where both gave Oxigraph's answer: "
-                    f"pvpp-kg {rs['speedup_geomean']:.1f}× faster (geometric mean; at least "
-                    f"{rs['speedup_geomean_with_timeouts_at_least']:.1f}× with its timeouts counted as "
-                    f"{result['timeout']:.0f} s), at least "
-                    f"{rs['speedup_min']:.2f}× ({rs['slowest_relative']}); rdflib-endpoint answered differently on "
-                    f"{len(rs['rdflib_wrong_answers'])} ({', '.join(rs['rdflib_wrong_answers']) or 'none'}); "
-                    f"it timed out on {len(rs['rdflib_timeouts_pvpp_median_s'])}, which pvpp-kg answers in at most "
-                    f"{max(rs['rdflib_timeouts_pvpp_median_s'].values(), default=0):.2f} s")
+        load.append(
+            f"- vs rdflib-endpoint on the {rs['compared']} queries where both gave Oxigraph's answer: "
+            f"pvpp-kg {rs['speedup_geomean']:.1f}× faster (geometric mean; at least "
+            f"{rs['speedup_geomean_with_timeouts_at_least']:.1f}× with its timeouts counted as "
+            f"{result['timeout']:.0f} s), at least "
+            f"{rs['speedup_min']:.2f}× ({rs['slowest_relative']}); rdflib-endpoint answered differently on "
+            f"{len(rs['rdflib_wrong_answers'])} ({', '.join(rs['rdflib_wrong_answers']) or 'none'}); "
+            f"it timed out on {len(rs['rdflib_timeouts_pvpp_median_s'])}, which pvpp-kg answers in at most "
+            f"{max(rs['rdflib_timeouts_pvpp_median_s'].values(), default=0):.2f} s"
+        )
     for system, m in result.get("point_under_load", {}).items():
-        load.append(f"- point lookup ({POINT_QUERY}) while {m['heavy_clients']} clients run {HEAVY_QUERY}: {system} "
-                    f"p50 {m['point_p50_s'] * 1000:.1f} ms, p95 {m['point_p95_s'] * 1000:.1f} ms "
-                    f"({m['point_requests']} lookups; heavy {m['heavy_req_per_s']:.2f} req/s meanwhile)")
+        load.append(
+            f"- point lookup ({POINT_QUERY}) while {m['heavy_clients']} clients run {HEAVY_QUERY}: {system} "
+            f"p50 {m['point_p50_s'] * 1000:.1f} ms, p95 {m['point_p95_s'] * 1000:.1f} ms "
+            f"({m['point_requests']} lookups; heavy {m['heavy_req_per_s']:.2f} req/s meanwhile)"
+        )
     tp = ["", "| throughput (req/s) | 1 client | 8 clients | 32 clients |", "|---|---|---|---|"]
     keys = sorted({k.rsplit("/", 1)[0] for k in result["throughput"]})
     for k in keys:
@@ -565,8 +671,10 @@ def write_readme(result: dict[str, Any], timeout: float) -> None:
         text += f"\n{MARK_BEGIN}\n{MARK_END}\n"
     before, rest = text.split(MARK_BEGIN, 1)
     after = rest.split(MARK_END, 1)[1]
-    block = f"{MARK_BEGIN}\n## Last run (written by `python -m benchmarks.run`)\n\n{table(result, timeout)}\n\n" \
-            f"![query medians](results/queries-{result['preset']}.png)\n{MARK_END}"
+    block = (
+        f"{MARK_BEGIN}\n## Last run (written by `python -m benchmarks.run`)\n\n{table(result, timeout)}\n\n"
+        f"![query medians](results/queries-{result['preset']}.png)\n{MARK_END}"
+    )
     README.write_text(before + block + after, encoding="utf-8")
 
 
@@ -582,8 +690,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=1, help="pvpp-kg uvicorn workers (default: as `pvpp-kg serve`)")
     p.add_argument("--api-calls", type=int, default=20, help="repeated calls per library query (cache)")
     p.add_argument("--pyshacl-timeout", type=float, default=900, help="seconds for each plain-pyshacl timing")
-    p.add_argument("--load-scale", type=float, default=0.52,
-                   help="preset scale of the extra load runs (0.52 of national: 1.1 M triples stored)")
+    p.add_argument(
+        "--load-scale",
+        type=float,
+        default=0.52,
+        help="preset scale of the extra load runs (0.52 of national: 1.1 M triples stored)",
+    )
     p.add_argument("--load-runs", type=int, default=3, help="timed loads of the scaled preset (0: none)")
     p.add_argument("--skip-rdflib", action="store_true")
     p.add_argument("--work", default=str(ROOT / "var" / "bench"))

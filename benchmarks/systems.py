@@ -29,8 +29,22 @@ import pyoxigraph as ox
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[1]
 XSD = "http://www.w3.org/2001/XMLSchema#"
-NUMERIC = {XSD + t for t in ("integer", "decimal", "double", "float", "int", "long", "short", "byte",
-                             "nonNegativeInteger", "positiveInteger", "unsignedInt")}
+NUMERIC = {
+    XSD + t
+    for t in (
+        "integer",
+        "decimal",
+        "double",
+        "float",
+        "int",
+        "long",
+        "short",
+        "byte",
+        "nonNegativeInteger",
+        "positiveInteger",
+        "unsignedInt",
+    )
+}
 
 
 def free_port() -> int:
@@ -94,8 +108,11 @@ def wait_ready(server: Server, timeout: float, started: float) -> Server:
             if server.process.poll() is not None:
                 raise RuntimeError(f"{server.name} exited with {server.process.returncode} (log: {server.log})")
             try:
-                r = c.post(server.url, content="ASK {}", headers={"Content-Type": "application/sparql-query",
-                                                                   "Accept": "application/sparql-results+json"})
+                r = c.post(
+                    server.url,
+                    content="ASK {}",
+                    headers={"Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json"},
+                )
                 if r.status_code == 200:
                     server.start_s = time.perf_counter() - started
                     return server
@@ -106,29 +123,51 @@ def wait_ready(server: Server, timeout: float, started: float) -> Server:
     raise TimeoutError(f"{server.name} not ready after {timeout:.0f} s (log: {server.log})")
 
 
-def start_pvpp(data_dir: Path, *, workers: int = 1, log: Path | None = None, timeout: float = 120,
-               env_extra: dict[str, str] | None = None) -> Server:
+def start_pvpp(
+    data_dir: Path,
+    *,
+    workers: int = 1,
+    log: Path | None = None,
+    timeout: float = 120,
+    env_extra: dict[str, str] | None = None,
+) -> Server:
     port = free_port()
     env = dict(os.environ, PVPP_DATA_DIR=str(data_dir), PVPP_QUERY_TIMEOUT_S="300", **(env_extra or {}))
     started = time.perf_counter()
-    proc = _spawn([str(BIN / "pvpp-kg"), "serve", "--host", "127.0.0.1", "--port", str(port),
-                   "--workers", str(workers)], env, log)
+    proc = _spawn(
+        [str(BIN / "pvpp-kg"), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)], env, log
+    )
     return wait_ready(Server("pvpp-kg", f"http://127.0.0.1:{port}/sparql", proc, log=log), timeout, started)
 
 
 def load_oxigraph(location: Path, nquads: Path) -> float:
     """``oxigraph load`` the dump; returns seconds."""
     started = time.perf_counter()
-    subprocess.run([str(BIN / "oxigraph"), "load", "--location", str(location), "--file", str(nquads)],
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [str(BIN / "oxigraph"), "load", "--location", str(location), "--file", str(nquads)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return time.perf_counter() - started
 
 
 def start_oxigraph(location: Path, *, log: Path | None = None, timeout: float = 60) -> Server:
     port = free_port()
     started = time.perf_counter()
-    proc = _spawn([str(BIN / "oxigraph"), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}",
-                   "--union-default-graph"], None, log)
+    proc = _spawn(
+        [
+            str(BIN / "oxigraph"),
+            "serve",
+            "--location",
+            str(location),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--union-default-graph",
+        ],
+        None,
+        log,
+    )
     return wait_ready(Server("oxigraph", f"http://127.0.0.1:{port}/query", proc, log=log), timeout, started)
 
 
@@ -136,8 +175,9 @@ def start_rdflib(nquads: Path, *, log: Path | None = None, timeout: float = 600)
     """rdflib-endpoint's own CLI: an rdflib ``Dataset(default_union=True)`` in the default Memory store."""
     port = free_port()
     started = time.perf_counter()
-    proc = _spawn([str(BIN / "rdflib-endpoint"), "serve", str(nquads), "--host", "127.0.0.1", "--port", str(port)],
-                  None, log)
+    proc = _spawn(
+        [str(BIN / "rdflib-endpoint"), "serve", str(nquads), "--host", "127.0.0.1", "--port", str(port)], None, log
+    )
     return wait_ready(Server("rdflib-endpoint", f"http://127.0.0.1:{port}/", proc, log=log), timeout, started)
 
 
@@ -156,8 +196,9 @@ _FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
 
 
 def query_form(query: str) -> str:
-    text = "\n".join(line.split("#", 1)[0] if not line.lstrip().startswith("PREFIX") else ""
-                     for line in query.splitlines())
+    text = "\n".join(
+        line.split("#", 1)[0] if not line.lstrip().startswith("PREFIX") else "" for line in query.splitlines()
+    )
     m = _FORM.search(text)
     return m.group(1).upper() if m else "SELECT"
 
@@ -165,8 +206,12 @@ def query_form(query: str) -> str:
 _PARAM = re.compile(r"^#\s*param:\s*(.*)$", re.MULTILINE)
 _WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 _IRI_FAMILY = {"task-group": "taskgroup"}
-_LITERAL_TYPES = {"integer": XSD + "integer", "decimal": XSD + "decimal", "date": XSD + "date",
-                  "boolean": XSD + "boolean"}
+_LITERAL_TYPES = {
+    "integer": XSD + "integer",
+    "decimal": XSD + "decimal",
+    "date": XSD + "date",
+    "boolean": XSD + "boolean",
+}
 
 
 def _term(kind: str, value: str) -> str:
@@ -199,7 +244,7 @@ def bind_defaults(text: str) -> str:
     m = _WHERE.search(text)
     if m is None:
         raise ValueError("library query without a WHERE {: cannot bind its parameters")
-    return text[: m.end()] + block + text[m.end():]
+    return text[: m.end()] + block + text[m.end() :]
 
 
 def load_queries(*directories: tuple[str, Path]) -> dict[str, str]:
@@ -218,8 +263,9 @@ def governance_queries() -> dict[str, str]:
 
 def query_headers(query: str) -> dict[str, str]:
     """POST headers every system understands: graphs as N-Triples, solutions as SPARQL JSON."""
-    accept = ("application/n-triples" if query_form(query) in ("CONSTRUCT", "DESCRIBE")
-              else "application/sparql-results+json")
+    accept = (
+        "application/n-triples" if query_form(query) in ("CONSTRUCT", "DESCRIBE") else "application/sparql-results+json"
+    )
     return {"Content-Type": "application/sparql-query", "Accept": accept}
 
 
@@ -265,8 +311,9 @@ def normalise(response: httpx.Response, form: str) -> list[tuple[Any, ...]]:
     """Sorted rows of engine-neutral terms: numbers by value, xsd:string = plain literal, blank nodes as one token."""
     if form in ("CONSTRUCT", "DESCRIBE"):
         triples = ox.parse(response.content, format=ox.RdfFormat.N_TRIPLES)
-        return sorted({(_norm_ox_term(t.subject), _norm_ox_term(t.predicate), _norm_ox_term(t.object))
-                       for t in triples})
+        return sorted(
+            {(_norm_ox_term(t.subject), _norm_ox_term(t.predicate), _norm_ox_term(t.object)) for t in triples}
+        )
     data = response.json()
     if "boolean" in data:
         return [(("bool", str(data["boolean"]).lower()),)]

@@ -41,9 +41,14 @@ def measure_pvpp(path: Path) -> dict[str, Any]:
         parse.append(t1 - t0)
         total.append(t2 - t0)
         results = len(report.results)
-    return {"tool": "pvpp_kg.validation.Validator", "results": results, "parse_s": statistics.median(parse),
-            "validate_s": statistics.median(t - p for t, p in zip(total, parse, strict=True)),
-            "total_s": statistics.median(total), "rss_mib": _rss_mib()}
+    return {
+        "tool": "pvpp_kg.validation.Validator",
+        "results": results,
+        "parse_s": statistics.median(parse),
+        "validate_s": statistics.median(t - p for t, p in zip(total, parse, strict=True)),
+        "total_s": statistics.median(total),
+        "rss_mib": _rss_mib(),
+    }
 
 
 def _rss_mib() -> float:
@@ -62,11 +67,16 @@ def measure_engine(path: Path) -> dict[str, Any]:
     runs, results = [], 0
     for _ in range(4):  # the first warms the shapes' caches
         t0 = time.perf_counter()
-        results = sum(len(shacl.validate(store, e, only=MINE, map_=validator.map).results)
-                      for e in validator.engines.values())
+        results = sum(
+            len(shacl.validate(store, e, only=MINE, map_=validator.map).results) for e in validator.engines.values()
+        )
         runs.append(time.perf_counter() - t0)
-    return {"tool": "pvpp_kg.shacl (both layers, merged store)", "results": results,
-            "validate_s": statistics.median(runs[1:]), "rss_mib": _rss_mib()}
+    return {
+        "tool": "pvpp_kg.shacl (both layers, merged store)",
+        "results": results,
+        "validate_s": statistics.median(runs[1:]),
+        "rss_mib": _rss_mib(),
+    }
 
 
 def measure_stored(data_dir: Path) -> dict[str, Any]:
@@ -81,8 +91,14 @@ def measure_stored(data_dir: Path) -> dict[str, Any]:
         t0 = time.perf_counter()
         results = len(validate_stored(validator, reader).results)
         runs.append(time.perf_counter() - t0)
-    return {"tool": "pvpp_kg.validation.validate_stored (in place)", "triples": len(reader), "results": results,
-            "validate_s": min(runs), "runs_s": runs, "rss_mib": _rss_mib()}
+    return {
+        "tool": "pvpp_kg.validation.validate_stored (in place)",
+        "triples": len(reader),
+        "results": results,
+        "validate_s": min(runs),
+        "runs_s": runs,
+        "rss_mib": _rss_mib(),
+    }
 
 
 def measure_pyshacl(path: Path | None, context: Path | None, turbo: bool = False) -> dict[str, Any]:
@@ -113,9 +129,16 @@ def measure_pyshacl(path: Path | None, context: Path | None, turbo: bool = False
     from importlib.metadata import version
 
     name = "pyshacl-turbo" if turbo else "pyshacl"
-    return {"tool": f"{name} {version(name)} (advanced)", "triples": len(data), "conforms": conforms,
-            "results": len(set(report.objects(None, SH_RESULT))), "parse_s": t1 - t0, "validate_s": t2 - t1,
-            "total_s": t2 - t0, "rss_mib": _rss_mib()}
+    return {
+        "tool": f"{name} {version(name)} (advanced)",
+        "triples": len(data),
+        "conforms": conforms,
+        "results": len(set(report.objects(None, SH_RESULT))),
+        "parse_s": t1 - t0,
+        "validate_s": t2 - t1,
+        "total_s": t2 - t0,
+        "rss_mib": _rss_mib(),
+    }
 
 
 SH_RESULT = __import__("rdflib").URIRef("http://www.w3.org/ns/shacl#result")
@@ -127,8 +150,13 @@ def child(args: list[str], timeout: float) -> dict[str, Any]:
 
     root = Path(__file__).resolve().parent.parent
     try:
-        done = subprocess.run([sys.executable, "-m", "benchmarks.validation", *args], cwd=root,
-                              capture_output=True, timeout=timeout, check=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "benchmarks.validation", *args],
+            cwd=root,
+            capture_output=True,
+            timeout=timeout,
+            check=True,
+        )
         return json.loads(done.stdout)
     except subprocess.TimeoutExpired:
         return {"timeout_s": timeout}
@@ -150,6 +178,7 @@ def suite(nq: Path, data_dir: Path, submission: Path, pyshacl_timeout: float) ->
 
 def lines(v: dict[str, Any]) -> list[str]:
     """The README's validation lines, with ratios pvpp-kg / peer (below 1: pvpp-kg faster)."""
+
     def seconds(key: str) -> float | None:
         return v.get(key, {}).get("validate_s")
 
@@ -161,15 +190,22 @@ def lines(v: dict[str, Any]) -> list[str]:
             return f"  - {what}: {t.get('error', 'not run')[-300:]}"
         parse = f"parse {t['parse_s']:.2f} s, " if "parse_s" in t else ""
         results = f", {t['results']:,} results" if "results" in t else ""
-        return (f"  - {what} ({t['tool']}): {parse}validate {t['validate_s']:.2f} s{results}, "
-                f"peak RSS {t.get('rss_mib', 0):.0f} MiB")
+        return (
+            f"  - {what} ({t['tool']}): {parse}validate {t['validate_s']:.2f} s{results}, "
+            f"peak RSS {t.get('rss_mib', 0):.0f} MiB"
+        )
 
-    out = [f"- validation of a {v.get('services', '?')}-service submission ({v.get('triples', '?')} triples), "
-           "each in a fresh process:"]
-    for key, what in (("pvpp-kg", "pvpp-kg, product path (parse, merge with the reference data, validate)"),
-                      ("engine", "pvpp-kg's SHACL engine alone on the merged store"),
-                      ("pyshacl", "plain pyshacl, same data"), ("pyshacl-turbo", "pyshacl-turbo, same data"),
-                      ("pyshacl-full-graph", "plain pyshacl over the whole national graph")):
+    out = [
+        f"- validation of a {v.get('services', '?')}-service submission ({v.get('triples', '?')} triples), "
+        "each in a fresh process:"
+    ]
+    for key, what in (
+        ("pvpp-kg", "pvpp-kg, product path (parse, merge with the reference data, validate)"),
+        ("engine", "pvpp-kg's SHACL engine alone on the merged store"),
+        ("pyshacl", "plain pyshacl, same data"),
+        ("pyshacl-turbo", "pyshacl-turbo, same data"),
+        ("pyshacl-full-graph", "plain pyshacl over the whole national graph"),
+    ):
         if key in v:
             out.append(describe(key, what))
     engine = seconds("engine")

@@ -74,8 +74,19 @@ class LiveServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "pvpp_kg.app:create_app", "--factory",
-             "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"],
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "pvpp_kg.app:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+            ],
             env=settings_env(settings),
         )
         deadline = time.time() + 60
@@ -112,17 +123,18 @@ class OxigraphServer:
         exe = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen([exe, "serve", "--location", str(directory), "--bind",
-                                         f"127.0.0.1:{self.port}"], stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            [exe, "serve", "--location", str(directory), "--bind", f"127.0.0.1:{self.port}"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         for _ in range(100):
             try:
                 httpx.get(self.url + "/query", params={"query": "ASK {}"}, timeout=1)
                 break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        r = httpx.post(self.url + "/store", content=nquads, headers={"Content-Type": "application/n-quads"},
-                       timeout=60)
+        r = httpx.post(self.url + "/store", content=nquads, headers={"Content-Type": "application/n-quads"}, timeout=60)
         assert r.status_code in (200, 204), r.text
 
     def stop(self) -> None:

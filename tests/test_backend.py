@@ -30,16 +30,19 @@ def _backend(directory: Path, inline_s: float) -> EmbeddedBackend:
 
 @pytest.mark.parametrize(("inline_s", "answered_again"), [(0.05, True), (0.0, False)])
 def test_a_query_answered_quickly_before_is_answered_while_the_only_slot_is_busy(
-        tmp_path: Path, inline_s: float, answered_again: bool) -> None:
+    tmp_path: Path, inline_s: float, answered_again: bool
+) -> None:
     backend = _backend(tmp_path, inline_s)
 
     async def scenario() -> list[object]:
         first = await backend.query(POINT, result_format="JSON", timeout=30)  # through the query process
         slow = asyncio.create_task(backend.query(SLOW, result_format="JSON", timeout=3.0))
         await asyncio.sleep(0.3)  # the pool's one slot is taken
-        again, unseen = await asyncio.gather(backend.query(POINT, result_format="JSON", timeout=0.5),
-                                             backend.query("ASK { ?s ?p 3 }", result_format="JSON", timeout=0.5),
-                                             return_exceptions=True)
+        again, unseen = await asyncio.gather(
+            backend.query(POINT, result_format="JSON", timeout=0.5),
+            backend.query("ASK { ?s ?p 3 }", result_format="JSON", timeout=0.5),
+            return_exceptions=True,
+        )
         return [first, again, unseen, *(await asyncio.gather(slow, return_exceptions=True))]
 
     try:
@@ -65,7 +68,7 @@ def test_a_write_starts_afresh_and_the_next_answers_see_it(tmp_path: Path) -> No
     try:
         assert [count(), count()] == [3, 3]  # the second in this process
         assert len(backend.cheap) == 1
-        asyncio.run(backend.append_graph(G, b"<urn:b> <urn:p> \"4\" .\n", "N_TRIPLES"))
+        asyncio.run(backend.append_graph(G, b'<urn:b> <urn:p> "4" .\n', "N_TRIPLES"))
         assert [count(), count()] == [4, 4]  # a new snapshot: the query process first, then here again
     finally:
         backend.close()

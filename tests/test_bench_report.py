@@ -16,15 +16,20 @@ def test_rdflib_speedups_count_only_agreeing_answers() -> None:
         theirs = {"status": status, "same_answer_as_oxigraph": same}
         if rdflib is not None:
             theirs["median_s"] = rdflib
-        return {"pvpp-kg": {"status": "ok", "median_s": pvpp, "same_answer_as_oxigraph": True},
-                "rdflib-endpoint": theirs}
+        return {
+            "pvpp-kg": {"status": "ok", "median_s": pvpp, "same_answer_as_oxigraph": True},
+            "rdflib-endpoint": theirs,
+        }
 
-    result = {"timeout": 120.0, "queries": {
-        "a": q(0.1, 2.0),                      # 20x
-        "b": q(0.5, 2.5),                      # 5x
-        "c": q(0.2, 0.01, same=False),         # rdflib fast but wrong: not a speed comparison
-        "d": q(1.5, None, status="timeout"),   # rdflib could not finish
-    }}
+    result = {
+        "timeout": 120.0,
+        "queries": {
+            "a": q(0.1, 2.0),  # 20x
+            "b": q(0.5, 2.5),  # 5x
+            "c": q(0.2, 0.01, same=False),  # rdflib fast but wrong: not a speed comparison
+            "d": q(1.5, None, status="timeout"),  # rdflib could not finish
+        },
+    }
     s = rdflib_summary(result)
     assert s["compared"] == 2
     assert s["speedup_geomean"] == pytest.approx(10.0)

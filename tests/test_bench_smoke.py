@@ -87,18 +87,25 @@ def test_same_answers_everywhere(servers: dict[str, Server], name: str) -> None:
                 continue
             answers[system] = normalise(post_query(client, server.url, query, timeout=60), form)
     reference = answers["oxigraph"]
-    assert answers["pvpp-kg"] == reference, f"{name}: pvpp-kg differs from Oxigraph server " \
-        f"({len(answers['pvpp-kg'])} vs {len(reference)} rows)"
+    assert answers["pvpp-kg"] == reference, (
+        f"{name}: pvpp-kg differs from Oxigraph server ({len(answers['pvpp-kg'])} vs {len(reference)} rows)"
+    )
     if "rdflib-endpoint" in answers and not _rdflib_empty_group_bug(answers["rdflib-endpoint"], reference):
-        assert answers["rdflib-endpoint"] == reference, f"{name}: rdflib-endpoint differs from Oxigraph server " \
+        assert answers["rdflib-endpoint"] == reference, (
+            f"{name}: rdflib-endpoint differs from Oxigraph server "
             f"({len(answers['rdflib-endpoint'])} vs {len(reference)} rows)"
+        )
 
 
 def test_the_comparison_sees_data(servers: dict[str, Server]) -> None:
     """Guard against comparing empty answers: the anchor queries return rows on the tiny preset."""
     with httpx.Client() as client:
-        for name in ("anchor/q1-services-per-kind-and-institution-type",
-                     "anchor/q2-services-without-exactly-one-manager", "anchor/q7-service-card"):
-            rows = normalise(post_query(client, servers["pvpp-kg"].url, QUERIES[name], timeout=60),
-                             query_form(QUERIES[name]))
+        for name in (
+            "anchor/q1-services-per-kind-and-institution-type",
+            "anchor/q2-services-without-exactly-one-manager",
+            "anchor/q7-service-card",
+        ):
+            rows = normalise(
+                post_query(client, servers["pvpp-kg"].url, QUERIES[name], timeout=60), query_form(QUERIES[name])
+            )
             assert rows, name

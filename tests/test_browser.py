@@ -17,8 +17,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 YASGUI = Path(__file__).parents[1] / "src" / "pvpp_kg" / "static" / "yasgui" / "yasgui.min.js"
 
 
@@ -79,8 +86,10 @@ def test_query_ui_runs_a_query(page: Any, live_server: Any) -> None:
         pytest.fail("YASGUI assets missing: run `make setup` (npm install in ui/ and copy to static/yasgui/)")
     page.goto(live_server.url + "/sparql")
     page.wait_for_function("window.pvppYasgui !== undefined")
-    query = ("SELECT ?code WHERE { <https://w3id.org/pvpp/id/role/IPKS> "
-             "<http://www.w3.org/2004/02/skos/core#notation> ?code } ORDER BY ?code")
+    query = (
+        "SELECT ?code WHERE { <https://w3id.org/pvpp/id/role/IPKS> "
+        "<http://www.w3.org/2004/02/skos/core#notation> ?code } ORDER BY ?code"
+    )
     page.evaluate("q => { const t = window.pvppYasgui.getTab(); t.setQuery(q); t.query(); }", query)
     results = page.locator(".yasr")
     results.get_by_text("IPKS", exact=False).first.wait_for(timeout=20_000)
@@ -95,8 +104,10 @@ def test_query_ui_makes_no_request_off_this_server(page: Any, live_server: Any) 
     page.route(lambda url: not url.startswith(live_server.url), lambda route: route.abort())
     page.goto(live_server.url + "/sparql")
     page.wait_for_function("window.pvppYasgui !== undefined")
-    page.evaluate("q => { window.pvppYasgui.getTab().setQuery(q); }",
-                  "PREFIX foaf: <http://xmlns.com/foaf/0.1/>\nSELECT * WHERE {\n")
+    page.evaluate(
+        "q => { window.pvppYasgui.getTab().setQuery(q); }",
+        "PREFIX foaf: <http://xmlns.com/foaf/0.1/>\nSELECT * WHERE {\n",
+    )
     page.locator(".CodeMirror").first.click()
     page.keyboard.press("Control+End")
     page.keyboard.type("?s a foaf:Pers")  # YASGUI's default class autocompleter would ask LOV here

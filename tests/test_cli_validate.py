@@ -56,6 +56,7 @@ def test_template_then_validate_the_csvs(run, tmp_path: Path) -> None:  # type: 
     r = run("template", "--out", str(tmp_path))
     assert r.exit_code == 0 and (tmp_path / "pvpp-template.xlsx").exists() and (tmp_path / "services.csv").exists()
     (tmp_path / "services.csv").write_text(
-        (tmp_path / "services.csv").read_text() + "lm,x,publisks,Nosaukums,,Apraksts,,pv,,,,,\n")
+        (tmp_path / "services.csv").read_text() + "lm,x,publisks,Nosaukums,,Apraksts,,pv,,,,,\n"
+    )
     r = run("validate", str(tmp_path / "services.csv"))
     assert r.exit_code == 2 and "sheet services, row 2, column kind" in r.output

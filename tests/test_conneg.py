@@ -10,27 +10,37 @@ from pvpp_kg.errors import NotAcceptable
 from pvpp_kg.sparql import inspect
 
 
-@pytest.mark.parametrize(("accept", "expected"), [
-    (None, "json"),
-    ("*/*", "json"),
-    ("application/sparql-results+xml", "xml"),
-    ("application/json", "json"),
-    ("text/csv;q=0.5, text/tab-separated-values;q=0.6", "tsv"),
-    ("text/*", "csv"),
-    ("text/*;q=0.9, text/csv;q=0.1", "tsv"),
-    ("application/xml, text/csv;q=0.2", "xml"),
-    ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "xml"),
-    ("application/sparql-results+json;q=0, */*;q=0.1", "xml"),
-])
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        (None, "json"),
+        ("*/*", "json"),
+        ("application/sparql-results+xml", "xml"),
+        ("application/json", "json"),
+        ("text/csv;q=0.5, text/tab-separated-values;q=0.6", "tsv"),
+        ("text/*", "csv"),
+        ("text/*;q=0.9, text/csv;q=0.1", "tsv"),
+        ("application/xml, text/csv;q=0.2", "xml"),
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "xml"),
+        ("application/sparql-results+json;q=0, */*;q=0.1", "xml"),
+    ],
+)
 def test_results(accept: str | None, expected: str) -> None:
     assert negotiate(accept, formats.RESULT_FORMATS).name == expected
 
 
-@pytest.mark.parametrize(("accept", "expected"), [
-    ("text/turtle", "turtle"), ("application/ld+json", "jsonld"), ("application/json", "jsonld"),
-    ("text/plain", "ntriples"), ("application/rdf+xml;q=1, text/turtle;q=0.9", "rdfxml"),
-    ("application/n-quads", "nquads"), ("*/*", "turtle"),
-])
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        ("text/turtle", "turtle"),
+        ("application/ld+json", "jsonld"),
+        ("application/json", "jsonld"),
+        ("text/plain", "ntriples"),
+        ("application/rdf+xml;q=1, text/turtle;q=0.9", "rdfxml"),
+        ("application/n-quads", "nquads"),
+        ("*/*", "turtle"),
+    ],
+)
 def test_graphs(accept: str, expected: str) -> None:
     assert negotiate(accept, formats.GRAPH_FORMATS).name == expected
 
@@ -47,18 +57,21 @@ def test_format_parameter_wins() -> None:
         negotiate(None, formats.RESULT_FORMATS, format_param="pdf")
 
 
-@pytest.mark.parametrize(("text", "form", "service", "dataset"), [
-    ("SELECT * { ?s ?p ?o }", "SELECT", False, False),
-    ("prefix x: <http://e/> ask { x:a x:b 'SELECT' }", "ASK", False, False),
-    ("# CONSTRUCT\nDESCRIBE <urn:x>", "DESCRIBE", False, False),
-    ("SELECT * FROM <urn:g> { ?s ?p ?o }", "SELECT", False, True),
-    ("SELECT * { ?from <urn:p> ?service }", "SELECT", False, False),
-    ("SELECT * { SERVICE <http://e/sparql> { ?s ?p ?o } }", "SELECT", True, False),
-    ("select * { service   <http://e/sparql> { ?s ?p ?o } }", "SELECT", True, False),
-    ('SELECT * { ?s ?p """SERVICE "quoted" """ }', "SELECT", False, False),
-    ("PREFIX : <http://e/> DELETE WHERE { ?s :p ?o }", "UPDATE", False, False),
-    ("LOAD <http://e/data.ttl>", "UPDATE", False, False),
-])
+@pytest.mark.parametrize(
+    ("text", "form", "service", "dataset"),
+    [
+        ("SELECT * { ?s ?p ?o }", "SELECT", False, False),
+        ("prefix x: <http://e/> ask { x:a x:b 'SELECT' }", "ASK", False, False),
+        ("# CONSTRUCT\nDESCRIBE <urn:x>", "DESCRIBE", False, False),
+        ("SELECT * FROM <urn:g> { ?s ?p ?o }", "SELECT", False, True),
+        ("SELECT * { ?from <urn:p> ?service }", "SELECT", False, False),
+        ("SELECT * { SERVICE <http://e/sparql> { ?s ?p ?o } }", "SELECT", True, False),
+        ("select * { service   <http://e/sparql> { ?s ?p ?o } }", "SELECT", True, False),
+        ('SELECT * { ?s ?p """SERVICE "quoted" """ }', "SELECT", False, False),
+        ("PREFIX : <http://e/> DELETE WHERE { ?s :p ?o }", "UPDATE", False, False),
+        ("LOAD <http://e/data.ttl>", "UPDATE", False, False),
+    ],
+)
 def test_inspect(text: str, form: str, service: bool, dataset: bool) -> None:
     info = inspect(text)
     assert (info.form, info.uses_service, info.has_dataset_clause) == (form, service, dataset)

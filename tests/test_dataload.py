@@ -76,21 +76,24 @@ def test_streamed_rules_give_the_updates_quads_on_every_project_source(entailmen
     _load_sources(mem, sources)
     streamed = ox.Store()
     streamed.bulk_extend(entailment.quads(iter(mem)))
-    assert _canonical(streamed) == _canonical(materialised(lambda m: m.bulk_extend(iter(mem)),
-                                                           ontology_graph(Settings())))
+    assert _canonical(streamed) == _canonical(
+        materialised(lambda m: m.bulk_extend(iter(mem)), ontology_graph(Settings()))
+    )
     assert len(streamed) > len(mem) + 1000
 
 
 def test_streamed_rules_follow_sparql_on_blank_nodes_literals_and_the_default_graph(
-        entailment: Entailment, tmp_path: Path) -> None:
+    entailment: Entailment, tmp_path: Path
+) -> None:
     path = tmp_path / "edge.nq"
     path.write_text(
-        f'<urn:svc1> <{PVPP}owner> <urn:inst1> <urn:g> .\n'  # a participation, an inverse, a super-property
-        f'_:svc <{PVPP}owner> <urn:inst2> <urn:g> .\n'  # blank subject: STR() unbound, no participation node
-        f'<urn:svc3> <{PVPP}owner> _:inst <urn:g> .\n'  # blank participant: likewise
+        f"<urn:svc1> <{PVPP}owner> <urn:inst1> <urn:g> .\n"  # a participation, an inverse, a super-property
+        f"_:svc <{PVPP}owner> <urn:inst2> <urn:g> .\n"  # blank subject: STR() unbound, no participation node
+        f"<urn:svc3> <{PVPP}owner> _:inst <urn:g> .\n"  # blank participant: likewise
         f'<urn:svc4> <{PVPP}owner> "not an IRI" <urn:g> .\n'  # literal participant: no inverse, no cv:participates
-        f'<urn:svc5> <{PVPP}owner> <urn:inst5> .\n',  # default graph: goes to GRAPH, then entailed there
-        encoding="utf-8")
+        f"<urn:svc5> <{PVPP}owner> <urn:inst5> .\n",  # default graph: goes to GRAPH, then entailed there
+        encoding="utf-8",
+    )
     (streamed_size, streamed), (updates_size, updates) = _both_forms(entailment, [path])
     assert (streamed_size, streamed) == (updates_size, updates)
     assert f"<urn:inst1> <{PVPP}ownsService> <urn:svc1> <urn:g>" in streamed
@@ -98,46 +101,54 @@ def test_streamed_rules_follow_sparql_on_blank_nodes_literals_and_the_default_gr
     assert f"<urn:inst5> <{PVPP}ownsService> <urn:svc5> <{GRAPH}>" in streamed
     store = ox.Store()
     store.bulk_extend(entailment.quads(read_quads([path], GRAPH)))
-    participants = {str(r[0]) for r in store.query(
-        f"SELECT ?a WHERE {{ GRAPH ?g {{ ?p a <{CV}Participation> ; <{CV}hasParticipant> ?a }} }}")}
+    participants = {
+        str(r[0])
+        for r in store.query(f"SELECT ?a WHERE {{ GRAPH ?g {{ ?p a <{CV}Participation> ; <{CV}hasParticipant> ?a }} }}")
+    }
     assert participants == {"<urn:inst1>", '"not an IRI"', "<urn:inst5>"}
     assert {str(r[0]) for r in store.query(f"SELECT ?x WHERE {{ GRAPH ?g {{ ?x <{CV}participates> ?p }} }}")} == {
-        "<urn:inst1>", "<urn:inst5>"}
+        "<urn:inst1>",
+        "<urn:inst5>",
+    }
 
 
 def test_load_data_materialises(tiny: Path, tmp_path: Path) -> None:
     data_dir = tmp_path / "store"
     load_data(Settings(data_dir=data_dir, include_sample=False), [tiny])
     store = _snapshot(data_dir)
-    owners = {(r[0], r[1]) for r in store.query(
-        f"SELECT ?s ?o WHERE {{ GRAPH ?g {{ ?s <{PVPP}owner> ?o }} }}")}
-    participations = {(r[0], r[1]) for r in store.query(f"""SELECT ?s ?o WHERE {{ GRAPH ?g {{
+    owners = {(r[0], r[1]) for r in store.query(f"SELECT ?s ?o WHERE {{ GRAPH ?g {{ ?s <{PVPP}owner> ?o }} }}")}
+    participations = {
+        (r[0], r[1])
+        for r in store.query(f"""SELECT ?s ?o WHERE {{ GRAPH ?g {{
         ?s <{CV}hasParticipation> ?p . ?p a <{CV}Participation> ; <{CV}role> <{ROLE_PS}> ;
-           <{CV}hasParticipant> ?o }} }}""")}
+           <{CV}hasParticipant> ?o }} }}""")
+    }
     assert len(owners) > 100
     assert owners <= participations
 
 
 def test_blank_nodes_are_one_node_within_a_file_and_distinct_between_files(tmp_path: Path) -> None:
-    filler = "".join(f"<urn:s{i}> <urn:p> \"{i}\" <urn:g> .\n" for i in range(300))
+    filler = "".join(f'<urn:s{i}> <urn:p> "{i}" <urn:g> .\n' for i in range(300))
     first, second = tmp_path / "a.nq", tmp_path / "b.nq"
     first.write_text(f'_:x <urn:first> "a" <urn:g> .\n{filler}_:x <urn:last> "b" <urn:g> .\n', encoding="utf-8")
     second.write_text('_:x <urn:first> "c" <urn:g> .\n', encoding="utf-8")
     data_dir = tmp_path / "store"
     load_data(Settings(data_dir=data_dir, include_sample=False), [first, second])
     store = _snapshot(data_dir)
-    rows = list(store.query("SELECT ?s WHERE { GRAPH <urn:g> { ?s <urn:first> \"a\" ; <urn:last> \"b\" } }"))
+    rows = list(store.query('SELECT ?s WHERE { GRAPH <urn:g> { ?s <urn:first> "a" ; <urn:last> "b" } }'))
     assert len(rows) == 1 and isinstance(rows[0][0], ox.BlankNode)
     assert len(list(store.query("SELECT ?s WHERE { GRAPH <urn:g> { ?s <urn:first> ?v } }"))) == 2
-    assert not list(store.query("SELECT ?s WHERE { GRAPH <urn:g> { ?s <urn:first> \"c\" ; <urn:last> ?b } }"))
+    assert not list(store.query('SELECT ?s WHERE { GRAPH <urn:g> { ?s <urn:first> "c" ; <urn:last> ?b } }'))
 
 
 def test_cli_shows_progress_and_a_late_syntax_error_names_the_file_line_and_changes_nothing(
-        tiny: Path, tmp_path: Path) -> None:
+    tiny: Path, tmp_path: Path
+) -> None:
     settings = Settings(data_dir=tmp_path / "store", include_sample=False)
     env = settings_env(settings)
-    ok = subprocess.run([sys.executable, "-m", "pvpp_kg", "load-data", str(tiny)], env=env,
-                        capture_output=True, text=True, timeout=180)
+    ok = subprocess.run(
+        [sys.executable, "-m", "pvpp_kg", "load-data", str(tiny)], env=env, capture_output=True, text=True, timeout=180
+    )
     assert ok.returncode == 0, ok.stderr
     assert "MB read and materialised" in ok.stderr and "compacting the store" in ok.stderr
     loaded = _snapshot(settings.data_dir)
@@ -151,8 +162,13 @@ def test_cli_shows_progress_and_a_late_syntax_error_names_the_file_line_and_chan
     lines.insert(bad_line - 1, "<urn:a> <urn:b> <not an iri> <urn:g> .\n")
     broken = tmp_path / "broken.nq"
     broken.write_text("".join(lines), encoding="utf-8")
-    out = subprocess.run([sys.executable, "-m", "pvpp_kg", "load-data", "--quiet", str(broken)], env=env,
-                         capture_output=True, text=True, timeout=180)
+    out = subprocess.run(
+        [sys.executable, "-m", "pvpp_kg", "load-data", "--quiet", str(broken)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert out.returncode == 2
     assert f"broken.nq:{bad_line}:" in out.stderr, out.stderr
     assert f"line {bad_line}" in out.stderr and "Traceback" not in out.stderr
@@ -163,8 +179,13 @@ def test_cli_refuses_an_unknown_extension_before_writing(tmp_path: Path) -> None
     data = tmp_path / "data.csv"
     data.write_text("<urn:a> <urn:b> <urn:c> .\n", encoding="utf-8")
     settings = Settings(data_dir=tmp_path / "store", include_sample=False)
-    out = subprocess.run([sys.executable, "-m", "pvpp_kg", "load-data", str(data)], env=settings_env(settings),
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "pvpp_kg", "load-data", str(data)],
+        env=settings_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 2
     assert f"{data}: unknown RDF file extension" in out.stderr and "Traceback" not in out.stderr
     assert not (settings.data_dir / "public" / "CURRENT").exists()  # not even the base store was built

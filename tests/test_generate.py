@@ -100,8 +100,18 @@ def test_national_preset_is_national_sized() -> None:
 
 def test_every_kind_and_the_terms_of_the_model() -> None:
     text = _text(seed=2)
-    for cls in ("IndividualBenefitService", "GeneralBenefitService", "IndividualUseService", "SharedService",
-                "SmartService", "SimpleService", "ServiceLevelAgreement", "Need", "RecipientGroup", "LifeSituation"):
+    for cls in (
+        "IndividualBenefitService",
+        "GeneralBenefitService",
+        "IndividualUseService",
+        "SharedService",
+        "SmartService",
+        "SimpleService",
+        "ServiceLevelAgreement",
+        "Need",
+        "RecipientGroup",
+        "LifeSituation",
+    ):
         assert f"<https://w3id.org/pvpp/ontology#{cls}>" in text, cls
     assert "<https://w3id.org/pvpp/id/institution/varam>" in text  # real institutions
     assert "<https://w3id.org/pvpp/graph/institution/vsaa>" in text  # one graph per institution
@@ -139,8 +149,21 @@ def test_violations_are_exactly_the_promised_ones(tmp_path: Path) -> None:
 
 def test_cli_generate_and_bad_preset(tmp_path: Path) -> None:
     runner = CliRunner()
-    result = runner.invoke(main, ["generate", "--preset", "tiny", "--seed", "9", "--violations", "0.05",
-                                  "--out", str(tmp_path / "t.nq"), "--quiet"])
+    result = runner.invoke(
+        main,
+        [
+            "generate",
+            "--preset",
+            "tiny",
+            "--seed",
+            "9",
+            "--violations",
+            "0.05",
+            "--out",
+            str(tmp_path / "t.nq"),
+            "--quiet",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "t.nq").read_text(encoding="utf-8") == _text(seed=9, violations=0.05)
     assert violations_path(tmp_path / "t.nq").exists()
@@ -151,8 +174,21 @@ def test_cli_generate_and_bad_preset(tmp_path: Path) -> None:
 def test_cli_generate_scale(tmp_path: Path) -> None:
     """--scale multiplies the generated bodies and keeps the real institutions; a scale of 0 is refused."""
     runner = CliRunner()
-    result = runner.invoke(main, ["generate", "--preset", "tiny", "--scale", "2.5", "--violations", "0.1",
-                                  "--out", str(tmp_path / "t.nq"), "--quiet"])
+    result = runner.invoke(
+        main,
+        [
+            "generate",
+            "--preset",
+            "tiny",
+            "--scale",
+            "2.5",
+            "--violations",
+            "0.1",
+            "--out",
+            str(tmp_path / "t.nq"),
+            "--quiet",
+        ],
+    )
     assert result.exit_code == 0, result.output
     tiny = generate("tiny", io.StringIO(), seed=1)
     assert f"{tiny.institutions + 18:,} institutions" in result.output  # 12 generated bodies become 30
@@ -161,9 +197,14 @@ def test_cli_generate_scale(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "scale must be above 0" in bad.output
 
 
-@pytest.mark.parametrize(("args", "message"), [(["--preset", "galactic"], "unknown preset"),
-                                               (["--violations", "2"], "violation rate"),
-                                               (["--scale", "-1"], "scale must be above 0")])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--preset", "galactic"], "unknown preset"),
+        (["--violations", "2"], "violation rate"),
+        (["--scale", "-1"], "scale must be above 0"),
+    ],
+)
 def test_cli_generate_refuses_before_touching_the_output(tmp_path: Path, args: list[str], message: str) -> None:
     """A refused run neither creates the output file nor empties an existing one."""
     runner = CliRunner()

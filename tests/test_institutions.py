@@ -72,8 +72,11 @@ def test_codes_match_vzd(g: Graph, key: str, atvk: str, kods: str, valid_from: s
 
 
 def test_labels_lv_and_en(g: Graph) -> None:
-    labels = select(g, """SELECT ?lv ?en WHERE { pvppid:institution/aizkraukles-novads skos:prefLabel ?lv, ?en
-                          FILTER(lang(?lv) = "lv" && lang(?en) = "en") }""")
+    labels = select(
+        g,
+        """SELECT ?lv ?en WHERE { pvppid:institution/aizkraukles-novads skos:prefLabel ?lv, ?en
+                          FILTER(lang(?lv) = "lv" && lang(?en) = "en") }""",
+    )
     assert labels == [(Literal("Aizkraukles novads", lang="lv"), Literal("Aizkraukle Municipality", lang="en"))]
     riga = set(g.objects(ID["institution/riga"], URIRef(PREFIXES["skos"] + "prefLabel")))
     assert Literal("Rīgas valstspilsēta", lang="lv") in riga
@@ -92,10 +95,13 @@ def test_every_institution_has_identifier_labels_and_location(g: Graph) -> None:
     assert count(g, "?x a ?c . VALUES ?c { pvpp:Ministry pvpp:OtherInstitution pvpp:Novads pvpp:StateCity }") == (
         15 + 9 + 43
     )
-    missing = select(g, """SELECT ?x WHERE {
+    missing = select(
+        g,
+        """SELECT ?x WHERE {
         ?x a ?c . VALUES ?c { pvpp:Ministry pvpp:OtherInstitution pvpp:Novads pvpp:StateCity }
         FILTER NOT EXISTS { ?x dct:identifier ?id ; skos:prefLabel ?lv, ?en ; dct:spatial ?loc .
-                            ?loc a dct:Location . FILTER(lang(?lv) = "lv" && lang(?en) = "en") } }""")
+                            ?loc a dct:Location . FILTER(lang(?lv) = "lv" && lang(?en) = "en") } }""",
+    )
     assert missing == []
 
 
@@ -104,16 +110,25 @@ def test_municipalities_cite_the_vzd_dataset(g: Graph) -> None:
 
 
 def test_agencies_belong_to_a_ministry(g: Graph) -> None:
-    orphans = select(g, """SELECT ?x WHERE { ?x a pvpp:OtherInstitution FILTER(?x != pvppid:institution/vk)
-                           FILTER NOT EXISTS { ?x org:subOrganizationOf ?m . ?m a pvpp:Ministry } }""")
+    orphans = select(
+        g,
+        """SELECT ?x WHERE { ?x a pvpp:OtherInstitution FILTER(?x != pvppid:institution/vk)
+                           FILTER NOT EXISTS { ?x org:subOrganizationOf ?m . ?m a pvpp:Ministry } }""",
+    )
     assert orphans == []
     assert (ID["institution/vsaa"], URIRef(PREFIXES["org"] + "subOrganizationOf"), ID["institution/lm"]) in g
 
 
 def leads(g: Graph, code: str) -> set:
-    return {row[0] for row in select(g, f"""SELECT ?x WHERE {{
+    return {
+        row[0]
+        for row in select(
+            g,
+            f"""SELECT ?x WHERE {{
         ?p a pvpp:RoleParticipation, cv:Participation ; cv:role pvppid:role/{code} ; cv:hasParticipant ?x ;
-           dct:identifier ?id ; dct:description ?d }}""")}
+           dct:identifier ?id ; dct:description ?d }}""",
+        )
+    }
 
 
 def test_varam_is_the_only_national_lead(g: Graph) -> None:
@@ -171,9 +186,12 @@ def _corrupt(path: Path, line: int, text: str) -> None:
         ("ministries.csv", 5, "fm,FM,department,Finanšu ministrija,Ministry of Finance,,\n"),
         ("agencies.csv", 3, "vzd,VZD,Valsts zemes dienests,State Land Service,nowhere,90000030432,\n"),
         ("municipalities.csv", 2, "0020000,Aizkraukle,Aizkraukles novads,x,Aizkraukle Municipality,\n"),
-        ("vzd_aw_novads_extract.csv", 6,
-         '"100016575","113","Bauskas nov.","100000000","101","Y","252","EKS","Bauskas novads",'
-         '"2021-07-01","2026.03.30","","0025000","Bauskas nov."\n'),
+        (
+            "vzd_aw_novads_extract.csv",
+            6,
+            '"100016575","113","Bauskas nov.","100000000","101","Y","252","EKS","Bauskas novads",'
+            '"2021-07-01","2026.03.30","","0025000","Bauskas nov."\n',
+        ),
         ("vzd_aw_novads_extract.csv", 7, '"100016487","113","Cēsu nov."\n'),
     ],
 )

@@ -32,14 +32,18 @@ def test_superclass_types_are_materialised(live_server: LiveServer) -> None:
     services = count(live_server, "?s a pvpp:Service")
     assert services >= 40
     assert count(live_server, "?s a pvpp:Service, cpsv:PublicService") == services
-    assert not ask(live_server,
-                   "ASK { ?s a pvpp:IndividualBenefitService . FILTER NOT EXISTS { ?s a pvpp:PublicService } }")
+    assert not ask(
+        live_server, "ASK { ?s a pvpp:IndividualBenefitService . FILTER NOT EXISTS { ?s a pvpp:PublicService } }"
+    )
     assert count(live_server, "?s a pvpp:Ministry, cv:PublicOrganisation") == 14
 
 
 def test_kind_concepts_and_inverses(live_server: LiveServer) -> None:
-    assert not ask(live_server, """ASK { ?s a pvpp:SharedService .
-        FILTER NOT EXISTS { ?s cv:isClassifiedBy <https://w3id.org/pvpp/id/kind/shared> } }""")
+    assert not ask(
+        live_server,
+        """ASK { ?s a pvpp:SharedService .
+        FILTER NOT EXISTS { ?s cv:isClassifiedBy <https://w3id.org/pvpp/id/kind/shared> } }""",
+    )
     assert not ask(live_server, "ASK { ?s pvpp:owner ?o . FILTER NOT EXISTS { ?o pvpp:ownsService ?s } }")
     assert not ask(live_server, "ASK { ?s pvpp:owner ?o . FILTER NOT EXISTS { ?s cv:hasCompetentAuthority ?o } }")
     assert not ask(live_server, "ASK { ?s pvpp:serviceManager ?p . FILTER NOT EXISTS { ?p pvpp:managesService ?s } }")
@@ -47,22 +51,34 @@ def test_kind_concepts_and_inverses(live_server: LiveServer) -> None:
 
 def test_participations_are_materialised(live_server: LiveServer) -> None:
     # one PS participation per (service, owner), with the owner as participant
-    assert count(live_server, "?s pvpp:owner ?o") == count(live_server, """
-        ?s cv:hasParticipation ?p . ?p cv:role <https://w3id.org/pvpp/id/role/PS> ; cv:hasParticipant ?o""")
+    assert count(live_server, "?s pvpp:owner ?o") == count(
+        live_server,
+        """
+        ?s cv:hasParticipation ?p . ?p cv:role <https://w3id.org/pvpp/id/role/PS> ; cv:hasParticipant ?o""",
+    )
     # an institution's portfolio-manager post makes the institution the IPKS participant
-    assert not ask(live_server, """ASK { ?i pvpp:servicePortfolioManager ?post .
-        FILTER NOT EXISTS { ?p cv:role <https://w3id.org/pvpp/id/role/IPKS> ; cv:hasParticipant ?i } }""")
+    assert not ask(
+        live_server,
+        """ASK { ?i pvpp:servicePortfolioManager ?post .
+        FILTER NOT EXISTS { ?p cv:role <https://w3id.org/pvpp/id/role/IPKS> ; cv:hasParticipant ?i } }""",
+    )
 
 
 def test_stats_prints_counts_per_graph(settings: Settings) -> None:
-    out = subprocess.run([sys.executable, "-m", "pvpp_kg", "stats"], env=settings_env(settings),
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "pvpp_kg", "stats"],
+        env=settings_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     lines = dict(line.rsplit(None, 1) for line in out.stdout.strip().splitlines())
     assert int(lines["https://w3id.org/pvpp/graph/reference"].replace(",", "")) > 1000
     assert "https://w3id.org/pvpp/graph/institution/vsaa" in lines
     assert int(lines["total"].replace(",", "")) == sum(
-        int(v.replace(",", "")) for k, v in lines.items() if k != "total")
+        int(v.replace(",", "")) for k, v in lines.items() if k != "total"
+    )
 
 
 def test_load_names_file_and_line_of_bad_input(make_settings, tmp_path) -> None:  # noqa: ANN001
@@ -72,8 +88,9 @@ def test_load_names_file_and_line_of_bad_input(make_settings, tmp_path) -> None:
     shutil.copytree(Settings().source_dir, source)
     (source / "sample" / "broken.ttl").write_text("@prefix x: <urn:x#> .\n\nx:a x:b .\n", encoding="utf-8")
     s = make_settings(source_dir=source)
-    out = subprocess.run([sys.executable, "-m", "pvpp_kg", "load"], env=settings_env(s),
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "pvpp_kg", "load"], env=settings_env(s), capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 2
     assert "broken.ttl:3:" in out.stderr and "Traceback" not in out.stderr
 

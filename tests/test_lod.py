@@ -27,8 +27,12 @@ VOID = Namespace("http://rdfs.org/ns/void#")
 PROV = Namespace("http://www.w3.org/ns/prov#")
 SPDX = Namespace("http://spdx.org/rdf/terms#")
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
-RDF_TYPES = {"text/turtle": "turtle", "application/ld+json": "json-ld", "application/rdf+xml": "xml",
-             "application/n-triples": "nt"}
+RDF_TYPES = {
+    "text/turtle": "turtle",
+    "application/ld+json": "json-ld",
+    "application/rdf+xml": "xml",
+    "application/n-triples": "nt",
+}
 
 
 def responsibilities(html: str) -> dict[str, str]:
@@ -89,9 +93,16 @@ def test_accept_negotiates_rdf(client: TestClient, media_type: str) -> None:
     assert (URIRef(ID + "assignment/PU2-21/IPKS"), PVPP.role, IPKS) in g
 
 
-@pytest.mark.parametrize(("ext", "media_type"), [("ttl", "text/turtle"), ("jsonld", "application/ld+json"),
-                                                 ("rdf", "application/rdf+xml"), ("nt", "application/n-triples"),
-                                                 ("html", "text/html")])
+@pytest.mark.parametrize(
+    ("ext", "media_type"),
+    [
+        ("ttl", "text/turtle"),
+        ("jsonld", "application/ld+json"),
+        ("rdf", "application/rdf+xml"),
+        ("nt", "application/n-triples"),
+        ("html", "text/html"),
+    ],
+)
 def test_extension_selects_the_format(client: TestClient, ext: str, media_type: str) -> None:
     r = client.get(f"/id/task/PU2-21.{ext}", headers=HTML)  # the extension wins over Accept
     assert r.status_code == 200
@@ -140,8 +151,11 @@ def test_ontology_html_is_pylode_in_each_language(client: TestClient) -> None:
 
 def test_ontology_rdf_by_accept_extension_and_version_iri(client: TestClient) -> None:
     onto = URIRef("https://w3id.org/pvpp/ontology")
-    for r in (client.get("/ontology", headers={"Accept": "text/turtle"}), client.get("/ontology.ttl"),
-              client.get("/ontology/0.1.0", headers={"Accept": "text/turtle"})):
+    for r in (
+        client.get("/ontology", headers={"Accept": "text/turtle"}),
+        client.get("/ontology.ttl"),
+        client.get("/ontology/0.1.0", headers={"Accept": "text/turtle"}),
+    ):
         assert r.status_code == 200
         g = Graph().parse(data=r.content, format="turtle")
         assert (onto, RDF.type, OWL.Ontology) in g
@@ -201,9 +215,13 @@ def test_dumps_regenerate_when_data_changes(make_settings: Callable[..., Setting
     settings = make_settings()
     with TestClient(create_app(settings)) as c:
         before = c.get("/dumps", headers={"Accept": "application/json"}).json()
-        extra = b"<https://w3id.org/pvpp/id/need/test-need> <http://www.w3.org/2000/01/rdf-schema#label> \"x\" .\n"
-        r = c.put("/store", params={"graph": "https://w3id.org/pvpp/graph/institution/test"}, content=extra,
-                  headers={"Content-Type": "application/n-triples", "Authorization": f"Bearer {ADMIN_TOKEN}"})
+        extra = b'<https://w3id.org/pvpp/id/need/test-need> <http://www.w3.org/2000/01/rdf-schema#label> "x" .\n'
+        r = c.put(
+            "/store",
+            params={"graph": "https://w3id.org/pvpp/graph/institution/test"},
+            content=extra,
+            headers={"Content-Type": "application/n-triples", "Authorization": f"Bearer {ADMIN_TOKEN}"},
+        )
         assert r.status_code == 204
         after = c.get("/dumps", headers={"Accept": "application/json"}).json()
         assert after["version"] != before["version"]
@@ -221,8 +239,11 @@ def test_void_statistics(client: TestClient) -> None:
     g = Graph().parse(data=r.content, format="turtle")
     ds = URIRef("https://w3id.org/pvpp/dataset")
     q = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
-    n = int(client.get("/sparql", params={"query": q}, headers={"Accept": "application/sparql-results+json"})
-            .json()["results"]["bindings"][0]["n"]["value"])
+    n = int(
+        client.get("/sparql", params={"query": q}, headers={"Accept": "application/sparql-results+json"}).json()[
+            "results"
+        ]["bindings"][0]["n"]["value"]
+    )
     assert int(g.value(ds, VOID.triples)) == n  # type: ignore[arg-type]
     assert g.value(ds, VOID.sparqlEndpoint) == URIRef("http://testserver/sparql")
     roles = [p for p in g.objects(ds, VOID.classPartition) if g.value(p, VOID["class"]) == PVPP.Role]
@@ -232,8 +253,9 @@ def test_void_statistics(client: TestClient) -> None:
 
 
 def test_dcat_ap_record(client: TestClient) -> None:
-    g = Graph().parse(data=client.get("/.well-known/void", headers={"Accept": "application/ld+json"}).content,
-                      format="json-ld")
+    g = Graph().parse(
+        data=client.get("/.well-known/void", headers={"Accept": "application/ld+json"}).content, format="json-ld"
+    )
     ds = URIRef("https://w3id.org/pvpp/dataset")
     assert (ds, RDF.type, DCAT.Dataset) in g
     assert (ds, DCTERMS.license, URIRef("http://creativecommons.org/licenses/by/4.0/")) in g
@@ -242,8 +264,11 @@ def test_dcat_ap_record(client: TestClient) -> None:
     agents = {g.value(a, PROV.agent) for a in g.objects(ds, PROV.qualifiedAttribution)}
     assert URIRef("https://www.vzd.gov.lv/") in agents
     assert URIRef("https://semiceu.github.io/CPSV-AP/releases/3.2.0/") in set(g.objects(ds, DCTERMS.conformsTo))
-    downloads = {str(g.value(d, DCAT.downloadURL)): d for d in g.objects(ds, DCAT.distribution)
-                 if g.value(d, DCAT.downloadURL) is not None}
+    downloads = {
+        str(g.value(d, DCAT.downloadURL)): d
+        for d in g.objects(ds, DCAT.distribution)
+        if g.value(d, DCAT.downloadURL) is not None
+    }
     assert "http://testserver/dumps/pvpp-kg.ttl" in downloads
     ttl = downloads["http://testserver/dumps/pvpp-kg.ttl"]
     checksum = g.value(ttl, SPDX.checksum)
@@ -290,11 +315,13 @@ def test_people_never_public(client: TestClient) -> None:
     for body in bodies:
         leaked = [s for s in secrets if s in body]
         assert not leaked, leaked[:3]
-    q = ("PREFIX foaf: <http://xmlns.com/foaf/0.1/> SELECT ?v WHERE { "
-         "{ ?s a foaf:Person ; foaf:name|foaf:mbox|foaf:phone ?v } "
-         "UNION { ?s foaf:name|foaf:mbox|foaf:phone ?v "
-         "FILTER(STRSTARTS(STR(?s), \"https://w3id.org/pvpp/id/person/\")) } "
-         "UNION { ?s ?p ?v FILTER(isLiteral(?v) && CONTAINS(STR(?v), \"" + names[0] + "\")) } }")
+    q = (
+        "PREFIX foaf: <http://xmlns.com/foaf/0.1/> SELECT ?v WHERE { "
+        "{ ?s a foaf:Person ; foaf:name|foaf:mbox|foaf:phone ?v } "
+        "UNION { ?s foaf:name|foaf:mbox|foaf:phone ?v "
+        'FILTER(STRSTARTS(STR(?s), "https://w3id.org/pvpp/id/person/")) } '
+        'UNION { ?s ?p ?v FILTER(isLiteral(?v) && CONTAINS(STR(?v), "' + names[0] + '")) } }'
+    )
     r = client.get("/sparql", params={"query": q}, headers={"Accept": "application/sparql-results+json"})
     assert r.json()["results"]["bindings"] == []
 

@@ -82,7 +82,9 @@ def test_concrete_cells(graph: Graph, axes: tuple[list[str], list[str]]) -> None
 def test_labels(graph: Graph) -> None:
     a = ID["assignment/PU2-21/IPKS"]
     assert {lit.language for lit in graph.objects(a, URIRef("http://www.w3.org/2000/01/rdf-schema#label"))} == {
-        "lv", "en"}
+        "lv",
+        "en",
+    }
 
 
 GOOD = "PU2-21,IPKS,Iestādes pakalpojumu kopuma saimnieks,A,seed"

@@ -151,8 +151,7 @@ def test_service_alignment(ontology: Graph) -> None:
 
 
 def test_leaf_service_kinds(ontology: Graph, reference: Graph) -> None:
-    leaves = {PVPP.IndividualBenefitService, PVPP.GeneralBenefitService, PVPP.IndividualUseService,
-              PVPP.SharedService}
+    leaves = {PVPP.IndividualBenefitService, PVPP.GeneralBenefitService, PVPP.IndividualUseService, PVPP.SharedService}
     for leaf in leaves:
         kind = ontology.value(leaf, PVPP.kindConcept)
         assert kind is not None and (kind, SKOS.inScheme, ID["scheme/service-kinds"]) in reference
@@ -160,22 +159,40 @@ def test_leaf_service_kinds(ontology: Graph, reference: Graph) -> None:
     kinds = set(reference.subjects(SKOS.inScheme, ID["scheme/service-kinds"]))
     assert len(kinds) == 6
     assert len({k for k in kinds if reference.value(k, SKOS.broader) is not None}) == 4
-    disjoint = [m for d in ontology.subjects(RDF.type, OWL.AllDisjointClasses)
-                for m in [set(ontology.items(ontology.value(d, OWL.members)))] if leaves <= m]
+    disjoint = [
+        m
+        for d in ontology.subjects(RDF.type, OWL.AllDisjointClasses)
+        for m in [set(ontology.items(ontology.value(d, OWL.members)))]
+        if leaves <= m
+    ]
     assert disjoint, "the four leaf kinds must be pairwise disjoint"
 
 
 def test_participation_roles(ontology: Graph) -> None:
-    expected = {"owner": "PS", "provider": "PSn", "recipient": "PSa", "resourceOwner": "RS",
-                "resourceUser": "RL", "servicePortfolioManager": "IPKS", "resourcePortfolioManager": "IRKS"}
-    got = {str(p).removeprefix(str(PVPP)): str(r).removeprefix(str(ID["role/"]))
-           for p, r in ontology.subject_objects(PVPP.participationRole)}
+    expected = {
+        "owner": "PS",
+        "provider": "PSn",
+        "recipient": "PSa",
+        "resourceOwner": "RS",
+        "resourceUser": "RL",
+        "servicePortfolioManager": "IPKS",
+        "resourcePortfolioManager": "IRKS",
+    }
+    got = {
+        str(p).removeprefix(str(PVPP)): str(r).removeprefix(str(ID["role/"]))
+        for p, r in ontology.subject_objects(PVPP.participationRole)
+    }
     assert got == expected
 
 
 def test_inverses(ontology: Graph) -> None:
-    for p, inv in [("owner", "ownsService"), ("serviceManager", "managesService"), ("provider", "providesService"),
-                   ("resourceOwner", "ownsResource"), ("resourceManager", "managesResource")]:
+    for p, inv in [
+        ("owner", "ownsService"),
+        ("serviceManager", "managesService"),
+        ("provider", "providesService"),
+        ("resourceOwner", "ownsResource"),
+        ("resourceManager", "managesResource"),
+    ]:
         assert (PVPP[p], OWL.inverseOf, PVPP[inv]) in ontology
 
 
@@ -186,8 +203,10 @@ def test_counts(reference: Graph) -> None:
     assert len(set(reference.objects(ID["scheme/scales"], SKOS.hasTopConcept))) == 4
     assert len(set(reference.subjects(SKOS.inScheme, ID["scheme/levels"]))) == 3
     tasks = set(reference.subjects(RDF.type, PVPP.ManagementTask))
-    by_group = {g: len({t for t in tasks if reference.value(t, PVPP.taskGroup) == ID[f"taskgroup/{g}"]})
-                for g in ("PU1", "PU2", "PU3")}
+    by_group = {
+        g: len({t for t in tasks if reference.value(t, PVPP.taskGroup) == ID[f"taskgroup/{g}"]})
+        for g in ("PU1", "PU2", "PU3")
+    }
     assert by_group == {"PU1": 5, "PU2": 23, "PU3": 4}
     assert len(set(reference.subjects(RDF.type, PVPP.GeneralPrinciple))) == 7
     assert len(set(reference.subjects(RDF.type, PVPP.ManagementSystemComponent))) == 4
@@ -203,7 +222,8 @@ def test_roles_and_tasks_detail(reference: Graph) -> None:
     assert reference.value(t, SKOS.notation) == Literal("PU2-21")
     assert str(reference.value(t, SKOS.prefLabel)) in {
         "Iespējami ātra pakalpojumu pieejamības atjaunošana (Incidentu pārvaldība)",
-        "Restoring service availability as quickly as possible (incident management)"}
+        "Restoring service availability as quickly as possible (incident management)",
+    }
     assert int(reference.value(t, PVPP.slideOrder)) == 15
     pu3 = ID["task/PU3-1"]
     assert Literal("PU3-1 (nosaukums nav zināms)", lang="lv") in set(reference.objects(pu3, SKOS.prefLabel))

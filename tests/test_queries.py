@@ -94,7 +94,7 @@ def test_query_shape_rules(name: str) -> None:
     q = next(x for x in LIBRARY if x.name == name)
     body = "\n".join(line for line in q.text.splitlines() if not line.startswith("#"))
     assert "NOT EXISTS" not in body.upper()
-    head = body[body.index("SELECT"):body.index("WHERE")]
+    head = body[body.index("SELECT") : body.index("WHERE")]
     for p in q.params:
         assert f"?{p.name}" in head, f"{name}: ?{p.name} is not projected"
 
@@ -106,14 +106,18 @@ def test_header_errors_are_reported() -> None:
         parse_query_text("x", "# param: n | integer | ten | 1\nSELECT ?n WHERE {}")
     with pytest.raises(ValueError, match="undeclared"):
         parse_query_text("x", "# param.zz@en: nothing\nSELECT * WHERE {}")
-    q = parse_query_text("x", "# title@en: T\n# title@lv: V\n# description@en: one\n# description@en: two\n"
-                              "SELECT * WHERE {}")
+    q = parse_query_text(
+        "x", "# title@en: T\n# title@lv: V\n# description@en: one\n# description@en: two\nSELECT * WHERE {}"
+    )
     assert q.title_in("lv") == "V" and q.description["en"] == "one two"
 
 
 def test_typed_binding() -> None:
-    q = parse_query_text("x", "# param: t | task | PU2-21 | PU1-1\n# param: r | role | | R4\n"
-                              "# param: d | date | today | 2025-01-01\n# param: s | string | | x\nSELECT * {}")
+    q = parse_query_text(
+        "x",
+        "# param: t | task | PU2-21 | PU1-1\n# param: r | role | | R4\n"
+        "# param: d | date | today | 2025-01-01\n# param: s | string | | x\nSELECT * {}",
+    )
     subs = dict((v, (k, val, x)) for v, k, val, x in q.bind({"r": "R4", "s": 'a"b'}))
     assert subs["t"] == ("iri", ID + "task/PU2-21", None)
     assert subs["r"] == ("iri", ID + "role/IPKS", None)
@@ -138,7 +142,14 @@ def test_result_cache_drops_everything_on_a_new_version() -> None:
 def test_task_roles_pu2_21(client: TestClient) -> None:
     result = rows(client, "task-roles", task="PU2-21")
     assert [(r["responsibility"], r["code"]) for r in result] == [
-        ("A", "IPKS"), ("A", "PS"), ("A", "PSn"), ("A", "IRKS"), ("A", "RS"), ("L", "PSa"), ("L", "RL")]
+        ("A", "IPKS"),
+        ("A", "PS"),
+        ("A", "PSn"),
+        ("A", "IRKS"),
+        ("A", "RS"),
+        ("L", "PSa"),
+        ("L", "RL"),
+    ]
     assert all(r["reading"] == "seed" for r in result)
     assert result[0]["roleLabel"] == "Iestādes pakalpojumu kopuma saimnieks"
     english = rows(client, "task-roles", task="PU2-21", lang="en")
@@ -148,8 +159,12 @@ def test_task_roles_pu2_21(client: TestClient) -> None:
 def test_task_roles_pu1_1_with_shifted_cell(client: TestClient) -> None:
     result = rows(client, "task-roles", task=ID + "task/PU1-1")
     assert {(r["code"], r["responsibility"], r["reading"]) for r in result} == {
-        ("VVI", "A", "seed"), ("NVI", "L", "seed"), ("PVI", "L", "seed"), ("IPKS", "L", "seed"),
-        ("IRKS", "L", "seed-shift")}
+        ("VVI", "A", "seed"),
+        ("NVI", "L", "seed"),
+        ("PVI", "L", "seed"),
+        ("IPKS", "L", "seed"),
+        ("IRKS", "L", "seed-shift"),
+    }
 
 
 def test_role_tasks_by_level(client: TestClient) -> None:
@@ -160,12 +175,16 @@ def test_role_tasks_by_level(client: TestClient) -> None:
         by_level.setdefault(str(r["level"]), set()).add(str(r["notation"]))
     pu3 = {"PU3-1", "PU3-2", "PU3-3", "PU3-4"}
     pu2 = {"PU2-9", "PU2-17", "PU2-18", "PU2-19", "PU2-21", "PU2-22"}
-    assert by_level == {"level/policy": {"PU1-2", "PU1-5"} | pu3, "level/core": pu2 | pu3,
-                        "level/provisioning": pu2 | pu3}
+    assert by_level == {
+        "level/policy": {"PU1-2", "PU1-5"} | pu3,
+        "level/core": pu2 | pu3,
+        "level/provisioning": pu2 | pu3,
+    }
     only = rows(client, "role-tasks", role="IPKS", level="policy")
     assert set(column(only, "notation")) == {"PU1-1", "PU1-2", "PU1-5"} | pu3
-    assert column(result, "level") == sorted(column(result, "level"),
-                                             key=["level/policy", "level/core", "level/provisioning"].index)
+    assert column(result, "level") == sorted(
+        column(result, "level"), key=["level/policy", "level/core", "level/provisioning"].index
+    )
 
 
 def test_roles_by_scale_and_level(client: TestClient) -> None:
@@ -175,7 +194,11 @@ def test_roles_by_scale_and_level(client: TestClient) -> None:
     assert ipks == [("scale/institution", "level/policy"), ("scale/institution", "level/core")]
     institution = rows(client, "roles-by-scale-level", scale="institution")
     assert {(r["code"], r["level"]) for r in institution} == {
-        ("IPKS", "level/policy"), ("IPKS", "level/core"), ("IRKS", "level/policy"), ("IRKS", "level/provisioning")}
+        ("IPKS", "level/policy"),
+        ("IPKS", "level/core"),
+        ("IRKS", "level/policy"),
+        ("IRKS", "level/provisioning"),
+    }
     assert {r["scaleNumber"] for r in institution} == {"3"}
     policy = rows(client, "roles-by-scale-level", level="policy")
     assert column(policy, "code") == ["VVI", "NVI", "PVI", "IPKS", "IRKS"]
@@ -185,22 +208,39 @@ def test_roles_by_scale_and_level(client: TestClient) -> None:
 
 def test_role_responsibility_counts(client: TestClient) -> None:
     result = rows(client, "role-responsibility-counts")
-    got = {r["code"]: (int(r["responsible"] or 0), int(r["coResponsible"] or 0), int(r["inferred"] or 0))
-           for r in result}
+    got = {
+        r["code"]: (int(r["responsible"] or 0), int(r["coResponsible"] or 0), int(r["inferred"] or 0)) for r in result
+    }
     # pvpp-domain.md §2.4: A per role 8 7 7 29 27 10 0 23 21 0; L: R6 9, R7 9 + 4 inferred, R10 12
-    assert got == {"VVI": (8, 1, 0), "NVI": (7, 1, 0), "PVI": (7, 1, 0), "IPKS": (29, 1, 0), "PS": (27, 1, 0),
-                   "PSn": (10, 9, 0), "PSa": (0, 13, 4), "IRKS": (23, 1, 0), "RS": (21, 1, 0), "RL": (0, 12, 0)}
+    assert got == {
+        "VVI": (8, 1, 0),
+        "NVI": (7, 1, 0),
+        "PVI": (7, 1, 0),
+        "IPKS": (29, 1, 0),
+        "PS": (27, 1, 0),
+        "PSn": (10, 9, 0),
+        "PSa": (0, 13, 4),
+        "IRKS": (23, 1, 0),
+        "RS": (21, 1, 0),
+        "RL": (0, 12, 0),
+    }
 
 
 def test_matrix_and_readings(client: TestClient) -> None:
     assert len(rows(client, "responsibility-matrix")) == 173
     pu1 = rows(client, "responsibility-matrix", group="PU1")
     assert len(pu1) == 24 and {r["group"] for r in pu1} == {"taskgroup/PU1"}
-    assert pu1[0] == {"group": "taskgroup/PU1", "task": "PU1-1", "code": "VVI", "responsibility": "A",
-                      "reading": "seed"}
+    assert pu1[0] == {
+        "group": "taskgroup/PU1",
+        "task": "PU1-1",
+        "code": "VVI",
+        "responsibility": "A",
+        "reading": "seed",
+    }
     inferred = rows(client, "matrix-cells-by-reading")
     assert [(r["task"], r["code"], r["responsibility"]) for r in inferred] == [
-        (f"PU3-{i}", "PSa", "L") for i in range(1, 5)]
+        (f"PU3-{i}", "PSa", "L") for i in range(1, 5)
+    ]
     assert len(rows(client, "matrix-cells-by-reading", reading="seed-shift")) == 26
 
 
@@ -218,34 +258,64 @@ def test_lead_institutions(client: TestClient) -> None:
 def test_services_per_kind(client: TestClient) -> None:
     vsaa = rows(client, "services-by-kind-institution", institution="vsaa")
     assert {(r["kind"], r["kindGroup"], r["services"]) for r in vsaa} == {
-        ("kind/individual-benefit", "kind/public", "11"), ("kind/individual-use", "kind/inter-institutional", "1")}
+        ("kind/individual-benefit", "kind/public", "11"),
+        ("kind/individual-use", "kind/inter-institutional", "1"),
+    }
     everything = rows(client, "services-by-kind-institution")
     assert sum(int(str(r["services"])) for r in everything) == 49
-    assert {r["kind"] for r in everything} == {"kind/individual-benefit", "kind/general-benefit",
-                                               "kind/individual-use", "kind/shared"}
+    assert {r["kind"] for r in everything} == {
+        "kind/individual-benefit",
+        "kind/general-benefit",
+        "kind/individual-use",
+        "kind/shared",
+    }
     lm_sector = rows(client, "services-by-kind-sector", sector="lm")  # VSAA is under the Ministry of Welfare
-    assert {(r["kind"], r["services"]) for r in lm_sector} == {("kind/individual-benefit", "11"),
-                                                              ("kind/individual-use", "1")}
+    assert {(r["kind"], r["services"]) for r in lm_sector} == {
+        ("kind/individual-benefit", "11"),
+        ("kind/individual-use", "1"),
+    }
     riga = rows(client, "services-by-kind-municipality", municipality="riga")
     assert {(r["kind"], r["services"]) for r in riga} == {
-        ("kind/general-benefit", "2"), ("kind/individual-benefit", "3"), ("kind/individual-use", "1")}
+        ("kind/general-benefit", "2"),
+        ("kind/individual-benefit", "3"),
+        ("kind/individual-use", "1"),
+    }
     assert {r["municipality"] for r in rows(client, "services-by-kind-municipality")} == {
-        "institution/riga", "institution/madonas-novads"}
+        "institution/riga",
+        "institution/madonas-novads",
+    }
 
 
 def test_rule_queries_find_nothing_on_the_sample(client: TestClient) -> None:
-    for name in ("services-without-one-manager", "institutions-without-portfolio-manager",
-                 "resources-without-manager", "services-without-need", "submission-versions"):
+    for name in (
+        "services-without-one-manager",
+        "institutions-without-portfolio-manager",
+        "resources-without-manager",
+        "services-without-need",
+        "submission-versions",
+    ):
         assert rows(client, name) == [], name
 
 
 def test_posts_with_many_manager_roles(client: TestClient) -> None:
-    assert rows(client, "posts-with-many-manager-roles", n="3") == [{
-        "post": "post/vsaa/pv-gimenes-pabalsti", "institution": "institution/vsaa", "managerRoles": "7",
-        "services": "7", "resources": "0", "portfolios": "0", "roleKinds": "1", "n": "3"}]
+    assert rows(client, "posts-with-many-manager-roles", n="3") == [
+        {
+            "post": "post/vsaa/pv-gimenes-pabalsti",
+            "institution": "institution/vsaa",
+            "managerRoles": "7",
+            "services": "7",
+            "resources": "0",
+            "portfolios": "0",
+            "roleKinds": "1",
+            "n": "3",
+        }
+    ]
     two = rows(client, "posts-with-many-manager-roles", n="2")
-    assert column(two, "post") == ["post/vsaa/pv-gimenes-pabalsti", "post/lad/pv-platibu-maksajumi",
-                                   "post/vzd/pv-kadastrs"]
+    assert column(two, "post") == [
+        "post/vsaa/pv-gimenes-pabalsti",
+        "post/lad/pv-platibu-maksajumi",
+        "post/vzd/pv-kadastrs",
+    ]
     assert len(rows(client, "posts-with-many-manager-roles")) == 22  # default n = 1
 
 
@@ -254,14 +324,22 @@ def test_portfolio_optimisation_candidates(client: TestClient) -> None:
     assert {(r["service"], r["criterion"], r["overlaps"]) for r in lad} == {
         ("service/lad/vienotais-iesniegums", "criterion/no-variations", "2"),
         ("service/lad/pamata-ienakumu-atbalsts", "criterion/no-variations", "1"),
-        ("service/lad/gados-jauno-lauksaimnieku-atbalsts", "criterion/no-variations", "1")}
+        ("service/lad/gados-jauno-lauksaimnieku-atbalsts", "criterion/no-variations", "1"),
+    }
     assert rows(client, "portfolio-optimisation-candidates", institution="csp") == []
 
 
 def test_smart_vs_simple(client: TestClient) -> None:
     lad = rows(client, "smart-vs-simple", institution="lad")
-    assert lad == [{"institution": "institution/lad", "smartServices": "1", "simpleServices": "2",
-                    "unclassified": "0", "services": "3"}]
+    assert lad == [
+        {
+            "institution": "institution/lad",
+            "smartServices": "1",
+            "simpleServices": "2",
+            "unclassified": "0",
+            "services": "3",
+        }
+    ]
     everything = rows(client, "smart-vs-simple")
     assert len(everything) == 11 and {r["unclassified"] for r in everything} == {"0"}
     assert sum(int(str(r["services"])) for r in everything) == 49
@@ -278,13 +356,21 @@ def test_sla_targets(client: TestClient) -> None:
     assert [(r["service"], float(str(r["availabilityTarget"]))) for r in below] == [
         ("service/madonas-novads/celu-ziemas-uzturesana", 95.0),
         ("service/varam/pakalpojumu-parvaldibas-apmaciba", 95.0),
-        ("service/varam/pakalpojumu-parvaldibas-konsultacijas", 95.0), ("service/vk/valsts-parvaldes-macibas", 95.0),
-        ("service/riga/parku-uzturesana", 97.0)]
+        ("service/varam/pakalpojumu-parvaldibas-konsultacijas", 95.0),
+        ("service/vk/valsts-parvaldes-macibas", 95.0),
+        ("service/riga/parku-uzturesana", 97.0),
+    ]
 
 
-@pytest.mark.parametrize(("name", "keys"), [
-    ("sla-targets", ("institution", "service")), ("services-by-kind-institution", ("institution", "kind")),
-    ("institution-tracks", ("track", "institution")), ("resource-usage", ("institution", "resource"))])
+@pytest.mark.parametrize(
+    ("name", "keys"),
+    [
+        ("sla-targets", ("institution", "service")),
+        ("services-by-kind-institution", ("institution", "kind")),
+        ("institution-tracks", ("track", "institution")),
+        ("resource-usage", ("institution", "resource")),
+    ],
+)
 def test_a_precomputed_sort_key_orders_as_the_iris_do(client: TestClient, name: str, keys: tuple[str, ...]) -> None:
     """These queries sort on CONCAT(STR(?a), " ", STR(?b)) for speed: the order must be ORDER BY ?a ?b's."""
     got = [tuple(str(r[k]) for k in keys) for r in rows(client, name)]
@@ -328,8 +414,10 @@ def test_institution_roles_and_services(client: TestClient) -> None:
 def test_search_services(client: TestClient) -> None:
     found = rows(client, "search-services", text="MATERNIT")
     assert column(found, "service") == ["service/vsaa/maternitates-pabalsts"]
-    assert rows(client, "search-services", text="maternity", lang="en")[0]["service"] == \
-        "service/vsaa/maternitates-pabalsts"
+    assert (
+        rows(client, "search-services", text="maternity", lang="en")[0]["service"]
+        == "service/vsaa/maternitates-pabalsts"
+    )
     # a value full of SPARQL syntax is only a string to look for
     assert rows(client, "search-services", text='" ) } ; DROP ALL ; #') == []
 
@@ -358,9 +446,16 @@ def test_list_queries(client: TestClient) -> None:
     assert set(task_roles["title"]) == {"lv", "en"} and set(task_roles["description"]) == {"lv", "en"}
     assert task_roles["url"] == "/api/queries/task-roles"
     assert task_roles["parameters"][0] == {
-        "name": "task", "type": "task", "default": "PU2-21", "example": "PU1-5", "required": False,
-        "description": {"lv": "uzdevuma apzīmējums (PU1-1 … PU3-4) vai tā IRI",
-                        "en": "the task's notation (PU1-1 … PU3-4) or its IRI"}}
+        "name": "task",
+        "type": "task",
+        "default": "PU2-21",
+        "example": "PU1-5",
+        "required": False,
+        "description": {
+            "lv": "uzdevuma apzīmējums (PU1-1 … PU3-4) vai tā IRI",
+            "en": "the task's notation (PU1-1 … PU3-4) or its IRI",
+        },
+    }
     lv = client.get("/api/queries", params={"lang": "lv"}).json()["queries"]
     assert lv[NAMES.index("task-roles")]["title"].startswith("Uzdevuma")
 
@@ -384,21 +479,24 @@ def test_result_formats_by_accept(client: TestClient) -> None:
     assert client.get(url, headers={"Accept": "image/png"}).status_code == 406
 
 
-@pytest.mark.parametrize(("name", "params"), [
-    ("task-roles", {"task": "PU2-21> } ; DROP ALL ; #"}),
-    ("task-roles", {"task": "PU9-99"}),
-    ("role-tasks", {"role": "IPKS ?x"}),
-    ("services-of-institution", {"institution": "https://evil.example/x> <y"}),
-    ("services-of-institution", {"institution": "vsaa x"}),
-    ("services-of-institution", {"institution": "http://example.org/institution/vsaa"}),
-    ("posts-with-many-manager-roles", {"n": "1; DROP ALL"}),
-    ("posts-with-many-manager-roles", {"n": "1.5"}),
-    ("sla-below-availability", {"threshold": "99) || true || ("}),
-    ("institution-tracks", {"on": "2025-02-30"}),
-    ("search-services", {"lang": 'en"@'}),
-    ("search-services", {"text": "x" * 500}),
-    ("task-roles", {"bogus": "1"}),
-])
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("task-roles", {"task": "PU2-21> } ; DROP ALL ; #"}),
+        ("task-roles", {"task": "PU9-99"}),
+        ("role-tasks", {"role": "IPKS ?x"}),
+        ("services-of-institution", {"institution": "https://evil.example/x> <y"}),
+        ("services-of-institution", {"institution": "vsaa x"}),
+        ("services-of-institution", {"institution": "http://example.org/institution/vsaa"}),
+        ("posts-with-many-manager-roles", {"n": "1; DROP ALL"}),
+        ("posts-with-many-manager-roles", {"n": "1.5"}),
+        ("sla-below-availability", {"threshold": "99) || true || ("}),
+        ("institution-tracks", {"on": "2025-02-30"}),
+        ("search-services", {"lang": 'en"@'}),
+        ("search-services", {"text": "x" * 500}),
+        ("task-roles", {"bogus": "1"}),
+    ],
+)
 def test_bad_parameters_are_400(client: TestClient, name: str, params: dict[str, str]) -> None:
     r = client.get(f"/api/queries/{name}", params=params)
     assert r.status_code == 400, r.text
@@ -425,8 +523,10 @@ def test_openapi_documents_each_query_and_parameter(client: TestClient) -> None:
                 assert params[p.name]["schema"]["default"] == p.default
         assert q.title["en"] in op["summary"]
         assert "text/csv" in op["responses"]["200"]["content"]
-    assert spec["paths"]["/api/queries/posts-with-many-manager-roles"]["get"]["parameters"][0]["schema"]["type"] \
+    assert (
+        spec["paths"]["/api/queries/posts-with-many-manager-roles"]["get"]["parameters"][0]["schema"]["type"]
         == "integer"
+    )
 
 
 def test_query_ui_offers_the_library_as_examples(client: TestClient) -> None:
@@ -459,8 +559,16 @@ def test_repeated_calls_are_answered_from_the_cache_until_the_version_changes() 
     query = next(q for q in LIBRARY if q.name == "matrix-coverage")
 
     def call() -> bytes:
-        return asyncio.run(run_library_query(backend, query, {"institution": "vsaa"}, JSON,  # type: ignore[arg-type]
-                                             timeout=5, cache=cache))
+        return asyncio.run(
+            run_library_query(
+                backend,
+                query,
+                {"institution": "vsaa"},
+                JSON,  # type: ignore[arg-type]
+                timeout=5,
+                cache=cache,
+            )
+        )
 
     assert [call() for _ in range(5)] == [b"answer 1"] * 5 and backend.calls == 1
     backend.data_version = "2"  # a write
@@ -478,27 +586,41 @@ def fresh_client(make_settings: Callable[..., Settings]) -> Iterator[TestClient]
 
 def test_fixture_graph_positive_cases_and_cache_invalidation(fresh_client: TestClient) -> None:
     c = fresh_client
-    checks = ("services-without-one-manager", "institutions-without-portfolio-manager",
-              "resources-without-manager", "services-without-need", "submission-versions")
+    checks = (
+        "services-without-one-manager",
+        "institutions-without-portfolio-manager",
+        "resources-without-manager",
+        "services-without-need",
+        "submission-versions",
+    )
     for name in checks:  # cached now, on the data version before the write
         assert rows(c, name, **({"institution": "test-agency"} if name == "submission-versions" else {})) == []
-    r = c.put("/store", params={"graph": GRAPH}, content=FIXTURE.encode(),
-              headers={"Content-Type": "text/turtle", "Authorization": f"Bearer {ADMIN_TOKEN}"})
+    r = c.put(
+        "/store",
+        params={"graph": GRAPH},
+        content=FIXTURE.encode(),
+        headers={"Content-Type": "text/turtle", "Authorization": f"Bearer {ADMIN_TOKEN}"},
+    )
     assert r.status_code == 204, r.text
     assert {(x["service"], x["managers"]) for x in rows(c, "services-without-one-manager")} == {
-        ("service/test-agency/no-manager", "0"), ("service/test-agency/two-managers", "2")}
+        ("service/test-agency/no-manager", "0"),
+        ("service/test-agency/two-managers", "2"),
+    }
     assert rows(c, "services-without-one-manager", institution="vsaa") == []
     assert rows(c, "institutions-without-portfolio-manager") == [
-        {"institution": "institution/test-agency", "services": "2"}]
+        {"institution": "institution/test-agency", "services": "2"}
+    ]
     assert rows(c, "resources-without-manager") == [
-        {"resource": "resource/test-agency/unmanaged", "owner": "institution/test-agency"}]
+        {"resource": "resource/test-agency/unmanaged", "owner": "institution/test-agency"}
+    ]
     assert column(rows(c, "services-without-need"), "service") == ["service/test-agency/no-manager"]
     versions = rows(c, "submission-versions", institution="test-agency")
     assert [(v["version"], v["triples"]) for v in versions] == [("2", "42"), ("1", "40")]
     assert versions[0]["checksum"] == "00ff" and versions[0]["graph"] == GRAPH
     candidates = rows(c, "portfolio-optimisation-candidates", institution="test-agency")
     assert [(x["service"], x["criterion"]) for x in candidates] == [
-        ("service/test-agency/no-manager", "criterion/needs")]
+        ("service/test-agency/no-manager", "criterion/needs")
+    ]
     # and back: deleting the graph is another write, the cached positive answers are dropped
     r = c.delete("/store", params={"graph": GRAPH}, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
     assert r.status_code == 204
@@ -516,15 +638,23 @@ def test_each_library_query_through_sparqlwrapper(live_server: Any) -> None:
 
 
 def test_rest_over_http(live_server: Any) -> None:
-    r = httpx.get(live_server.url + "/api/queries/task-roles", params={"task": "PU2-21"},
-                  headers={"Accept": "text/csv"}, timeout=30)
+    r = httpx.get(
+        live_server.url + "/api/queries/task-roles",
+        params={"task": "PU2-21"},
+        headers={"Accept": "text/csv"},
+        timeout=30,
+    )
     assert r.status_code == 200 and r.text.startswith("task,responsibility,code")
     bad = httpx.get(live_server.url + "/api/queries/task-roles", params={"task": "<x>"}, timeout=30)
     assert bad.status_code == 400
     listing = httpx.get(live_server.url + "/api/queries", timeout=30).json()
     assert len(listing["queries"]) == len(LIBRARY)
-    assert json.loads(httpx.get(live_server.url + "/openapi.json", timeout=30).text)["paths"][
-        "/api/queries/role-tasks"]["get"]["parameters"][0]["name"] == "role"
+    assert (
+        json.loads(httpx.get(live_server.url + "/openapi.json", timeout=30).text)["paths"]["/api/queries/role-tasks"][
+            "get"
+        ]["parameters"][0]["name"]
+        == "role"
+    )
 
 
 def test_library_query_type_is_shared_with_the_ui() -> None:
@@ -556,8 +686,11 @@ def test_no_library_query_is_pathological_on_the_national_preset(tmp_path: Any) 
     store = ox.Store()
     store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
     for src in [*ontology_sources(settings), *reference_sources(settings), *institution_sources(settings)]:
-        store.bulk_load(src.to_graph().serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES,
-                        to_graph=ox.NamedNode(src.graph))
+        store.bulk_load(
+            src.to_graph().serialize(format="nt", encoding="utf-8"),
+            format=ox.RdfFormat.N_TRIPLES,
+            to_graph=ox.NamedNode(src.graph),
+        )
     for update in materialisation_updates(ontology_graph(settings)):
         store.update(update)
     slow = {}

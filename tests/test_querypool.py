@@ -86,8 +86,6 @@ def test_a_query_past_its_timeout_is_stopped_and_the_pool_goes_on(snapshot: str)
         pool.close()
 
 
-
-
 def test_callers_wait_for_a_free_worker_and_are_served_in_turn(snapshot: str) -> None:
     pool = QueryPool(1, None)
 
@@ -130,9 +128,11 @@ def test_waiting_for_a_busy_pool_times_out_with_a_clear_error(snapshot: str) -> 
     pool = QueryPool(1, None)
 
     async def two() -> list[object]:
-        return await asyncio.gather(pool.run(QueryJob(snapshot, SLOW, "JSON"), 1.0),
-                                    pool.run(QueryJob(snapshot, "ASK { ?s ?p 2 }", "JSON"), 0.3),
-                                    return_exceptions=True)
+        return await asyncio.gather(
+            pool.run(QueryJob(snapshot, SLOW, "JSON"), 1.0),
+            pool.run(QueryJob(snapshot, "ASK { ?s ?p 2 }", "JSON"), 0.3),
+            return_exceptions=True,
+        )
 
     try:
         slow, waiting = asyncio.run(two())

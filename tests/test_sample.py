@@ -50,8 +50,10 @@ def select(g: Graph, query: str) -> list[tuple]:
     return [tuple(row) for row in g.query(query, initNs=PREFIXES)]
 
 
-SERVICE = "?s a ?leaf . VALUES ?leaf { pvpp:IndividualBenefitService pvpp:GeneralBenefitService " \
-          "pvpp:IndividualUseService pvpp:SharedService }"
+SERVICE = (
+    "?s a ?leaf . VALUES ?leaf { pvpp:IndividualBenefitService pvpp:GeneralBenefitService "
+    "pvpp:IndividualUseService pvpp:SharedService }"
+)
 
 
 def services(g: Graph) -> set:
@@ -72,81 +74,111 @@ def test_all_four_leaf_kinds_and_both_smart_and_simple(g: Graph) -> None:
 
 
 def test_each_service_has_one_leaf_kind_and_one_of_smart_simple(g: Graph) -> None:
-    bad = select(g, f"""SELECT ?s WHERE {{ {SERVICE}
+    bad = select(
+        g,
+        f"""SELECT ?s WHERE {{ {SERVICE}
         {{ SELECT ?s (COUNT(DISTINCT ?k) AS ?nk) WHERE {{ ?s a ?k . VALUES ?k {{ pvpp:IndividualBenefitService
               pvpp:GeneralBenefitService pvpp:IndividualUseService pvpp:SharedService }} }} GROUP BY ?s }}
         {{ SELECT ?s (COUNT(DISTINCT ?m) AS ?nm) WHERE {{ ?s a ?m . VALUES ?m {{ pvpp:SmartService
               pvpp:SimpleService }} }} GROUP BY ?s }}
-        FILTER(?nk != 1 || ?nm != 1) }}""")
+        FILTER(?nk != 1 || ?nm != 1) }}""",
+    )
     assert bad == []
 
 
 def test_every_service_is_described(g: Graph) -> None:
-    missing = select(g, f"""SELECT ?s WHERE {{ {SERVICE}
+    missing = select(
+        g,
+        f"""SELECT ?s WHERE {{ {SERVICE}
         FILTER NOT EXISTS {{ ?s dct:identifier ?id ; dct:title ?tl, ?te ; dct:description ?d ;
                              pvpp:provider ?p ; pvpp:recipient ?r ; pvpp:satisfiesNeed ?n ;
                              pvpp:serviceLevelAgreement ?sla .
-            FILTER(lang(?tl) = "lv" && lang(?te) = "en" && lang(?d) = "lv") }} }}""")
+            FILTER(lang(?tl) = "lv" && lang(?te) = "en" && lang(?d) = "lv") }} }}""",
+    )
     assert missing == []
-    ids = select(g, f"SELECT ?id (COUNT(?s) AS ?n) WHERE {{ {SERVICE} ?s dct:identifier ?id }} "
-                    "GROUP BY ?id HAVING (COUNT(?s) > 1)")
+    ids = select(
+        g,
+        f"SELECT ?id (COUNT(?s) AS ?n) WHERE {{ {SERVICE} ?s dct:identifier ?id }} GROUP BY ?id HAVING (COUNT(?s) > 1)",
+    )
     assert ids == []
 
 
 def test_every_service_has_exactly_one_owner_and_one_manager_post(g: Graph) -> None:
-    bad = select(g, f"""SELECT ?s WHERE {{ {SERVICE}
+    bad = select(
+        g,
+        f"""SELECT ?s WHERE {{ {SERVICE}
         {{ SELECT ?s (COUNT(DISTINCT ?o) AS ?no) WHERE {{ ?s pvpp:owner ?o }} GROUP BY ?s }}
         {{ SELECT ?s (COUNT(DISTINCT ?m) AS ?nm) WHERE {{ ?s pvpp:serviceManager ?m }} GROUP BY ?s }}
-        FILTER(?no != 1 || ?nm != 1) }}""")
+        FILTER(?no != 1 || ?nm != 1) }}""",
+    )
     assert bad == []
-    assert len(select(g, f"SELECT DISTINCT ?s WHERE {{ {SERVICE} ?s pvpp:owner ?o ; pvpp:serviceManager ?m }}")) \
-        == len(services(g))
+    assert len(select(g, f"SELECT DISTINCT ?s WHERE {{ {SERVICE} ?s pvpp:owner ?o ; pvpp:serviceManager ?m }}")) == len(
+        services(g)
+    )
 
 
 def test_manager_post_is_a_ps_post_in_the_owner_with_one_holder(g: Graph) -> None:
-    bad = select(g, f"""SELECT ?s WHERE {{ {SERVICE} ?s pvpp:owner ?o ; pvpp:serviceManager ?m .
-        FILTER NOT EXISTS {{ ?m a org:Post ; org:postIn ?o ; org:role pvppid:role/PS ; org:heldBy ?h }} }}""")
+    bad = select(
+        g,
+        f"""SELECT ?s WHERE {{ {SERVICE} ?s pvpp:owner ?o ; pvpp:serviceManager ?m .
+        FILTER NOT EXISTS {{ ?m a org:Post ; org:postIn ?o ; org:role pvppid:role/PS ; org:heldBy ?h }} }}""",
+    )
     assert bad == []
 
 
 def test_every_post_has_exactly_one_holder_and_one_role(g: Graph) -> None:
-    bad = select(g, """SELECT ?p WHERE { ?p a org:Post .
+    bad = select(
+        g,
+        """SELECT ?p WHERE { ?p a org:Post .
         OPTIONAL { SELECT ?p (COUNT(DISTINCT ?h) AS ?nh) (COUNT(DISTINCT ?r) AS ?nr)
                    WHERE { ?p org:heldBy ?h ; org:role ?r } GROUP BY ?p }
-        FILTER(!BOUND(?nh) || ?nh != 1 || ?nr != 1) }""")
+        FILTER(!BOUND(?nh) || ?nh != 1 || ?nr != 1) }""",
+    )
     assert bad == []
     holders = {str(row[0]) for row in select(g, "SELECT DISTINCT ?h WHERE { ?p org:heldBy ?h }")}
     assert holders and all(re.fullmatch(rf"{ID}person/p-\d{{4}}", h) for h in holders)
 
 
 def test_general_benefit_services_have_society_as_only_recipient(g: Graph) -> None:
-    bad = select(g, """SELECT ?s ?r WHERE { ?s a pvpp:GeneralBenefitService ; pvpp:recipient ?r
-                       FILTER(?r != pvppid:recipient-group/society) }""")
+    bad = select(
+        g,
+        """SELECT ?s ?r WHERE { ?s a pvpp:GeneralBenefitService ; pvpp:recipient ?r
+                       FILTER(?r != pvppid:recipient-group/society) }""",
+    )
     assert bad == []
 
 
 def test_individual_benefit_services_have_individual_recipients(g: Graph) -> None:
-    bad = select(g, """SELECT ?s ?r WHERE { ?s a pvpp:IndividualBenefitService ; pvpp:recipient ?r
-        FILTER(?r NOT IN (pvppid:recipient-group/residents, pvppid:recipient-group/entrepreneurs)) }""")
+    bad = select(
+        g,
+        """SELECT ?s ?r WHERE { ?s a pvpp:IndividualBenefitService ; pvpp:recipient ?r
+        FILTER(?r NOT IN (pvppid:recipient-group/residents, pvppid:recipient-group/entrepreneurs)) }""",
+    )
     assert bad == []
 
 
 def test_inter_institutional_recipients_are_institutions(g: Graph) -> None:
-    bad = select(g, """SELECT ?s ?r WHERE { ?s a ?k ; pvpp:recipient ?r .
+    bad = select(
+        g,
+        """SELECT ?s ?r WHERE { ?s a ?k ; pvpp:recipient ?r .
         VALUES ?k { pvpp:IndividualUseService pvpp:SharedService }
         FILTER(?r != pvppid:recipient-group/institutions)
         FILTER NOT EXISTS { ?r a ?c . VALUES ?c { pvpp:Ministry pvpp:OtherInstitution pvpp:Novads
-                                                  pvpp:StateCity } } }""")
+                                                  pvpp:StateCity } } }""",
+    )
     assert bad == []
 
 
 def test_referenced_institutions_exist_in_the_registry(g: Graph) -> None:
-    dangling = select(g, """SELECT DISTINCT ?i WHERE {
+    dangling = select(
+        g,
+        """SELECT DISTINCT ?i WHERE {
         { ?x pvpp:owner|pvpp:provider|pvpp:resourceOwner|pvpp:resourceUser|org:postIn ?i }
         UNION { ?x pvpp:recipient ?i FILTER(STRSTARTS(STR(?i), STR(pvppid:institution/))) }
         FILTER NOT EXISTS { ?i a ?c . VALUES ?c { pvpp:Ministry pvpp:OtherInstitution pvpp:Novads
                                                   pvpp:StateCity } }
-        }""".replace("pvppid:institution/", f"<{ID}institution/>"))
+        }""".replace("pvppid:institution/", f"<{ID}institution/>"),
+    )
     assert dangling == []
 
 
@@ -156,12 +188,15 @@ def test_current_municipalities_only(g: Graph) -> None:
 
 
 def test_needs_life_situations_resources_slas_are_defined(g: Graph) -> None:
-    dangling = select(g, """SELECT ?x WHERE {
+    dangling = select(
+        g,
+        """SELECT ?x WHERE {
         { ?s pvpp:satisfiesNeed ?x FILTER NOT EXISTS { ?x a pvpp:Need ; skos:prefLabel ?l FILTER(lang(?l) = "lv") } }
         UNION { ?s pvpp:lifeSituation ?x FILTER NOT EXISTS { ?x a pvpp:LifeSituation ; dct:title ?t } }
         UNION { ?s pvpp:usesResource ?x FILTER NOT EXISTS { ?x a ?rc . VALUES ?rc { pvpp:DigitalTechnology
                                                                                  pvpp:Information } } }
-        UNION { ?s pvpp:serviceLevelAgreement ?x FILTER NOT EXISTS { ?x a pvpp:ServiceLevelAgreement } } }""")
+        UNION { ?s pvpp:serviceLevelAgreement ?x FILTER NOT EXISTS { ?x a pvpp:ServiceLevelAgreement } } }""",
+    )
     assert dangling == []
     assert select(g, "SELECT ?s WHERE { ?s pvpp:lifeSituation ?l }")
 
@@ -179,13 +214,19 @@ def test_sla_values_are_typed(g: Graph) -> None:
 
 
 def test_every_resource_has_one_owner_and_one_manager_post(g: Graph) -> None:
-    bad = select(g, """SELECT ?r WHERE { ?r a ?rc . VALUES ?rc { pvpp:DigitalTechnology pvpp:Information }
+    bad = select(
+        g,
+        """SELECT ?r WHERE { ?r a ?rc . VALUES ?rc { pvpp:DigitalTechnology pvpp:Information }
         OPTIONAL { SELECT ?r (COUNT(DISTINCT ?o) AS ?no) (COUNT(DISTINCT ?m) AS ?nm)
                    WHERE { ?r pvpp:resourceOwner ?o ; pvpp:resourceManager ?m } GROUP BY ?r }
-        FILTER(!BOUND(?no) || ?no != 1 || ?nm != 1) }""")
+        FILTER(!BOUND(?no) || ?no != 1 || ?nm != 1) }""",
+    )
     assert bad == []
-    wrong_post = select(g, """SELECT ?r WHERE { ?r pvpp:resourceOwner ?o ; pvpp:resourceManager ?m
-        FILTER NOT EXISTS { ?m a org:Post ; org:postIn ?o ; org:role pvppid:role/RS ; org:heldBy ?h } }""")
+    wrong_post = select(
+        g,
+        """SELECT ?r WHERE { ?r pvpp:resourceOwner ?o ; pvpp:resourceManager ?m
+        FILTER NOT EXISTS { ?m a org:Post ; org:postIn ?o ; org:role pvppid:role/RS ; org:heldBy ?h } }""",
+    )
     assert wrong_post == []
     assert select(g, "SELECT ?r WHERE { ?r a pvpp:DigitalTechnology }")
     assert select(g, "SELECT ?r WHERE { ?r a pvpp:Information }")
@@ -194,27 +235,41 @@ def test_every_resource_has_one_owner_and_one_manager_post(g: Graph) -> None:
 
 @pytest.mark.parametrize(
     ("owns", "manager", "role"),
-    [("?s pvpp:owner ?i", "pvpp:servicePortfolioManager", "IPKS"),
-     ("?s pvpp:resourceOwner ?i", "pvpp:resourcePortfolioManager", "IRKS")],
+    [
+        ("?s pvpp:owner ?i", "pvpp:servicePortfolioManager", "IPKS"),
+        ("?s pvpp:resourceOwner ?i", "pvpp:resourcePortfolioManager", "IRKS"),
+    ],
 )
 def test_one_portfolio_manager_per_owning_institution(g: Graph, owns: str, manager: str, role: str) -> None:
     owners = {row[0] for row in select(g, f"SELECT DISTINCT ?i WHERE {{ {owns} }}")}
-    managed = select(g, f"""SELECT ?i (COUNT(DISTINCT ?p) AS ?n) WHERE {{ ?i {manager} ?p .
-        ?p a org:Post ; org:postIn ?i ; org:role pvppid:role/{role} ; org:heldBy ?h }} GROUP BY ?i""")
+    managed = select(
+        g,
+        f"""SELECT ?i (COUNT(DISTINCT ?p) AS ?n) WHERE {{ ?i {manager} ?p .
+        ?p a org:Post ; org:postIn ?i ; org:role pvppid:role/{role} ; org:heldBy ?h }} GROUP BY ?i""",
+    )
     counts = {row[0]: int(row[1]) for row in managed}
     assert owners and set(counts) == owners
     assert set(counts.values()) == {1}
-    posts_per_institution = select(g, f"""SELECT ?i (COUNT(?p) AS ?n) WHERE {{
-        ?p org:role pvppid:role/{role} ; org:postIn ?i }} GROUP BY ?i HAVING (COUNT(?p) > 1)""")
+    posts_per_institution = select(
+        g,
+        f"""SELECT ?i (COUNT(?p) AS ?n) WHERE {{
+        ?p org:role pvppid:role/{role} ; org:postIn ?i }} GROUP BY ?i HAVING (COUNT(?p) > 1)""",
+    )
     assert posts_per_institution == []
 
 
 def test_an_institution_without_services_is_in_the_no_services_track(g: Graph) -> None:
-    rows = select(g, """SELECT ?i WHERE { ?i org:classification pvppid:track/no-services
-        FILTER NOT EXISTS { ?s pvpp:owner ?i } FILTER NOT EXISTS { ?i pvpp:servicePortfolioManager ?p } }""")
+    rows = select(
+        g,
+        """SELECT ?i WHERE { ?i org:classification pvppid:track/no-services
+        FILTER NOT EXISTS { ?s pvpp:owner ?i } FILTER NOT EXISTS { ?i pvpp:servicePortfolioManager ?p } }""",
+    )
     assert rows
-    inconsistent = select(g, """SELECT ?i WHERE { ?i org:classification pvppid:track/services
-                                FILTER NOT EXISTS { ?s pvpp:owner ?i } }""")
+    inconsistent = select(
+        g,
+        """SELECT ?i WHERE { ?i org:classification pvppid:track/services
+                                FILTER NOT EXISTS { ?s pvpp:owner ?i } }""",
+    )
     assert inconsistent == []
 
 
@@ -237,9 +292,12 @@ def test_each_file_holds_only_its_institution_data(per_file: dict[str, Graph]) -
 
 
 def test_real_services_cite_a_source_invented_ones_are_marked(g: Graph) -> None:
-    unmarked = select(g, f"""SELECT ?s WHERE {{ {SERVICE}
+    unmarked = select(
+        g,
+        f"""SELECT ?s WHERE {{ {SERVICE}
         FILTER NOT EXISTS {{ ?s dct:source ?src }}
-        FILTER NOT EXISTS {{ ?s skos:editorialNote {EXAMPLE_NOTE.n3()} }} }}""")
+        FILTER NOT EXISTS {{ ?s skos:editorialNote {EXAMPLE_NOTE.n3()} }} }}""",
+    )
     assert unmarked == []
     both = select(g, f"SELECT ?s WHERE {{ ?s dct:source ?src ; skos:editorialNote {EXAMPLE_NOTE.n3()} }}")
     assert both == []
@@ -253,7 +311,7 @@ def test_no_personal_data_in_public_files(path: Path) -> None:
 
 
 def test_no_person_described_in_public_graphs(g: Graph) -> None:
-    described = select(g, f"SELECT ?s WHERE {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), \"{ID}person/\")) }}")
+    described = select(g, f'SELECT ?s WHERE {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), "{ID}person/")) }}')
     assert described == []
     assert not list(g.triples((None, URIRef(FOAF + "name"), None)))
     assert not list(g.triples((None, URIRef(FOAF + "mbox"), None)))

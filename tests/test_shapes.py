@@ -45,9 +45,14 @@ def test_every_violating_fixture_is_listed() -> None:
 def test_violating_fixture(settings: Settings, row: dict[str, str], lang: str) -> None:
     validator = _validator(settings, row["settings"])
     report: Report = validator.validate(parse_files([SHAPES / row["fixture"]], settings), lang=lang)
-    hits = [r for r in report.results
-            if r.focus == row["focus"] and (r.path or "") == row["path"] and r.severity == row["severity"]
-            and r.layer == row["layer"]]
+    hits = [
+        r
+        for r in report.results
+        if r.focus == row["focus"]
+        and (r.path or "") == row["path"]
+        and r.severity == row["severity"]
+        and r.layer == row["layer"]
+    ]
     assert hits, f"expected {row} in {[r.to_json() for r in report.results]}"
     hit = hits[0]
     assert hit.message == hit.messages[lang] and hit.message

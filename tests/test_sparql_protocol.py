@@ -37,14 +37,19 @@ ROLE_IPKS = "https://w3id.org/pvpp/id/role/IPKS"
 
 # -- servers ------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def remote_endpoint(settings: Settings, live_server: LiveServer,
-                    tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def remote_endpoint(
+    settings: Settings, live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """pvpp-kg in remote mode over a real Oxigraph server that holds the same public dataset."""
     dump = httpx.get(live_server.url + "/store", headers={"Accept": "application/n-quads"}, timeout=60).content
     oxi = OxigraphServer(tmp_path_factory.mktemp("oxigraph"), dump)
-    remote_settings = settings.model_copy(update={
-        "remote_query_url": oxi.url + "/query", "remote_update_url": oxi.url + "/update",
-        "remote_store_url": oxi.url + "/store"})
+    remote_settings = settings.model_copy(
+        update={
+            "remote_query_url": oxi.url + "/query",
+            "remote_update_url": oxi.url + "/update",
+            "remote_store_url": oxi.url + "/store",
+        }
+    )
     server = LiveServer(remote_settings)
     try:
         yield server.url
@@ -65,8 +70,9 @@ def _codes(body: dict) -> list[str]:
 
 # -- query operation ----------------------------------------------------------------------------
 def test_get_json(endpoint: str) -> None:
-    r = httpx.get(endpoint + "/sparql", params={"query": A_FOR_PU2_21},
-                  headers={"Accept": "application/sparql-results+json"})
+    r = httpx.get(
+        endpoint + "/sparql", params={"query": A_FOR_PU2_21}, headers={"Accept": "application/sparql-results+json"}
+    )
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("application/sparql-results+json")
     assert _codes(r.json()) == EXPECTED_A
@@ -74,19 +80,23 @@ def test_get_json(endpoint: str) -> None:
 
 def test_post_form_and_direct(endpoint: str) -> None:
     form = httpx.post(endpoint + "/sparql", data={"query": A_FOR_PU2_21})
-    direct = httpx.post(endpoint + "/sparql", content=A_FOR_PU2_21.encode(),
-                        headers={"Content-Type": "application/sparql-query"})
+    direct = httpx.post(
+        endpoint + "/sparql", content=A_FOR_PU2_21.encode(), headers={"Content-Type": "application/sparql-query"}
+    )
     assert _codes(form.json()) == _codes(direct.json()) == EXPECTED_A
 
 
-@pytest.mark.parametrize(("accept", "ctype"), [
-    ("application/sparql-results+xml", "application/sparql-results+xml"),
-    ("text/csv", "text/csv"),
-    ("text/tab-separated-values", "text/tab-separated-values"),
-    ("text/csv;q=0.5, application/sparql-results+xml;q=0.9", "application/sparql-results+xml"),
-    ("application/*;q=0.3, text/tab-separated-values;q=0.8", "text/tab-separated-values"),
-    ("*/*", "application/sparql-results+json"),
-])
+@pytest.mark.parametrize(
+    ("accept", "ctype"),
+    [
+        ("application/sparql-results+xml", "application/sparql-results+xml"),
+        ("text/csv", "text/csv"),
+        ("text/tab-separated-values", "text/tab-separated-values"),
+        ("text/csv;q=0.5, application/sparql-results+xml;q=0.9", "application/sparql-results+xml"),
+        ("application/*;q=0.3, text/tab-separated-values;q=0.8", "text/tab-separated-values"),
+        ("*/*", "application/sparql-results+json"),
+    ],
+)
 def test_select_formats(endpoint: str, accept: str, ctype: str) -> None:
     r = httpx.get(endpoint + "/sparql", params={"query": A_FOR_PU2_21}, headers={"Accept": accept})
     assert r.status_code == 200, r.text
@@ -98,9 +108,16 @@ def test_select_formats(endpoint: str, accept: str, ctype: str) -> None:
         assert "<literal>IPKS</literal>" in r.text
 
 
-@pytest.mark.parametrize(("accept", "rdflib_format"), [
-    ("text/turtle", "turtle"), ("application/n-triples", "nt"), ("application/ld+json", "json-ld"),
-    ("application/rdf+xml", "xml"), ("application/n-quads", "nquads")])
+@pytest.mark.parametrize(
+    ("accept", "rdflib_format"),
+    [
+        ("text/turtle", "turtle"),
+        ("application/n-triples", "nt"),
+        ("application/ld+json", "json-ld"),
+        ("application/rdf+xml", "xml"),
+        ("application/n-quads", "nquads"),
+    ],
+)
 def test_construct_formats(endpoint: str, accept: str, rdflib_format: str) -> None:
     r = httpx.post(endpoint + "/sparql", data={"query": CONSTRUCT_Q}, headers={"Accept": accept})
     assert r.status_code == 200, r.text
@@ -110,8 +127,11 @@ def test_construct_formats(endpoint: str, accept: str, rdflib_format: str) -> No
 
 
 def test_ask_and_format_param(endpoint: str) -> None:
-    r = httpx.get(endpoint + "/sparql", params={"query": f"ASK {{ <{ROLE_IPKS}> ?p ?o }}", "format": "json"},
-                  headers={"Accept": "text/html"})
+    r = httpx.get(
+        endpoint + "/sparql",
+        params={"query": f"ASK {{ <{ROLE_IPKS}> ?p ?o }}", "format": "json"},
+        headers={"Accept": "text/html"},
+    )
     assert r.json()["boolean"] is True
     r = httpx.get(endpoint + "/sparql", params={"query": CONSTRUCT_Q, "format": "ntriples"})
     assert r.headers["content-type"].startswith("application/n-triples")
@@ -125,21 +145,27 @@ def test_dataset_parameters(endpoint: str) -> None:
     n_ref = int(only_ref["results"]["bindings"][0]["n"]["value"])
     n_all = int(union["results"]["bindings"][0]["n"]["value"])
     assert 0 < n_ref < n_all
-    named = httpx.get(endpoint + "/sparql", params={
-        "query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", "named-graph-uri": ref}).json()
+    named = httpx.get(
+        endpoint + "/sparql",
+        params={"query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", "named-graph-uri": ref},
+    ).json()
     assert [b["g"]["value"] for b in named["results"]["bindings"]] == [ref]
-    from_clause = httpx.get(endpoint + "/sparql", params={
-        "query": f"SELECT (COUNT(*) AS ?n) FROM <{ref}> WHERE {{ ?a ?b ?c }}"}).json()
+    from_clause = httpx.get(
+        endpoint + "/sparql", params={"query": f"SELECT (COUNT(*) AS ?n) FROM <{ref}> WHERE {{ ?a ?b ?c }}"}
+    ).json()
     assert int(from_clause["results"]["bindings"][0]["n"]["value"]) == n_ref
 
 
 # -- errors ---------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("params", "needle"), [
-    ({"query": "SELECT * WHERE { ?s ?p "}, "error"),
-    ({}, None),
-    ({"query": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"}, "update"),
-    ({"query": "SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }"}, "SERVICE"),
-])
+@pytest.mark.parametrize(
+    ("params", "needle"),
+    [
+        ({"query": "SELECT * WHERE { ?s ?p "}, "error"),
+        ({}, None),
+        ({"query": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"}, "update"),
+        ({"query": "SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }"}, "SERVICE"),
+    ],
+)
 def test_bad_queries_are_400(endpoint: str, params: dict, needle: str | None) -> None:
     r = httpx.get(endpoint + "/sparql", params=params, headers={"Accept": "application/sparql-results+json"})
     assert r.status_code == 400
@@ -172,12 +198,18 @@ def test_update_needs_admin_token(endpoint: str) -> None:
     r = httpx.post(endpoint + "/sparql/update", data={"update": update}, headers={"Authorization": "Bearer nope"})
     assert r.status_code == 403
     assert httpx.get(endpoint + "/sparql", params=ask).json()["boolean"] is False
-    ok = httpx.post(endpoint + "/sparql/update", content=update.encode(),
-                    headers={"Content-Type": "application/sparql-update", "Authorization": f"Bearer {ADMIN_TOKEN}"})
+    ok = httpx.post(
+        endpoint + "/sparql/update",
+        content=update.encode(),
+        headers={"Content-Type": "application/sparql-update", "Authorization": f"Bearer {ADMIN_TOKEN}"},
+    )
     assert ok.status_code == 204, ok.text
     assert httpx.get(endpoint + "/sparql", params=ask).json()["boolean"] is True
-    gsp_delete = httpx.delete(endpoint + "/store", params={"graph": "https://w3id.org/pvpp/graph/test"},
-                              headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    gsp_delete = httpx.delete(
+        endpoint + "/store",
+        params={"graph": "https://w3id.org/pvpp/graph/test"},
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+    )
     assert gsp_delete.status_code == 204
     assert httpx.get(endpoint + "/sparql", params=ask).json()["boolean"] is False
 
@@ -186,19 +218,44 @@ def test_graph_store_protocol(endpoint: str) -> None:
     g = "https://w3id.org/pvpp/graph/gsp-test"
     auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     ttl = b"<urn:a> <urn:b> 1 .\n"
-    assert httpx.put(endpoint + "/store", params={"graph": g}, content=ttl,
-                     headers={"Content-Type": "text/turtle"}).status_code == 401
-    assert httpx.put(endpoint + "/store", params={"graph": g}, content=ttl,
-                     headers={"Content-Type": "text/turtle", **auth}).status_code == 204
-    assert httpx.post(endpoint + "/store", params={"graph": g}, content=b"<urn:a> <urn:b> \"2\" .\n",
-                      headers={"Content-Type": "application/n-triples", **auth}).status_code == 204
+    assert (
+        httpx.put(
+            endpoint + "/store", params={"graph": g}, content=ttl, headers={"Content-Type": "text/turtle"}
+        ).status_code
+        == 401
+    )
+    assert (
+        httpx.put(
+            endpoint + "/store", params={"graph": g}, content=ttl, headers={"Content-Type": "text/turtle", **auth}
+        ).status_code
+        == 204
+    )
+    assert (
+        httpx.post(
+            endpoint + "/store",
+            params={"graph": g},
+            content=b'<urn:a> <urn:b> "2" .\n',
+            headers={"Content-Type": "application/n-triples", **auth},
+        ).status_code
+        == 204
+    )
     got = httpx.get(endpoint + "/store", params={"graph": g}, headers={"Accept": "application/n-triples"})
     assert sorted(got.text.strip().splitlines())[0].startswith("<urn:a> <urn:b>") and len(got.text.splitlines()) == 2
-    bad = httpx.put(endpoint + "/store", params={"graph": g}, content=b"<urn:a> <urn:b> .",
-                    headers={"Content-Type": "text/turtle", **auth})
+    bad = httpx.put(
+        endpoint + "/store",
+        params={"graph": g},
+        content=b"<urn:a> <urn:b> .",
+        headers={"Content-Type": "text/turtle", **auth},
+    )
     assert bad.status_code == 400
-    assert len(httpx.get(endpoint + "/store", params={"graph": g},
-                         headers={"Accept": "application/n-triples"}).text.splitlines()) == 2
+    assert (
+        len(
+            httpx.get(
+                endpoint + "/store", params={"graph": g}, headers={"Accept": "application/n-triples"}
+            ).text.splitlines()
+        )
+        == 2
+    )
     assert httpx.delete(endpoint + "/store", params={"graph": g}, headers=auth).status_code == 204
     assert httpx.get(endpoint + "/store", params={"graph": g}).status_code == 404
 
@@ -295,17 +352,19 @@ def test_result_size_cap(limited_server: LiveServer) -> None:
 
 def test_body_size_limit(limited_server: LiveServer) -> None:
     big = "SELECT * WHERE { ?s ?p ?o } #" + "x" * 20_000
-    r = httpx.post(limited_server.url + "/sparql", content=big.encode(),
-                   headers={"Content-Type": "application/sparql-query"})
+    r = httpx.post(
+        limited_server.url + "/sparql", content=big.encode(), headers={"Content-Type": "application/sparql-query"}
+    )
     assert r.status_code == 413
     assert json.loads(r.text)["error"] == "too_large"
 
 
 def test_body_size_limit_chunked(limited_server: LiveServer) -> None:
     """A body without Content-Length (chunked) is counted as it streams; a small one still gets through."""
+
     def chunks(text: str) -> Iterator[bytes]:
         for i in range(0, len(text), 1000):
-            yield text[i:i + 1000].encode()
+            yield text[i : i + 1000].encode()
 
     url, ctype = limited_server.url + "/sparql", {"Content-Type": "application/sparql-query"}
     big = httpx.post(url, content=chunks("ASK {} #" + "x" * 20_000), headers=ctype)

@@ -18,27 +18,75 @@ from pvpp_kg.validation import parse_document, validator_for
 ROWS = {
     "institutions": [{"key": "lm", "service_portfolio_manager": "ipks", "resource_portfolio_manager": "irks"}],
     "posts": [
-        {"institution": "lm", "id": "ipks", "label_lv": "Pakalpojumu kopuma vadītājs",
-         "label_en": "Service portfolio manager", "role": "IPKS", "holder": "t-1"},
-        {"institution": "lm", "id": "irks", "label_lv": "Resursu kopuma vadītājs",
-         "label_en": "Resource portfolio manager", "role": "IRKS", "holder": "t-2"},
-        {"institution": "lm", "id": "pv", "label_lv": "Pakalpojuma vadītājs", "label_en": "Service manager",
-         "role": "PS", "holder": "t-3"},
-        {"institution": "lm", "id": "rv", "label_lv": "Resursa vadītājs", "label_en": "Resource manager",
-         "role": "RS", "holder": "t-4"},
+        {
+            "institution": "lm",
+            "id": "ipks",
+            "label_lv": "Pakalpojumu kopuma vadītājs",
+            "label_en": "Service portfolio manager",
+            "role": "IPKS",
+            "holder": "t-1",
+        },
+        {
+            "institution": "lm",
+            "id": "irks",
+            "label_lv": "Resursu kopuma vadītājs",
+            "label_en": "Resource portfolio manager",
+            "role": "IRKS",
+            "holder": "t-2",
+        },
+        {
+            "institution": "lm",
+            "id": "pv",
+            "label_lv": "Pakalpojuma vadītājs",
+            "label_en": "Service manager",
+            "role": "PS",
+            "holder": "t-3",
+        },
+        {
+            "institution": "lm",
+            "id": "rv",
+            "label_lv": "Resursa vadītājs",
+            "label_en": "Resource manager",
+            "role": "RS",
+            "holder": "t-4",
+        },
     ],
     "services": [
-        {"institution": "lm", "id": "pabalsts", "kind": "individual-benefit", "title_lv": "Pabalsta piešķiršana",
-         "title_en": "Granting of a benefit", "description_lv": "Pabalsts iedzīvotājiem.", "manager": "pv",
-         "providers": "lm", "recipients": "residents; entrepreneurs", "needs": "gimenes-atbalsts",
-         "resources": "sistema"},
-        {"institution": "lm", "id": "datu-apmaina", "kind": "individual-use", "title_lv": "Datu apmaiņa",
-         "title_en": "Data exchange", "description_lv": "Datu apmaiņa ar Rīgu.", "manager": "pv",
-         "recipients": "riga", "needs": "gimenes-atbalsts"},
+        {
+            "institution": "lm",
+            "id": "pabalsts",
+            "kind": "individual-benefit",
+            "title_lv": "Pabalsta piešķiršana",
+            "title_en": "Granting of a benefit",
+            "description_lv": "Pabalsts iedzīvotājiem.",
+            "manager": "pv",
+            "providers": "lm",
+            "recipients": "residents; entrepreneurs",
+            "needs": "gimenes-atbalsts",
+            "resources": "sistema",
+        },
+        {
+            "institution": "lm",
+            "id": "datu-apmaina",
+            "kind": "individual-use",
+            "title_lv": "Datu apmaiņa",
+            "title_en": "Data exchange",
+            "description_lv": "Datu apmaiņa ar Rīgu.",
+            "manager": "pv",
+            "recipients": "riga",
+            "needs": "gimenes-atbalsts",
+        },
     ],
     "resources": [
-        {"institution": "lm", "id": "sistema", "type": "digital-technology", "label_lv": "Pabalstu sistēma",
-         "label_en": "Benefit system", "manager": "rv", "users": "lm"},
+        {
+            "institution": "lm",
+            "id": "sistema",
+            "type": "digital-technology",
+            "label_lv": "Pabalstu sistēma",
+            "label_en": "Benefit system",
+            "manager": "rv",
+            "users": "lm",
+        },
     ],
     "participations": [{"participant": "lm", "role": "NVI", "description_lv": "LM – nozares vadošā iestāde"}],
 }
@@ -78,12 +126,15 @@ def _csv(sheet: str, rows: list[dict[str, str]]) -> bytes:
     return out.getvalue().encode()
 
 
-@pytest.mark.parametrize(("sheet", "change", "column", "row"), [
-    ("services", {"kind": "publisks"}, "kind", 2),
-    ("services", {"title_lv": ""}, "title_lv", 2),
-    ("posts", {"role": "BOSS"}, "role", 3),
-    ("resources", {"id": "Ne Derīgs"}, "id", 2),
-])
+@pytest.mark.parametrize(
+    ("sheet", "change", "column", "row"),
+    [
+        ("services", {"kind": "publisks"}, "kind", 2),
+        ("services", {"title_lv": ""}, "title_lv", 2),
+        ("posts", {"role": "BOSS"}, "role", 3),
+        ("resources", {"id": "Ne Derīgs"}, "id", 2),
+    ],
+)
 def test_errors_name_sheet_row_column(sheet: str, change: dict[str, str], column: str, row: int) -> None:
     rows = [dict(r) for r in ROWS[sheet]]
     rows[row - 2].update(change)

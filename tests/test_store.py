@@ -111,8 +111,10 @@ def test_rollback_links_the_snapshot_files_and_leaves_the_snapshot_intact(tmp_pa
     in rw/ leave the snapshot's data as it was."""
     store = EmbeddedStore(tmp_path)
     with store.writer() as w:
-        w.bulk_extend(ox.Quad(ox.NamedNode(f"urn:s{i}"), ox.NamedNode("urn:p"), ox.Literal(i), ox.NamedNode(G))
-                      for i in range(2000))
+        w.bulk_extend(
+            ox.Quad(ox.NamedNode(f"urn:s{i}"), ox.NamedNode("urn:p"), ox.Literal(i), ox.NamedNode(G))
+            for i in range(2000)
+        )
     with pytest.raises(RuntimeError), store.writer() as w:
         w.clear()
         raise RuntimeError("failed load")

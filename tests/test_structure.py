@@ -32,6 +32,8 @@ SPARQL = re.compile(
     r"|\bPREFIX\s+[\w-]*:\s*<",
     re.IGNORECASE,
 )
+
+
 #: Routers owned by other work in progress that still break a rule: (file, rule) → why it is tolerated.
 #: Remove an entry when the router is fixed (the stale-entry test below says so).
 def violations(path: Path) -> set[str]:
@@ -84,8 +86,11 @@ def _sync_dependencies(dependant: object) -> set[str]:
 
 def test_query_routes_have_no_thread_pool_dependencies(settings: Settings) -> None:
     """FastAPI runs a plain ``def`` dependency in its thread pool: two such hops halved point-query throughput."""
-    routes = [r for r in query_routes.router_for(settings).routes
-              if isinstance(r, APIRoute) and r.path == "/api/queries/task-roles"]
+    routes = [
+        r
+        for r in query_routes.router_for(settings).routes
+        if isinstance(r, APIRoute) and r.path == "/api/queries/task-roles"
+    ]
     assert len(routes) == 1
     assert _sync_dependencies(routes[0].dependant) == set()
 
@@ -99,7 +104,11 @@ def test_the_sparql_endpoint_is_one_plain_async_route_documented_in_openapi(clie
     paths = client.get("/openapi.json").json()["paths"]
     assert paths["/sparql"] == sparql_routes.OPENAPI
     assert {p["name"] for p in paths["/sparql"]["get"]["parameters"]} == {
-        "query", "default-graph-uri", "named-graph-uri", "format"}
+        "query",
+        "default-graph-uri",
+        "named-graph-uri",
+        "format",
+    }
     assert "/sparql/update" in paths
 
 
@@ -124,10 +133,21 @@ def test_the_sparql_shortcut_answers_get_and_post_and_passes_on_the_rest(client:
         async def send(message: dict) -> None:
             sent.append(message)
 
-        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
-                 "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "",
-                 "query_string": query_string, "client": ("127.0.0.1", 1), "server": ("test", 80), "app": app,
-                 "headers": [(b"content-type", b"application/sparql-query"), (b"accept", b"text/csv")]}
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": method,
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "root_path": "",
+            "query_string": query_string,
+            "client": ("127.0.0.1", 1),
+            "server": ("test", 80),
+            "app": app,
+            "headers": [(b"content-type", b"application/sparql-query"), (b"accept", b"text/csv")],
+        }
         client.portal.call(shortcut, scope, receive, send)  # type: ignore[union-attr]
         return sent
 

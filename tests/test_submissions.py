@@ -51,8 +51,12 @@ def auth(token: str) -> dict[str, str]:
 
 
 def graph_of(server: LiveServer, key: str) -> set[str]:
-    r = httpx.get(server.url + "/store", params={"graph": institution_graph(key)},
-                  headers={"Accept": "application/n-triples"}, timeout=30)
+    r = httpx.get(
+        server.url + "/store",
+        params={"graph": institution_graph(key)},
+        headers={"Accept": "application/n-triples"},
+        timeout=30,
+    )
     return set(r.text.splitlines()) if r.status_code == 200 else set()
 
 
@@ -79,8 +83,9 @@ def test_accept_then_history(server: LiveServer) -> None:
     assert old.status_code == 200 and "service/lm/pabalsts" in old.text and "(2)" not in old.text
     assert httpx.get(f"{server.url}/submissions/lm/999", timeout=30).status_code == 404
     # the governance query sees the same history, newest first, and the call after a submission sees it at once
-    rows = httpx.get(f"{server.url}/api/queries/submission-versions", params={"institution": "lm"},
-                     timeout=30).json()["results"]["bindings"]
+    rows = httpx.get(f"{server.url}/api/queries/submission-versions", params={"institution": "lm"}, timeout=30).json()[
+        "results"
+    ]["bindings"]
     assert [int(b["version"]["value"]) for b in rows][:2] == [stored["version"] + 1, stored["version"]]
     assert rows[1]["checksum"]["value"] == stored["checksum"]
     assert rows[0]["graph"]["value"] == institution_graph("lm")
@@ -94,17 +99,21 @@ def test_reject_with_report_store_unchanged(server: LiveServer) -> None:
     body = r.json()
     assert body["error"] == "not_conforming" and not body["conforms"]
     assert any(x["path"].endswith("#owner") and "turētāj" in x["message"] for x in body["results"])
-    r = httpx.post(server.url + "/submissions", content=bad, headers={**TTL, **auth(LM), "Accept": "text/turtle"},
-                   timeout=60)
+    r = httpx.post(
+        server.url + "/submissions", content=bad, headers={**TTL, **auth(LM), "Accept": "text/turtle"}, timeout=60
+    )
     assert r.status_code == 422 and "sh:ValidationReport" in r.text
     assert graph_of(server, "lm") == before and versions(server, "lm") == history
 
 
-@pytest.mark.parametrize(("headers", "params", "status"), [
-    ({}, {}, 401),
-    ({"Authorization": "Bearer not-a-token"}, {}, 403),
-    ({"Authorization": f"Bearer {LM}"}, {"institution": "vsaa"}, 403),
-])
+@pytest.mark.parametrize(
+    ("headers", "params", "status"),
+    [
+        ({}, {}, 401),
+        ({"Authorization": "Bearer not-a-token"}, {}, 403),
+        ({"Authorization": f"Bearer {LM}"}, {"institution": "vsaa"}, 403),
+    ],
+)
 def test_tokens(server: LiveServer, headers: dict[str, str], params: dict[str, str], status: int) -> None:
     before = graph_of(server, "vsaa")
     r = httpx.post(server.url + "/submissions", params=params, content=BASE, headers={**TTL, **headers}, timeout=60)
@@ -121,30 +130,50 @@ def test_cannot_write_another_institutions_data(server: LiveServer) -> None:
 
 
 BAD_INPUTS = [
-    ("turtle", b"<a> <b> \"unterminated .", "text/turtle", 400),
+    ("turtle", b'<a> <b> "unterminated .', "text/turtle", 400),
     ("ntriples", b"<http://x/a> <http://x/b> .\n", "application/n-triples", 400),
     ("jsonld", b'{"@id": "http://x/a", ', "application/ld+json", 400),
-    ("rdfxml", b"<rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'><rdf:Description>",
-     "application/rdf+xml", 400),
+    (
+        "rdfxml",
+        b"<rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'><rdf:Description>",
+        "application/rdf+xml",
+        400,
+    ),
     ("missing-content-type", BASE, None, 415),
     ("wrong-content-type", BASE, "application/pdf", 415),
     ("empty", b"", "text/turtle", 400),
     ("too-large", b"#" * (LIMIT + 10), "text/turtle", 413),
-    ("remote-context", b'{"@context": "https://example.org/ctx.jsonld", "@id": "http://x/a"}',
-     "application/ld+json", 400),
-    ("remote-context-in-list", b'{"@context": [{"x": "http://x/"}, "http://example.org/c"], "@id": "http://x/a"}',
-     "application/ld+json", 400),
-    ("doctype", b'<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY e SYSTEM "file:///etc/passwd">]>\n'
-     b"<rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'/>", "application/rdf+xml", 400),
-    ("remote-import", b"<http://x/o> <http://www.w3.org/2002/07/owl#imports> <http://example.org/evil.ttl> .",
-     "text/turtle", 400),
+    (
+        "remote-context",
+        b'{"@context": "https://example.org/ctx.jsonld", "@id": "http://x/a"}',
+        "application/ld+json",
+        400,
+    ),
+    (
+        "remote-context-in-list",
+        b'{"@context": [{"x": "http://x/"}, "http://example.org/c"], "@id": "http://x/a"}',
+        "application/ld+json",
+        400,
+    ),
+    (
+        "doctype",
+        b'<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY e SYSTEM "file:///etc/passwd">]>\n'
+        b"<rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'/>",
+        "application/rdf+xml",
+        400,
+    ),
+    (
+        "remote-import",
+        b"<http://x/o> <http://www.w3.org/2002/07/owl#imports> <http://example.org/evil.ttl> .",
+        "text/turtle",
+        400,
+    ),
 ]
 
 
 @pytest.mark.parametrize(("name", "body", "ctype", "status"), BAD_INPUTS, ids=[b[0] for b in BAD_INPUTS])
 @pytest.mark.parametrize("endpoint", ["/submissions", "/validate"])
-def test_bad_input(server: LiveServer, endpoint: str, name: str, body: bytes, ctype: str | None,
-                   status: int) -> None:
+def test_bad_input(server: LiveServer, endpoint: str, name: str, body: bytes, ctype: str | None, status: int) -> None:
     before, history = graph_of(server, "lm"), versions(server, "lm")
     headers = {**auth(LM), **({"Content-Type": ctype} if ctype else {})}
     r = httpx.post(server.url + endpoint, content=body, headers=headers, timeout=60)
@@ -160,16 +189,21 @@ def test_validate_multipart_and_accept(server: LiveServer) -> None:
     r = httpx.post(server.url + "/validate", files=files, data={"lang": "lv"}, timeout=60)
     assert r.status_code == 200 and r.json()["conforms"] and r.json()["warnings"] == 1
     assert "vajadzīb" in r.json()["results"][0]["message"]
-    for accept, marker in (("text/turtle", "sh:ValidationReport"), ("application/ld+json", "ValidationReport"),
-                           ("text/html", "<table"), ("text/plain", "Warning")):
+    for accept, marker in (
+        ("text/turtle", "sh:ValidationReport"),
+        ("application/ld+json", "ValidationReport"),
+        ("text/html", "<table"),
+        ("text/plain", "Warning"),
+    ):
         r = httpx.post(server.url + "/validate", files=files, headers={"Accept": accept}, timeout=60)
         assert r.status_code == 200 and marker in r.text, accept
     page = httpx.get(server.url + "/validate", headers={"Accept": "text/html"}, timeout=30)
     assert page.status_code == 200 and 'type="file"' in page.text
 
 
-def test_crash_mid_submission_leaves_old_graph(make_settings: Callable[..., Settings],
-                                              tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_crash_mid_submission_leaves_old_graph(
+    make_settings: Callable[..., Settings], tmp_path_factory: pytest.TempPathFactory
+) -> None:
     s = make_settings(institution_tokens_file=_tokens(tmp_path_factory.mktemp("tok")), submission_pause_s=60)
     ensure_loaded(s)
     public = s.data_dir / "public"
@@ -222,28 +256,48 @@ def test_submissions_work_on_a_remote_store(server: LiveServer, tmp_path_factory
 
     dump = httpx.get(server.url + "/store", headers={"Accept": "application/n-quads"}, timeout=60).content
     oxi = OxigraphServer(tmp_path_factory.mktemp("oxigraph"), dump)
-    remote = server.settings.model_copy(update={  # type: ignore[attr-defined]
-        "remote_query_url": oxi.url + "/query", "remote_update_url": oxi.url + "/update",
-        "remote_store_url": oxi.url + "/store", "data_dir": tmp_path_factory.mktemp("remote-data")})
+    remote = server.settings.model_copy(
+        update={  # type: ignore[attr-defined]
+            "remote_query_url": oxi.url + "/query",
+            "remote_update_url": oxi.url + "/update",
+            "remote_store_url": oxi.url + "/store",
+            "data_dir": tmp_path_factory.mktemp("remote-data"),
+        }
+    )
     srv = LiveServer(remote)
     try:
         before = versions(srv, "vsaa")
         bad = (SHAPES / "service-owner-missing.ttl").read_bytes().replace(b"/lm/", b"/vsaa/")
         r = httpx.post(srv.url + "/submissions", content=bad, headers={**TTL, **auth(VSAA)}, timeout=60)
         assert r.status_code == 422 and versions(srv, "vsaa") == before
-        data = (BASE.replace(b"/lm/", b"/vsaa/").replace(b"<institution/lm>", b"<institution/vsaa>")
-                .replace(b"test-lm/", b"test-vsaa/"))
+        data = (
+            BASE.replace(b"/lm/", b"/vsaa/")
+            .replace(b"<institution/lm>", b"<institution/vsaa>")
+            .replace(b"test-lm/", b"test-vsaa/")
+        )
         r = httpx.post(srv.url + "/submissions", content=data, headers={**TTL, **auth(VSAA)}, timeout=60)
         assert r.status_code == 201, r.text
         stored = r.json()["stored"]
         assert [v["version"] for v in versions(srv, "vsaa")] == [v["version"] for v in before] + [stored["version"]]
         # the remote store itself holds the new graph (materialised) and nothing of the old sample graph
         ask = "ASK { GRAPH <%s> { <https://w3id.org/pvpp/id/service/vsaa/pabalsts> ?p ?o } }"
-        assert httpx.post(oxi.url + "/query", data={"query": ask % institution_graph("vsaa")},
-                          headers={"Accept": "application/sparql-results+json"}).json()["boolean"] is True
+        assert (
+            httpx.post(
+                oxi.url + "/query",
+                data={"query": ask % institution_graph("vsaa")},
+                headers={"Accept": "application/sparql-results+json"},
+            ).json()["boolean"]
+            is True
+        )
         sample_service = "ASK { GRAPH <%s> { <https://w3id.org/pvpp/id/service/vsaa/maternitates-pabalsts> ?p ?o } }"
-        assert httpx.post(oxi.url + "/query", data={"query": sample_service % institution_graph("vsaa")},
-                          headers={"Accept": "application/sparql-results+json"}).json()["boolean"] is False
+        assert (
+            httpx.post(
+                oxi.url + "/query",
+                data={"query": sample_service % institution_graph("vsaa")},
+                headers={"Accept": "application/sparql-results+json"},
+            ).json()["boolean"]
+            is False
+        )
         content = httpx.get(f"{srv.url}/submissions/vsaa/{stored['version']}", timeout=30)
         assert content.status_code == 200 and "service/vsaa/pabalsts" in content.text
     finally:

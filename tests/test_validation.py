@@ -25,11 +25,18 @@ SHAPES = Path(__file__).parent / "data" / "shapes"
 BASE = (SHAPES / "base.ttl").read_bytes()
 
 
-@pytest.mark.parametrize(("media_type", "filename", "expected"), [
-    ("text/turtle; charset=utf-8", None, "turtle"), ("application/ld+json", None, "jsonld"),
-    ("application/rdf+xml", None, "rdfxml"), ("application/n-triples", None, "ntriples"),
-    ("application/octet-stream", "x.xlsx", "xlsx"), (None, "services.csv", "csv"), (None, "a.ttl", "turtle"),
-])
+@pytest.mark.parametrize(
+    ("media_type", "filename", "expected"),
+    [
+        ("text/turtle; charset=utf-8", None, "turtle"),
+        ("application/ld+json", None, "jsonld"),
+        ("application/rdf+xml", None, "rdfxml"),
+        ("application/n-triples", None, "ntriples"),
+        ("application/octet-stream", "x.xlsx", "xlsx"),
+        (None, "services.csv", "csv"),
+        (None, "a.ttl", "turtle"),
+    ],
+)
 def test_detect_format(media_type: str | None, filename: str | None, expected: str) -> None:
     assert detect_format(media_type, filename) == expected
 
@@ -43,8 +50,11 @@ def test_unknown_format_is_415() -> None:
 
 def test_same_data_in_every_rdf_syntax() -> None:
     g = parse_document(BASE, media_type="text/turtle")
-    for fmt, mt in (("json-ld", "application/ld+json"), ("xml", "application/rdf+xml"),
-                    ("nt", "application/n-triples")):
+    for fmt, mt in (
+        ("json-ld", "application/ld+json"),
+        ("xml", "application/rdf+xml"),
+        ("nt", "application/n-triples"),
+    ):
         again = parse_document(g.serialize(format=fmt, encoding="utf-8"), media_type=mt)
         assert len(again) == len(g), fmt
 
@@ -54,27 +64,39 @@ def test_parsed_terms_are_as_the_store_keeps_them() -> None:
     from rdflib import BNode, Literal
     from rdflib.namespace import XSD
 
-    g = parse_document("""@prefix x: <urn:x#> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+    g = parse_document(
+        """@prefix x: <urn:x#> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
         x:a x:v "99.0"^^xsd:decimal , "099"^^xsd:integer , "Rīga"@LV , "plain" ; x:b [ x:c x:d ] .
-        x:a x:v "99.00"^^xsd:decimal .""".encode(), media_type="text/turtle")
+        x:a x:v "99.00"^^xsd:decimal .""".encode(),
+        media_type="text/turtle",
+    )
     x = "urn:x#"
     assert set(g.objects(URIRef(x + "a"), URIRef(x + "v"))) == {
-        Literal("99", datatype=XSD.decimal), Literal("99", datatype=XSD.integer), Literal("Rīga", lang="lv"),
-        Literal("plain")}
+        Literal("99", datatype=XSD.decimal),
+        Literal("99", datatype=XSD.integer),
+        Literal("Rīga", lang="lv"),
+        Literal("plain"),
+    }
     (blank,) = g.objects(URIRef(x + "a"), URIRef(x + "b"))
     assert isinstance(blank, BNode) and (blank, URIRef(x + "c"), URIRef(x + "d")) in g
     assert len(g) == 6
 
 
-@pytest.mark.parametrize(("data", "media_type", "needle"), [
-    (b'{"@context": "http://schema.org/", "name": "x"}', "application/ld+json", "remote @context"),
-    (b'{"@context": {"@import": "http://x/c"}, "@id": "http://x/a"}', "application/ld+json", "remote @context"),
-    (b'<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY a "b">]><x/>', "application/rdf+xml", "DOCTYPE"),
-    (b"<http://x/o> <http://www.w3.org/2002/07/owl#imports> <file:///etc/passwd> .", "application/n-triples",
-     "owl:imports"),
-    (b"   \n", "text/turtle", "empty"),
-    (b'{"@id": ', "application/ld+json", "malformed JSON-LD"),
-])
+@pytest.mark.parametrize(
+    ("data", "media_type", "needle"),
+    [
+        (b'{"@context": "http://schema.org/", "name": "x"}', "application/ld+json", "remote @context"),
+        (b'{"@context": {"@import": "http://x/c"}, "@id": "http://x/a"}', "application/ld+json", "remote @context"),
+        (b'<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY a "b">]><x/>', "application/rdf+xml", "DOCTYPE"),
+        (
+            b"<http://x/o> <http://www.w3.org/2002/07/owl#imports> <file:///etc/passwd> .",
+            "application/n-triples",
+            "owl:imports",
+        ),
+        (b"   \n", "text/turtle", "empty"),
+        (b'{"@id": ', "application/ld+json", "malformed JSON-LD"),
+    ],
+)
 def test_unsafe_or_unusable_input_is_refused(data: bytes, media_type: str, needle: str) -> None:
     with pytest.raises(InputError, match=needle):
         parse_document(data, media_type=media_type, filename="up")
@@ -102,8 +124,11 @@ def test_renderings(settings: Settings) -> None:
 
 def test_reports_only_on_the_submission(settings: Settings) -> None:
     """Reference data is never reported against: a submission that only links to it conforms."""
-    g = parse_document(b"<https://w3id.org/pvpp/id/x> <http://www.w3.org/2000/01/rdf-schema#seeAlso> "
-                       b"<https://w3id.org/pvpp/id/institution/vsaa> .", media_type="application/n-triples")
+    g = parse_document(
+        b"<https://w3id.org/pvpp/id/x> <http://www.w3.org/2000/01/rdf-schema#seeAlso> "
+        b"<https://w3id.org/pvpp/id/institution/vsaa> .",
+        media_type="application/n-triples",
+    )
     assert validator_for(settings).validate(g).results == []
 
 
@@ -139,18 +164,31 @@ def test_report_graph_carries_messages_added_for_cpsv_ap_shapes(settings: Settin
     shacl = Graph().parse(data=report_rdf(report, "turtle"), format="turtle")
     [node] = shacl.subjects(SH.resultPath, URIRef("http://purl.org/dc/terms/identifier"))
     assert {(str(m), m.language) for m in shacl.objects(node, SH.resultMessage)} == {
-        ("Trūkst obligātas vērtības: dct:identifier.", "lv"), ("A required value is missing: dct:identifier.", "en")}
+        ("Trūkst obligātas vērtības: dct:identifier.", "lv"),
+        ("A required value is missing: dct:identifier.", "en"),
+    }
 
 
-@pytest.mark.parametrize(("fixtures", "expected"), [
-    # each fixture is base.ttl with one change; these changes are additions, so their union keeps all three
-    (("service-manager-two.ttl", "post-two-holders.ttl", "sla-availability-out-of-range.ttl"),
-     {("pvpp", "service/lm/pabalsts", "ontology#serviceManager"), ("pvpp", "post/lm/pv", "org#heldBy"),
-      ("pvpp", "sla/lm/pabalsts", "ontology#availabilityTarget")}),
-    (("cpsv-identifier-missing.ttl",), {("cpsv-ap", "service/lm/pabalsts", "identifier")}),
-])
-def test_checks_side_by_side_give_the_same_report(make_settings, fixtures: tuple[str, ...],  # noqa: ANN001
-                                                  expected: set[tuple[str, str, str]]) -> None:
+@pytest.mark.parametrize(
+    ("fixtures", "expected"),
+    [
+        # each fixture is base.ttl with one change; these changes are additions, so their union keeps all three
+        (
+            ("service-manager-two.ttl", "post-two-holders.ttl", "sla-availability-out-of-range.ttl"),
+            {
+                ("pvpp", "service/lm/pabalsts", "ontology#serviceManager"),
+                ("pvpp", "post/lm/pv", "org#heldBy"),
+                ("pvpp", "sla/lm/pabalsts", "ontology#availabilityTarget"),
+            },
+        ),
+        (("cpsv-identifier-missing.ttl",), {("cpsv-ap", "service/lm/pabalsts", "identifier")}),
+    ],
+)
+def test_checks_side_by_side_give_the_same_report(
+    make_settings,
+    fixtures: tuple[str, ...],  # noqa: ANN001
+    expected: set[tuple[str, str, str]],
+) -> None:
     """The SHACL queries of one validation run on a thread pool (``PVPP_VALIDATION_THREADS``): on one thread or
     on three, the same results in the same order."""
     from pvpp_kg.validation import Validator
@@ -160,11 +198,16 @@ def test_checks_side_by_side_give_the_same_report(make_settings, fixtures: tuple
         data += parse_document((SHAPES / name).read_bytes(), filename=name)
     reports = [Validator(make_settings(validation_threads=n)).validate(data) for n in (1, 3)]
     # (each validator parses the shapes anew, so a blank-node shape has another label in each)
-    one, three = ([(r.focus, r.path, r.severity, r.messages, r.value, r.component, r.layer) for r in report.results]
-                  for report in reports)
+    one, three = (
+        [(r.focus, r.path, r.severity, r.messages, r.value, r.component, r.layer) for r in report.results]
+        for report in reports
+    )
     assert one == three
-    violations = {(r.layer, r.focus.rsplit("/id/", 1)[1], r.path.rsplit("/", 1)[1])
-                  for r in reports[1].results if r.severity == "Violation" and r.path}
+    violations = {
+        (r.layer, r.focus.rsplit("/id/", 1)[1], r.path.rsplit("/", 1)[1])
+        for r in reports[1].results
+        if r.severity == "Violation" and r.path
+    }
     assert violations == expected
 
 

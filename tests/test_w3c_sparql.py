@@ -23,8 +23,12 @@ from tests import w3c
 from tests.conftest import ADMIN_TOKEN, LiveServer
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-ACCEPT = {"graph": "application/n-triples", "csv": "text/csv", "solutions": "application/sparql-results+json",
-          "boolean": "application/sparql-results+json"}
+ACCEPT = {
+    "graph": "application/n-triples",
+    "csv": "text/csv",
+    "solutions": "application/sparql-results+json",
+    "boolean": "application/sparql-results+json",
+}
 
 
 @pytest.fixture(scope="module")
@@ -87,8 +91,12 @@ def test_query_evaluation(suite: w3c.Suite, server: str, capsys: pytest.CaptureF
     with httpx.Client(base_url=server, timeout=60) as http:
         try:
             for graph, body in uploads:
-                r = http.put("/store", params={"graph": graph}, content=body,
-                             headers={**AUTH, "Content-Type": "application/n-triples"})
+                r = http.put(
+                    "/store",
+                    params={"graph": graph},
+                    content=body,
+                    headers={**AUTH, "Content-Type": "application/n-triples"},
+                )
                 assert r.status_code == 204, f"PUT {graph}: {r.status_code} {r.text}"
 
             def run(c: w3c.Case) -> tuple[str, str | None]:
@@ -108,10 +116,12 @@ def test_query_evaluation(suite: w3c.Suite, server: str, capsys: pytest.CaptureF
     pvpp_passed = [c.short for c in cases if pvpp[c.iri] is None]
     regressions = [f"{c.short}: {pvpp[c.iri]}" for c in cases if oxigraph[c.iri] is None and pvpp[c.iri] is not None]
     skipped = "; ".join(f"{reason}: {n}" for reason, n in sorted(suite.skipped.items()))
-    lines = [f"W3C SPARQL 1.1 query evaluation: {len(cases)} tests, oxigraph passed {len(ox_passed)}, "
-             f"pvpp-kg passed {len(pvpp_passed)} (+{len(suite.service)} SERVICE tests refused with 400); "
-             f"skipped: {skipped}",
-             "  oxigraph fails: " + ", ".join(c.short for c in cases if oxigraph[c.iri] is not None)]
+    lines = [
+        f"W3C SPARQL 1.1 query evaluation: {len(cases)} tests, oxigraph passed {len(ox_passed)}, "
+        f"pvpp-kg passed {len(pvpp_passed)} (+{len(suite.service)} SERVICE tests refused with 400); "
+        f"skipped: {skipped}",
+        "  oxigraph fails: " + ", ".join(c.short for c in cases if oxigraph[c.iri] is not None),
+    ]
     extra = [c.short for c in cases if oxigraph[c.iri] is not None and pvpp[c.iri] is None]
     if extra:
         lines.append("  pvpp-kg passes, oxigraph fails: " + ", ".join(extra))
@@ -125,7 +135,8 @@ def test_service_refused(suite: w3c.Suite, server: str) -> None:
     assert suite.service, "no SERVICE tests found"
     with httpx.Client(base_url=server, timeout=60) as http:
         for case in suite.service:
-            r = http.post("/sparql", data={"query": w3c.with_base(case)},
-                          headers={"Accept": "application/sparql-results+json"})
+            r = http.post(
+                "/sparql", data={"query": w3c.with_base(case)}, headers={"Accept": "application/sparql-results+json"}
+            )
             assert r.status_code == 400, f"{case.short}: {r.status_code} {r.text[:200]}"
             assert "SERVICE" in r.text, case.short

@@ -13,7 +13,7 @@ from pvpp_kg.errors import InputError
 from pvpp_kg.spreadsheet import write_workbook, xlsx_to_graph
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-BOMB = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>')
+BOMB = b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>'
 EXTERNAL = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY ext SYSTEM "file:///etc/passwd">]>'
 
 

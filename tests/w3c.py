@@ -39,8 +39,7 @@ NOT_APPROVED = {"Withdrawn", "Rejected", "NotClassified", "Obsoleted"}  # run: A
 
 RDF_FORMATS = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "rdf": ox.RdfFormat.RDF_XML}
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-RESULT_FORMATS = {"srx": ox.QueryResultsFormat.XML, "srj": ox.QueryResultsFormat.JSON,
-                  "tsv": ox.QueryResultsFormat.TSV}
+RESULT_FORMATS = {"srx": ox.QueryResultsFormat.XML, "srj": ox.QueryResultsFormat.JSON, "tsv": ox.QueryResultsFormat.TSV}
 
 
 @dataclass(frozen=True)
@@ -137,14 +136,15 @@ def load_suite() -> Suite:
 
 
 # -- queries ------------------------------------------------------------------------------------
-_STRIP = re.compile(r"""\#[^\n]*|'''.*?'''|\"\"\".*?\"\"\"|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|<[^<>\s]*>""",
-                    re.DOTALL)
+_STRIP = re.compile(
+    r"""\#[^\n]*|'''.*?'''|\"\"\".*?\"\"\"|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|<[^<>\s]*>""", re.DOTALL
+)
 
 
 def has_outer_order_by(query: str) -> bool:
     """ORDER BY after the last closing brace: the solution modifier of the outer query."""
     text = _STRIP.sub(" ", query)
-    return re.search(r"\bORDER\s+BY\b", text[text.rfind("}"):], re.IGNORECASE) is not None
+    return re.search(r"\bORDER\s+BY\b", text[text.rfind("}") :], re.IGNORECASE) is not None
 
 
 def has_dataset_clause(query: str) -> bool:
@@ -202,8 +202,11 @@ def norm(term: Any) -> Any:
         except (ValueError, ArithmeticError):
             return term
         return ("value", term.datatype.value, "NaN" if value != value else value)
-    if isinstance(term, ox.Literal) and term.datatype.value == XSD + "boolean" and term.value in ("true", "1",
-                                                                                                  "false", "0"):
+    if (
+        isinstance(term, ox.Literal)
+        and term.datatype.value == XSD + "boolean"
+        and term.value in ("true", "1", "false", "0")
+    ):
         return ("value", XSD + "boolean", term.value in ("true", "1"))
     return term
 
@@ -229,8 +232,11 @@ def _rdf_result_set(triples: list[ox.Triple]) -> Outcome | None:
     by_subject: dict[Any, dict[str, list[Any]]] = {}
     for t in triples:
         by_subject.setdefault(t.subject, {}).setdefault(t.predicate.value, []).append(t.object)
-    roots = [s for s, props in by_subject.items()
-             if any(o == ox.NamedNode(RS + "ResultSet") for o in props.get(RDF_TYPE, []))]
+    roots = [
+        s
+        for s, props in by_subject.items()
+        if any(o == ox.NamedNode(RS + "ResultSet") for o in props.get(RDF_TYPE, []))
+    ]
     if len(roots) != 1:
         return None
     root = by_subject[roots[0]]

@@ -31,9 +31,13 @@ def make_backend(settings: Settings) -> Backend:
 
     public, _restricted = ensure_loaded(settings)
     pool = QueryPool(settings.query_pool_size(), find_allocator(settings.query_allocator), settings.query_nice)
-    return EmbeddedBackend(public, pool, max_result_bytes=settings.max_result_bytes,
-                           write_pause_s=settings.submission_pause_s,
-                           inline_query_s=settings.inline_query_ms / 1000)
+    return EmbeddedBackend(
+        public,
+        pool,
+        max_result_bytes=settings.max_result_bytes,
+        write_pause_s=settings.submission_pause_s,
+        inline_query_s=settings.inline_query_ms / 1000,
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -60,8 +64,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.add_middleware(sparql.SparqlShortcut)  # first added, so innermost: inside CORS and the body limit
-    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "OPTIONS"],
-                       allow_headers=["Accept", "Content-Type", "Authorization"], expose_headers=["Content-Type"])
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["Accept", "Content-Type", "Authorization"],
+        expose_headers=["Content-Type"],
+    )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     handlers.register(app)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")

@@ -42,8 +42,15 @@ class Dataset:
 
 
 class Backend(Protocol):
-    async def query(self, query: str, *, result_format: str, dataset: Dataset = Dataset(),
-                    substitutions: tuple[Substitution, ...] = (), timeout: float) -> QueryOutput: ...
+    async def query(
+        self,
+        query: str,
+        *,
+        result_format: str,
+        dataset: Dataset = Dataset(),
+        substitutions: tuple[Substitution, ...] = (),
+        timeout: float,
+    ) -> QueryOutput: ...
 
     async def update(self, update: str, *, timeout: float) -> None: ...
 
@@ -103,8 +110,15 @@ class CheapJobs:
 
 
 class EmbeddedBackend:
-    def __init__(self, store: EmbeddedStore, pool: QueryPool, *, max_result_bytes: int,
-                 write_pause_s: float = 0.0, inline_query_s: float = 0.0) -> None:
+    def __init__(
+        self,
+        store: EmbeddedStore,
+        pool: QueryPool,
+        *,
+        max_result_bytes: int,
+        write_pause_s: float = 0.0,
+        inline_query_s: float = 0.0,
+    ) -> None:
         self.store = store
         self.pool = pool
         self.max_result_bytes = max_result_bytes
@@ -124,8 +138,15 @@ class EmbeddedBackend:
             known = self._newest = (version, str(path))
         return known[1]
 
-    async def query(self, query: str, *, result_format: str, dataset: Dataset = Dataset(),
-                    substitutions: tuple[Substitution, ...] = (), timeout: float) -> QueryOutput:
+    async def query(
+        self,
+        query: str,
+        *,
+        result_format: str,
+        dataset: Dataset = Dataset(),
+        substitutions: tuple[Substitution, ...] = (),
+        timeout: float,
+    ) -> QueryOutput:
         job = QueryJob(
             snapshot=self._snapshot(),
             query=query,

@@ -116,10 +116,20 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
 @main.command()
 @click.option("--preset", default="tiny", show_default=True, help="tiny | national | eu (data/generator/presets.json)")
 @click.option("--seed", type=int, default=1, show_default=True, help="same seed and preset, same bytes")
-@click.option("--violations", type=float, default=0.0, show_default=True,
-              help="share of services that break one rule each (listed in FILE.violations.json)")
-@click.option("--scale", type=float, default=1.0, show_default=True,
-              help="multiply the preset's generated bodies (0.5: half the generated institutions and services)")
+@click.option(
+    "--violations",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="share of services that break one rule each (listed in FILE.violations.json)",
+)
+@click.option(
+    "--scale",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="multiply the preset's generated bodies (0.5: half the generated institutions and services)",
+)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="N-Quads file to write")
 @click.option("--quiet", is_flag=True, help="no progress on stderr")
 def generate(preset: str, seed: int, violations: float, scale: float, out: Path, quiet: bool) -> None:
@@ -127,12 +137,15 @@ def generate(preset: str, seed: int, violations: float, scale: float, out: Path,
     from pvpp_kg.generate import generate_file, stderr_progress, violations_path
 
     try:
-        report = generate_file(preset, out, seed=seed, violations=violations, scale=scale,
-                               progress=None if quiet else stderr_progress)
+        report = generate_file(
+            preset, out, seed=seed, violations=violations, scale=scale, progress=None if quiet else stderr_progress
+        )
     except ValueError as e:
         _fail(str(e))
-    click.echo(f"{out}: {report.triples:,} quads, {report.institutions:,} institutions, {report.services:,} services "
-               f"in {report.seconds:.1f} s")
+    click.echo(
+        f"{out}: {report.triples:,} quads, {report.institutions:,} institutions, {report.services:,} services "
+        f"in {report.seconds:.1f} s"
+    )
     if violations > 0:
         click.echo(f"{len(report.violations)} violations listed in {violations_path(out)}")
 
@@ -157,10 +170,21 @@ def load_data(files: tuple[Path, ...], quiet: bool) -> None:
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--lang", type=click.Choice(["lv", "en"]), default="en", show_default=True, help="message language")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "turtle", "html"]), default="text",
-              show_default=True, help="report format")
-@click.option("--shapes", "shapes_files", multiple=True, type=click.Path(path_type=Path),
-              help="a SHACL shapes file of your own (repeatable); validated beside the policy shapes")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "turtle", "html"]),
+    default="text",
+    show_default=True,
+    help="report format",
+)
+@click.option(
+    "--shapes",
+    "shapes_files",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="a SHACL shapes file of your own (repeatable); validated beside the policy shapes",
+)
 @click.option("--no-policy", is_flag=True, help="only --shapes, on the data alone (no PVPP/CPSV-AP, no reference data)")
 def validate(files: tuple[Path, ...], lang: str, fmt: str, shapes_files: tuple[Path, ...], no_policy: bool) -> None:
     """Validate data files (RDF or the spreadsheet template) with the reference data; exit 0 conforms,
@@ -174,8 +198,11 @@ def validate(files: tuple[Path, ...], lang: str, fmt: str, shapes_files: tuple[P
         _fail("--no-policy needs at least one --shapes file to validate against")
     try:
         graph = validation.parse_files(files, settings)
-        shapes = (validation.user_shapes((str(f), validation.parse_files([f], settings)) for f in shapes_files)
-                  if shapes_files else None)
+        shapes = (
+            validation.user_shapes((str(f), validation.parse_files([f], settings)) for f in shapes_files)
+            if shapes_files
+            else None
+        )
         validator = validation.validator_for(settings)
         if no_policy:
             assert shapes is not None
@@ -196,8 +223,13 @@ def validate(files: tuple[Path, ...], lang: str, fmt: str, shapes_files: tuple[P
 
 
 @main.command()
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
-              help="directory for pvpp-template.xlsx and one CSV per sheet")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="directory for pvpp-template.xlsx and one CSV per sheet",
+)
 def template(out: Path) -> None:
     """Write the spreadsheet template institutions fill in (XLSX, and the same sheets as CSV)."""
     from pvpp_kg.spreadsheet import write_template

@@ -63,8 +63,9 @@ def read_quads(files: list[Path], graph: str, progress: Progress | None = None) 
     say(total, time.perf_counter())
 
 
-def load_data(settings: Settings, paths: Iterable[Path], *, graph: str = str(GRAPH_INSTITUTIONS),
-              progress: Progress | None = None) -> DataLoadReport:
+def load_data(
+    settings: Settings, paths: Iterable[Path], *, graph: str = str(GRAPH_INSTITUTIONS), progress: Progress | None = None
+) -> DataLoadReport:
     """Load dataset files into the public store (built first if missing); triples without a graph go to ``graph``."""
     files = [Path(p) for p in paths]
     for path in files:

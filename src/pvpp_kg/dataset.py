@@ -29,8 +29,12 @@ VZD = URIRef("https://www.vzd.gov.lv/")
 CPSV_AP = URIRef("https://semiceu.github.io/CPSV-AP/releases/3.2.0/")
 EU_COMMISSION = URIRef("http://publications.europa.eu/resource/authority/corporate-body/COM")
 
-_FILE_TYPES = {"text/turtle": "RDF_TURTLE", "application/n-triples": "RDF_N_TRIPLES",
-               "application/ld+json": "JSON_LD", "application/n-quads": "RDF_N_QUADS"}
+_FILE_TYPES = {
+    "text/turtle": "RDF_TURTLE",
+    "application/n-triples": "RDF_N_TRIPLES",
+    "application/ld+json": "JSON_LD",
+    "application/n-quads": "RDF_N_QUADS",
+}
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,6 @@ class Statistics:
     classes: dict[str, int] = field(default_factory=dict)  # class IRI → instances
     properties: dict[str, int] = field(default_factory=dict)  # property IRI → triples
     graphs: dict[str, int] = field(default_factory=dict)  # named graph IRI → triples
-
 
 
 def _int(n: int) -> Literal:
@@ -61,8 +64,15 @@ def _agent(g: Graph, node: URIRef, lv: str, en: str, kind: URIRef = FOAF.Organiz
 def dataset_description(stats: Statistics, site: str, dumps: DumpSet | None, version: str) -> Graph:
     """VoID + DCAT-AP of the public dataset; ``site`` is where this server answers (no trailing slash)."""
     g = Graph()
-    for prefix, ns in (("void", VOID), ("dcat", DCAT), ("dct", DCTERMS), ("foaf", FOAF), ("prov", PROV),
-                       ("spdx", SPDX), ("adms", ADMS)):
+    for prefix, ns in (
+        ("void", VOID),
+        ("dcat", DCAT),
+        ("dct", DCTERMS),
+        ("foaf", FOAF),
+        ("prov", PROV),
+        ("spdx", SPDX),
+        ("adms", ADMS),
+    ):
         g.bind(prefix, ns)
     ds = DATASET_IRI
     endpoint = URIRef(site + "/sparql")
@@ -70,22 +80,61 @@ def dataset_description(stats: Statistics, site: str, dumps: DumpSet | None, ver
     g.add((ds, RDF.type, VOID.Dataset))
     g.add((ds, DCTERMS.identifier, Literal(str(ds))))
     g.add((ds, DCTERMS.title, Literal("PVPP zināšanu grafs: pakalpojumu pārvaldības politika 2024–2027", lang="lv")))
-    g.add((ds, DCTERMS.title, Literal("PVPP knowledge graph: Latvia's public-service management policy 2024–2027",
-                                      lang="en")))
-    g.add((ds, DCTERMS.description, Literal(
-        "Pakalpojumu vides pilnveides plāna 2024.–2027. gadam jēdzieni, lomas, uzdevumi un atbildības matrica, "
-        "iestādes un to pakalpojumi, resursi un pakalpojumu līmeņu vienošanās kā saistītie dati.", lang="lv")))
-    g.add((ds, DCTERMS.description, Literal(
-        "The concepts, roles, management tasks and responsibility matrix of the Service Environment Improvement "
-        "Plan 2024–2027, with institutions and their services, resources and service level agreements, as "
-        "linked data. People appear only as posts and roles; names and contact data are not published.",
-        lang="en")))
+    g.add(
+        (
+            ds,
+            DCTERMS.title,
+            Literal("PVPP knowledge graph: Latvia's public-service management policy 2024–2027", lang="en"),
+        )
+    )
+    g.add(
+        (
+            ds,
+            DCTERMS.description,
+            Literal(
+                "Pakalpojumu vides pilnveides plāna 2024.–2027. gadam jēdzieni, lomas, uzdevumi un atbildības matrica, "
+                "iestādes un to pakalpojumi, resursi un pakalpojumu līmeņu vienošanās kā saistītie dati.",
+                lang="lv",
+            ),
+        )
+    )
+    g.add(
+        (
+            ds,
+            DCTERMS.description,
+            Literal(
+                "The concepts, roles, management tasks and responsibility matrix of the Service Environment "
+                "Improvement Plan 2024–2027, with institutions and their services, resources and service level "
+                "agreements, as linked data. People appear only as posts and roles; names and contact data are not "
+                "published.",
+                lang="en",
+            ),
+        )
+    )
     g.add((ds, DCTERMS.license, CC_BY))
-    g.add((ds, DCTERMS.rights, Literal(
-        "CC BY 4.0. Attribution: VARAM (policy and data); Valsts zemes dienests, Valsts adrešu reģistrs "
-        "(municipality codes and names, CC BY 4.0); CPSV-AP 3.2.0 © European Union (CC BY 4.0).", lang="en")))
-    g.add((ds, DCTERMS.publisher, _agent(g, VARAM, "Viedās administrācijas un reģionālās attīstības ministrija",
-                                         "Ministry of Smart Administration and Regional Development")))
+    g.add(
+        (
+            ds,
+            DCTERMS.rights,
+            Literal(
+                "CC BY 4.0. Attribution: VARAM (policy and data); Valsts zemes dienests, Valsts adrešu reģistrs "
+                "(municipality codes and names, CC BY 4.0); CPSV-AP 3.2.0 © European Union (CC BY 4.0).",
+                lang="en",
+            ),
+        )
+    )
+    g.add(
+        (
+            ds,
+            DCTERMS.publisher,
+            _agent(
+                g,
+                VARAM,
+                "Viedās administrācijas un reģionālās attīstības ministrija",
+                "Ministry of Smart Administration and Regional Development",
+            ),
+        )
+    )
     for agent, lv, en, role in (
         (VZD, "Valsts zemes dienests", "State Land Service of Latvia", "originator"),
         (EU_COMMISSION, "Eiropas Komisija (CPSV-AP)", "European Commission (CPSV-AP)", "originator"),

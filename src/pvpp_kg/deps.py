@@ -42,8 +42,9 @@ async def get_lod_state(request: Request, settings: SettingsDep) -> LodState:
     return state
 
 
-async def get_lod(request: Request, backend: BackendDep, settings: SettingsDep,
-                  state: Annotated[LodState, Depends(get_lod_state)]) -> LodContext:
+async def get_lod(
+    request: Request, backend: BackendDep, settings: SettingsDep, state: Annotated[LodState, Depends(get_lod_state)]
+) -> LodContext:
     return LodContext(request, backend, settings, state)
 
 

@@ -40,8 +40,9 @@ def _serialise(triples: list[ox.Triple], fmt: Format) -> bytes:
 
 
 def _rdf(triples: list[ox.Triple], fmt: Format, path: str) -> Response:
-    return Response(_serialise(triples, fmt), media_type=fmt.content_type,
-                    headers=lod.representation_headers(path, fmt))
+    return Response(
+        _serialise(triples, fmt), media_type=fmt.content_type, headers=lod.representation_headers(path, fmt)
+    )
 
 
 def _not_found(ctx: LodContext, iri: str, fmt: Format, lang: str) -> Response:
@@ -56,8 +57,9 @@ async def describe(ctx: LodContext, iri: str, fmt: Format) -> bytes:
     return _serialise(_public(_triples(nt), ctx.settings.base_iri), fmt)
 
 
-async def resource(ctx: LodContext, path: str, accept: str | None, format_param: str | None,
-                   lang_param: str | None) -> Response:
+async def resource(
+    ctx: LodContext, path: str, accept: str | None, format_param: str | None, lang_param: str | None
+) -> Response:
     """An instance IRI's page or RDF; 404 (a page for browsers) when nothing is known about it."""
     lang = ctx.lang(lang_param)
     path, fmt = lod.choose_representation(path, accept, format_param)
@@ -73,10 +75,17 @@ async def resource(ctx: LodContext, path: str, accept: str | None, format_param:
     incoming = await ctx.select(rq.load("lod-incoming"), iri)
     resp = await ctx.select(rq.load("lod-responsibility"), iri)
     view = lod.build_view(iri, outgoing, incoming, resp, lang, ctx.settings.base_iri)
-    return ctx.page("resource.html", {
-        "view": view, "lang": lang, "path": local, "alternates": lod.alternates(local),
-        "sparql_href": lod.resource_query_href(iri),
-    }, headers=lod.representation_headers(local, fmt, lang))
+    return ctx.page(
+        "resource.html",
+        {
+            "view": view,
+            "lang": lang,
+            "path": local,
+            "alternates": lod.alternates(local),
+            "sparql_href": lod.resource_query_href(iri),
+        },
+        headers=lod.representation_headers(local, fmt, lang),
+    )
 
 
 # -- the ontology ------------------------------------------------------------------------------------
@@ -106,8 +115,9 @@ async def ontology_ext(ctx: LodContext, ext: str, lang: str | None) -> Response:
     return await _ontology(ctx, fmt, lang)
 
 
-async def ontology_version(ctx: LodContext, version: str, accept: str | None, format_param: str | None,
-                           lang: str | None) -> Response:
+async def ontology_version(
+    ctx: LodContext, version: str, accept: str | None, format_param: str | None, lang: str | None
+) -> Response:
     """The current ontology at its version IRI; 404 for any other version."""
     stem, fmt = lod.split_extension(version)
     fmt = fmt or negotiate(accept, lod.RESOURCE_FORMATS, format_param=format_param)
@@ -117,8 +127,9 @@ async def ontology_version(ctx: LodContext, version: str, accept: str | None, fo
 
 
 # -- named graphs ------------------------------------------------------------------------------------
-async def named_graph(ctx: LodContext, path: str, accept: str | None, format_param: str | None,
-                      lang: str | None) -> Response:
+async def named_graph(
+    ctx: LodContext, path: str, accept: str | None, format_param: str | None, lang: str | None
+) -> Response:
     """A public named graph: a summary page or its triples (people scrubbed); never the restricted one."""
     path, fmt = lod.choose_representation(path, accept, format_param)
     iri = lod.iri_for_path(ctx.settings.base_iri, path)
@@ -129,9 +140,11 @@ async def named_graph(ctx: LodContext, path: str, accept: str | None, format_par
     if iri not in counts:
         return _not_found(ctx, iri, fmt, lang_)
     if fmt is formats.HTML:
-        return ctx.page("graph.html", {"iri": iri, "triples": counts[iri], "lang": lang_,
-                                       "alternates": lod.alternates("/" + path)},
-                        headers=lod.representation_headers("/" + path, fmt, lang_))
+        return ctx.page(
+            "graph.html",
+            {"iri": iri, "triples": counts[iri], "lang": lang_, "alternates": lod.alternates("/" + path)},
+            headers=lod.representation_headers("/" + path, fmt, lang_),
+        )
     nt = await ctx.backend.graph(iri, "N_TRIPLES")
     return _rdf(_public(_triples(nt), ctx.settings.base_iri), fmt, "/" + path)
 
@@ -150,5 +163,6 @@ async def restricted(ctx: LodContext, accept: str | None) -> Response:
     def dump() -> bytes:
         return store.reader().dump(format=getattr(ox.RdfFormat, fmt.oxigraph))  # type: ignore[attr-defined]
 
-    return Response(await anyio.to_thread.run_sync(dump), media_type=fmt.content_type,
-                    headers={"Cache-Control": "no-store"})
+    return Response(
+        await anyio.to_thread.run_sync(dump), media_type=fmt.content_type, headers={"Cache-Control": "no-store"}
+    )

@@ -9,8 +9,18 @@ from pvpp_kg.namespaces import BASE, SD, VOID
 
 FORMATS = "http://www.w3.org/ns/formats/"
 DATASET_IRI = URIRef(BASE + "dataset")
-_RESULT_FORMATS = ["SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
-                   "Turtle", "N-Triples", "JSON-LD", "RDF_XML", "N-Quads", "TriG"]
+_RESULT_FORMATS = [
+    "SPARQL_Results_JSON",
+    "SPARQL_Results_XML",
+    "SPARQL_Results_CSV",
+    "SPARQL_Results_TSV",
+    "Turtle",
+    "N-Triples",
+    "JSON-LD",
+    "RDF_XML",
+    "N-Quads",
+    "TriG",
+]
 
 
 def service_description(endpoint: str, void_url: str, counts: dict[str, int]) -> Graph:

@@ -59,7 +59,8 @@ def person_subjects(quads: Iterable[ox.Quad], base: str) -> set[ox.NamedNode | o
     for q in quads:
         s = q.subject
         if (isinstance(s, ox.NamedNode) and s.value.startswith(prefix)) or (
-                q.predicate.value == RDF_TYPE and q.object.value in PERSON_CLASSES):
+            q.predicate.value == RDF_TYPE and q.object.value in PERSON_CLASSES
+        ):
             people.add(s)  # type: ignore[arg-type]
     return people
 
@@ -111,8 +112,9 @@ def read_manifest(directory: Path) -> DumpSet | None:
         data = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return DumpSet(data["version"], data["created"], data["triples"], data["quads"],
-                   tuple(DumpFile(**f) for f in data["files"]))
+    return DumpSet(
+        data["version"], data["created"], data["triples"], data["quads"], tuple(DumpFile(**f) for f in data["files"])
+    )
 
 
 def _dirname(version: str) -> str:

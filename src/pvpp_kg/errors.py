@@ -48,8 +48,9 @@ class InputError(BadRequest):
 
     code = "invalid_input"
 
-    def __init__(self, message: str, *, source: str | None = None, line: int | None = None,
-                 column: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, source: str | None = None, line: int | None = None, column: int | None = None
+    ) -> None:
         where = ":".join(str(x) for x in (source, line, column) if x is not None)
         super().__init__(f"{where}: {message}" if where else message)
         self.source, self.line, self.column = source, line, column

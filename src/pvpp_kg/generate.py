@@ -131,6 +131,7 @@ class QuadWriter:
 
 # -- the plan: institutions and how many services each has --------------------------------------------------
 
+
 @dataclass
 class Inst:
     key: str
@@ -162,19 +163,30 @@ class GenerationReport:
         for v in self.violations:
             by_rule[v["rule"]] = by_rule.get(v["rule"], 0) + 1
         return {
-            "preset": self.preset, "seed": self.seed, "violation_rate": self.rate,
-            "institutions": self.institutions, "services": self.services, "posts": self.posts,
-            "resources": self.resources, "triples": self.triples,
+            "preset": self.preset,
+            "seed": self.seed,
+            "violation_rate": self.rate,
+            "institutions": self.institutions,
+            "services": self.services,
+            "posts": self.posts,
+            "resources": self.resources,
+            "triples": self.triples,
             "rules": {k: {"description": d, "path": p} for k, (d, p) in RULES.items()},
-            "violation_count": len(self.violations), "violations_by_rule": by_rule, "violations": self.violations,
+            "violation_count": len(self.violations),
+            "violations_by_rule": by_rule,
+            "violations": self.violations,
         }
 
 
 def _real_institutions(directory: Path) -> list[Inst]:
     """The current real institutions of the registry, in a stable order (former municipalities get no services)."""
     g = read_institutions(directory)
-    kinds = {PVPP.Ministry: "ministry", PVPP.Novads: "municipality", PVPP.StateCity: "municipality",
-             PVPP.OtherInstitution: "other"}
+    kinds = {
+        PVPP.Ministry: "ministry",
+        PVPP.Novads: "municipality",
+        PVPP.StateCity: "municipality",
+        PVPP.OtherInstitution: "other",
+    }
     out: list[Inst] = []
     for cls, kind in kinds.items():
         for node in g.subjects(RDF.type, cls):
@@ -183,8 +195,9 @@ def _real_institutions(directory: Path) -> list[Inst]:
             key = str(g.value(node, URIRef(DCT + "identifier")))
             labels = {lbl.language: str(lbl) for lbl in g.objects(node, URIRef(SKOS_PREF))}
             parent = g.value(node, ORG.subOrganizationOf)
-            out.append(Inst(key, str(node), labels["lv"], labels["en"], kind,
-                            str(parent) if parent is not None else None))
+            out.append(
+                Inst(key, str(node), labels["lv"], labels["en"], kind, str(parent) if parent is not None else None)
+            )
     return sorted(out, key=lambda i: i.key)
 
 
@@ -207,9 +220,16 @@ def _plan(rng: random.Random, preset: Preset, vocab: dict[str, Any], real: list[
         t_lv, t_en = rng.choice(types)
         n = counters[parent.key] = counters.get(parent.key, 0) + 1
         key = f"{parent.key}-iestade-{n}"
-        generated.append(Inst(key, I + f"institution/{key}", f"{parent.name_lv} {t_lv} Nr. {n}",
-                              f"{parent.name_en} {t_en} No. {n}",
-                              "municipal-body" if municipal else "state-body", parent.iri))
+        generated.append(
+            Inst(
+                key,
+                I + f"institution/{key}",
+                f"{parent.name_lv} {t_lv} Nr. {n}",
+                f"{parent.name_en} {t_en} No. {n}",
+                "municipal-body" if municipal else "state-body",
+                parent.iri,
+            )
+        )
     everyone = real + generated
     for inst in everyone:
         inst.services = _services_count(rng, preset, inst.kind)
@@ -218,9 +238,18 @@ def _plan(rng: random.Random, preset: Preset, vocab: dict[str, Any], real: list[
 
 # -- the generator ------------------------------------------------------------------------------------------
 
+
 class _Generator:
-    def __init__(self, preset: Preset, seed: int, rate: float, w: QuadWriter, vocab: dict[str, Any],
-                 institutions_dir: Path, progress: Callable[[str], None] | None) -> None:
+    def __init__(
+        self,
+        preset: Preset,
+        seed: int,
+        rate: float,
+        w: QuadWriter,
+        vocab: dict[str, Any],
+        institutions_dir: Path,
+        progress: Callable[[str], None] | None,
+    ) -> None:
         self.p, self.seed, self.rate, self.w, self.v = preset, seed, rate, w, vocab
         self.rng = random.Random(seed)
         self.progress = progress
@@ -338,8 +367,9 @@ class _Generator:
         for s in range(1, inst.services + 1):
             index = first_service + s - 1
             if not managers or rng.random() < 1.0 / p.services_per_manager_post:
-                managers.append(self._post(inst, f"pv-{len(managers) + 1}", "PS",
-                                           "Pakalpojuma vadītājs", "Service manager"))
+                managers.append(
+                    self._post(inst, f"pv-{len(managers) + 1}", "PS", "Pakalpojuma vadītājs", "Service manager")
+                )
             self._service(inst, s, rng.choice(managers), resources, violations.get(index))
         self.report.institutions += 1
         w.flush()
@@ -389,11 +419,13 @@ class _Generator:
             w.lit(sla, P + "reactionTime", rng.choice(v["reaction_times"]), datatype=XSD_DURATION)
             w.lit(sla, P + "resolutionTime", rng.choice(v["resolution_times"]), datatype=XSD_DURATION)
             if violation == "sla-availability":
-                self.report.violations.append({"rule": violation, "focus": sla, "service": svc,
-                                               "path": RULES[violation][1]})
+                self.report.violations.append(
+                    {"rule": violation, "focus": sla, "service": svc, "path": RULES[violation][1]}
+                )
         if violation and violation != "sla-availability":
-            self.report.violations.append({"rule": violation, "focus": svc, "service": svc,
-                                           "path": RULES[violation][1]})
+            self.report.violations.append(
+                {"rule": violation, "focus": svc, "service": svc, "path": RULES[violation][1]}
+            )
         self.report.services += 1
 
     def run(self) -> GenerationReport:
@@ -410,8 +442,10 @@ class _Generator:
             first += inst.services
             if self.progress and (n % 500 == 0 or n == total):
                 rate = self.w.count / max(time.perf_counter() - started, 1e-9)
-                self.progress(f"generate {self.p.name}: {n:,}/{total:,} institutions, {self.report.services:,} "
-                              f"services, {self.w.count:,} quads ({rate:,.0f}/s)")
+                self.progress(
+                    f"generate {self.p.name}: {n:,}/{total:,} institutions, {self.report.services:,} "
+                    f"services, {self.w.count:,} quads ({rate:,.0f}/s)"
+                )
         self.report.triples = self.w.count
         self.report.seconds = time.perf_counter() - started
         return self.report
@@ -430,25 +464,48 @@ def resolve_preset(preset: str | Preset, *, violations: float = 0.0, scale: floa
     if not 0.0 < scale <= 100.0 or math.isnan(scale):
         raise ValueError("the scale must be above 0 and at most 100")
     if scale != 1.0:
-        preset = dataclasses.replace(preset, name=f"{preset.name}×{scale:g}",
-                                     generated_bodies=round(preset.generated_bodies * scale))
+        preset = dataclasses.replace(
+            preset, name=f"{preset.name}×{scale:g}", generated_bodies=round(preset.generated_bodies * scale)
+        )
     return preset
 
 
-def generate(preset: str | Preset, out: IO[str], *, seed: int = 1, violations: float = 0.0, scale: float = 1.0,
-             institutions_dir: Path | None = None, progress: Callable[[str], None] | None = None) -> GenerationReport:
+def generate(
+    preset: str | Preset,
+    out: IO[str],
+    *,
+    seed: int = 1,
+    violations: float = 0.0,
+    scale: float = 1.0,
+    institutions_dir: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> GenerationReport:
     """Write a dataset as N-Quads to ``out``; return the counts and the violations it carries.
 
     ``scale`` multiplies the preset's generated bodies (the real institutions stay): a dataset between two
     presets, such as the 1.1 M-triple graph issue 7's load target names (``benchmarks/README.md``)."""
     preset = resolve_preset(preset, violations=violations, scale=scale)
-    gen = _Generator(preset, seed, violations, QuadWriter(out), load_vocabulary(),
-                     institutions_dir or PROJECT_ROOT / "data" / "institutions", progress)
+    gen = _Generator(
+        preset,
+        seed,
+        violations,
+        QuadWriter(out),
+        load_vocabulary(),
+        institutions_dir or PROJECT_ROOT / "data" / "institutions",
+        progress,
+    )
     return gen.run()
 
 
-def generate_file(preset: str, path: Path, *, seed: int = 1, violations: float = 0.0, scale: float = 1.0,
-                  progress: Callable[[str], None] | None = None) -> GenerationReport:
+def generate_file(
+    preset: str,
+    path: Path,
+    *,
+    seed: int = 1,
+    violations: float = 0.0,
+    scale: float = 1.0,
+    progress: Callable[[str], None] | None = None,
+) -> GenerationReport:
     """Generate into ``path``; with violations also write ``{path}.violations.json`` (focus nodes and rules).
     Bad arguments are refused before ``path`` is created or emptied."""
     chosen = resolve_preset(preset, violations=violations, scale=scale)

@@ -67,8 +67,7 @@ _VZD_DATE_RE = re.compile(r"^(\d{4})\.(\d{2})\.(\d{2})$")
 _LEAD_TEXT = {
     "VVI": ("pakalpojumu pārvaldības valsts vadošā iestāde", "national lead institution for service management"),
     "NVI": ("pakalpojumu pārvaldības nozares vadošā iestāde", "sector lead institution for service management"),
-    "PVI": ("pakalpojumu pārvaldības pašvaldības vadošā iestāde",
-            "municipal lead institution for service management"),
+    "PVI": ("pakalpojumu pārvaldības pašvaldības vadošā iestāde", "municipal lead institution for service management"),
 }
 
 
@@ -158,8 +157,15 @@ class _Builder:
 
     def __init__(self) -> None:
         self.g = Graph()
-        for prefix, ns in (("pvpp", PVPP), ("pvppid", ID), ("cv", CV), ("org", ORG), ("skos", SKOS),
-                           ("dct", DCTERMS), ("dcat", DCAT)):
+        for prefix, ns in (
+            ("pvpp", PVPP),
+            ("pvppid", ID),
+            ("cv", CV),
+            ("org", ORG),
+            ("skos", SKOS),
+            ("dct", DCTERMS),
+            ("dcat", DCAT),
+        ):
             self.g.bind(prefix, ns)
         self.keys: dict[str, str] = {}  # key -> "file:line" of its definition
 
@@ -294,8 +300,9 @@ def read_institutions(directory: Path) -> Graph:
         b.agency(row, ministry_keys)
 
     names: dict[str, Row] = {}
-    for row in read_csv(directory / MUNICIPALITIES_CSV,
-                        ("atvk", "key", "name_lv", "authority_lv", "name_en", "reg_nr")):
+    for row in read_csv(
+        directory / MUNICIPALITIES_CSV, ("atvk", "key", "name_lv", "authority_lv", "name_en", "reg_nr")
+    ):
         atvk = row.required("atvk")
         if atvk in names:
             raise row.error(f"duplicate ATVK code {atvk}")

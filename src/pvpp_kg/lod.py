@@ -31,15 +31,35 @@ VCARD = "http://www.w3.org/2006/vcard/ns#"
 SCHEMA = "https://schema.org/"
 PERSON_CLASSES = frozenset({FOAF + "Person", "http://www.w3.org/ns/person#Person", SCHEMA + "Person"})
 #: Properties that carry a person's name or contact data: never public when their subject is a person.
-PERSONAL_PREDICATES = frozenset({
-    FOAF + "name", FOAF + "givenName", FOAF + "familyName", FOAF + "firstName", FOAF + "lastName",
-    FOAF + "surname", FOAF + "nick", FOAF + "mbox", FOAF + "mbox_sha1sum", FOAF + "phone", FOAF + "homepage",
-    FOAF + "img", FOAF + "depiction",
-    VCARD + "fn", VCARD + "hasEmail", VCARD + "hasTelephone", VCARD + "email", VCARD + "tel",
-    SCHEMA + "name", SCHEMA + "email", SCHEMA + "telephone",
-    "http://www.w3.org/2000/01/rdf-schema#label", "http://www.w3.org/2004/02/skos/core#prefLabel",
-    "http://data.europa.eu/m8g/contactPoint", "http://www.w3.org/ns/dcat#contactPoint",
-})
+PERSONAL_PREDICATES = frozenset(
+    {
+        FOAF + "name",
+        FOAF + "givenName",
+        FOAF + "familyName",
+        FOAF + "firstName",
+        FOAF + "lastName",
+        FOAF + "surname",
+        FOAF + "nick",
+        FOAF + "mbox",
+        FOAF + "mbox_sha1sum",
+        FOAF + "phone",
+        FOAF + "homepage",
+        FOAF + "img",
+        FOAF + "depiction",
+        VCARD + "fn",
+        VCARD + "hasEmail",
+        VCARD + "hasTelephone",
+        VCARD + "email",
+        VCARD + "tel",
+        SCHEMA + "name",
+        SCHEMA + "email",
+        SCHEMA + "telephone",
+        "http://www.w3.org/2000/01/rdf-schema#label",
+        "http://www.w3.org/2004/02/skos/core#prefLabel",
+        "http://data.europa.eu/m8g/contactPoint",
+        "http://www.w3.org/ns/dcat#contactPoint",
+    }
+)
 
 #: Every offered representation of a resource, HTML first (browsers), then RDF in preference order.
 RESOURCE_FORMATS: tuple[Format, ...] = (formats.HTML, *formats.TRIPLE_FORMATS)
@@ -75,7 +95,7 @@ def iri_for_path(base: str, path: str) -> str:
 def href_for(iri: str, base: str) -> str:
     """Where a browser on this server opens ``iri``: our own IRIs locally, anything else as it is."""
     if iri.startswith(base):
-        return "/" + iri[len(base):]
+        return "/" + iri[len(base) :]
     return iri
 
 
@@ -98,8 +118,9 @@ def choose_representation(path: str, accept: str | None, format_param: str | Non
 
 def representation_headers(path: str, fmt: Format, lang: str | None = None) -> dict[str, str]:
     """``Vary``, ``Content-Location`` (the extension URL of ``fmt``) and ``Link`` to every alternate form."""
-    links = ", ".join(f'<{quote(path)}.{f.extension}>; rel="alternate"; type="{f.media_type}"'
-                      for f in RESOURCE_FORMATS)
+    links = ", ".join(
+        f'<{quote(path)}.{f.extension}>; rel="alternate"; type="{f.media_type}"' for f in RESOURCE_FORMATS
+    )
     h = {"Vary": "Accept, Accept-Language", "Content-Location": quote(f"{path}.{fmt.extension}"), "Link": links}
     if lang:
         h["Content-Language"] = lang
@@ -109,8 +130,11 @@ def representation_headers(path: str, fmt: Format, lang: str | None = None) -> d
 def alternates(path: str) -> list[dict[str, str]]:
     """The RDF forms of a page, for its "also as" links."""
     names = {"html": "HTML", "turtle": "Turtle", "jsonld": "JSON-LD", "rdfxml": "RDF/XML", "ntriples": "N-Triples"}
-    return [{"name": names[f.name], "href": f"{path}.{f.extension}", "type": f.media_type}
-            for f in RESOURCE_FORMATS if f is not formats.HTML]
+    return [
+        {"name": names[f.name], "href": f"{path}.{f.extension}", "type": f.media_type}
+        for f in RESOURCE_FORMATS
+        if f is not formats.HTML
+    ]
 
 
 def sparql_href(query: str) -> str:
@@ -131,7 +155,7 @@ def curie(iri: str) -> str:
             best, name = ns, prefix
     if not best:
         return iri
-    local = iri[len(best):]
+    local = iri[len(best) :]
     return f"{name}:{local}" if local and all(c.isalnum() or c in "-_." for c in local) else iri
 
 
@@ -249,8 +273,14 @@ def _filter_literals(values: list[Value], lang: str) -> list[Value]:
     return [v for v in values if v.link is not None or not v.lang or v in mine]
 
 
-def build_view(iri: str, outgoing: list[dict[str, Term]], incoming: list[dict[str, Term]],
-               responsibilities: list[dict[str, Term]], lang: str, base: str) -> ResourceView:
+def build_view(
+    iri: str,
+    outgoing: list[dict[str, Term]],
+    incoming: list[dict[str, Term]],
+    responsibilities: list[dict[str, Term]],
+    lang: str,
+    base: str,
+) -> ResourceView:
     """Group query rows into the page model: properties, inverse links and the A/L table."""
     types = sorted({r["o"].value for r in outgoing if r["p"].value == RDF_TYPE and r["o"].kind == "uri"})
     person = _is_person(iri, types, base)
@@ -268,9 +298,16 @@ def build_view(iri: str, outgoing: list[dict[str, Term]], incoming: list[dict[st
             obj_labels.setdefault(o.value, []).append(r["ol"])
         objects.setdefault(p, {})[(o.kind, o.value, o.lang, o.datatype)] = None
 
-    own_labels = [Term("literal", o[1], o[2]) for p in ("http://www.w3.org/2004/02/skos/core#prefLabel",
-                  "http://www.w3.org/2000/01/rdf-schema#label", "http://purl.org/dc/terms/title")
-                  for o in objects.get(p, {}) if o[0] == "literal"]
+    own_labels = [
+        Term("literal", o[1], o[2])
+        for p in (
+            "http://www.w3.org/2004/02/skos/core#prefLabel",
+            "http://www.w3.org/2000/01/rdf-schema#label",
+            "http://purl.org/dc/terms/title",
+        )
+        for o in objects.get(p, {})
+        if o[0] == "literal"
+    ]
     label = pick_label(own_labels, lang) or local_name(iri) or iri
 
     properties: list[PropertyValues] = []
@@ -307,8 +344,9 @@ def build_view(iri: str, outgoing: list[dict[str, Term]], incoming: list[dict[st
     inverse = []
     for p, subs in subjects.items():
         links = sorted((_link(s, subj_labels.get(s, []), lang, base) for s in subs), key=lambda lk: lk.label.lower())
-        inverse.append(PropertyValues(_link(p, in_pred_labels.get(p, []), lang, base),
-                                      [Value(lk.label, lk) for lk in links]))
+        inverse.append(
+            PropertyValues(_link(p, in_pred_labels.get(p, []), lang, base), [Value(lk.label, lk) for lk in links])
+        )
     inverse.sort(key=lambda pv: pv.predicate.label.lower())
 
     resp: dict[tuple[str, str], Responsibility] = {}
@@ -322,18 +360,27 @@ def build_view(iri: str, outgoing: list[dict[str, Term]], incoming: list[dict[st
                 g[k].append(r[k])
     for (task, role), g in grouped.items():
         code = local_name(g["resp"][0].value)
-        resp[(task, role)] = Responsibility(_link(task, g["tl"], lang, base), _link(role, g["rl"], lang, base),
-                                            code, pick_label(g["respl"], lang) or code)
+        resp[(task, role)] = Responsibility(
+            _link(task, g["tl"], lang, base),
+            _link(role, g["rl"], lang, base),
+            code,
+            pick_label(g["respl"], lang) or code,
+        )
     is_task = any(t.endswith("#ManagementTask") for t in types) or any(k[0] == iri for k in resp)
     is_role = any(t.endswith("#Role") for t in types) or any(k[1] == iri for k in resp)
     ordered = sorted(resp.values(), key=lambda x: (_natural(local_name(x.task.iri)), _natural(local_name(x.role.iri))))
 
     return ResourceView(
-        iri=iri, label=label, lang=lang,
+        iri=iri,
+        label=label,
+        lang=lang,
         types=[_link(t, obj_labels.get(t, []), lang, base) for t in types],
-        properties=properties, inverse=inverse, responsibilities=ordered,
+        properties=properties,
+        inverse=inverse,
+        responsibilities=ordered,
         incoming_truncated=len({(r["x"].value, r["p"].value) for r in incoming}) >= INCOMING_LIMIT,
-        is_task=is_task, is_role=is_role,
+        is_task=is_task,
+        is_role=is_role,
     )
 
 

@@ -56,8 +56,9 @@ class LodContext:
             return self.settings.public_url.rstrip("/")
         return str(self.request.base_url).rstrip("/")
 
-    def page(self, name: str, context: dict[str, object], *, status: int = 200,
-             headers: dict[str, str] | None = None) -> HTMLResponse:
+    def page(
+        self, name: str, context: dict[str, object], *, status: int = 200, headers: dict[str, str] | None = None
+    ) -> HTMLResponse:
         """A rendered template with extra headers."""
         response: HTMLResponse = templates.TemplateResponse(self.request, name, context, status_code=status)
         response.headers.update(headers or {})
@@ -65,20 +66,23 @@ class LodContext:
 
     async def select(self, query: str, iri: str | None = None) -> list[dict[str, lod.Term]]:
         """Rows of a SELECT, with ``?s`` bound to ``iri`` by substitution when given."""
-        out = await self.backend.query(query, result_format="JSON", substitutions=self._bind(iri),
-                                       timeout=self.settings.query_timeout_s)
+        out = await self.backend.query(
+            query, result_format="JSON", substitutions=self._bind(iri), timeout=self.settings.query_timeout_s
+        )
         return lod.parse_solutions(out.body)
 
     async def ask(self, query: str, iri: str) -> bool:
         """The answer of an ASK with ``?s`` bound to ``iri``."""
-        out = await self.backend.query(query, result_format="JSON", substitutions=self._bind(iri),
-                                       timeout=self.settings.query_timeout_s)
+        out = await self.backend.query(
+            query, result_format="JSON", substitutions=self._bind(iri), timeout=self.settings.query_timeout_s
+        )
         return lod.parse_boolean(out.body)
 
     async def construct(self, query: str, iri: str) -> bytes:
         """N-Triples of a CONSTRUCT with ``?s`` bound to ``iri``."""
-        out = await self.backend.query(query, result_format="N_TRIPLES", substitutions=self._bind(iri),
-                                       timeout=self.settings.query_timeout_s)
+        out = await self.backend.query(
+            query, result_format="N_TRIPLES", substitutions=self._bind(iri), timeout=self.settings.query_timeout_s
+        )
         return out.body
 
     @staticmethod

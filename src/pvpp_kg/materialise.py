@@ -69,12 +69,17 @@ class Rules:
         sub_classes = _closure(ontology, RDFS.subClassOf)
         kinds = {(str(c), str(k)) for c, k in ontology.subject_objects(PVPP.kindConcept) if isinstance(c, URIRef)}
         kinds |= {(sub, k) for sub, sup in sub_classes for c, k in set(kinds) if sup == c}
-        inverses = {(str(a), str(b)) for a, b in ontology.subject_objects(OWL.inverseOf)
-                    if isinstance(a, URIRef) and isinstance(b, URIRef)}
+        inverses = {
+            (str(a), str(b))
+            for a, b in ontology.subject_objects(OWL.inverseOf)
+            if isinstance(a, URIRef) and isinstance(b, URIRef)
+        }
         return cls(
-            participation=sorted((str(p), str(role), _is_post_valued(ontology, p))
-                                 for p, role in ontology.subject_objects(PVPP.participationRole)
-                                 if isinstance(p, URIRef)),
+            participation=sorted(
+                (str(p), str(role), _is_post_valued(ontology, p))
+                for p, role in ontology.subject_objects(PVPP.participationRole)
+                if isinstance(p, URIRef)
+            ),
             kinds=sorted(kinds),
             sub_classes=sub_classes,
             sub_properties=_closure(ontology, RDFS.subPropertyOf),
@@ -156,7 +161,8 @@ class Entailment:
     def __init__(self, rules: Rules) -> None:
         self.participation = {  # STRAFTER(STR(?role), "/role/"): the role's code
             ox.NamedNode(p): (ox.NamedNode(role), role.split("/role/", 1)[1] if "/role/" in role else "", is_subject)
-            for p, role, is_subject in rules.participation}
+            for p, role, is_subject in rules.participation
+        }
         self.kinds = _table(rules.kinds)
         self.sub_classes = _table(rules.sub_classes)
         self.sub_properties = _table(rules.sub_properties)
@@ -178,8 +184,9 @@ class Entailment:
             for s, p2, o in self.entailed(quad.subject, p, quad.object)[1:]:  # type: ignore[arg-type]
                 yield ox.Quad(s, p2, o, graph)
 
-    def entailed(self, s: ox.NamedNode | ox.BlankNode, p: ox.NamedNode,
-                 o: ox.NamedNode | ox.BlankNode | ox.Literal) -> list[_Triple]:
+    def entailed(
+        self, s: ox.NamedNode | ox.BlankNode, p: ox.NamedNode, o: ox.NamedNode | ox.BlankNode | ox.Literal
+    ) -> list[_Triple]:
         """The triple and everything it entails, each rule reading what the rules before it added."""
         out: list[_Triple] = [(s, p, o)]
         part = self.participation.get(p)
@@ -187,16 +194,21 @@ class Entailment:
             out += self._participation(s, o, *part)
         if p == RDF_TYPE:
             out += [(s, IS_CLASSIFIED_BY, k) for k in self.kinds.get(o, ())]  # type: ignore[arg-type]
-        out += [(t[0], RDF_TYPE, sup) for t in out if t[1] == RDF_TYPE
-                for sup in self.sub_classes.get(t[2], ())]  # type: ignore[arg-type]
+        out += [(t[0], RDF_TYPE, sup) for t in out if t[1] == RDF_TYPE for sup in self.sub_classes.get(t[2], ())]  # type: ignore[arg-type]
         out += [(t[0], sup, t[2]) for t in out for sup in self.sub_properties.get(t[1], ())]
-        out += [(t[2], inv, t[0]) for t in out if not isinstance(t[2], ox.Literal)
-                for inv in self.inverses.get(t[1], ())]  # type: ignore[misc]
+        out += [
+            (t[2], inv, t[0]) for t in out if not isinstance(t[2], ox.Literal) for inv in self.inverses.get(t[1], ())
+        ]  # type: ignore[misc]
         return out
 
     @staticmethod
-    def _participation(s: ox.NamedNode | ox.BlankNode, o: ox.NamedNode | ox.BlankNode | ox.Literal,
-                       role: ox.NamedNode, code: str, agent_is_subject: bool) -> list[_Triple]:
+    def _participation(
+        s: ox.NamedNode | ox.BlankNode,
+        o: ox.NamedNode | ox.BlankNode | ox.Literal,
+        role: ox.NamedNode,
+        code: str,
+        agent_is_subject: bool,
+    ) -> list[_Triple]:
         """The ``cv:Participation`` node of the participation update (same IRI, identifier and description; its
         cv:Participation type, as there, comes from the subclass rule)."""
         agent = s if agent_is_subject else o
@@ -205,8 +217,10 @@ class Entailment:
         h = hashlib.md5(f"{s.value} {role.value} {agent.value}".encode()).hexdigest()
         node = ox.NamedNode(f"{ID}participation/{h}")
         out: list[_Triple] = [
-            (node, RDF_TYPE, ROLE_PARTICIPATION), (node, CV_ROLE, role),
-            (node, HAS_PARTICIPANT, agent), (node, PARTICIPATION_CONTEXT, s),
+            (node, RDF_TYPE, ROLE_PARTICIPATION),
+            (node, CV_ROLE, role),
+            (node, HAS_PARTICIPANT, agent),
+            (node, PARTICIPATION_CONTEXT, s),
             (node, IDENTIFIER, ox.Literal(f"participation-{h}")),
             (node, DESCRIPTION, ox.Literal(f"Role {code} of {agent.value} for {s.value}", language="en")),
             (s, HAS_PARTICIPATION, node),

@@ -57,12 +57,15 @@ def localise(g: Graph, lang: str) -> Graph:
 
 def language_switch(lang: str, href: Callable[[str], str]) -> str:
     links = " | ".join(
-        f'<strong>{LANG_NAMES[code]}</strong>' if code == lang
+        f"<strong>{LANG_NAMES[code]}</strong>"
+        if code == lang
         else f'<a href="{href(code)}" hreflang="{code}" lang="{code}">{LANG_NAMES[code]}</a>'
         for code in LANGS
     )
-    return (f'<nav aria-label="language" style="padding:.4rem 1rem;border-bottom:1px solid #ddd">'
-            f'<a href="/">pvpp-kg</a> · {links}</nav>')
+    return (
+        f'<nav aria-label="language" style="padding:.4rem 1rem;border-bottom:1px solid #ddd">'
+        f'<a href="/">pvpp-kg</a> · {links}</nav>'
+    )
 
 
 def render(g: Graph, lang: str, href: Callable[[str], str]) -> str:

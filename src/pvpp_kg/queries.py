@@ -48,32 +48,47 @@ class ConceptType:
     description: str = ""
 
     def to_iri(self, value: str) -> str | None:
-        key = value[len(self.base):] if value.startswith(self.base) else value
+        key = value[len(self.base) :] if value.startswith(self.base) else value
         key = self.aliases.get(key.upper(), self.aliases.get(key, key))
         return self.base + key if self.pattern.match(key) else None
 
 
 _ROLE_CODES = ("VVI", "NVI", "PVI", "IPKS", "PS", "PSn", "PSa", "IRKS", "RS", "RL")
 CONCEPT_TYPES: dict[str, ConceptType] = {
-    "task": ConceptType(ID + "task/", re.compile(r"^PU[1-3]-[0-9]{1,2}$"),
-                        {f"pu{g}-{n}": f"PU{g}-{n}" for g in (1, 2, 3) for n in range(1, 24)},
-                        "task notation PU1-1 … PU3-4, or the task IRI"),
-    "task-group": ConceptType(ID + "taskgroup/", re.compile(r"^PU[1-3]$"),
-                              {"pu1": "PU1", "pu2": "PU2", "pu3": "PU3"}, "PU1, PU2 or PU3"),
-    "role": ConceptType(ID + "role/", re.compile("^(" + "|".join(_ROLE_CODES) + ")$"),
-                        {**{f"R{i + 1}": c for i, c in enumerate(_ROLE_CODES)},
-                         **{c.upper(): c for c in _ROLE_CODES}},
-                        "role code (VVI … RL) or R1 … R10, or the role IRI"),
+    "task": ConceptType(
+        ID + "task/",
+        re.compile(r"^PU[1-3]-[0-9]{1,2}$"),
+        {f"pu{g}-{n}": f"PU{g}-{n}" for g in (1, 2, 3) for n in range(1, 24)},
+        "task notation PU1-1 … PU3-4, or the task IRI",
+    ),
+    "task-group": ConceptType(
+        ID + "taskgroup/", re.compile(r"^PU[1-3]$"), {"pu1": "PU1", "pu2": "PU2", "pu3": "PU3"}, "PU1, PU2 or PU3"
+    ),
+    "role": ConceptType(
+        ID + "role/",
+        re.compile("^(" + "|".join(_ROLE_CODES) + ")$"),
+        {**{f"R{i + 1}": c for i, c in enumerate(_ROLE_CODES)}, **{c.upper(): c for c in _ROLE_CODES}},
+        "role code (VVI … RL) or R1 … R10, or the role IRI",
+    ),
     "institution": ConceptType(ID + "institution/", _SLUG, {}, "institution key (e.g. vsaa, riga) or IRI"),
-    "scale": ConceptType(ID + "scale/", re.compile(r"^(state|sector|municipal|institution|service|resource)$"),
-                         {}, "state, sector, municipal, institution, service or resource"),
-    "level": ConceptType(ID + "level/", re.compile(r"^(policy|core|provisioning)$"), {},
-                         "policy, core or provisioning"),
-    "kind": ConceptType(ID + "kind/", re.compile(
-        r"^(public|individual-benefit|general-benefit|inter-institutional|individual-use|shared)$"), {},
-        "service kind key"),
-    "reading": ConceptType(ID + "reading/", re.compile(r"^(seed|seed-shift|inferred)$"), {},
-                           "seed, seed-shift or inferred"),
+    "scale": ConceptType(
+        ID + "scale/",
+        re.compile(r"^(state|sector|municipal|institution|service|resource)$"),
+        {},
+        "state, sector, municipal, institution, service or resource",
+    ),
+    "level": ConceptType(
+        ID + "level/", re.compile(r"^(policy|core|provisioning)$"), {}, "policy, core or provisioning"
+    ),
+    "kind": ConceptType(
+        ID + "kind/",
+        re.compile(r"^(public|individual-benefit|general-benefit|inter-institutional|individual-use|shared)$"),
+        {},
+        "service kind key",
+    ),
+    "reading": ConceptType(
+        ID + "reading/", re.compile(r"^(seed|seed-shift|inferred)$"), {}, "seed, seed-shift or inferred"
+    ),
     "responsibility": ConceptType(ID + "responsibility/", re.compile(r"^[AL]$"), {"a": "A", "l": "L"}, "A or L"),
     "track": ConceptType(ID + "track/", re.compile(r"^(services|no-services)$"), {}, "services or no-services"),
 }
@@ -106,8 +121,10 @@ class Parameter:
     def bind(self, raw: str) -> Substitution:
         """Validate ``raw`` against the type and return it as an RDF term; BadRequest when it does not fit."""
         value = raw.strip()
-        bad = BadRequest(f"parameter {self.name!r}: {raw!r} is not a valid {self.type}"
-                         + (f" ({CONCEPT_TYPES[self.type].description})" if self.type in CONCEPT_TYPES else ""))
+        bad = BadRequest(
+            f"parameter {self.name!r}: {raw!r} is not a valid {self.type}"
+            + (f" ({CONCEPT_TYPES[self.type].description})" if self.type in CONCEPT_TYPES else "")
+        )
         if self.type in CONCEPT_TYPES:
             iri = CONCEPT_TYPES[self.type].to_iri(value)
             if iri is None:
@@ -162,8 +179,14 @@ class Parameter:
             text += f" — type {self.type}"
         if self.default is None:
             text += "; optional: when not given, no restriction"
-        return {"name": self.name, "in": "query", "required": False, "description": text,
-                "schema": schema, "example": self.example}
+        return {
+            "name": self.name,
+            "in": "query",
+            "required": False,
+            "description": text,
+            "schema": schema,
+            "example": self.example,
+        }
 
 
 @dataclass(frozen=True)
@@ -199,8 +222,7 @@ class LibraryQuery:
         unknown = sorted(set(raw) - {p.name for p in self.params})
         if unknown:
             accepted = ", ".join(p.name for p in self.params) or "none"
-            raise BadRequest(f"unknown parameter(s) {', '.join(unknown)} for query {self.name!r}; "
-                             f"accepted: {accepted}")
+            raise BadRequest(f"unknown parameter(s) {', '.join(unknown)} for query {self.name!r}; accepted: {accepted}")
         out: list[Substitution] = []
         for p in self.params:
             value = raw.get(p.name, p.default)
@@ -217,8 +239,14 @@ class LibraryQuery:
             "title": dict(self.title),
             "description": dict(self.description),
             "parameters": [
-                {"name": p.name, "type": p.type, "default": p.default, "example": p.example,
-                 "required": False, "description": dict(p.description)}
+                {
+                    "name": p.name,
+                    "type": p.type,
+                    "default": p.default,
+                    "example": p.example,
+                    "required": False,
+                    "description": dict(p.description),
+                }
                 for p in self.params
             ],
             "query": self.text,
@@ -340,8 +368,15 @@ class ResultCache:
         return len(self._entries)
 
 
-async def run_library_query(backend: Backend, query: LibraryQuery, raw: Mapping[str, str], fmt: Format, *,
-                            timeout: float, cache: ResultCache | None = None) -> bytes:
+async def run_library_query(
+    backend: Backend,
+    query: LibraryQuery,
+    raw: Mapping[str, str],
+    fmt: Format,
+    *,
+    timeout: float,
+    cache: ResultCache | None = None,
+) -> bytes:
     """Validate the parameters, then answer from the cache or the backend (and remember the answer)."""
     substitutions = query.bind(raw)
     version = backend.version()
@@ -350,8 +385,7 @@ async def run_library_query(backend: Backend, query: LibraryQuery, raw: Mapping[
         hit = cache.get(key, version)
         if hit is not None:
             return hit
-    out = await backend.query(query.text, result_format=fmt.oxigraph, substitutions=substitutions,
-                              timeout=timeout)
+    out = await backend.query(query.text, result_format=fmt.oxigraph, substitutions=substitutions, timeout=timeout)
     # a write during evaluation may have published a newer version: keep the result only if it did not
     if cache is not None and backend.version() == version:
         cache.put(key, version, out.body)

@@ -71,7 +71,10 @@ class _Worker:
         with theirs:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "pvpp_kg.queryworker", str(theirs.fileno()), str(threads), str(nice)],
-                pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, env=env)
+                pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL,
+                env=env,
+            )
         ours.setblocking(False)
         self.sock = ours
         self.sending: asyncio.Lock | None = None  # made in the event loop that first sends
@@ -209,7 +212,8 @@ class QueryPool:
                 for running in self._running.values():
                     if not running.future.done():
                         running.future.set_exception(
-                            BackendUnavailable("the query process died; the query was not answered"))
+                            BackendUnavailable("the query process died; the query was not answered")
+                        )
 
     def _replace_process(self) -> None:
         old, self.worker = self.worker, _Worker(self.allocator, self.size, self.nice)

@@ -85,8 +85,15 @@ class RemoteBackend:
             raise BackendUnavailable(f"the remote store failed ({r.status_code}): {r.text.strip()[:500]}")
         return r
 
-    async def query(self, query: str, *, result_format: str, dataset: Dataset = Dataset(),
-                    substitutions: tuple[Substitution, ...] = (), timeout: float) -> QueryOutput:
+    async def query(
+        self,
+        query: str,
+        *,
+        result_format: str,
+        dataset: Dataset = Dataset(),
+        substitutions: tuple[Substitution, ...] = (),
+        timeout: float,
+    ) -> QueryOutput:
         fmt = _BY_OXI[result_format]
         form: dict[str, str | list[str]] = {"query": with_values(query, substitutions)}
         if dataset.default_graphs:
@@ -94,8 +101,9 @@ class RemoteBackend:
         if dataset.named_graphs:
             form["named-graph-uri"] = list(dataset.named_graphs)
         union = {"union-default-graph": ""} if dataset.union_default else {}
-        r = await self._send("POST", self.query_url, timeout=timeout, data=form, params=union,
-                             headers={"Accept": fmt.media_type})
+        r = await self._send(
+            "POST", self.query_url, timeout=timeout, data=form, params=union, headers={"Accept": fmt.media_type}
+        )
         kind = "graph" if fmt in formats.GRAPH_FORMATS else "solutions"  # ASK answers share the results formats
         return QueryOutput(kind, r.content)
 
@@ -115,14 +123,16 @@ class RemoteBackend:
 
     async def replace_graph(self, graph: str, data: bytes, fmt: str) -> None:
         url, params = self._gsp(graph)
-        await self._send("PUT", url, timeout=300, params=params, content=data,
-                         headers={"Content-Type": _BY_OXI[fmt].media_type})
+        await self._send(
+            "PUT", url, timeout=300, params=params, content=data, headers={"Content-Type": _BY_OXI[fmt].media_type}
+        )
         self._version += 1
 
     async def append_graph(self, graph: str, data: bytes, fmt: str) -> None:
         url, params = self._gsp(graph)
-        await self._send("POST", url, timeout=300, params=params, content=data,
-                         headers={"Content-Type": _BY_OXI[fmt].media_type})
+        await self._send(
+            "POST", url, timeout=300, params=params, content=data, headers={"Content-Type": _BY_OXI[fmt].media_type}
+        )
         self._version += 1
 
     async def delete_graph(self, graph: str) -> None:
@@ -143,8 +153,13 @@ class RemoteBackend:
         await self.update("\n".join(prologue) + "\n" + " ;\n".join([*operations, *bodies]), timeout=300)
 
     async def graph_counts(self) -> dict[str, int]:
-        r = await self._send("POST", self.query_url, timeout=60, data={"query": rq.load("graph-counts")},
-                             headers={"Accept": formats.JSON.media_type})
+        r = await self._send(
+            "POST",
+            self.query_url,
+            timeout=60,
+            data={"query": rq.load("graph-counts")},
+            headers={"Accept": formats.JSON.media_type},
+        )
         rows = r.json()["results"]["bindings"]
         return {row["g"]["value"]: int(row["n"]["value"]) for row in rows}
 

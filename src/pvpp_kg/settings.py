@@ -19,17 +19,35 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = Field(1, description="uvicorn worker processes")
-    access_log: bool = Field(False, description="log every request (uvicorn's access log); off by default: "
-                             "client IP addresses are personal data, and the log line cost a point lookup ~0.3 ms")
-    query_workers: int | None = Field(None, description="queries evaluated at once (threads of the query "
-                                      "process) per server process (default: 32 / workers, at least 4)")
-    query_nice: int = Field(5, ge=0, le=19, description="niceness added to the query process, so the web "
-                            "process that relays requests is scheduled before busy query threads")
-    inline_query_ms: float = Field(5.0, ge=0, description="a query the query process answered within this many ms "
-                                   "is evaluated in the web process when asked again on the same data (no process "
-                                   "hop; 0: never)")
-    query_allocator: str | None = Field(None, description="malloc library preloaded into the query process: "
-                                        "default jemalloc if installed, 'system' for glibc, or a path")
+    access_log: bool = Field(
+        False,
+        description="log every request (uvicorn's access log); off by default: "
+        "client IP addresses are personal data, and the log line cost a point lookup ~0.3 ms",
+    )
+    query_workers: int | None = Field(
+        None,
+        description="queries evaluated at once (threads of the query "
+        "process) per server process (default: 32 / workers, at least 4)",
+    )
+    query_nice: int = Field(
+        5,
+        ge=0,
+        le=19,
+        description="niceness added to the query process, so the web "
+        "process that relays requests is scheduled before busy query threads",
+    )
+    inline_query_ms: float = Field(
+        5.0,
+        ge=0,
+        description="a query the query process answered within this many ms "
+        "is evaluated in the web process when asked again on the same data (no process "
+        "hop; 0: never)",
+    )
+    query_allocator: str | None = Field(
+        None,
+        description="malloc library preloaded into the query process: "
+        "default jemalloc if installed, 'system' for glibc, or a path",
+    )
 
     data_dir: Path = Field(PROJECT_ROOT / "var" / "store", description="embedded store directory")
     dumps_dir: Path | None = Field(None, description="dump files (default: {data_dir}/dumps), rebuilt on change")
@@ -54,8 +72,9 @@ class Settings(BaseSettings):
     max_result_bytes: int = Field(200 * 1024 * 1024, description="cap on one serialised query result")
     max_body_bytes: int = 50 * 1024 * 1024
     max_concurrent_validations: int = 4
-    validation_threads: int | None = Field(None, ge=1, description="threads one validation runs its SHACL "
-                                           "queries on (default: the number of cores)")
+    validation_threads: int | None = Field(
+        None, ge=1, description="threads one validation runs its SHACL queries on (default: the number of cores)"
+    )
     max_services_per_person: int = Field(10, description="SHACL warning when one person manages more services")
     submission_pause_s: float = Field(0.0, description="test hook: pause inside the submission write (crash tests)")
     allow_service: bool = Field(False, description="allow SPARQL SERVICE federation (fetches remote URLs)")

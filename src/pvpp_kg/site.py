@@ -38,9 +38,16 @@ async def dumps_index(ctx: LodContext, accept: str | None, lang: str | None) -> 
     json_fmt = formats.Format("json", "application/json", "", "json")
     fmt = negotiate(accept, (formats.HTML, json_fmt))
     if fmt is json_fmt:
-        return JSONResponse({"version": dump.version, "created": dump.created, "triples": dump.triples,
-                             "quads": dump.quads, "files": [f.__dict__ for f in dump.files]},
-                            headers={"Vary": "Accept"})
+        return JSONResponse(
+            {
+                "version": dump.version,
+                "created": dump.created,
+                "triples": dump.triples,
+                "quads": dump.quads,
+                "files": [f.__dict__ for f in dump.files],
+            },
+            headers={"Vary": "Accept"},
+        )
     return ctx.page("dumps.html", {"dump": dump, "lang": ctx.lang(lang)}, headers={"Vary": "Accept"})
 
 
@@ -65,12 +72,22 @@ async def statistics(ctx: LodContext) -> Statistics:
     version = ctx.backend.version()
     if version not in state.stats:
         totals = (await ctx.select(rq.load("statistics-totals")))[0]
-        classes = {r["c"].value: int(r["n"].value)
-                   for r in await ctx.select(rq.load("statistics-classes")) if r["c"].kind == "uri"}
+        classes = {
+            r["c"].value: int(r["n"].value)
+            for r in await ctx.select(rq.load("statistics-classes"))
+            if r["c"].kind == "uri"
+        }
         props = {r["p"].value: int(r["n"].value) for r in await ctx.select(rq.load("statistics-properties"))}
-        state.stats = {version: Statistics(int(totals["triples"].value), int(totals["subjects"].value),
-                                           int(totals["objects"].value), classes, props,
-                                           await ctx.backend.graph_counts())}
+        state.stats = {
+            version: Statistics(
+                int(totals["triples"].value),
+                int(totals["subjects"].value),
+                int(totals["objects"].value),
+                classes,
+                props,
+                await ctx.backend.graph_counts(),
+            )
+        }
     return state.stats[version]
 
 
@@ -82,8 +99,11 @@ async def dataset(ctx: LodContext, accept: str | None, format_param: str | None,
     g = dataset_description(stats, ctx.site_url(), dump, ctx.backend.version())
     for prefix, ns in PREFIXES.items():
         g.bind(prefix, ns, override=False)
-    return Response(g.serialize(format=_RDFLIB_NAMES[fmt.name], encoding="utf-8"), media_type=fmt.content_type,
-                    headers={"Vary": "Accept", "Content-Location": f"{path}"})
+    return Response(
+        g.serialize(format=_RDFLIB_NAMES[fmt.name], encoding="utf-8"),
+        media_type=fmt.content_type,
+        headers={"Vary": "Accept", "Content-Location": f"{path}"},
+    )
 
 
 # -- home --------------------------------------------------------------------------------------------
@@ -109,7 +129,14 @@ async def home(ctx: LodContext, accept: str | None, lang: str | None) -> Respons
     counts = await home_counts(ctx)
     examples = [{"name": q.name, "title": q.title_in(lang_)} for q in load_library(ctx.settings.queries_dir)]
     example = rq.load("home-example")
-    return ctx.page("home.html", {
-        "lang": lang_, "counts": counts, "examples": examples,
-        "example_query": example, "example_href": lod.sparql_href(example),
-    }, headers={"Vary": "Accept, Accept-Language", "Content-Language": lang_})
+    return ctx.page(
+        "home.html",
+        {
+            "lang": lang_,
+            "counts": counts,
+            "examples": examples,
+            "example_query": example,
+            "example_href": lod.sparql_href(example),
+        },
+        headers={"Vary": "Accept, Accept-Language", "Content-Language": lang_},
+    )

@@ -80,8 +80,10 @@ def public_sources(settings: Settings) -> Iterator[Source]:
 
 def restricted_sources(settings: Settings) -> list[Source]:
     """People's names and contacts: loaded only into the restricted store."""
-    return [Source(str(GRAPH_INSTITUTIONS).replace("institutions", "restricted"), p)
-            for p in _rdf_files(settings.source_dir / "restricted")]
+    return [
+        Source(str(GRAPH_INSTITUTIONS).replace("institutions", "restricted"), p)
+        for p in _rdf_files(settings.source_dir / "restricted")
+    ]
 
 
 def public_graph(settings: Settings) -> Graph:

@@ -97,8 +97,10 @@ def check_query(req: SparqlRequest, *, allow_service: bool) -> QueryInfo:
         raise BadRequest("no query: send it as the 'query' parameter or as an application/sparql-query body")
     info = inspect(req.query)
     if info.form == "UPDATE":
-        raise UpdateNotAllowed("this is a SPARQL Update; the query endpoint answers queries only — "
-                               "send updates to /sparql/update with an admin token")
+        raise UpdateNotAllowed(
+            "this is a SPARQL Update; the query endpoint answers queries only — "
+            "send updates to /sparql/update with an admin token"
+        )
     if info.uses_service and not allow_service:
         raise ServiceNotAllowed("SERVICE federation is disabled on this endpoint (PVPP_ALLOW_SERVICE)")
     return info

@@ -75,8 +75,12 @@ SHEETS: dict[str, tuple[Column, ...]] = {
     ),
 }
 
-KINDS = {"individual-benefit": PVPP.IndividualBenefitService, "general-benefit": PVPP.GeneralBenefitService,
-         "individual-use": PVPP.IndividualUseService, "shared": PVPP.SharedService}
+KINDS = {
+    "individual-benefit": PVPP.IndividualBenefitService,
+    "general-benefit": PVPP.GeneralBenefitService,
+    "individual-use": PVPP.IndividualUseService,
+    "shared": PVPP.SharedService,
+}
 RESOURCE_TYPES = {"information": PVPP.Information, "digital-technology": PVPP.DigitalTechnology}
 ROLES = ("VVI", "NVI", "PVI", "IPKS", "PS", "PSn", "PSa", "IRKS", "RS", "RL")
 RECIPIENT_GROUPS = ("residents", "entrepreneurs", "society", "institutions")
@@ -93,8 +97,12 @@ class _Row:
 
     def error(self, column: str, message: str) -> InputError:
         col = self.header.index(column) + 1 if column in self.header else None
-        return InputError(f"sheet {self.sheet}, row {self.number}, column {column}: {message}",
-                          source=self.source, line=self.number, column=col)
+        return InputError(
+            f"sheet {self.sheet}, row {self.number}, column {column}: {message}",
+            source=self.source,
+            line=self.number,
+            column=col,
+        )
 
     def get(self, column: str, *, pattern: re.Pattern[str] | None = None, choices: tuple[str, ...] = ()) -> str:
         value = self.cells.get(column, "").strip()
@@ -128,8 +136,10 @@ def _convert(row: _Row, g: Graph) -> None:
     if sheet == "institutions":
         key = row.get("key", pattern=_ID)
         inst = ID[f"institution/{key}"]
-        for col, prop in (("service_portfolio_manager", PVPP.servicePortfolioManager),
-                          ("resource_portfolio_manager", PVPP.resourcePortfolioManager)):
+        for col, prop in (
+            ("service_portfolio_manager", PVPP.servicePortfolioManager),
+            ("resource_portfolio_manager", PVPP.resourcePortfolioManager),
+        ):
             if post := row.get(col, pattern=_ID):
                 g.add((inst, prop, ID[f"post/{key}/{post}"]))
     elif sheet == "posts":
@@ -199,8 +209,12 @@ def _rows_to_graph(source: str, sheet: str, rows: list[list[str]], g: Graph) -> 
     known = [c.name for c in SHEETS[sheet]]
     for i, h in enumerate(header, start=1):
         if h and h not in known:
-            raise InputError(f"sheet {sheet}, row 1, column {i}: unknown column {h!r}; expected {', '.join(known)}",
-                             source=source, line=1, column=i)
+            raise InputError(
+                f"sheet {sheet}, row 1, column {i}: unknown column {h!r}; expected {', '.join(known)}",
+                source=source,
+                line=1,
+                column=i,
+            )
     for c in SHEETS[sheet]:
         if c.required and c.name not in header:
             raise InputError(f"sheet {sheet}, row 1: the required column {c.name!r} is missing", source=source, line=1)
@@ -213,8 +227,9 @@ def _rows_to_graph(source: str, sheet: str, rows: list[list[str]], g: Graph) -> 
 def csv_to_graph(data: bytes, *, sheet: str | None, source: str = "upload.csv") -> Graph:
     """One sheet as CSV; ``sheet`` comes from the file name (``services.csv``) or a ``sheet`` parameter."""
     if sheet not in SHEETS:
-        raise InputError(f"name the sheet of this CSV (file name or sheet parameter): one of {', '.join(SHEETS)}",
-                         source=source)
+        raise InputError(
+            f"name the sheet of this CSV (file name or sheet parameter): one of {', '.join(SHEETS)}", source=source
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:

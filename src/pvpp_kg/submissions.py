@@ -78,13 +78,16 @@ def check_ownership(data: Graph, key: str) -> None:
     for s in set(data.subjects()):
         m = _OWNED.match(str(s))
         if m and m.group(2) != key:
-            raise Forbidden(f"<{s}> belongs to institution {m.group(2)!r}; an institution can write only its own "
-                            f"data (the token is {key!r}'s)")
+            raise Forbidden(
+                f"<{s}> belongs to institution {m.group(2)!r}; an institution can write only its own "
+                f"data (the token is {key!r}'s)"
+            )
 
 
 def canonical_ntriples(data: Graph) -> bytes:
-    lines = sorted(line for line in data.serialize(format="nt", encoding="utf-8").decode("utf-8").splitlines()
-                   if line.strip())
+    lines = sorted(
+        line for line in data.serialize(format="nt", encoding="utf-8").decode("utf-8").splitlines() if line.strip()
+    )
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
@@ -104,9 +107,12 @@ async def other_institutions(backend: Backend, key: str, *, timeout: float) -> G
 
 async def versions(backend: Backend, key: str, *, timeout: float = 30) -> list[Version]:
     graph = institution_graph(key)
-    q = PROLOGUE + f"""SELECT ?v ?t ?sum ?n WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{
+    q = (
+        PROLOGUE
+        + f"""SELECT ?v ?t ?sum ?n WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{
         ?sub pvpp:submittedGraph <{graph}> ; dcat:version ?v ; prov:generatedAtTime ?t ;
              void:triples ?n ; pvpp:sha256 ?sum }} }}"""
+    )
     out = await backend.query(q, result_format="JSON", dataset=ALL_NAMED, timeout=timeout)
     rows = [Version(key, int(r["v"]), r["t"], r["sum"], int(r["n"]), graph) for r in _rows(out.body)]
     return sorted(rows, key=lambda v: v.version)
@@ -134,7 +140,9 @@ def _write_file(path: Path, data: bytes) -> None:
 
 def _provenance_update(key: str, graph: str, now: str, checksum: str, triples: int) -> str:
     """The provenance record; its version number is computed inside the same atomic write."""
-    return PROLOGUE + f"""INSERT {{ GRAPH <{PROVENANCE_GRAPH}> {{
+    return (
+        PROLOGUE
+        + f"""INSERT {{ GRAPH <{PROVENANCE_GRAPH}> {{
     ?sub a pvpp:Submission, prov:Entity ; pvpp:submittedGraph <{graph}> ; dct:isVersionOf <{graph}> ;
         dcat:version ?next ; pvpp:sha256 "{checksum}" ;
         prov:generatedAtTime "{now}"^^xsd:dateTime ; prov:wasAttributedTo <{ID}institution/{key}> ;
@@ -145,6 +153,7 @@ WHERE {{
       OPTIONAL {{ GRAPH <{PROVENANCE_GRAPH}> {{ ?old pvpp:submittedGraph <{graph}> ; dcat:version ?v }} }} }} }}
   BIND(IRI(CONCAT("{ID}submission/{key}/", STR(?next))) AS ?sub)
 }}"""
+    )
 
 
 def materialised_ntriples(content: bytes, graph: str, ontology: Graph) -> bytes:
@@ -154,8 +163,9 @@ def materialised_ntriples(content: bytes, graph: str, ontology: Graph) -> bytes:
     return mem.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=node)
 
 
-async def submit(settings: Settings, backend: Backend, validator: Validator, key: str, data: Graph, *,
-                 lang: str = "en") -> tuple[Version, Report]:
+async def submit(
+    settings: Settings, backend: Backend, validator: Validator, key: str, data: Graph, *, lang: str = "en"
+) -> tuple[Version, Report]:
     """Validate and, if the data conforms, atomically replace the institution's graph; else NotConforming.
 
     Works on the embedded and on a remote store alike: the graph replacement and the provenance record are
@@ -164,8 +174,7 @@ async def submit(settings: Settings, backend: Backend, validator: Validator, key
     check_key(key)
     check_ownership(data, key)
     context = await other_institutions(backend, key, timeout=settings.query_timeout_s)
-    report = await anyio.to_thread.run_sync(
-        lambda: validator.validate(data, lang=lang, extra_context=context))
+    report = await anyio.to_thread.run_sync(lambda: validator.validate(data, lang=lang, extra_context=context))
     if not report.conforms:
         raise NotConforming(report)
     content = canonical_ntriples(data)

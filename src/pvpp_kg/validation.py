@@ -66,6 +66,7 @@ FORMATS: dict[str, tuple[ox.RdfFormat | None, tuple[str, ...], tuple[str, ...]]]
 # parsing
 # ---------------------------------------------------------------------------------------------------------------
 
+
 def detect_format(media_type: str | None, filename: str | None) -> str:
     """The document format from a media type, else from the file extension; 415 when neither says."""
     ctype = (media_type or "").split(";")[0].strip().lower()
@@ -80,8 +81,10 @@ def detect_format(media_type: str | None, filename: str | None) -> str:
             if ext in exts:
                 return name
     known = ", ".join(t for _, types, _ in FORMATS.values() for t in types[:1])
-    raise UnsupportedMediaType(f"unsupported or missing content type {ctype or '(none)'!r}"
-                               f"{f' for {filename}' if filename else ''}; send one of: {known}")
+    raise UnsupportedMediaType(
+        f"unsupported or missing content type {ctype or '(none)'!r}"
+        f"{f' for {filename}' if filename else ''}; send one of: {known}"
+    )
 
 
 def _position(data: bytes, index: int) -> tuple[int, int]:
@@ -93,8 +96,13 @@ def _check_xml(data: bytes, source: str) -> None:
     m = re.search(rb"<!\s*(DOCTYPE|ENTITY)", data, flags=re.I)
     if m:
         line, col = _position(data, m.start())
-        raise InputError(f"RDF/XML with <!{m.group(1).decode().upper()} …> is refused (entities could read files "
-                         "or the network); remove the declaration", source=source, line=line, column=col)
+        raise InputError(
+            f"RDF/XML with <!{m.group(1).decode().upper()} …> is refused (entities could read files "
+            "or the network); remove the declaration",
+            source=source,
+            line=line,
+            column=col,
+        )
 
 
 def _check_well_formed(data: bytes, source: str) -> None:
@@ -105,8 +113,9 @@ def _check_well_formed(data: bytes, source: str) -> None:
     try:
         parser.Parse(data, True)
     except expat.ExpatError as e:
-        raise InputError(f"malformed XML: {expat.errors.messages[e.code]}", source=source, line=e.lineno,
-                         column=e.offset + 1) from None
+        raise InputError(
+            f"malformed XML: {expat.errors.messages[e.code]}", source=source, line=e.lineno, column=e.offset + 1
+        ) from None
 
 
 def _remote_contexts(node: Any) -> Iterable[str]:
@@ -135,8 +144,11 @@ def _check_jsonld(data: bytes, source: str) -> None:
     except json.JSONDecodeError as e:
         raise InputError(f"malformed JSON-LD: {e.msg}", source=source, line=e.lineno, column=e.colno) from None
     for ctx in _remote_contexts(doc):
-        raise InputError(f"JSON-LD with a remote @context ({ctx!r}) is refused: pvpp-kg fetches nothing; "
-                         "inline the context as an object", source=source)
+        raise InputError(
+            f"JSON-LD with a remote @context ({ctx!r}) is refused: pvpp-kg fetches nothing; "
+            "inline the context as an object",
+            source=source,
+        )
 
 
 def parse_rdf(data: bytes, fmt: str, source: str) -> Graph:
@@ -164,23 +176,28 @@ def parse_rdf(data: bytes, fmt: str, source: str) -> Graph:
     graph.addN((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object), graph) for q in store)
     _check_imports(graph, source)
     if len(graph) == 0:
-        raise InputError("the document holds no triples (a submission would erase the institution's data)",
-                         source=source)
+        raise InputError(
+            "the document holds no triples (a submission would erase the institution's data)", source=source
+        )
     return graph
 
 
 def _check_imports(graph: Graph, source: str) -> None:
     for _, target in graph.subject_objects(OWL.imports):
         if str(target) != BASE + "ontology":
-            raise InputError(f"owl:imports <{target}> is refused: pvpp-kg never fetches imports; remove the "
-                             "statement (the PVPP ontology and reference data are always present)", source=source)
+            raise InputError(
+                f"owl:imports <{target}> is refused: pvpp-kg never fetches imports; remove the "
+                "statement (the PVPP ontology and reference data are always present)",
+                source=source,
+            )
 
 
 Document = Graph  # a parsed submission, as the validator and the submission flow take it
 
 
-def parse_document(data: bytes, *, media_type: str | None = None, filename: str | None = None,
-                   sheet: str | None = None) -> Document:
+def parse_document(
+    data: bytes, *, media_type: str | None = None, filename: str | None = None, sheet: str | None = None
+) -> Document:
     """Any accepted document (RDF or the spreadsheet template) as an rdflib graph."""
     fmt = detect_format(media_type, filename)
     source = filename or "request body"
@@ -217,6 +234,7 @@ def parse_files(paths: Iterable[Path], settings: Settings) -> Graph:
 # the validator
 # ---------------------------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Result:
     focus: str
@@ -230,8 +248,16 @@ class Result:
     layer: str
 
     def to_json(self) -> dict[str, Any]:
-        return {"focusNode": self.focus, "path": self.path, "severity": self.severity, "message": self.message,
-                "value": self.value, "sourceShape": self.shape, "constraint": self.component, "layer": self.layer}
+        return {
+            "focusNode": self.focus,
+            "path": self.path,
+            "severity": self.severity,
+            "message": self.message,
+            "value": self.value,
+            "sourceShape": self.shape,
+            "constraint": self.component,
+            "layer": self.layer,
+        }
 
 
 @dataclass
@@ -276,8 +302,9 @@ def _materialised(graphs: Iterable[tuple[str, Graph]], ontology: Graph) -> ox.St
 
     def fill(store: ox.Store) -> None:
         for name, g in graphs:
-            store.load(g.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES,
-                       to_graph=ox.NamedNode(name))
+            store.load(
+                g.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(name)
+            )
 
     return materialised(fill, ontology)
 
@@ -294,8 +321,9 @@ class Validator:
         from pvpp_kg.sources import institution_sources, ontology_sources, reference_sources
 
         self.settings = settings
-        self.pvpp_shapes, self.cpsv_shapes, context = _load_shapes(settings.shapes_dir,
-                                                                   settings.max_services_per_person)
+        self.pvpp_shapes, self.cpsv_shapes, context = _load_shapes(
+            settings.shapes_dir, settings.max_services_per_person
+        )
         self.engines = {"pvpp": shacl.ShapesGraph(self.pvpp_shapes), "cpsv-ap": shacl.ShapesGraph(self.cpsv_shapes)}
         self.context_subclasses = list(context.subject_objects(RDFS.subClassOf))
         self.ontology = ontology_graph(settings)
@@ -311,7 +339,8 @@ class Validator:
         # 1,000-service submission's checks take half the time side by side
         threads = settings.validation_threads or os.cpu_count() or 1
         self.map: Callable[..., Iterable[Any]] = (
-            ThreadPoolExecutor(threads, thread_name_prefix="validation").map if threads > 1 else map)
+            ThreadPoolExecutor(threads, thread_name_prefix="validation").map if threads > 1 else map
+        )
 
     def merge(self, data: Graph, extra_context: Graph | None = None) -> tuple[ox.Store, int]:
         """The merged, materialised data in one store's default graph, and how many nodes results are reported for
@@ -325,8 +354,9 @@ class Validator:
         subjects = [row[0] for row in store.query(rq.load("submission-subjects"))]
         for update in self.submission_updates:
             store.update(update)
-        extra_quads = ([ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in extra_context]
-                       if extra_context is not None else [])
+        extra_quads = (
+            [ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in extra_context] if extra_context is not None else []
+        )
         described = self.described | {q.subject for q in extra_quads}
         # report on what the submission describes; a reference node it merely links to (and so gains an
         # inverse triple in the materialised graph) stays the reference data's business
@@ -337,16 +367,24 @@ class Validator:
         store.bulk_extend(ox.Quad(n, _IN, MINE, MINE) for n in mine)
         return store, len(mine)
 
-    def validate(self, data: Graph, *, lang: str = "en", extra_context: Graph | None = None,
-                 layers: tuple[str, ...] = LAYERS, extra_shapes: shacl.ShapesGraph | None = None) -> Report:
+    def validate(
+        self,
+        data: Graph,
+        *,
+        lang: str = "en",
+        extra_context: Graph | None = None,
+        layers: tuple[str, ...] = LAYERS,
+        extra_shapes: shacl.ShapesGraph | None = None,
+    ) -> Report:
         """Validate ``data`` (with the reference data and ``extra_context``) against the chosen layers, and
         against ``extra_shapes`` (a user's own shapes, reported as the layer ``custom``) too."""
         with self.slots:
             store, _ = self.merge(data, extra_context)
             engines = [(layer, self.engines[layer]) for layer in layers]
             engines += [("custom", extra_shapes)] if extra_shapes is not None else []
-            found = [(layer, engine, shacl.validate(store, engine, only=MINE, map_=self.map))
-                     for layer, engine in engines]
+            found = [
+                (layer, engine, shacl.validate(store, engine, only=MINE, map_=self.map)) for layer, engine in engines
+            ]
         return _report(found, lang, len(data))
 
     def validate_alone(self, data: Graph, shapes: shacl.ShapesGraph, *, lang: str = "en") -> Report:
@@ -363,10 +401,20 @@ def validate_stored(validator: Validator, store: ox.Store, *, lang: str = "en") 
     """Validate everything a loaded store holds, in place (its graphs read as one, nothing copied or written),
     against both policy layers, with ``shapes/context.ttl``'s class axioms read as data."""
     with validator.slots:
-        found = [(layer, validator.engines[layer],
-                  shacl.validate(store, validator.engines[layer], union=True, map_=validator.map,
-                                 extra_subclasses=validator.context_subclasses))
-                 for layer in LAYERS]
+        found = [
+            (
+                layer,
+                validator.engines[layer],
+                shacl.validate(
+                    store,
+                    validator.engines[layer],
+                    union=True,
+                    map_=validator.map,
+                    extra_subclasses=validator.context_subclasses,
+                ),
+            )
+            for layer in LAYERS
+        ]
     return _report(found, lang, len(store))
 
 
@@ -395,9 +443,15 @@ def _report(found: list[tuple[str, shacl.ShapesGraph, shacl.Report]], lang: str,
             result, full = _result(r, engine.g, lang, layer)
             results.append(result)
             engine_results.append(full)
-    order = sorted(range(len(results)), key=lambda i: (_SEVERITY_ORDER.get(results[i].severity, 9),
-                                                          results[i].focus, results[i].path or "",
-                                                          results[i].message))
+    order = sorted(
+        range(len(results)),
+        key=lambda i: (
+            _SEVERITY_ORDER.get(results[i].severity, 9),
+            results[i].focus,
+            results[i].path or "",
+            results[i].message,
+        ),
+    )
     results = [results[i] for i in order]
     engine_results = [engine_results[i] for i in order]
     conforms = not any(r.severity == "Violation" for r in results)
@@ -410,12 +464,18 @@ _SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
 _COMPONENT_MESSAGES = {
     "MinCountConstraintComponent": ("Trūkst obligātas vērtības: {path}.", "A required value is missing: {path}."),
     "MaxCountConstraintComponent": ("Pārāk daudz vērtību: {path}.", "Too many values: {path}."),
-    "ClassConstraintComponent": ("Vērtība {value} nav prasītās klases ({path}).",
-                                 "The value {value} is not of the required class ({path})."),
-    "DatatypeConstraintComponent": ("Vērtībai {value} ir nepareizs datu tips ({path}).",
-                                    "The value {value} has the wrong datatype ({path})."),
-    "NodeKindConstraintComponent": ("Vērtībai {value} ir nepareizs mezgla veids ({path}).",
-                                    "The value {value} has the wrong node kind ({path})."),
+    "ClassConstraintComponent": (
+        "Vērtība {value} nav prasītās klases ({path}).",
+        "The value {value} is not of the required class ({path}).",
+    ),
+    "DatatypeConstraintComponent": (
+        "Vērtībai {value} ir nepareizs datu tips ({path}).",
+        "The value {value} has the wrong datatype ({path}).",
+    ),
+    "NodeKindConstraintComponent": (
+        "Vērtībai {value} ir nepareizs mezgla veids ({path}).",
+        "The value {value} has the wrong node kind ({path}).",
+    ),
 }
 
 
@@ -429,7 +489,7 @@ def _short(node: Any) -> str:
     text = str(node)
     for prefix, ns in PREFIXES.items():
         if text.startswith(ns):
-            return f"{prefix}:{text[len(ns):]}"
+            return f"{prefix}:{text[len(ns) :]}"
     return text
 
 
@@ -455,15 +515,23 @@ def _result(r: shacl.Result, shapes: Graph, lang: str, layer: str) -> tuple[Resu
     if not {"lv", "en"} <= messages.keys():
         lv, en = _COMPONENT_MESSAGES.get(component, _OTHER_MESSAGES.get(layer, _OTHER_MESSAGES["custom"]))
         shown = r.path.sparql if isinstance(r.path, shacl.Path) and not isinstance(path, URIRef) else path
-        fill = {"path": _short(shown) if shown is not None else "—",
-                "value": _short(value) if value is not None else "—"}
+        fill = {
+            "path": _short(shown) if shown is not None else "—",
+            "value": _short(value) if value is not None else "—",
+        }
         messages.setdefault("lv", lv.format(**fill))
         messages.setdefault("en", messages.get("", en.format(**fill)))
     result = Result(
         focus=str(to_rdflib(r.focus)),
         path=str(path) if isinstance(path, URIRef) else (None if path is None else "(path)"),
-        severity=str(r.severity).rsplit("#", 1)[-1], message=messages.get(lang, ""), messages=messages,
-        value=None if value is None else str(value), shape=str(r.shape), component=component, layer=layer)
+        severity=str(r.severity).rsplit("#", 1)[-1],
+        message=messages.get(lang, ""),
+        messages=messages,
+        value=None if value is None else str(value),
+        shape=str(r.shape),
+        component=component,
+        layer=layer,
+    )
     literals = tuple(_message_literal(text, key) for key, text in messages.items() if key in LANGS)
     return result, dataclasses.replace(r, messages=literals)
 
@@ -480,8 +548,14 @@ _validators_lock = threading.Lock()
 
 def validator_for(settings: Settings) -> Validator:
     """One validator per configuration (shapes and context are reloaded only when the settings differ)."""
-    key = (settings.shapes_dir, settings.ontology_dir, settings.source_dir, settings.max_services_per_person,
-           settings.max_concurrent_validations, settings.validation_threads)
+    key = (
+        settings.shapes_dir,
+        settings.ontology_dir,
+        settings.source_dir,
+        settings.max_services_per_person,
+        settings.max_concurrent_validations,
+        settings.validation_threads,
+    )
     with _validators_lock:
         if key not in _validators:
             _validators[key] = Validator(settings)
@@ -492,10 +566,17 @@ def validator_for(settings: Settings) -> Validator:
 # renderings
 # ---------------------------------------------------------------------------------------------------------------
 
+
 def report_json(report: Report) -> dict[str, Any]:
-    return {"conforms": report.conforms, "lang": report.lang, "triples": report.triples,
-            "violations": report.count("Violation"), "warnings": report.count("Warning"),
-            "infos": report.count("Info"), "results": [r.to_json() for r in report.results]}
+    return {
+        "conforms": report.conforms,
+        "lang": report.lang,
+        "triples": report.triples,
+        "violations": report.count("Violation"),
+        "warnings": report.count("Warning"),
+        "infos": report.count("Info"),
+        "results": [r.to_json() for r in report.results],
+    }
 
 
 def report_rdf(report: Report, fmt: str = "turtle") -> str:
@@ -504,10 +585,14 @@ def report_rdf(report: Report, fmt: str = "turtle") -> str:
 
 
 def report_text(report: Report) -> str:
-    head = {"lv": ("atbilst", "neatbilst", "pārkāpumi", "brīdinājumi"),
-            "en": ("conforms", "does not conform", "violations", "warnings")}[report.lang]
-    lines = [f"{head[0] if report.conforms else head[1]}: {report.count('Violation')} {head[2]}, "
-             f"{report.count('Warning')} {head[3]}"]
+    head = {
+        "lv": ("atbilst", "neatbilst", "pārkāpumi", "brīdinājumi"),
+        "en": ("conforms", "does not conform", "violations", "warnings"),
+    }[report.lang]
+    lines = [
+        f"{head[0] if report.conforms else head[1]}: {report.count('Violation')} {head[2]}, "
+        f"{report.count('Warning')} {head[3]}"
+    ]
     for r in report.results:
         path = f" {_short(r.path)}" if r.path else ""
         lines.append(f"{r.severity:<9} {_short(r.focus)}{path}: {r.message}")
@@ -518,8 +603,9 @@ def report_text(report: Report) -> str:
 def _jinja() -> Any:
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-    env = Environment(loader=FileSystemLoader(str(Path(__file__).parent / "templates")),
-                      autoescape=select_autoescape(["html"]))
+    env = Environment(
+        loader=FileSystemLoader(str(Path(__file__).parent / "templates")), autoescape=select_autoescape(["html"])
+    )
     env.globals["url_for"] = lambda name, path="": f"/static/{path}"
     env.filters["short"] = _short
     return env

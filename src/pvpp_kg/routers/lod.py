@@ -22,15 +22,17 @@ FormatParam = Annotated[str | None, Query(description="turtle, jsonld, rdfxml, n
 
 
 @router.get("/id/{path:path}", summary="Any instance IRI https://w3id.org/pvpp/id/…: HTML or RDF")
-async def resource(path: str, ctx: LodDep, accept: AcceptHeader = None, format: FormatParam = None,
-                   lang: LangParam = None) -> Response:
+async def resource(
+    path: str, ctx: LodDep, accept: AcceptHeader = None, format: FormatParam = None, lang: LangParam = None
+) -> Response:
     return await deref.resource(ctx, "id/" + path, accept, format, lang)
 
 
 # -- the ontology ------------------------------------------------------------------------------------
 @router.get("/ontology", summary="The ontology: pyLODE documentation (lv/en) or RDF by Accept")
-async def ontology(ctx: LodDep, accept: AcceptHeader = None, format: FormatParam = None,
-                   lang: LangParam = None) -> Response:
+async def ontology(
+    ctx: LodDep, accept: AcceptHeader = None, format: FormatParam = None, lang: LangParam = None
+) -> Response:
     return await deref.ontology(ctx, accept, format, lang)
 
 
@@ -40,20 +42,23 @@ async def ontology_ext(ext: str, ctx: LodDep, lang: LangParam = None) -> Respons
 
 
 @router.get("/ontology/{version}", summary="The version IRI (owl:versionIRI) of the current ontology")
-async def ontology_version(version: str, ctx: LodDep, accept: AcceptHeader = None, format: FormatParam = None,
-                           lang: LangParam = None) -> Response:
+async def ontology_version(
+    version: str, ctx: LodDep, accept: AcceptHeader = None, format: FormatParam = None, lang: LangParam = None
+) -> Response:
     return await deref.ontology_version(ctx, version, accept, format, lang)
 
 
 # -- named graphs ------------------------------------------------------------------------------------
 @router.get("/graph/{path:path}", summary="A named graph https://w3id.org/pvpp/graph/…: its triples")
-async def graph(path: str, ctx: LodDep, accept: AcceptHeader = None, format: FormatParam = None,
-                lang: LangParam = None) -> Response:
+async def graph(
+    path: str, ctx: LodDep, accept: AcceptHeader = None, format: FormatParam = None, lang: LangParam = None
+) -> Response:
     return await deref.named_graph(ctx, "graph/" + path, accept, format, lang)
 
 
-@router.get("/restricted", summary="The restricted store (people's names, contacts): admin token only",
-            dependencies=[AdminDep])
+@router.get(
+    "/restricted", summary="The restricted store (people's names, contacts): admin token only", dependencies=[AdminDep]
+)
 async def restricted(ctx: LodDep, accept: AcceptHeader = None) -> Response:
     return await deref.restricted(ctx, accept)
 

@@ -22,9 +22,13 @@ from pvpp_kg.settings import Settings
 
 PREFIX = "/api/queries"
 _RESULT_CONTENT = {f.media_type: {"schema": {"type": "string"}} for f in formats.RESULT_FORMATS}
-_FORMAT_PARAM = {"name": "format", "in": "query", "required": False,
-                 "description": "result format instead of Accept: json, xml, csv or tsv",
-                 "schema": {"type": "string", "enum": [f.name for f in formats.RESULT_FORMATS]}}
+_FORMAT_PARAM = {
+    "name": "format",
+    "in": "query",
+    "required": False,
+    "description": "result format instead of Accept: json, xml, csv or tsv",
+    "schema": {"type": "string", "enum": [f.name for f in formats.RESULT_FORMATS]},
+}
 
 
 def _raw_params(request: Request, query: LibraryQuery) -> dict[str, str]:
@@ -39,12 +43,15 @@ def _raw_params(request: Request, query: LibraryQuery) -> dict[str, str]:
     return raw
 
 
-async def _answer(request: Request, query: LibraryQuery, backend: BackendDep, settings: Settings,
-                  cache: ResultCache) -> Response:
-    fmt = negotiate(request.headers.get("accept"), formats.RESULT_FORMATS,
-                    format_param=request.query_params.get("format"))
-    body = await run_library_query(backend, query, _raw_params(request, query), fmt,
-                                   timeout=settings.query_timeout_s, cache=cache)
+async def _answer(
+    request: Request, query: LibraryQuery, backend: BackendDep, settings: Settings, cache: ResultCache
+) -> Response:
+    fmt = negotiate(
+        request.headers.get("accept"), formats.RESULT_FORMATS, format_param=request.query_params.get("format")
+    )
+    body = await run_library_query(
+        backend, query, _raw_params(request, query), fmt, timeout=settings.query_timeout_s, cache=cache
+    )
     return Response(body, media_type=fmt.content_type, headers={"Vary": "Accept"})
 
 
@@ -64,9 +71,9 @@ def router_for(settings: Settings) -> APIRouter:
     router = APIRouter(tags=["Governance queries"])
 
     @router.get(PREFIX, summary="List the governance queries with their parameters (lv and en)")
-    async def list_queries(request: Request,
-                           lang: Annotated[str | None, Query(description="only this language: lv or en")] = None
-                           ) -> JSONResponse:
+    async def list_queries(
+        request: Request, lang: Annotated[str | None, Query(description="only this language: lv or en")] = None
+    ) -> JSONResponse:
         items = [q.metadata(PREFIX) for q in library]
         if lang is not None:
             if lang not in ("lv", "en"):
@@ -78,14 +85,20 @@ def router_for(settings: Settings) -> APIRouter:
 
     for q in library:
         router.add_api_route(
-            f"{PREFIX}/{q.name}", _endpoint(q, cache), methods=["GET"],
+            f"{PREFIX}/{q.name}",
+            _endpoint(q, cache),
+            methods=["GET"],
             summary=f"{q.title_in('en')} / {q.title_in('lv')}",
             description=f"{q.description_in('en')}\n\n{q.description_in('lv')}\n\n```sparql\n{q.text}\n```",
             response_class=Response,
-            responses={200: {"description": "SPARQL query results (JSON, XML, CSV or TSV by Accept)",
-                             "content": _RESULT_CONTENT},
-                       400: {"description": "a parameter is not valid for its type, or unknown"},
-                       406: {"description": "no offered result format matches Accept"}},
+            responses={
+                200: {
+                    "description": "SPARQL query results (JSON, XML, CSV or TSV by Accept)",
+                    "content": _RESULT_CONTENT,
+                },
+                400: {"description": "a parameter is not valid for its type, or unknown"},
+                406: {"description": "no offered result format matches Accept"},
+            },
             openapi_extra={"parameters": [p.openapi() for p in q.params] + [_FORMAT_PARAM]},
         )
 

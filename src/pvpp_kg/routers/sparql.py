@@ -31,8 +31,7 @@ async def _run(request: Request, req: sparql.SparqlRequest, accept: str | None, 
     info = sparql.check_query(req, allow_service=settings.allow_service)
     fmt = sparql.choose_format(info, accept, format_param)
     dataset = Dataset(req.default_graphs, req.named_graphs, from_query=info.has_dataset_clause)
-    out = await backend.query(req.query, result_format=fmt.oxigraph, dataset=dataset,
-                              timeout=settings.query_timeout_s)
+    out = await backend.query(req.query, result_format=fmt.oxigraph, dataset=dataset, timeout=settings.query_timeout_s)
     return Response(out.body, media_type=fmt.content_type, headers={"Vary": "Accept"})
 
 
@@ -53,15 +52,19 @@ async def sparql_get(request: Request) -> Response:
         try:
             fmt = negotiate(accept, (*formats.TRIPLE_FORMATS, formats.HTML), format_param=format_param)
         except NotAcceptable:  # a results-only client without a query: say what is missing
-            raise BadRequest("no query: give the 'query' parameter (a bare GET returns the service "
-                             "description as RDF, or the query UI to browsers)") from None
+            raise BadRequest(
+                "no query: give the 'query' parameter (a bare GET returns the service "
+                "description as RDF, or the query UI to browsers)"
+            ) from None
         if fmt is formats.HTML:
             return await query_ui_page(request, settings)
         counts = await request.app.state.backend.graph_counts()
         base = endpoint_url(request, settings.public_url)
         sd = service_description(base, base.removesuffix("/sparql") + "/.well-known/void", counts)
-        body = sd.serialize(format={"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld",
-                                    "rdfxml": "xml"}[fmt.name], encoding="utf-8")
+        body = sd.serialize(
+            format={"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld", "rdfxml": "xml"}[fmt.name],
+            encoding="utf-8",
+        )
         return Response(body, media_type=fmt.content_type, headers={"Vary": "Accept"})
     req = sparql.SparqlRequest(q, tuple(params.getlist("default-graph-uri")), tuple(params.getlist("named-graph-uri")))
     return await _run(request, req, accept, format_param)
@@ -90,7 +93,8 @@ async def sparql_post(request: Request) -> Response:
     else:
         raise UnsupportedMediaType(
             f"unsupported Content-Type {ctype or '(none)'!r}: use application/x-www-form-urlencoded "
-            "or application/sparql-query")
+            "or application/sparql-query"
+        )
     req = sparql.SparqlRequest(q, tuple(dg), tuple(ng))
     return await _run(request, req, request.headers.get("accept"), format_param)
 
@@ -139,7 +143,7 @@ class SparqlShortcut:
 def _route_path(scope: Scope) -> str:
     path: str = scope["path"]
     root: str = scope.get("root_path", "")
-    return path[len(root):] if root and path.startswith(root) else path
+    return path[len(root) :] if root and path.startswith(root) else path
 
 
 def _handler(handlers: dict[Any, Any], exc: Exception) -> Any:
@@ -153,28 +157,58 @@ def _handler(handlers: dict[Any, Any], exc: Exception) -> Any:
 
 
 _PARAM = {"in": "query", "schema": {"type": "string"}}
-_DATASET = [{**_PARAM, "name": name, "description": f"SPARQL 1.1 Protocol {name} (may repeat)"}
-            for name in ("default-graph-uri", "named-graph-uri")]
+_DATASET = [
+    {**_PARAM, "name": name, "description": f"SPARQL 1.1 Protocol {name} (may repeat)"}
+    for name in ("default-graph-uri", "named-graph-uri")
+]
 _FORMAT = {**_PARAM, "name": "format", "description": "result format for browsers: json, xml, csv, tsv, turtle…"}
-_ANSWER = {"200": {"description": "query results, in the negotiated format (Accept or 'format')"},
-           "400": {"description": "no query, a malformed query, or an update"},
-           "406": {"description": "no offered format is acceptable"}}
+_ANSWER = {
+    "200": {"description": "query results, in the negotiated format (Accept or 'format')"},
+    "400": {"description": "no query, a malformed query, or an update"},
+    "406": {"description": "no offered format is acceptable"},
+}
 #: The OpenAPI path item of ``/sparql`` (FastAPI documents only its own routes): added by ``create_app``.
 OPENAPI: dict[str, Any] = {
-    "get": {"tags": ["SPARQL"], "summary": "SPARQL query (GET), service description, or the query UI",
-            "operationId": "sparql_get",
-            "parameters": [{**_PARAM, "name": "query", "description": "the SPARQL query; without it, the "
-                            "service description (RDF) or the query UI (browsers)"}, *_DATASET, _FORMAT],
-            "responses": _ANSWER},
-    "post": {"tags": ["SPARQL"], "summary": "SPARQL query (POST form or application/sparql-query body)",
-             "operationId": "sparql_post", "parameters": [*_DATASET, _FORMAT],
-             "requestBody": {"required": True, "content": {
-                 "application/sparql-query": {"schema": {"type": "string"}},
-                 "application/x-www-form-urlencoded": {"schema": {
-                     "type": "object", "required": ["query"],
-                     "properties": {"query": {"type": "string"}, "default-graph-uri": {"type": "string"},
-                                    "named-graph-uri": {"type": "string"}, "format": {"type": "string"}}}}}},
-             "responses": {**_ANSWER, "415": {"description": "not a form or application/sparql-query"}}},
+    "get": {
+        "tags": ["SPARQL"],
+        "summary": "SPARQL query (GET), service description, or the query UI",
+        "operationId": "sparql_get",
+        "parameters": [
+            {
+                **_PARAM,
+                "name": "query",
+                "description": "the SPARQL query; without it, the service description (RDF) or the query UI (browsers)",
+            },
+            *_DATASET,
+            _FORMAT,
+        ],
+        "responses": _ANSWER,
+    },
+    "post": {
+        "tags": ["SPARQL"],
+        "summary": "SPARQL query (POST form or application/sparql-query body)",
+        "operationId": "sparql_post",
+        "parameters": [*_DATASET, _FORMAT],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/sparql-query": {"schema": {"type": "string"}},
+                "application/x-www-form-urlencoded": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["query"],
+                        "properties": {
+                            "query": {"type": "string"},
+                            "default-graph-uri": {"type": "string"},
+                            "named-graph-uri": {"type": "string"},
+                            "format": {"type": "string"},
+                        },
+                    }
+                },
+            },
+        },
+        "responses": {**_ANSWER, "415": {"description": "not a form or application/sparql-query"}},
+    },
 }
 
 

@@ -33,25 +33,30 @@ def _body_format(content_type: str | None) -> str:
     for f in formats.TRIPLE_FORMATS:
         if ctype in (f.media_type, *f.aliases):
             return f.oxigraph
-    raise UnsupportedMediaType(f"unsupported Content-Type {ctype or '(none)'!r}; send Turtle, N-Triples, "
-                               "JSON-LD or RDF/XML")
+    raise UnsupportedMediaType(
+        f"unsupported Content-Type {ctype or '(none)'!r}; send Turtle, N-Triples, JSON-LD or RDF/XML"
+    )
 
 
 @router.get("", summary="Get a graph (or, with neither parameter, the whole public dataset as N-Quads/TriG)")
-async def get_graph(backend: BackendDep, graph: GraphParam = None, default: DefaultParam = None,
-                    accept: Annotated[str | None, Header()] = None) -> Response:
+async def get_graph(
+    backend: BackendDep,
+    graph: GraphParam = None,
+    default: DefaultParam = None,
+    accept: Annotated[str | None, Header()] = None,
+) -> Response:
     if graph is None and default is None:
         fmt = negotiate(accept, (formats.NQUADS, formats.TRIG))
         return Response(await backend.graph(None, fmt.oxigraph), media_type=fmt.content_type)
     target = _target(graph, default)
     fmt = negotiate(accept, formats.TRIPLE_FORMATS)
-    return Response(await backend.graph(target, fmt.oxigraph), media_type=fmt.content_type,
-                    headers={"Vary": "Accept"})
+    return Response(await backend.graph(target, fmt.oxigraph), media_type=fmt.content_type, headers={"Vary": "Accept"})
 
 
 @router.put("", status_code=204, dependencies=[AdminDep], summary="Replace a graph")
-async def put_graph(request: Request, backend: BackendDep, graph: GraphParam = None,
-                    default: DefaultParam = None) -> Response:
+async def put_graph(
+    request: Request, backend: BackendDep, graph: GraphParam = None, default: DefaultParam = None
+) -> Response:
     target = _target(graph, default)
     if target is None:
         raise BadRequest("the default graph is the union of the named graphs here; write a named graph")
@@ -60,8 +65,9 @@ async def put_graph(request: Request, backend: BackendDep, graph: GraphParam = N
 
 
 @router.post("", status_code=204, dependencies=[AdminDep], summary="Add triples to a graph")
-async def post_graph(request: Request, backend: BackendDep, graph: GraphParam = None,
-                     default: DefaultParam = None) -> Response:
+async def post_graph(
+    request: Request, backend: BackendDep, graph: GraphParam = None, default: DefaultParam = None
+) -> Response:
     target = _target(graph, default)
     if target is None:
         raise BadRequest("the default graph is the union of the named graphs here; write a named graph")

@@ -17,5 +17,6 @@ async def health(backend: BackendDep) -> JSONResponse:
         counts = await backend.graph_counts()
     except PvppError as e:
         return JSONResponse({"status": "unavailable", "message": e.message}, status_code=503)
-    return JSONResponse({"status": "ok", "version": backend.version(), "graphs": counts,
-                         "triples": sum(counts.values())})
+    return JSONResponse(
+        {"status": "ok", "version": backend.version(), "graphs": counts, "triples": sum(counts.values())}
+    )

@@ -44,23 +44,31 @@ async def _upload(request: Request) -> tuple[bytes, str | None, str | None, dict
         if not isinstance(upload, UploadFile):
             raise InputError("the multipart body needs a 'file' field with the document")
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
-        shapes = [(await f.read(), f.content_type, f.filename or "shapes") for f in form.getlist("shapes")
-                  if isinstance(f, UploadFile)]
+        shapes = [
+            (await f.read(), f.content_type, f.filename or "shapes")
+            for f in form.getlist("shapes")
+            if isinstance(f, UploadFile)
+        ]
         return await upload.read(), upload.content_type, upload.filename, fields, shapes
     return await request.body(), ctype or None, None, {}, []
 
 
-async def _parse(request: Request, sheet: str | None
-                 ) -> tuple[validation.Document, dict[str, str], shacl.ShapesGraph | None]:
+async def _parse(
+    request: Request, sheet: str | None
+) -> tuple[validation.Document, dict[str, str], shacl.ShapesGraph | None]:
     data, media_type, filename, fields, shapes = await _upload(request)
     sheet = sheet or fields.get("sheet")
     graph = await anyio.to_thread.run_sync(
-        lambda: validation.parse_document(data, media_type=media_type, filename=filename, sheet=sheet))
+        lambda: validation.parse_document(data, media_type=media_type, filename=filename, sheet=sheet)
+    )
     user_shapes = None
     if shapes:
-        user_shapes = await anyio.to_thread.run_sync(lambda: validation.user_shapes(
-            (name, validation.parse_rdf(content, validation.detect_format(ctype, name), name))
-            for content, ctype, name in shapes))
+        user_shapes = await anyio.to_thread.run_sync(
+            lambda: validation.user_shapes(
+                (name, validation.parse_rdf(content, validation.detect_format(ctype, name), name))
+                for content, ctype, name in shapes
+            )
+        )
     return graph, fields, user_shapes
 
 
@@ -71,8 +79,9 @@ def _lang(lang: str | None, fields: dict[str, str]) -> str:
     return chosen
 
 
-def render(report: validation.Report, accept: str | None, status: int = 200,
-           extra: dict[str, Any] | None = None) -> Response:
+def render(
+    report: validation.Report, accept: str | None, status: int = 200, extra: dict[str, Any] | None = None
+) -> Response:
     fmt = negotiate(accept, REPORT_FORMATS)
     if fmt is TURTLE:
         return Response(validation.report_rdf(report, "turtle"), status, media_type="text/turtle; charset=utf-8")
@@ -91,8 +100,13 @@ async def validate_page(request: Request) -> Response:
 
 
 @router.post("/validate", summary="Validate a document against the PVPP and CPSV-AP shapes; nothing is stored")
-async def validate_upload(request: Request, settings: SettingsDep, lang: LangParam = None, sheet: SheetParam = None,
-                          accept: Annotated[str | None, Header()] = None) -> Response:
+async def validate_upload(
+    request: Request,
+    settings: SettingsDep,
+    lang: LangParam = None,
+    sheet: SheetParam = None,
+    accept: Annotated[str | None, Header()] = None,
+) -> Response:
     negotiate(accept, REPORT_FORMATS)  # 406 before the work, not after
     graph, fields, shapes = await _parse(request, sheet)
     chosen = _lang(lang, fields)
@@ -126,13 +140,22 @@ def _institution(tokens: Any, authorization: str | None, requested: str | None) 
     return key
 
 
-@router.post("/submissions", status_code=201,
-             summary="Submit an institution's data: validated with the reference data, stored if it conforms")
-async def submit(request: Request, settings: SettingsDep, backend: BackendDep, tokens: TokensDep,
-                 institution: Annotated[str | None, Query(description="institution key (admin token)")] = None,
-                 lang: LangParam = None, sheet: SheetParam = None,
-                 authorization: Annotated[str | None, Header()] = None,
-                 accept: Annotated[str | None, Header()] = None) -> Response:
+@router.post(
+    "/submissions",
+    status_code=201,
+    summary="Submit an institution's data: validated with the reference data, stored if it conforms",
+)
+async def submit(
+    request: Request,
+    settings: SettingsDep,
+    backend: BackendDep,
+    tokens: TokensDep,
+    institution: Annotated[str | None, Query(description="institution key (admin token)")] = None,
+    lang: LangParam = None,
+    sheet: SheetParam = None,
+    authorization: Annotated[str | None, Header()] = None,
+    accept: Annotated[str | None, Header()] = None,
+) -> Response:
     key = _institution(tokens, authorization, institution)
     negotiate(accept, REPORT_FORMATS)
     graph, fields, shapes = await _parse(request, sheet)
@@ -159,5 +182,3 @@ async def get_version(institution: str, version: int, settings: SettingsDep, bac
     key = submissions.check_key(institution)
     data = await submissions.version_content(settings, backend, key, version)
     return Response(data, media_type="application/n-triples; charset=utf-8")
-
-
