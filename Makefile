@@ -3,7 +3,7 @@ PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
-UI      := src/pvpp_kg/static/yasgui
+UI      := src/pvpp_kg/web/static/yasgui
 PYTEST_ARGS ?=
 
 .PHONY: serve test lint fmt docs bench load stats setup clean browser jemalloc

@@ -26,7 +26,8 @@ from pvpp_kg.settings import Settings
 
 
 def measure_pvpp(path: Path) -> dict[str, Any]:
-    from pvpp_kg.validation import Validator, parse_document
+    from pvpp_kg.validation.parse import parse_document
+    from pvpp_kg.validation.validator import Validator
 
     data = path.read_bytes()
     validator = Validator(Settings(include_sample=False))
@@ -59,7 +60,8 @@ def _rss_mib() -> float:
 
 def measure_engine(path: Path) -> dict[str, Any]:
     import pvpp_kg.shacl as shacl
-    from pvpp_kg.validation import MINE, Validator, parse_document
+    from pvpp_kg.validation.parse import parse_document
+    from pvpp_kg.validation.validator import MINE, Validator
 
     validator = Validator(Settings(include_sample=False))
     store, _ = validator.merge(parse_document(path.read_bytes(), filename=path.name))
@@ -80,8 +82,8 @@ def measure_engine(path: Path) -> dict[str, Any]:
 
 
 def measure_stored(data_dir: Path) -> dict[str, Any]:
-    from pvpp_kg.loader import open_stores
-    from pvpp_kg.validation import Validator, validate_stored
+    from pvpp_kg.store.loader import open_stores
+    from pvpp_kg.validation.validator import Validator, validate_stored
 
     settings = Settings(include_sample=False, data_dir=data_dir)
     validator = Validator(settings)

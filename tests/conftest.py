@@ -18,9 +18,9 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from pvpp_kg.app import create_app
-from pvpp_kg.loader import ensure_loaded
 from pvpp_kg.settings import Settings
+from pvpp_kg.store.loader import ensure_loaded
+from pvpp_kg.web.app import create_app
 
 ADMIN_TOKEN = "test-admin-token"
 TESTS = Path(__file__).parent
@@ -78,7 +78,7 @@ class LiveServer:
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "pvpp_kg.app:create_app",
+                "pvpp_kg.web.app:create_app",
                 "--factory",
                 "--host",
                 "127.0.0.1",

@@ -24,7 +24,7 @@ from rdflib.term import Node
 from pvpp_kg import shacl
 from pvpp_kg.namespaces import SH
 from pvpp_kg.shacl.terms import to_rdflib
-from pvpp_kg.validation import MINE  # Validator.merge's scratch graph of the nodes reported on
+from pvpp_kg.validation.validator import MINE
 
 Row = tuple[Node, str | None, Node | None, Node, Node, Node]  # focus, path, value, shape, component, severity
 Keep = Callable[[Node], bool]  # on the focus node

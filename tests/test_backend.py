@@ -10,10 +10,10 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from pvpp_kg.backend import CheapJobs, EmbeddedBackend
 from pvpp_kg.errors import QueryTimeout
-from pvpp_kg.querypool import QueryJob, QueryPool
-from pvpp_kg.store import EmbeddedStore, load_bytes
+from pvpp_kg.store.backend import CheapJobs, EmbeddedBackend
+from pvpp_kg.store.embedded import EmbeddedStore, load_bytes
+from pvpp_kg.store.querypool import QueryJob, QueryPool
 from tests.test_querypool import SLOW
 
 G = "https://w3id.org/pvpp/graph/test"

@@ -27,9 +27,9 @@ from benchmarks.systems import (
     start_pvpp,
     start_rdflib,
 )
-from pvpp_kg.dataload import load_data
-from pvpp_kg.generate import generate_file
+from pvpp_kg.policy.generate import generate_file
 from pvpp_kg.settings import Settings
+from pvpp_kg.store.dataload import load_data
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 

@@ -1,7 +1,7 @@
 """The site in a real browser: Debian's headless Chromium driven by Playwright against the live server.
 
 Screenshots go to ``tests/artifacts/`` (gitignored) so a failing run can be looked at. Needs ``chromium``
-(``make browser``) and the YASGUI assets in ``static/yasgui/`` (``make setup``).
+(``make browser``) and the YASGUI assets in ``web/static/yasgui/`` (``make setup``).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-YASGUI = Path(__file__).parents[1] / "src" / "pvpp_kg" / "static" / "yasgui" / "yasgui.min.js"
+YASGUI = Path(__file__).parents[1] / "src" / "pvpp_kg" / "web" / "static" / "yasgui" / "yasgui.min.js"
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +83,7 @@ def test_resource_page(page: Any, live_server: Any) -> None:
 
 def test_query_ui_runs_a_query(page: Any, live_server: Any) -> None:
     if not YASGUI.exists():
-        pytest.fail("YASGUI assets missing: run `make setup` (npm install in ui/ and copy to static/yasgui/)")
+        pytest.fail("YASGUI assets missing: run `make setup` (npm install in ui/ and copy to web/static/yasgui/)")
     page.goto(live_server.url + "/sparql")
     page.wait_for_function("window.pvppYasgui !== undefined")
     query = (

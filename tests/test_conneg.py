@@ -7,7 +7,7 @@ import pytest
 from pvpp_kg import formats
 from pvpp_kg.conneg import negotiate
 from pvpp_kg.errors import NotAcceptable
-from pvpp_kg.sparql import inspect
+from pvpp_kg.sparql.protocol import inspect
 
 
 @pytest.mark.parametrize(

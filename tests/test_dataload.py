@@ -16,12 +16,12 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from pvpp_kg.dataload import load_data, read_quads
-from pvpp_kg.generate import generate_file
-from pvpp_kg.loader import _load_sources, materialised, ontology_graph
-from pvpp_kg.materialise import Entailment, Rules
+from pvpp_kg.policy.generate import generate_file
 from pvpp_kg.settings import Settings
-from pvpp_kg.sources import public_sources
+from pvpp_kg.store.dataload import load_data, read_quads
+from pvpp_kg.store.loader import _load_sources, materialised, ontology_graph
+from pvpp_kg.store.materialise import Entailment, Rules
+from pvpp_kg.store.sources import public_sources
 from tests.conftest import settings_env
 
 CV = "http://data.europa.eu/m8g/"

@@ -16,9 +16,9 @@ import pytest
 from click.testing import CliRunner
 
 from pvpp_kg.cli import main
-from pvpp_kg.dataload import load_data
-from pvpp_kg.generate import RULES, generate, generate_file, load_presets, violations_path
+from pvpp_kg.policy.generate import RULES, generate, generate_file, load_presets, violations_path
 from pvpp_kg.settings import Settings
+from pvpp_kg.store.dataload import load_data
 
 PREFIXES = """PREFIX pvpp: <https://w3id.org/pvpp/ontology#>
 PREFIX org: <http://www.w3.org/ns/org#>

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from rdflib import Graph, Literal, URIRef
 
-from pvpp_kg.institutions import municipality_key, read_institutions
 from pvpp_kg.namespaces import ID, PREFIXES, PVPP
+from pvpp_kg.policy.institutions import municipality_key, read_institutions
 
 INSTITUTIONS_DIR = Path(__file__).resolve().parents[1] / "data" / "institutions"
 RDF_TYPE = URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")

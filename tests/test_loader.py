@@ -102,8 +102,8 @@ def test_materialisation_in_the_default_graph_adds_what_it_adds_in_a_named_graph
 
     import pyoxigraph as ox
 
-    from pvpp_kg.loader import ontology_graph
-    from pvpp_kg.materialise import materialisation_updates
+    from pvpp_kg.store.loader import ontology_graph
+    from pvpp_kg.store.materialise import materialisation_updates
 
     data = (Path(__file__).parent / "data" / "shapes" / "base.ttl").read_bytes()
     ontology = ontology_graph(settings)

@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, RDFS, SKOS
 
-from pvpp_kg import lod
-from pvpp_kg.app import create_app
+from pvpp_kg.lod import resources as lod
 from pvpp_kg.settings import PROJECT_ROOT, Settings
+from pvpp_kg.web.app import create_app
 from tests.conftest import ADMIN_TOKEN
 
 ID = "https://w3id.org/pvpp/id/"

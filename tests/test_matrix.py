@@ -10,8 +10,8 @@ import pytest
 from rdflib import RDF, Graph, URIRef
 from rdflib.namespace import SKOS
 
-from pvpp_kg.matrix import read_matrix
 from pvpp_kg.namespaces import ID, PVPP
+from pvpp_kg.policy.matrix import read_matrix
 
 ROOT = Path(__file__).resolve().parents[1]
 OURS = ROOT / "data" / "reference" / "responsibility-matrix.csv"

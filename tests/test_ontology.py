@@ -9,8 +9,8 @@ import pytest
 from rdflib import OWL, RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, SKOS
 
-from pvpp_kg.matrix import read_matrix
 from pvpp_kg.namespaces import ID, PVPP
+from pvpp_kg.policy.matrix import read_matrix
 
 ROOT = Path(__file__).resolve().parents[1]
 ONTOLOGY = ROOT / "ontology" / "pvpp.ttl"

@@ -20,11 +20,11 @@ import pytest
 from fastapi.testclient import TestClient
 from SPARQLWrapper import JSON, SPARQLWrapper
 
-from pvpp_kg.app import create_app
 from pvpp_kg.errors import BadRequest
-from pvpp_kg.loader import ensure_loaded
-from pvpp_kg.queries import LibraryQuery, ResultCache, load_library, parse_query_text
+from pvpp_kg.queries.library import LibraryQuery, ResultCache, load_library, parse_query_text
 from pvpp_kg.settings import Settings
+from pvpp_kg.store.loader import ensure_loaded
+from pvpp_kg.web.app import create_app
 from tests.conftest import ADMIN_TOKEN
 
 ID = "https://w3id.org/pvpp/id/"
@@ -540,8 +540,8 @@ def test_repeated_calls_are_answered_from_the_cache_until_the_version_changes() 
     import asyncio
 
     from pvpp_kg.formats import JSON
-    from pvpp_kg.queries import ResultCache, run_library_query
-    from pvpp_kg.querypool import QueryOutput
+    from pvpp_kg.queries.library import ResultCache, run_library_query
+    from pvpp_kg.store.querypool import QueryOutput
 
     class CountingBackend:
         def __init__(self) -> None:
@@ -674,11 +674,11 @@ def test_no_library_query_is_pathological_on_the_national_preset(tmp_path: Any) 
     """
     import pyoxigraph as ox
 
-    from pvpp_kg.generate import generate_file
-    from pvpp_kg.loader import ontology_graph
-    from pvpp_kg.materialise import materialisation_updates
-    from pvpp_kg.querypool import QueryJob, evaluate
-    from pvpp_kg.sources import institution_sources, ontology_sources, reference_sources
+    from pvpp_kg.policy.generate import generate_file
+    from pvpp_kg.store.loader import ontology_graph
+    from pvpp_kg.store.materialise import materialisation_updates
+    from pvpp_kg.store.querypool import QueryJob, evaluate
+    from pvpp_kg.store.sources import institution_sources, ontology_sources, reference_sources
 
     settings = Settings()
     path = tmp_path / "national.nq"

@@ -12,9 +12,9 @@ import pyoxigraph as ox
 import pytest
 
 from pvpp_kg.errors import QueryTimeout
-from pvpp_kg.querypool import QueryJob, QueryOutput, QueryPool, find_allocator
 from pvpp_kg.settings import Settings
-from pvpp_kg.store import EmbeddedStore, load_bytes
+from pvpp_kg.store.embedded import EmbeddedStore, load_bytes
+from pvpp_kg.store.querypool import QueryJob, QueryOutput, QueryPool, find_allocator
 
 G = "https://w3id.org/pvpp/graph/test"
 
@@ -243,7 +243,7 @@ def test_a_query_process_that_dies_fails_its_queries_clearly_and_is_replaced(sna
 def test_outcome_caps_results_either_way(snapshot: str, small: bool) -> None:
     """A known-small job is serialised in one call and measured after; a streamed one stops at the cap. Same
     answers, same refusal."""
-    from pvpp_kg.queryworker import outcome
+    from pvpp_kg.store.queryworker import outcome
 
     store = ox.Store.read_only(snapshot)
     query = "SELECT ?o WHERE { ?x ?p ?o } ORDER BY ?o"

@@ -14,7 +14,7 @@ import pytest
 from rdflib import Graph
 
 from pvpp_kg.settings import Settings
-from pvpp_kg.sources import ontology_sources, public_graph, reference_sources
+from pvpp_kg.store.sources import ontology_sources, public_graph, reference_sources
 
 pytestmark = pytest.mark.slow
 FIXTURE = Path(__file__).parent / "data" / "inconsistent-service.ttl"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from rdflib import Graph, Literal, URIRef
 
-from pvpp_kg.institutions import read_institutions
 from pvpp_kg.namespaces import ID, PREFIXES, PVPP
+from pvpp_kg.policy.institutions import read_institutions
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SAMPLE_FILES = sorted((DATA / "sample").glob("*.ttl"))

@@ -24,7 +24,8 @@ import pytest
 from pvpp_kg import shacl
 from pvpp_kg.namespaces import SH
 from pvpp_kg.settings import Settings
-from pvpp_kg.validation import LAYERS, Validator, parse_document, validator_for
+from pvpp_kg.validation.parse import parse_document
+from pvpp_kg.validation.validator import LAYERS, Validator, validator_for
 from tests.shacl_compare import (
     MINE,
     data_graph,

@@ -28,7 +28,8 @@ from pvpp_kg import shacl
 from pvpp_kg.namespaces import SH
 from pvpp_kg.settings import Settings
 from pvpp_kg.shacl.terms import to_rdflib
-from pvpp_kg.validation import LAYERS, Validator, parse_files, validator_for
+from pvpp_kg.validation.parse import parse_files
+from pvpp_kg.validation.validator import LAYERS, Validator, validator_for
 from tests.shacl_compare import (
     MINE,
     Row,

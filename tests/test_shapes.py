@@ -11,7 +11,9 @@ from rdflib.namespace import RDF
 
 from pvpp_kg.namespaces import SH
 from pvpp_kg.settings import Settings
-from pvpp_kg.validation import Report, Validator, parse_files, validator_for
+from pvpp_kg.validation.parse import parse_files
+from pvpp_kg.validation.report import Report
+from pvpp_kg.validation.validator import Validator, validator_for
 
 SHAPES = Path(__file__).parent / "data" / "shapes"
 EXPECTED = list(csv.DictReader((SHAPES / "expected.csv").open(encoding="utf-8")))

@@ -17,8 +17,8 @@ import pytest
 from rdflib import Graph
 from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
 
-from pvpp_kg.loader import ensure_loaded
 from pvpp_kg.settings import Settings
+from pvpp_kg.store.loader import ensure_loaded
 from tests.conftest import ADMIN_TOKEN, LiveServer, OxigraphServer, free_port, settings_env
 
 ROLES_Q = """PREFIX pvpp: <https://w3id.org/pvpp/ontology#>
@@ -393,7 +393,7 @@ def _rows(body: dict) -> list[tuple]:
 
 def test_library_queries_agree_in_remote_mode(remote_endpoint: str, live_server: LiveServer) -> None:
     """Every governance query, with its example parameters, answers the same on the remote store."""
-    from pvpp_kg.queries import load_library
+    from pvpp_kg.queries.library import load_library
 
     checked = 0
     for q in load_library(Settings().queries_dir):

@@ -12,8 +12,16 @@ from rdflib.compare import isomorphic
 
 from pvpp_kg.errors import InputError
 from pvpp_kg.settings import Settings
-from pvpp_kg.spreadsheet import SHEETS, csv_to_graph, write_csvs, write_template, write_workbook, xlsx_to_graph
-from pvpp_kg.validation import parse_document, validator_for
+from pvpp_kg.validation.parse import parse_document
+from pvpp_kg.validation.spreadsheet import (
+    SHEETS,
+    csv_to_graph,
+    write_csvs,
+    write_template,
+    write_workbook,
+    xlsx_to_graph,
+)
+from pvpp_kg.validation.validator import validator_for
 
 ROWS = {
     "institutions": [{"key": "lm", "service_portfolio_manager": "ipks", "resource_portfolio_manager": "irks"}],

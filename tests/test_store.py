@@ -10,7 +10,7 @@ import pyoxigraph as ox
 import pytest
 
 from pvpp_kg.errors import InputError
-from pvpp_kg.store import EmbeddedStore, load_bytes
+from pvpp_kg.store.embedded import EmbeddedStore, load_bytes
 
 G = "https://w3id.org/pvpp/graph/test"
 Q = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{G}> {{ ?s ?p ?o }} }}"

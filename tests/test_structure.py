@@ -16,13 +16,14 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from pvpp_kg import lod, rq
-from pvpp_kg.routers import queries as query_routes
-from pvpp_kg.routers import sparql as sparql_routes
+from pvpp_kg import rq
+from pvpp_kg.lod import resources as lod
 from pvpp_kg.settings import Settings
+from pvpp_kg.web.routers import queries as query_routes
+from pvpp_kg.web.routers import sparql as sparql_routes
 
 SRC = Path(__file__).parent.parent / "src" / "pvpp_kg"
-ROUTERS = sorted((SRC / "routers").glob("*.py"))
+ROUTERS = sorted((SRC / "web" / "routers").glob("*.py"))
 RDF_LIBRARIES = {"pyoxigraph", "rdflib"}
 #: A SPARQL query or update, not prose: a query form followed by a variable, a brace, ``*`` or a modifier,
 #: or a PREFIX declaration.

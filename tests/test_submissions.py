@@ -14,11 +14,11 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from pvpp_kg.auth import digest
-from pvpp_kg.loader import ensure_loaded
 from pvpp_kg.namespaces import institution_graph
 from pvpp_kg.settings import Settings
-from pvpp_kg.store import EmbeddedStore
+from pvpp_kg.store.embedded import EmbeddedStore
+from pvpp_kg.store.loader import ensure_loaded
+from pvpp_kg.web.auth import digest
 from tests.conftest import LiveServer
 
 SHAPES = Path(__file__).parent / "data" / "shapes"

@@ -13,11 +13,11 @@ import pytest
 from rdflib import Graph
 
 from pvpp_kg import shacl
-from pvpp_kg.dataload import load_data
-from pvpp_kg.loader import open_stores
 from pvpp_kg.settings import Settings
 from pvpp_kg.shacl.terms import to_ox
-from pvpp_kg.validation import LAYERS, Validator, validate_stored
+from pvpp_kg.store.dataload import load_data
+from pvpp_kg.store.loader import open_stores
+from pvpp_kg.validation.validator import LAYERS, Validator, validate_stored
 from tests.shacl_compare import engine_rows
 
 ROOT = Path(__file__).parent.parent

@@ -11,15 +11,9 @@ from rdflib import Graph, URIRef
 from pvpp_kg.errors import InputError, UnsupportedMediaType
 from pvpp_kg.namespaces import SH
 from pvpp_kg.settings import Settings
-from pvpp_kg.validation import (
-    detect_format,
-    parse_document,
-    report_html,
-    report_json,
-    report_rdf,
-    report_text,
-    validator_for,
-)
+from pvpp_kg.validation.parse import detect_format, parse_document
+from pvpp_kg.validation.report import report_html, report_json, report_rdf, report_text
+from pvpp_kg.validation.validator import validator_for
 
 SHAPES = Path(__file__).parent / "data" / "shapes"
 BASE = (SHAPES / "base.ttl").read_bytes()
@@ -136,7 +130,7 @@ def test_concurrent_validations_are_capped(make_settings) -> None:  # noqa: ANN0
     """With every slot taken, another validation waits for one instead of running alongside."""
     import threading
 
-    from pvpp_kg.validation import Validator
+    from pvpp_kg.validation.validator import Validator
 
     validator = Validator(make_settings(max_concurrent_validations=2))
     data = parse_document((SHAPES / "base.ttl").read_bytes(), filename="base.ttl")
@@ -191,7 +185,7 @@ def test_checks_side_by_side_give_the_same_report(
 ) -> None:
     """The SHACL queries of one validation run on a thread pool (``PVPP_VALIDATION_THREADS``): on one thread or
     on three, the same results in the same order."""
-    from pvpp_kg.validation import Validator
+    from pvpp_kg.validation.validator import Validator
 
     data = Graph()
     for name in fixtures:

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from pvpp_kg.errors import InputError
-from pvpp_kg.spreadsheet import write_workbook, xlsx_to_graph
+from pvpp_kg.validation.spreadsheet import write_workbook, xlsx_to_graph
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BOMB = b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>'

@@ -32,7 +32,7 @@ def _settings() -> Settings:
 @main.command()
 def load() -> None:
     """(Re)build the embedded store from ontology/ and data/ (PVPP_DATA_DIR)."""
-    from pvpp_kg.loader import build, open_stores
+    from pvpp_kg.store.loader import build, open_stores
 
     settings = _settings()
     try:
@@ -58,7 +58,7 @@ def _print_counts(counts: dict[str, int]) -> None:
 @main.command()
 def stats() -> None:
     """Print triple counts per named graph (builds the store first if it does not exist)."""
-    from pvpp_kg.loader import ensure_loaded
+    from pvpp_kg.store.loader import ensure_loaded
 
     try:
         store, _ = ensure_loaded(_settings())
@@ -73,8 +73,8 @@ def docs(out: str) -> None:
     """Write the ontology documentation (pyLODE, lv and en) and the ontology as Turtle to OUT."""
     from pathlib import Path
 
-    from pvpp_kg.loader import ontology_graph
-    from pvpp_kg.ontodoc import write_docs
+    from pvpp_kg.lod.ontodoc import write_docs
+    from pvpp_kg.store.loader import ontology_graph
 
     try:
         written = write_docs(ontology_graph(_settings()), Path(out))
@@ -94,7 +94,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
 
     import uvicorn
 
-    from pvpp_kg.store import EmbeddedStore
+    from pvpp_kg.store.embedded import EmbeddedStore
 
     settings = _settings()
     if settings.remote_query_url is None and not EmbeddedStore(settings.data_dir / "public").exists():
@@ -103,7 +103,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         if built.returncode:
             sys.exit(built.returncode)
     uvicorn.run(
-        "pvpp_kg.app:create_app",
+        "pvpp_kg.web.app:create_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
@@ -134,7 +134,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
 @click.option("--quiet", is_flag=True, help="no progress on stderr")
 def generate(preset: str, seed: int, violations: float, scale: float, out: Path, quiet: bool) -> None:
     """Write a synthetic PVPP dataset (real institutions + generated bodies and services) as N-Quads."""
-    from pvpp_kg.generate import generate_file, stderr_progress, violations_path
+    from pvpp_kg.policy.generate import generate_file, stderr_progress, violations_path
 
     try:
         report = generate_file(
@@ -155,8 +155,8 @@ def generate(preset: str, seed: int, violations: float, scale: float, out: Path,
 @click.option("--quiet", is_flag=True, help="no progress on stderr")
 def load_data(files: tuple[Path, ...], quiet: bool) -> None:
     """Add dataset files (N-Quads/TriG/Turtle) to the store in one atomic write and materialise them."""
-    from pvpp_kg.dataload import load_data as load
-    from pvpp_kg.generate import stderr_progress
+    from pvpp_kg.policy.generate import stderr_progress
+    from pvpp_kg.store.dataload import load_data as load
 
     settings = _settings()
     try:
@@ -191,19 +191,17 @@ def validate(files: tuple[Path, ...], lang: str, fmt: str, shapes_files: tuple[P
     1 violations, 2 unusable input or ill-formed shapes."""
     import json
 
-    from pvpp_kg import validation
+    from pvpp_kg.validation.parse import parse_files
+    from pvpp_kg.validation.report import report_html, report_json, report_rdf, report_text
+    from pvpp_kg.validation.validator import user_shapes, validator_for
 
     settings = _settings()
     if no_policy and not shapes_files:
         _fail("--no-policy needs at least one --shapes file to validate against")
     try:
-        graph = validation.parse_files(files, settings)
-        shapes = (
-            validation.user_shapes((str(f), validation.parse_files([f], settings)) for f in shapes_files)
-            if shapes_files
-            else None
-        )
-        validator = validation.validator_for(settings)
+        graph = parse_files(files, settings)
+        shapes = user_shapes((str(f), parse_files([f], settings)) for f in shapes_files) if shapes_files else None
+        validator = validator_for(settings)
         if no_policy:
             assert shapes is not None
             report = validator.validate_alone(graph, shapes, lang=lang)
@@ -212,13 +210,13 @@ def validate(files: tuple[Path, ...], lang: str, fmt: str, shapes_files: tuple[P
     except PvppError as e:
         _fail(e.message)
     if fmt == "json":
-        click.echo(json.dumps(validation.report_json(report), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(report_json(report), ensure_ascii=False, indent=2))
     elif fmt == "turtle":
-        click.echo(validation.report_rdf(report, "turtle"))
+        click.echo(report_rdf(report, "turtle"))
     elif fmt == "html":
-        click.echo(validation.report_html(report))
+        click.echo(report_html(report))
     else:
-        click.echo(validation.report_text(report), nl=False)
+        click.echo(report_text(report), nl=False)
     sys.exit(0 if report.conforms else 1)
 
 
@@ -232,7 +230,7 @@ def validate(files: tuple[Path, ...], lang: str, fmt: str, shapes_files: tuple[P
 )
 def template(out: Path) -> None:
     """Write the spreadsheet template institutions fill in (XLSX, and the same sheets as CSV)."""
-    from pvpp_kg.spreadsheet import write_template
+    from pvpp_kg.validation.spreadsheet import write_template
 
     try:
         paths = write_template(out)

@@ -6,4 +6,5 @@ from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
 
-templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+TEMPLATES = Path(__file__).parent / "web" / "templates"  # beside the web app that serves them
+templates = Jinja2Templates(directory=str(TEMPLATES))

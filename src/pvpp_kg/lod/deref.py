@@ -1,0 +1,169 @@
+"""Dereferencing: the answer for an IRI's own path (a resource, the ontology, a named graph, the restricted store).
+
+Every IRI is answered directly with ``200`` at its own path (no 303 redirect): HTML for browsers and
+Turtle, JSON-LD, RDF/XML or N-Triples by Accept or by extension (``/id/role/IPKS.ttl``). Responses carry
+``Vary: Accept`` and ``Content-Location`` naming the extension URL of the chosen form. See README
+"Linked data" for why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import anyio.to_thread
+import pyoxigraph as ox
+from fastapi.responses import HTMLResponse, Response
+
+from pvpp_kg import formats, rq
+from pvpp_kg.conneg import negotiate
+from pvpp_kg.errors import NotFound
+from pvpp_kg.formats import Format
+from pvpp_kg.lod import resources as lod
+from pvpp_kg.lod.dumps import public_quads
+from pvpp_kg.lod.state import LodContext
+from pvpp_kg.namespaces import GRAPH_ONTOLOGY, ONTOLOGY_IRI, PREFIXES
+
+RESTRICTED_GRAPH = "restricted"
+
+
+def _triples(ntriples: bytes) -> list[ox.Triple]:
+    return [ox.Triple(t.subject, t.predicate, t.object) for t in ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)]
+
+
+def _public(triples: Iterable[ox.Triple], base: str) -> list[ox.Triple]:
+    """The triples without people's names and contact data (``public_quads`` works on quads)."""
+    quads = [ox.Quad(t.subject, t.predicate, t.object) for t in triples]
+    return [ox.Triple(q.subject, q.predicate, q.object) for q in public_quads(quads, base)]
+
+
+def _serialise(triples: list[ox.Triple], fmt: Format) -> bytes:
+    return ox.serialize(triples, format=getattr(ox.RdfFormat, fmt.oxigraph), prefixes=PREFIXES)
+
+
+def _rdf(triples: list[ox.Triple], fmt: Format, path: str) -> Response:
+    return Response(
+        _serialise(triples, fmt), media_type=fmt.content_type, headers=lod.representation_headers(path, fmt)
+    )
+
+
+def _not_found(ctx: LodContext, iri: str, fmt: Format, lang: str) -> Response:
+    if fmt is formats.HTML:
+        return ctx.page("notfound.html", {"iri": iri, "lang": lang}, status=404, headers={"Vary": "Accept"})
+    raise NotFound(f"nothing is known about <{iri}>")
+
+
+async def describe(ctx: LodContext, iri: str, fmt: Format) -> bytes:
+    """The RDF description of ``iri`` (outgoing, blank nodes one level, capped incoming), people scrubbed."""
+    nt = await ctx.construct(rq.load("lod-describe"), iri)
+    return _serialise(_public(_triples(nt), ctx.settings.base_iri), fmt)
+
+
+async def resource(
+    ctx: LodContext, path: str, accept: str | None, format_param: str | None, lang_param: str | None
+) -> Response:
+    """An instance IRI's page or RDF; 404 (a page for browsers) when nothing is known about it."""
+    lang = ctx.lang(lang_param)
+    path, fmt = lod.choose_representation(path, accept, format_param)
+    iri = lod.iri_for_path(ctx.settings.base_iri, path)
+    if not await ctx.ask(rq.load("lod-exists"), iri):
+        # an IRI whose own path ends like an extension (e.g. measure/P1.1) is tried as it is, too
+        return _not_found(ctx, iri, fmt, lang)
+    local = "/" + path
+    if fmt is not formats.HTML:
+        body = await describe(ctx, iri, fmt)
+        return Response(body, media_type=fmt.content_type, headers=lod.representation_headers(local, fmt))
+    outgoing = await ctx.select(rq.load("lod-outgoing"), iri)
+    incoming = await ctx.select(rq.load("lod-incoming"), iri)
+    resp = await ctx.select(rq.load("lod-responsibility"), iri)
+    view = lod.build_view(iri, outgoing, incoming, resp, lang, ctx.settings.base_iri)
+    return ctx.page(
+        "resource.html",
+        {
+            "view": view,
+            "lang": lang,
+            "path": local,
+            "alternates": lod.alternates(local),
+            "sparql_href": lod.resource_query_href(iri),
+        },
+        headers=lod.representation_headers(local, fmt, lang),
+    )
+
+
+# -- the ontology ------------------------------------------------------------------------------------
+async def _ontology(ctx: LodContext, fmt: Format, lang_param: str | None, path: str = "/ontology") -> Response:
+    lang = ctx.lang(lang_param)
+    try:
+        nt = await ctx.backend.graph(str(GRAPH_ONTOLOGY), "N_TRIPLES")
+    except NotFound:
+        raise NotFound("the ontology is not loaded") from None
+    if fmt is formats.HTML:
+        html = await anyio.to_thread.run_sync(ctx.state.docs.page, nt, lang)
+        return HTMLResponse(html, headers=lod.representation_headers(path, fmt, lang))
+    return _rdf(_triples(nt), fmt, path)
+
+
+async def ontology(ctx: LodContext, accept: str | None, format_param: str | None, lang: str | None) -> Response:
+    """The ontology: pyLODE documentation in the reader's language, or RDF by Accept / ``?format=``."""
+    fmt = negotiate(accept, lod.RESOURCE_FORMATS, format_param=format_param)
+    return await _ontology(ctx, fmt, lang)
+
+
+async def ontology_ext(ctx: LodContext, ext: str, lang: str | None) -> Response:
+    """The ontology in the form its extension names."""
+    fmt = formats.by_extension(ext, lod.RESOURCE_FORMATS)
+    if fmt is None:
+        raise NotFound(f"no ontology form .{ext}; try .ttl .jsonld .rdf .nt .html")
+    return await _ontology(ctx, fmt, lang)
+
+
+async def ontology_version(
+    ctx: LodContext, version: str, accept: str | None, format_param: str | None, lang: str | None
+) -> Response:
+    """The current ontology at its version IRI; 404 for any other version."""
+    stem, fmt = lod.split_extension(version)
+    fmt = fmt or negotiate(accept, lod.RESOURCE_FORMATS, format_param=format_param)
+    if not await ctx.ask(rq.load("ontology-version"), f"{ONTOLOGY_IRI}/{stem}"):
+        raise NotFound(f"no ontology version {stem!r} on this server")
+    return await _ontology(ctx, fmt, lang, path=f"/ontology/{stem}")
+
+
+# -- named graphs ------------------------------------------------------------------------------------
+async def named_graph(
+    ctx: LodContext, path: str, accept: str | None, format_param: str | None, lang: str | None
+) -> Response:
+    """A public named graph: a summary page or its triples (people scrubbed); never the restricted one."""
+    path, fmt = lod.choose_representation(path, accept, format_param)
+    iri = lod.iri_for_path(ctx.settings.base_iri, path)
+    lang_ = ctx.lang(lang)
+    if path == f"graph/{RESTRICTED_GRAPH}":
+        raise NotFound("the restricted graph is not public: GET /restricted with the admin token")
+    counts = await ctx.backend.graph_counts()
+    if iri not in counts:
+        return _not_found(ctx, iri, fmt, lang_)
+    if fmt is formats.HTML:
+        return ctx.page(
+            "graph.html",
+            {"iri": iri, "triples": counts[iri], "lang": lang_, "alternates": lod.alternates("/" + path)},
+            headers=lod.representation_headers("/" + path, fmt, lang_),
+        )
+    nt = await ctx.backend.graph(iri, "N_TRIPLES")
+    return _rdf(_public(_triples(nt), ctx.settings.base_iri), fmt, "/" + path)
+
+
+async def restricted(ctx: LodContext, accept: str | None) -> Response:
+    """The whole restricted store (people's names, contacts) for the admin; embedded mode only."""
+    if ctx.settings.remote_query_url:
+        raise NotFound("this server uses a remote store; the restricted data is kept there")
+    fmt = negotiate(accept, (formats.NQUADS, formats.TRIG))
+    if ctx.state.restricted is None:
+        from pvpp_kg.store.loader import open_stores
+
+        ctx.state.restricted = open_stores(ctx.settings)[1]
+    store = ctx.state.restricted
+
+    def dump() -> bytes:
+        return store.reader().dump(format=getattr(ox.RdfFormat, fmt.oxigraph))  # type: ignore[attr-defined]
+
+    return Response(
+        await anyio.to_thread.run_sync(dump), media_type=fmt.content_type, headers={"Cache-Control": "no-store"}
+    )

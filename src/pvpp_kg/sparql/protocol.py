@@ -1,0 +1,53 @@
+"""SPARQL 1.1 Protocol rules: read the request, check the query, choose the format, run it.
+
+The query engine is the store's (pyoxigraph or the remote endpoint); this module only decides what may
+run and how the answer is shaped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pvpp_kg import formats
+from pvpp_kg.conneg import negotiate
+from pvpp_kg.errors import BadRequest, ServiceNotAllowed, UpdateNotAllowed
+from pvpp_kg.formats import Format
+from pvpp_kg.store.query_text import QUERY_FORMS, QueryInfo, inspect
+
+
+@dataclass(frozen=True)
+class SparqlRequest:
+    query: str
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+
+
+def check_query(req: SparqlRequest, *, allow_service: bool) -> QueryInfo:
+    """Refuse what must not run: no query, an update, SERVICE while federation is off."""
+    if not req.query.strip():
+        raise BadRequest("no query: send it as the 'query' parameter or as an application/sparql-query body")
+    info = inspect(req.query)
+    if info.form == "UPDATE":
+        raise UpdateNotAllowed(
+            "this is a SPARQL Update; the query endpoint answers queries only — "
+            "send updates to /sparql/update with an admin token"
+        )
+    if info.uses_service and not allow_service:
+        raise ServiceNotAllowed("SERVICE federation is disabled on this endpoint (PVPP_ALLOW_SERVICE)")
+    return info
+
+
+def check_update(text: str, *, allow_service: bool) -> None:
+    if not text.strip():
+        raise BadRequest("no update: send it as the 'update' parameter or as an application/sparql-update body")
+    info = inspect(text)
+    if info.form in QUERY_FORMS:
+        raise BadRequest(f"this is a {info.form} query; send it to /sparql")
+    if not allow_service and ({"SERVICE", "LOAD"} & info.keywords):
+        raise ServiceNotAllowed("SERVICE and LOAD would fetch remote URLs; they are disabled (PVPP_ALLOW_SERVICE)")
+
+
+def choose_format(info: QueryInfo, accept: str | None, format_param: str | None) -> Format:
+    if info.is_graph_result:
+        return negotiate(accept, formats.GRAPH_FORMATS, format_param=format_param)
+    return negotiate(accept, formats.RESULT_FORMATS, format_param=format_param)

@@ -1,0 +1,84 @@
+"""Build the store from ``ontology/`` and ``data/``: load every source, then materialise."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+from rdflib import Graph
+
+from pvpp_kg.settings import Settings
+from pvpp_kg.store.embedded import EmbeddedStore, load_bytes, load_file
+from pvpp_kg.store.materialise import materialisation_updates
+from pvpp_kg.store.sources import Source, ontology_sources, public_sources, restricted_sources
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    sources: int
+    seconds: float
+    counts: dict[str, int]
+
+
+def ontology_graph(settings: Settings) -> Graph:
+    g = Graph()
+    for source in ontology_sources(settings):
+        g += source.to_graph()
+    return g
+
+
+def _load_sources(writer: ox.Store, sources: list[Source]) -> None:
+    for src in sources:
+        if src.convert is not None:
+            data = src.to_graph().serialize(format="nt", encoding="utf-8")
+            load_bytes(writer, data, src.graph, ox.RdfFormat.N_TRIPLES)
+        else:
+            load_file(writer, src.path, src.graph)
+
+
+def materialised(fill: Callable[[ox.Store], None], ontology: Graph) -> ox.Store:
+    """Load into an in-memory store and materialise there.
+
+    Why: every materialisation rule stays inside one named graph, so new data can be materialised on its
+    own; in memory the updates take seconds, while the same updates as one transaction on the on-disk
+    store take ten times longer. The result goes to disk with the bulk loader.
+    """
+    mem = ox.Store()
+    fill(mem)
+    for update in materialisation_updates(ontology):
+        mem.update(update)
+    return mem
+
+
+def copy_into(target: ox.Store, source: ox.Store) -> None:
+    """Bulk-load ``source`` into ``target``, then compact: the bulk loader leaves many small files, and
+    queries on the uncompacted store took twice as long (national heavy queries: 1.03 s -> 0.45 s)."""
+    target.bulk_extend(source.quads_for_pattern(None, None, None))
+    target.optimize()
+
+
+def build(settings: Settings, store: EmbeddedStore, restricted: EmbeddedStore) -> LoadReport:
+    """Replace the whole store with the sources; atomic: readers see the old or the new store."""
+    started = time.perf_counter()
+    sources = list(public_sources(settings))
+    ontology = ontology_graph(settings)
+    mem = materialised(lambda m: _load_sources(m, sources), ontology)
+    with store.writer(fresh=True) as w:
+        copy_into(w, mem)
+    with restricted.writer(fresh=True) as w:
+        _load_sources(w, restricted_sources(settings))
+    return LoadReport(len(sources), time.perf_counter() - started, store.graph_counts())
+
+
+def open_stores(settings: Settings) -> tuple[EmbeddedStore, EmbeddedStore]:
+    return EmbeddedStore(settings.data_dir / "public"), EmbeddedStore(settings.data_dir / "restricted")
+
+
+def ensure_loaded(settings: Settings) -> tuple[EmbeddedStore, EmbeddedStore]:
+    """Open the stores, building them on first start; an existing store is used as it is."""
+    store, restricted = open_stores(settings)
+    if not store.exists():
+        build(settings, store, restricted)
+    return store, restricted

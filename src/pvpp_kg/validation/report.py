@@ -1,0 +1,227 @@
+"""Validation reports: one row per result with its messages in lv and en, and the report's renderings
+(JSON, the standard SHACL report graph, text, HTML)."""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from typing import Any
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDF
+from rdflib.term import Node
+
+from pvpp_kg import shacl
+from pvpp_kg.namespaces import PREFIXES, SH
+from pvpp_kg.shacl.terms import to_rdflib
+from pvpp_kg.templating import TEMPLATES
+
+LANGS = ("lv", "en")
+
+
+@dataclass(frozen=True)
+class Result:
+    focus: str
+    path: str | None
+    severity: str  # Violation | Warning | Info
+    message: str
+    messages: dict[str, str]
+    value: str | None
+    shape: str
+    component: str
+    layer: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "focusNode": self.focus,
+            "path": self.path,
+            "severity": self.severity,
+            "message": self.message,
+            "value": self.value,
+            "sourceShape": self.shape,
+            "constraint": self.component,
+            "layer": self.layer,
+        }
+
+
+@dataclass
+class Report:
+    conforms: bool
+    results: list[Result]
+    lang: str
+    engine_results: list[shacl.Result] = field(default_factory=list, repr=False)  # the same, as the engine's
+    triples: int = 0
+
+    @cached_property
+    def graph(self) -> Graph:
+        """The SHACL validation report (sh:ValidationReport with every result, messages in lv and en)."""
+        g = shacl.Report(self.engine_results).graph()
+        g.set((next(g.subjects(RDF.type, SH.ValidationReport)), SH.conforms, Literal(self.conforms)))
+        for prefix, ns in PREFIXES.items():
+            g.bind(prefix, ns)
+        return g
+
+    def count(self, severity: str) -> int:
+        return sum(1 for r in self.results if r.severity == severity)
+
+    def by_focus(self) -> dict[str, list[Result]]:
+        out: dict[str, list[Result]] = {}
+        for r in self.results:
+            out.setdefault(r.focus, []).append(r)
+        return out
+
+
+def report_from(found: list[tuple[str, shacl.ShapesGraph, shacl.Report]], lang: str, triples: int) -> Report:
+    """The engine's reports as one: results with messages in both languages, violations first."""
+    results: list[Result] = []
+    engine_results: list[shacl.Result] = []
+    for layer, engine, report in found:
+        for r in report.results:
+            result, full = _result(r, engine.g, lang, layer)
+            results.append(result)
+            engine_results.append(full)
+    order = sorted(
+        range(len(results)),
+        key=lambda i: (
+            _SEVERITY_ORDER.get(results[i].severity, 9),
+            results[i].focus,
+            results[i].path or "",
+            results[i].message,
+        ),
+    )
+    results = [results[i] for i in order]
+    engine_results = [engine_results[i] for i in order]
+    conforms = not any(r.severity == "Violation" for r in results)
+    return Report(conforms, results, lang, engine_results, triples)
+
+
+_SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
+
+# messages for the CPSV-AP shapes, which carry none: by constraint component, in both languages
+_COMPONENT_MESSAGES = {
+    "MinCountConstraintComponent": ("Trūkst obligātas vērtības: {path}.", "A required value is missing: {path}."),
+    "MaxCountConstraintComponent": ("Pārāk daudz vērtību: {path}.", "Too many values: {path}."),
+    "ClassConstraintComponent": (
+        "Vērtība {value} nav prasītās klases ({path}).",
+        "The value {value} is not of the required class ({path}).",
+    ),
+    "DatatypeConstraintComponent": (
+        "Vērtībai {value} ir nepareizs datu tips ({path}).",
+        "The value {value} has the wrong datatype ({path}).",
+    ),
+    "NodeKindConstraintComponent": (
+        "Vērtībai {value} ir nepareizs mezgla veids ({path}).",
+        "The value {value} has the wrong node kind ({path}).",
+    ),
+}
+
+
+_OTHER_MESSAGES = {
+    "cpsv-ap": ("Neatbilst CPSV-AP prasībai ({path}).", "Does not meet a CPSV-AP requirement ({path})."),
+    "custom": ("Neatbilst formas prasībai ({path}).", "Does not meet a requirement of the shape ({path})."),
+}
+
+
+def _short(node: Any) -> str:
+    text = str(node)
+    for prefix, ns in PREFIXES.items():
+        if text.startswith(ns):
+            return f"{prefix}:{text[len(ns) :]}"
+    return text
+
+
+@lru_cache(maxsize=4096)
+def _shape_messages(shapes: Graph, shape: Node) -> dict[str, str]:
+    """A shape's own sh:message (or its SPARQL constraint's), by language."""
+    found: dict[str, str] = {}
+    for node in (shape, *shapes.objects(shape, SH.sparql)):
+        for m in shapes.objects(node, SH.message):
+            if isinstance(m, Literal) and m.language in LANGS:
+                found[m.language] = str(m)
+    return found
+
+
+def _result(r: shacl.Result, shapes: Graph, lang: str, layer: str) -> tuple[Result, shacl.Result]:
+    """One result with messages in both languages, and the engine's result carrying the same messages."""
+    component = str(r.component).rsplit("#", 1)[-1]
+    messages = {m.language or "": str(m) for m in r.messages}
+    path = r.path.node if isinstance(r.path, shacl.Path) else r.path
+    value = None if r.value is None else to_rdflib(r.value)
+    if not {"lv", "en"} <= messages.keys():  # a SPARQL constraint may carry only some: ask the shape
+        messages.update(_shape_messages(shapes, r.shape))
+    if not {"lv", "en"} <= messages.keys():
+        lv, en = _COMPONENT_MESSAGES.get(component, _OTHER_MESSAGES.get(layer, _OTHER_MESSAGES["custom"]))
+        shown = r.path.sparql if isinstance(r.path, shacl.Path) and not isinstance(path, URIRef) else path
+        fill = {
+            "path": _short(shown) if shown is not None else "—",
+            "value": _short(value) if value is not None else "—",
+        }
+        messages.setdefault("lv", lv.format(**fill))
+        messages.setdefault("en", messages.get("", en.format(**fill)))
+    result = Result(
+        focus=str(to_rdflib(r.focus)),
+        path=str(path) if isinstance(path, URIRef) else (None if path is None else "(path)"),
+        severity=str(r.severity).rsplit("#", 1)[-1],
+        message=messages.get(lang, ""),
+        messages=messages,
+        value=None if value is None else str(value),
+        shape=str(r.shape),
+        component=component,
+        layer=layer,
+    )
+    literals = tuple(_message_literal(text, key) for key, text in messages.items() if key in LANGS)
+    return result, dataclasses.replace(r, messages=literals)
+
+
+@lru_cache(maxsize=4096)
+def _message_literal(text: str, lang: str) -> Literal:
+    """A message literal, made once per text: a report repeats a few messages thousands of times."""
+    return Literal(text, lang=lang)
+
+
+def report_json(report: Report) -> dict[str, Any]:
+    return {
+        "conforms": report.conforms,
+        "lang": report.lang,
+        "triples": report.triples,
+        "violations": report.count("Violation"),
+        "warnings": report.count("Warning"),
+        "infos": report.count("Info"),
+        "results": [r.to_json() for r in report.results],
+    }
+
+
+def report_rdf(report: Report, fmt: str = "turtle") -> str:
+    """The SHACL validation report graph (``turtle`` or ``json-ld``)."""
+    return report.graph.serialize(format=fmt)
+
+
+def report_text(report: Report) -> str:
+    head = {
+        "lv": ("atbilst", "neatbilst", "pārkāpumi", "brīdinājumi"),
+        "en": ("conforms", "does not conform", "violations", "warnings"),
+    }[report.lang]
+    lines = [
+        f"{head[0] if report.conforms else head[1]}: {report.count('Violation')} {head[2]}, "
+        f"{report.count('Warning')} {head[3]}"
+    ]
+    for r in report.results:
+        path = f" {_short(r.path)}" if r.path else ""
+        lines.append(f"{r.severity:<9} {_short(r.focus)}{path}: {r.message}")
+    return "\n".join(lines) + "\n"
+
+
+@lru_cache
+def _jinja() -> Any:
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
+    env.globals["url_for"] = lambda name, path="": f"/static/{path}"
+    env.filters["short"] = _short
+    return env
+
+
+def report_html(report: Report) -> str:
+    return _jinja().get_template("validation_report.html").render(report=report, lang=report.lang, escape=html.escape)

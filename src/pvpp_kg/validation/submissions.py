@@ -1,0 +1,189 @@
+"""Institution submissions: validate with the reference data, then replace the institution's graph atomically.
+
+The submission is materialised in memory, then one write replaces ``graph/institution/{key}`` and adds the
+provenance record — one ``EmbeddedStore.writer()`` block (which publishes a snapshot only when it ends) or, on a
+remote store, one SPARQL Update request — so a crash at any point leaves the old or the new graph, never a mix.
+Every accepted version's content is kept as a file ``{data_dir}/submissions/{key}/{version}.nt``; the provenance
+records (pvpp:Submission, PROV-O, SPDX checksum, VoID triple count) live in the public graph ``graph/provenance``,
+so the version history is queryable with SPARQL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import anyio.to_thread
+import pyoxigraph as ox
+from rdflib import Graph
+
+from pvpp_kg.errors import BadRequest, Forbidden, NotFound, PvppError
+from pvpp_kg.namespaces import GRAPH, ID, institution_graph
+from pvpp_kg.settings import Settings
+from pvpp_kg.store.backend import Backend, Dataset
+from pvpp_kg.store.loader import materialised
+from pvpp_kg.validation.report import Report
+from pvpp_kg.validation.validator import Validator
+
+PROVENANCE_GRAPH = str(GRAPH["provenance"])
+ALL_NAMED = Dataset()  # the union default graph; GRAPH patterns see every named graph
+_KEY = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_OWNED = re.compile(rf"^{re.escape(str(ID))}(service|resource|post|sla)/([^/]+)/")
+PROLOGUE = """PREFIX pvpp: <https://w3id.org/pvpp/ontology#>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX dct: <http://purl.org/dc/terms/>
+PREFIX dcat: <http://www.w3.org/ns/dcat#>
+PREFIX void: <http://rdfs.org/ns/void#>
+PREFIX spdx: <http://spdx.org/rdf/terms#>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+"""
+
+
+class NotConforming(PvppError):
+    """422: the data breaks the rules; the report says which."""
+
+    status = 422
+    code = "not_conforming"
+
+    def __init__(self, report: Report) -> None:
+        super().__init__(f"the data does not conform: {report.count('Violation')} violations")
+        self.report = report
+
+
+@dataclass(frozen=True)
+class Version:
+    institution: str
+    version: int
+    time: str
+    checksum: str  # sha256 of the submitted triples as sorted N-Triples
+    triples: int
+    graph: str
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def check_key(key: str) -> str:
+    if not _KEY.match(key):
+        raise BadRequest(f"not an institution key: {key!r}")
+    return key
+
+
+def check_ownership(data: Graph, key: str) -> None:
+    """An institution writes only its own graph: no services, resources, posts or SLAs of another institution."""
+    for s in set(data.subjects()):
+        m = _OWNED.match(str(s))
+        if m and m.group(2) != key:
+            raise Forbidden(
+                f"<{s}> belongs to institution {m.group(2)!r}; an institution can write only its own "
+                f"data (the token is {key!r}'s)"
+            )
+
+
+def canonical_ntriples(data: Graph) -> bytes:
+    lines = sorted(
+        line for line in data.serialize(format="nt", encoding="utf-8").decode("utf-8").splitlines() if line.strip()
+    )
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _rows(out: bytes) -> list[dict[str, str]]:
+    return [{k: v["value"] for k, v in b.items()} for b in json.loads(out)["results"]["bindings"]]
+
+
+async def other_institutions(backend: Backend, key: str, *, timeout: float) -> Graph:
+    """The other institutions' current data: the context cross-institution links are checked against."""
+    own = institution_graph(key)
+    prefix = institution_graph("")
+    q = f"""CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }}
+            FILTER (STRSTARTS(STR(?g), "{prefix}") && ?g != <{own}>) }}"""
+    out = await backend.query(q, result_format="N_TRIPLES", dataset=ALL_NAMED, timeout=timeout)
+    return Graph().parse(data=out.body.decode("utf-8"), format="nt")
+
+
+async def versions(backend: Backend, key: str, *, timeout: float = 30) -> list[Version]:
+    graph = institution_graph(key)
+    q = (
+        PROLOGUE
+        + f"""SELECT ?v ?t ?sum ?n WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{
+        ?sub pvpp:submittedGraph <{graph}> ; dcat:version ?v ; prov:generatedAtTime ?t ;
+             void:triples ?n ; pvpp:sha256 ?sum }} }}"""
+    )
+    out = await backend.query(q, result_format="JSON", dataset=ALL_NAMED, timeout=timeout)
+    rows = [Version(key, int(r["v"]), r["t"], r["sum"], int(r["n"]), graph) for r in _rows(out.body)]
+    return sorted(rows, key=lambda v: v.version)
+
+
+def version_path(settings: Settings, key: str, version: int) -> Path:
+    return settings.data_dir / "submissions" / key / f"{version}.nt"
+
+
+async def version_content(settings: Settings, backend: Backend, key: str, version: int) -> bytes:
+    if not any(v.version == version for v in await versions(backend, key)):
+        raise NotFound(f"institution {key!r} has no version {version}")
+    try:
+        return version_path(settings, key, version).read_bytes()
+    except OSError:
+        raise NotFound(f"the content of version {version} of {key!r} is not kept") from None
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _provenance_update(key: str, graph: str, now: str, checksum: str, triples: int) -> str:
+    """The provenance record; its version number is computed inside the same atomic write."""
+    return (
+        PROLOGUE
+        + f"""INSERT {{ GRAPH <{PROVENANCE_GRAPH}> {{
+    ?sub a pvpp:Submission, prov:Entity ; pvpp:submittedGraph <{graph}> ; dct:isVersionOf <{graph}> ;
+        dcat:version ?next ; pvpp:sha256 "{checksum}" ;
+        prov:generatedAtTime "{now}"^^xsd:dateTime ; prov:wasAttributedTo <{ID}institution/{key}> ;
+        void:triples {triples} ;
+        spdx:checksum [ spdx:algorithm spdx:checksumAlgorithm_sha256 ; spdx:checksumValue "{checksum}" ] }} }}
+WHERE {{
+  {{ SELECT (COALESCE(MAX(xsd:integer(?v)), 0) + 1 AS ?next) WHERE {{
+      OPTIONAL {{ GRAPH <{PROVENANCE_GRAPH}> {{ ?old pvpp:submittedGraph <{graph}> ; dcat:version ?v }} }} }} }}
+  BIND(IRI(CONCAT("{ID}submission/{key}/", STR(?next))) AS ?sub)
+}}"""
+    )
+
+
+def materialised_ntriples(content: bytes, graph: str, ontology: Graph) -> bytes:
+    """The submission as the store holds it: participations, inverses and superclass types added."""
+    node = ox.NamedNode(graph)
+    mem = materialised(lambda m: m.load(content, format=ox.RdfFormat.N_TRIPLES, to_graph=node), ontology)
+    return mem.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=node)
+
+
+async def submit(
+    settings: Settings, backend: Backend, validator: Validator, key: str, data: Graph, *, lang: str = "en"
+) -> tuple[Version, Report]:
+    """Validate and, if the data conforms, atomically replace the institution's graph; else NotConforming.
+
+    Works on the embedded and on a remote store alike: the graph replacement and the provenance record are
+    one write (one writer block, or one SPARQL Update request).
+    """
+    check_key(key)
+    check_ownership(data, key)
+    context = await other_institutions(backend, key, timeout=settings.query_timeout_s)
+    report = await anyio.to_thread.run_sync(lambda: validator.validate(data, lang=lang, extra_context=context))
+    if not report.conforms:
+        raise NotConforming(report)
+    content = canonical_ntriples(data)
+    checksum = hashlib.sha256(content).hexdigest()
+    graph = institution_graph(key)
+    now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    stored = await anyio.to_thread.run_sync(materialised_ntriples, content, graph, validator.ontology)
+    await backend.write_graphs({graph: stored}, (_provenance_update(key, graph, now, checksum, len(data)),))
+    version = max(v.version for v in await versions(backend, key) if v.checksum == checksum and v.time == now)
+    _write_file(version_path(settings, key, version), content)
+    return Version(key, version, now, checksum, len(data), graph), report

@@ -1,0 +1,208 @@
+"""The policy's validation: the PVPP and CPSV-AP layers over a submission merged with the reference data.
+
+Two layers of shapes run over one data graph: the PVPP policy shapes (``shapes/pvpp-shapes.ttl``) and the
+vendored CPSV-AP 3.2.0 shapes (``shapes/vendor/``). SHACL follows ``rdfs:subClassOf`` and ``sh:class`` only in
+the *data* graph, so the ontology, the reference SKOS schemes, the institutions registry and
+``shapes/context.ttl`` are merged into it, and the submission is materialised exactly as the loader does.
+
+Results are reported only for what the submission describes (its subjects, and nodes it introduces that the
+reference data does not describe), so a flaw in reference data never blocks an institution.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDFS, XSD
+
+from pvpp_kg import rq, shacl
+from pvpp_kg.errors import InputError
+from pvpp_kg.namespaces import BASE
+from pvpp_kg.settings import Settings
+from pvpp_kg.shacl.terms import to_ox
+from pvpp_kg.store.materialise import materialisation_updates
+from pvpp_kg.validation.report import Report, report_from
+
+# rdflib logs a stack trace for every ill-formed typed literal ("2024-13-45"^^xsd:date); the shapes report those
+logging.getLogger("rdflib.term").setLevel(logging.ERROR)
+
+PVPP_SHAPES = "pvpp-shapes.ttl"
+CPSV_SHAPES = "vendor/cpsv-ap-3.2.0-SHACL.ttl"
+CONTEXT = "context.ttl"
+LAYERS = ("pvpp", "cpsv-ap")
+MAX_MANAGED = URIRef("https://w3id.org/pvpp/shapes#maxManagedServices")
+
+
+def _load_shapes(shapes_dir: Path, max_services: int) -> tuple[Graph, Graph, Graph]:
+    pvpp = Graph().parse(shapes_dir / PVPP_SHAPES, format="turtle")
+    for shape in list(pvpp.subjects(MAX_MANAGED, None)):  # the workload threshold comes from settings
+        pvpp.set((shape, MAX_MANAGED, Literal(max_services, datatype=XSD.integer)))
+    cpsv = Graph().parse(shapes_dir / CPSV_SHAPES, format="turtle")
+    context = Graph().parse(shapes_dir / CONTEXT, format="turtle")
+    return pvpp, cpsv, context
+
+
+def _materialised(graphs: Iterable[tuple[str, Graph]], ontology: Graph) -> ox.Store:
+    """The graphs as the store would hold them, materialised by the loader's own step."""
+    from pvpp_kg.store.loader import materialised
+
+    def fill(store: ox.Store) -> None:
+        for name, g in graphs:
+            store.load(
+                g.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(name)
+            )
+
+    return materialised(fill, ontology)
+
+
+MINE = ox.NamedNode("urn:x-pvpp-kg:validation:mine")  # the nodes results are reported for, as subjects
+_IN = ox.NamedNode("urn:x-pvpp-kg:validation:in")
+
+
+class Validator:
+    """Shapes and the materialised reference context, built once per settings; ``validate`` is thread-safe."""
+
+    def __init__(self, settings: Settings) -> None:
+        from pvpp_kg.store.loader import ontology_graph
+        from pvpp_kg.store.sources import institution_sources, ontology_sources, reference_sources
+
+        self.settings = settings
+        self.pvpp_shapes, self.cpsv_shapes, context = _load_shapes(
+            settings.shapes_dir, settings.max_services_per_person
+        )
+        self.engines = {"pvpp": shacl.ShapesGraph(self.pvpp_shapes), "cpsv-ap": shacl.ShapesGraph(self.cpsv_shapes)}
+        self.context_subclasses = list(context.subject_objects(RDFS.subClassOf))
+        self.ontology = ontology_graph(settings)
+        self.submission_updates = materialisation_updates(self.ontology, default_graph=True)  # see merge()
+        sources = [*ontology_sources(settings), *reference_sources(settings), *institution_sources(settings)]
+        graphs = [(s.graph, s.to_graph()) for s in sources] + [(BASE + "graph/context", context)]
+        # the context once, as default-graph quads, so each validation only adds the submission to a fresh store
+        store = _materialised(graphs, self.ontology)
+        self.context_quads = list(dict.fromkeys(ox.Quad(q.subject, q.predicate, q.object) for q in store))
+        self.described = frozenset(q.subject for q in self.context_quads)  # what the reference data describes
+        self.slots = threading.BoundedSemaphore(max(1, settings.max_concurrent_validations))
+        # the root shapes are independent queries, and pyoxigraph evaluates them without the GIL: on two cores a
+        # 1,000-service submission's checks take half the time side by side
+        threads = settings.validation_threads or os.cpu_count() or 1
+        self.map: Callable[..., Iterable[Any]] = (
+            ThreadPoolExecutor(threads, thread_name_prefix="validation").map if threads > 1 else map
+        )
+
+    def merge(self, data: Graph, extra_context: Graph | None = None) -> tuple[ox.Store, int]:
+        """The merged, materialised data in one store's default graph, and how many nodes results are reported for
+        (listed as subjects of the graph ``MINE``).
+
+        Why in this order: the submission is materialised alone in the default graph of the store the checks
+        run on, its nodes are read there, and only then the context is added.
+        """
+        store = ox.Store()
+        store.bulk_extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in data)
+        subjects = [row[0] for row in store.query(rq.load("submission-subjects"))]
+        for update in self.submission_updates:
+            store.update(update)
+        extra_quads = (
+            [ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in extra_context] if extra_context is not None else []
+        )
+        described = self.described | {q.subject for q in extra_quads}
+        # report on what the submission describes; a reference node it merely links to (and so gains an
+        # inverse triple in the materialised graph) stays the reference data's business
+        introduced = [row[0] for row in store.query(rq.load("submission-nodes")) if row[0] not in described]
+        mine = set(subjects) | set(introduced)
+        store.bulk_extend(self.context_quads)
+        store.bulk_extend(extra_quads)
+        store.bulk_extend(ox.Quad(n, _IN, MINE, MINE) for n in mine)
+        return store, len(mine)
+
+    def validate(
+        self,
+        data: Graph,
+        *,
+        lang: str = "en",
+        extra_context: Graph | None = None,
+        layers: tuple[str, ...] = LAYERS,
+        extra_shapes: shacl.ShapesGraph | None = None,
+    ) -> Report:
+        """Validate ``data`` (with the reference data and ``extra_context``) against the chosen layers, and
+        against ``extra_shapes`` (a user's own shapes, reported as the layer ``custom``) too."""
+        with self.slots:
+            store, _ = self.merge(data, extra_context)
+            engines = [(layer, self.engines[layer]) for layer in layers]
+            engines += [("custom", extra_shapes)] if extra_shapes is not None else []
+            found = [
+                (layer, engine, shacl.validate(store, engine, only=MINE, map_=self.map)) for layer, engine in engines
+            ]
+        return report_from(found, lang, len(data))
+
+    def validate_alone(self, data: Graph, shapes: shacl.ShapesGraph, *, lang: str = "en") -> Report:
+        """Validate ``data`` by itself (no reference data, no policy) against ``shapes``: plain SHACL."""
+        with self.slots:
+            store = ox.Store()
+            store.bulk_extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in data)
+            originals = shacl.originals(o for o in data.objects() if isinstance(o, Literal))
+            report = shacl.validate(store, shapes, originals=originals, map_=self.map)
+        return report_from([("custom", shapes, report)], lang, len(data))
+
+
+def validate_stored(validator: Validator, store: ox.Store, *, lang: str = "en") -> Report:
+    """Validate everything a loaded store holds, in place (its graphs read as one, nothing copied or written),
+    against both policy layers, with ``shapes/context.ttl``'s class axioms read as data."""
+    with validator.slots:
+        found = [
+            (
+                layer,
+                validator.engines[layer],
+                shacl.validate(
+                    store,
+                    validator.engines[layer],
+                    union=True,
+                    map_=validator.map,
+                    extra_subclasses=validator.context_subclasses,
+                ),
+            )
+            for layer in LAYERS
+        ]
+    return report_from(found, lang, len(store))
+
+
+def user_shapes(documents: Iterable[tuple[str, Graph]]) -> shacl.ShapesGraph:
+    """Shapes a user brings (CLI ``--shapes``, the ``shapes`` field of /validate), compiled as one shapes graph;
+    an ill-formed one is an :class:`InputError` naming its file and shape."""
+    merged = Graph()
+    for source, g in documents:
+        try:
+            shacl.ShapesGraph(g)  # alone first, so that an error names the file it is in
+        except shacl.ShapesError as e:
+            raise InputError(e.message, source=source) from None
+        merged += g
+    try:
+        return shacl.ShapesGraph(merged)
+    except shacl.ShapesError as e:
+        raise InputError(e.message, source="the shapes files together") from None
+
+
+_validators: dict[tuple[Any, ...], Validator] = {}
+_validators_lock = threading.Lock()
+
+
+def validator_for(settings: Settings) -> Validator:
+    """One validator per configuration (shapes and context are reloaded only when the settings differ)."""
+    key = (
+        settings.shapes_dir,
+        settings.ontology_dir,
+        settings.source_dir,
+        settings.max_services_per_person,
+        settings.max_concurrent_validations,
+        settings.validation_threads,
+    )
+    with _validators_lock:
+        if key not in _validators:
+            _validators[key] = Validator(settings)
+        return _validators[key]

@@ -1,0 +1,84 @@
+"""``/store``: SPARQL 1.1 Graph Store HTTP Protocol. Reading is public; writing needs the admin token."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import Response
+
+from pvpp_kg import formats
+from pvpp_kg.conneg import negotiate
+from pvpp_kg.errors import BadRequest, UnsupportedMediaType
+from pvpp_kg.web.deps import AdminDep, BackendDep
+
+router = APIRouter(prefix="/store", tags=["Graph Store Protocol"])
+
+GraphParam = Annotated[str | None, Query(description="named graph IRI")]
+DefaultParam = Annotated[str | None, Query(description="present: the default graph")]
+
+
+def _target(graph: str | None, default: str | None) -> str | None:
+    if graph is not None and default is not None:
+        raise BadRequest("give either ?graph=IRI or ?default, not both")
+    if graph is None and default is None:
+        raise BadRequest("name the graph: ?graph=IRI or ?default")
+    if graph is not None and not graph.startswith(("http://", "https://", "urn:")):
+        raise BadRequest(f"graph must be an absolute IRI: {graph!r}")
+    return graph
+
+
+def _body_format(content_type: str | None) -> str:
+    ctype = (content_type or "").split(";")[0].strip().lower()
+    for f in formats.TRIPLE_FORMATS:
+        if ctype in (f.media_type, *f.aliases):
+            return f.oxigraph
+    raise UnsupportedMediaType(
+        f"unsupported Content-Type {ctype or '(none)'!r}; send Turtle, N-Triples, JSON-LD or RDF/XML"
+    )
+
+
+@router.get("", summary="Get a graph (or, with neither parameter, the whole public dataset as N-Quads/TriG)")
+async def get_graph(
+    backend: BackendDep,
+    graph: GraphParam = None,
+    default: DefaultParam = None,
+    accept: Annotated[str | None, Header()] = None,
+) -> Response:
+    if graph is None and default is None:
+        fmt = negotiate(accept, (formats.NQUADS, formats.TRIG))
+        return Response(await backend.graph(None, fmt.oxigraph), media_type=fmt.content_type)
+    target = _target(graph, default)
+    fmt = negotiate(accept, formats.TRIPLE_FORMATS)
+    return Response(await backend.graph(target, fmt.oxigraph), media_type=fmt.content_type, headers={"Vary": "Accept"})
+
+
+@router.put("", status_code=204, dependencies=[AdminDep], summary="Replace a graph")
+async def put_graph(
+    request: Request, backend: BackendDep, graph: GraphParam = None, default: DefaultParam = None
+) -> Response:
+    target = _target(graph, default)
+    if target is None:
+        raise BadRequest("the default graph is the union of the named graphs here; write a named graph")
+    await backend.replace_graph(target, await request.body(), _body_format(request.headers.get("content-type")))
+    return Response(status_code=204)
+
+
+@router.post("", status_code=204, dependencies=[AdminDep], summary="Add triples to a graph")
+async def post_graph(
+    request: Request, backend: BackendDep, graph: GraphParam = None, default: DefaultParam = None
+) -> Response:
+    target = _target(graph, default)
+    if target is None:
+        raise BadRequest("the default graph is the union of the named graphs here; write a named graph")
+    await backend.append_graph(target, await request.body(), _body_format(request.headers.get("content-type")))
+    return Response(status_code=204)
+
+
+@router.delete("", status_code=204, dependencies=[AdminDep], summary="Delete a graph")
+async def delete_graph(backend: BackendDep, graph: GraphParam = None, default: DefaultParam = None) -> Response:
+    target = _target(graph, default)
+    if target is None:
+        raise BadRequest("the default graph cannot be deleted; delete named graphs")
+    await backend.delete_graph(target)
+    return Response(status_code=204)
