@@ -24,8 +24,7 @@ setup: $(STAMP) $(UI)/yasgui.min.js
 serve: setup jemalloc  ## the main job: SPARQL endpoint + linked data on the embedded store
 	$(BIN)/pvpp-kg serve
 
-test: setup browser jemalloc  ## the whole suite
-	$(BIN)/ruff check src tests benchmarks
+test: setup browser jemalloc lint  ## the whole suite (lint first)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 browser:  ## Debian's headless Chromium for the UI tests
@@ -38,9 +37,10 @@ jemalloc:  ## Debian's jemalloc, preloaded into query processes when installed (
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libjemalloc2 >/dev/null; \
 	  else echo "jemalloc missing (optional): sudo apt-get install libjemalloc2"; fi; }
 
-lint: $(STAMP)
+lint: $(STAMP)  ## ruff rules and format, and the import layers (pyproject.toml [tool.importlinter])
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/lint-imports --no-cache
 
 fmt: $(STAMP)
 	$(BIN)/ruff format src tests benchmarks

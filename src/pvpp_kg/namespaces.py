@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rdflib import Namespace
+from rdflib import Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, OWL, RDF, RDFS, SKOS, XSD
 
 BASE = "https://w3id.org/pvpp/"
@@ -20,6 +20,7 @@ VOID = Namespace("http://rdfs.org/ns/void#")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 LOCN = Namespace("http://www.w3.org/ns/locn#")
 
+DATASET_IRI = URIRef(BASE + "dataset")  # the void:Dataset the catalogue and the service description name
 GRAPH_ONTOLOGY = GRAPH["ontology"]
 GRAPH_REFERENCE = GRAPH["reference"]
 GRAPH_INSTITUTIONS = GRAPH["institutions"]

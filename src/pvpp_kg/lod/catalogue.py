@@ -13,8 +13,7 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, XSD
 
 from pvpp_kg.lod.dumps import DumpSet
-from pvpp_kg.namespaces import ADMS, BASE, GRAPH, ONTOLOGY_IRI, PROV, SPDX, VOID
-from pvpp_kg.sparql.description import DATASET_IRI
+from pvpp_kg.namespaces import ADMS, BASE, DATASET_IRI, GRAPH, ONTOLOGY_IRI, PROV, SPDX, VOID
 
 EU_FILE_TYPE = Namespace("http://publications.europa.eu/resource/authority/file-type/")
 EU_LICENCE = Namespace("http://publications.europa.eu/resource/authority/licence/")

@@ -5,10 +5,9 @@ from __future__ import annotations
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
 
-from pvpp_kg.namespaces import BASE, SD, VOID
+from pvpp_kg.namespaces import DATASET_IRI, SD, VOID
 
 FORMATS = "http://www.w3.org/ns/formats/"
-DATASET_IRI = URIRef(BASE + "dataset")
 _RESULT_FORMATS = [
     "SPARQL_Results_JSON",
     "SPARQL_Results_XML",
