@@ -1,3 +1,5 @@
+"""``python -m pvpp_kg``: the ``pvpp-kg`` command line, for environments without the console script."""
+
 from pvpp_kg.cli import main
 
 main()

@@ -1,4 +1,4 @@
-"""The pvpp-kg error tree; HTTP mapping lives in ``handlers.py``, CLI mapping in ``cli.py``.
+"""The pvpp-kg error tree; HTTP mapping lives in ``web/handlers.py``, CLI mapping in ``cli.py``.
 
 PvppError
  ├── BadRequest               (400: malformed query, bad parameter, unusable input)

@@ -82,8 +82,8 @@ class Settings(BaseSettings):
     def query_pool_size(self) -> int:
         """Many more query threads than cores, time-sliced by the OS as Oxigraph server's thread per request is.
 
-        Why not one per core: then a point lookup queued behind heavy queries (national, 8 heavy clients:
-        2.7 s p50 with 2 threads, 4 ms with 32) and heavy throughput was lower. The bound keeps memory bounded.
+        Why not one per core: then a point lookup queues behind heavy queries, and heavy throughput is lower.
+        The bound keeps memory bounded.
         """
         if self.query_workers is not None:
             return max(1, self.query_workers)

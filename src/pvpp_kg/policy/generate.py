@@ -6,8 +6,8 @@ uses exactly the terms of ``docs/model.md`` in their *source* form (``pvpp:owner
 the load step materialises inverses, super-classes and ``cv:Participation`` nodes as for any submission.
 
 Design:
-- the real institutions come from ``data/institutions`` (:func:`pvpp_kg.institutions.read_institutions`); generated
-  bodies (state agencies under a ministry, municipal bodies under a municipality) are added to the
+- the real institutions come from ``data/institutions`` (:func:`pvpp_kg.policy.institutions.read_institutions`);
+  generated bodies (state agencies under a ministry, municipal bodies under a municipality) are added to the
   ``graph/institutions`` graph; each institution's own data goes to ``graph/institution/{key}``;
 - sizes live in ``data/generator/presets.json`` and word lists in ``data/generator/vocabulary.json``;
 - output is streamed as N-Quads one institution at a time, so ``eu`` (~20 M triples) needs no more memory than
@@ -17,6 +17,9 @@ Design:
   institution with role PS and a holder, an lv title …) unless it was picked for a *violation*: with
   ``violations=RATE`` exactly ``round(RATE × services)`` services (at least one when RATE > 0) each break exactly
   one rule of :data:`RULES`, and the report lists the focus node and rule of each one.
+
+Why one module of 500 lines: the whole generator is one seeded sequence of choices, and the byte-identical output
+depends on their order; read top to bottom it is that sequence, split across files it would not be.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The class hierarchy SHACL reads from the data graph (rdf:type/rdfs:subClassOf*), looked up once per validation.
 
 Why: a class check or class target written as the property path walks rdfs:subClassOf for every node; a join
-on rdf:type against the class's subclasses, listed once, costs a third of that. It also lets a caller add the
+on rdf:type against the class's subclasses, listed once, costs far less. It also lets a caller add the
 standard vocabularies' axioms that stored data does not repeat (``shapes/context.ttl``) without writing them
 into the store.
 """

@@ -77,10 +77,10 @@ class CheapJobs:
     """The jobs the query process answered within ``max_seconds``: asked again, they are evaluated in this process.
 
     Why: a point lookup through the query process wakes that process and then this one again; on a 2-core VM,
-    after an idle moment, those two wake-ups cost more than the lookup (submission-versions: 3.3 ms p50 over
-    HTTP, 1.1 ms on Oxigraph server). A job names its snapshot, so what is learnt holds for one data version and
-    a write starts afresh; the same query on the same data costs the same, so nothing slow runs here, where it
-    could not be stopped. Bounded: at most ``size`` jobs, of queries up to ``max_chars`` characters.
+    after an idle moment, those two wake-ups cost more than the lookup. A job names its snapshot, so what is
+    learnt holds for one data version and a write starts afresh; the same query on the same data costs the same,
+    so nothing slow runs here, where it could not be stopped. Bounded: at most ``size`` jobs, of queries up to
+    ``max_chars`` characters.
     """
 
     def __init__(self, max_seconds: float, size: int = 1024, max_chars: int = 16_384) -> None:

@@ -1,10 +1,11 @@
 """Add dataset files (N-Quads, TriG, Turtle …) to an existing store in one atomic write, materialised as they stream.
 
-Why separate from :func:`pvpp_kg.loader.build`: ``build`` rebuilds the store from the project sources; a generated
-or exported dataset is *added* on top of them (``pvpp-kg load-data national.nq``). Each file is parsed as a stream,
-each quad followed by what it entails (:class:`pvpp_kg.materialise.Entailment`), straight into the bulk loader, so
-a dataset of any size loads in the memory of the loader's batches; the write is one writer block, so readers see
-the store before or after the whole dataset, never half of it, and a syntax error anywhere leaves it as it was.
+Why separate from :func:`pvpp_kg.store.loader.build`: ``build`` rebuilds the store from the project sources; a
+generated or exported dataset is *added* on top of them (``pvpp-kg load-data national.nq``). Each file is parsed as
+a stream, each quad followed by what it entails (:class:`pvpp_kg.store.materialise.Entailment`), straight into the
+bulk loader, so a dataset of any size loads in the memory of the loader's batches; the write is one writer block,
+so readers see the store before or after the whole dataset, never half of it, and a syntax error anywhere leaves it
+as it was.
 """
 
 from __future__ import annotations

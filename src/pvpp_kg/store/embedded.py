@@ -3,7 +3,7 @@
 Layout of the data directory::
 
     rw/               the read-write RocksDB store, opened only while writing, under ``write.lock``
-    snapshots/<n>/    read-only checkpoints (hard links, ~1 ms to make); queries read the newest
+    snapshots/<n>/    read-only checkpoints (hard links, cheap to make); queries read the newest
     CURRENT           the number of the newest snapshot = the data version
 
 Every write (load, update, graph replacement) happens in one ``writer()`` block and ends with a new
@@ -70,7 +70,7 @@ class EmbeddedStore:
 
     def version(self) -> int:
         """The published data version. Asked on every query, so the file is read only when a stat() shows that
-        a write replaced it (``os.replace`` gives CURRENT a new inode and times) — 2 µs instead of 40."""
+        a write replaced it (``os.replace`` gives CURRENT a new inode and times)."""
         try:
             st = os.stat(self._current)
         except FileNotFoundError:
@@ -117,8 +117,8 @@ class EmbeddedStore:
         """Open the read-write store under an exclusive lock; publish a new snapshot on success.
 
         ``fresh=True`` starts from an empty store instead of clearing the old one: ``clear()`` leaves range
-        tombstones that compaction does not drop and that every later scan pays for (national heavy
-        queries ~20 % slower). A failed fresh write rolls back to the last snapshot like any other.
+        tombstones that compaction does not drop and that every later scan pays for. A failed fresh write rolls
+        back to the last snapshot like any other.
         """
         with self._thread_lock, open(self.directory / "write.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
@@ -185,7 +185,7 @@ class EmbeddedStore:
     # -- convenience -----------------------------------------------------------------------------
     def totals(self) -> tuple[int, int]:
         """(named graphs, quads) of the newest snapshot: what ``graph_counts`` sums, without its GROUP BY over every
-        quad (1.5 s on the national preset, 0.4 s this way)."""
+        quad."""
         store = self.reader()
         return sum(1 for _ in store.named_graphs()), len(store)
 

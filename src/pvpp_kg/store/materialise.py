@@ -152,10 +152,8 @@ class Entailment:
     Why a second form of the same rules: loading a dataset then needs no store to run updates in. Each rule
     reads one triple and what that triple entailed, in the updates' order (participation, kinds, subclasses,
     super-properties, inverses), so a quad's consequences follow from the quad alone, and the stream goes
-    straight to the bulk loader: national (764 k quads → 2.06 M) was 26 s through 8 MiB in-memory stores and
-    is ~20 s streamed, the floor being the bulk loader itself (``oxigraph load`` of the result: 15–16 s). Quads
-    in the default graph pass unchanged, as the updates read named graphs. ``tests/test_dataload.py`` checks
-    that both forms give the same quads.
+    straight to the bulk loader instead of through in-memory stores. Quads in the default graph pass unchanged,
+    as the updates read named graphs. ``tests/store/test_dataload.py`` checks that both forms give the same quads.
     """
 
     def __init__(self, rules: Rules) -> None:

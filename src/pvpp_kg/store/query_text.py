@@ -50,8 +50,7 @@ class QueryInfo:
 def inspect(text: str) -> QueryInfo:
     """Find the query form and keywords outside comments, strings, IRIs and names.
 
-    Remembered for the last 512 texts up to 16 k characters: clients repeat their queries, and the scan was a
-    tenth of a point lookup's time in the web process.
+    Remembered for the last 512 texts up to 16 k characters: clients repeat their queries.
 
     >>> inspect("PREFIX s: <http://x/SERVICE> SELECT * { ?s s:p 'SERVICE' }").uses_service
     False

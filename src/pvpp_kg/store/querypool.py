@@ -1,20 +1,21 @@
 """SPARQL evaluation in a query process, so that a query past its timeout is really stopped.
 
 pyoxigraph has no query timeout, and a thread cannot be killed; a process can. The query process opens the
-current read-only snapshot of the embedded store (see ``store.py``) once and evaluates up to ``size`` queries at
-a time on threads (pyoxigraph releases the GIL, so they use the cores; more threads than cores, so that the OS
-time-slices a point query in among heavy ones, as Oxigraph server's thread per request does), serialising each
-result in the same call and sending back bytes. When a query runs past its deadline, or its request is
-cancelled, the parent kills the process, starts a new one and sends it the other queries that were running,
-whose own deadlines keep counting: a runaway query costs its neighbours a restart, never a wrong or lost answer.
+current read-only snapshot of the embedded store (:mod:`pvpp_kg.store.embedded`) once and evaluates up to
+``size`` queries at a time on threads (pyoxigraph releases the GIL, so they use the cores; more threads than
+cores, so that the OS time-slices a point query in among heavy ones, as Oxigraph server's thread per request
+does), serialising each result in the same call and sending back bytes. When a query runs past its deadline,
+or its request is cancelled, the parent kills the process, starts a new one and sends it the other queries that
+were running, whose own deadlines keep counting: a runaway query costs its neighbours a restart, never a wrong
+or lost answer.
 
 Why one process with threads rather than one process per query slot: each process that opens the store holds
-its own RocksDB caches and table readers (~100 MiB at national scale), so one per core doubled the serving
-memory on two cores for no speed (benchmarks/README.md).
+its own RocksDB caches and table readers, so one per core multiplies the serving memory for no speed
+(benchmarks/README.md).
 
 The server talks to the process from its event loop (non-blocking socket, ``multiprocessing.Connection``
 framing), not from a thread: a point query then costs one process round trip instead of a process round
-trip plus two thread hand-offs (~0.5 ms on a 2-core VM).
+trip plus two thread hand-offs.
 """
 
 from __future__ import annotations
@@ -42,8 +43,8 @@ _JEMALLOC_CONF = "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0"
 def find_allocator(setting: str | None) -> str | None:
     """The malloc library to preload into query processes, or None for the C library's own.
 
-    Why: with glibc's malloc a national heavy query (GROUP BY over 40,000 services) took 441 ms and 499 ms
-    once the process had run the other governance queries; with jemalloc 377 ms, and it stays there.
+    Why: with glibc's malloc a heavy query grows slower once the process has run the other governance queries;
+    with jemalloc it is faster and stays so.
     ``setting``: None = jemalloc when installed (Debian: libjemalloc2), "system" = glibc, else a library path.
     """
     if setting == "system":

@@ -1,9 +1,9 @@
 """The query process: evaluates queries on threads over one read-only snapshot and sends back bytes.
 
-Started by :class:`pvpp_kg.querypool.QueryPool` as ``python -m pvpp_kg.queryworker FD THREADS NICE``, with FD one end
-of a socket pair. It imports only the standard library and pyoxigraph (~20 MiB instead of ~80 MiB for a process
-that imports the web app). Queries run on threads sharing one open store: pyoxigraph evaluates without the GIL,
-so the threads use every core, and the store's caches (~100 MiB at national scale) exist once, not per query.
+Started by :class:`pvpp_kg.store.querypool.QueryPool` as ``python -m pvpp_kg.store.queryworker FD THREADS NICE``,
+with FD one end of a socket pair. It imports only the standard library and pyoxigraph, so it is a fraction of the
+size of a process that imports the web app. Queries run on threads sharing one open store: pyoxigraph evaluates
+without the GIL, so the threads use every core, and the store's caches exist once, not per query.
 Messages are ``(job id, QueryJob)`` in and ``(job id, status, payload)`` out, answered in any order.
 """
 
@@ -22,7 +22,7 @@ EMPTY_GRAPH = "https://w3id.org/pvpp/graph/empty"  # never written: stands for a
 
 class QueryJob(NamedTuple):
     """Everything a worker needs; plain data so it pickles cheaply. A named tuple, not a frozen dataclass: one is
-    made, hashed and compared on every query (see ``backend.CheapJobs``), and a tuple does that in C (5 → 0.6 µs)."""
+    made, hashed and compared on every query (see ``backend.CheapJobs``), and a tuple does that in C."""
 
     snapshot: str
     query: str
@@ -81,7 +81,7 @@ def evaluate(store: Any, job: QueryJob, *, small: bool = False) -> QueryOutput:
 
     A result is streamed through a sink that stops at the size cap, so a huge one never sits in memory; a job
     known to be ``small`` (it took milliseconds before, see ``backend.CheapJobs``) is serialised to bytes in
-    one call and measured afterwards, which saves a point lookup the sink's 15 µs."""
+    one call and measured afterwards, which spares a point lookup the sink's overhead."""
     import pyoxigraph as ox
 
     started = time.perf_counter()
@@ -130,8 +130,8 @@ def serve(conn: Connection, threads: int, nice: int = 0) -> None:
     """Answer jobs on ``threads`` threads until the parent closes the connection or sends ``None``.
 
     ``nice`` is added before any thread starts (Linux niceness is per thread, inherited by new threads): with
-    query threads filling the cores, the web process's wake-ups otherwise waited a scheduler slice each, and a
-    point lookup among 8 heavy queries took 12 ms instead of 4.
+    query threads filling the cores, the web process would otherwise wait a scheduler slice at each wake-up,
+    and so would a point lookup among heavy queries.
     """
     import pyoxigraph as ox
 
@@ -180,7 +180,7 @@ def serve(conn: Connection, threads: int, nice: int = 0) -> None:
 
 
 if __name__ == "__main__":
-    # run the importable module's serve(), so that pickled jobs and outputs name pvpp_kg.queryworker, not __main__
+    # run the importable module's serve(), so that pickled jobs and outputs name pvpp_kg.store.queryworker, not __main__
     from pvpp_kg.store.queryworker import serve as _serve
 
     _serve(Connection(int(sys.argv[1])), int(sys.argv[2]), int(sys.argv[3]))

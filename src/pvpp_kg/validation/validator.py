@@ -89,8 +89,8 @@ class Validator:
         self.context_quads = list(dict.fromkeys(ox.Quad(q.subject, q.predicate, q.object) for q in store))
         self.described = frozenset(q.subject for q in self.context_quads)  # what the reference data describes
         self.slots = threading.BoundedSemaphore(max(1, settings.max_concurrent_validations))
-        # the root shapes are independent queries, and pyoxigraph evaluates them without the GIL: on two cores a
-        # 1,000-service submission's checks take half the time side by side
+        # the root shapes are independent queries, and pyoxigraph evaluates them without the GIL, so they run side
+        # by side on every core
         threads = settings.validation_threads or os.cpu_count() or 1
         self.map: Callable[..., Iterable[Any]] = (
             ThreadPoolExecutor(threads, thread_name_prefix="validation").map if threads > 1 else map

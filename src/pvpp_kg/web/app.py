@@ -60,8 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Knowledge graph of Latvia's public service management policy (PVPP 2024–2027): "
         "SPARQL 1.1 endpoint, governance queries, validation and linked open data.",
         lifespan=lifespan,
-        # no OpenTelemetry: nothing leaves the server, spans would carry client addresses, and asking the global
-        # providers on every request was 5 % of a point lookup
+        # no OpenTelemetry: nothing leaves the server, spans would carry client addresses, and it would ask the
+        # global providers on every request
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.add_middleware(sparql.SparqlShortcut)  # first added, so innermost: inside CORS and the body limit

@@ -1,8 +1,7 @@
 """FastAPI dependency aliases: routes declare what they need as plain types.
 
 The dependencies are ``async def`` although they never await: FastAPI runs a plain ``def`` dependency in its
-thread pool, and the two hops per SPARQL request held point queries at 600 req/s (8 clients, national preset;
-935 req/s without them).
+thread pool, and two thread hops per request would bound point-query throughput.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Linked data routes: dereferenceable IRIs, ontology documentation, the home page, dumps and dataset metadata.
 
 Handlers only declare parameters (so OpenAPI documents them) and delegate: answering an IRI is
-``pvpp_kg.deref``, the home page, dumps and dataset description are ``pvpp_kg.site``.
+``pvpp_kg.lod.deref``, the home page, dumps and dataset description are ``pvpp_kg.web.site``.
 """
 
 from __future__ import annotations

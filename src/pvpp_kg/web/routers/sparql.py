@@ -102,10 +102,9 @@ async def sparql_post(request: Request) -> Response:
 
 async def sparql_endpoint(request: Request) -> Response:
     """``/sparql``, a plain Starlette route: the SPARQL 1.1 Protocol's query operation (GET and POST), the service
-    description and the query UI. Why not a FastAPI route: FastAPI's parameter and dependency resolution was half
-    of what a point lookup cost in this process (0.49 → 0.42 ms in-process, the query itself 0.2 ms), and more
-    after an idle moment, when every extra line of Python runs from cold caches. OpenAPI documents it from
-    :data:`OPENAPI`."""
+    description and the query UI. Why not a FastAPI route: FastAPI's per-request parameter and dependency
+    resolution adds to every point lookup, more so after an idle moment, when every extra line of
+    Python runs from cold caches. OpenAPI documents it from :data:`OPENAPI`."""
     if request.method == "POST":
         return await sparql_post(request)
     return await sparql_get(request)
@@ -116,8 +115,8 @@ router.add_route("/sparql", sparql_endpoint, methods=["GET", "POST"], include_in
 
 class SparqlShortcut:
     """Pure ASGI middleware: GET and POST ``/sparql`` go straight to :func:`sparql_endpoint`, past FastAPI's
-    exception middleware, exit stack and router. Why: those layers were a quarter of a point lookup in this
-    process (0.39 → 0.29 ms) and more over HTTP after an idle moment (p50 2.08 → 1.90 ms). The route stays: other
+    exception middleware, exit stack and router, which a point lookup need not pass through. Kept because it cuts
+    the point-lookup latency issue 7 targets by ~20 % (benchmarks/README.md). The route stays: other
     methods (405) and every other path go on through the app. Added innermost, so CORS and the body limit still
     apply; errors go to the app's exception handlers, and unexpected ones on to the server-error middleware."""
 
