@@ -22,7 +22,7 @@ class Settings(BaseSettings):
     access_log: bool = Field(
         False,
         description="log every request (uvicorn's access log); off by default: "
-        "client IP addresses are personal data, and the log line cost a point lookup ~0.3 ms",
+        "client IP addresses are personal data, and the log line is paid on every point lookup",
     )
     query_workers: int | None = Field(
         None,

@@ -21,7 +21,7 @@ from pvpp_kg.store.loader import ensure_loaded
 from pvpp_kg.web.auth import digest
 from tests.conftest import LiveServer
 
-SHAPES = Path(__file__).parent / "data" / "shapes"
+SHAPES = Path(__file__).parents[1] / "data" / "shapes"
 BASE = (SHAPES / "base.ttl").read_bytes()
 LM, VSAA = "lm-token", "vsaa-token"
 TTL = {"Content-Type": "text/turtle"}

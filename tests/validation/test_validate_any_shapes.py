@@ -97,7 +97,7 @@ def test_own_shapes_beside_the_policy(run, tmp_path: Path) -> None:  # type: ign
         ex:EnglishTitle a sh:NodeShape ; sh:targetClass <https://w3id.org/pvpp/ontology#Service> ;
           sh:property [ sh:path <http://purl.org/dc/terms/title> ; sh:languageIn ("en") ; sh:minCount 1 ] .""",
     )
-    base = str(Path(__file__).parent / "data" / "shapes" / "base.ttl")
+    base = str(Path(__file__).parents[1] / "data" / "shapes" / "base.ttl")
     assert run("validate", base).exit_code == 0
     r = run("validate", "--shapes", shapes, "--format", "json", base)
     body = json.loads(r.output)

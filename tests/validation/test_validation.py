@@ -15,7 +15,7 @@ from pvpp_kg.validation.parse import detect_format, parse_document
 from pvpp_kg.validation.report import report_html, report_json, report_rdf, report_text
 from pvpp_kg.validation.validator import validator_for
 
-SHAPES = Path(__file__).parent / "data" / "shapes"
+SHAPES = Path(__file__).parents[1] / "data" / "shapes"
 BASE = (SHAPES / "base.ttl").read_bytes()
 
 

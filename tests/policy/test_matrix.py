@@ -13,7 +13,7 @@ from rdflib.namespace import SKOS
 from pvpp_kg.namespaces import ID, PVPP
 from pvpp_kg.policy.matrix import read_matrix
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 OURS = ROOT / "data" / "reference" / "responsibility-matrix.csv"
 SHARED = ROOT.parent / "shared" / "domain" / "responsibility-matrix.csv"
 Grid = dict[tuple[str, str], tuple[str, str] | None]

@@ -22,7 +22,7 @@ from pvpp_kg.settings import Settings
 from pvpp_kg.web.routers import queries as query_routes
 from pvpp_kg.web.routers import sparql as sparql_routes
 
-SRC = Path(__file__).parent.parent / "src" / "pvpp_kg"
+SRC = Path(__file__).parents[2] / "src" / "pvpp_kg"
 ROUTERS = sorted((SRC / "web" / "routers").glob("*.py"))
 RDF_LIBRARIES = {"pyoxigraph", "rdflib"}
 #: A SPARQL query or update, not prose: a query form followed by a variable, a brace, ``*`` or a modifier,

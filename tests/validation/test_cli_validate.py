@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from pvpp_kg.cli import main
 from pvpp_kg.settings import Settings
 
-SHAPES = Path(__file__).parent / "data" / "shapes"
+SHAPES = Path(__file__).parents[1] / "data" / "shapes"
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from pvpp_kg.errors import QueryTimeout
 from pvpp_kg.store.backend import CheapJobs, EmbeddedBackend
 from pvpp_kg.store.embedded import EmbeddedStore, load_bytes
 from pvpp_kg.store.querypool import QueryJob, QueryPool
-from tests.test_querypool import SLOW
+from tests.store.test_querypool import SLOW
 
 G = "https://w3id.org/pvpp/graph/test"
 POINT = "ASK { ?s ?p 2 }"

@@ -15,9 +15,9 @@ from pvpp_kg.validation.parse import parse_files
 from pvpp_kg.validation.report import Report
 from pvpp_kg.validation.validator import Validator, validator_for
 
-SHAPES = Path(__file__).parent / "data" / "shapes"
+SHAPES = Path(__file__).parents[1] / "data" / "shapes"
 EXPECTED = list(csv.DictReader((SHAPES / "expected.csv").open(encoding="utf-8")))
-SAMPLE = sorted((Path(__file__).parents[1] / "data" / "sample").glob("*.ttl"))
+SAMPLE = sorted((Path(__file__).parents[2] / "data" / "sample").glob("*.ttl"))
 
 
 def _validator(settings: Settings, overrides: str) -> Validator:

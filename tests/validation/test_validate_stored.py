@@ -20,7 +20,7 @@ from pvpp_kg.store.loader import open_stores
 from pvpp_kg.validation.validator import LAYERS, Validator, validate_stored
 from tests.shacl_compare import engine_rows
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -45,7 +45,7 @@ from tests.shacl_compare import (
     shapes_with_messages,
 )
 
-TESTS = Path(__file__).parent
+TESTS = Path(__file__).parents[1]
 SHAPES = TESTS / "data" / "shapes"
 FIXTURES = sorted(p.name for p in SHAPES.glob("*.ttl"))
 EXPECTED = {

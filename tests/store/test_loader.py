@@ -105,7 +105,7 @@ def test_materialisation_in_the_default_graph_adds_what_it_adds_in_a_named_graph
     from pvpp_kg.store.loader import ontology_graph
     from pvpp_kg.store.materialise import materialisation_updates
 
-    data = (Path(__file__).parent / "data" / "shapes" / "base.ttl").read_bytes()
+    data = (Path(__file__).parents[1] / "data" / "shapes" / "base.ttl").read_bytes()
     ontology = ontology_graph(settings)
     named, default, plain = ox.Store(), ox.Store(), ox.Store()
     graph = ox.NamedNode("https://w3id.org/pvpp/graph/x")

@@ -12,7 +12,7 @@ from rdflib.namespace import DCTERMS, SKOS
 from pvpp_kg.namespaces import ID, PVPP
 from pvpp_kg.policy.matrix import read_matrix
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ONTOLOGY = ROOT / "ontology" / "pvpp.ttl"
 REFERENCE = ROOT / "data" / "reference"
 ONT = URIRef("https://w3id.org/pvpp/ontology")

@@ -17,7 +17,7 @@ from pvpp_kg.settings import Settings
 from pvpp_kg.store.sources import ontology_sources, public_graph, reference_sources
 
 pytestmark = pytest.mark.slow
-FIXTURE = Path(__file__).parent / "data" / "inconsistent-service.ttl"
+FIXTURE = Path(__file__).parents[1] / "data" / "inconsistent-service.ttl"
 
 
 def hermit_consistent(g: Graph, tmp_path: Path) -> bool:

@@ -15,7 +15,7 @@ import pytest
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ARTIFACTS = Path(__file__).parent / "artifacts"
+ARTIFACTS = Path(__file__).parents[1] / "artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
     "--headless",
@@ -26,7 +26,7 @@ ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-YASGUI = Path(__file__).parents[1] / "src" / "pvpp_kg" / "web" / "static" / "yasgui" / "yasgui.min.js"
+YASGUI = Path(__file__).parents[2] / "src" / "pvpp_kg" / "web" / "static" / "yasgui" / "yasgui.min.js"
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from rdflib import Graph, Literal, URIRef
 from pvpp_kg.namespaces import ID, PREFIXES, PVPP
 from pvpp_kg.policy.institutions import municipality_key, read_institutions
 
-INSTITUTIONS_DIR = Path(__file__).resolve().parents[1] / "data" / "institutions"
+INSTITUTIONS_DIR = Path(__file__).resolve().parents[2] / "data" / "institutions"
 RDF_TYPE = URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 XSD_DATE = URIRef("http://www.w3.org/2001/XMLSchema#date")
 VZD_FILES = ("vzd_aw_novads_extract.csv", "vzd_aw_pilseta_valstspilsetas_extract.csv")
@@ -159,7 +159,7 @@ VZD_SHA256 = {
 
 
 def test_vzd_extracts_are_verbatim_copies() -> None:
-    anchors = Path(__file__).resolve().parents[2] / "shared" / "anchors" / "latvia"
+    anchors = Path(__file__).resolve().parents[3] / "shared" / "anchors" / "latvia"
     for name in VZD_FILES:
         data = (INSTITUTIONS_DIR / name).read_bytes()
         assert hashlib.sha256(data).hexdigest() == VZD_SHA256[name]

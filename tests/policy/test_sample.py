@@ -12,7 +12,7 @@ from rdflib import Graph, Literal, URIRef
 from pvpp_kg.namespaces import ID, PREFIXES, PVPP
 from pvpp_kg.policy.institutions import read_institutions
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 SAMPLE_FILES = sorted((DATA / "sample").glob("*.ttl"))
 PUBLIC_FILES = SAMPLE_FILES + sorted(p for p in (DATA / "institutions").iterdir() if p.is_file())
 FOAF = "http://xmlns.com/foaf/0.1/"

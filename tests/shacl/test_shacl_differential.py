@@ -39,7 +39,7 @@ from tests.shacl_compare import (
     shapes_with_messages,
 )
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 SEEDS = (1, 2, 3)
 
 

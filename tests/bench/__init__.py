@@ -1,0 +1,1 @@
+"""Tests of benchmarks/: the report and a tiny smoke run."""

@@ -1,0 +1,1 @@
+"""Tests of pvpp_kg.lod: linked data, dumps, the dataset description."""

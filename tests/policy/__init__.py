@@ -1,0 +1,1 @@
+"""Tests of pvpp_kg.policy and the policy's data: institutions, matrix, generator, ontology, sample."""

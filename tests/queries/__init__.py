@@ -1,0 +1,1 @@
+"""Tests of pvpp_kg.queries: the governance query library."""
