@@ -7,7 +7,7 @@ import pytest
 from pvpp_kg import formats
 from pvpp_kg.conneg import negotiate
 from pvpp_kg.errors import NotAcceptable
-from pvpp_kg.sparql.protocol import inspect
+from pvpp_kg.store.query_text import inspect, reaches_network
 
 
 @pytest.mark.parametrize(
@@ -69,12 +69,12 @@ def test_format_parameter_wins() -> None:
         ("select * { service   <http://e/sparql> { ?s ?p ?o } }", "SELECT", True, False),
         ('SELECT * { ?s ?p """SERVICE "quoted" """ }', "SELECT", False, False),
         ("PREFIX : <http://e/> DELETE WHERE { ?s :p ?o }", "UPDATE", False, False),
-        ("LOAD <http://e/data.ttl>", "UPDATE", False, False),
+        ("LOAD <http://e/data.ttl>", "UPDATE", True, False),
     ],
 )
 def test_inspect(text: str, form: str, service: bool, dataset: bool) -> None:
     info = inspect(text)
-    assert (info.form, info.uses_service, info.has_dataset_clause) == (form, service, dataset)
+    assert (info.form, reaches_network(text), info.has_dataset_clause) == (form, service, dataset)
 
 
 def test_a_remembered_choice_is_the_callers_own_format_object() -> None:

@@ -12,7 +12,7 @@ from pvpp_kg import formats
 from pvpp_kg.conneg import negotiate
 from pvpp_kg.errors import BadRequest, ServiceNotAllowed, UpdateNotAllowed
 from pvpp_kg.formats import Format
-from pvpp_kg.store.query_text import QUERY_FORMS, QueryInfo, inspect
+from pvpp_kg.store.query_text import QUERY_FORMS, QueryInfo, inspect, reaches_network
 
 
 @dataclass(frozen=True)
@@ -32,8 +32,11 @@ def check_query(req: SparqlRequest, *, allow_service: bool) -> QueryInfo:
             "this is a SPARQL Update; the query endpoint answers queries only — "
             "send updates to /sparql/update with an admin token"
         )
-    if info.uses_service and not allow_service:
-        raise ServiceNotAllowed("SERVICE federation is disabled on this endpoint (PVPP_ALLOW_SERVICE)")
+    if not allow_service and reaches_network(req.query):
+        raise ServiceNotAllowed(
+            "SERVICE federation is disabled on this endpoint (PVPP_ALLOW_SERVICE): the query has a SERVICE pattern, "
+            "or mentions SERVICE in a way that cannot be told apart from one"
+        )
     return info
 
 
@@ -43,7 +46,7 @@ def check_update(text: str, *, allow_service: bool) -> None:
     info = inspect(text)
     if info.form in QUERY_FORMS:
         raise BadRequest(f"this is a {info.form} query; send it to /sparql")
-    if not allow_service and ({"SERVICE", "LOAD"} & info.keywords):
+    if not allow_service and reaches_network(text):
         raise ServiceNotAllowed("SERVICE and LOAD would fetch remote URLs; they are disabled (PVPP_ALLOW_SERVICE)")
 
 

@@ -1,4 +1,5 @@
-"""What a query text says about itself, read without running it: its form (query or update) and keywords.
+"""What a query text says about itself, read without running it: its form (query or update), its keywords, and
+whether it could reach the network.
 
 The store needs it to run a job (a CONSTRUCT answers triples) and the protocol to refuse what must not run.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 QUERY_FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
@@ -39,10 +41,6 @@ class QueryInfo:
         return "FROM" in self.keywords
 
     @property
-    def uses_service(self) -> bool:
-        return "SERVICE" in self.keywords
-
-    @property
     def is_graph_result(self) -> bool:
         return self.form in ("CONSTRUCT", "DESCRIBE")
 
@@ -52,8 +50,8 @@ def inspect(text: str) -> QueryInfo:
 
     Remembered for the last 512 texts up to 16 k characters: clients repeat their queries.
 
-    >>> inspect("PREFIX s: <http://x/SERVICE> SELECT * { ?s s:p 'SERVICE' }").uses_service
-    False
+    >>> inspect("PREFIX s: <http://x/SERVICE> SELECT * { ?s s:p 'SERVICE' }").form
+    'SELECT'
     >>> inspect("# hi\\nINSERT DATA { <a:b> <a:c> 1 }").form
     'UPDATE'
     """
@@ -75,3 +73,46 @@ def _inspect(text: str) -> QueryInfo:
 
 
 _inspect_cached = functools.lru_cache(maxsize=512)(_inspect)
+
+
+# SPARQL 1.1 section 19.2: \u and \U escapes are replaced in the whole text before it is parsed
+_CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+_FETCHING = re.compile(r"service|load", re.IGNORECASE)
+
+
+def _unescaped(text: str) -> str:
+    return _CODEPOINT.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
+
+
+@functools.lru_cache(maxsize=512)
+def reaches_network(text: str) -> bool:
+    """Whether a query or update could open a connection: a SERVICE pattern, or a LOAD.
+
+    Decided on SPARQL's grammar (rdflib's parser), not on the text: a word "SERVICE" in a string, an IRI, a
+    comment or an escaped prefixed name (``ex:a\\#``) is no SERVICE. Only texts that contain the word at all,
+    after unescaping, are parsed; one that cannot be parsed is taken to reach the network, so a gap between this
+    parser and the engine's can only refuse a query, never let one through.
+    """
+    plain = _unescaped(text)
+    if not _FETCHING.search(plain):
+        return False
+    from rdflib.plugins.sparql.parser import parseQuery, parseUpdate  # here: only the rare texts pay its import
+
+    try:
+        tree: object = parseQuery(plain)
+    except Exception:
+        try:
+            tree = parseUpdate(plain)
+        except Exception:
+            return True
+    return any(getattr(node, "name", "") in ("ServiceGraphPattern", "Load") for node in _nodes(tree))
+
+
+def _nodes(node: object) -> Iterator[object]:
+    yield node
+    if isinstance(node, dict):
+        for value in node.values():
+            yield from _nodes(value)
+    elif isinstance(node, list | tuple) or type(node).__name__ == "ParseResults":
+        for value in node:  # type: ignore[attr-defined]
+            yield from _nodes(value)

@@ -1,0 +1,99 @@
+"""Federation off means no connection leaves the server: every spelling of SERVICE or LOAD the audit found, sent
+to a running server, is refused with 400 before it runs, a local listener sees no connection, and the data
+version does not change. Words that only look like the keywords (in strings, IRIs, comments) still run."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.conftest import ADMIN_TOKEN, LiveServer
+
+
+@pytest.fixture
+def listener() -> Iterator[tuple[int, list[object]]]:
+    """A TCP listener on 127.0.0.1: the port, and the connections it accepted."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    sock.settimeout(0.2)
+    accepted: list[object] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                accepted.append(sock.accept())
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield sock.getsockname()[1], accepted
+    stop.set()
+    thread.join(2)
+    sock.close()
+
+
+QUERIES = [
+    "PREFIX ex: <http://example.org/> SELECT * WHERE {{ VALUES ?z {{ ex:a\\# }} SERVICE <{url}> {{ ?s ?p ?o }} }}",
+    "PREFIX ex: <http://example.org/> SELECT * WHERE {{ VALUES ?z {{ ex:a\\' }} SERVICE <{url}> {{ ?s ?p ?o }} }}",
+    "SELECT * WHERE {{ SERVI\\u0043E <{url}> {{ ?s ?p ?o }} }}",
+    "select * where {{ service <{url}> {{ ?s ?p ?o }} }}",
+    "SELECT * WHERE {{ {{ SELECT * WHERE {{ SERVICE SILENT <{url}> {{ ?s ?p ?o }} }} }} }}",
+]
+UPDATES = [
+    "LOAD <{url}> INTO GRAPH <https://w3id.org/pvpp/graph/loaded>",
+    "LO\\u0041D <{url}>",
+    "PREFIX ex: <http://example.org/> INSERT {{ ?s ?p ?o }} "
+    "WHERE {{ VALUES ?z {{ ex:a\\# }} SERVICE <{url}> {{ ?s ?p ?o }} }}",
+]
+
+
+def _version(url: str) -> str:
+    return httpx.get(url + "/sparql", params={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"}).text
+
+
+@pytest.mark.parametrize("template", QUERIES)
+def test_service_spellings_are_refused(
+    live_server: LiveServer, listener: tuple[int, list[object]], template: str
+) -> None:
+    port, accepted = listener
+    r = httpx.get(live_server.url + "/sparql", params={"query": template.format(url=f"http://127.0.0.1:{port}/x")})
+    assert r.status_code == 400, r.text
+    assert "SERVICE federation is disabled" in r.text
+    assert accepted == []
+
+
+@pytest.mark.parametrize("template", UPDATES)
+def test_load_and_service_updates_are_refused(
+    live_server: LiveServer, listener: tuple[int, list[object]], template: str
+) -> None:
+    port, accepted = listener
+    before = _version(live_server.url)
+    r = httpx.post(
+        live_server.url + "/sparql/update",
+        content=template.format(url=f"http://127.0.0.1:{port}/x").encode(),
+        headers={"Content-Type": "application/sparql-update", "Authorization": f"Bearer {ADMIN_TOKEN}"},
+    )
+    assert r.status_code == 400, r.text
+    assert "disabled" in r.text
+    assert accepted == []
+    assert _version(live_server.url) == before
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * WHERE { ?s ?p 'SERVICE' } LIMIT 1 # SERVICE <http://127.0.0.1:9/x>",
+        "PREFIX s: <http://example.org/SERVICE/> SELECT * WHERE { ?s s:service ?o } LIMIT 1",
+        "SELECT ?s WHERE { ?s a <https://w3id.org/pvpp/ontology#Service> } LIMIT 1",
+    ],
+)
+def test_lookalikes_still_run(live_server: LiveServer, query: str) -> None:
+    r = httpx.get(live_server.url + "/sparql", params={"query": query}, headers={"Accept": "application/json"})
+    assert r.status_code == 200, r.text
