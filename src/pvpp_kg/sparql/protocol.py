@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pyoxigraph as ox
+
 from pvpp_kg import formats
 from pvpp_kg.conneg import negotiate
 from pvpp_kg.errors import BadRequest, ServiceNotAllowed, UpdateNotAllowed
 from pvpp_kg.formats import Format
-from pvpp_kg.store.query_text import QUERY_FORMS, QueryInfo, inspect, reaches_network
+from pvpp_kg.store.query_text import MAX_NESTING, QUERY_FORMS, QueryInfo, inspect, nesting, reaches_network
 
 
 @dataclass(frozen=True)
@@ -22,10 +24,27 @@ class SparqlRequest:
     named_graphs: tuple[str, ...] = ()
 
 
+def _check_nesting(text: str, what: str) -> None:
+    if nesting(text) > MAX_NESTING:
+        raise BadRequest(f"the {what} nests groups or brackets more than {MAX_NESTING} levels deep; flatten it")
+
+
+def graph_iri(text: str) -> str:
+    """A graph parameter (Graph Store Protocol, dataset parameters) that must be an absolute IRI."""
+    try:
+        iri = ox.NamedNode(text).value
+    except ValueError:
+        iri = ""
+    if not iri.startswith(("http://", "https://", "urn:")):
+        raise BadRequest(f"graph must be an absolute IRI (http, https or urn) without spaces or <>: {text[:200]!r}")
+    return iri
+
+
 def check_query(req: SparqlRequest, *, allow_service: bool) -> QueryInfo:
     """Refuse what must not run: no query, an update, SERVICE while federation is off."""
     if not req.query.strip():
         raise BadRequest("no query: send it as the 'query' parameter or as an application/sparql-query body")
+    _check_nesting(req.query, "query")
     info = inspect(req.query)
     if info.form == "UPDATE":
         raise UpdateNotAllowed(
@@ -43,6 +62,7 @@ def check_query(req: SparqlRequest, *, allow_service: bool) -> QueryInfo:
 def check_update(text: str, *, allow_service: bool) -> None:
     if not text.strip():
         raise BadRequest("no update: send it as the 'update' parameter or as an application/sparql-update body")
+    _check_nesting(text, "update")
     info = inspect(text)
     if info.form in QUERY_FORMS:
         raise BadRequest(f"this is a {info.form} query; send it to /sparql")

@@ -22,7 +22,7 @@ _NOISE = re.compile(
       | '(?:[^'\\\n]|\\.)*' | "(?:[^"\\\n]|\\.)*"  # short strings
       | <[^<>"{}|^`\\\s]*>                          # IRIs
       | [?$][A-Za-z0-9_\u00B7-\uFFFF]+              # variables
-      | [A-Za-z0-9_\u00B7-\uFFFF.-]*:[A-Za-z0-9_\u00B7-\uFFFF.:%-]*  # prefixed names
+      | [A-Za-z0-9_\u00B7-\uFFFF.-]*:(?:[A-Za-z0-9_\u00B7-\uFFFF.:%-]|\\[_~.\-!$&'()*+,;=/?\#@%])*  # prefixed names
     """,
     re.VERBOSE,
 )
@@ -116,3 +116,19 @@ def _nodes(node: object) -> Iterator[object]:
     elif isinstance(node, list | tuple) or type(node).__name__ == "ParseResults":
         for value in node:  # type: ignore[attr-defined]
             yield from _nodes(value)
+
+
+MAX_NESTING = 128  # groups, sub-selects and brackets inside each other: far beyond any real query
+
+
+def nesting(text: str) -> int:
+    """How deep ``{``, ``(`` and ``[`` nest outside strings, IRIs and comments (after unescaping), read before any
+    parser recurses: a query nested thousands deep would exhaust the engine's stack."""
+    depth = deepest = 0
+    for ch in _NOISE.sub(" ", _unescaped(text)):
+        if ch in "{([":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "})]":
+            depth -= 1
+    return deepest

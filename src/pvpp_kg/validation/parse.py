@@ -107,11 +107,31 @@ def _remote_contexts(node: Any) -> Iterable[str]:
             yield from _remote_contexts(x)
 
 
+MAX_JSON_NESTING = 64  # objects and arrays inside each other: far beyond any JSON-LD document of ours
+
+
+def _json_nesting(text: str) -> int:
+    """How deep JSON objects and arrays nest, read before the parser recurses (outside strings)."""
+    depth = deepest = 0
+    for token in re.finditer(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', text):
+        ch = token.group(0)
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
 def _check_jsonld(data: bytes, source: str) -> None:
     try:
-        doc = json.loads(data.decode("utf-8"))
+        text = data.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise InputError(f"not UTF-8: {e}", source=source) from None
+        raise InputError(f"not UTF-8 (byte {e.start})", source=source) from None
+    if _json_nesting(text) > MAX_JSON_NESTING:
+        raise InputError(f"JSON nested more than {MAX_JSON_NESTING} levels deep is refused", source=source)
+    try:
+        doc = json.loads(text)
     except json.JSONDecodeError as e:
         raise InputError(f"malformed JSON-LD: {e.msg}", source=source, line=e.lineno, column=e.colno) from None
     for ctx in _remote_contexts(doc):

@@ -219,7 +219,10 @@ async def sparql_update(request: Request, backend: BackendDep, settings: Setting
         form = await request.form()
         text = str(form.get("update") or "")
     elif ctype == "application/sparql-update":
-        text = (await request.body()).decode("utf-8", errors="strict")
+        try:
+            text = (await request.body()).decode("utf-8", errors="strict")
+        except UnicodeDecodeError:
+            raise BadRequest("the update body is not UTF-8; send it in UTF-8") from None
     else:
         raise UnsupportedMediaType("use application/sparql-update or a form with an 'update' field")
     sparql.check_update(text, allow_service=settings.allow_service)

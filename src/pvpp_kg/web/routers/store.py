@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from pvpp_kg import formats
 from pvpp_kg.conneg import negotiate
 from pvpp_kg.errors import BadRequest, UnsupportedMediaType
+from pvpp_kg.sparql.protocol import graph_iri
 from pvpp_kg.web.deps import AdminDep, BackendDep
 
 router = APIRouter(prefix="/store", tags=["Graph Store Protocol"])
@@ -23,9 +24,7 @@ def _target(graph: str | None, default: str | None) -> str | None:
         raise BadRequest("give either ?graph=IRI or ?default, not both")
     if graph is None and default is None:
         raise BadRequest("name the graph: ?graph=IRI or ?default")
-    if graph is not None and not graph.startswith(("http://", "https://", "urn:")):
-        raise BadRequest(f"graph must be an absolute IRI: {graph!r}")
-    return graph
+    return graph_iri(graph) if graph is not None else None
 
 
 def _body_format(content_type: str | None) -> str:
