@@ -1,7 +1,7 @@
 """``load-data``: files parsed as a stream, each quad followed by what it entails, straight into the bulk loader.
 
-The streamed rules (:class:`pvpp_kg.materialise.Entailment`) must give exactly the quads the SPARQL updates
-(:func:`pvpp_kg.materialise.materialisation_updates`) give, on generated data, on every project source and on the
+The streamed rules (:class:`pvpp_kg.store.materialise.Entailment`) must give exactly the quads the rules' SPARQL
+form gives (``tests/store/materialise_reference.py``), on generated data, on every project source and on the
 edge cases the updates handle by SPARQL's own rules (blank nodes, literals, the default graph). A syntax error
 anywhere names the file's line and leaves the store as it was.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -19,10 +19,11 @@ import pytest
 from pvpp_kg.policy.generate import generate_file
 from pvpp_kg.settings import Settings
 from pvpp_kg.store.dataload import load_data, read_quads
-from pvpp_kg.store.loader import _load_sources, materialised, ontology_graph
+from pvpp_kg.store.loader import _load_sources, ontology_graph
 from pvpp_kg.store.materialise import Entailment, Rules
 from pvpp_kg.store.sources import public_sources
 from tests.conftest import settings_env
+from tests.store.materialise_reference import materialisation_updates
 
 CV = "http://data.europa.eu/m8g/"
 PVPP = "https://w3id.org/pvpp/ontology#"
@@ -53,6 +54,15 @@ def _canonical(quads: Iterator[ox.Quad] | ox.Store) -> tuple[int, set[str]]:
     return len(found), {q for q in found if "_:" not in q}
 
 
+def _updated(fill: Callable[[ox.Store], None]) -> ox.Store:
+    """The reference: the rules as SPARQL updates, run in an in-memory store."""
+    mem = ox.Store()
+    fill(mem)
+    for update in materialisation_updates(ontology_graph(Settings())):
+        mem.update(update)
+    return mem
+
+
 def _both_forms(entailment: Entailment, files: list[Path]) -> tuple[tuple[int, set[str]], tuple[int, set[str]]]:
     """(streamed rules, SPARQL updates) on the same files."""
     streamed = ox.Store()
@@ -61,7 +71,7 @@ def _both_forms(entailment: Entailment, files: list[Path]) -> tuple[tuple[int, s
     def fill(mem: ox.Store) -> None:
         mem.bulk_extend(read_quads(files, GRAPH))
 
-    return _canonical(streamed), _canonical(materialised(fill, ontology_graph(Settings())))
+    return _canonical(streamed), _canonical(_updated(fill))
 
 
 def test_streamed_rules_give_the_updates_quads_on_generated_data(entailment: Entailment, tiny: Path) -> None:
@@ -76,9 +86,7 @@ def test_streamed_rules_give_the_updates_quads_on_every_project_source(entailmen
     _load_sources(mem, sources)
     streamed = ox.Store()
     streamed.bulk_extend(entailment.quads(iter(mem)))
-    assert _canonical(streamed) == _canonical(
-        materialised(lambda m: m.bulk_extend(iter(mem)), ontology_graph(Settings()))
-    )
+    assert _canonical(streamed) == _canonical(_updated(lambda m: m.bulk_extend(iter(mem))))
     assert len(streamed) > len(mem) + 1000
 
 

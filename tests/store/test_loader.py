@@ -103,7 +103,7 @@ def test_materialisation_in_the_default_graph_adds_what_it_adds_in_a_named_graph
     import pyoxigraph as ox
 
     from pvpp_kg.store.loader import ontology_graph
-    from pvpp_kg.store.materialise import materialisation_updates
+    from tests.store.materialise_reference import materialisation_updates
 
     data = (Path(__file__).parents[1] / "data" / "shapes" / "base.ttl").read_bytes()
     ontology = ontology_graph(settings)

@@ -7,8 +7,9 @@ The ontology's own axioms decide what is added to each data graph:
 - ``pvpp:kindConcept`` on a service class: ``cv:isClassifiedBy`` the kind concept;
 - ``pvpp:participationRole`` on a property: a ``cv:Participation`` node for each use of the property.
 
-The result is a handful of SPARQL updates, so it runs unchanged on the embedded or a remote store; and the same
-rules as :class:`Entailment`, applied to a stream of quads on its way to the bulk loader.
+:class:`Entailment` applies them to a stream of quads, each quad followed by what it entails, so data is
+materialised on its way to a store (the bulk loader, an in-memory store, a remote store) and no store has to run
+updates. The rules' SPARQL form is kept in the tests, as the reference the stream is checked against.
 """
 
 from __future__ import annotations
@@ -33,21 +34,6 @@ def _closure(g: Graph, pred: URIRef) -> list[tuple[str, str]]:
             if isinstance(sup, URIRef) and sup != s:
                 pairs.add((str(s), str(sup)))
     return sorted(pairs)
-
-
-def _values(rows: list[tuple[str, ...]]) -> str:
-    return " ".join("(" + " ".join(f"<{x}>" if x.startswith("http") else x for x in r) + ")" for r in rows)
-
-
-class _Scope:
-    """Where the rules read and write: every named graph (``GRAPH ?g``), one of them, or the default graph."""
-
-    def __init__(self, graph: str | None, default_graph: bool) -> None:
-        self.default_graph = default_graph
-        self.values = f"VALUES ?g {{ <{graph}> }}" if graph and not default_graph else ""
-
-    def __call__(self, pattern: str) -> str:
-        return pattern if self.default_graph else f"GRAPH ?g {{ {pattern} }}"
 
 
 def _is_post_valued(ontology: Graph, prop: URIRef) -> bool:
@@ -87,55 +73,6 @@ class Rules:
         )
 
 
-def materialisation_updates(ontology: Graph, graph: str | None = None, *, default_graph: bool = False) -> list[str]:
-    """SPARQL updates that materialise the ontology's entailments in ``graph`` (or every named graph, or, with
-    ``default_graph``, the default graph: the validator materialises a submission there)."""
-    g = _Scope(graph, default_graph)
-    rules = Rules.of(ontology)
-    updates: list[str] = []
-    if rules.participation:
-        # the participant is the object, or the subject when the property points at the post; the node's
-        # cv:Participation type is pvpp:RoleParticipation's superclass, added by the subclass update below
-        node = """
-  ?part a pvpp:RoleParticipation ; cv:role ?role ; cv:hasParticipant ?agent ;
-        pvpp:participationContext ?s ; dct:identifier ?id ; dct:description ?desc .
-  ?s cv:hasParticipation ?part . ?agent cv:participates ?part"""
-        rows = [(p, role, "true" if subject_is_agent else "false") for p, role, subject_is_agent in rules.participation]
-        updates.append(f"""
-PREFIX cv: <http://data.europa.eu/m8g/>
-PREFIX dct: <http://purl.org/dc/terms/>
-PREFIX pvpp: <{PVPP}>
-INSERT {{ {g(node)} }}
-WHERE {{ {g.values}
-  VALUES (?p ?role ?subjectIsAgent) {{ {_values(rows)} }}
-  {g("?s ?p ?o")}
-  BIND(IF(?subjectIsAgent, ?s, ?o) AS ?agent)
-  BIND(MD5(CONCAT(STR(?s), " ", STR(?role), " ", STR(?agent))) AS ?h)
-  BIND(IRI(CONCAT("{ID}participation/", ?h)) AS ?part)
-  BIND(CONCAT("participation-", ?h) AS ?id)
-  BIND(STRLANG(CONCAT("Role ", STRAFTER(STR(?role), "/role/"), " of ", STR(?agent), " for ", STR(?s)), "en") AS ?desc)
-}}""")
-    if rules.kinds:
-        # a kind class entails its concept, and so do its subclasses
-        updates.append(f"""
-PREFIX cv: <http://data.europa.eu/m8g/>
-INSERT {{ {g("?s cv:isClassifiedBy ?kind")} }}
-WHERE {{ {g.values} VALUES (?c ?kind) {{ {_values(rules.kinds)} }} {g("?s a ?c")} }}""")
-    if rules.sub_classes:
-        updates.append(f"""
-INSERT {{ {g("?s a ?sup")} }}
-WHERE {{ {g.values} VALUES (?sub ?sup) {{ {_values(rules.sub_classes)} }} {g("?s a ?sub")} }}""")
-    if rules.sub_properties:
-        updates.append(f"""
-INSERT {{ {g("?s ?sup ?o")} }}
-WHERE {{ {g.values} VALUES (?sub ?sup) {{ {_values(rules.sub_properties)} }} {g("?s ?sub ?o")} }}""")
-    if rules.inverses:
-        updates.append(f"""
-INSERT {{ {g("?o ?inv ?s")} }}
-WHERE {{ {g.values} VALUES (?p ?inv) {{ {_values(rules.inverses)} }} {g("?s ?p ?o")} }}""")
-    return updates
-
-
 _Triple = tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode, ox.NamedNode | ox.BlankNode | ox.Literal]
 
 
@@ -147,13 +84,12 @@ def _table(pairs: list[tuple[str, str]]) -> dict[ox.NamedNode, list[ox.NamedNode
 
 
 class Entailment:
-    """The updates of :func:`materialisation_updates`, applied to a stream of quads one quad at a time.
+    """The rules applied to a stream of quads one quad at a time.
 
-    Why a second form of the same rules: loading a dataset then needs no store to run updates in. Each rule
-    reads one triple and what that triple entailed, in the updates' order (participation, kinds, subclasses,
-    super-properties, inverses), so a quad's consequences follow from the quad alone, and the stream goes
-    straight to the bulk loader instead of through in-memory stores. Quads in the default graph pass unchanged,
-    as the updates read named graphs. ``tests/store/test_dataload.py`` checks that both forms give the same quads.
+    Each rule reads one triple and what that triple entailed, in a fixed order (participation, kinds, subclasses,
+    super-properties, inverses), so a quad's consequences follow from the quad alone. Quads in the default graph
+    pass unchanged (named graphs hold the data). ``tests/store/test_dataload.py`` checks the stream against the
+    rules' SPARQL form (``tests/store/materialise_reference.py``).
     """
 
     def __init__(self, rules: Rules) -> None:

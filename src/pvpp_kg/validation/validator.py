@@ -28,7 +28,7 @@ from pvpp_kg.errors import InputError
 from pvpp_kg.namespaces import BASE
 from pvpp_kg.settings import Settings
 from pvpp_kg.shacl.terms import to_ox
-from pvpp_kg.store.materialise import materialisation_updates
+from pvpp_kg.store.materialise import Entailment, Rules
 from pvpp_kg.validation.report import Report, report_from
 
 # rdflib logs a stack trace for every ill-formed typed literal ("2024-13-45"^^xsd:date); the shapes report those
@@ -63,6 +63,7 @@ def _materialised(graphs: Iterable[tuple[str, Graph]], ontology: Graph) -> ox.St
     return materialised(fill, ontology)
 
 
+_SUBMISSION = ox.NamedNode("urn:x-pvpp-kg:validation:submission")  # the named graph the rules read it in
 MINE = ox.NamedNode("urn:x-pvpp-kg:validation:mine")  # the nodes results are reported for, as subjects
 _IN = ox.NamedNode("urn:x-pvpp-kg:validation:in")
 
@@ -81,7 +82,7 @@ class Validator:
         self.engines = {"pvpp": shacl.ShapesGraph(self.pvpp_shapes), "cpsv-ap": shacl.ShapesGraph(self.cpsv_shapes)}
         self.context_subclasses = list(context.subject_objects(RDFS.subClassOf))
         self.ontology = ontology_graph(settings)
-        self.submission_updates = materialisation_updates(self.ontology, default_graph=True)  # see merge()
+        self.entailment = Entailment(Rules.of(self.ontology))
         sources = [*ontology_sources(settings), *reference_sources(settings), *institution_sources(settings)]
         graphs = [(s.graph, s.to_graph()) for s in sources] + [(BASE + "graph/context", context)]
         # the context once, as default-graph quads, so each validation only adds the submission to a fresh store
@@ -106,8 +107,9 @@ class Validator:
         store = ox.Store()
         store.bulk_extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in data)
         subjects = [row[0] for row in store.query(rq.load("submission-subjects"))]
-        for update in self.submission_updates:
-            store.update(update)
+        # materialised as the loader does (the rules read named graphs), then kept in the default graph
+        entailed = self.entailment.quads(ox.Quad(q.subject, q.predicate, q.object, _SUBMISSION) for q in store)
+        store.bulk_extend([ox.Quad(q.subject, q.predicate, q.object) for q in entailed])
         extra_quads = (
             [ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in extra_context] if extra_context is not None else []
         )
