@@ -200,7 +200,9 @@ def validate(files: tuple[Path, ...], lang: str, fmt: str, shapes_files: tuple[P
         _fail("--no-policy needs at least one --shapes file to validate against")
     try:
         graph = parse_files(files, settings)
-        shapes = user_shapes((str(f), parse_files([f], settings)) for f in shapes_files) if shapes_files else None
+        shapes = (
+            user_shapes((str(f), parse_files([f], settings).graph()) for f in shapes_files) if shapes_files else None
+        )
         validator = validator_for(settings)
         if no_policy:
             assert shapes is not None

@@ -12,7 +12,7 @@ from rdflib.compare import isomorphic
 
 from pvpp_kg.errors import InputError
 from pvpp_kg.settings import Settings
-from pvpp_kg.validation.parse import parse_document
+from pvpp_kg.validation.parse import Document, parse_document
 from pvpp_kg.validation.spreadsheet import (
     SHEETS,
     csv_to_graph,
@@ -122,7 +122,7 @@ def test_round_trip_xlsx_and_csv_give_the_same_graph(tmp_path: Path, settings: S
     for path in write_csvs(tmp_path, ROWS):
         from_csv += csv_to_graph(path.read_bytes(), sheet=path.stem, source=path.name)
     assert len(from_xlsx) > 40 and isomorphic(from_xlsx, from_csv)
-    report = validator_for(settings).validate(from_xlsx)
+    report = validator_for(settings).validate(Document.of_graph(from_xlsx))
     assert report.conforms, [r.to_json() for r in report.results]
 
 

@@ -19,7 +19,7 @@ from rdflib.namespace import OWL
 from pvpp_kg.errors import InputError, PayloadTooLarge, UnsupportedMediaType
 from pvpp_kg.namespaces import BASE
 from pvpp_kg.settings import Settings
-from pvpp_kg.shacl.terms import to_rdflib
+from pvpp_kg.shacl.terms import to_ox, to_rdflib
 from pvpp_kg.store.embedded import parse_error
 
 # document formats: name → (pyoxigraph format or None for the spreadsheet, media types, file extensions)
@@ -142,7 +142,41 @@ def _check_jsonld(data: bytes, source: str) -> None:
         )
 
 
-def parse_rdf(data: bytes, fmt: str, source: str) -> Graph:
+class Document:
+    """A parsed document: each triple once, as pyoxigraph terms in the form the store keeps them ("99.0"^^xsd:decimal
+    as "99"). It is what the validator loads and what a submission stores; :meth:`graph` is an rdflib copy for the
+    few readers that want one (a user's shapes)."""
+
+    __slots__ = ("triples",)
+
+    def __init__(self, triples: Iterable[ox.Triple]) -> None:
+        store = ox.Store()  # one copy of each triple, literals in the store's canonical form
+        store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+        self.triples = [ox.Triple(q.subject, q.predicate, q.object) for q in store]
+
+    @classmethod
+    def of_graph(cls, graph: Graph) -> Document:
+        """A document made in rdflib (the spreadsheet template's reader)."""
+        return cls(ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in graph)  # type: ignore[arg-type]
+
+    def __len__(self) -> int:
+        return len(self.triples)
+
+    def __add__(self, other: Document) -> Document:
+        return Document([*self.triples, *other.triples])
+
+    def graph(self) -> Graph:
+        g = Graph()
+        g.addN((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object), g) for t in self.triples)
+        return g
+
+    def ntriples(self) -> bytes:
+        """Sorted N-Triples: the submission's stored content and the input of its checksum."""
+        text = ox.serialize(self.triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+        return ("\n".join(sorted(line for line in text.splitlines() if line.strip())) + "\n").encode("utf-8")
+
+
+def parse_rdf(data: bytes, fmt: str, source: str) -> Document:
     """Parse one RDF document without touching the network; errors name source, line and column."""
     if not data.strip():
         raise InputError("the document is empty", source=source)
@@ -159,37 +193,32 @@ def parse_rdf(data: bytes, fmt: str, source: str) -> Graph:
         raise parse_error(e, source) from None
     except (ValueError, OSError) as e:
         raise InputError(f"cannot parse as {fmt}: {e}", source=source) from None
-    # through a store: it keeps one copy of each triple and canonical literals ("99.0"^^xsd:decimal is "99"), as
-    # the stored data will have them; its terms go to rdflib directly, not through rdflib's slower N-Triples parser
-    store = ox.Store()
-    store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
-    graph = Graph()
-    graph.addN((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object), graph) for q in store)
-    _check_imports(graph, source)
-    if len(graph) == 0:
+    document = Document(triples)
+    _check_imports(document, source)
+    if len(document) == 0:
         raise InputError(
             "the document holds no triples (a submission would erase the institution's data)", source=source
         )
-    return graph
+    return document
 
 
-def _check_imports(graph: Graph, source: str) -> None:
-    for _, target in graph.subject_objects(OWL.imports):
-        if str(target) != BASE + "ontology":
+_IMPORTS = ox.NamedNode(str(OWL.imports))
+
+
+def _check_imports(document: Document, source: str) -> None:
+    for target in (t.object for t in document.triples if t.predicate == _IMPORTS):
+        if not isinstance(target, ox.NamedNode) or target.value != BASE + "ontology":
             raise InputError(
-                f"owl:imports <{target}> is refused: pvpp-kg never fetches imports; remove the "
+                f"owl:imports {target} is refused: pvpp-kg never fetches imports; remove the "
                 "statement (the PVPP ontology and reference data are always present)",
                 source=source,
             )
 
 
-Document = Graph  # a parsed submission, as the validator and the submission flow take it
-
-
 def parse_document(
     data: bytes, *, media_type: str | None = None, filename: str | None = None, sheet: str | None = None
 ) -> Document:
-    """Any accepted document (RDF or the spreadsheet template) as an rdflib graph."""
+    """Any accepted document (RDF or the spreadsheet template), parsed once."""
     fmt = detect_format(media_type, filename)
     source = filename or "request body"
     if fmt in ("csv", "xlsx"):
@@ -198,15 +227,15 @@ def parse_document(
         if not data.strip():
             raise InputError("the document is empty", source=source)
         if fmt == "xlsx":
-            return spreadsheet.xlsx_to_graph(data, source=source)
+            return Document.of_graph(spreadsheet.xlsx_to_graph(data, source=source))
         name = sheet or (Path(filename).stem if filename else None)
-        return spreadsheet.csv_to_graph(data, sheet=name, source=source)
+        return Document.of_graph(spreadsheet.csv_to_graph(data, sheet=name, source=source))
     return parse_rdf(data, fmt, source)
 
 
-def parse_files(paths: Iterable[Path], settings: Settings) -> Graph:
-    """Several files (CLI) as one graph; size-limited like an HTTP body."""
-    graph = Graph()
+def parse_files(paths: Iterable[Path], settings: Settings) -> Document:
+    """Several files (CLI) as one document; size-limited like an HTTP body."""
+    triples: list[ox.Triple] = []
     for path in paths:
         try:
             size = path.stat().st_size
@@ -215,5 +244,5 @@ def parse_files(paths: Iterable[Path], settings: Settings) -> Graph:
             data = path.read_bytes()
         except OSError as e:
             raise InputError(f"cannot read: {e.strerror}", source=str(path)) from None
-        graph += parse_document(data, filename=str(path))
-    return graph
+        triples += parse_document(data, filename=str(path)).triples
+    return Document(triples)

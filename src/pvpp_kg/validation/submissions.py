@@ -27,6 +27,7 @@ from pvpp_kg.namespaces import GRAPH, ID, institution_graph
 from pvpp_kg.settings import Settings
 from pvpp_kg.store.backend import Backend, Dataset
 from pvpp_kg.store.loader import materialised
+from pvpp_kg.validation.parse import Document
 from pvpp_kg.validation.report import Report
 from pvpp_kg.validation.validator import Validator
 
@@ -74,22 +75,15 @@ def check_key(key: str) -> str:
     return key
 
 
-def check_ownership(data: Graph, key: str) -> None:
+def check_ownership(data: Document, key: str) -> None:
     """An institution writes only its own graph: no services, resources, posts or SLAs of another institution."""
-    for s in set(data.subjects()):
-        m = _OWNED.match(str(s))
+    for s in {t.subject.value for t in data.triples if isinstance(t.subject, ox.NamedNode)}:
+        m = _OWNED.match(s)
         if m and m.group(2) != key:
             raise Forbidden(
                 f"<{s}> belongs to institution {m.group(2)!r}; an institution can write only its own "
                 f"data (the token is {key!r}'s)"
             )
-
-
-def canonical_ntriples(data: Graph) -> bytes:
-    lines = sorted(
-        line for line in data.serialize(format="nt", encoding="utf-8").decode("utf-8").splitlines() if line.strip()
-    )
-    return ("\n".join(lines) + "\n").encode("utf-8")
 
 
 def _rows(out: bytes) -> list[dict[str, str]]:
@@ -165,7 +159,7 @@ def materialised_ntriples(content: bytes, graph: str, ontology: Graph) -> bytes:
 
 
 async def submit(
-    settings: Settings, backend: Backend, validator: Validator, key: str, data: Graph, *, lang: str = "en"
+    settings: Settings, backend: Backend, validator: Validator, key: str, data: Document, *, lang: str = "en"
 ) -> tuple[Version, Report]:
     """Validate and, if the data conforms, atomically replace the institution's graph; else NotConforming.
 
@@ -178,7 +172,7 @@ async def submit(
     report = await anyio.to_thread.run_sync(lambda: validator.validate(data, lang=lang, extra_context=context))
     if not report.conforms:
         raise NotConforming(report)
-    content = canonical_ntriples(data)
+    content = data.ntriples()
     checksum = hashlib.sha256(content).hexdigest()
     graph = institution_graph(key)
     now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

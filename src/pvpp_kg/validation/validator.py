@@ -29,6 +29,7 @@ from pvpp_kg.namespaces import BASE
 from pvpp_kg.settings import Settings
 from pvpp_kg.shacl.terms import to_ox
 from pvpp_kg.store.materialise import Entailment, Rules
+from pvpp_kg.validation.parse import Document
 from pvpp_kg.validation.report import Report, report_from
 
 # rdflib logs a stack trace for every ill-formed typed literal ("2024-13-45"^^xsd:date); the shapes report those
@@ -97,7 +98,7 @@ class Validator:
             ThreadPoolExecutor(threads, thread_name_prefix="validation").map if threads > 1 else map
         )
 
-    def merge(self, data: Graph, extra_context: Graph | None = None) -> tuple[ox.Store, int]:
+    def merge(self, data: Document, extra_context: Graph | None = None) -> tuple[ox.Store, int]:
         """The merged, materialised data in one store's default graph, and how many nodes results are reported for
         (listed as subjects of the graph ``MINE``).
 
@@ -105,7 +106,7 @@ class Validator:
         run on, its nodes are read there, and only then the context is added.
         """
         store = ox.Store()
-        store.bulk_extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in data)
+        store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in data.triples)
         subjects = [row[0] for row in store.query(rq.load("submission-subjects"))]
         # materialised as the loader does (the rules read named graphs), then kept in the default graph
         entailed = self.entailment.quads(ox.Quad(q.subject, q.predicate, q.object, _SUBMISSION) for q in store)
@@ -125,7 +126,7 @@ class Validator:
 
     def validate(
         self,
-        data: Graph,
+        data: Document,
         *,
         lang: str = "en",
         extra_context: Graph | None = None,
@@ -143,13 +144,12 @@ class Validator:
             ]
         return report_from(found, lang, len(data))
 
-    def validate_alone(self, data: Graph, shapes: shacl.ShapesGraph, *, lang: str = "en") -> Report:
+    def validate_alone(self, data: Document, shapes: shacl.ShapesGraph, *, lang: str = "en") -> Report:
         """Validate ``data`` by itself (no reference data, no policy) against ``shapes``: plain SHACL."""
         with self.slots:
             store = ox.Store()
-            store.bulk_extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in data)
-            originals = shacl.originals(o for o in data.objects() if isinstance(o, Literal))
-            report = shacl.validate(store, shapes, originals=originals, map_=self.map)
+            store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in data.triples)
+            report = shacl.validate(store, shapes, map_=self.map)
         return report_from([("custom", shapes, report)], lang, len(data))
 
 

@@ -67,7 +67,7 @@ async def _parse(request: Request, sheet: str | None) -> tuple[Document, dict[st
     if shapes:
         own_shapes = await anyio.to_thread.run_sync(
             lambda: user_shapes(
-                (name, parse_rdf(content, detect_format(ctype, name), name)) for content, ctype, name in shapes
+                (name, parse_rdf(content, detect_format(ctype, name), name).graph()) for content, ctype, name in shapes
             )
         )
     return graph, fields, own_shapes
