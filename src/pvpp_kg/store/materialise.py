@@ -104,8 +104,9 @@ class Entailment:
         #: the predicates some rule reads; most quads (labels, identifiers …) entail nothing and pass as they are
         self.predicates = {RDF_TYPE, *self.participation, *self.sub_properties, *self.inverses}
 
-    def quads(self, quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
-        """Each quad, followed by what it entails (duplicates across quads included: the store keeps one)."""
+    def quads(self, quads: Iterable[ox.Quad], *, default_graph: bool = False) -> Iterator[ox.Quad]:
+        """Each quad, followed by what it entails (duplicates across quads included: the store keeps one); quads
+        in the default graph are entailed too only with ``default_graph`` (the validator keeps a submission there)."""
         predicates = self.predicates
         for quad in quads:
             yield quad
@@ -113,7 +114,7 @@ class Entailment:
             if p not in predicates:
                 continue
             graph = quad.graph_name
-            if isinstance(graph, ox.DefaultGraph):
+            if not default_graph and isinstance(graph, ox.DefaultGraph):
                 continue
             for s, p2, o in self.entailed(quad.subject, p, quad.object)[1:]:  # type: ignore[arg-type]
                 yield ox.Quad(s, p2, o, graph)

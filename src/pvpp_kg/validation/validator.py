@@ -64,7 +64,6 @@ def _materialised(graphs: Iterable[tuple[str, Graph]], ontology: Graph) -> ox.St
     return materialised(fill, ontology)
 
 
-_SUBMISSION = ox.NamedNode("urn:x-pvpp-kg:validation:submission")  # the named graph the rules read it in
 MINE = ox.NamedNode("urn:x-pvpp-kg:validation:mine")  # the nodes results are reported for, as subjects
 _IN = ox.NamedNode("urn:x-pvpp-kg:validation:in")
 
@@ -105,12 +104,11 @@ class Validator:
         Why in this order: the submission is materialised alone in the default graph of the store the checks
         run on, its nodes are read there, and only then the context is added.
         """
-        store = ox.Store()
-        store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in data.triples)
-        subjects = [row[0] for row in store.query(rq.load("submission-subjects"))]
-        # materialised as the loader does (the rules read named graphs), then kept in the default graph
-        entailed = self.entailment.quads(ox.Quad(q.subject, q.predicate, q.object, _SUBMISSION) for q in store)
-        store.bulk_extend([ox.Quad(q.subject, q.predicate, q.object) for q in entailed])
+        subjects = {t.subject for t in data.triples}
+        store = ox.Store()  # the submission materialised as the loader does, kept in the default graph
+        store.bulk_extend(
+            self.entailment.quads((ox.Quad(t.subject, t.predicate, t.object) for t in data.triples), default_graph=True)
+        )
         extra_quads = (
             [ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in extra_context] if extra_context is not None else []
         )
@@ -118,7 +116,7 @@ class Validator:
         # report on what the submission describes; a reference node it merely links to (and so gains an
         # inverse triple in the materialised graph) stays the reference data's business
         introduced = [row[0] for row in store.query(rq.load("submission-nodes")) if row[0] not in described]
-        mine = set(subjects) | set(introduced)
+        mine = subjects | set(introduced)
         store.bulk_extend(self.context_quads)
         store.bulk_extend(extra_quads)
         store.bulk_extend(ox.Quad(n, _IN, MINE, MINE) for n in mine)
