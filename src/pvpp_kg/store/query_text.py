@@ -121,6 +121,7 @@ def _nodes(node: object) -> Iterator[object]:
 MAX_NESTING = 128  # groups, sub-selects and brackets inside each other: far beyond any real query
 
 
+@functools.lru_cache(maxsize=512)  # clients repeat their queries
 def nesting(text: str) -> int:
     """How deep ``{``, ``(`` and ``[`` nest outside strings, IRIs and comments (after unescaping), read before any
     parser recurses: a query nested thousands deep would exhaust the engine's stack."""
