@@ -26,6 +26,19 @@ ADMIN_TOKEN = "test-admin-token"
 TESTS = Path(__file__).parent
 
 
+def generate_tiny(out: Path, *, seed: int = 1, violations: float = 0.05) -> Path:
+    """A generated tiny dataset (N-Quads at ``out``, its violations beside it) through the real CLI."""
+    command = ["generate", "--preset", "tiny", "--violations", str(violations), "--seed", str(seed), "--out", str(out)]
+    subprocess.run(
+        [sys.executable, "-m", "pvpp_kg", *command, "--quiet"],
+        cwd=TESTS.parent,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    return out
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -13,8 +13,6 @@ comparison is never vacuous. See tests/shacl_compare.py for how rows are compare
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -26,6 +24,7 @@ from pvpp_kg.namespaces import SH
 from pvpp_kg.settings import Settings
 from pvpp_kg.validation.parse import parse_document
 from pvpp_kg.validation.validator import LAYERS, Validator, validator_for
+from tests.conftest import generate_tiny
 from tests.shacl_compare import (
     MINE,
     data_graph,
@@ -39,7 +38,6 @@ from tests.shacl_compare import (
     shapes_with_messages,
 )
 
-ROOT = Path(__file__).parents[2]
 SEEDS = (1, 2, 3)
 
 
@@ -50,27 +48,7 @@ def validator(settings: Settings) -> Validator:
 
 def _generate(seed: int, out: Path) -> tuple[bytes, list[dict[str, str]]]:
     """The N-Triples of a generated tiny dataset, and the violations it promises (its sidecar file)."""
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pvpp_kg",
-            "generate",
-            "--preset",
-            "tiny",
-            "--violations",
-            "0.05",
-            "--seed",
-            str(seed),
-            "--out",
-            str(out),
-            "--quiet",
-        ],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    generate_tiny(out, seed=seed)
     quads = ox.parse(out.read_bytes(), format=ox.RdfFormat.N_QUADS)
     nt = ox.serialize((ox.Triple(q.subject, q.predicate, q.object) for q in quads), format=ox.RdfFormat.N_TRIPLES)
     sidecar = json.loads(out.with_name(out.name + ".violations.json").read_text(encoding="utf-8"))

@@ -3,10 +3,7 @@ same report as validating a copy of the same triples with ``shapes/context.ttl``
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections import Counter
-from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -18,9 +15,8 @@ from pvpp_kg.shacl.terms import to_ox
 from pvpp_kg.store.dataload import load_data
 from pvpp_kg.store.loader import open_stores
 from pvpp_kg.validation.validator import LAYERS, Validator, validate_stored
+from tests.conftest import generate_tiny
 from tests.shacl_compare import engine_rows
-
-ROOT = Path(__file__).parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -28,25 +24,7 @@ def loaded(make_settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """A store with the real sources and a generated tiny dataset that breaks rules (5 % of its services)."""
     settings = make_settings(include_sample=False)
     out = tmp_path_factory.mktemp("generated") / "tiny.nq"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pvpp_kg",
-            "generate",
-            "--preset",
-            "tiny",
-            "--violations",
-            "0.05",
-            "--out",
-            str(out),
-            "--quiet",
-        ],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    generate_tiny(out)
     load_data(settings, [out])
     return settings
 

@@ -115,35 +115,24 @@ class Run:
         return out
 
     def _constraint(self, shape: Shape, c: Constraint, focus: Focus) -> list[Result]:
-        path = shape.path
+        """The results of one constraint: a SPARQL one brings its own messages, a core one its nested results."""
         if c.kind in ("sparql", "component"):
-            return [
-                Result(
-                    this,
-                    p if p is not None else path,
-                    value,
-                    shape.node,
-                    c.component,
-                    shape.severity,
-                    messages,
-                    c.source,
-                )
-                for this, value, p, messages in sparql.evaluate(self, shape, c, focus)
-            ]
-        messages = shape.messages
+            hits = [(t, v, p, m, ()) for t, v, p, m in sparql.evaluate(self, shape, c, focus)]
+        else:
+            hits = [(t, v, p, shape.messages, d) for t, v, p, d in core.CHECKS[c.kind](self, shape, c, focus)]
         return [
             Result(
                 this,
-                p if p is not None else path,
+                path if path is not None else shape.path,
                 value,
                 shape.node,
                 c.component,
                 shape.severity,
                 messages,
-                None,
+                c.source,
                 details,
             )
-            for this, value, p, details in core.CHECKS[c.kind](self, shape, c, focus)
+            for this, value, path, messages, details in hits
         ]
 
     def failing(self, shape: Shape, focus: Focus, nodes: set[OxTerm]) -> dict[OxTerm, tuple[Result, ...]]:
