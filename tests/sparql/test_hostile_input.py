@@ -76,3 +76,46 @@ def test_deeply_nested_json_ld_is_refused(live_server: LiveServer) -> None:
     body = ('{"@id": "urn:a", "urn:p": ' + "[" * 10_000 + "1" + "]" * 10_000 + "}").encode()
     r = httpx.post(live_server.url + "/validate", content=body, headers={"Content-Type": "application/ld+json"})
     assert r.status_code == 400 and "nested more than 64 levels" in r.text, r.text
+
+
+LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE rdf:RDF [ <!ENTITY a "ha"> <!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">
+  <!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">
+  <!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;"> <!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;"> ]>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:x="urn:x#">
+  <rdf:Description rdf:about="urn:a"><x:p>&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;</x:p></rdf:Description>
+</rdf:RDF>"""
+
+
+@pytest.mark.parametrize(
+    ("body", "ctype", "needle"),
+    [
+        (LAUGHS, "application/rdf+xml", "DOCTYPE"),
+        (
+            b'{"@context": "http://127.0.0.1:9/ctx.jsonld", "@id": "urn:a", "urn:p": 1}',
+            "application/ld+json",
+            "remote @context",
+        ),
+        (
+            b'{"@id": "urn:a", "urn:p": ' + b"[" * 5_000 + b"1" + b"]" * 5_000 + b"}",
+            "application/ld+json",
+            "nested more than 64 levels",
+        ),
+    ],
+    ids=["billion-laughs", "remote-context", "deep-json-ld"],
+)
+def test_graph_store_writes_pass_the_upload_guards(
+    live_server: LiveServer, body: bytes, ctype: str, needle: str
+) -> None:
+    """The Graph Store takes RDF too: the same guards as an upload, before any parser reads the body."""
+    before = _count(live_server.url)
+    for method in (httpx.put, httpx.post):
+        r = method(
+            live_server.url + "/store",
+            params={"graph": "https://w3id.org/pvpp/graph/hostile"},
+            content=body,
+            headers={"Content-Type": ctype, **ADMIN},
+            timeout=30,
+        )
+        assert r.status_code == 400 and needle in r.text, r.text
+    assert _count(live_server.url) == before

@@ -176,15 +176,21 @@ class Document:
         return ("\n".join(sorted(line for line in text.splitlines() if line.strip())) + "\n").encode("utf-8")
 
 
-def parse_rdf(data: bytes, fmt: str, source: str) -> Document:
-    """Parse one RDF document without touching the network; errors name source, line and column."""
-    if not data.strip():
-        raise InputError("the document is empty", source=source)
+def check_syntax_guards(data: bytes, fmt: str, source: str) -> None:
+    """What must be refused before an RDF parser sees the bytes: XML entities and DOCTYPEs, malformed XML, JSON-LD
+    nested too deep or with a remote context. Every door that takes RDF calls it (uploads, the Graph Store)."""
     if fmt == "rdfxml":
         _check_xml(data, source)
         _check_well_formed(data, source)
     elif fmt == "jsonld":
         _check_jsonld(data, source)
+
+
+def parse_rdf(data: bytes, fmt: str, source: str) -> Document:
+    """Parse one RDF document without touching the network; errors name source, line and column."""
+    if not data.strip():
+        raise InputError("the document is empty", source=source)
+    check_syntax_guards(data, fmt, source)
     rdf_format = FORMATS[fmt][0]
     assert rdf_format is not None
     try:

@@ -11,6 +11,7 @@ from pvpp_kg import formats
 from pvpp_kg.conneg import negotiate
 from pvpp_kg.errors import BadRequest, UnsupportedMediaType
 from pvpp_kg.sparql.protocol import graph_iri
+from pvpp_kg.validation.parse import check_syntax_guards, detect_format
 from pvpp_kg.web.deps import AdminDep, BackendDep
 
 router = APIRouter(prefix="/store", tags=["Graph Store Protocol"])
@@ -37,6 +38,15 @@ def _body_format(content_type: str | None) -> str:
     )
 
 
+async def _guarded(request: Request) -> bytes:
+    """The body, refused before any parser reads it when it carries XML entities or over-deep JSON-LD."""
+    body = await request.body()
+    ctype = request.headers.get("content-type")
+    _body_format(ctype)  # 415 first for a media type the store does not take
+    check_syntax_guards(body, detect_format(ctype, None), "request body")
+    return body
+
+
 @router.get("", summary="Get a graph (or, with neither parameter, the whole public dataset as N-Quads/TriG)")
 async def get_graph(
     backend: BackendDep,
@@ -59,7 +69,8 @@ async def put_graph(
     target = _target(graph, default)
     if target is None:
         raise BadRequest("the default graph is the union of the named graphs here; write a named graph")
-    await backend.replace_graph(target, await request.body(), _body_format(request.headers.get("content-type")))
+    body = await _guarded(request)
+    await backend.replace_graph(target, body, _body_format(request.headers.get("content-type")))
     return Response(status_code=204)
 
 
@@ -70,7 +81,8 @@ async def post_graph(
     target = _target(graph, default)
     if target is None:
         raise BadRequest("the default graph is the union of the named graphs here; write a named graph")
-    await backend.append_graph(target, await request.body(), _body_format(request.headers.get("content-type")))
+    body = await _guarded(request)
+    await backend.append_graph(target, body, _body_format(request.headers.get("content-type")))
     return Response(status_code=204)
 
 
