@@ -303,3 +303,27 @@ def test_submissions_work_on_a_remote_store(server: LiveServer, tmp_path_factory
     finally:
         srv.stop()
         oxi.stop()
+
+
+@pytest.mark.parametrize(
+    ("extra", "shown"),
+    [
+        ('<person/t-1> <http://xmlns.com/foaf/0.1/name> "Jānis Bērziņš" .', "foaf/0.1/name"),
+        ("<person/t-1> <http://xmlns.com/foaf/0.1/mbox> <mailto:janis@example.lv> .", "mailto:janis@example.lv"),
+        ('<person/t-2> <http://xmlns.com/foaf/0.1/phone> "+371 2000 0000" .', "foaf/0.1/phone"),
+        ('<post/lm/pv> <http://www.w3.org/2006/vcard/ns#hasEmail> "pv@lm.gov.lv" .', "vcard/ns#hasEmail"),
+        (
+            '<post/lm/pv> <http://www.w3.org/2000/01/rdf-schema#comment> "write to janis@example.lv" .',
+            "janis@example.lv",
+        ),
+    ],
+)
+def test_personal_data_is_refused_and_nothing_is_stored(server: LiveServer, extra: str, shown: str) -> None:
+    """People appear only as posts and roles: a name, an e-mail or a phone anywhere in a submission is a 400
+    naming the statement, and the institution's graph and versions stay as they were."""
+    before, history = graph_of(server, "lm"), versions(server, "lm")
+    body = BASE + b"\n" + extra.encode()
+    r = httpx.post(server.url + "/submissions", content=body, headers={**TTL, **auth(LM)}, timeout=60)
+    assert r.status_code == 400, r.text
+    assert "personal data is not accepted" in r.text and shown in r.text
+    assert graph_of(server, "lm") == before and versions(server, "lm") == history

@@ -86,6 +86,70 @@ def check_ownership(data: Document, key: str) -> None:
             )
 
 
+_FOAF, _VCARD, _SCHEMA = "http://xmlns.com/foaf/0.1/", "http://www.w3.org/2006/vcard/ns#", "http://schema.org/"
+# names and contacts of people: pvpp-kg publishes posts and roles, never these
+PERSONAL = frozenset(
+    [
+        _FOAF + n
+        for n in (
+            "name",
+            "givenName",
+            "givenname",
+            "familyName",
+            "family_name",
+            "firstName",
+            "lastName",
+            "surname",
+            "nick",
+            "mbox",
+            "mbox_sha1sum",
+            "phone",
+            "title",
+            "img",
+            "depiction",
+        )
+    ]
+    + [
+        _VCARD + n
+        for n in (
+            "fn",
+            "given-name",
+            "family-name",
+            "additional-name",
+            "nickname",
+            "hasEmail",
+            "email",
+            "hasTelephone",
+            "tel",
+            "hasAddress",
+            "adr",
+            "street-address",
+            "hasPhoto",
+            "photo",
+        )
+    ]
+    + [_SCHEMA + n for n in ("email", "telephone", "givenName", "familyName", "additionalName")]
+)
+_EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[A-Za-z]{2,}")
+
+
+def check_personal_data(data: Document) -> None:
+    """Refuse names and contacts of people (FOAF, vCard and schema.org's personal properties, ``mailto:`` and
+    ``tel:`` IRIs, literals that read as an e-mail address): everything a submission states becomes public."""
+    for t in data.triples:
+        o = t.object
+        personal = (
+            t.predicate.value in PERSONAL
+            or (isinstance(o, ox.NamedNode) and o.value.lower().startswith(("mailto:", "tel:")))
+            or (isinstance(o, ox.Literal) and _EMAIL.search(o.value) is not None)
+        )
+        if personal:
+            raise BadRequest(
+                f"personal data is not accepted: {t.subject} {t.predicate} {o}; pvpp-kg publishes posts and roles, "
+                "never people's names or contacts — remove the statement"
+            )
+
+
 def _rows(out: bytes) -> list[dict[str, str]]:
     return [{k: v["value"] for k, v in b.items()} for b in json.loads(out)["results"]["bindings"]]
 
@@ -168,6 +232,7 @@ async def submit(
     """
     check_key(key)
     check_ownership(data, key)
+    check_personal_data(data)
     context = await other_institutions(backend, key, timeout=settings.query_timeout_s)
     report = await anyio.to_thread.run_sync(lambda: validator.validate(data, lang=lang, extra_context=context))
     if not report.conforms:
