@@ -38,13 +38,17 @@ def _body_format(content_type: str | None) -> str:
     )
 
 
-async def _guarded(request: Request) -> bytes:
-    """The body, refused before any parser reads it when it carries XML entities or over-deep JSON-LD."""
-    body = await request.body()
+async def _write(request: Request, graph: str | None, default: str | None) -> tuple[str, bytes, str]:
+    """A write's named graph, body and format; the body refused before any parser reads it when it carries XML
+    entities or over-deep JSON-LD."""
+    target = _target(graph, default)
+    if target is None:
+        raise BadRequest("the default graph is the union of the named graphs here; write a named graph")
     ctype = request.headers.get("content-type")
-    _body_format(ctype)  # 415 first for a media type the store does not take
+    fmt = _body_format(ctype)  # 415 first for a media type the store does not take
+    body = await request.body()
     check_syntax_guards(body, detect_format(ctype, None), "request body")
-    return body
+    return target, body, fmt
 
 
 @router.get("", summary="Get a graph (or, with neither parameter, the whole public dataset as N-Quads/TriG)")
@@ -66,11 +70,7 @@ async def get_graph(
 async def put_graph(
     request: Request, backend: BackendDep, graph: GraphParam = None, default: DefaultParam = None
 ) -> Response:
-    target = _target(graph, default)
-    if target is None:
-        raise BadRequest("the default graph is the union of the named graphs here; write a named graph")
-    body = await _guarded(request)
-    await backend.replace_graph(target, body, _body_format(request.headers.get("content-type")))
+    await backend.replace_graph(*await _write(request, graph, default))
     return Response(status_code=204)
 
 
@@ -78,11 +78,7 @@ async def put_graph(
 async def post_graph(
     request: Request, backend: BackendDep, graph: GraphParam = None, default: DefaultParam = None
 ) -> Response:
-    target = _target(graph, default)
-    if target is None:
-        raise BadRequest("the default graph is the union of the named graphs here; write a named graph")
-    body = await _guarded(request)
-    await backend.append_graph(target, body, _body_format(request.headers.get("content-type")))
+    await backend.append_graph(*await _write(request, graph, default))
     return Response(status_code=204)
 
 
