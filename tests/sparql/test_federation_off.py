@@ -4,40 +4,10 @@ version does not change. Words that only look like the keywords (in strings, IRI
 
 from __future__ import annotations
 
-import socket
-import threading
-from collections.abc import Iterator
-
 import httpx
 import pytest
 
 from tests.conftest import ADMIN_TOKEN, LiveServer
-
-
-@pytest.fixture
-def listener() -> Iterator[tuple[int, list[object]]]:
-    """A TCP listener on 127.0.0.1: the port, and the connections it accepted."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen()
-    sock.settimeout(0.2)
-    accepted: list[object] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                accepted.append(sock.accept())
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield sock.getsockname()[1], accepted
-    stop.set()
-    thread.join(2)
-    sock.close()
-
 
 QUERIES = [
     "PREFIX ex: <http://example.org/> SELECT * WHERE {{ VALUES ?z {{ ex:a\\# }} SERVICE <{url}> {{ ?s ?p ?o }} }}",

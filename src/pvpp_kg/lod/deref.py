@@ -65,7 +65,7 @@ async def resource(
     lang = ctx.lang(lang_param)
     path, fmt = lod.choose_representation(path, accept, format_param)
     iri = lod.iri_for_path(ctx.settings.base_iri, path)
-    if not await ctx.ask(rq.load("lod-exists"), iri):
+    if not lod.is_iri(iri) or not await ctx.ask(rq.load("lod-exists"), iri):
         # an IRI whose own path ends like an extension (e.g. measure/P1.1) is tried as it is, too
         return _not_found(ctx, iri, fmt, lang)
     local = "/" + path

@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+import pyoxigraph as ox
+
 from pvpp_kg import formats, rq
 from pvpp_kg.conneg import negotiate
 from pvpp_kg.formats import Format
@@ -90,6 +92,15 @@ def choose_lang(param: str | None, accept_language: str | None) -> str:
 def iri_for_path(base: str, path: str) -> str:
     """The public IRI that a server path stands for (``/id/role/IPKS`` → ``{base}id/role/IPKS``)."""
     return base + path.lstrip("/")
+
+
+def is_iri(text: str) -> bool:
+    """Whether ``text`` is an IRI at all: a path with ``<``, a space or a control character names nothing (404)."""
+    try:
+        ox.NamedNode(text)
+    except ValueError:
+        return False
+    return True
 
 
 def href_for(iri: str, base: str) -> str:

@@ -13,6 +13,7 @@ from pvpp_kg import shacl
 from pvpp_kg.conneg import negotiate
 from pvpp_kg.errors import BadRequest, Forbidden, InputError, Unauthorized
 from pvpp_kg.formats import HTML, Format
+from pvpp_kg.settings import Settings
 from pvpp_kg.templating import templates
 from pvpp_kg.validation import submissions
 from pvpp_kg.validation.parse import Document, detect_format, parse_document, parse_rdf
@@ -57,12 +58,18 @@ async def _upload(request: Request) -> tuple[bytes, str | None, str | None, dict
     return await request.body(), ctype or None, None, {}, []
 
 
-async def _parse(request: Request, sheet: str | None) -> tuple[Document, dict[str, str], shacl.ShapesGraph | None]:
+async def _parse(
+    request: Request, sheet: str | None, settings: Settings
+) -> tuple[Document, dict[str, str], shacl.ShapesGraph | None]:
     data, media_type, filename, fields, shapes = await _upload(request)
     sheet = sheet or fields.get("sheet")
-    graph = await anyio.to_thread.run_sync(
-        lambda: parse_document(data, media_type=media_type, filename=filename, sheet=sheet)
-    )
+    slots = (await anyio.to_thread.run_sync(validator_for, settings)).slots
+
+    def parse() -> Document:
+        with slots:  # reading a workbook is work too: it waits for a validation slot like the validation does
+            return parse_document(data, media_type=media_type, filename=filename, sheet=sheet, settings=settings)
+
+    graph = await anyio.to_thread.run_sync(parse)
     own_shapes = None
     if shapes:
         own_shapes = await anyio.to_thread.run_sync(
@@ -113,7 +120,7 @@ async def validate_upload(
     negotiate(accept, REPORT_FORMATS)  # 406 before the work, not after
     token = bearer(authorization)
     institution = tokens.institution_for(token) if token is not None else None
-    graph, fields, shapes = await _parse(request, sheet)
+    graph, fields, shapes = await _parse(request, sheet, settings)
     chosen = _lang(lang, fields)
     policy = (fields.get("policy") or "true").lower()
     if policy not in ("true", "false"):
@@ -172,7 +179,7 @@ async def submit(
 ) -> Response:
     key = _institution(tokens, authorization, institution)
     negotiate(accept, REPORT_FORMATS)
-    graph, fields, shapes = await _parse(request, sheet)
+    graph, fields, shapes = await _parse(request, sheet, settings)
     if shapes is not None:
         raise BadRequest("a submission is validated against the policy's shapes only; use /validate for your own")
     chosen = _lang(lang, fields)
