@@ -254,3 +254,33 @@ def test_outcome_caps_results_either_way(snapshot: str, small: bool) -> None:
     assert out.body == b'<urn:a> <urn:p> "1"^^<http://www.w3.org/2001/XMLSchema#integer> .\n'
     status, message = outcome(store, QueryJob(snapshot, query, "CSV", max_bytes=8), small=small)
     assert status == "too_large" and "8 bytes" in message
+
+
+def test_a_query_that_crashes_the_engine_fails_alone(snapshot: str) -> None:
+    """Issue 25, point 4: a query that kills native code (nested 20,000 deep: a stack overflow in the engine, which
+    the protocol refuses before it gets here) takes its process down; the queries running beside it are re-run
+    each in a process of its own and answered, and only the crashing one fails."""
+    from pvpp_kg.errors import BackendUnavailable
+
+    pool = QueryPool(4, None)
+    crash = "SELECT * WHERE " + "{" * 20_000 + "}" * 20_000
+    neighbours = [f"SELECT (SUM(?o) + {i} AS ?s) WHERE {{ ?x ?p ?o }}" for i in range(3)]
+
+    async def together() -> list[object]:
+        # the neighbours are slowed by a join so that they are still running when the crash comes
+        slow = [q.replace("?x ?p ?o", "?x ?p ?o . ?y ?q ?r . ?z ?t ?u") for q in neighbours]
+        jobs = [pool.run(QueryJob(snapshot, q, "JSON"), 60) for q in slow]
+        jobs.append(pool.run(QueryJob(snapshot, crash, "JSON"), 60))
+        return await asyncio.gather(*jobs, return_exceptions=True)
+
+    try:
+        first = pool.worker.process
+        *answers, crashed = asyncio.run(together())
+        assert isinstance(crashed, BackendUnavailable) and "crashed the query engine" in crashed.message
+        assert first.poll() is not None  # the shared process did die
+        sums = [json.loads(a.body)["results"]["bindings"][0]["s"]["value"] for a in answers]  # type: ignore[union-attr]
+        assert sums == ["54", "55", "56"]  # 6 × 3 × 3 rows of the join, plus i
+        out = run(pool, QueryJob(snapshot, "ASK { ?s ?p 2 }", "JSON"), timeout=30)
+        assert json.loads(out.body)["boolean"] is True
+    finally:
+        pool.close()
