@@ -7,6 +7,8 @@ has seen answered there within a few milliseconds on the same snapshot in this p
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -71,6 +73,22 @@ class Backend(Protocol):
     def version(self) -> str: ...
 
     def close(self) -> None: ...
+
+
+_TRIAL = "import sys, pyoxigraph; pyoxigraph.Store().update(sys.stdin.read())"
+
+
+def trial_run(update: str) -> None:
+    """Run an update on an empty in-memory store in a throwaway process first: an update that crashes native code
+    (the engine's parser or planner) then crashes that process, never the web process that holds the store."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _TRIAL], input=update.encode("utf-8"), capture_output=True, timeout=30
+        )
+    except subprocess.TimeoutExpired:
+        raise BadRequest("the update did not finish even on an empty store; it was not applied") from None
+    if done.returncode < 0:
+        raise BadRequest("the update crashed the SPARQL engine in a trial run on an empty store; it was not applied")
 
 
 class CheapJobs:
@@ -165,6 +183,7 @@ class EmbeddedBackend:
         return output
 
     def _update_sync(self, update: str) -> None:
+        trial_run(update)
         with self.store.writer() as w:
             try:
                 w.update(update)
