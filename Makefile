@@ -4,6 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 UI      := src/pvpp_kg/web/static/yasgui
+SWAGGER := src/pvpp_kg/web/static/swagger-ui
 PYTEST_ARGS ?=
 
 .PHONY: serve test lint fmt docs bench load stats setup clean browser jemalloc
@@ -14,12 +15,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev,docs]'
 	touch $(STAMP)
 
-$(UI)/yasgui.min.js: ui/package.json
+# the front-end assets from npm, served by the server itself: YASGUI (/sparql) and Swagger UI (/docs)
+$(UI)/yasgui.min.js $(SWAGGER)/swagger-ui-bundle.js &: ui/package.json
 	cd ui && npm install --no-audit --no-fund --silent
-	mkdir -p $(UI)
+	mkdir -p $(UI) $(SWAGGER)
 	cp ui/node_modules/@zazuko/yasgui/build/yasgui.min.js ui/node_modules/@zazuko/yasgui/build/yasgui.min.css $(UI)/
+	cp ui/node_modules/swagger-ui-dist/swagger-ui-bundle.js ui/node_modules/swagger-ui-dist/swagger-ui.css $(SWAGGER)/
 
-setup: $(STAMP) $(UI)/yasgui.min.js
+setup: $(STAMP) $(UI)/yasgui.min.js $(SWAGGER)/swagger-ui-bundle.js
 
 serve: setup jemalloc  ## the main job: SPARQL endpoint + linked data on the embedded store
 	$(BIN)/pvpp-kg serve

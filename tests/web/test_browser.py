@@ -127,3 +127,26 @@ def test_validation_upload_page(page: Any, live_server: Any) -> None:
     assert form.count() >= 1
     assert page.locator('form input[type="file"]').count() >= 1
     assert page.locator('form [type="submit"], form button').count() >= 1
+
+
+def _offline(page: Any, server: Any) -> list[str]:
+    """Record every request the page makes, and abort (unsent) any that is not for this server."""
+    urls: list[str] = []
+    page.on("request", lambda r: urls.append(r.url))
+    page.route(lambda url: not url.startswith(server.url), lambda route: route.abort())
+    return urls
+
+
+def _off_server(urls: list[str], server: Any) -> list[str]:
+    return [u for u in urls if not u.startswith((server.url, "data:", "blob:", "about:"))]
+
+
+def test_api_docs_render_offline(page: Any, live_server: Any) -> None:
+    """/docs is Swagger UI from this server's own assets: it renders the operations with no request elsewhere."""
+    urls = _offline(page, live_server)
+    page.goto(live_server.url + "/docs")
+    page.locator(".swagger-ui .opblock").first.wait_for(timeout=20_000)
+    assert page.locator(".swagger-ui .info .title").inner_text().startswith("pvpp-kg")
+    summaries = page.locator(".opblock-summary-path").all_inner_texts()
+    assert "/sparql" in summaries and "/api/queries/matrix-coverage" in summaries
+    assert urls and not _off_server(urls, live_server), _off_server(urls, live_server)
