@@ -32,7 +32,8 @@ async def _run(request: Request, req: sparql.SparqlRequest, accept: str | None) 
     info = sparql.check_query(req, allow_service=settings.allow_service)
     fmt = sparql.choose_format(info, accept, req.format_values)
     dataset = sparql.dataset(req, info)
-    out = await backend.query(req.query, result_format=fmt.oxigraph, dataset=dataset, timeout=settings.query_timeout_s)
+    text = sparql.with_base(req.query, endpoint_url(request, settings.public_url))
+    out = await backend.query(text, result_format=fmt.oxigraph, dataset=dataset, timeout=settings.query_timeout_s)
     return Response(out.body, media_type=fmt.content_type, headers={"Vary": "Accept"})
 
 
@@ -44,8 +45,12 @@ def _single(values: list[str], name: str) -> str | None:
     return values[0] if values else None
 
 
-def _format_values(*sources: Any) -> tuple[str, ...]:
-    return tuple(str(v) for source in sources for name in sparql.FORMAT_PARAMS for v in source.getlist(name))
+def _format_values(params: Any, form: dict[str, list[str]] | None = None) -> tuple[str, ...]:
+    """The format/output/results values of the URL (and the form)."""
+    values = [v for name in sparql.FORMAT_PARAMS for v in params.getlist(name)]
+    if form:
+        values += [v for name in sparql.FORMAT_PARAMS for v in form.get(name, [])]
+    return tuple(values)
 
 
 async def sparql_get(request: Request) -> Response:
@@ -86,18 +91,17 @@ async def sparql_post(request: Request) -> Response:
     ctype = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     params = request.query_params
     if ctype == "application/x-www-form-urlencoded":
-        form = await request.form()
+        sparql.check_charset(request.headers.get("content-type"), "form")
+        form = sparql.read_form(await request.body(), "form")
         if "update" in form:
             raise BadRequest("this endpoint answers queries; send updates to /sparql/update with an admin token")
-        q = _single([str(v) for v in form.getlist("query")], "query") or ""
-        dg = [str(v) for v in form.getlist("default-graph-uri")] + params.getlist("default-graph-uri")
-        ng = [str(v) for v in form.getlist("named-graph-uri")] + params.getlist("named-graph-uri")
+        q = _single(form.get("query", []), "query") or ""
+        dg = form.get("default-graph-uri", []) + params.getlist("default-graph-uri")
+        ng = form.get("named-graph-uri", []) + params.getlist("named-graph-uri")
         format_values = _format_values(params, form)
     elif ctype == "application/sparql-query":
-        try:
-            q = (await request.body()).decode("utf-8")
-        except UnicodeDecodeError:
-            raise BadRequest("the query body is not UTF-8") from None
+        sparql.check_charset(request.headers.get("content-type"), "query body")
+        q = sparql.decode_body(await request.body(), "query body")
         dg, ng = params.getlist("default-graph-uri"), params.getlist("named-graph-uri")
         format_values = _format_values(params)
     elif ctype == "application/sparql-update":
@@ -225,17 +229,27 @@ OPENAPI: dict[str, Any] = {
 
 @router.post("/sparql/update", summary="SPARQL 1.1 Update (admin token)", dependencies=[AdminDep])
 async def sparql_update(request: Request, backend: BackendDep, settings: SettingsDep) -> Response:
-    ctype = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    """The SPARQL 1.1 Protocol's update operation: a form with ``update`` or an application/sparql-update body,
+    ``using-graph-uri`` / ``using-named-graph-uri`` (URL or form) as the dataset of each operation, relative IRIs
+    resolved against this URL, UTF-8 only."""
+    content_type = request.headers.get("content-type")
+    ctype = (content_type or "").split(";")[0].strip().lower()
+    params = request.query_params
+    using, using_named = params.getlist("using-graph-uri"), params.getlist("using-named-graph-uri")
     if ctype == "application/x-www-form-urlencoded":
-        form = await request.form()
-        text = str(form.get("update") or "")
+        sparql.check_charset(content_type, "form")
+        form = sparql.read_form(await request.body(), "form")
+        text = _single(form.get("update", []), "update") or ""
+        using += form.get("using-graph-uri", [])
+        using_named += form.get("using-named-graph-uri", [])
     elif ctype == "application/sparql-update":
-        try:
-            text = (await request.body()).decode("utf-8", errors="strict")
-        except UnicodeDecodeError:
-            raise BadRequest("the update body is not UTF-8; send it in UTF-8") from None
+        sparql.check_charset(content_type, "update body")
+        text = sparql.decode_body(await request.body(), "update body")
     else:
         raise UnsupportedMediaType("use application/sparql-update or a form with an 'update' field")
-    sparql.check_update(text, allow_service=settings.allow_service)
-    await backend.update(text, timeout=settings.query_timeout_s)
+    base = endpoint_url(request, settings.public_url) + "/update"
+    update = sparql.UpdateRequest(text, tuple(using), tuple(using_named), base)
+    await backend.update(
+        sparql.prepare_update(update, allow_service=settings.allow_service), timeout=settings.query_timeout_s
+    )
     return Response(status_code=204)
