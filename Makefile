@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,docs]'
+	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
 # the front-end assets from npm, served by the server itself: YASGUI (/sparql) and Swagger UI (/docs)
@@ -32,12 +32,14 @@ test: setup browser jemalloc lint  ## the whole suite (lint first)
 
 browser:  ## Debian's headless Chromium for the UI tests
 	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  if [ "$$(id -u)" = 0 ]; then echo "installing Debian's chromium for the browser tests: apt-get update && apt-get install chromium"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium missing: sudo apt-get install chromium"; fi; }
 
 jemalloc:  ## Debian's jemalloc, preloaded into query processes when installed (optional: ~15 % faster heavy queries)
 	@$(PY) -c "import ctypes.util, sys; sys.exit(ctypes.util.find_library('jemalloc') is None)" || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libjemalloc2 >/dev/null; \
+	  if [ "$$(id -u)" = 0 ]; then echo "installing Debian's jemalloc (optional, ~15 % faster heavy queries): apt-get update && apt-get install libjemalloc2"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libjemalloc2 >/dev/null; \
 	  else echo "jemalloc missing (optional): sudo apt-get install libjemalloc2"; fi; }
 
 lint: $(STAMP)  ## ruff rules and format, and the import layers (pyproject.toml [tool.importlinter])
