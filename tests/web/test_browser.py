@@ -150,3 +150,32 @@ def test_api_docs_render_offline(page: Any, live_server: Any) -> None:
     summaries = page.locator(".opblock-summary-path").all_inner_texts()
     assert "/sparql" in summaries and "/api/queries/matrix-coverage" in summaries
     assert urls and not _off_server(urls, live_server), _off_server(urls, live_server)
+
+
+def test_library_query_link_and_index_page_offline(page: Any, live_server: Any) -> None:
+    """From the home page: a library query opens as a page (parameters, results table, downloads) and runs again
+    with another parameter; an index page lists the roles; no request leaves this server."""
+    urls = _offline(page, live_server)
+    page.goto(live_server.url + "/?lang=en")
+    page.get_by_role(
+        "link", name="How much of the responsibility matrix an institution's appointed roles cover"
+    ).click()
+    page.wait_for_url("**/api/queries/matrix-coverage?lang=en")
+    assert page.locator("h1").inner_text().startswith("How much of the responsibility matrix")
+    assert page.locator("#p-institution").input_value() == "vsaa"
+    assert page.locator("table.results tbody tr td").first.inner_text() == "id/institution/vsaa"
+    assert page.locator(".downloads a").all_inner_texts() == ["JSON", "XML", "CSV", "TSV"]
+    page.locator("#p-institution").fill("lad")
+    page.get_by_role("button", name="Run").click()
+    page.wait_for_url("**/api/queries/matrix-coverage?institution=lad*")
+    assert page.locator("table.results tbody tr td").first.inner_text() == "id/institution/lad"
+    page.goto(live_server.url + "/?lang=en")
+    page.get_by_role("link", name="roles", exact=True).click()
+    page.wait_for_url("**/id/role?lang=en")
+    members = page.locator("ol.members li a")
+    assert members.count() == 10
+    assert members.first.inner_text() == "Institutional service portfolio owner"
+    members.first.click()
+    page.wait_for_url("**/id/role/IPKS")
+    assert page.locator("h1").inner_text() == "Institutional service portfolio owner"
+    assert urls and not _off_server(urls, live_server), _off_server(urls, live_server)
