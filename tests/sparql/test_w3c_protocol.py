@@ -241,5 +241,15 @@ def test_using_parameters_in_the_form_and_a_non_iri_is_refused(server: str) -> N
         params={"query": "SELECT ?s WHERE { GRAPH <http://example.org/out> { ?s a ?t } }", "format": "json"},
     ).json()
     assert [b["s"]["value"] for b in seen["results"]["bindings"]] == [f"{DATA}data2.rdf"]
+    count = {"query": "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", "format": "json"}
+    before = httpx.get(server + "/sparql", params=count).json()
     bad = httpx.post(server + "/sparql/update", data={"update": update, "using-graph-uri": "not an iri"}, headers=AUTH)
     assert bad.status_code == 400 and "using-graph-uri must be an absolute IRI" in bad.text
+    conflict = httpx.post(
+        server + "/sparql/update",
+        params={"using-graph-uri": f"{DATA}data1.rdf"},
+        data={"update": "WITH <http://example.org/out> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }"},
+        headers=AUTH,
+    )
+    assert conflict.status_code == 400 and "USING or WITH" in conflict.text
+    assert httpx.get(server + "/sparql", params=count).json() == before

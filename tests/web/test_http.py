@@ -120,11 +120,25 @@ def test_etag_and_304(live_server: LiveServer, path: str, params: dict, accept: 
     assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
     since = httpx.get(url, params=params, headers={"Accept": accept, "If-Modified-Since": modified})
     assert since.status_code == 304
+    future = httpx.get(
+        url, params=params, headers={"Accept": accept, "If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"}
+    )
+    assert future.status_code == 200  # a date in the future is no validator (RFC 9110 §13.1.3)
     other = httpx.get(url, params=params, headers={"Accept": accept, "If-None-Match": 'W/"0-other"'})
     assert other.status_code == 200 and other.headers["etag"] == etag and len(other.content) == len(first.content)
     # another representation of the same URL has another tag
     other_type = httpx.get(url, params=params, headers={"Accept": "*/*;q=0.1", "If-None-Match": etag})
     assert other_type.status_code == 200 and other_type.headers["etag"] != etag
+
+
+def test_no_validators_for_answers_that_change_by_themselves(live_server: LiveServer) -> None:
+    for query in ("SELECT (NOW() AS ?t) WHERE {}", "SELECT (rand ( ) AS ?r) WHERE {}", "SELECT (STRUUID() AS ?u) {}"):
+        r = httpx.get(
+            live_server.url + "/sparql",
+            params={"query": query},
+            headers={"If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"},
+        )
+        assert r.status_code == 200 and "etag" not in r.headers and "last-modified" not in r.headers, query
 
 
 def test_dump_file_304_on_its_sha256(live_server: LiveServer) -> None:

@@ -8,8 +8,11 @@ every route — the data version names the representation — so one place adds 
 from __future__ import annotations
 
 import hashlib
+import re
 import time
+from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
+from urllib.parse import unquote_plus
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -41,6 +44,8 @@ class HeadAsGet:
 _SKIP = ("/health", "/static/")
 #: The request headers a representation depends on (besides the path, the query string and the data version).
 _VARY = (b"accept", b"accept-language", b"host")
+#: Queries whose answer changes on every evaluation, data unchanged: no validators for them.
+_VOLATILE = re.compile(r"\b(?:now|rand|uuid|struuid)\s*\(", re.IGNORECASE)
 
 
 class Validators:
@@ -49,9 +54,11 @@ class Validators:
     The entity tag is weak and made of the data version and a digest of what chose the representation (path,
     query string, Accept, Accept-Language, Host, the code's version): the same request on the same data gets the
     same answer, so a matching ``If-None-Match`` is answered with ``304`` before the route runs — no query is
-    evaluated, no page rendered. ``Last-Modified`` is when this process first saw the data version. A route that
-    sets its own ``ETag`` (a dump file: its sha256) keeps it, and ``If-None-Match`` is compared with that one.
-    Requests with ``Authorization`` get no validators (their answer depends on the token)."""
+    evaluated, no page rendered. The day (UTC) is part of the tag, for parameters such as ``today``; a query
+    string that calls ``NOW()``, ``RAND()``, ``UUID()`` or ``STRUUID()`` gets no validators at all. ``Last-Modified``
+    is when this process first saw the data version. A route that sets its own ``ETag`` (a dump file: its sha256)
+    keeps it, and ``If-None-Match`` is compared with that one. Requests with ``Authorization`` get no validators
+    (their answer depends on the token)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -70,12 +77,18 @@ class Validators:
             return
         headers = Headers(scope=scope)
         backend = getattr(scope["app"].state, "backend", None)
-        if backend is None or "authorization" in headers:
+        query_string: bytes = scope.get("query_string", b"")
+        if (
+            backend is None
+            or "authorization" in headers
+            or _VOLATILE.search(unquote_plus(query_string.decode("latin-1")))
+        ):
             await self.app(scope, receive, send)
             return
         version = backend.version()
         digest = hashlib.sha1(usedforsecurity=False)
-        for part in (__version__, scope["path"], scope.get("query_string", b"")):
+        today = datetime.now(UTC).date().isoformat()
+        for part in (__version__, today, scope["path"], query_string):
             digest.update(part.encode() if isinstance(part, str) else part)
             digest.update(b"\0")
         for name in _VARY:
@@ -125,9 +138,10 @@ def _not_modified(headers: Headers, etag: str, modified: float) -> bool:
     if since is None:
         return False
     try:
-        return parsedate_to_datetime(since).timestamp() >= modified
+        stamp = parsedate_to_datetime(since).timestamp()
     except (TypeError, ValueError):
-        return False  # an unreadable date is ignored, as RFC 9110 says
+        return False  # an unreadable date is ignored, as RFC 9110 §13.1.3 says; so is one in the future
+    return modified <= stamp <= time.time()
 
 
 async def _send_304(send: Send, etag: str, last_modified: str | None) -> None:
