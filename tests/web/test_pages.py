@@ -132,6 +132,8 @@ def test_index_pages_page(live_server: LiveServer) -> None:
     assert '<ol class="members" start="101">' in second and 'rel="prev"' in second
     ids = lambda p: re.findall(r'<li><a href="/id/participation/([^"]+)"', p)  # noqa: E731
     assert len(ids(second)) == 100 and not set(ids(first)) & set(ids(second))
+    labels = re.findall(r'<li><a href="/id/participation/[^"]+" title="[^"]+">([^<]+)</a>', first)
+    assert len(labels) == 100 and all(label.startswith("role ") for label in labels), labels[:3]
     assert httpx.get(url, params={"page": 0}, headers=BROWSER).status_code == 400
     missing = httpx.get(live_server.url + "/id/no-such-kind", headers=BROWSER)
     assert missing.status_code == 404 and "https://w3id.org/pvpp/id/no-such-kind" in missing.text

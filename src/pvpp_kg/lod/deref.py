@@ -113,6 +113,13 @@ async def index(ctx: LodContext, kind: str, lang: str, page: int) -> Response:
     if not members:
         return _not_found(ctx, f"{base}id/{kind}", formats.HTML, lang)
     view = lod.index_view(kind, members, lang, base, page)
+    if any(m.label == lod.local_name(m.iri) for m in view.members):  # unlabelled: participation nodes read as text
+        if version not in ctx.state.participations:
+            ctx.state.participations = {version: await ctx.select(rq.load("lod-participations"))}
+        parts = lod.participations(ctx.state.participations[version], lang, base)
+        for m in view.members:
+            if m.iri in parts:
+                m.label = parts[m.iri].text(lang)
     return ctx.page(
         "index.html",
         {"view": view, "lang": lang},

@@ -31,6 +31,8 @@ class LodState:
     home: dict[str, dict[str, int]] = field(default_factory=dict)
     #: the members of each index page /id/{kind} (IRI, labels), sorted: one query per kind and data version
     indexes: dict[tuple[str, str], list[tuple[str, list[lod.Term]]]] = field(default_factory=dict)
+    #: every participation node's role, participant and context rows (for the index page of participations)
+    participations: dict[str, list[dict[str, lod.Term]]] = field(default_factory=dict)
     restricted: EmbeddedStore | None = None
 
     @classmethod
