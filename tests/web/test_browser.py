@@ -169,6 +169,13 @@ def test_library_query_link_and_index_page_offline(page: Any, live_server: Any) 
     page.get_by_role("button", name="Run").click()
     page.wait_for_url("**/api/queries/matrix-coverage?institution=lad*")
     assert page.locator("table.results tbody tr td").first.inner_text() == "id/institution/lad"
+    page.get_by_role("link", name="Open in the SPARQL UI").click()  # the same query, in its own tab of the UI
+    page.wait_for_url("**/sparql?lang=en#library=matrix-coverage")
+    page.wait_for_function("window.pvppYasgui !== undefined")
+    tab = page.evaluate(
+        "(() => { const t = window.pvppYasgui.getTab(); return [t.getId(), t.getYasqe().getValue()]; })()"
+    )
+    assert tab[0] == "library-matrix-coverage" and "cellsCovered" in tab[1]
     page.goto(live_server.url + "/?lang=en")
     page.get_by_role("link", name="roles", exact=True).click()
     page.wait_for_url("**/id/role?lang=en")
