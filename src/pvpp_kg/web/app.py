@@ -17,7 +17,7 @@ from pvpp_kg.settings import Settings
 from pvpp_kg.store.backend import Backend, EmbeddedBackend
 from pvpp_kg.web import handlers
 from pvpp_kg.web.auth import Tokens
-from pvpp_kg.web.http import HeadAsGet, Validators
+from pvpp_kg.web.http import HeadAsGet, Validators, WeakenCompressed
 from pvpp_kg.web.limits import BodyLimit
 from pvpp_kg.web.routers import lod, sparql, store, system, validation
 from pvpp_kg.web.routers import queries as query_library
@@ -68,8 +68,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # global providers on every request
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
-    # each added one wraps the ones before: from the outside in, HEAD -> gzip -> body limit -> CORS -> validators
-    # (ETag, 304) -> the /sparql shortcut -> the app
+    # each added one wraps the ones before: from the outside in, HEAD -> weak ETags on compressed answers -> gzip
+    # -> body limit -> CORS -> validators (ETag, 304) -> the /sparql shortcut -> the app
     app.add_middleware(sparql.SparqlShortcut)  # first added, so innermost: inside CORS and the body limit
     app.add_middleware(Validators)
     app.add_middleware(
@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # responses over 1 KB, when the client accepts gzip; already compressed ones (gzip dumps) are left alone, and
     # streamed ones are compressed as they stream
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
+    app.add_middleware(WeakenCompressed)
     app.add_middleware(HeadAsGet)
     handlers.register(app)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")

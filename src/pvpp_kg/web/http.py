@@ -39,6 +39,29 @@ class HeadAsGet:
         await self.app({**scope, "method": "GET"}, receive, headers_only)
 
 
+class WeakenCompressed:
+    """A strong ``ETag`` names exact bytes: on an answer the gzip layer inside has compressed, it becomes weak
+    (as nginx does), so the sha256 tag of a dump file is never claimed for its compressed bytes."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def weakened(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(raw=message["headers"])
+                etag = headers.get("etag")
+                if etag and not etag.startswith("W/") and "content-encoding" in headers:
+                    headers["ETag"] = "W/" + etag
+            await send(message)
+
+        await self.app(scope, receive, weakened)
+
+
 #: Paths answered without validators: the health check must always be answered afresh, and static files carry
 #: their own (Starlette's StaticFiles).
 _SKIP = ("/health", "/static/")
