@@ -31,16 +31,31 @@ class Dataset:
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
     from_query: bool = False  # the query text has FROM / FROM NAMED: let it decide
+    union: bool = False  # the request named the default graph itself (rdflib's marker): the union of all graphs
 
     @property
     def from_protocol(self) -> bool:
         """The request named graphs: they replace the query's own FROM / FROM NAMED entirely."""
-        return bool(self.default_graphs or self.named_graphs)
+        return bool(self.default_graphs or self.named_graphs or self.union)
 
     @property
     def union_default(self) -> bool:
-        """No dataset given by the protocol or the query: the default graph is the union of all graphs."""
-        return not (self.default_graphs or self.named_graphs or self.from_query)
+        """No default graph given by the protocol or the query, or the request asked for the default graph: the
+        default graph is the union of all graphs."""
+        return self.union or not (self.default_graphs or self.named_graphs or self.from_query)
+
+    @property
+    def default_graph(self) -> tuple[str, ...] | None:
+        """The graphs that make the default graph, or None for the union (or the query's FROM)."""
+        return self.default_graphs if self.from_protocol and not self.union else None
+
+    @property
+    def named_graph_list(self) -> tuple[str, ...] | None:
+        """The graphs GRAPH patterns see, or None for all (or the query's FROM NAMED): a protocol dataset names
+        them all, but rdflib's default-graph marker alone leaves every named graph visible."""
+        if not self.from_protocol or (self.union and not self.named_graphs):
+            return None
+        return self.named_graphs
 
 
 class Backend(Protocol):
@@ -170,8 +185,8 @@ class EmbeddedBackend:
             query=query,
             result_format=result_format,
             use_default_graph_as_union=dataset.union_default,
-            default_graph=dataset.default_graphs if dataset.from_protocol else None,
-            named_graphs=dataset.named_graphs if dataset.from_protocol else None,
+            default_graph=dataset.default_graph,
+            named_graphs=dataset.named_graph_list,
             substitutions=substitutions,
             max_bytes=self.max_result_bytes,
         )
