@@ -23,6 +23,8 @@ PATH_VALUES = {
     "/dumps/{name}": "/dumps/pvpp-kg.ttl",
     "/submissions/{institution}": "/submissions/vsaa",
     "/submissions/{institution}/{version}": "/submissions/vsaa/1",  # nothing submitted here: 404 to both
+    "/compliance/{institution}": "/compliance/vsaa",
+    "/api/compliance/{institution}": "/api/compliance/vsaa",
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,7 +21,7 @@ from pvpp_kg.web import handlers
 from pvpp_kg.web.auth import Tokens
 from pvpp_kg.web.http import HeadAsGet, Validators, WeakenCompressed
 from pvpp_kg.web.limits import BodyLimit
-from pvpp_kg.web.routers import lod, sparql, store, system, validation
+from pvpp_kg.web.routers import compliance, lod, sparql, store, system, validation
 from pvpp_kg.web.routers import queries as query_library
 
 
@@ -43,6 +45,22 @@ def make_backend(settings: Settings) -> Backend:
     )
 
 
+def _revalidate_if_stale(settings: Settings, backend: Backend) -> None:
+    """A changed profile (shapes, reference data) makes the published compliance figures stale: measure everyone
+    again, in the background so that the server answers meanwhile (the figures stay those of the old profile)."""
+    if not settings.revalidate_on_start or not isinstance(backend, EmbeddedBackend):
+        return
+    from pvpp_kg.validation.compliance import revalidate_if_stale
+
+    def run() -> None:
+        try:
+            revalidate_if_stale(settings, backend.store)
+        except Exception:  # a failed revalidation must not stop the server; `pvpp-kg revalidate` says why
+            logging.getLogger("pvpp_kg").exception("revalidation at start-up failed")
+
+    threading.Thread(target=run, name="revalidate", daemon=True).start()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
@@ -51,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.tokens = Tokens.from_settings(settings)
         app.state.backend = make_backend(settings)
+        _revalidate_if_stale(settings, app.state.backend)
         try:
             yield
         finally:
@@ -87,7 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(HeadAsGet)
     handlers.register(app)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
-    for module in (system, sparql, store, validation, lod):
+    for module in (system, sparql, store, validation, compliance, lod):
         app.include_router(module.router)
     app.include_router(query_library.router_for(settings))
     _document_plain_routes(app)
