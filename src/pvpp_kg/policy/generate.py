@@ -51,7 +51,6 @@ I = str(ID)  # noqa: E741 - the id namespace, used in every IRI below
 RDF_TYPE = str(RDF.type)
 DCT = "http://purl.org/dc/terms/"
 SKOS_PREF = "http://www.w3.org/2004/02/skos/core#prefLabel"
-FOAF_PERSON = "http://xmlns.com/foaf/0.1/Person"
 ORG_ = str(ORG)
 XSD_DECIMAL = str(XSD.decimal)
 XSD_DURATION = str(XSD.duration)
@@ -265,10 +264,9 @@ class _Generator:
 
     # helpers ---------------------------------------------------------------------------------------------
     def _person(self) -> str:
+        """A post holder: an opaque IRI only, as in the sample (what a person is lives in the restricted store)."""
         self.person += 1
-        iri = I + f"person/p-{self.person:07d}"
-        self.w.iri(iri, RDF_TYPE, FOAF_PERSON)
-        return iri
+        return I + f"person/p-{self.person:07d}"
 
     def _post(self, inst: Inst, local: str, role: str, label_lv: str, label_en: str) -> str:
         w = self.w
@@ -318,6 +316,8 @@ class _Generator:
             w.iri(iri, RDF_TYPE, P + "RecipientGroup")
             w.lit(iri, SKOS_PREF, f"{lv} ({n + 1})", "lv")
             w.lit(iri, SKOS_PREF, f"{en} ({n + 1})", "en")
+            w.lit(iri, DCT + "identifier", f"recipient-group/g-{n + 1:04d}")  # a group is a foaf:Agent (CPSV-AP)
+            w.lit(iri, DCT + "title", f"{lv} ({n + 1})", "lv")
         self.situations = []
         for n in range(self.p.life_situations):
             lv, en = v["life_situations"][n % len(v["life_situations"])]
@@ -326,6 +326,8 @@ class _Generator:
             w.iri(iri, RDF_TYPE, P + "LifeSituation")
             w.lit(iri, SKOS_PREF, f"{lv} ({n + 1})", "lv")
             w.lit(iri, SKOS_PREF, f"{en} ({n + 1})", "en")
+            w.lit(iri, DCT + "identifier", f"life-situation/{1000 + n}")  # a cv:Event (CPSV-AP)
+            w.lit(iri, DCT + "title", f"{lv} ({n + 1})", "lv")
         w.flush()
 
     def _registry_entry(self, inst: Inst) -> None:
@@ -336,8 +338,17 @@ class _Generator:
         w.lit(inst.iri, SKOS_PREF, inst.name_lv, "lv")
         w.lit(inst.iri, SKOS_PREF, inst.name_en, "en")
         w.lit(inst.iri, DCT + "identifier", inst.key)
+        w.lit(inst.iri, DCT + "title", inst.name_lv, "lv")  # CPSV-AP: an agent has a title, a public
+        w.iri(inst.iri, DCT + "spatial", self._location(inst))  # organisation the region it covers
         if inst.parent:
             w.iri(inst.iri, ORG_ + "subOrganizationOf", inst.parent)
+
+    @staticmethod
+    def _location(inst: Inst) -> str:
+        """A municipal body covers its municipality's territory (``location/{key}``), a state body Latvia."""
+        if inst.kind == "municipal-body" and inst.parent:
+            return I + "location/" + inst.parent.rsplit("/", 1)[1]
+        return I + "location/LVA"
 
     # one institution ---------------------------------------------------------------------------------------
     def _institution(self, inst: Inst, first_service: int, violations: dict[int, str]) -> None:

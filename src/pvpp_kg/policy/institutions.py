@@ -213,6 +213,11 @@ class _Builder:
         g.add((d, RDF.type, DCAT.Dataset))
         g.add((d, DCTERMS.title, Literal("Valsts adrešu reģistra informācijas sistēmas atvērtie dati", lang="lv")))
         g.add((d, DCTERMS.title, Literal("State Address Register open data", lang="en")))
+        for text, lang in (
+            ("Administratīvo teritoriju un apdzīvoto vietu klasifikatori (aw_novads, aw_pilseta).", "lv"),
+            ("Classifiers of administrative territories and settlements (aw_novads, aw_pilseta).", "en"),
+        ):
+            g.add((d, DCTERMS.description, Literal(text, lang=lang)))
         g.add((d, DCTERMS.publisher, institution("vzd")))
         g.add((d, DCTERMS.rightsHolder, institution("vzd")))
         g.add((d, DCTERMS.license, CC_BY_4))
