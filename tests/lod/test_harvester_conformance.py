@@ -1,10 +1,11 @@
-"""The public graph as a harvester reads it conforms to the official CPSV-AP 3.2.0 shapes (issue 27, point 3).
+"""What harvesters read conforms to the official shapes: the public graph to CPSV-AP 3.2.0 (issue 27, point 3), the
+catalogue record at ``/.well-known/void`` to DCAT-AP 3.0.0 (point 5).
 
 A harvester takes what the server publishes — a ``CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }`` over ``/sparql`` or
 the N-Quads dump — and runs the unmodified shapes of ``shapes/vendor/`` on it with pyshacl, with **no inference and
 no extra graph** (none of ``shapes/context.ttl``, which only the submission validator merges). Every check here does
-exactly that against a running server and asserts zero results; ``test_a_participation_with_a_post_...`` shows the
-check can fail.
+exactly that against a running server and asserts zero results; ``test_a_participation_with_a_post_...`` and
+``test_an_untyped_licence_fails_the_dcat_ap_check`` show each check can fail.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ from pvpp_kg.settings import PROJECT_ROOT, Settings
 from tests.conftest import TESTS, LiveServer, generate_tiny, settings_env
 
 CPSV_AP = PROJECT_ROOT / "shapes" / "vendor" / "cpsv-ap-3.2.0-SHACL.ttl"
+DCAT_AP = PROJECT_ROOT / "shapes" / "vendor" / "dcat-ap-3.0.0-SHACL.ttl"
+DCAT = Namespace("http://www.w3.org/ns/dcat#")
+DCT = Namespace("http://purl.org/dc/terms/")
+EU = "http://publications.europa.eu/resource/authority/"
 CV = Namespace("http://data.europa.eu/m8g/")
 PVPP = Namespace("https://w3id.org/pvpp/ontology#")
 ID = Namespace("https://w3id.org/pvpp/id/")
@@ -136,3 +141,51 @@ def test_generated_data_conforms_to_cpsv_ap(generated_server: LiveServer) -> Non
     services = set(data.subjects(RDF.type, URIRef("http://purl.org/vocab/cpsv#PublicService")))
     assert len([s for s in services if "/service/" in str(s) and "/s-" in str(s)]) == 160
     assert harvester_results(data) == []
+
+
+# -- DCAT-AP 3.0.0: the catalogue, the dataset, its distributions and the SPARQL data service ---------------------
+@pytest.fixture(scope="module")
+def void(live_server: LiveServer) -> Graph:
+    r = httpx.get(live_server.url + "/.well-known/void", headers={"Accept": "text/turtle"}, timeout=60)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/turtle")
+    return Graph().parse(data=r.text, format="turtle")
+
+
+def test_void_catalogue_record_conforms_to_dcat_ap(void: Graph) -> None:
+    assert harvester_results(void, DCAT_AP) == []
+
+
+def test_void_record_uses_the_eu_vocabularies_typed(void: Graph, live_server: LiveServer) -> None:
+    ds, licence = URIRef("https://w3id.org/pvpp/dataset"), URIRef(EU + "licence/CC_BY_4_0")
+    catalogue = URIRef("https://w3id.org/pvpp/dataset#catalogue")
+    assert (catalogue, RDF.type, DCAT.Catalog) in void
+    assert set(void.objects(catalogue, DCAT.dataset)) == {ds}
+    assert set(void.objects(catalogue, DCAT.service)) == {URIRef(live_server.url + "/sparql#service")}
+    assert (ds, DCT.license, licence) in void and (licence, RDF.type, DCT.LicenseDocument) in void
+    assert set(void.objects(ds, DCT.language)) == {URIRef(EU + "language/LAV"), URIRef(EU + "language/ENG")}
+    assert all((lang, RDF.type, DCT.LinguisticSystem) in void for lang in void.objects(ds, DCT.language))
+    nq = URIRef(live_server.url + "/dumps/pvpp-kg.nq.gz")
+    assert void.value(nq, DCT["format"]) == URIRef(EU + "file-type/RDF_N_QUADS")
+    assert (URIRef(EU + "file-type/RDF_N_QUADS"), RDF.type, DCT.MediaTypeOrExtent) in void
+    assert void.value(nq, DCAT.mediaType) == URIRef("https://www.iana.org/assignments/media-types/application/n-quads")
+    spdx = Namespace("http://spdx.org/rdf/terms#")
+    algorithm = void.value(void.value(nq, spdx.checksum), spdx.algorithm)
+    assert algorithm == spdx.checksumAlgorithm_sha256 and (algorithm, RDF.type, spdx.ChecksumAlgorithm) in void
+    assert void.value(ds, DCT.source) == URIRef("https://data.gov.lv/dati/lv/dataset/varis-atvertie-dati")
+
+
+def test_an_untyped_licence_fails_the_dcat_ap_check(void: Graph, live_server: LiveServer) -> None:
+    broken = Graph()
+    for t in void:
+        broken.add(t)
+    licence = URIRef(EU + "licence/CC_BY_4_0")
+    broken.remove((licence, RDF.type, DCT.LicenseDocument))
+    rows = harvester_results(broken, DCAT_AP)
+    focus = {f.removeprefix(live_server.url) for f, _, _ in rows}
+    assert focus == {
+        "https://w3id.org/pvpp/dataset#catalogue",
+        "/sparql#service",
+        "/sparql#distribution",
+        *(f"/dumps/pvpp-kg.{ext}" for ext in ("ttl", "nt.gz", "jsonld", "nq.gz")),
+    }
+    assert {(p, m.split(":")[-1]) for _, p, m in rows} == {(str(DCT.license), "LicenseDocument")}

@@ -97,7 +97,8 @@ async def dataset(ctx: LodContext, accept: str | None, format_param: str | None,
     fmt = negotiate(accept, formats.TRIPLE_FORMATS, format_param=format_param)
     stats = await statistics(ctx)
     dump = await current_dumps(ctx)
-    g = dataset_description(stats, ctx.site_url(), dump, ctx.backend.version())
+    terms = ctx.settings.source_dir / "catalogue" / "terms.ttl"
+    g = dataset_description(stats, ctx.site_url(), dump, ctx.backend.version(), terms)
     for prefix, ns in PREFIXES.items():
         g.bind(prefix, ns, override=False)
     return Response(
