@@ -436,6 +436,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         result["validation"] = validation_timing(nq, work, args.pyshacl_timeout)
     except Exception as e:  # a missing or changed validation module must not lose the rest of the run
         result["validation"] = {"error": repr(e)}
+    log("hostile soak (32 clients, 60 s)")
+    from benchmarks import soak
+
+    out = ROOT / "benchmarks" / "results" / "soak.json"
+    soak.main([str(work / "pvpp"), "--out", str(out)])
+    result["soak"] = json.loads(out.read_text())
     result["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)

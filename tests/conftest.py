@@ -5,11 +5,13 @@ Tests that write get their own store (``make_settings``) so the shared one stays
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -153,3 +155,34 @@ class OxigraphServer:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(10)
+
+
+@contextlib.contextmanager
+def listening() -> Iterator[tuple[int, list[object]]]:
+    """A TCP listener on 127.0.0.1: the port, and the connections it accepted (SERVICE/LOAD must reach none)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    sock.settimeout(0.2)
+    accepted: list[object] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                accepted.append(sock.accept())
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield sock.getsockname()[1], accepted
+    stop.set()
+    thread.join(2)
+    sock.close()
+
+
+@pytest.fixture
+def listener() -> Iterator[tuple[int, list[object]]]:
+    with listening() as found:
+        yield found

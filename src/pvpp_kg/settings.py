@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     max_result_bytes: int = Field(200 * 1024 * 1024, description="cap on one serialised query result")
     max_body_bytes: int = 50 * 1024 * 1024
     max_concurrent_validations: int = 4
+    max_sheet_rows: int = Field(100_000, description="rows one spreadsheet sheet may have")
+    max_sheet_cells: int = Field(1_000_000, description="cells one workbook may have")
+    max_inflated_bytes: int = Field(64 * 1024 * 1024, description="bytes one XLSX package may expand to")
     validation_threads: int | None = Field(
         None, ge=1, description="threads one validation runs its SHACL queries on (default: the number of cores)"
     )

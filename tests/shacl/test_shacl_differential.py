@@ -23,7 +23,7 @@ from pvpp_kg import shacl
 from pvpp_kg.namespaces import SH
 from pvpp_kg.settings import Settings
 from pvpp_kg.validation.parse import parse_document
-from pvpp_kg.validation.validator import LAYERS, Validator, validator_for
+from pvpp_kg.validation.validator import POLICY_LAYERS, Validator, validator_for
 from tests.conftest import generate_tiny
 from tests.shacl_compare import (
     MINE,
@@ -63,7 +63,7 @@ def test_generated_data_engine_equals_pyshacl(validator: Validator, tmp_path: Pa
     full = data_graph(store)
     ours = mine(store)
     violations: dict[str, Counter[tuple[str, str | None]]] = {}
-    for layer in LAYERS:
+    for layer in POLICY_LAYERS:
         shapes = validator.pvpp_shapes if layer == "pvpp" else validator.cpsv_shapes
         compiled = validator.engines[layer]
         report = shacl.validate(store, compiled)  # every focus node: the full report, no `only`

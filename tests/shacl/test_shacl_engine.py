@@ -29,7 +29,7 @@ from pvpp_kg.namespaces import SH
 from pvpp_kg.settings import Settings
 from pvpp_kg.shacl.terms import to_rdflib
 from pvpp_kg.validation.parse import parse_files
-from pvpp_kg.validation.validator import LAYERS, Validator, validator_for
+from pvpp_kg.validation.validator import POLICY_LAYERS, Validator, validator_for
 from tests.shacl_compare import (
     MINE,
     Row,
@@ -71,7 +71,7 @@ def _compare(validator: Validator, data: Graph) -> dict[str, Counter[Row]]:
 
     full = data_graph(store)
     found = {}
-    for layer in LAYERS:
+    for layer in POLICY_LAYERS:
         compiled, shapes = validator.engines[layer], _shapes(validator, layer)
         reference = run_pyshacl(full, shapes)
         everything = shacl.validate(store, compiled)
@@ -98,13 +98,13 @@ def validator(settings: Settings) -> Validator:
 
 def test_the_real_shapes_compile(validator: Validator) -> None:
     """Both layers compile (no ShapesError), with every component the policy relies on, SPARQL included."""
-    for layer in LAYERS:
+    for layer in POLICY_LAYERS:
         assert shacl.ShapesGraph(_shapes(validator, layer)).shapes.keys() == validator.engines[layer].shapes.keys()
     pvpp, cpsv = validator.engines["pvpp"], validator.engines["cpsv-ap"]
     assert sum(len(s.constraints) for s in cpsv.shapes.values()) > 100
     assert sum(len(s.constraints) for s in pvpp.shapes.values()) > 40
     components = {
-        c.component for layer in LAYERS for s in validator.engines[layer].shapes.values() for c in s.constraints
+        c.component for layer in POLICY_LAYERS for s in validator.engines[layer].shapes.values() for c in s.constraints
     }
     assert {
         SH.MinCountConstraintComponent,
@@ -222,7 +222,7 @@ def test_sample_data_equals_pyshacl(settings: Settings) -> None:
     report = validator.validate(data)
     assert report.conforms and report.results == [] and report.engine_results == []
     store, _ = validator.merge(data)
-    assert sum(len(shacl.validate(store, validator.engines[layer]).results) for layer in LAYERS) == 0
+    assert sum(len(shacl.validate(store, validator.engines[layer]).results) for layer in POLICY_LAYERS) == 0
 
 
 def test_validation_needs_no_pyshacl(validator: Validator, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:

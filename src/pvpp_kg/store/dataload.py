@@ -21,11 +21,13 @@ from pvpp_kg.errors import InputError
 from pvpp_kg.namespaces import GRAPH_INSTITUTIONS
 from pvpp_kg.settings import Settings
 from pvpp_kg.store.embedded import file_format, parse_error
+from pvpp_kg.store.guards import check_syntax_guards
 from pvpp_kg.store.loader import ensure_loaded, ontology_graph
 from pvpp_kg.store.materialise import Entailment, Rules
 
 Progress = Callable[[str], None]
 _PROGRESS_EVERY = 65_536  # quads between two looks at the clock
+_GUARDED = {ox.RdfFormat.RDF_XML: "rdfxml", ox.RdfFormat.JSON_LD: "jsonld"}
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,9 @@ def load_data(
     for path in files:
         if not path.is_file():
             raise InputError("no such file", source=str(path))
-        file_format(path)  # before anything is written
+        fmt = file_format(path)  # before anything is written
+        if fmt in _GUARDED:  # the formats that can carry entities, deep nesting or remote contexts
+            check_syntax_guards(path.read_bytes(), _GUARDED[fmt], str(path))
     started = time.perf_counter()
     store, _ = ensure_loaded(settings)
     entailment = Entailment(Rules.of(ontology_graph(settings)))

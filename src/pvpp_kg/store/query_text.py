@@ -27,6 +27,24 @@ _NOISE = re.compile(
     re.VERBOSE,
 )
 _WORD = re.compile(r"[A-Za-z]+")
+_TOKEN = re.compile(
+    rf"(?P<noise>{_NOISE.pattern})|(?P<open>\{{)|(?P<close>\}})|(?P<semi>;)|(?P<word>[A-Za-z]+)", re.VERBOSE
+)
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # "open" / "close" (curly brackets), "semi", "word" (a keyword), "noise" (anything else of note)
+    text: str
+    start: int
+
+
+def tokens(text: str) -> Iterator[Token]:
+    """The text's keywords, curly brackets and semicolons, with their offsets; comments, strings, IRIs, variables
+    and prefixed names come as noise, so a keyword inside them is never mistaken for one."""
+    for m in _TOKEN.finditer(text):
+        kind = m.lastgroup or "noise"
+        yield Token(kind, m.group(), m.start())
 
 
 @dataclass(frozen=True)
@@ -77,7 +95,6 @@ _inspect_cached = functools.lru_cache(maxsize=512)(_inspect)
 
 # SPARQL 1.1 section 19.2: \u and \U escapes are replaced in the whole text before it is parsed
 _CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
-_FETCHING = re.compile(r"service|load", re.IGNORECASE)
 
 
 def _unescaped(text: str) -> str:
@@ -86,36 +103,16 @@ def _unescaped(text: str) -> str:
 
 @functools.lru_cache(maxsize=512)
 def reaches_network(text: str) -> bool:
-    """Whether a query or update could open a connection: a SERVICE pattern, or a LOAD.
+    """Whether a query or update could open a connection: the keyword SERVICE or LOAD.
 
-    Decided on SPARQL's grammar (rdflib's parser), not on the text: a word "SERVICE" in a string, an IRI, a
-    comment or an escaped prefixed name (``ex:a\\#``) is no SERVICE. Only texts that contain the word at all,
-    after unescaping, are parsed; one that cannot be parsed is taken to reach the network, so a gap between this
-    parser and the engine's can only refuse a query, never let one through.
+    Read on SPARQL's own terminals, after its code-point unescaping (section 19.2): comments, strings, IRIs,
+    variables and prefixed names (with their ``PN_LOCAL_ESC`` escapes such as ``ex:a\\#``) are set aside, and
+    what remains are keywords and punctuation. A bare word SERVICE or LOAD there can only be the keyword, so
+    the text is refused without a full parse — rdflib's parser gives up (RecursionError) on queries of a few
+    hundred triple patterns, which would refuse every large query that mentions ``pvpp:Service``.
     """
-    plain = _unescaped(text)
-    if not _FETCHING.search(plain):
-        return False
-    from rdflib.plugins.sparql.parser import parseQuery, parseUpdate  # here: only the rare texts pay its import
-
-    try:
-        tree: object = parseQuery(plain)
-    except Exception:
-        try:
-            tree = parseUpdate(plain)
-        except Exception:
-            return True
-    return any(getattr(node, "name", "") in ("ServiceGraphPattern", "Load") for node in _nodes(tree))
-
-
-def _nodes(node: object) -> Iterator[object]:
-    yield node
-    if isinstance(node, dict):
-        for value in node.values():
-            yield from _nodes(value)
-    elif isinstance(node, list | tuple) or type(node).__name__ == "ParseResults":
-        for value in node:  # type: ignore[attr-defined]
-            yield from _nodes(value)
+    words = {w.upper() for w in _WORD.findall(_NOISE.sub(" ", _unescaped(text)))}
+    return not words.isdisjoint(("SERVICE", "LOAD"))
 
 
 MAX_NESTING = 128  # groups, sub-selects and brackets inside each other: far beyond any real query

@@ -123,7 +123,7 @@ def outcome(store: Any, job: QueryJob, *, small: bool = False) -> tuple[str, Any
     except _TooLarge:
         return "too_large", f"the result is larger than {job.max_bytes} bytes; add a LIMIT"
     except Exception as e:  # any evaluation error is reported, never kills the process
-        return "error", f"{type(e).__name__}: {e}"
+        return "error", str(e) or "the engine gave no reason"
 
 
 def serve(conn: Connection, threads: int, nice: int = 0) -> None:

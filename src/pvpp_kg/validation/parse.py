@@ -6,11 +6,8 @@ before or right after parsing, and every error names the source, line and column
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 import pyoxigraph as ox
 from rdflib import Graph
@@ -21,6 +18,7 @@ from pvpp_kg.namespaces import BASE
 from pvpp_kg.settings import Settings
 from pvpp_kg.shacl.terms import to_ox, to_rdflib
 from pvpp_kg.store.embedded import parse_error
+from pvpp_kg.store.guards import check_syntax_guards
 
 # document formats: name → (pyoxigraph format or None for the spreadsheet, media types, file extensions)
 FORMATS: dict[str, tuple[ox.RdfFormat | None, tuple[str, ...], tuple[str, ...]]] = {
@@ -58,90 +56,6 @@ def detect_format(media_type: str | None, filename: str | None) -> str:
     )
 
 
-def _position(data: bytes, index: int) -> tuple[int, int]:
-    before = data[:index]
-    return before.count(b"\n") + 1, index - (before.rfind(b"\n") + 1) + 1
-
-
-def _check_xml(data: bytes, source: str) -> None:
-    m = re.search(rb"<!\s*(DOCTYPE|ENTITY)", data, flags=re.I)
-    if m:
-        line, col = _position(data, m.start())
-        raise InputError(
-            f"RDF/XML with <!{m.group(1).decode().upper()} …> is refused (entities could read files "
-            "or the network); remove the declaration",
-            source=source,
-            line=line,
-            column=col,
-        )
-
-
-def _check_well_formed(data: bytes, source: str) -> None:
-    """pyoxigraph's RDF/XML parser forgives unclosed elements; a truncated upload must not pass as data."""
-    from xml.parsers import expat
-
-    parser = expat.ParserCreate()
-    try:
-        parser.Parse(data, True)
-    except expat.ExpatError as e:
-        raise InputError(
-            f"malformed XML: {expat.errors.messages[e.code]}", source=source, line=e.lineno, column=e.offset + 1
-        ) from None
-
-
-def _remote_contexts(node: Any) -> Iterable[str]:
-    if isinstance(node, dict):
-        for k, v in node.items():
-            if k == "@context":
-                for c in v if isinstance(v, list) else [v]:
-                    if isinstance(c, str):
-                        yield c
-                    elif isinstance(c, dict):
-                        if isinstance(c.get("@import"), str):
-                            yield c["@import"]
-                        yield from _remote_contexts(c)
-            else:
-                yield from _remote_contexts(v)
-    elif isinstance(node, list):
-        for x in node:
-            yield from _remote_contexts(x)
-
-
-MAX_JSON_NESTING = 64  # objects and arrays inside each other: far beyond any JSON-LD document of ours
-
-
-def _json_nesting(text: str) -> int:
-    """How deep JSON objects and arrays nest, read before the parser recurses (outside strings)."""
-    depth = deepest = 0
-    for token in re.finditer(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', text):
-        ch = token.group(0)
-        if ch in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif ch in "]}":
-            depth -= 1
-    return deepest
-
-
-def _check_jsonld(data: bytes, source: str) -> None:
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise InputError(f"not UTF-8 (byte {e.start})", source=source) from None
-    if _json_nesting(text) > MAX_JSON_NESTING:
-        raise InputError(f"JSON nested more than {MAX_JSON_NESTING} levels deep is refused", source=source)
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise InputError(f"malformed JSON-LD: {e.msg}", source=source, line=e.lineno, column=e.colno) from None
-    for ctx in _remote_contexts(doc):
-        raise InputError(
-            f"JSON-LD with a remote @context ({ctx!r}) is refused: pvpp-kg fetches nothing; "
-            "inline the context as an object",
-            source=source,
-        )
-
-
 class Document:
     """A parsed document: each triple once, as pyoxigraph terms in the form the store keeps them ("99.0"^^xsd:decimal
     as "99"). It is what the validator loads and what a submission stores; :meth:`graph` is an rdflib copy for the
@@ -174,16 +88,6 @@ class Document:
         """Sorted N-Triples: the submission's stored content and the input of its checksum."""
         text = ox.serialize(self.triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
         return ("\n".join(sorted(line for line in text.splitlines() if line.strip())) + "\n").encode("utf-8")
-
-
-def check_syntax_guards(data: bytes, fmt: str, source: str) -> None:
-    """What must be refused before an RDF parser sees the bytes: XML entities and DOCTYPEs, malformed XML, JSON-LD
-    nested too deep or with a remote context. Every door that takes RDF calls it (uploads, the Graph Store)."""
-    if fmt == "rdfxml":
-        _check_xml(data, source)
-        _check_well_formed(data, source)
-    elif fmt == "jsonld":
-        _check_jsonld(data, source)
 
 
 def parse_rdf(data: bytes, fmt: str, source: str) -> Document:
@@ -222,9 +126,14 @@ def _check_imports(document: Document, source: str) -> None:
 
 
 def parse_document(
-    data: bytes, *, media_type: str | None = None, filename: str | None = None, sheet: str | None = None
+    data: bytes,
+    *,
+    media_type: str | None = None,
+    filename: str | None = None,
+    sheet: str | None = None,
+    settings: Settings | None = None,
 ) -> Document:
-    """Any accepted document (RDF or the spreadsheet template), parsed once."""
+    """Any accepted document (RDF or the spreadsheet template), parsed once; ``settings`` bound a workbook."""
     fmt = detect_format(media_type, filename)
     source = filename or "request body"
     if fmt in ("csv", "xlsx"):
@@ -233,7 +142,8 @@ def parse_document(
         if not data.strip():
             raise InputError("the document is empty", source=source)
         if fmt == "xlsx":
-            return Document.of_graph(spreadsheet.xlsx_to_graph(data, source=source))
+            limits = spreadsheet.SheetLimits.of(settings) if settings is not None else None
+            return Document.of_graph(spreadsheet.xlsx_to_graph(data, source=source, limits=limits))
         name = sheet or (Path(filename).stem if filename else None)
         return Document.of_graph(spreadsheet.csv_to_graph(data, sheet=name, source=source))
     return parse_rdf(data, fmt, source)
@@ -250,5 +160,5 @@ def parse_files(paths: Iterable[Path], settings: Settings) -> Document:
             data = path.read_bytes()
         except OSError as e:
             raise InputError(f"cannot read: {e.strerror}", source=str(path)) from None
-        triples += parse_document(data, filename=str(path)).triples
+        triples += parse_document(data, filename=str(path), settings=settings).triples
     return Document(triples)

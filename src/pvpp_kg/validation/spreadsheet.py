@@ -13,12 +13,14 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, ORG, RDF, SKOS
 
 from pvpp_kg.errors import InputError
 from pvpp_kg.namespaces import CV, ID, PVPP
+from pvpp_kg.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -243,20 +245,103 @@ def csv_to_graph(data: bytes, *, sheet: str | None, source: str = "upload.csv") 
     return g
 
 
-def xlsx_to_graph(data: bytes, *, source: str = "upload.xlsx") -> Graph:
+@dataclass(frozen=True)
+class SheetLimits:
+    """What one workbook may hold, checked before and while it is read (settings ``max_sheet_*``)."""
+
+    inflated_bytes: int = 64 * 1024 * 1024
+    rows: int = 100_000
+    columns: int = 64
+    cells: int = 1_000_000
+    members: int = 500
+
+    @classmethod
+    def of(cls, settings: Settings) -> SheetLimits:
+        return cls(settings.max_inflated_bytes, settings.max_sheet_rows, cells=settings.max_sheet_cells)
+
+
+_MACROS = ("xl/vbaproject.bin", "xl/macrosheets/", "xl/activex/")
+
+
+def _check_package(data: bytes, limits: SheetLimits, source: str) -> None:
+    """The zip package before any XML is parsed: a bomb, a nested archive or macros are refused unread."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            members = z.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise InputError("not a readable XLSX workbook (the file is not a zip package)", source=source) from None
+    if len(members) > limits.members:
+        raise InputError(f"the workbook has {len(members)} parts; at most {limits.members} are read", source=source)
+    inflated = sum(m.file_size for m in members)
+    if inflated > limits.inflated_bytes:
+        raise InputError(
+            f"the workbook expands to {inflated:,} bytes; at most {limits.inflated_bytes:,} are read "
+            "(split it, or remove empty formatted rows)",
+            source=source,
+        )
+    for m in members:
+        name = m.filename.lower()
+        if name.startswith(_MACROS):
+            raise InputError("macro-enabled workbooks are not accepted: save it as .xlsx without macros", source=source)
+        if name.endswith((".zip", ".xlsx", ".xlsm", ".gz")):
+            raise InputError(f"the workbook contains an archive ({m.filename}); it is not read", source=source)
+
+
+def _sheet_rows(ws: Any, limits: SheetLimits, source: str) -> list[list[str]]:
+    """A sheet's values; its declared size first, then the rows as read (a declared size can lie)."""
+    declared_rows, declared_columns = ws.max_row or 0, ws.max_column or 0
+    if declared_rows > limits.rows or declared_columns > limits.columns:
+        raise InputError(
+            f"sheet {ws.title!r} declares {declared_rows:,} rows × {declared_columns:,} columns; at most "
+            f"{limits.rows:,} rows and {limits.columns} columns are read",
+            source=source,
+        )
+    rows: list[list[str]] = []
+    cells = 0
+    for number, r in enumerate(ws.iter_rows(), start=1):
+        if number > limits.rows or len(r) > limits.columns:
+            raise InputError(
+                f"sheet {ws.title!r} has more than {limits.rows:,} rows or {limits.columns} columns", source=source
+            )
+        cells += len(r)
+        if cells > limits.cells:
+            raise InputError(f"the workbook has more than {limits.cells:,} cells", source=source)
+        values = []
+        for c in r:
+            if getattr(c, "data_type", None) == "f":
+                raise InputError(
+                    f"sheet {ws.title!r}, row {number}, column {getattr(c, 'column_letter', '?')}: formulas are "
+                    "not accepted; paste the values instead",
+                    source=source,
+                )
+            values.append("" if c.value is None else str(c.value))
+        rows.append(values)
+    return rows
+
+
+def xlsx_to_graph(data: bytes, *, source: str = "upload.xlsx", limits: SheetLimits | None = None) -> Graph:
     """Every known sheet of the workbook; unknown sheets are an error (a typo would silently drop data)."""
     from openpyxl import load_workbook
 
+    limits = limits or SheetLimits()
+    _check_package(data, limits, source)
     try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
-        raise InputError(f"not a readable XLSX workbook: {e}", source=source) from None
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except Exception:  # openpyxl reports a broken part as anything from KeyError to an XML parser's error
+        raise InputError(
+            "not a readable XLSX workbook (a part of it is not valid spreadsheet XML)", source=source
+        ) from None
     g = Graph()
     try:
         for ws in wb.worksheets:
             if ws.title not in SHEETS:
                 raise InputError(f"unknown sheet {ws.title!r}; expected {', '.join(SHEETS)}", source=source)
-            rows = [["" if v is None else str(v) for v in r] for r in ws.iter_rows(values_only=True)]
+            try:
+                rows = _sheet_rows(ws, limits, source)
+            except InputError:
+                raise
+            except Exception:
+                raise InputError(f"sheet {ws.title!r} is not valid spreadsheet XML", source=source) from None
             _rows_to_graph(source, ws.title, rows, g)
     finally:
         wb.close()

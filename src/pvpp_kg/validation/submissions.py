@@ -34,7 +34,6 @@ from pvpp_kg.validation.validator import Validator
 PROVENANCE_GRAPH = str(GRAPH["provenance"])
 ALL_NAMED = Dataset()  # the union default graph; GRAPH patterns see every named graph
 _KEY = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_OWNED = re.compile(rf"^{re.escape(str(ID))}(service|resource|post|sla)/([^/]+)/")
 PROLOGUE = """PREFIX pvpp: <https://w3id.org/pvpp/ontology#>
 PREFIX prov: <http://www.w3.org/ns/prov#>
 PREFIX dct: <http://purl.org/dc/terms/>
@@ -75,79 +74,17 @@ def check_key(key: str) -> str:
     return key
 
 
-def check_ownership(data: Document, key: str) -> None:
-    """An institution writes only its own graph: no services, resources, posts or SLAs of another institution."""
-    for s in {t.subject.value for t in data.triples if isinstance(t.subject, ox.NamedNode)}:
-        m = _OWNED.match(s)
-        if m and m.group(2) != key:
-            raise Forbidden(
-                f"<{s}> belongs to institution {m.group(2)!r}; an institution can write only its own "
-                f"data (the token is {key!r}'s)"
-            )
-
-
-_FOAF, _VCARD, _SCHEMA = "http://xmlns.com/foaf/0.1/", "http://www.w3.org/2006/vcard/ns#", "http://schema.org/"
-# names and contacts of people: pvpp-kg publishes posts and roles, never these
-PERSONAL = frozenset(
-    [
-        _FOAF + n
-        for n in (
-            "name",
-            "givenName",
-            "givenname",
-            "familyName",
-            "family_name",
-            "firstName",
-            "lastName",
-            "surname",
-            "nick",
-            "mbox",
-            "mbox_sha1sum",
-            "phone",
-            "title",
-            "img",
-            "depiction",
-        )
-    ]
-    + [
-        _VCARD + n
-        for n in (
-            "fn",
-            "given-name",
-            "family-name",
-            "additional-name",
-            "nickname",
-            "hasEmail",
-            "email",
-            "hasTelephone",
-            "tel",
-            "hasAddress",
-            "adr",
-            "street-address",
-            "hasPhoto",
-            "photo",
-        )
-    ]
-    + [_SCHEMA + n for n in ("email", "telephone", "givenName", "familyName", "additionalName")]
-)
-_EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[A-Za-z]{2,}")
-
-
-def check_personal_data(data: Document) -> None:
-    """Refuse names and contacts of people (FOAF, vCard and schema.org's personal properties, ``mailto:`` and
-    ``tel:`` IRIs, literals that read as an e-mail address): everything a submission states becomes public."""
-    for t in data.triples:
-        o = t.object
-        personal = (
-            t.predicate.value in PERSONAL
-            or (isinstance(o, ox.NamedNode) and o.value.lower().startswith(("mailto:", "tel:")))
-            or (isinstance(o, ox.Literal) and _EMAIL.search(o.value) is not None)
-        )
-        if personal:
-            raise BadRequest(
-                f"personal data is not accepted: {t.subject} {t.predicate} {o}; pvpp-kg publishes posts and roles, "
-                "never people's names or contacts — remove the statement"
-            )
+def check_own_facts(validator: Validator, data: Document, key: str, others: Graph) -> None:
+    """The final check before a write: the submission layer (``shapes/submission-shapes.ttl``) on the triples as
+    stated — another institution's or the reference data's nodes are 403, names and contacts of people 400."""
+    report = validator.refusals(data, key, others)
+    # personal data first: a person's name is refused as personal data, whoever's node it is on
+    for r in sorted(report.results, key=lambda r: r.shape.endswith("OwnFactsShape")):
+        if r.severity != "Violation":
+            continue
+        if r.shape.endswith("OwnFactsShape"):
+            raise Forbidden(f"{r.messages['en']} (the token is {key!r}'s)")
+        raise BadRequest(f"{r.messages['en']} (statement: {r.focus} {r.path} {r.value})")
 
 
 def _rows(out: bytes) -> list[dict[str, str]]:
@@ -231,10 +168,11 @@ async def submit(
     one write (one writer block, or one SPARQL Update request).
     """
     check_key(key)
-    check_ownership(data, key)
-    check_personal_data(data)
     context = await other_institutions(backend, key, timeout=settings.query_timeout_s)
-    report = await anyio.to_thread.run_sync(lambda: validator.validate(data, lang=lang, extra_context=context))
+    await anyio.to_thread.run_sync(check_own_facts, validator, data, key, context)
+    report = await anyio.to_thread.run_sync(
+        lambda: validator.validate(data, lang=lang, extra_context=context, institution=key)
+    )
     if not report.conforms:
         raise NotConforming(report)
     content = data.ntriples()

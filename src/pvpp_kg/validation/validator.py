@@ -37,18 +37,21 @@ logging.getLogger("rdflib.term").setLevel(logging.ERROR)
 
 PVPP_SHAPES = "pvpp-shapes.ttl"
 CPSV_SHAPES = "vendor/cpsv-ap-3.2.0-SHACL.ttl"
+SUBMISSION_SHAPES = "submission-shapes.ttl"
 CONTEXT = "context.ttl"
-LAYERS = ("pvpp", "cpsv-ap")
+POLICY_LAYERS = ("pvpp", "cpsv-ap")  # what stored data is held to
+LAYERS = ("submission", *POLICY_LAYERS)  # what a document is held to: its own, non-personal facts first
 MAX_MANAGED = URIRef("https://w3id.org/pvpp/shapes#maxManagedServices")
 
 
-def _load_shapes(shapes_dir: Path, max_services: int) -> tuple[Graph, Graph, Graph]:
+def _load_shapes(shapes_dir: Path, max_services: int) -> tuple[Graph, Graph, Graph, Graph]:
     pvpp = Graph().parse(shapes_dir / PVPP_SHAPES, format="turtle")
     for shape in list(pvpp.subjects(MAX_MANAGED, None)):  # the workload threshold comes from settings
         pvpp.set((shape, MAX_MANAGED, Literal(max_services, datatype=XSD.integer)))
     cpsv = Graph().parse(shapes_dir / CPSV_SHAPES, format="turtle")
+    submission = Graph().parse(shapes_dir / SUBMISSION_SHAPES, format="turtle")
     context = Graph().parse(shapes_dir / CONTEXT, format="turtle")
-    return pvpp, cpsv, context
+    return pvpp, cpsv, submission, context
 
 
 def _materialised(graphs: Iterable[tuple[str, Graph]], ontology: Graph) -> ox.Store:
@@ -66,6 +69,10 @@ def _materialised(graphs: Iterable[tuple[str, Graph]], ontology: Graph) -> ox.St
 
 MINE = ox.NamedNode("urn:x-pvpp-kg:validation:mine")  # the nodes results are reported for, as subjects
 _IN = ox.NamedNode("urn:x-pvpp-kg:validation:in")
+# what shapes/submission-shapes.ttl reads: the triples as submitted, who submits them, what others describe
+STATED = ox.NamedNode("urn:x-pvpp-kg:validation:stated")
+DESCRIBED = ox.NamedNode("urn:x-pvpp-kg:validation:described")
+_SUBMISSION, _BY = ox.NamedNode("urn:x-pvpp-kg:validation:submission"), ox.NamedNode("urn:x-pvpp-kg:validation:by")
 
 
 class Validator:
@@ -76,10 +83,14 @@ class Validator:
         from pvpp_kg.store.sources import institution_sources, ontology_sources, reference_sources
 
         self.settings = settings
-        self.pvpp_shapes, self.cpsv_shapes, context = _load_shapes(
+        self.pvpp_shapes, self.cpsv_shapes, submission, context = _load_shapes(
             settings.shapes_dir, settings.max_services_per_person
         )
-        self.engines = {"pvpp": shacl.ShapesGraph(self.pvpp_shapes), "cpsv-ap": shacl.ShapesGraph(self.cpsv_shapes)}
+        self.engines = {
+            "submission": shacl.ShapesGraph(submission),
+            "pvpp": shacl.ShapesGraph(self.pvpp_shapes),
+            "cpsv-ap": shacl.ShapesGraph(self.cpsv_shapes),
+        }
         self.context_subclasses = list(context.subject_objects(RDFS.subClassOf))
         self.ontology = ontology_graph(settings)
         self.entailment = Entailment(Rules.of(self.ontology))
@@ -89,6 +100,7 @@ class Validator:
         store = _materialised(graphs, self.ontology)
         self.context_quads = list(dict.fromkeys(ox.Quad(q.subject, q.predicate, q.object) for q in store))
         self.described = frozenset(q.subject for q in self.context_quads)  # what the reference data describes
+        self.described_quads = [ox.Quad(n, _IN, n, DESCRIBED) for n in self.described]
         self.slots = threading.BoundedSemaphore(max(1, settings.max_concurrent_validations))
         # the root shapes are independent queries, and pyoxigraph evaluates them without the GIL, so they run side
         # by side on every core
@@ -97,7 +109,9 @@ class Validator:
             ThreadPoolExecutor(threads, thread_name_prefix="validation").map if threads > 1 else map
         )
 
-    def merge(self, data: Document, extra_context: Graph | None = None) -> tuple[ox.Store, int]:
+    def merge(
+        self, data: Document, extra_context: Graph | None = None, institution: str | None = None
+    ) -> tuple[ox.Store, int]:
         """The merged, materialised data in one store's default graph, and how many nodes results are reported for
         (listed as subjects of the graph ``MINE``).
 
@@ -120,7 +134,30 @@ class Validator:
         store.bulk_extend(self.context_quads)
         store.bulk_extend(extra_quads)
         store.bulk_extend(ox.Quad(n, _IN, MINE, MINE) for n in mine)
+        store.bulk_extend(self._submission_markers(data, extra_quads, institution))
         return store, len(mine)
+
+    def _submission_markers(
+        self, data: Document, extra_quads: list[ox.Quad], institution: str | None
+    ) -> Iterable[ox.Quad]:
+        """What ``shapes/submission-shapes.ttl`` reads: the triples as stated, the submitter, what others describe."""
+        yield from (ox.Quad(t.subject, t.predicate, t.object, STATED) for t in data.triples)
+        if institution is not None:
+            yield ox.Quad(_SUBMISSION, _BY, ox.NamedNode(f"{BASE}id/institution/{institution}"), STATED)
+        yield from self.described_quads
+        yield from (ox.Quad(n, _IN, n, DESCRIBED) for n in {q.subject for q in extra_quads} - self.described)
+
+    def refusals(self, data: Document, institution: str, extra_context: Graph | None = None) -> Report:
+        """The submission layer alone (own facts, no personal data) on the triples as stated: the final check
+        before a write, fast because nothing is materialised."""
+        extra_quads = (
+            [ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in extra_context] if extra_context is not None else []
+        )
+        store = ox.Store()
+        store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in data.triples)
+        store.bulk_extend(self._submission_markers(data, extra_quads, institution))
+        engine = self.engines["submission"]
+        return report_from([("submission", engine, shacl.validate(store, engine))], "en", len(data))
 
     def validate(
         self,
@@ -130,11 +167,13 @@ class Validator:
         extra_context: Graph | None = None,
         layers: tuple[str, ...] = LAYERS,
         extra_shapes: shacl.ShapesGraph | None = None,
+        institution: str | None = None,
     ) -> Report:
         """Validate ``data`` (with the reference data and ``extra_context``) against the chosen layers, and
-        against ``extra_shapes`` (a user's own shapes, reported as the layer ``custom``) too."""
+        against ``extra_shapes`` (a user's own shapes, reported as the layer ``custom``) too. ``institution``:
+        who submits it, for the submission layer's own-facts rule."""
         with self.slots:
-            store, _ = self.merge(data, extra_context)
+            store, _ = self.merge(data, extra_context, institution)
             engines = [(layer, self.engines[layer]) for layer in layers]
             engines += [("custom", extra_shapes)] if extra_shapes is not None else []
             found = [
@@ -167,7 +206,7 @@ def validate_stored(validator: Validator, store: ox.Store, *, lang: str = "en") 
                     extra_subclasses=validator.context_subclasses,
                 ),
             )
-            for layer in LAYERS
+            for layer in POLICY_LAYERS
         ]
     return report_from(found, lang, len(store))
 

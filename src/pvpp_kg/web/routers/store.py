@@ -11,7 +11,8 @@ from pvpp_kg import formats
 from pvpp_kg.conneg import negotiate
 from pvpp_kg.errors import BadRequest, UnsupportedMediaType
 from pvpp_kg.sparql.protocol import graph_iri
-from pvpp_kg.validation.parse import check_syntax_guards, detect_format
+from pvpp_kg.store.guards import check_syntax_guards
+from pvpp_kg.validation.parse import detect_format
 from pvpp_kg.web.deps import AdminDep, BackendDep
 
 router = APIRouter(prefix="/store", tags=["Graph Store Protocol"])

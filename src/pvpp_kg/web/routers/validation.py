@@ -13,6 +13,8 @@ from pvpp_kg import shacl
 from pvpp_kg.conneg import negotiate
 from pvpp_kg.errors import BadRequest, Forbidden, InputError, Unauthorized
 from pvpp_kg.formats import HTML, Format
+from pvpp_kg.lod.resources import choose_lang
+from pvpp_kg.settings import Settings
 from pvpp_kg.templating import templates
 from pvpp_kg.validation import submissions
 from pvpp_kg.validation.parse import Document, detect_format, parse_document, parse_rdf
@@ -57,12 +59,18 @@ async def _upload(request: Request) -> tuple[bytes, str | None, str | None, dict
     return await request.body(), ctype or None, None, {}, []
 
 
-async def _parse(request: Request, sheet: str | None) -> tuple[Document, dict[str, str], shacl.ShapesGraph | None]:
+async def _parse(
+    request: Request, sheet: str | None, settings: Settings
+) -> tuple[Document, dict[str, str], shacl.ShapesGraph | None]:
     data, media_type, filename, fields, shapes = await _upload(request)
     sheet = sheet or fields.get("sheet")
-    graph = await anyio.to_thread.run_sync(
-        lambda: parse_document(data, media_type=media_type, filename=filename, sheet=sheet)
-    )
+    slots = (await anyio.to_thread.run_sync(validator_for, settings)).slots
+
+    def parse() -> Document:
+        with slots:  # reading a workbook is work too: it waits for a validation slot like the validation does
+            return parse_document(data, media_type=media_type, filename=filename, sheet=sheet, settings=settings)
+
+    graph = await anyio.to_thread.run_sync(parse)
     own_shapes = None
     if shapes:
         own_shapes = await anyio.to_thread.run_sync(
@@ -93,21 +101,34 @@ def render(report: Report, accept: str | None, status: int = 200, extra: dict[st
     return JSONResponse({**(extra or {}), **report_json(report)}, status)
 
 
-@router.get("/validate", summary="The upload page (HTML)", response_class=HTMLResponse)
-async def validate_page(request: Request) -> Response:
-    return templates.TemplateResponse(request, "validate.html", {"lang": "en"})
+@router.get("/validate", summary="The upload page (HTML), in the reader's language", response_class=HTMLResponse)
+async def validate_page(
+    request: Request,
+    lang: Annotated[str | None, Query(description="page language: lv or en (overrides Accept-Language)")] = None,
+) -> Response:
+    page_lang = choose_lang(lang, request.headers.get("accept-language"))
+    response = templates.TemplateResponse(request, "validate.html", {"lang": page_lang})
+    response.headers["Vary"] = "Accept-Language"
+    response.headers["Content-Language"] = page_lang
+    return response
 
 
 @router.post("/validate", summary="Validate a document against the PVPP and CPSV-AP shapes; nothing is stored")
 async def validate_upload(
     request: Request,
     settings: SettingsDep,
+    tokens: TokensDep,
+    backend: BackendDep,
     lang: LangParam = None,
     sheet: SheetParam = None,
     accept: Annotated[str | None, Header()] = None,
+    authorization: Annotated[str | None, Header()] = None,
 ) -> Response:
+    """With an institution's token the report also says what the data states about nodes it does not own."""
     negotiate(accept, REPORT_FORMATS)  # 406 before the work, not after
-    graph, fields, shapes = await _parse(request, sheet)
+    token = bearer(authorization)
+    institution = tokens.institution_for(token) if token is not None else None
+    graph, fields, shapes = await _parse(request, sheet, settings)
     chosen = _lang(lang, fields)
     policy = (fields.get("policy") or "true").lower()
     if policy not in ("true", "false"):
@@ -119,7 +140,16 @@ async def validate_upload(
         assert shapes is not None
         report = await anyio.to_thread.run_sync(lambda: validator.validate_alone(graph, shapes, lang=chosen))
     else:
-        report = await anyio.to_thread.run_sync(lambda: validator.validate(graph, lang=chosen, extra_shapes=shapes))
+        others = (
+            await submissions.other_institutions(backend, institution, timeout=settings.query_timeout_s)
+            if institution is not None
+            else None
+        )
+        report = await anyio.to_thread.run_sync(
+            lambda: validator.validate(
+                graph, lang=chosen, extra_shapes=shapes, institution=institution, extra_context=others
+            )
+        )
     return render(report, accept)
 
 
@@ -157,7 +187,7 @@ async def submit(
 ) -> Response:
     key = _institution(tokens, authorization, institution)
     negotiate(accept, REPORT_FORMATS)
-    graph, fields, shapes = await _parse(request, sheet)
+    graph, fields, shapes = await _parse(request, sheet, settings)
     if shapes is not None:
         raise BadRequest("a submission is validated against the policy's shapes only; use /validate for your own")
     chosen = _lang(lang, fields)
