@@ -100,7 +100,8 @@ async def dataset(
     fmt = negotiate(accept, (*formats.TRIPLE_FORMATS, formats.HTML), format_param=format_param)
     stats = await statistics(ctx)
     dump = await current_dumps(ctx)
-    g = dataset_description(stats, ctx.site_url(), dump, ctx.backend.version())
+    terms = ctx.settings.source_dir / "catalogue" / "terms.ttl"
+    g = dataset_description(stats, ctx.site_url(), dump, ctx.backend.version(), terms)
     for prefix, ns in PREFIXES.items():
         g.bind(prefix, ns, override=False)
     if fmt is formats.HTML:
