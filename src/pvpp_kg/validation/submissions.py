@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 from dataclasses import asdict, dataclass
@@ -184,7 +185,10 @@ async def submit(
     await backend.write_graphs({graph: stored}, (_provenance_update(key, graph, now, checksum, len(data)),))
     version = max(v.version for v in await versions(backend, key) if v.checksum == checksum and v.time == now)
     _write_file(version_path(settings, key, version), content)
-    await remeasure(settings, backend, validator, key, version, stored, report)
+    try:
+        await remeasure(settings, backend, validator, key, version, stored, report)
+    except Exception:  # the version is stored: a failed re-measurement is caught up by `pvpp-kg revalidate`
+        logging.getLogger("pvpp_kg").exception("re-measuring %s after its submission failed", key)
     return Version(key, version, now, checksum, len(data), graph), report
 
 
