@@ -308,7 +308,7 @@ async def detail(backend: Backend, settings: Settings, key: str) -> Detail:
         raise NotFound(f"no institution {key!r}: see /compliance for the list")
     graph = COMPLIANCE_GRAPHS + key
     findings: dict[str, Finding] = {}
-    for f in await _select(backend, "compliance-findings", settings, graph=graph):
+    for f in await _select(backend, "compliance-findings", settings, graph=graph, data=institution_graph(key)):
         item = findings.setdefault(
             f["r"], Finding(f["focus"], f.get("label"), f["severity"].rsplit("#", 1)[-1], [], {}, f.get("path"))
         )
