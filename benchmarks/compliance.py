@@ -3,8 +3,8 @@
 - re-validating the whole dataset against the profile in place (``compliance.revalidate``: validation, the
   figures, the one write);
 - re-measuring one institution after a 1,000-service submission, beyond the submission's own validation
-  (``compliance.institution_run`` and its write), against the same institution measured from scratch (the whole
-  revalidation);
+  (``compliance.institution_run``; its figures ride in the submission's own write, timed apart), against the same
+  institution measured from scratch (the whole revalidation);
 - ``/compliance``, ``/compliance/{key}`` and ``/matrix`` warm (p50 of 20), and ``/compliance`` right after a write
   (p50 of 5 writes).
 
@@ -65,6 +65,8 @@ def measure(data_dir: Path, submission: Path, key: str) -> dict[str, Any]:
     stored = materialised_ntriples(doc.ntriples(), compliance.institution_graph(key), validator.ontology)
     t0 = time.perf_counter()
     graph, history = compliance.institution_run(settings, validator, key, 1, stored, report, {}, "bench")
+    out["incremental_s"] = time.perf_counter() - t0  # what the submission's write carries besides its data
+    t0 = time.perf_counter()
     with store.writer() as w:
         w.remove_graph(compliance.ox.NamedNode(compliance.COMPLIANCE_GRAPHS + key))
         w.load(
@@ -73,7 +75,7 @@ def measure(data_dir: Path, submission: Path, key: str) -> dict[str, Any]:
             to_graph=compliance.ox.NamedNode(compliance.COMPLIANCE_GRAPHS + key),
         )
         w.bulk_extend(history)
-    out["incremental_s"] = time.perf_counter() - t0
+    out["write_with_figures_s"] = time.perf_counter() - t0  # one write: in the product, the submission's own
     out["incremental_over_full"] = out["incremental_s"] / summary.seconds
 
     with tempfile.TemporaryDirectory() as tmp:
