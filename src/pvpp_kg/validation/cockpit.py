@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import unicodedata
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from pvpp_kg.namespaces import ID, institution_graph
 from pvpp_kg.policy.matrix import ROLES, TASKS
 from pvpp_kg.settings import Settings
 from pvpp_kg.store.backend import Backend, Dataset
-from pvpp_kg.validation.compliance import COMPLIANCE_GRAPHS, NATIONAL, OVERALL, Metric, read_metrics
+from pvpp_kg.validation.compliance import COMPLIANCE_GRAPHS, NATIONAL, Metric, read_metrics
 
 ALL_NAMED = Dataset()
 KINDS = ("ministry", "agency", "municipality", "other")
@@ -142,7 +143,6 @@ async def overview(backend: Backend, settings: Settings) -> Overview:
     if key in _cache:
         return _cache[key]
     metrics = read_metrics(settings)
-    by_iri = {m.iri: m for m in metrics}
     institutions = await _select(backend, "compliance-institutions", settings)
     kinds = {r["key"]: r["kind"] for r in institutions}
     rows: dict[str, Row] = {}
@@ -156,18 +156,26 @@ async def overview(backend: Backend, settings: Settings) -> Overview:
             r["key"],
             Row(r["key"], {k: r[k] for k in ("lv", "en") if k in r}, r["kind"], sector, municipality),
         )
-    for m in await _select(backend, "compliance-measurements", settings):
-        row = rows.get(m["g"].removeprefix(COMPLIANCE_GRAPHS))
-        if row is None:
-            continue
-        value = float(m["value"])
-        if m["metric"] == OVERALL:
-            row.overall = value
-            row.violations, row.warnings = int(m.get("violations", 0)), int(m.get("warnings", 0))
-            row.services = int(m.get("services", 0))
-        elif m["metric"] in by_iri:
-            row.scores[by_iri[m["metric"]].key] = value
-            row.failing[by_iri[m["metric"]].key] = int(m.get("failing", 0))
+    out = await backend.query(
+        rq.load("compliance-measurements"), result_format="CSV", dataset=ALL_NAMED, timeout=settings.query_timeout_s
+    )
+    by_key = {m.key: m for m in metrics}
+    prefix = f"{ID}measurement/"
+    for m, kind, x in itertools.islice(csv.reader(io.StringIO(out.body.decode("utf-8"))), 1, None):
+        parts = m.removeprefix(prefix).split("/")
+        if not m.startswith(prefix) or len(parts) != 2 or parts[0] not in rows:
+            continue  # a history entry, or an institution no longer listed
+        row, metric = rows[parts[0]], parts[1]
+        if metric == "overall":
+            if kind == "value":
+                row.overall = float(x)
+            elif kind in ("violations", "warnings", "services"):
+                setattr(row, kind, int(x))
+        elif metric in by_key:
+            if kind == "value":
+                row.scores[metric] = float(x)
+            elif kind == "failing":
+                row.failing[metric] = int(x)
     for v in await _select(backend, "compliance-versions", settings):
         row = rows.get(v["g"].removeprefix(institution_graph("")))
         if row is not None:
