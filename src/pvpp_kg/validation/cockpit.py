@@ -23,7 +23,7 @@ from pvpp_kg.namespaces import ID, institution_graph
 from pvpp_kg.policy.matrix import ROLES, TASKS
 from pvpp_kg.settings import Settings
 from pvpp_kg.store.backend import Backend, Dataset
-from pvpp_kg.validation.compliance import COMPLIANCE_GRAPHS, NATIONAL, Metric, read_metrics
+from pvpp_kg.validation.compliance import COMPLIANCE_GRAPHS, NATIONAL, Metric, assemble_institutions, read_metrics
 
 ALL_NAMED = Dataset()
 KINDS = ("ministry", "agency", "municipality", "other")
@@ -143,19 +143,20 @@ async def overview(backend: Backend, settings: Settings) -> Overview:
     if key in _cache:
         return _cache[key]
     metrics = read_metrics(settings)
-    institutions = await _select(backend, "compliance-institutions", settings)
-    kinds = {r["key"]: r["kind"] for r in institutions}
+    raw = await backend.query(
+        rq.load("compliance-institutions"), result_format="JSON", dataset=ALL_NAMED, timeout=settings.query_timeout_s
+    )
+    bindings = json.loads(raw.body)["results"]["bindings"]
+    found = assemble_institutions((b["inst"]["value"], b["what"]["value"], b["x"]) for b in bindings)
+    kinds = {k: i.kind for k, i in found.items()}
     rows: dict[str, Row] = {}
-    for r in institutions:
-        parent = r["parent"].rsplit("/", 1)[-1] if "parent" in r else None
-        sector = r["key"] if r["kind"] == "ministry" else (parent if kinds.get(parent or "") == "ministry" else None)
+    for key, i in found.items():
+        parent = i.parent
+        sector = key if i.kind == "ministry" else (parent if kinds.get(parent or "") == "ministry" else None)
         municipality = (
-            r["key"] if r["kind"] == "municipality" else (parent if kinds.get(parent or "") == "municipality" else None)
+            key if i.kind == "municipality" else (parent if kinds.get(parent or "") == "municipality" else None)
         )
-        rows.setdefault(
-            r["key"],
-            Row(r["key"], {k: r[k] for k in ("lv", "en") if k in r}, r["kind"], sector, municipality),
-        )
+        rows[key] = Row(key, i.labels, i.kind, sector, municipality)
     out = await backend.query(
         rq.load("compliance-measurements"), result_format="CSV", dataset=ALL_NAMED, timeout=settings.query_timeout_s
     )

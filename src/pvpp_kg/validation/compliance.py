@@ -344,7 +344,7 @@ class Institution:
     iri: str
     labels: dict[str, str]
     kind: str  # ministry | agency | municipality | other
-    sector: str | None  # the ministry that leads its sector (itself for a ministry)
+    parent: str | None  # the body it is part of (org:subOrganizationOf): a ministry or a municipality
 
 
 def _select(store: ox.Store, name: str) -> list[tuple[ox.NamedNode | ox.Literal | None, ...]]:
@@ -352,13 +352,42 @@ def _select(store: ox.Store, name: str) -> list[tuple[ox.NamedNode | ox.Literal 
 
 
 def institutions(store: ox.Store) -> dict[str, Institution]:
+    return assemble_institutions((r[0].value, r[1].value, r[2]) for r in _select(store, "compliance-institutions"))  # type: ignore[union-attr]
+
+
+def assemble_institutions(rows: Iterable[tuple[str, str, object]]) -> dict[str, Institution]:
+    """``rq/compliance-institutions.rq``'s (institution, property, value) rows as institutions: the current ones
+    (no pvpp:validUntil), each with its kind (ministry, municipality, an agency under a parent, other) and the
+    ministry leading its sector."""
+    props: dict[str, dict[str, list[object]]] = defaultdict(lambda: defaultdict(list))
+    for inst, what, x in rows:
+        props[inst][what].append(x)
     out: dict[str, Institution] = {}
-    for inst, key, lv, en, kind, parent in _select(store, "compliance-institutions"):
-        assert inst is not None and key is not None and kind is not None
-        labels = {lang: lit.value for lang, lit in (("lv", lv), ("en", en)) if lit is not None}
-        sector = key.value if kind.value == "ministry" else (_key_of(parent.value) if parent is not None else None)
-        out.setdefault(key.value, Institution(key.value, inst.value, labels, kind.value, sector))
+    for inst, p in props.items():
+        if p.get("ended") or not p.get("key"):
+            continue
+        key = _text(p["key"][0])
+        labels = {}
+        for lit in p.get("label", []):
+            lang = getattr(lit, "language", None) or (lit.get("xml:lang") if isinstance(lit, dict) else None)
+            if lang in ("lv", "en"):
+                labels.setdefault(lang, _text(lit))
+        types = {_text(t) for t in p.get("type", [])}
+        parent = _key_of(_text(p["parent"][0])) if p.get("parent") else None
+        if str(PVPP.Ministry) in types:
+            kind = "ministry"
+        elif str(PVPP.Municipality) in types:
+            kind = "municipality"
+        else:
+            kind = "agency" if parent else "other"
+        out.setdefault(key, Institution(key, inst, labels, kind, parent))
     return out
+
+
+def _text(x: object) -> str:
+    if isinstance(x, dict):  # a SPARQL JSON results term
+        return str(x["value"])
+    return str(getattr(x, "value", x))
 
 
 def _key_of(iri: str) -> str:
