@@ -291,3 +291,28 @@ def test_the_pages_in_a_browser(setup: tuple[LiveServer, Settings, Any], page: A
     page.locator("a", has_text="The institution's roles in the responsibility matrix").click()
     page.wait_for_url("**/matrix?institution=am**")
     assert page.locator("#matrix tbody tr").count() == 32
+
+
+def test_the_table_is_read_once_per_data_version(setup: tuple[LiveServer, Settings, Any]) -> None:
+    """The figures are cached per data version: the same object answers until a write changes the version."""
+    import asyncio
+
+    from pvpp_kg.store.backend import EmbeddedBackend
+    from pvpp_kg.store.querypool import QueryPool
+    from pvpp_kg.validation import cockpit
+
+    _, settings, _ = setup
+    store = open_stores(settings)[0]
+
+    async def twice() -> tuple[object, object]:
+        backend = EmbeddedBackend(store, QueryPool(1, None), max_result_bytes=10**8)
+        try:
+            return await cockpit.overview(backend, settings), await cockpit.overview(backend, settings)
+        finally:
+            backend.close()
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:  # a thread of its own: the browser tests keep an event loop in this one
+        first, second = pool.submit(asyncio.run, twice()).result()
+    assert first is second

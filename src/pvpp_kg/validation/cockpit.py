@@ -139,9 +139,9 @@ _cache: dict[tuple[str, str], Overview] = {}
 async def overview(backend: Backend, settings: Settings) -> Overview:
     """The national table as the newest measurements stand (cached per data version)."""
     version = backend.version()
-    key = (str(settings.data_dir), version)
-    if key in _cache:
-        return _cache[key]
+    cached = (str(settings.data_dir), version)
+    if cached in _cache:
+        return _cache[cached]
     metrics = read_metrics(settings)
     raw = await backend.query(
         rq.load("compliance-institutions"), result_format="JSON", dataset=ALL_NAMED, timeout=settings.query_timeout_s
@@ -186,7 +186,7 @@ async def overview(backend: Backend, settings: Settings) -> Overview:
     ]
     result = Overview(version, metrics, sorted(rows.values(), key=lambda r: _fold(r.name.get("lv", r.key))), national)
     _cache.clear()  # one version at a time: the newest
-    _cache[key] = result
+    _cache[cached] = result
     return result
 
 
