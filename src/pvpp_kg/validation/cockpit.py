@@ -382,7 +382,6 @@ async def matrix(backend: Backend, settings: Settings, institution: str | None) 
             backend,
             "matrix-filled",
             settings,
-            graph=institution_graph(institution),
             institution=f"{ID}institution/{institution}",
         )
         m.filled = {r["role"].rsplit("/", 1)[-1] for r in rows}
