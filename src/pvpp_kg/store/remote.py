@@ -15,6 +15,7 @@ from pvpp_kg.errors import BackendUnavailable, BadRequest, NotFound, QuerySyntax
 from pvpp_kg.store.backend import Dataset, Substitution
 from pvpp_kg.store.query_text import _NOISE, inspect
 from pvpp_kg.store.querypool import QueryOutput
+from pvpp_kg.store.textindex import TextIndex
 
 _BY_OXI = {f.oxigraph: f for f in (*formats.RESULT_FORMATS, *formats.GRAPH_FORMATS)}
 
@@ -162,6 +163,9 @@ class RemoteBackend:
         )
         rows = r.json()["results"]["bindings"]
         return {row["g"]["value"]: int(row["n"]["value"]) for row in rows}
+
+    async def text_index(self) -> TextIndex:
+        raise BackendUnavailable("text search needs the embedded store; this server forwards to a remote one")
 
     def close(self) -> None:
         pass

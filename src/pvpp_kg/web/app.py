@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,7 +18,7 @@ from pvpp_kg.store.backend import Backend, EmbeddedBackend
 from pvpp_kg.web import handlers
 from pvpp_kg.web.auth import Tokens
 from pvpp_kg.web.limits import BodyLimit
-from pvpp_kg.web.routers import lod, sparql, store, system, validation
+from pvpp_kg.web.routers import lod, search, sparql, store, system, validation
 from pvpp_kg.web.routers import queries as query_library
 
 
@@ -49,6 +50,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.tokens = Tokens.from_settings(settings)
         app.state.backend = make_backend(settings)
+        if isinstance(app.state.backend, EmbeddedBackend):  # the text index, built now rather than on first search
+            backend = app.state.backend
+            threading.Thread(target=backend.index.ensure, args=(backend.store,), daemon=True).start()
         try:
             yield
         finally:
@@ -75,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     handlers.register(app)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
-    for module in (system, sparql, store, validation, lod):
+    for module in (system, sparql, store, validation, search, lod):
         app.include_router(module.router)
     app.include_router(query_library.router_for(settings))
     _document_plain_routes(app)
