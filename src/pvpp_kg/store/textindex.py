@@ -162,8 +162,9 @@ class TextIndex:
             return held[1]
         if held is not None:
             held[1].close()
+        # the default rollback journal, not WAL: a rebuild replaces the file by renaming, which a WAL file beside
+        # the old one would corrupt; a per-graph update blocks readers for its few milliseconds
         conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
-        conn.execute("PRAGMA journal_mode=WAL")
         self._local.conn = (inode, conn)
         return conn
 

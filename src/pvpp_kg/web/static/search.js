@@ -1,5 +1,5 @@
 // Type-ahead for the header's search box: suggestions from /api/search/suggest, usable with the keyboard
-// (ArrowDown/ArrowUp choose, Enter opens the chosen resource, Escape closes). No library, no request off the server.
+// (ArrowDown/ArrowUp choose, Enter opens the chosen resource or, with none chosen, the results page; Escape closes). No library, no request off the server.
 (function () {
   "use strict";
   const input = document.getElementById("site-search-q");
@@ -70,7 +70,7 @@
   input.addEventListener("keydown", (e) => {
     if (e.key === "ArrowDown" && items.length) { e.preventDefault(); choose((active + 1) % items.length); }
     else if (e.key === "ArrowUp" && items.length) { e.preventDefault(); choose(active <= 0 ? items.length - 1 : active - 1); }
-    else if (e.key === "Escape") { close(); }
+    else if (e.key === "Escape" && !list.hidden) { e.preventDefault(); close(); }  // keep the typed text
     else if (e.key === "Enter" && active >= 0) { e.preventDefault(); window.location.href = items[active].dataset.page; }
   });
   input.addEventListener("blur", () => setTimeout(close, 150));
