@@ -8,7 +8,8 @@ computed from that list.
 from __future__ import annotations
 
 import sqlite3
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -93,9 +94,47 @@ def page_of(iri: str, base_iri: str) -> str:
     return "/" + iri[len(base_iri) :] if iri.startswith(base_iri) else iri
 
 
-def _label(hit: Hit, ui: str) -> str:
-    first, second = (hit.label_lv, hit.label_en) if ui == "lv" else (hit.label_en, hit.label_lv)
+def _label(hit: Hit, names: Mapping[str, tuple[str | None, str | None]], ui: str) -> str:
+    lv, en = names.get(hit.iri, (None, None))
+    first, second = (lv, en) if ui == "lv" else (en, lv)
     return first or second or hit.text
+
+
+_CACHED = 256
+_cache: OrderedDict[tuple[str, str], list[Hit]] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _matches(conn: sqlite3.Connection, query: str, version: str) -> list[Hit]:
+    """Every match of ``query`` in the index of data version ``version``, remembered for the next requests
+    (paging, facet choices and the results page after a suggestion ask the same query again)."""
+    key = (version, query)
+    with _cache_lock:
+        hits = _cache.get(key)
+        if hits is not None:
+            _cache.move_to_end(key)
+            return hits
+    hits = textindex.search(conn, query)
+    with _cache_lock:
+        _cache[key] = hits
+        while len(_cache) > _CACHED:
+            _cache.popitem(last=False)
+    return hits
+
+
+def _counts(hits: list[Hit], filters: Filters) -> dict[str, Counter[str]]:
+    """Each facet's values counted over the hits that pass the other facets' filters."""
+    counts: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
+    active = [name for name in FACETS if getattr(filters, name)]
+    for hit in hits:
+        values = {name: facet_values(hit, name) for name in FACETS}
+        failed = [name for name in active if not getattr(filters, name) & values[name]]
+        if len(failed) > 1:
+            continue
+        for name in FACETS:
+            if not failed or failed == [name]:
+                counts[name].update(values[name])
+    return counts
 
 
 def _kind_labels(ui: str) -> dict[str, str]:
@@ -128,17 +167,17 @@ def search(
         raise BadRequest(f"size: give 1 to {MAX_PAGE_SIZE} results per page")
     sectors = _sectors(conn)
     filters = check_filters(params, sectors)
-    hits = textindex.search(conn, query)
+    hits = _matches(conn, query, version)
     chosen = [h for h in hits if filters.passes(h)]
-    counts = {
-        name: Counter(v for h in hits if filters.passes(h, skip=name) for v in facet_values(h, name)) for name in FACETS
-    }
+    counts = _counts(hits, filters)
 
     kind_labels = _kind_labels(ui)
     ui_index = 0 if ui == "lv" else 1
     type_iris = [PVPP + t for t in INSTITUTION_TYPES]
     shown = chosen[(page - 1) * size : page * size]
-    names = textindex.labels(conn, [*type_iris, *sectors.values(), *(h.institution for h in shown if h.institution)])
+    names = textindex.labels(
+        conn, [*type_iris, *sectors.values(), *(h.institution for h in shown if h.institution), *(h.iri for h in shown)]
+    )
 
     def name(iri: str | None) -> str | None:
         if iri is None:
@@ -165,9 +204,9 @@ def search(
         Result(
             iri=h.iri,
             page=page_of(h.iri, base_iri),
-            label=_label(h, ui),
-            label_lv=h.label_lv,
-            label_en=h.label_en,
+            label=_label(h, names, ui),
+            label_lv=names.get(h.iri, (None, None))[0],
+            label_en=names.get(h.iri, (None, None))[1],
             kind=h.kind,
             kind_label=kind_labels.get(h.kind, h.kind),
             institution=h.institution,
@@ -196,13 +235,14 @@ def suggest(conn: sqlite3.Connection, q: str | None, *, limit: int, ui: str, bas
     query = check_query(q)
     if not 1 <= limit <= 20:
         raise BadRequest("limit: give 1 to 20 suggestions")
-    hits = textindex.search(conn, query, fields=("label", "alt", "notation"), limit=limit)
+    hits = textindex.suggest(conn, query, limit=limit)
+    names = textindex.labels(conn, [h.iri for h in hits])
     kind_labels = _kind_labels(ui)
     return Suggestions(
         query=query,
         suggestions=[
             Suggestion(
-                label=_label(h, ui),
+                label=_label(h, names, ui),
                 iri=h.iri,
                 page=page_of(h.iri, base_iri),
                 kind=h.kind,

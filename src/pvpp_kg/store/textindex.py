@@ -32,6 +32,7 @@ import time
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ from typing import Any
 from pvpp_kg import rq
 
 FILE_NAME = "textindex.sqlite"
+SCHEMA_VERSION = "2"  # an index file of another layout is rebuilt
 # the SPARQL function ``pvppfn:search(?resource or ?literal, "query" [, "lang"])`` (see ``sparql_function``)
 FUNCTION_NAMESPACE = "https://w3id.org/pvpp/function#"
 FUNCTION = FUNCTION_NAMESPACE + "search"
@@ -71,7 +73,9 @@ _FIRST = 100  # the text begins with the query's first word
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE texts(id INTEGER PRIMARY KEY, iri TEXT NOT NULL, graph TEXT NOT NULL, field TEXT NOT NULL,
-                   lang TEXT NOT NULL, text TEXT NOT NULL, folded TEXT NOT NULL);
+                   lang TEXT NOT NULL, text TEXT NOT NULL, folded TEXT NOT NULL,
+                   -- the resource's facets, copied onto each of its texts: a search reads no other table
+                   kind TEXT, kind_rank INTEGER, institution TEXT, inst_type TEXT, sector TEXT);
 CREATE VIRTUAL TABLE fts USING fts5(folded, content='texts', content_rowid='id',
                                     tokenize='unicode61 remove_diacritics 2', prefix='2 3 4');
 CREATE TABLE resources(iri TEXT PRIMARY KEY, kind TEXT NOT NULL, kind_rank INTEGER NOT NULL, institution TEXT,
@@ -81,6 +85,7 @@ CREATE TABLE institutions(iri TEXT PRIMARY KEY, inst_type TEXT, sector TEXT) WIT
 _INDEXES = """
 CREATE INDEX texts_graph ON texts(graph);
 CREATE INDEX texts_iri ON texts(iri);
+CREATE INDEX texts_folded ON texts(folded);
 CREATE INDEX resources_kind ON resources(kind);
 """
 
@@ -115,6 +120,7 @@ def match_expression(query: str) -> str | None:
     return " AND ".join(f'"{stem(t)}"*' for t in terms)
 
 
+@cache
 def kinds() -> list[dict[str, str]]:
     """The kinds of resource the index knows, in priority order, with their lv/en labels (``rq/search-kinds.csv``)."""
     text = files(rq.__name__).joinpath("search-kinds.csv").read_text(encoding="utf-8")
@@ -173,10 +179,12 @@ class TextIndex:
         if not self.path.exists():
             return None
         try:
-            row = self._connect().execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
+            found = dict(self._connect().execute("SELECT key, value FROM meta WHERE key IN ('version', 'schema')"))
         except sqlite3.DatabaseError:
             return None
-        return int(row[0]) if row else None
+        if found.get("schema") != SCHEMA_VERSION or "version" not in found:
+            return None
+        return int(found["version"])
 
     @contextlib.contextmanager
     def _exclusive(self) -> Iterator[None]:
@@ -214,17 +222,18 @@ class TextIndex:
             conn.executemany("INSERT INTO institutions VALUES (?, ?, ?)", [(k, *v) for k, v in institutions.items()])
             kinds_of = _kinds(reader, None)
             texts = _texts(reader, None, kinds_of)
+            owners = _owners(reader, None)
+            resources = _resources(texts, kinds_of, owners, institutions)
+            conn.executemany("INSERT INTO resources VALUES (?, ?, ?, ?, ?, ?, ?, ?)", resources)
+            facets = {r[0]: r[1:6] for r in resources}
             conn.executemany(
-                "INSERT INTO texts(iri, graph, field, lang, text, folded) VALUES (?, ?, ?, ?, ?, ?)", texts
+                "INSERT INTO texts(iri, graph, field, lang, text, folded, kind, kind_rank, institution, inst_type, "
+                "sector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(*row, *facets[row[0]]) for row in texts],
             )
             conn.execute("INSERT INTO fts(fts) VALUES ('rebuild')")
-            owners = _owners(reader, None)
-            conn.executemany(
-                "INSERT INTO resources VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                _resources(texts, kinds_of, owners, institutions),
-            )
             conn.executescript(_INDEXES)
-            conn.execute("INSERT INTO meta VALUES ('version', ?)", (str(version),))
+            conn.execute("INSERT INTO meta VALUES ('version', ?), ('schema', ?)", (str(version), SCHEMA_VERSION))
             conn.execute("INSERT INTO fts(fts) VALUES ('optimize')")
             conn.commit()
         finally:
@@ -288,6 +297,12 @@ class TextIndex:
         conn.executemany(
             "INSERT INTO resources VALUES (?, ?, ?, ?, ?, ?, ?, ?)", _resources(rows, kinds_of, owners, institutions)
         )
+        conn.execute(
+            f"UPDATE texts SET kind = r.kind, kind_rank = r.kind_rank, institution = r.institution, "
+            f"inst_type = r.inst_type, sector = r.sector FROM resources r "
+            f"WHERE r.iri = texts.iri AND texts.iri IN ({marks})",
+            list(touched),
+        )
 
     # --- reading ----------------------------------------------------------------------------------------
 
@@ -298,52 +313,14 @@ class TextIndex:
         return sum(p.stat().st_size for p in self.path.parent.glob(FILE_NAME + "*") if p.exists())
 
 
-def search(
-    conn: sqlite3.Connection,
-    query: str,
-    *,
-    langs: Iterable[str] = (),
-    kinds: Iterable[str] = (),
-    inst_types: Iterable[str] = (),
-    sectors: Iterable[str] = (),
-    fields: Iterable[str] = FIELDS,
-    limit: int | None = None,
-) -> list[Hit]:
-    """Every resource matching ``query`` (filtered by language of the matching text, kind, institution type and
-    sector), best first: the score of its best-matching text (see ``_SCORE``), then the shorter text."""
-    expression = match_expression(query)
-    if expression is None:
-        return []
-    folded = " ".join(words(query))
-    where = ["fts MATCH ?"]
-    params: list[Any] = [folded, folded + "%", expression]
-    fields = tuple(fields)
-    if fields != FIELDS:
-        where.append(f"t.field IN ({','.join('?' * len(fields))})")
-        params.extend(fields)
-    langs = tuple(langs)
-    if langs:
-        where.append(f"t.lang IN ({','.join('?' * (len(langs) + 1))})")
-        params.extend((*langs, ""))
-    for column, values in (("kind", kinds), ("inst_type", inst_types), ("sector", sectors)):
-        values = tuple(values)
-        if values:
-            where.append(f"r.{column} IN ({','.join('?' * len(values))})")
-            params.extend(values)
-    first = stem(words(query)[0]) + "%"
-    sql = f"""
-        SELECT t.iri, t.field, t.text,
-               MAX(({_SCORE} + CASE WHEN t.folded = ? THEN {_EXACT} WHEN t.folded LIKE ? THEN {_PREFIX}
-                    WHEN t.folded LIKE ? THEN {_FIRST} ELSE 0 END) * 100000
-                    - r.kind_rank * 1000 - min(length(t.folded), 999)) AS rank,
-               group_concat(DISTINCT t.lang),
-               r.kind, r.institution, r.inst_type, r.sector, r.label_lv, r.label_en
-        FROM fts JOIN texts t ON t.id = fts.rowid JOIN resources r ON r.iri = t.iri
-        WHERE {" AND ".join(where)}
-        GROUP BY t.iri
-        ORDER BY rank DESC, t.iri
-    """ + (f" LIMIT {int(limit)}" if limit else "")
-    params.insert(2, first)
+def _rank_sql() -> str:
+    """The rank of one text (bound: the folded query, its prefix pattern, the first word's stem pattern)."""
+    return f"""({_SCORE} + CASE WHEN t.folded = ? THEN {_EXACT} WHEN t.folded LIKE ? THEN {_PREFIX}
+                WHEN t.folded LIKE ? THEN {_FIRST} ELSE 0 END) * 100000
+                - t.kind_rank * 1000 - min(length(t.folded), 999)"""
+
+
+def _hits(rows: Iterable[tuple[Any, ...]]) -> list[Hit]:
     return [
         Hit(
             iri=row[0],
@@ -352,14 +329,80 @@ def search(
             institution=row[6],
             inst_type=row[7],
             sector=row[8],
-            label_lv=row[9],
-            label_en=row[10],
+            label_lv=None,
+            label_en=None,
             langs=frozenset(x for x in (row[4] or "").split(",") if x),
             text=row[2],
             field=row[1],
         )
-        for row in conn.execute(sql, params)
+        for row in rows
     ]
+
+
+_SELECT = """SELECT t.iri, t.field, t.text, MAX({rank}) AS rank, group_concat(DISTINCT t.lang),
+                    t.kind, t.institution, t.inst_type, t.sector"""
+
+
+def search(
+    conn: sqlite3.Connection,
+    query: str,
+    *,
+    langs: Iterable[str] = (),
+    fields: Iterable[str] = FIELDS,
+    limit: int | None = None,
+) -> list[Hit]:
+    """Every resource matching ``query`` (texts in ``langs`` or untagged, of ``fields``), best first: the score
+    of its best-matching text (see ``_SCORE``), then its kind's rank, then the shorter text. The names of a hit
+    (``label_lv``, ``label_en``) are left to :func:`labels`, for the few shown."""
+    expression = match_expression(query)
+    if expression is None:
+        return []
+    folded = " ".join(words(query))
+    first = stem(words(query)[0]) + "%"
+    where = ["fts MATCH ?"]
+    params: list[Any] = [folded, folded + "%", first, expression]
+    fields = tuple(fields)
+    if fields != FIELDS:
+        where.append(f"t.field IN ({','.join('?' * len(fields))})")
+        params.extend(fields)
+    langs = tuple(langs)
+    if langs:
+        where.append(f"t.lang IN ({','.join('?' * (len(langs) + 1))})")
+        params.extend((*langs, ""))
+    sql = f"""{_SELECT.format(rank=_rank_sql())}
+        FROM fts JOIN texts t ON t.id = fts.rowid
+        WHERE {" AND ".join(where)}
+        GROUP BY t.iri
+        ORDER BY rank DESC, t.iri""" + (f" LIMIT {int(limit)}" if limit else "")
+    return _hits(conn.execute(sql, params))
+
+
+SUGGEST_CANDIDATES = 400
+
+
+def suggest(conn: sqlite3.Connection, query: str, *, limit: int) -> list[Hit]:
+    """The best few names for a half-typed query, from a bounded set of candidates: names that begin with the
+    whole query (read from the index on folded text, shortest first) and the first ``SUGGEST_CANDIDATES`` word
+    matches; so a one-letter query costs no more than a full word. Descriptions are not suggested."""
+    expression = match_expression(query)
+    if expression is None:
+        return []
+    folded = " ".join(words(query))
+    first = stem(words(query)[0]) + "%"
+    sql = f"""WITH candidates(id) AS (
+            SELECT id FROM (SELECT id FROM texts WHERE folded >= ? AND folded < ? AND field != 'description'
+                            ORDER BY length(folded), kind_rank LIMIT {SUGGEST_CANDIDATES})
+            UNION
+            SELECT id FROM (SELECT rowid AS id FROM fts WHERE fts MATCH ? LIMIT {SUGGEST_CANDIDATES})
+        )
+        {_SELECT.format(rank=_rank_sql())}
+        FROM candidates JOIN texts t ON t.id = candidates.id
+        WHERE t.field != 'description'
+        GROUP BY t.iri
+        ORDER BY rank DESC, t.iri
+        LIMIT {int(limit)}"""
+    params = [folded, folded + "\U0010ffff", expression, folded, folded + "%", first]
+    return _hits(conn.execute(sql, params))
 
 
 def labels(conn: sqlite3.Connection, iris: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
