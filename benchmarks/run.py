@@ -12,7 +12,8 @@ Steps (each timed; see ``benchmarks/README.md`` for the last results):
 4. throughput of a point and a heavy query at 1, 8 and 32 concurrent keep-alive clients (the systems side by side
    at each client count), and the latency of point lookups while 8 clients run the heavy query;
 5. validation of a 1,000-service submission with :mod:`pvpp_kg.validation` (parse + validate);
-6. write ``benchmarks/results/<preset>-<timestamp>.json`` and ``latest.json``, ``benchmarks/results/queries.png``
+6. the hostile soak (``benchmarks/soak.py``) and the search benchmark (``benchmarks/search.py``);
+7. write ``benchmarks/results/<preset>-<timestamp>.json`` and ``latest.json``, ``benchmarks/results/queries.png``
    and the summary table between the markers in ``benchmarks/README.md``.
 """
 
@@ -442,6 +443,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     out = ROOT / "benchmarks" / "results" / "soak.json"
     soak.main([str(work / "pvpp"), "--out", str(out)])
     result["soak"] = json.loads(out.read_text())
+    log("search (index build, /api/search, suggestions, SPARQL search vs CONTAINS)")
+    from benchmarks import search
+
+    out = ROOT / "benchmarks" / "results" / "search.json"
+    search.main([str(work / "pvpp"), "--out", str(out)])
+    result["search"] = json.loads(out.read_text())
     result["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)

@@ -101,25 +101,28 @@ def _label(hit: Hit, names: Mapping[str, tuple[str | None, str | None]], ui: str
 
 
 _CACHED = 256
-_cache: OrderedDict[tuple[str, str], list[Hit]] = OrderedDict()
+_cache: OrderedDict[tuple[str, str, Filters], tuple[list[Hit], dict[str, Counter[str]]]] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
-def _matches(conn: sqlite3.Connection, query: str, version: str) -> list[Hit]:
-    """Every match of ``query`` in the index of data version ``version``, remembered for the next requests
-    (paging, facet choices and the results page after a suggestion ask the same query again)."""
-    key = (version, query)
+def _matches(
+    conn: sqlite3.Connection, query: str, version: str, filters: Filters
+) -> tuple[list[Hit], dict[str, Counter[str]]]:
+    """The matches of ``query`` that pass ``filters`` and the facet counts, in the index of data version
+    ``version``; remembered for the next requests (the next pages, the results page after a suggestion)."""
+    key = (version, query, filters)
     with _cache_lock:
-        hits = _cache.get(key)
-        if hits is not None:
+        held = _cache.get(key)
+        if held is not None:
             _cache.move_to_end(key)
-            return hits
+            return held
     hits = textindex.search(conn, query)
+    held = ([h for h in hits if filters.passes(h)], _counts(hits, filters))
     with _cache_lock:
-        _cache[key] = hits
+        _cache[key] = held
         while len(_cache) > _CACHED:
             _cache.popitem(last=False)
-    return hits
+    return held
 
 
 def _counts(hits: list[Hit], filters: Filters) -> dict[str, Counter[str]]:
@@ -167,9 +170,7 @@ def search(
         raise BadRequest(f"size: give 1 to {MAX_PAGE_SIZE} results per page")
     sectors = _sectors(conn)
     filters = check_filters(params, sectors)
-    hits = _matches(conn, query, version)
-    chosen = [h for h in hits if filters.passes(h)]
-    counts = _counts(hits, filters)
+    chosen, counts = _matches(conn, query, version, filters)
 
     kind_labels = _kind_labels(ui)
     ui_index = 0 if ui == "lv" else 1
