@@ -46,7 +46,9 @@ from benchmarks.systems import (
     governance_queries,
     load_oxigraph,
     normalise,
+    portable_queries,
     post_query,
+    query_for,
     query_form,
     query_headers,
     start_oxigraph,
@@ -459,6 +461,7 @@ def run_queries(
     args: argparse.Namespace, servers: dict[str, Server], sampler: RssSampler, work: Path
 ) -> dict[str, Any]:
     queries = governance_queries()
+    portable = portable_queries()
     times: dict[str, dict[str, list[float]]] = {q: {s: [] for s in servers} for q in queries}
     rows: dict[str, dict[str, int]] = {q: {} for q in queries}
     status: dict[str, dict[str, str]] = {q: {} for q in queries}
@@ -468,8 +471,9 @@ def run_queries(
         for run_no in range(args.runs):
             log(f"query round {run_no + 1}/{args.runs}")
             order = list(servers)[run_no % len(servers) :] + list(servers)[: run_no % len(servers)]
-            for qname, text in queries.items():
+            for qname in queries:
                 for system in order:
+                    text = query_for(system, qname, queries, portable)
                     if status[qname].get(system) in ("timeout", "error"):
                         continue
                     done = len(times[qname][system])

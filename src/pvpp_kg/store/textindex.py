@@ -467,21 +467,54 @@ def _texts(
     return rows
 
 
+_CHUNK = 200  # IRIs per VALUES block: Oxigraph joins a large VALUES block with a pattern in quadratic time
+
+
+def _chunks(subjects: Iterable[str] | None) -> list[str]:
+    """The trailing VALUES blocks that restrict a query to ``subjects`` ("" for no restriction)."""
+    if subjects is None:
+        return [""]
+    listed = sorted(subjects)
+    return [_values("s", listed[i : i + _CHUNK]) for i in range(0, len(listed), _CHUNK)]
+
+
 def _kinds(reader: Any, subjects: Iterable[str] | None) -> dict[str, str]:
+    """The kind of each resource (of ``subjects``, or of every instance of a listed class), read from the store's
+    type triples: the classes of ``rq/search-kinds.rq``, the first kind in ``search-kinds.csv``'s order winning."""
+    import pyoxigraph as ox
+
     order = {k["kind"]: i for i, k in enumerate(kinds())}
-    tail = "" if subjects is None else _values("s", subjects)
+    classes = {r["class"]: r["kind"].value for r in reader.query(rq.load("search-kinds"))}
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
     found: dict[str, str] = {}
-    for s in _query(reader, "search-kinds", tail):
-        iri, kind = s["s"].value, s["kind"].value
+
+    def note(iri: str, kind: str) -> None:
         held = found.get(iri)
         if held is None or order[kind] < order[held]:
             found[iri] = kind
+
+    if subjects is None:  # every instance: one join in the store (faster than a scan per class from Python)
+        listed = " ".join(str(c) for c in classes)
+        for row in reader.query(
+            f"SELECT ?s ?class WHERE {{ VALUES ?class {{ {listed} }} ?s a ?class FILTER(isIRI(?s)) }}",
+            use_default_graph_as_union=True,
+        ):
+            note(row["s"].value, classes[row["class"]])
+    else:
+        for iri in subjects:
+            for quad in reader.quads_for_pattern(ox.NamedNode(iri), rdf_type, None, None):
+                kind = classes.get(quad.object)
+                if kind is not None:
+                    note(iri, kind)
     return found
 
 
 def _owners(reader: Any, subjects: Iterable[str] | None) -> dict[str, str]:
-    tail = "" if subjects is None else _values("s", subjects)
-    return {s["s"].value: s["institution"].value for s in _query(reader, "search-owners", tail)}
+    return {
+        s["s"].value: s["institution"].value
+        for tail in _chunks(subjects)
+        for s in _query(reader, "search-owners", tail)
+    }
 
 
 def _institutions(reader: Any) -> dict[str, tuple[str | None, str | None]]:
