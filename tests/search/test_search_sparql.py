@@ -108,3 +108,23 @@ def test_the_service_description_names_the_function(live_server: Any) -> None:
     assert (None, URIRef(sd + "extensionFunction"), function) in g
     descriptions = {d.language: str(d) for d in g.objects(function, URIRef("http://purl.org/dc/terms/description"))}
     assert set(descriptions) == {"lv", "en"} and "pvppfn:search(?x" in descriptions["en"]
+
+
+@pytest.mark.parametrize("text", ["pabalst", "gimenes", "madona", "iestade", "zzzz"])
+@pytest.mark.parametrize(
+    "shape",
+    [
+        '?s a pvpp:Service ; dct:title ?t . FILTER(pvppfn:search(?s, %(q)s, "lv"))',
+        "?s dct:title ?t . OPTIONAL { ?s pvpp:owner ?o . FILTER(pvppfn:search(?s, %(q)s)) }",
+        "{ SELECT ?s ?t WHERE { ?s a pvpp:Service . FILTER(pvppfn:search(?s, %(q)s)) } } ?s dct:title ?t .",
+        "?s dct:title ?t . FILTER NOT EXISTS { ?s pvpp:owner ?o . FILTER(pvppfn:search(?s, %(q)s)) }",
+        "{ ?s a pvpp:Need . FILTER(pvppfn:search(?s, %(q)s)) } UNION { ?s a pvpp:Service . ?s dct:title ?t }",
+    ],
+)
+def test_the_index_driven_form_changes_no_answer(live_server: Any, shape: str, text: str) -> None:
+    """A filter that is only the function lets the index's matches drive the group (a VALUES block is added in the
+    query process); written so that it is not only the function, it is evaluated as a plain filter. Same rows."""
+    driven = shape % {"q": f'"{text}"'}
+    plain = driven.replace("FILTER(pvppfn:search(", "FILTER(true && pvppfn:search(")
+    query = PROLOGUE + "SELECT ?s ?t ?o WHERE { %s } ORDER BY ?s ?t ?o LIMIT 2000"
+    assert select(live_server, query % driven) == select(live_server, query % plain)

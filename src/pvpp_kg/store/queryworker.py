@@ -98,11 +98,12 @@ def evaluate(store: Any, job: QueryJob, *, small: bool = False) -> QueryOutput:
         kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
     if job.substitutions:
         kwargs["substitutions"] = {ox.Variable(v): _term(k, val, x) for v, k, val, x in job.substitutions}
-    if textindex.FUNCTION_NAMESPACE in job.query:
-        kwargs["custom_functions"] = {
-            ox.NamedNode(textindex.FUNCTION): textindex.sparql_function(textindex.index_path_of(job.snapshot))
-        }
-    result = store.query(job.query, **kwargs)
+    query = job.query
+    if textindex.FUNCTION_NAMESPACE in query:
+        function = textindex.sparql_function(textindex.index_path_of(job.snapshot))
+        kwargs["custom_functions"] = {ox.NamedNode(textindex.FUNCTION): function}
+        query = textindex.narrow(query, {v: val for v, _k, val, _x in job.substitutions}, function.scores)
+    result = store.query(query, **kwargs)
     if isinstance(result, ox.QueryBoolean):
         fmt = getattr(ox.QueryResultsFormat, job.result_format)
         return QueryOutput("boolean", result.serialize(format=fmt), time.perf_counter() - started)

@@ -599,7 +599,7 @@ def sparql_function(index_path: Path) -> Any:
             held = found[key] = {h.iri: h.score for h in hits}
         return held
 
-    def function(x: Any, query: Any, lang: Any = None) -> Any:
+    def function(x: Any, query: Any, lang: Any = None) -> Any:  # noqa: D401
         if not isinstance(query, ox.Literal):
             return None
         language = lang.value.lower() if isinstance(lang, ox.Literal) and lang.value else None
@@ -612,4 +612,98 @@ def sparql_function(index_path: Path) -> Any:
             return ox.Literal("1.0", datatype=double) if matches_text(x.value, query.value) else None
         return None
 
+    function.scores = scores  # type: ignore[attr-defined]  # for narrow()
     return function
+
+
+# --- letting the index drive a query ------------------------------------------------------------------------
+
+MAX_NARROWED = 256  # above this many matches, a VALUES block costs Oxigraph more than the filter does
+
+# comments, strings and IRIs: what may hold braces that are no group
+_MASK = re.compile(
+    r"""\#[^\n]*
+      | '\'\'(?:[^'\\]|\\.|'(?!''))*'\'\' | \"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
+      | '(?:[^'\\\n]|\\.)*' | "(?:[^"\\\n]|\\.)*"
+      | <[^<>"{}|^`\\\s]*>""",
+    re.VERBOSE,
+)
+_ARG = r'(\?\w+|"[^"\\\n]*")'
+_CALL = re.compile(
+    r"FILTER\s*\(\s*(?:pvppfn:search|<https://w3id\.org/pvpp/function\#search>)\s*\(\s*\?(\w+)\s*,\s*"
+    + _ARG
+    + r"\s*(?:,\s*"
+    + _ARG
+    + r"\s*)?\)\s*\)"
+)
+
+
+def narrow(query: str, bound: dict[str, str], scores: Any) -> str:
+    """The query with ``VALUES ?x { matches }`` added to each group whose filter is only
+    ``pvppfn:search(?x, text [, lang])`` and which binds ``?x`` in a triple pattern of its own, when the text and
+    language are literals or bound parameters and there are at most ``MAX_NARROWED`` matches.
+
+    Why: pyoxigraph has custom functions but no property functions, so on its own the filter is called for every
+    candidate; the VALUES block lets the index's few matches drive the join. The filter stays, so the answers are
+    the same: in that group every solution binds ``?x``, and the filter keeps exactly the matches.
+    """
+    masked = _MASK.sub(lambda m: "\0" * len(m.group(0)), query)
+    inserts: list[tuple[int, str]] = []
+    for m in _CALL.finditer(query):
+        if masked[m.start()] == "\0":  # inside a comment or a string
+            continue
+        args = []
+        for arg in (m.group(2), m.group(3)):
+            if arg is None:
+                args.append(None)
+            elif arg.startswith("?"):
+                args.append(bound.get(arg[1:]))
+                if args[-1] is None:
+                    break
+            else:
+                args.append(arg[1:-1])
+        else:
+            open_at = _group_start(masked, m.start())
+            if open_at is None or not _binds(masked, open_at, m.group(1)):
+                continue
+            try:
+                matches = scores(args[0], args[1].lower() if args[1] else None)
+            except sqlite3.Error:  # no index to read: the filter alone decides (and finds nothing)
+                continue
+            if len(matches) > MAX_NARROWED:
+                continue
+            iris = " ".join(f"<{iri}>" for iri in sorted(matches))
+            inserts.append((open_at + 1, f" VALUES ?{m.group(1)} {{ {iris} }} "))
+    for at, text in sorted(inserts, reverse=True):
+        query = query[:at] + text + query[at:]
+    return query
+
+
+def _group_start(masked: str, at: int) -> int | None:
+    """The position of the '{' that opens the group holding position ``at``."""
+    depth = 0
+    for i in range(at - 1, -1, -1):
+        ch = masked[i]
+        if ch == "}":
+            depth += 1
+        elif ch == "{":
+            if depth == 0:
+                return i
+            depth -= 1
+    return None
+
+
+def _binds(masked: str, open_at: int, var: str) -> bool:
+    """Whether ``?var`` is the subject of a triple pattern directly in the group opened at ``open_at``."""
+    depth, flat = 0, []
+    for ch in masked[open_at + 1 :]:
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            if depth == 0:
+                break
+            depth -= 1
+        elif depth == 0:
+            flat.append(ch)
+    text = "".join(flat)
+    return re.search(rf"(?:^|[.{{;\s])\?{re.escape(var)}\s+(?:a\s|\0|[A-Za-z][\w.-]*:)", text) is not None
