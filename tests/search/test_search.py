@@ -267,3 +267,32 @@ def test_a_sparql_update_rebuilds_the_index(server: LiveServer) -> None:
     assert r.status_code in (200, 204), r.text
     found = search(server, q="pulksteņu", kind="need")
     assert [x["iri"] for x in found["results"]] == ["https://w3id.org/pvpp/id/need/test-search"]
+
+
+def test_only_a_query_calling_the_function_waits_for_the_index(make_settings: Callable[..., Settings]) -> None:
+    """After a SPARQL Update the index is rebuilt by the next search or pvppfn:search query, not by a query whose
+    prologue merely declares the pvppfn: prefix (as the query UI's does)."""
+    from pvpp_kg.namespaces import sparql_prologue
+    from pvpp_kg.store.textindex import TextIndex
+
+    s = make_settings()
+    ensure_loaded(s)
+    srv = LiveServer(s)
+    try:
+        admin = {"Authorization": f"Bearer {ADMIN_TOKEN}", "Content-Type": "application/sparql-update"}
+        assert search(srv, q="IPKS")["total"] > 0  # the index exists, at the current version
+        update = "INSERT DATA { GRAPH <https://w3id.org/pvpp/graph/t> { <urn:x:a> <urn:x:p> 1 } }"
+        assert httpx.post(srv.url + "/sparql/update", content=update, headers=admin, timeout=60).status_code == 204
+        version = int(httpx.get(srv.url + "/health", timeout=30).json()["version"])
+        index = TextIndex(Path(s.data_dir) / "public")
+        assert index.version() == version - 1
+        plain = sparql_prologue() + "SELECT (COUNT(*) AS ?n) WHERE { ?s a pvpp:Role }"
+        r = httpx.post(srv.url + "/sparql", data={"query": plain}, headers={"Accept": "text/csv"}, timeout=60)
+        assert r.status_code == 200 and r.text.splitlines()[1] == "10"
+        assert index.version() == version - 1  # not rebuilt for a query that does not search
+        call = sparql_prologue() + 'SELECT ?s WHERE { ?s a pvpp:Role . FILTER(pvppfn:search(?s, "IPKS")) }'
+        r = httpx.post(srv.url + "/sparql", data={"query": call}, headers={"Accept": "text/csv"}, timeout=60)
+        assert r.text.splitlines()[1:] == ["https://w3id.org/pvpp/id/role/IPKS"]
+        assert index.version() == version
+    finally:
+        srv.stop()

@@ -19,7 +19,7 @@ import pyoxigraph as ox
 from pvpp_kg.errors import BadRequest, NotFound
 from pvpp_kg.store.embedded import EmbeddedStore, load_bytes, parse_error
 from pvpp_kg.store.querypool import QueryJob, QueryOutput, QueryPool, answer, outcome
-from pvpp_kg.store.textindex import FUNCTION_NAMESPACE, TextIndex
+from pvpp_kg.store.textindex import TextIndex, uses_function
 
 logger = logging.getLogger(__name__)
 
@@ -171,7 +171,7 @@ class EmbeddedBackend:
         substitutions: tuple[Substitution, ...] = (),
         timeout: float,
     ) -> QueryOutput:
-        if FUNCTION_NAMESPACE in query:  # the text search function reads the index: make it current first
+        if uses_function(query):  # the text search function reads the index: make it current first
             await self.text_index()
         job = QueryJob(
             snapshot=self._snapshot(),

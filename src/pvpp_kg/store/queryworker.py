@@ -99,7 +99,7 @@ def evaluate(store: Any, job: QueryJob, *, small: bool = False) -> QueryOutput:
     if job.substitutions:
         kwargs["substitutions"] = {ox.Variable(v): _term(k, val, x) for v, k, val, x in job.substitutions}
     query = job.query
-    if textindex.FUNCTION_NAMESPACE in query:
+    if textindex.uses_function(query):
         function = textindex.sparql_function(textindex.index_path_of(job.snapshot))
         kwargs["custom_functions"] = {ox.NamedNode(textindex.FUNCTION): function}
         query = textindex.narrow(query, {v: val for v, _k, val, _x in job.substitutions}, function.scores)

@@ -15,7 +15,7 @@ from pvpp_kg.errors import BackendUnavailable, BadRequest, NotFound, QuerySyntax
 from pvpp_kg.store.backend import Dataset, Substitution
 from pvpp_kg.store.query_text import _NOISE, inspect
 from pvpp_kg.store.querypool import QueryOutput
-from pvpp_kg.store.textindex import FUNCTION_NAMESPACE, TextIndex
+from pvpp_kg.store.textindex import TextIndex, uses_function
 
 _BY_OXI = {f.oxigraph: f for f in (*formats.RESULT_FORMATS, *formats.GRAPH_FORMATS)}
 
@@ -95,7 +95,7 @@ class RemoteBackend:
         substitutions: tuple[Substitution, ...] = (),
         timeout: float,
     ) -> QueryOutput:
-        if FUNCTION_NAMESPACE in query:  # the remote server has no text index
+        if uses_function(query):  # the remote server has no text index
             raise BackendUnavailable(
                 "pvppfn:search needs the text index of the embedded store; this server forwards to a remote one"
             )

@@ -44,6 +44,15 @@ SCHEMA_VERSION = "2"  # an index file of another layout is rebuilt
 # the SPARQL function ``pvppfn:search(?resource or ?literal, "query" [, "lang"])`` (see ``sparql_function``)
 FUNCTION_NAMESPACE = "https://w3id.org/pvpp/function#"
 FUNCTION = FUNCTION_NAMESPACE + "search"
+_CALLED = re.compile(r"search>?\s*\(")
+
+
+def uses_function(query: str) -> bool:
+    """Whether a query may call ``pvppfn:search`` (its namespace is declared or named, and something named
+    ``search`` is called): a prologue that only declares the prefix, as the query UI's does, is not a call."""
+    return FUNCTION_NAMESPACE in query and _CALLED.search(query) is not None
+
+
 MAX_TERMS = 16
 
 # Latvian noun, adjective and verb endings, longest first; a word keeps at least _MIN_STEM letters. Folded (no
