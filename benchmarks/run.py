@@ -12,7 +12,8 @@ Steps (each timed; see ``benchmarks/README.md`` for the last results):
 4. throughput of a point and a heavy query at 1, 8 and 32 concurrent keep-alive clients (the systems side by side
    at each client count), and the latency of point lookups while 8 clients run the heavy query;
 5. validation of a 1,000-service submission with :mod:`pvpp_kg.validation` (parse + validate);
-6. write ``benchmarks/results/<preset>-<timestamp>.json`` and ``latest.json``, ``benchmarks/results/queries.png``
+6. the hostile soak (``benchmarks/soak.py``) and the search benchmark (``benchmarks/search.py``);
+7. write ``benchmarks/results/<preset>-<timestamp>.json`` and ``latest.json``, ``benchmarks/results/queries.png``
    and the summary table between the markers in ``benchmarks/README.md``.
 """
 
@@ -45,7 +46,9 @@ from benchmarks.systems import (
     governance_queries,
     load_oxigraph,
     normalise,
+    portable_queries,
     post_query,
+    query_for,
     query_form,
     query_headers,
     start_oxigraph,
@@ -442,6 +445,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     out = ROOT / "benchmarks" / "results" / "soak.json"
     soak.main([str(work / "pvpp"), "--out", str(out)])
     result["soak"] = json.loads(out.read_text())
+    log("search (index build, /api/search, suggestions, SPARQL search vs CONTAINS)")
+    from benchmarks import search
+
+    out = ROOT / "benchmarks" / "results" / "search.json"
+    search.main([str(work / "pvpp"), "--out", str(out)])
+    result["search"] = json.loads(out.read_text())
     result["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
@@ -452,6 +461,7 @@ def run_queries(
     args: argparse.Namespace, servers: dict[str, Server], sampler: RssSampler, work: Path
 ) -> dict[str, Any]:
     queries = governance_queries()
+    portable = portable_queries()
     times: dict[str, dict[str, list[float]]] = {q: {s: [] for s in servers} for q in queries}
     rows: dict[str, dict[str, int]] = {q: {} for q in queries}
     status: dict[str, dict[str, str]] = {q: {} for q in queries}
@@ -461,8 +471,9 @@ def run_queries(
         for run_no in range(args.runs):
             log(f"query round {run_no + 1}/{args.runs}")
             order = list(servers)[run_no % len(servers) :] + list(servers)[: run_no % len(servers)]
-            for qname, text in queries.items():
+            for qname in queries:
                 for system in order:
+                    text = query_for(system, qname, queries, portable)
                     if status[qname].get(system) in ("timeout", "error"):
                         continue
                     done = len(times[qname][system])

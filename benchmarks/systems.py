@@ -268,6 +268,16 @@ def governance_queries() -> dict[str, str]:
     return load_queries(("lib", ROOT / "queries"), ("anchor", ROOT / "benchmarks" / "queries"))
 
 
+def portable_queries() -> dict[str, str]:
+    """For the library queries that use pvpp-kg's own SPARQL functions (``pvppfn:``), the standard form the other
+    systems run instead (``benchmarks/portable/``); their answers are compared with pvpp-kg's."""
+    return load_queries(("lib", ROOT / "benchmarks" / "portable"))
+
+
+def query_for(system: str, name: str, queries: dict[str, str], portable: dict[str, str]) -> str:
+    return queries[name] if system == "pvpp-kg" else portable.get(name, queries[name])
+
+
 def query_headers(query: str) -> dict[str, str]:
     """POST headers every system understands: graphs as N-Triples, solutions as SPARQL JSON."""
     accept = (

@@ -50,6 +50,7 @@ PREFIXES: dict[str, str] = {
     "sh": str(SH),
     "void": str(VOID),
     "locn": str(LOCN),
+    "pvppfn": "https://w3id.org/pvpp/function#",  # the endpoint's SPARQL functions (sparql/functions.ttl)
 }
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
+
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
 
 from pvpp_kg.namespaces import DATASET_IRI, SD, VOID
+from pvpp_kg.store.textindex import FUNCTION_NAMESPACE
 
 FORMATS = "http://www.w3.org/ns/formats/"
 _RESULT_FORMATS = [
@@ -33,6 +36,12 @@ def service_description(endpoint: str, void_url: str, counts: dict[str, int]) ->
     g.add((svc, SD.feature, SD.UnionDefaultGraph))
     for f in _RESULT_FORMATS:
         g.add((svc, SD.resultFormat, URIRef(FORMATS + f)))
+    # the endpoint's own functions (functions.ttl): the text search over the names of every resource
+    functions = Graph().parse(data=files(__package__).joinpath("functions.ttl").read_text(encoding="utf-8"))
+    g += functions
+    g.bind("pvppfn", FUNCTION_NAMESPACE)
+    for function in functions.subjects(RDF.type, SD.Function):
+        g.add((svc, SD.extensionFunction, function))
     g.add((svc, SD.defaultDataset, DATASET_IRI))
     g.add((DATASET_IRI, RDF.type, SD.Dataset))
     g.add((DATASET_IRI, RDF.type, VOID.Dataset))

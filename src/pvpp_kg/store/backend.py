@@ -7,6 +7,7 @@ has seen answered there within a few milliseconds on the same snapshot in this p
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import time
@@ -20,6 +21,9 @@ import pyoxigraph as ox
 from pvpp_kg.errors import BadRequest, NotFound
 from pvpp_kg.store.embedded import EmbeddedStore, load_bytes, parse_error
 from pvpp_kg.store.querypool import QueryJob, QueryOutput, QueryPool, answer, outcome
+from pvpp_kg.store.textindex import TextIndex, uses_function
+
+logger = logging.getLogger(__name__)
 
 Substitution = tuple[str, str, str, str | None]  # (variable, "iri"|"lang"|"typed", value, lang|datatype)
 
@@ -86,6 +90,10 @@ class Backend(Protocol):
     async def graph_counts(self) -> dict[str, int]: ...
 
     def version(self) -> str: ...
+
+    async def text_index(self) -> TextIndex:
+        """The text index of the newest data version (built first if it is not current)."""
+        ...
 
     def close(self) -> None: ...
 
@@ -158,6 +166,22 @@ class EmbeddedBackend:
         self.write_pause_s = write_pause_s  # test hook: crash tests kill the server inside a write
         self.cheap = CheapJobs(inline_query_s)
         self._newest: tuple[int, str] | None = None
+        self.index = TextIndex(store.directory)
+
+    async def text_index(self) -> TextIndex:
+        if self.index.version() != self.store.version():
+            await anyio.to_thread.run_sync(self.index.ensure, self.store)
+        return self.index
+
+    def _update_index(self, old: int, graphs: list[str]) -> None:
+        """After a write of ``graphs`` that made version ``old`` + 1: update the text index's rows of those graphs
+        (a write that is not the next version, or an index that is not at ``old``, leaves it to be rebuilt)."""
+        new, snapshot = self.store.newest_snapshot()
+        if new == old + 1:
+            try:
+                self.index.apply_graphs(self.store.reader_of(snapshot), old, new, graphs)
+            except Exception:  # the write stands; the index, still at the old version, is rebuilt when next asked
+                logger.exception("the text index could not follow the write; it will be rebuilt")
 
     def version(self) -> str:
         return str(self.store.version())
@@ -180,6 +204,8 @@ class EmbeddedBackend:
         substitutions: tuple[Substitution, ...] = (),
         timeout: float,
     ) -> QueryOutput:
+        if uses_function(query):  # the text search function reads the index: make it current first
+            await self.text_index()
         job = QueryJob(
             snapshot=self._snapshot(),
             query=query,
@@ -232,10 +258,12 @@ class EmbeddedBackend:
         except SyntaxError as e:
             raise parse_error(e, "request body") from None
         with self.store.writer() as w:
+            old = self.store.version()
             node = ox.NamedNode(graph)
             if replace and w.contains_named_graph(node):
                 w.clear_graph(node)
             load_bytes(w, data, graph, rdf_format)
+        self._update_index(old, [graph])
 
     async def replace_graph(self, graph: str, data: bytes, fmt: str) -> None:
         await anyio.to_thread.run_sync(self._write_graph_sync, graph, data, fmt, True)
@@ -250,6 +278,7 @@ class EmbeddedBackend:
             except SyntaxError as e:
                 raise parse_error(e, name) from None
         with self.store.writer() as w:
+            old = self.store.version()
             for name, data in graphs.items():
                 node = ox.NamedNode(name)
                 if w.contains_named_graph(node):
@@ -259,16 +288,19 @@ class EmbeddedBackend:
                 time.sleep(self.write_pause_s)
             for update in updates:
                 w.update(update)
+        self._update_index(old, list(graphs))
 
     async def write_graphs(self, graphs: dict[str, bytes], updates: tuple[str, ...] = ()) -> None:
         await anyio.to_thread.run_sync(self._write_graphs_sync, graphs, updates)
 
     def _delete_sync(self, graph: str) -> None:
         with self.store.writer() as w:
+            old = self.store.version()
             node = ox.NamedNode(graph)
             if not w.contains_named_graph(node):
                 raise NotFound(f"no graph <{graph}> in the store")
             w.remove_graph(node)
+        self._update_index(old, [graph])
 
     async def delete_graph(self, graph: str) -> None:
         await anyio.to_thread.run_sync(self._delete_sync, graph)

@@ -15,6 +15,7 @@ from pvpp_kg.errors import BackendUnavailable, BadRequest, NotFound, QuerySyntax
 from pvpp_kg.store.backend import Dataset, Substitution
 from pvpp_kg.store.query_text import _NOISE, inspect
 from pvpp_kg.store.querypool import QueryOutput
+from pvpp_kg.store.textindex import TextIndex, uses_function
 
 _BY_OXI = {f.oxigraph: f for f in (*formats.RESULT_FORMATS, *formats.GRAPH_FORMATS)}
 
@@ -94,6 +95,10 @@ class RemoteBackend:
         substitutions: tuple[Substitution, ...] = (),
         timeout: float,
     ) -> QueryOutput:
+        if uses_function(query):  # the remote server has no text index
+            raise BackendUnavailable(
+                "pvppfn:search needs the text index of the embedded store; this server forwards to a remote one"
+            )
         fmt = _BY_OXI[result_format]
         form: dict[str, str | list[str]] = {"query": with_values(query, substitutions)}
         if dataset.default_graphs:
@@ -164,6 +169,9 @@ class RemoteBackend:
         )
         rows = r.json()["results"]["bindings"]
         return {row["g"]["value"]: int(row["n"]["value"]) for row in rows}
+
+    async def text_index(self) -> TextIndex:
+        raise BackendUnavailable("text search needs the embedded store; this server forwards to a remote one")
 
     def close(self) -> None:
         pass

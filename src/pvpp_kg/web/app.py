@@ -21,7 +21,7 @@ from pvpp_kg.web import handlers
 from pvpp_kg.web.auth import Tokens
 from pvpp_kg.web.http import HeadAsGet, Validators, WeakenCompressed
 from pvpp_kg.web.limits import BodyLimit
-from pvpp_kg.web.routers import compliance, lod, sparql, store, system, validation
+from pvpp_kg.web.routers import compliance, lod, search, sparql, store, system, validation
 from pvpp_kg.web.routers import queries as query_library
 
 
@@ -70,6 +70,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.tokens = Tokens.from_settings(settings)
         app.state.backend = make_backend(settings)
         _revalidate_if_stale(settings, app.state.backend)
+        if isinstance(app.state.backend, EmbeddedBackend):  # the text index, built now rather than on first search
+            backend = app.state.backend
+            threading.Thread(target=backend.index.ensure, args=(backend.store,), daemon=True).start()
         try:
             yield
         finally:
@@ -106,7 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(HeadAsGet)
     handlers.register(app)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
-    for module in (system, sparql, store, validation, compliance, lod):
+    for module in (system, sparql, store, validation, compliance, search, lod):
         app.include_router(module.router)
     app.include_router(query_library.router_for(settings))
     _document_plain_routes(app)

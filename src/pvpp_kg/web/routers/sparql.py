@@ -69,7 +69,7 @@ async def sparql_get(request: Request) -> Response:
                 "description as RDF, or the query UI to browsers)"
             ) from None
         if fmt is formats.HTML:
-            return await query_ui_page(request, settings)
+            return await query_ui_page(request, settings, request.app.state.backend)
         counts = await request.app.state.backend.graph_counts()
         base = endpoint_url(request, settings.public_url)
         sd = service_description(base, base.removesuffix("/sparql") + "/.well-known/void", counts)

@@ -1,0 +1,718 @@
+"""The text index: names, other names, codes and descriptions of every public resource, in SQLite FTS5.
+
+Why here, in ``store``: the SPARQL function ``search:match`` is evaluated in the query process
+(``queryworker``), which may import only the store layer; the search feature (``pvpp_kg.search``) and the web
+pages read the same index through :class:`TextIndex`.
+
+What is indexed (``rq/search-fields.rq``, ``rq/search-kinds.rq``): the literals of the label, alternative label,
+notation and description properties of each resource of a known kind, each row with its graph, field and
+language. The indexed text is *folded*: NFKD, case-folded, combining marks dropped, so ``gimene`` meets
+``ģimene`` and ``cela`` meets ``ceļa``; queries are folded the same way. Each query word is cut to a simple
+Latvian stem (``stem``) and matched as a prefix, so ``pabalsts``, ``pabalsta`` and ``pabalstu`` meet, and a
+half-typed word matches (type-ahead). Ranking: an exact name first, then a name starting with the query, then
+other names, then descriptions (``_SCORE``).
+
+Kept current per data version: the file records the store version it reflects. A write through the backend
+that names its graphs (a submission, the Graph Store Protocol) updates just those graphs' rows in one
+transaction (milliseconds); any other change (a load, a SPARQL Update) rebuilds the whole index into a new file
+that replaces the old one atomically (seconds at national scale).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import fcntl
+import io
+import os
+import re
+import sqlite3
+import threading
+import time
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from pvpp_kg import rq
+
+FILE_NAME = "textindex.sqlite"
+SCHEMA_VERSION = "2"  # an index file of another layout is rebuilt
+# the SPARQL function ``pvppfn:search(?resource or ?literal, "query" [, "lang"])`` (see ``sparql_function``)
+FUNCTION_NAMESPACE = "https://w3id.org/pvpp/function#"
+FUNCTION = FUNCTION_NAMESPACE + "search"
+_CALLED = re.compile(r"search>?\s*\(")
+
+
+def uses_function(query: str) -> bool:
+    """Whether a query may call ``pvppfn:search`` (its namespace is declared or named, and something named
+    ``search`` is called): a prologue that only declares the prefix, as the query UI's does, is not a call."""
+    return FUNCTION_NAMESPACE in query and _CALLED.search(query) is not None
+
+
+MAX_TERMS = 16
+
+# Latvian noun, adjective and verb endings, longest first; a word keeps at least _MIN_STEM letters. Folded (no
+# diacritics), as the text they are cut from.
+_ENDINGS = tuple(
+    sorted(
+        (
+            "ajiem ajam ajai ajas ajos ajam ajai "
+            "iem ies ijs ija iju ijas ijam ijai "
+            "am ai as os es is us ai em im um ei ij "
+            "a e i o u s"
+        ).split(),
+        key=len,
+        reverse=True,
+    )
+)
+_MIN_STEM = 4
+_WORD = re.compile(r"[^\W_]+")
+
+FIELDS = ("label", "alt", "notation", "description")
+# score of a matching text: by field, plus a bonus when the whole text is the query or starts with it
+_SCORE = "CASE t.field WHEN 'label' THEN 600 WHEN 'alt' THEN 400 WHEN 'notation' THEN 400 ELSE 100 END"
+_EXACT = 400
+_PREFIX = 200
+_FIRST = 100  # the text begins with the query's first word
+
+_SCHEMA = """
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE texts(id INTEGER PRIMARY KEY, iri TEXT NOT NULL, graph TEXT NOT NULL, field TEXT NOT NULL,
+                   lang TEXT NOT NULL, text TEXT NOT NULL, folded TEXT NOT NULL,
+                   -- the resource's facets, copied onto each of its texts: a search reads no other table
+                   kind TEXT, kind_rank INTEGER, institution TEXT, inst_type TEXT, sector TEXT);
+CREATE VIRTUAL TABLE fts USING fts5(folded, content='texts', content_rowid='id',
+                                    tokenize='unicode61 remove_diacritics 2', prefix='2 3 4');
+CREATE TABLE resources(iri TEXT PRIMARY KEY, kind TEXT NOT NULL, kind_rank INTEGER NOT NULL, institution TEXT,
+                       inst_type TEXT, sector TEXT, label_lv TEXT, label_en TEXT) WITHOUT ROWID;
+CREATE TABLE institutions(iri TEXT PRIMARY KEY, inst_type TEXT, sector TEXT) WITHOUT ROWID;
+"""
+_INDEXES = """
+CREATE INDEX texts_graph ON texts(graph);
+CREATE INDEX texts_iri ON texts(iri);
+CREATE INDEX texts_folded ON texts(folded);
+CREATE INDEX resources_kind ON resources(kind);
+"""
+
+
+def fold(text: str) -> str:
+    """Case- and diacritics-free: NFKD, case-folded, combining marks dropped (``Ģimene`` -> ``gimene``)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def words(text: str) -> list[str]:
+    """The folded words of a text (letters and digits; everything else separates)."""
+    return _WORD.findall(fold(text))
+
+
+def stem(word: str) -> str:
+    """A simple Latvian stem: the word less its longest inflection ending, keeping at least four letters."""
+    if word.isdigit():
+        return word
+    for ending in _ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= _MIN_STEM:
+            return word[: -len(ending)]
+    return word
+
+
+def match_expression(query: str) -> str | None:
+    """The FTS5 MATCH expression of a query: each word's stem as a quoted prefix, all required. Only letters and
+    digits reach FTS5 (quoted), so no query text is ever FTS5 syntax. None when the query has no word."""
+    terms = words(query)[:MAX_TERMS]
+    if not terms:
+        return None
+    return " AND ".join(f'"{stem(t)}"*' for t in terms)
+
+
+@cache
+def kinds() -> list[dict[str, str]]:
+    """The kinds of resource the index knows, in priority order, with their lv/en labels (``rq/search-kinds.csv``)."""
+    text = files(rq.__name__).joinpath("search-kinds.csv").read_text(encoding="utf-8")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+@dataclass(frozen=True)
+class Hit:
+    iri: str
+    score: float
+    kind: str
+    institution: str | None
+    inst_type: str | None
+    sector: str | None
+    label_lv: str | None
+    label_en: str | None
+    langs: frozenset[str]
+    text: str  # the best-matching text
+    field: str
+
+
+def _values(var: str, iris: Iterable[str]) -> str:
+    return f"\nVALUES ?{var} {{ {' '.join(f'<{i}>' for i in iris)} }}"
+
+
+class TextIndex:
+    """The index file beside the store (``<store>/textindex.sqlite``), opened per thread, kept current."""
+
+    def __init__(self, directory: Path) -> None:
+        self.path = Path(directory) / FILE_NAME
+        self._lock_path = Path(directory) / "textindex.lock"
+        self._local = threading.local()
+        self.last_build_seconds: float | None = None
+
+    # --- connections ------------------------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        """This thread's connection to the current file (reopened when a rebuild replaced the file)."""
+        try:
+            inode = os.stat(self.path).st_ino
+        except FileNotFoundError:
+            inode = None
+        held: tuple[int | None, sqlite3.Connection] | None = getattr(self._local, "conn", None)
+        if held is not None and held[0] == inode:
+            return held[1]
+        if held is not None:
+            held[1].close()
+        # the default rollback journal, not WAL: a rebuild replaces the file by renaming, which a WAL file beside
+        # the old one would corrupt; a per-graph update blocks readers for its few milliseconds
+        conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+        self._local.conn = (inode, conn)
+        return conn
+
+    def version(self) -> int | None:
+        """The store version the index reflects, or None when there is no index yet."""
+        if not self.path.exists():
+            return None
+        try:
+            found = dict(self._connect().execute("SELECT key, value FROM meta WHERE key IN ('version', 'schema')"))
+        except sqlite3.DatabaseError:
+            return None
+        if found.get("schema") != SCHEMA_VERSION or "version" not in found:
+            return None
+        return int(found["version"])
+
+    @contextlib.contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        with open(self._lock_path, "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    # --- keeping it current -----------------------------------------------------------------------------
+
+    def ensure(self, store: Any) -> None:
+        """Make the index reflect the store's newest version (``store``: an ``EmbeddedStore``); rebuild if not."""
+        version = store.version()
+        if self.version() == version:
+            return
+        with self._exclusive():
+            if self.version() == version:  # another process or thread built it meanwhile
+                return
+            version, snapshot = store.newest_snapshot()
+            self.build(store.reader_of(snapshot), version)
+
+    def build(self, reader: Any, version: int) -> None:
+        """Build the whole index from one read-only store into a new file, then put it in place atomically."""
+        started = time.perf_counter()
+        tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.unlink(missing_ok=True)
+        conn = sqlite3.connect(tmp)
+        try:
+            conn.execute("PRAGMA journal_mode=OFF")
+            conn.execute("PRAGMA synchronous=OFF")
+            conn.executescript(_SCHEMA)
+            institutions = _institutions(reader)
+            conn.executemany("INSERT INTO institutions VALUES (?, ?, ?)", [(k, *v) for k, v in institutions.items()])
+            kinds_of = _kinds(reader, None)
+            texts = _texts(reader, None, kinds_of)
+            owners = _owners(reader, None)
+            resources = _resources(texts, kinds_of, owners, institutions)
+            conn.executemany("INSERT INTO resources VALUES (?, ?, ?, ?, ?, ?, ?, ?)", resources)
+            facets = {r[0]: r[1:6] for r in resources}
+            conn.executemany(
+                "INSERT INTO texts(iri, graph, field, lang, text, folded, kind, kind_rank, institution, inst_type, "
+                "sector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(*row, *facets[row[0]]) for row in texts],
+            )
+            conn.execute("INSERT INTO fts(fts) VALUES ('rebuild')")
+            conn.executescript(_INDEXES)
+            conn.execute("INSERT INTO meta VALUES ('version', ?), ('schema', ?)", (str(version), SCHEMA_VERSION))
+            conn.execute("INSERT INTO fts(fts) VALUES ('optimize')")
+            conn.commit()
+        finally:
+            conn.close()
+        os.replace(tmp, self.path)
+        self.last_build_seconds = time.perf_counter() - started
+
+    def apply_graphs(self, reader: Any, old: int, new: int, graphs: Iterable[str]) -> bool:
+        """After a write that replaced ``graphs`` (store version ``old`` -> ``new``, ``reader`` the new
+        snapshot): replace those graphs' rows in one transaction. Nothing is done, and False returned, when the
+        index did not reflect ``old`` (the next ``ensure`` rebuilds it)."""
+        graphs = list(graphs)
+        if not self.path.exists():
+            return False
+        with self._exclusive():
+            conn = self._connect()
+            if self.version() != old:
+                return False
+            new_rows = [row for g in graphs for row in _texts(reader, g, None)]
+            subjects = {row[0] for row in new_rows}
+            with conn:
+                marks = ",".join("?" * len(graphs))
+                old_subjects = {
+                    r[0] for r in conn.execute(f"SELECT DISTINCT iri FROM texts WHERE graph IN ({marks})", graphs)
+                }
+                conn.execute(
+                    f"INSERT INTO fts(fts, rowid, folded) SELECT 'delete', id, folded FROM texts "
+                    f"WHERE graph IN ({marks})",
+                    graphs,
+                )
+                conn.execute(f"DELETE FROM texts WHERE graph IN ({marks})", graphs)
+                kinds_of = _kinds(reader, subjects) if subjects else {}
+                new_rows = [row for row in new_rows if row[0] in kinds_of]
+                for row in new_rows:
+                    cur = conn.execute(
+                        "INSERT INTO texts(iri, graph, field, lang, text, folded) VALUES (?, ?, ?, ?, ?, ?)", row
+                    )
+                    conn.execute("INSERT INTO fts(rowid, folded) VALUES (?, ?)", (cur.lastrowid, row[5]))
+                touched = old_subjects | subjects
+                self._refresh_resources(conn, reader, touched, kinds_of)
+                conn.execute("UPDATE meta SET value = ? WHERE key = 'version'", (str(new),))
+        return True
+
+    @staticmethod
+    def _refresh_resources(conn: sqlite3.Connection, reader: Any, touched: set[str], kinds_of: dict[str, str]) -> None:
+        if not touched:
+            return
+        marks = ",".join("?" * len(touched))
+        conn.execute(f"DELETE FROM resources WHERE iri IN ({marks})", list(touched))
+        rows = conn.execute(
+            f"SELECT iri, graph, field, lang, text, folded FROM texts WHERE iri IN ({marks})", list(touched)
+        ).fetchall()
+        present = {r[0] for r in rows}
+        missing = present - kinds_of.keys()
+        if missing:
+            kinds_of = {**kinds_of, **_kinds(reader, missing)}
+        institutions = dict(
+            (r[0], (r[1], r[2])) for r in conn.execute("SELECT iri, inst_type, sector FROM institutions")
+        )
+        owners = _owners(reader, present) if present else {}
+        conn.executemany(
+            "INSERT INTO resources VALUES (?, ?, ?, ?, ?, ?, ?, ?)", _resources(rows, kinds_of, owners, institutions)
+        )
+        conn.execute(
+            f"UPDATE texts SET kind = r.kind, kind_rank = r.kind_rank, institution = r.institution, "
+            f"inst_type = r.inst_type, sector = r.sector FROM resources r "
+            f"WHERE r.iri = texts.iri AND texts.iri IN ({marks})",
+            list(touched),
+        )
+
+    # --- reading ----------------------------------------------------------------------------------------
+
+    def connection(self) -> sqlite3.Connection:
+        return self._connect()
+
+    def size_bytes(self) -> int:
+        return sum(p.stat().st_size for p in self.path.parent.glob(FILE_NAME + "*") if p.exists())
+
+
+def _rank_sql() -> str:
+    """The rank of one text (bound: the folded query, its prefix pattern, the first word's stem pattern)."""
+    return f"""({_SCORE} + CASE WHEN t.folded = ? THEN {_EXACT} WHEN t.folded LIKE ? THEN {_PREFIX}
+                WHEN t.folded LIKE ? THEN {_FIRST} ELSE 0 END) * 100000
+                - t.kind_rank * 1000 - min(length(t.folded), 999)"""
+
+
+def _hits(rows: Iterable[tuple[Any, ...]]) -> list[Hit]:
+    return [
+        Hit(
+            iri=row[0],
+            score=float(-(-row[3] // 100000)),
+            kind=row[5],
+            institution=row[6],
+            inst_type=row[7],
+            sector=row[8],
+            label_lv=None,
+            label_en=None,
+            langs=frozenset(x for x in (row[4] or "").split(",") if x),
+            text=row[2],
+            field=row[1],
+        )
+        for row in rows
+    ]
+
+
+_SELECT = """SELECT t.iri, t.field, t.text, MAX({rank}) AS rank, group_concat(DISTINCT t.lang),
+                    t.kind, t.institution, t.inst_type, t.sector"""
+
+
+def search(
+    conn: sqlite3.Connection,
+    query: str,
+    *,
+    langs: Iterable[str] = (),
+    fields: Iterable[str] = FIELDS,
+    limit: int | None = None,
+) -> list[Hit]:
+    """Every resource matching ``query`` (texts in ``langs`` or untagged, of ``fields``), best first: the score
+    of its best-matching text (see ``_SCORE``), then its kind's rank, then the shorter text. The names of a hit
+    (``label_lv``, ``label_en``) are left to :func:`labels`, for the few shown."""
+    expression = match_expression(query)
+    if expression is None:
+        return []
+    folded = " ".join(words(query))
+    first = stem(words(query)[0]) + "%"
+    where = ["fts MATCH ?"]
+    params: list[Any] = [folded, folded + "%", first, expression]
+    fields = tuple(fields)
+    if fields != FIELDS:
+        where.append(f"t.field IN ({','.join('?' * len(fields))})")
+        params.extend(fields)
+    langs = tuple(langs)
+    if langs:
+        where.append(f"t.lang IN ({','.join('?' * (len(langs) + 1))})")
+        params.extend((*langs, ""))
+    sql = f"""{_SELECT.format(rank=_rank_sql())}
+        FROM fts JOIN texts t ON t.id = fts.rowid
+        WHERE {" AND ".join(where)}
+        GROUP BY t.iri
+        ORDER BY rank DESC, t.iri""" + (f" LIMIT {int(limit)}" if limit else "")
+    return _hits(conn.execute(sql, params))
+
+
+SUGGEST_CANDIDATES = 400
+
+
+def suggest(conn: sqlite3.Connection, query: str, *, limit: int) -> list[Hit]:
+    """The best few names for a half-typed query, from a bounded set of candidates: names that begin with the
+    whole query (read from the index on folded text, shortest first) and the first ``SUGGEST_CANDIDATES`` word
+    matches; so a one-letter query costs no more than a full word. Descriptions are not suggested."""
+    expression = match_expression(query)
+    if expression is None:
+        return []
+    folded = " ".join(words(query))
+    first = stem(words(query)[0]) + "%"
+    sql = f"""WITH candidates(id) AS (
+            SELECT id FROM (SELECT id FROM texts WHERE folded >= ? AND folded < ? AND field != 'description'
+                            ORDER BY length(folded), kind_rank LIMIT {SUGGEST_CANDIDATES})
+            UNION
+            SELECT id FROM (SELECT rowid AS id FROM fts WHERE fts MATCH ? LIMIT {SUGGEST_CANDIDATES})
+        )
+        {_SELECT.format(rank=_rank_sql())}
+        FROM candidates JOIN texts t ON t.id = candidates.id
+        WHERE t.field != 'description'
+        GROUP BY t.iri
+        ORDER BY rank DESC, t.iri
+        LIMIT {int(limit)}"""
+    params = [folded, folded + "\U0010ffff", expression, folded, folded + "%", first]
+    return _hits(conn.execute(sql, params))
+
+
+def labels(conn: sqlite3.Connection, iris: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
+    """The lv and en names of indexed resources (for facet values such as institution types and ministries)."""
+    iris = list(iris)
+    if not iris:
+        return {}
+    marks = ",".join("?" * len(iris))
+    return {
+        r[0]: (r[1], r[2])
+        for r in conn.execute(f"SELECT iri, label_lv, label_en FROM resources WHERE iri IN ({marks})", iris)
+    }
+
+
+# --- reading the store ------------------------------------------------------------------------------------
+
+
+def _query(reader: Any, name: str, tail: str = "") -> Any:
+    return reader.query(rq.load(name) + tail, use_default_graph_as_union=True)
+
+
+def _fields(reader: Any) -> dict[Any, str]:
+    """The indexed properties (``rq/search-fields.rq``) as pyoxigraph terms -> field."""
+    return {r["p"]: r["field"].value for r in reader.query(rq.load("search-fields"))}
+
+
+_folded_cache: dict[str, str] = {}
+
+
+def _folded_words(text: str) -> str:
+    """``" ".join(words(text))``, remembered: generated and real data repeat many names."""
+    folded = _folded_cache.get(text)
+    if folded is None:
+        if len(_folded_cache) > 200_000:
+            _folded_cache.clear()
+        folded = _folded_cache[text] = " ".join(_WORD.findall(text.lower() if text.isascii() else fold(text)))
+    return folded
+
+
+def _texts(
+    reader: Any, graph: str | None, kinds_of: dict[str, str] | None
+) -> list[tuple[str, str, str, str, str, str]]:
+    """(iri, graph, field, lang, text, folded words) of every indexed literal of an IRI (of a known kind, when
+    ``kinds_of`` is given), in ``graph`` or in every named graph. Scanned per property from the store's
+    indexes: a SPARQL join over every graph costs several times more."""
+    import pyoxigraph as ox
+
+    g = ox.NamedNode(graph) if graph is not None else None
+    rows = []
+    for p, field in _fields(reader).items():
+        for quad in reader.quads_for_pattern(None, p, None, g):
+            s, o = quad.subject, quad.object
+            if not isinstance(o, ox.Literal) or not isinstance(s, ox.NamedNode):
+                continue
+            iri = s.value
+            if kinds_of is not None and iri not in kinds_of:
+                continue
+            text = o.value
+            folded = _folded_words(text)
+            if folded and isinstance(quad.graph_name, ox.NamedNode):
+                rows.append((iri, quad.graph_name.value, field, o.language or "", text, folded))
+    return rows
+
+
+_CHUNK = 200  # IRIs per VALUES block: Oxigraph joins a large VALUES block with a pattern in quadratic time
+
+
+def _chunks(subjects: Iterable[str] | None) -> list[str]:
+    """The trailing VALUES blocks that restrict a query to ``subjects`` ("" for no restriction)."""
+    if subjects is None:
+        return [""]
+    listed = sorted(subjects)
+    return [_values("s", listed[i : i + _CHUNK]) for i in range(0, len(listed), _CHUNK)]
+
+
+def _kinds(reader: Any, subjects: Iterable[str] | None) -> dict[str, str]:
+    """The kind of each resource (of ``subjects``, or of every instance of a listed class), read from the store's
+    type triples: the classes of ``rq/search-kinds.rq``, the first kind in ``search-kinds.csv``'s order winning."""
+    import pyoxigraph as ox
+
+    order = {k["kind"]: i for i, k in enumerate(kinds())}
+    classes = {r["class"]: r["kind"].value for r in reader.query(rq.load("search-kinds"))}
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    found: dict[str, str] = {}
+
+    def note(iri: str, kind: str) -> None:
+        held = found.get(iri)
+        if held is None or order[kind] < order[held]:
+            found[iri] = kind
+
+    if subjects is None:  # every instance: one join in the store (faster than a scan per class from Python)
+        listed = " ".join(str(c) for c in classes)
+        for row in reader.query(
+            f"SELECT ?s ?class WHERE {{ VALUES ?class {{ {listed} }} ?s a ?class FILTER(isIRI(?s)) }}",
+            use_default_graph_as_union=True,
+        ):
+            note(row["s"].value, classes[row["class"]])
+    else:
+        for iri in subjects:
+            for quad in reader.quads_for_pattern(ox.NamedNode(iri), rdf_type, None, None):
+                kind = classes.get(quad.object)
+                if kind is not None:
+                    note(iri, kind)
+    return found
+
+
+def _owners(reader: Any, subjects: Iterable[str] | None) -> dict[str, str]:
+    return {
+        s["s"].value: s["institution"].value
+        for tail in _chunks(subjects)
+        for s in _query(reader, "search-owners", tail)
+    }
+
+
+def _institutions(reader: Any) -> dict[str, tuple[str | None, str | None]]:
+    found: dict[str, tuple[str | None, str | None]] = {}
+    for s in _query(reader, "search-institutions"):
+        t, sector = s["type"], s["sector"]
+        iri = s["institution"].value
+        held = found.get(iri, (None, None))
+        found[iri] = (held[0] or (t.value if t else None), held[1] or (sector.value if sector else None))
+    return found
+
+
+def _resources(
+    texts: Iterable[tuple[str, str, str, str, str, str]],
+    kinds_of: dict[str, str],
+    owners: dict[str, str],
+    institutions: dict[str, tuple[str | None, str | None]],
+) -> list[tuple[str, str, int, str | None, str | None, str | None, str | None, str | None]]:
+    names: dict[str, dict[str, str]] = {}
+    rank = {"label": 0, "alt": 1, "notation": 2, "description": 3}
+    best: dict[tuple[str, str], int] = {}
+    for iri, _g, field, lang, text, _f in texts:
+        if lang not in ("lv", "en") or field == "description":
+            continue
+        r = rank[field]
+        if best.get((iri, lang), 99) > r:
+            best[(iri, lang)] = r
+            names.setdefault(iri, {})[lang] = text
+    order = {k["kind"]: i for i, k in enumerate(kinds())}
+    rows = []
+    for iri in dict.fromkeys(t[0] for t in texts):
+        kind = kinds_of.get(iri)
+        if kind is None:
+            continue
+        institution = owners.get(iri)
+        inst_type, sector = institutions.get(institution, (None, None)) if institution else (None, None)
+        n = names.get(iri, {})
+        rows.append((iri, kind, order[kind], institution, inst_type, sector, n.get("lv"), n.get("en")))
+    return rows
+
+
+# --- the SPARQL function ----------------------------------------------------------------------------------
+
+
+def matches_text(text: str, query: str) -> bool:
+    """True when every query word's stem begins a word of ``text`` (folded): the index's rule for one text."""
+    stems = [stem(t) for t in words(query)[:MAX_TERMS]]
+    if not stems:
+        return False
+    have = words(text)
+    return all(any(w.startswith(s) for w in have) for s in stems)
+
+
+def index_path_of(snapshot: str | Path) -> Path:
+    """The text index beside the store whose snapshot directory (``<store>/snapshots/<n>``) is given."""
+    return Path(snapshot).parent.parent / FILE_NAME
+
+
+def sparql_function(index_path: Path) -> Any:
+    """``pvppfn:search(?x, "query" [, "lang"])`` for pyoxigraph's ``custom_functions``, over one index file.
+
+    ``?x`` an IRI: the score (xsd:double) of the resource when one of its indexed names or descriptions (in
+    ``lang``, when given) matches the query, else no value (so ``FILTER(pvppfn:search(...))`` keeps matches).
+    ``?x`` a literal: its score when that text matches (ignoring its language unless ``lang`` is given), read
+    without the index. A query's matches are looked up once per evaluation.
+    """
+    import pyoxigraph as ox
+
+    double = ox.NamedNode("http://www.w3.org/2001/XMLSchema#double")
+    found: dict[tuple[str, str | None], dict[str, float]] = {}
+    conn: list[sqlite3.Connection] = []
+    lock = threading.Lock()
+
+    def scores(query: str, lang: str | None) -> dict[str, float]:
+        key = (query, lang)
+        held = found.get(key)
+        if held is None:
+            with lock:
+                if not conn:
+                    conn.append(sqlite3.connect(f"file:{index_path}?mode=ro", uri=True, check_same_thread=False))
+                hits = search(conn[0], query, langs=(lang,) if lang else ())
+            held = found[key] = {h.iri: h.score for h in hits}
+        return held
+
+    def function(x: Any, query: Any, lang: Any = None) -> Any:  # noqa: D401
+        if not isinstance(query, ox.Literal):
+            return None
+        language = lang.value.lower() if isinstance(lang, ox.Literal) and lang.value else None
+        if isinstance(x, ox.NamedNode):
+            score = scores(query.value, language).get(x.value)
+            return None if score is None else ox.Literal(str(score), datatype=double)
+        if isinstance(x, ox.Literal):
+            if language and (x.language or "").split("-")[0].lower() != language:
+                return None
+            return ox.Literal("1.0", datatype=double) if matches_text(x.value, query.value) else None
+        return None
+
+    function.scores = scores  # type: ignore[attr-defined]  # for narrow()
+    return function
+
+
+# --- letting the index drive a query ------------------------------------------------------------------------
+
+MAX_NARROWED = 256  # above this many matches, a VALUES block costs Oxigraph more than the filter does
+
+# comments, strings and IRIs: what may hold braces that are no group
+_MASK = re.compile(
+    r"""\#[^\n]*
+      | '\'\'(?:[^'\\]|\\.|'(?!''))*'\'\' | \"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
+      | '(?:[^'\\\n]|\\.)*' | "(?:[^"\\\n]|\\.)*"
+      | <[^<>"{}|^`\\\s]*>""",
+    re.VERBOSE,
+)
+_ARG = r'(\?\w+|"[^"\\\n]*")'
+_CALL = re.compile(
+    r"FILTER\s*\(\s*(?:pvppfn:search|<https://w3id\.org/pvpp/function\#search>)\s*\(\s*\?(\w+)\s*,\s*"
+    + _ARG
+    + r"\s*(?:,\s*"
+    + _ARG
+    + r"\s*)?\)\s*\)"
+)
+
+
+def narrow(query: str, bound: dict[str, str], scores: Any) -> str:
+    """The query with ``VALUES ?x { matches }`` added to each group whose filter is only
+    ``pvppfn:search(?x, text [, lang])`` and which binds ``?x`` in a triple pattern of its own, when the text and
+    language are literals or bound parameters and there are at most ``MAX_NARROWED`` matches.
+
+    Why: pyoxigraph has custom functions but no property functions, so on its own the filter is called for every
+    candidate; the VALUES block lets the index's few matches drive the join. The filter stays, so the answers are
+    the same: in that group every solution binds ``?x``, and the filter keeps exactly the matches.
+    """
+    masked = _MASK.sub(lambda m: "\0" * len(m.group(0)), query)
+    inserts: list[tuple[int, str]] = []
+    for m in _CALL.finditer(query):
+        if masked[m.start()] == "\0":  # inside a comment or a string
+            continue
+        args = []
+        for arg in (m.group(2), m.group(3)):
+            if arg is None:
+                args.append(None)
+            elif arg.startswith("?"):
+                args.append(bound.get(arg[1:]))
+                if args[-1] is None:
+                    break
+            else:
+                args.append(arg[1:-1])
+        else:
+            open_at = _group_start(masked, m.start())
+            if open_at is None or not _binds(masked, open_at, m.group(1)):
+                continue
+            try:
+                matches = scores(args[0], args[1].lower() if args[1] else None)
+            except sqlite3.Error:  # no index to read: the filter alone decides (and finds nothing)
+                continue
+            if len(matches) > MAX_NARROWED:
+                continue
+            iris = " ".join(f"<{iri}>" for iri in sorted(matches))
+            inserts.append((open_at + 1, f" VALUES ?{m.group(1)} {{ {iris} }} "))
+    for at, text in sorted(inserts, reverse=True):
+        query = query[:at] + text + query[at:]
+    return query
+
+
+def _group_start(masked: str, at: int) -> int | None:
+    """The position of the '{' that opens the group holding position ``at``."""
+    depth = 0
+    for i in range(at - 1, -1, -1):
+        ch = masked[i]
+        if ch == "}":
+            depth += 1
+        elif ch == "{":
+            if depth == 0:
+                return i
+            depth -= 1
+    return None
+
+
+def _binds(masked: str, open_at: int, var: str) -> bool:
+    """Whether ``?var`` is the subject of a triple pattern directly in the group opened at ``open_at``."""
+    depth, flat = 0, []
+    for ch in masked[open_at + 1 :]:
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            if depth == 0:
+                break
+            depth -= 1
+        elif depth == 0:
+            flat.append(ch)
+    text = "".join(flat)
+    return re.search(rf"(?:^|[.{{;\s])\?{re.escape(var)}\s+(?:a\s|\0|[A-Za-z][\w.-]*:)", text) is not None

@@ -1,0 +1,130 @@
+"""The text search in SPARQL: ``pvppfn:search`` in queries (with graph patterns), in the library's
+``search-services`` (same answers as its former CONTAINS form where both apply), in the service description."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from rdflib import Graph, URIRef
+
+pytestmark = pytest.mark.slow
+
+PROLOGUE = """PREFIX pvpp: <https://w3id.org/pvpp/ontology#>
+PREFIX dct: <http://purl.org/dc/terms/>
+PREFIX pvppfn: <https://w3id.org/pvpp/function#>
+"""
+# the library query before the text index: a substring of the lower-cased title
+CONTAINS_FORM = (
+    PROLOGUE
+    + """SELECT ?service ?title ?institution WHERE {
+  ?service a pvpp:Service ; pvpp:owner ?institution ; dct:title ?title .
+  FILTER(LANGMATCHES(LANG(?title), "%(lang)s") && CONTAINS(LCASE(STR(?title)), LCASE("%(text)s")))
+}"""
+)
+JSON = {"Accept": "application/sparql-results+json"}
+
+
+def select(server: Any, query: str) -> list[dict[str, str]]:
+    r = httpx.post(server.url + "/sparql", data={"query": query}, headers=JSON, timeout=60)
+    assert r.status_code == 200, r.text
+    return [{k: v["value"] for k, v in b.items()} for b in r.json()["results"]["bindings"]]
+
+
+def library(server: Any, text: str, lang: str) -> set[tuple[str, str, str]]:
+    r = httpx.get(server.url + "/api/queries/search-services", params={"text": text, "lang": lang}, headers=JSON)
+    assert r.status_code == 200, r.text
+    rows = [{k: v["value"] for k, v in b.items()} for b in r.json()["results"]["bindings"]]
+    return {(b["service"], b["title"], b["institution"]) for b in rows}
+
+
+def contains_form(server: Any, text: str, lang: str) -> set[tuple[str, str, str]]:
+    rows = select(server, CONTAINS_FORM % {"text": text, "lang": lang})
+    return {(b["service"], b["title"], b["institution"]) for b in rows}
+
+
+@pytest.mark.parametrize(
+    ("new", "old", "lang", "count"),
+    [
+        ("pabalst", "pabalst", "lv", 10),
+        ("gimenes", "ģimenes", "lv", 2),  # without diacritics: the same answers as the accented substring
+        ("benefit", "benefit", "en", 10),
+        ("ziemas uzturesana", "ziemas uzturēšana", "lv", 1),
+        ("izmaks", "izmaks", "lv", 8),
+    ],
+)
+def test_search_services_equals_the_contains_form(live_server: Any, new: str, old: str, lang: str, count: int) -> None:
+    found = library(live_server, new, lang)
+    assert found == contains_form(live_server, old, lang)
+    assert len(found) == count, len(found)
+
+
+def test_search_services_tolerates_inflection_where_contains_does_not(live_server: Any) -> None:
+    # "pabalsts" (nominative) is in one title; the stem finds every form of the word
+    assert len(contains_form(live_server, "pabalsts", "lv")) == 1
+    assert library(live_server, "pabalsts", "lv") == contains_form(live_server, "pabalst", "lv")
+    # "pakalpojumu" (genitive plural) also finds "pakalpojums", "pakalpojumi", "e-pakalpojumos"
+    inflected = library(live_server, "pakalpojumu", "lv")
+    assert contains_form(live_server, "pakalpojumu", "lv") < inflected
+    assert inflected == contains_form(live_server, "pakalpojum", "lv")
+
+
+def test_text_match_combined_with_graph_patterns(live_server: Any) -> None:
+    rows = select(
+        live_server,
+        PROLOGUE
+        + """SELECT ?service ?score WHERE {
+          ?service a pvpp:Service ; pvpp:owner ?owner .
+          ?owner a pvpp:Municipality .
+          BIND(pvppfn:search(?service, "pabalst*", "lv") AS ?score)
+          FILTER(BOUND(?score))
+        } ORDER BY DESC(?score) ?service""",
+    )
+    assert [r["service"].rsplit("/id/", 1)[1] for r in rows] == ["service/madonas-novads/gmi-pabalsts"]
+    assert float(rows[0]["score"]) == 800  # its name starts with the word
+
+
+def test_the_function_on_literals_and_odd_arguments(live_server: Any) -> None:
+    rows = select(
+        live_server,
+        PROLOGUE
+        + """SELECT ?a ?b ?c ?d ?e WHERE {
+          BIND(pvppfn:search("Ģimenes valsts pabalsta piešķiršana"@lv, "gimenes pabalsts") AS ?a)
+          BIND(pvppfn:search("Ģimenes valsts pabalsta piešķiršana"@lv, "family") AS ?b)
+          BIND(pvppfn:search("Granting of state family benefit"@en, "family", "lv") AS ?c)
+          BIND(pvppfn:search(<https://w3id.org/pvpp/id/role/IPKS>, 42) AS ?d)
+          BIND(pvppfn:search("x", "NEAR(x \\" * -") AS ?e)
+        }""",
+    )
+    assert rows == [{"a": "1"}]  # only the matching literal has a value; odd arguments give none, never an error
+
+
+def test_the_service_description_names_the_function(live_server: Any) -> None:
+    r = httpx.get(live_server.url + "/sparql", headers={"Accept": "text/turtle"}, timeout=30)
+    g = Graph().parse(data=r.text, format="turtle")
+    sd = "http://www.w3.org/ns/sparql-service-description#"
+    function = URIRef("https://w3id.org/pvpp/function#search")
+    assert (None, URIRef(sd + "extensionFunction"), function) in g
+    descriptions = {d.language: str(d) for d in g.objects(function, URIRef("http://purl.org/dc/terms/description"))}
+    assert set(descriptions) == {"lv", "en"} and "pvppfn:search(?x" in descriptions["en"]
+
+
+@pytest.mark.parametrize("text", ["pabalst", "gimenes", "madona", "iestade", "zzzz"])
+@pytest.mark.parametrize(
+    "shape",
+    [
+        '?s a pvpp:Service ; dct:title ?t . FILTER(pvppfn:search(?s, %(q)s, "lv"))',
+        "?s dct:title ?t . OPTIONAL { ?s pvpp:owner ?o . FILTER(pvppfn:search(?s, %(q)s)) }",
+        "{ SELECT ?s ?t WHERE { ?s a pvpp:Service . FILTER(pvppfn:search(?s, %(q)s)) } } ?s dct:title ?t .",
+        "?s dct:title ?t . FILTER NOT EXISTS { ?s pvpp:owner ?o . FILTER(pvppfn:search(?s, %(q)s)) }",
+        "{ ?s a pvpp:Need . FILTER(pvppfn:search(?s, %(q)s)) } UNION { ?s a pvpp:Service . ?s dct:title ?t }",
+    ],
+)
+def test_the_index_driven_form_changes_no_answer(live_server: Any, shape: str, text: str) -> None:
+    """A filter that is only the function lets the index's matches drive the group (a VALUES block is added in the
+    query process); written so that it is not only the function, it is evaluated as a plain filter. Same rows."""
+    driven = shape % {"q": f'"{text}"'}
+    plain = driven.replace("FILTER(pvppfn:search(", "FILTER(true && pvppfn:search(")
+    query = PROLOGUE + "SELECT ?s ?t ?o WHERE { %s } ORDER BY ?s ?t ?o LIMIT 2000"
+    assert select(live_server, query % driven) == select(live_server, query % plain)
