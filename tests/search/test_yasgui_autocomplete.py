@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from tests.web.test_browser import browser, page  # noqa: F401 (the Chromium fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
