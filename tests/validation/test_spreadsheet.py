@@ -162,3 +162,33 @@ def test_unknown_column_sheet_and_broken_workbook(tmp_path: Path) -> None:
         xlsx_to_graph(b"PK\x03\x04 not really a zip")
     with pytest.raises(InputError, match="sheet services, row 1: the required column 'kind'"):
         parse_document(b"institution,id\nlm,x\n", media_type="text/csv", filename="services.csv")
+
+
+def test_every_cell_error_in_one_pass_and_rows_point_at_cells() -> None:
+    """Three mistakes in two sheets: one upload names all three, each with sheet, row and column, in lv and en."""
+    from pvpp_kg.validation.spreadsheet import SheetErrors, read_csv
+
+    services = [dict(r) for r in ROWS["services"]]
+    services[0].update({"kind": "publisks", "title_lv": ""})
+    with pytest.raises(SheetErrors) as e:
+        csv_to_graph(_csv("services", services), sheet="services", source="services.csv")
+    found = [(p.sheet, p.row, p.column, p.column_number) for p in e.value.problems]
+    cols = [c.name for c in SHEETS["services"]]
+    assert found == [("services", 2, "kind", cols.index("kind") + 1)]  # the row's first bad cell stops that row
+    first, second = ROWS["services"][:2]
+    two = [{**first, "kind": "publisks"}, {**second, "manager": "Ne Derīgs"}]
+    with pytest.raises(SheetErrors) as e:
+        csv_to_graph(_csv("services", two), sheet="services", source="services.csv")
+    assert [(p.row, p.column) for p in e.value.problems] == [(2, "kind"), (3, "manager")]
+    assert e.value.problems[0].messages["lv"].startswith("'publisks' nav neviena no atļautajām vērtībām")
+    assert "and 1 more" in e.value.message
+    graph, origin = read_csv(_csv("services", ROWS["services"]), sheet="services")
+    service = next(iter(origin.rows))
+    assert origin.rows[service] == ("services", 2)
+    assert origin.cell(service, "http://purl.org/dc/terms/title") == (
+        "services",
+        2,
+        "title_lv",
+        cols.index("title_lv") + 1,
+    )
+    assert origin.cell(service, None) == ("services", 2, "id", 2)

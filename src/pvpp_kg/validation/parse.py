@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 from rdflib import Graph
@@ -61,9 +62,10 @@ class Document:
     as "99"). It is what the validator loads and what a submission stores; :meth:`graph` is an rdflib copy for the
     few readers that want one (a user's shapes)."""
 
-    __slots__ = ("triples",)
+    __slots__ = ("origin", "triples")
 
     def __init__(self, triples: Iterable[ox.Triple]) -> None:
+        self.origin: Any = None  # a spreadsheet's rows (spreadsheet.Origin): where each node's cells are
         store = ox.Store()  # one copy of each triple, literals in the store's canonical form
         store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
         self.triples = [ox.Triple(q.subject, q.predicate, q.object) for q in store]
@@ -143,9 +145,13 @@ def parse_document(
             raise InputError("the document is empty", source=source)
         if fmt == "xlsx":
             limits = spreadsheet.SheetLimits.of(settings) if settings is not None else None
-            return Document.of_graph(spreadsheet.xlsx_to_graph(data, source=source, limits=limits))
-        name = sheet or (Path(filename).stem if filename else None)
-        return Document.of_graph(spreadsheet.csv_to_graph(data, sheet=name, source=source))
+            graph, origin = spreadsheet.read_xlsx(data, source=source, limits=limits)
+        else:
+            name = sheet or (Path(filename).stem if filename else None)
+            graph, origin = spreadsheet.read_csv(data, sheet=name, source=source)
+        document = Document.of_graph(graph)
+        document.origin = origin
+        return document
     return parse_rdf(data, fmt, source)
 
 
