@@ -78,7 +78,7 @@ SHEETS: dict[str, tuple[Column, ...]] = {
     ),
 }
 
-AUX_SHEETS = ("about", "lists")  # the template's explanation and drop-down lists: never data
+AUX_SHEETS = ("about", "lists", "results")  # the template's explanation and code lists, fix-it results: no data
 COLUMNS_CSV = PROJECT_ROOT / "data" / "template" / "columns.csv"
 
 
@@ -495,24 +495,10 @@ Rows = dict[str, list[dict[str, str]]]
 
 
 def write_workbook(path: Path, rows: Rows | None = None) -> None:
-    """An XLSX with one sheet per entity: a header (with the column help as a comment) and the rows."""
-    from openpyxl import Workbook
-    from openpyxl.comments import Comment
-    from openpyxl.styles import Font
+    """The template workbook (``template.build_workbook``: lv/en header rows, drop-downs, the ``about`` sheet)."""
+    from pvpp_kg.validation.template import build_workbook
 
-    wb = Workbook()
-    wb.remove(wb.active)
-    for sheet, columns in SHEETS.items():
-        ws = wb.create_sheet(sheet)
-        for i, c in enumerate(columns, start=1):
-            cell = ws.cell(row=1, column=i, value=c.name)
-            cell.font = Font(bold=c.required)
-            cell.comment = Comment(c.help + (" (required)" if c.required else ""), "pvpp-kg")
-            ws.column_dimensions[cell.column_letter].width = max(14, len(c.name) + 2)
-        for r, row in enumerate((rows or {}).get(sheet, []), start=2):
-            for i, c in enumerate(columns, start=1):
-                ws.cell(row=r, column=i, value=row.get(c.name) or None)
-    wb.save(path)
+    path.write_bytes(build_workbook(PROJECT_ROOT / "data" / "reference", rows))
 
 
 def write_csvs(directory: Path, rows: Rows | None = None) -> list[Path]:
