@@ -27,6 +27,7 @@ from pvpp_kg.namespaces import GRAPH, ID, institution_graph
 from pvpp_kg.settings import Settings
 from pvpp_kg.store.backend import Backend, Dataset
 from pvpp_kg.store.loader import materialised
+from pvpp_kg.validation.diff import Diff, diff, parse_ntriples
 from pvpp_kg.validation.parse import Document
 from pvpp_kg.validation.report import Report
 from pvpp_kg.validation.validator import Validator
@@ -184,3 +185,34 @@ async def submit(
     version = max(v.version for v in await versions(backend, key) if v.checksum == checksum and v.time == now)
     _write_file(version_path(settings, key, version), content)
     return Version(key, version, now, checksum, len(data), graph), report
+
+
+async def current_triples(backend: Backend, key: str) -> list[ox.Triple]:
+    """The institution's graph as stored now (empty if it has none)."""
+    try:
+        data = await backend.graph(institution_graph(key), "N_TRIPLES")
+    except NotFound:
+        return []
+    return [ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)]
+
+
+async def preview(
+    settings: Settings, backend: Backend, validator: Validator, key: str, data: Document, *, lang: str = "en"
+) -> tuple[Report, Diff]:
+    """What :func:`submit` would do, without writing: the same checks (403/400/NotConforming), then the diff of
+    the institution's stored graph against the graph the submission would be stored as."""
+    check_key(key)
+    context = await other_institutions(backend, key, timeout=settings.query_timeout_s)
+    await anyio.to_thread.run_sync(check_own_facts, validator, data, key, context)
+    report = await anyio.to_thread.run_sync(
+        lambda: validator.validate(data, lang=lang, extra_context=context, institution=key)
+    )
+    if not report.conforms:
+        raise NotConforming(report)
+    current = await current_triples(backend, key)
+
+    def compare() -> Diff:
+        stored = materialised_ntriples(data.ntriples(), institution_graph(key), validator.ontology)
+        return diff(current, parse_ntriples(stored))
+
+    return report, await anyio.to_thread.run_sync(compare)

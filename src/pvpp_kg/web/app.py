@@ -17,7 +17,7 @@ from pvpp_kg.store.backend import Backend, EmbeddedBackend
 from pvpp_kg.web import handlers
 from pvpp_kg.web.auth import Tokens
 from pvpp_kg.web.limits import BodyLimit
-from pvpp_kg.web.routers import lod, sparql, store, system, validation
+from pvpp_kg.web.routers import institution, lod, sparql, store, system, validation
 from pvpp_kg.web.routers import queries as query_library
 
 
@@ -75,7 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     handlers.register(app)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
-    for module in (system, sparql, store, validation, lod):
+    for module in (system, sparql, store, institution, validation, lod):
         app.include_router(module.router)
     app.include_router(query_library.router_for(settings))
     _document_plain_routes(app)

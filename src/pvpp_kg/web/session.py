@@ -88,12 +88,14 @@ def sign_in(request: Request, response: Response, token: str, csrf: str | None) 
     return key
 
 
-def sign_in_form_token(request: Request, response: Response) -> str:
-    """The CSRF token of the sign-in form, kept in a signed pre-session cookie."""
-    token = secrets.token_urlsafe(24)
+def new_form_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def remember_form_token(request: Request, response: Response, token: str) -> None:
+    """The sign-in form's CSRF token, kept in a signed pre-session cookie."""
     value = _serializer(request).dumps(token, salt="pvpp-kg sign-in")
     _set(request, response, PRE_COOKIE, value, _PRE_AGE)
-    return token
 
 
 def sign_out(response: Response) -> None:
