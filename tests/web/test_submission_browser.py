@@ -133,8 +133,18 @@ def test_the_whole_submission_in_a_browser(browser: Any, server: LiveServer, tmp
         fixed_ws.cell(manager_row, 8).value = good_manager
         new = fixed_ws.max_row + 1
         for col, value in enumerate(
-            ["varam", "jauns-pakalpojums", "shared", "Jauns pakalpojums", "A new service",
-             "Jauns koplietošanas pakalpojums.", None, "pv-pakalpojumu-parvaldiba", "varam", "institutions"],  # fmt: skip
+            [
+                "varam",
+                "jauns-pakalpojums",
+                "shared",
+                "Jauns pakalpojums",
+                "A new service",
+                "Jauns koplietošanas pakalpojums.",
+                None,
+                "pv-pakalpojumu-parvaldiba",
+                "varam",
+                "institutions",
+            ],  # fmt: skip
             start=1,
         ):
             fixed_ws.cell(new, col).value = value

@@ -8,7 +8,6 @@ the triples removed and the triples added, each in a named graph (``to_trig``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,11 +103,22 @@ class Diff:
         return ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=prefixes)
 
 
-def _by_subject(triples: Iterable[ox.Triple]) -> dict[str, dict[str, set[ox.Term]]]:
+def _lines(data: bytes) -> set[bytes]:
+    lines = set(data.split(b"\n"))
+    lines.discard(b"")
+    return lines
+
+
+def _subjects(lines: set[bytes]) -> set[bytes]:
+    return {line[: line.find(b" ")] for line in lines}
+
+
+def _by_subject(lines: set[bytes], touched: set[bytes]) -> dict[str, dict[str, set[ox.Term]]]:
+    """The touched subjects' properties, parsed from their N-Triples lines only."""
+    mine = b"\n".join(line for line in lines if line[: line.find(b" ")] in touched)
     out: dict[str, dict[str, set[ox.Term]]] = {}
-    for t in triples:
-        if isinstance(t.subject, ox.NamedNode):
-            out.setdefault(t.subject.value, {}).setdefault(t.predicate.value, set()).add(t.object)
+    for q in ox.parse(mine, format=ox.RdfFormat.N_TRIPLES):
+        out.setdefault(q.subject.value, {}).setdefault(q.predicate.value, set()).add(q.object)
     return out
 
 
@@ -122,11 +132,18 @@ def _label(props: dict[str, set[ox.Term]]) -> str:
     return ""
 
 
-def diff(current: Iterable[ox.Triple], new: Iterable[ox.Triple]) -> Diff:
-    """What replacing ``current`` with ``new`` changes, node by node."""
-    old_triples, new_triples = set(current), set(new)
-    old, now = _by_subject(old_triples), _by_subject(new_triples)
+def diff(current: bytes, new: bytes) -> Diff:
+    """What replacing ``current`` with ``new`` (N-Triples, one triple a line, as the store dumps them) changes,
+    node by node. The lines are compared as bytes and only the nodes a differing line names are parsed: a
+    1,000-service version with a few changes is compared in tens of milliseconds."""
+    old_lines, new_lines = _lines(current), _lines(new)
+    removed_l, added_l = old_lines - new_lines, new_lines - old_lines
+    touched = _subjects(removed_l | added_l)
+    old, now = _by_subject(old_lines, touched), _by_subject(new_lines, touched)
     counts = {k: {"added": 0, "removed": 0, "changed": 0, "unchanged": 0} for k in (*KINDS, "other")}
+    for node in (_subjects(old_lines) & _subjects(new_lines)) - touched:
+        if node.startswith(b"<"):
+            counts[kind_of(node[1:-1].decode("utf-8"))]["unchanged"] += 1
     added, removed, changed, reassigned = [], [], [], []
     for node in sorted(now.keys() - old.keys()):
         kind = kind_of(node)
@@ -139,9 +156,6 @@ def diff(current: Iterable[ox.Triple], new: Iterable[ox.Triple]) -> Diff:
     for node in sorted(old.keys() & now.keys()):
         before, after = old[node], now[node]
         kind = kind_of(node)
-        if before == after:
-            counts[kind]["unchanged"] += 1
-            continue
         fields = []
         for p in sorted(before.keys() | after.keys()):
             a, b = before.get(p, set()), after.get(p, set())
@@ -153,16 +167,9 @@ def diff(current: Iterable[ox.Triple], new: Iterable[ox.Triple]) -> Diff:
         counts[kind]["changed"] += 1
         changed.append(Change(node, kind, _label(after) or _label(before), fields))
     counts = {k: v for k, v in counts.items() if any(v.values())}
-    return Diff(
-        added,
-        removed,
-        changed,
-        reassigned,
-        counts,
-        sorted(old_triples - new_triples, key=str),
-        sorted(new_triples - old_triples, key=str),
-    )
 
+    def triples(lines: set[bytes]) -> list[ox.Triple]:
+        parsed = ox.parse(b"\n".join(sorted(lines)), format=ox.RdfFormat.N_TRIPLES)
+        return [ox.Triple(q.subject, q.predicate, q.object) for q in parsed]
 
-def parse_ntriples(data: bytes) -> list[ox.Triple]:
-    return [ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)]
+    return Diff(added, removed, changed, reassigned, counts, triples(removed_l), triples(added_l))

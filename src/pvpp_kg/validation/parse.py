@@ -71,8 +71,8 @@ class Document:
         self.triples = [ox.Triple(q.subject, q.predicate, q.object) for q in store]
 
     @classmethod
-    def of_graph(cls, graph: Graph) -> Document:
-        """A document made in rdflib (the spreadsheet template's reader)."""
+    def of_graph(cls, graph: Iterable[tuple[Any, Any, Any]]) -> Document:
+        """A document made in rdflib terms (the spreadsheet template's reader: a Graph or a list of triples)."""
         return cls(ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in graph)  # type: ignore[arg-type]
 
     def __len__(self) -> int:

@@ -313,8 +313,15 @@ def _is_label_row(sheet: str, header: list[str], values: list[str]) -> bool:
     return bool(named) and all(v in labels.get(h, ()) for h, v in named)
 
 
+class Triples(list[tuple[Any, Any, Any]]):
+    """The rows' triples as made (rdflib terms), in a plain list: an rdflib Graph per row costs more than the read."""
+
+    def add(self, triple: tuple[Any, Any, Any]) -> None:
+        self.append(triple)
+
+
 def _rows_to_graph(
-    source: str, sheet: str, rows: list[list[str]], g: Graph, origin: Origin, problems: list[CellProblem]
+    source: str, sheet: str, rows: list[list[str]], g: Triples, origin: Origin, problems: list[CellProblem]
 ) -> None:
     if not rows:
         return
@@ -338,21 +345,28 @@ def _rows_to_graph(
         cells = {h: (v or "").strip() for h, v in zip(header, values, strict=False) if h}
         if any(cells.values()):
             row = _Row(source, sheet, number, cells, header)
-            part = Graph()
+            part = Triples()
             try:
-                node = _convert(row, part)
+                node = _convert(row, part)  # type: ignore[arg-type]
             except _CellError as e:
                 problems.append(e.problem)
                 continue
-            g += part
+            g.extend(part)
             origin.rows.setdefault(str(node), (sheet, number))
 
 
 def csv_to_graph(data: bytes, *, sheet: str | None, source: str = "upload.csv") -> Graph:
-    return read_csv(data, sheet=sheet, source=source)[0]
+    return _graph(read_csv(data, sheet=sheet, source=source)[0])
 
 
-def read_csv(data: bytes, *, sheet: str | None, source: str = "upload.csv") -> tuple[Graph, Origin]:
+def _graph(triples: Triples) -> Graph:
+    g = Graph()
+    for t in triples:
+        g.add(t)
+    return g
+
+
+def read_csv(data: bytes, *, sheet: str | None, source: str = "upload.csv") -> tuple[Triples, Origin]:
     """One sheet as CSV; ``sheet`` comes from the file name (``services.csv``) or a ``sheet`` parameter."""
     if sheet not in SHEETS:
         raise InputError(
@@ -369,8 +383,8 @@ def read_csv(data: bytes, *, sheet: str | None, source: str = "upload.csv") -> t
     return _finish(source, lambda g, origin, problems: _rows_to_graph(source, sheet, rows, g, origin, problems))
 
 
-def _finish(source: str, fill: Any) -> tuple[Graph, Origin]:
-    g, origin, problems = Graph(), Origin(), []
+def _finish(source: str, fill: Any) -> tuple[Triples, Origin]:
+    g, origin, problems = Triples(), Origin(), []
     fill(g, origin, problems)
     if problems:
         raise SheetErrors(problems, source)
@@ -469,7 +483,7 @@ def read_xlsx(data: bytes, *, source: str = "upload.xlsx", limits: SheetLimits |
             "not a readable XLSX workbook (a part of it is not valid spreadsheet XML)", source=source
         ) from None
 
-    def fill(g: Graph, origin: Origin, problems: list[CellProblem]) -> None:
+    def fill(g: Triples, origin: Origin, problems: list[CellProblem]) -> None:
         for ws in wb.worksheets:
             if ws.title in AUX_SHEETS:
                 continue

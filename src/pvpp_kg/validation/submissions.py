@@ -27,7 +27,7 @@ from pvpp_kg.namespaces import GRAPH, ID, institution_graph
 from pvpp_kg.settings import Settings
 from pvpp_kg.store.backend import Backend, Dataset
 from pvpp_kg.store.loader import materialised
-from pvpp_kg.validation.diff import Diff, diff, parse_ntriples
+from pvpp_kg.validation.diff import Diff, diff
 from pvpp_kg.validation.parse import Document
 from pvpp_kg.validation.report import Report
 from pvpp_kg.validation.validator import Validator
@@ -187,12 +187,28 @@ async def submit(
     return Version(key, version, now, checksum, len(data), graph), report
 
 
-async def current_triples(backend: Backend, key: str) -> list[ox.Triple]:
-    """The institution's graph as stored now (empty if it has none)."""
+def stored_form(validator: Validator, data: Document) -> bytes:
+    """The document as the store would hold it in the institution's graph, as N-Triples (materialised by the
+    same rules as :func:`materialised_ntriples`, in memory)."""
+    store = ox.Store()
+    store.bulk_extend(
+        validator.entailment.quads(
+            (ox.Quad(t.subject, t.predicate, t.object) for t in data.triples), default_graph=True
+        )
+    )
+    return store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+
+
+async def current_ntriples(backend: Backend, key: str) -> bytes:
+    """The institution's graph as stored now, as N-Triples (empty if it has none)."""
     try:
-        data = await backend.graph(institution_graph(key), "N_TRIPLES")
+        return await backend.graph(institution_graph(key), "N_TRIPLES")
     except NotFound:
-        return []
+        return b""
+
+
+async def current_triples(backend: Backend, key: str) -> list[ox.Triple]:
+    data = await current_ntriples(backend, key)
     return [ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)]
 
 
@@ -209,10 +225,9 @@ async def preview(
     )
     if not report.conforms:
         raise NotConforming(report)
-    current = await current_triples(backend, key)
+    current = await current_ntriples(backend, key)
 
     def compare() -> Diff:
-        stored = materialised_ntriples(data.ntriples(), institution_graph(key), validator.ontology)
-        return diff(current, parse_ntriples(stored))
+        return diff(current, stored_form(validator, data))
 
     return report, await anyio.to_thread.run_sync(compare)
