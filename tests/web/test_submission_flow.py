@@ -411,4 +411,8 @@ def test_sessions_and_csrf(server: LiveServer) -> None:
     # sign-out ends the session
     r = httpx.post(server.url + "/signout", data={"csrf": csrf}, cookies=cookies, timeout=30)
     assert r.status_code == 303 and "Max-Age=0" in r.headers["set-cookie"]
+    r = httpx.post(
+        server.url + "/submissions/preview", files=upload("x.xlsx", good), data={"csrf": csrf}, cookies=cookies
+    )
+    assert r.status_code == 403  # the cookie as it was before the sign-out is refused too
     assert state(server) == before

@@ -30,6 +30,15 @@ _PRE_AGE = 1800
 class Session:
     institution: str
     csrf: str
+    id: str = ""
+
+
+def _revoked(request: Request) -> set[str]:
+    """Sessions signed out in this process (a signed cookie copied before sign-out is refused too)."""
+    state = request.app.state
+    if getattr(state, "revoked_sessions", None) is None:
+        state.revoked_sessions = set()
+    return state.revoked_sessions
 
 
 def _serializer(request: Request) -> URLSafeTimedSerializer:
@@ -52,11 +61,13 @@ def current(request: Request) -> Session | None:
     except (BadSignature, SignatureExpired):
         return None
     tokens: Tokens = request.app.state.tokens
-    key, csrf, mark = data.get("i"), data.get("c"), data.get("d")
+    key, csrf, mark, sid = data.get("i"), data.get("c"), data.get("d"), data.get("s", "")
     stored = tokens.institutions.get(key or "")
     if not (isinstance(csrf, str) and stored and isinstance(mark, str) and hmac.compare_digest(stored[:16], mark)):
         return None
-    return Session(key, csrf)
+    if sid in _revoked(request):
+        return None
+    return Session(key, csrf, sid)
 
 
 def require(request: Request, csrf: str | None) -> Session:
@@ -82,7 +93,9 @@ def sign_in(request: Request, response: Response, token: str, csrf: str | None) 
     key = tokens.institution_for(token.strip())
     if key is None:
         raise Forbidden("this is not an institution's token")
-    value = _serializer(request).dumps({"i": key, "c": secrets.token_urlsafe(24), "d": digest(token.strip())[:16]})
+    value = _serializer(request).dumps(
+        {"i": key, "c": secrets.token_urlsafe(24), "d": digest(token.strip())[:16], "s": secrets.token_urlsafe(12)}
+    )
     _set(request, response, COOKIE, value, request.app.state.settings.session_max_age_s)
     response.delete_cookie(PRE_COOKIE, path="/")
     return key
@@ -98,7 +111,9 @@ def remember_form_token(request: Request, response: Response, token: str) -> Non
     _set(request, response, PRE_COOKIE, value, _PRE_AGE)
 
 
-def sign_out(response: Response) -> None:
+def sign_out(request: Request, response: Response, session: Session) -> None:
+    if session.id:
+        _revoked(request).add(session.id)
     response.delete_cookie(COOKIE, path="/", secure=True, httponly=True, samesite="strict")
 
 

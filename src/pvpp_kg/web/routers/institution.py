@@ -47,9 +47,9 @@ async def signin(request: Request, token: Annotated[str, Form()], csrf: Annotate
 
 @router.post("/signout", summary="Sign out: the session cookie is removed")
 async def signout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
-    session.require(request, csrf)
+    signed = session.require(request, csrf)
     response = RedirectResponse("/signin", status_code=303)
-    session.sign_out(response)
+    session.sign_out(request, response, signed)
     return response
 
 
