@@ -156,12 +156,12 @@ def test_report_graph_carries_messages_added_for_cpsv_ap_shapes(settings: Settin
     data = parse_document((SHAPES / "cpsv-identifier-missing.ttl").read_bytes(), filename="x.ttl")
     report = validator_for(settings).validate(data, lang="lv")
     [result] = [r for r in report.results if r.layer == "cpsv-ap" and r.path == "http://purl.org/dc/terms/identifier"]
-    assert result.message == "Trūkst obligātas vērtības: identifier (dct:identifier)."
+    assert result.message == "Trūkst obligātas vērtības: identifikators (dct:identifier)."
     assert result.messages["en"] == "A required value is missing: identifier (dct:identifier)."
     shacl = Graph().parse(data=report_rdf(report, "turtle"), format="turtle")
     [node] = shacl.subjects(SH.resultPath, URIRef("http://purl.org/dc/terms/identifier"))
     assert {(str(m), m.language) for m in shacl.objects(node, SH.resultMessage)} == {
-        ("Trūkst obligātas vērtības: identifier (dct:identifier).", "lv"),
+        ("Trūkst obligātas vērtības: identifikators (dct:identifier).", "lv"),
         ("A required value is missing: identifier (dct:identifier).", "en"),
     }
 

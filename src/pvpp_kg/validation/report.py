@@ -270,12 +270,11 @@ def _shape_messages(shapes: Graph, shape: Node) -> dict[str, str]:
 
 
 @lru_cache(maxsize=4096)
-def _shape_name(shapes: Graph, shape: Node) -> str | None:
-    """A property shape's sh:name (CPSV-AP names each of its properties), for a message a person can read."""
-    for name in shapes.objects(shape, SH.name):
-        if isinstance(name, Literal) and name.language in (None, "en"):
-            return str(name)
-    return None
+def _shape_name(shapes: Graph, shape: Node, lang: str) -> str | None:
+    """A property shape's sh:name in ``lang`` (CPSV-AP names each of its properties in English; the validator
+    adds the Latvian names of ``shapes/cpsv-ap-names-lv.ttl``), for a message a person can read."""
+    found = {n.language: str(n) for n in shapes.objects(shape, SH.name) if isinstance(n, Literal)}
+    return found.get(lang) or (found.get("en") or found.get(None) if lang == "en" else None)
 
 
 def _result(r: shacl.Result, shapes: Graph, lang: str, layer: str) -> tuple[Result, shacl.Result]:
@@ -290,14 +289,15 @@ def _result(r: shacl.Result, shapes: Graph, lang: str, layer: str) -> tuple[Resu
         lv, en = _COMPONENT_MESSAGES.get(component, _OTHER_MESSAGES.get(layer, _OTHER_MESSAGES["custom"]))
         shown = r.path.sparql if isinstance(r.path, shacl.Path) and not isinstance(path, URIRef) else path
         short = _short(shown) if shown is not None else "—"
-        name = _shape_name(shapes, r.shape)
-        fill = {
-            "path": f"{name} ({short})" if name and name != short else short,
-            "value": _short(value) if value is not None else "—",
-        }
+        shown_value = _short(value) if value is not None else "—"
+
+        def fill(lang: str) -> dict[str, str]:
+            name = _shape_name(shapes, r.shape, lang)
+            return {"path": f"{name} ({short})" if name and name != short else short, "value": shown_value}
+
         # never the engine's own English text ("Less than 1 values on …"): the component's message in both
-        messages.setdefault("lv", lv.format(**fill))
-        messages.setdefault("en", en.format(**fill))
+        messages.setdefault("lv", lv.format(**fill("lv")))
+        messages.setdefault("en", en.format(**fill("en")))
     messages.pop("", None)
     result = Result(
         focus=str(to_rdflib(r.focus)),
