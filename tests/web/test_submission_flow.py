@@ -378,6 +378,9 @@ def test_sessions_and_csrf(server: LiveServer) -> None:
             server.url + "/submissions/preview", files=upload("x.xlsx", good), data=data, cookies=jar, timeout=60
         )
         assert r.status_code == status, (data, r.text)
+    # the CSRF token is checked before the document is read: a CSRF-less garbage upload is 403, not 400
+    r = httpx.post(server.url + "/submissions/preview", files=upload("x.xlsx", b"garbage"), cookies=cookies, timeout=60)
+    assert r.status_code == 403 and "CSRF" in r.json()["message"]
     # a wrong token does not sign in; the sign-in form needs its own CSRF token
     page = httpx.get(server.url + "/signin", timeout=30)
     token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)

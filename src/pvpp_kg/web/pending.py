@@ -29,7 +29,7 @@ class Kept:
 
     @property
     def is_xlsx(self) -> bool:
-        return (self.filename or "").lower().endswith(".xlsx") or self.data[:2] == b"PK"
+        return self.data[:2] == b"PK"  # a zip package: the only accepted one is an XLSX workbook
 
 
 class Pending:
@@ -39,6 +39,9 @@ class Pending:
         self._lock = threading.Lock()
 
     def add(self, upload: Kept) -> Kept:
+        if not upload.is_xlsx:
+            upload.data = b""  # only a workbook is needed again (for its fix-it copy)
+            upload.filename = None
         upload.id = secrets.token_urlsafe(18)
         upload.created = time.monotonic()
         with self._lock:

@@ -134,8 +134,7 @@ async def preview(request: Request, settings: SettingsDep, backend: BackendDep) 
     signed = session.current(request)
     if signed is None:
         raise Forbidden("sign in first: the session is missing or has expired (/signin)")
-    parsed = await read_upload(request, None, settings)
-    session.require(request, parsed.fields.get("csrf"))
+    parsed = await read_upload(request, None, settings, lambda fields: session.require(request, fields.get("csrf")))
     key = signed.institution
     lang = parsed.fields.get("lang") if parsed.fields.get("lang") in ("lv", "en") else "lv"
     pending = pending_of(request)

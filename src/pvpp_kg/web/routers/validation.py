@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -89,9 +90,14 @@ class Parsed:
     shapes: shacl.ShapesGraph | None
 
 
-async def read_upload(request: Request, sheet: str | None, settings: Settings) -> Parsed:
-    """The upload parsed; a spreadsheet's cell errors come back as ``problems`` (all of them), not as a 400."""
+async def read_upload(
+    request: Request, sheet: str | None, settings: Settings, check: Callable[[dict[str, str]], Any] | None = None
+) -> Parsed:
+    """The upload parsed; a spreadsheet's cell errors come back as ``problems`` (all of them), not as a 400.
+    ``check`` sees the form's fields before the document is read (a CSRF token is checked before any work)."""
     data, media_type, filename, fields, shapes = await _upload(request)
+    if check is not None:
+        check(fields)
     sheet = sheet or fields.get("sheet")
     slots = (await anyio.to_thread.run_sync(validator_for, settings)).slots
 
