@@ -24,6 +24,7 @@ from pvpp_kg.settings import Settings
 from pvpp_kg.store.loader import ensure_loaded
 from pvpp_kg.web.auth import digest
 from tests.conftest import LiveServer
+from tests.web.test_hostile_suite import BOMB, _huge_dimension, _with_member, _workbook
 
 pytestmark = pytest.mark.slow
 
@@ -327,6 +328,9 @@ def _formula(wb: object) -> None:
         ("missing-column", _sheet_with(_drop_kind), 400, "sheet services, row 1: the required column 'kind'"),
         ("formula", _sheet_with(_formula), 400, "formulas are not accepted"),
         ("too-large", b"PK" + b"\0" * (LIMIT + 10), 413, f"larger than {LIMIT} bytes"),
+        ("zip-bomb", BOMB, 400, "expands to"),
+        ("huge-dimension", _huge_dimension(), 400, "declares 3,000,000 rows"),
+        ("macros", _with_member(_workbook(), "xl/vbaProject.bin", b"\0" * 64), 400, "macro-enabled"),
     ],
 )
 def test_bad_uploads_store_nothing(server: LiveServer, name: str, body: bytes, status: int, shown: str) -> None:
