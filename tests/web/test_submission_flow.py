@@ -106,7 +106,18 @@ def test_template_empty_prefilled_and_csv(server: LiveServer) -> None:
     assert empty.status_code == 200 and empty.headers["content-type"] == XLSX
     wb = load_workbook(io.BytesIO(empty.content))
     assert wb.sheetnames == ["about", "institutions", "posts", "services", "resources", "participations", "lists"]
-    assert wb["services"].max_row == 3  # names, lv, en: no data
+    assert wb["services"].max_row == 4  # names, lv, en, an example row: no data
+    assert [c.value for c in wb["services"][4]][:3] == ["piemers", "pabalsts", "individual-benefit"]
+    # left as it is, the empty template holds no data: refused, never an empty submission
+    r = httpx.post(server.url + "/validate", files=upload("empty.xlsx", empty.content), timeout=60)
+    assert r.status_code == 400 and "no filled rows" in r.json()["message"]
+    # once the example is changed, it is data (and the report points at its cells)
+    wb["services"]["B4"] = "mans-pakalpojums"
+    r = httpx.post(
+        server.url + "/validate", files=upload("one.xlsx", xlsx_bytes(wb)), headers={"Accept": "application/json"}
+    )
+    assert r.status_code == 200 and r.json()["triples"] > 0
+    assert {(x["sheet"], x["row"]) for x in r.json()["results"] if x["sheet"]} == {("services", 4)}
     filled = httpx.get(server.url + "/template.xlsx", headers=bearer(VARAM), timeout=30)
     ws = load_workbook(io.BytesIO(filled.content))["services"]
     ids = sorted(c.value for c in ws["B"][3:])

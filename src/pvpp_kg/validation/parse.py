@@ -150,6 +150,12 @@ def parse_document(
             name = sheet or (Path(filename).stem if filename else None)
             graph, origin = spreadsheet.read_csv(data, sheet=name, source=source)
         document = Document.of_graph(graph)
+        if len(document) == 0:
+            raise InputError(
+                "the spreadsheet has no filled rows (the template's name and example rows are not data; a "
+                "submission would erase the institution's data)",
+                source=source,
+            )
         document.origin = origin
         return document
     return parse_rdf(data, fmt, source)

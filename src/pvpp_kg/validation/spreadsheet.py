@@ -320,6 +320,13 @@ class Triples(list[tuple[Any, Any, Any]]):
         self.append(triple)
 
 
+def _is_example_row(sheet: str, header: list[str], values: list[str]) -> bool:
+    """The empty template's fourth row, left as it is: every column's example (``columns.csv``), nothing else."""
+    examples = {c: r["example"] for c, r in column_table().get(sheet, {}).items() if r["example"]}
+    named = {h: (v or "").strip() for h, v in zip(header, values, strict=False) if h and (v or "").strip()}
+    return bool(named) and named == {h: e for h, e in examples.items() if h in header}
+
+
 def _rows_to_graph(
     source: str, sheet: str, rows: list[list[str]], g: Triples, origin: Origin, problems: list[CellProblem]
 ) -> None:
@@ -340,7 +347,9 @@ def _rows_to_graph(
             raise InputError(f"sheet {sheet}, row 1: the required column {c.name!r} is missing", source=source, line=1)
     origin.headers[sheet] = header
     for number, values in enumerate(rows[1:], start=2):
-        if number <= 3 and _is_label_row(sheet, header, values):
+        if (number <= 3 and _is_label_row(sheet, header, values)) or (
+            number == 4 and _is_example_row(sheet, header, values)
+        ):
             continue
         cells = {h: (v or "").strip() for h, v in zip(header, values, strict=False) if h}
         if any(cells.values()):

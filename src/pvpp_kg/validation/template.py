@@ -1,5 +1,6 @@
 """The spreadsheet template as people get it from the site: one sheet per entity kind, the columns' names in lv and en
-under the machine names, a frozen header, drop-down lists of the coded values taken from the reference vocabularies
+under the machine names, a frozen header, an example row (in the empty template; the reader skips it while it is
+left unchanged), drop-down lists of the coded values taken from the reference vocabularies
 (``data/reference/*.ttl``), a sheet explaining every column with an example value, and — for a signed-in
 institution — its current stored data filled in (:func:`rows_from_triples`, the inverse of the reader in
 ``spreadsheet.py``). A CSV variant is the same sheets as a zip of CSV files.
@@ -115,12 +116,21 @@ def build_workbook(reference_dir: Path, rows: Rows | None = None) -> bytes:
                     lcol = get_column_letter(col)
                     list_ranges[scheme] = f"{quote_sheetname('lists')}!${lcol}$2:${lcol}${len(codes[scheme]) + 1}"
                 dv = DataValidation(type="list", formula1=list_ranges[scheme], allow_blank=not c.required)
-                dv.error = f"Izvēlieties vērtību no saraksta / choose a value from the list ({scheme})"
                 dv.errorTitle = info["label_en"]
                 dv.showErrorMessage = True
+                if ";-separated" in c.help:  # a list column: the codes are offered, other values allowed
+                    dv.errorStyle = "information"
+                    dv.error = f"Vairākas vērtības atdaliet ar ; / separate several values with ; ({scheme})"
+                else:
+                    dv.error = f"Izvēlieties vērtību no saraksta / choose a value from the list ({scheme})"
                 ws.add_data_validation(dv)
                 dv.add(f"{letter}4:{letter}5000")
         ws.freeze_panes = "A4"
+        if rows is None:  # the empty template: an example row (read as no data while it is left as it is)
+            grey = Font(italic=True, color="808080")
+            for i, c in enumerate(columns, start=1):
+                if example := table[sheet][c.name]["example"]:
+                    ws.cell(row=4, column=i, value=example).font = grey
         for r, row in enumerate((rows or {}).get(sheet, []), start=4):
             for i, c in enumerate(columns, start=1):
                 ws.cell(row=r, column=i, value=row.get(c.name) or None)
@@ -175,6 +185,8 @@ def build_csv_zip(rows: Rows | None = None) -> bytes:
             w.writerow([c.name for c in columns])
             w.writerow([table[sheet][c.name]["label_lv"] for c in columns])
             w.writerow([table[sheet][c.name]["label_en"] for c in columns])
+            if rows is None:
+                w.writerow([table[sheet][c.name]["example"] for c in columns])
             for row in (rows or {}).get(sheet, []):
                 w.writerow([row.get(c.name, "") for c in columns])
             z.writestr(f"{sheet}.csv", text.getvalue().encode("utf-8"))
