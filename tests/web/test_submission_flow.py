@@ -132,6 +132,39 @@ def test_template_empty_prefilled_and_csv(server: LiveServer) -> None:
         rows = list(csv.reader(io.StringIO(z.read("services.csv").decode("utf-8"))))
     assert rows[1][:2] == ["Īpašniece iestāde", "Pakalpojuma identifikators"] and rows[2][0] == "Owner institution"
     assert len(rows) == 3 + 3 and {r[0] for r in rows[3:]} == {"vk"}  # vk's three sample services
+    # the zip itself is an upload: vk's data as it stands, no cell refused, no fix-it (it is no workbook)
+    r = httpx.post(
+        server.url + "/validate",
+        files=upload("vk-csv.zip", zipped.content, "application/zip"),
+        headers={"Accept": "application/json"},
+        timeout=60,
+    )
+    assert r.status_code == 200 and r.json()["triples"] > 0 and "fixit" not in r.json()["links"]
+    assert not [x for x in r.json()["results"] if x["layer"] == "sheet"]
+    with zipfile.ZipFile(io.BytesIO(zipped.content)) as z:
+        broken = io.BytesIO()
+        with zipfile.ZipFile(broken, "w") as out:
+            for name in z.namelist():
+                text = z.read(name).decode("utf-8")
+                if name == "services.csv":
+                    text = text.replace(",shared,", ",koplietots,", 1)
+                out.writestr(name, text.encode("utf-8"))
+    r = httpx.post(
+        server.url + "/validate",
+        files=upload("vk-csv.zip", broken.getvalue(), "application/zip"),
+        headers={"Accept": "application/json"},
+        timeout=60,
+    )
+    [cell] = r.json()["results"]
+    assert (cell["sheet"], cell["column"], cell["layer"]) == ("services", "kind", "sheet") and cell["row"] >= 4
+    r = httpx.post(
+        server.url + "/validate",
+        files=upload("x.zip", _zip_of({"services.csv": b"a,b\n", "evil.xlsx": b"PK"}), "application/zip"),
+        timeout=60,
+    )
+    assert r.status_code == 400 and "one of: institutions.csv" in r.json()["message"]
+    r = httpx.post(server.url + "/validate", files=upload("bomb.zip", BOMB, "application/zip"), timeout=60)
+    assert r.status_code == 400 and "expands to more than" in r.json()["message"]
     # a pre-filled CSV sheet reads back as it is (the name rows are skipped)
     r = httpx.post(
         server.url + "/validate",
@@ -141,6 +174,14 @@ def test_template_empty_prefilled_and_csv(server: LiveServer) -> None:
         timeout=60,
     )
     assert r.status_code == 200 and r.json()["triples"] > 0
+
+
+def _zip_of(files: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for name, body in files.items():
+            z.writestr(name, body)
+    return out.getvalue()
 
 
 def z_services(zipped: bytes) -> bytes:

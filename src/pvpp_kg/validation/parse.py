@@ -29,6 +29,7 @@ FORMATS: dict[str, tuple[ox.RdfFormat | None, tuple[str, ...], tuple[str, ...]]]
     "rdfxml": (ox.RdfFormat.RDF_XML, ("application/rdf+xml", "application/xml", "text/xml"), ("rdf", "xml", "owl")),
     "csv": (None, ("text/csv",), ("csv",)),
     "xlsx": (None, ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",), ("xlsx",)),
+    "csvzip": (None, ("application/zip", "application/x-zip-compressed"), ("zip",)),  # the template's CSV variant
 }
 
 
@@ -138,14 +139,16 @@ def parse_document(
     """Any accepted document (RDF or the spreadsheet template), parsed once; ``settings`` bound a workbook."""
     fmt = detect_format(media_type, filename)
     source = filename or "request body"
-    if fmt in ("csv", "xlsx"):
+    if fmt in ("csv", "xlsx", "csvzip"):
         from pvpp_kg.validation import spreadsheet
 
         if not data.strip():
             raise InputError("the document is empty", source=source)
+        limits = spreadsheet.SheetLimits.of(settings) if settings is not None else None
         if fmt == "xlsx":
-            limits = spreadsheet.SheetLimits.of(settings) if settings is not None else None
             graph, origin = spreadsheet.read_xlsx(data, source=source, limits=limits)
+        elif fmt == "csvzip":
+            graph, origin = spreadsheet.read_csv_zip(data, source=source, limits=limits)
         else:
             name = sheet or (Path(filename).stem if filename else None)
             graph, origin = spreadsheet.read_csv(data, sheet=name, source=source)

@@ -381,15 +381,55 @@ def read_csv(data: bytes, *, sheet: str | None, source: str = "upload.csv") -> t
         raise InputError(
             f"name the sheet of this CSV (file name or sheet parameter): one of {', '.join(SHEETS)}", source=source
         )
+    rows = _csv_rows(data, source)
+    return _finish(source, lambda g, origin, problems: _rows_to_graph(source, sheet, rows, g, origin, problems))
+
+
+def read_csv_zip(
+    data: bytes, *, source: str = "upload.zip", limits: SheetLimits | None = None
+) -> tuple[Triples, Origin]:
+    """The template's CSV variant: a zip of ``{sheet}.csv`` files, checked as a package before it is inflated
+    (size, parts, nested archives), every sheet's cell errors collected as for a workbook."""
+    limits = limits or SheetLimits()
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            members = [m for m in z.infolist() if not m.is_dir()]
+            if len(members) > limits.members:
+                raise InputError(f"the zip has {len(members)} files; at most {limits.members} are read", source=source)
+            if sum(m.file_size for m in members) > limits.inflated_bytes:
+                raise InputError(f"the zip expands to more than {limits.inflated_bytes:,} bytes", source=source)
+            files = []
+            for m in members:
+                name = m.filename.rsplit("/", 1)[-1]
+                if not name.lower().endswith(".csv") or name[:-4] not in SHEETS:
+                    raise InputError(
+                        f"{m.filename}: the zip holds the template's sheets as CSV files, one of: "
+                        + ", ".join(f"{s}.csv" for s in SHEETS),
+                        source=source,
+                    )
+                files.append((name[:-4], z.read(m)))
+    except (zipfile.BadZipFile, ValueError, OSError, RuntimeError):
+        raise InputError("not a readable zip of CSV files", source=source) from None
+
+    def fill(g: Triples, origin: Origin, problems: list[CellProblem]) -> None:
+        for sheet, content in files:
+            rows = _csv_rows(content, f"{source}:{sheet}.csv")
+            if len(rows) > limits.rows or any(len(r) > limits.columns for r in rows):
+                raise InputError(f"{sheet}.csv has more than {limits.rows:,} rows or {limits.columns} columns")
+            _rows_to_graph(source, sheet, rows, g, origin, problems)
+
+    return _finish(source, fill)
+
+
+def _csv_rows(data: bytes, source: str) -> list[list[str]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise InputError(f"the CSV is not UTF-8: {e}", source=source) from None
     try:
-        rows = list(csv.reader(io.StringIO(text)))
+        return list(csv.reader(io.StringIO(text)))
     except csv.Error as e:
         raise InputError(f"malformed CSV: {e}", source=source) from None
-    return _finish(source, lambda g, origin, problems: _rows_to_graph(source, sheet, rows, g, origin, problems))
 
 
 def _finish(source: str, fill: Any) -> tuple[Triples, Origin]:

@@ -4,9 +4,11 @@ by a signed-in institution is that institution's only. Bounded in number and age
 
 from __future__ import annotations
 
+import io
 import secrets
 import threading
 import time
+import zipfile
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +31,14 @@ class Kept:
 
     @property
     def is_xlsx(self) -> bool:
-        return self.data[:2] == b"PK"  # a zip package: the only accepted one is an XLSX workbook
+        """A workbook (a zip package with ``xl/workbook.xml``; a zip of CSV files is not one)."""
+        if self.data[:2] != b"PK":
+            return False
+        try:
+            with zipfile.ZipFile(io.BytesIO(self.data)) as z:
+                return "xl/workbook.xml" in z.namelist()
+        except (zipfile.BadZipFile, ValueError, OSError):
+            return False
 
 
 class Pending:
