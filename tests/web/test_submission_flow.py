@@ -250,6 +250,7 @@ def test_the_whole_flow_over_the_api(server: LiveServer, tmp_path: Path) -> None
     # fixed, with a new service added: the preview lists exactly what changes
     ws.cell(kind_row, 3).value = "individual-benefit"
     ws.cell(kind_row, 5).value = "Customer service at the one-stop centres"
+    ws.cell(kind_row, 8).value = "pv-pakalpojumu-parvaldiba"  # manager: the post that runs the training
     new = ws.max_row + 1
     for col, value in enumerate(
         [
@@ -295,6 +296,14 @@ def test_the_whole_flow_over_the_api(server: LiveServer, tmp_path: Path) -> None
             "new": ["Pakalpojumu pārvaldības atbildīgo personu apmācība@lv", "Training of service-management staff@en"],
         }
     ]
+    assert d["reassigned"] == [
+        {
+            "node": ID + "service/varam/" + CENTRES,
+            "field": "pvpp:serviceManager",
+            "old": ["pvppid:post/varam/pv-vpvkac"],
+            "new": ["pvppid:post/varam/pv-pakalpojumu-parvaldiba"],
+        }
+    ]
     trig = httpx.post(
         server.url + "/submissions",
         params={"dry_run": "true"},
@@ -322,6 +331,7 @@ def test_the_whole_flow_over_the_api(server: LiveServer, tmp_path: Path) -> None
         page.text.count('<li class="changed"') >= 2
         and 'data-node="' + ID + 'service/varam/jauns-pakalpojums"' in page.text
     )
+    assert 'id="reassigned"' in page.text and "pvppid:post/varam/pv-vpvkac" in page.text
     kept = re.search(r'name="upload" value="([^"]+)"', page.text).group(1)
     assert state(server) == before
     # another institution's session cannot confirm it
