@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -54,6 +55,9 @@ def make_settings(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Set
             "data_dir": tmp_path_factory.mktemp("store"),
             "admin_token": ADMIN_TOKEN,
             "query_workers": 2,
+            # a background revalidation would change the data version under tests that watch it; the compliance
+            # tests turn it on or run `pvpp-kg revalidate`
+            "revalidate_on_start": False,
         }
         values.update(overrides)
         return Settings(**values)  # type: ignore[arg-type]
@@ -186,3 +190,42 @@ def listening() -> Iterator[tuple[int, list[object]]]:
 def listener() -> Iterator[tuple[int, list[object]]]:
     with listening() as found:
         yield found
+
+
+# -- headless Chromium (Debian's chromium, driven by Playwright): shared by every browser test -------------------
+ARTIFACTS = TESTS / "artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")  # not session: Playwright keeps an event loop in this thread while it runs
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is not installed: run `make browser` (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    yield pg
+    pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+    assert not errors, f"JavaScript errors: {errors}"

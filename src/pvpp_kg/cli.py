@@ -168,6 +168,25 @@ def load_data(files: tuple[Path, ...], quiet: bool) -> None:
 
 
 @main.command()
+def revalidate() -> None:
+    """Validate every institution's stored data against the current profile and publish the measurements."""
+    from pvpp_kg.store.loader import ensure_loaded
+    from pvpp_kg.validation.compliance import revalidate as run
+
+    settings = _settings()
+    try:
+        store, _ = ensure_loaded(settings)
+        summary = run(settings, store)
+    except PvppError as e:
+        _fail(e.message)
+    national = "–" if summary.national is None else f"{summary.national:.3f}"
+    click.echo(
+        f"{summary.measured} of {summary.institutions} institutions measured, {summary.results:,} open results, "
+        f"national score {national}, in {summary.seconds:.2f} s"
+    )
+
+
+@main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--lang", type=click.Choice(["lv", "en"]), default="en", show_default=True, help="message language")
 @click.option(

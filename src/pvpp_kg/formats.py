@@ -11,7 +11,8 @@ class Format:
     media_type: str
     oxigraph: str  # attribute name on pyoxigraph.QueryResultsFormat / RdfFormat ("" for HTML)
     extension: str
-    aliases: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()  # other media types naming it, in Accept and in the format parameter
+    names: tuple[str, ...] = ()  # other values clients send in a format/output/results parameter (never Accept)
 
     @property
     def content_type(self) -> str:
@@ -25,10 +26,26 @@ CSV = Format("csv", "text/csv", "CSV", "csv")
 TSV = Format("tsv", "text/tab-separated-values", "TSV", "tsv")
 RESULT_FORMATS = (JSON, XML, CSV, TSV)
 
-TURTLE = Format("turtle", "text/turtle", "TURTLE", "ttl", ("application/x-turtle",))
-NTRIPLES = Format("ntriples", "application/n-triples", "N_TRIPLES", "nt", ("text/plain",))
-JSONLD = Format("jsonld", "application/ld+json", "JSON_LD", "jsonld", ("application/json",))
-RDFXML = Format("rdfxml", "application/rdf+xml", "RDF_XML", "rdf", ("application/xml", "text/xml"))
+# ``names``: what SPARQLWrapper, Virtuoso-style and sparqler-style clients put in format/output/results for a graph
+# result (SPARQLWrapper's default "xml" means RDF/XML there; N3 is answered with Turtle, its subset)
+TURTLE = Format(
+    "turtle",
+    "text/turtle",
+    "TURTLE",
+    "ttl",
+    ("application/x-turtle",),
+    ("n3", "text/n3", "text/rdf+n3", "application/n3", "application/turtle"),
+)
+NTRIPLES = Format("ntriples", "application/n-triples", "N_TRIPLES", "nt", ("text/plain",), ("n-triples",))
+JSONLD = Format(
+    "jsonld",
+    "application/ld+json",
+    "JSON_LD",
+    "jsonld",
+    ("application/json",),
+    ("json-ld", "json", "application/x-json+ld"),
+)
+RDFXML = Format("rdfxml", "application/rdf+xml", "RDF_XML", "rdf", ("application/xml", "text/xml"), ("xml", "rdf+xml"))
 NQUADS = Format("nquads", "application/n-quads", "N_QUADS", "nq")
 TRIG = Format("trig", "application/trig", "TRIG", "trig")
 GRAPH_FORMATS = (TURTLE, NTRIPLES, JSONLD, RDFXML, NQUADS, TRIG)
@@ -40,10 +57,10 @@ ALL = (*RESULT_FORMATS, *GRAPH_FORMATS, HTML)
 
 
 def by_name(name: str, offered: tuple[Format, ...]) -> Format | None:
-    """A ``format=`` value: a short name, an extension or a media type."""
+    """A ``format=`` value: a short name, an extension, a media type or another name clients use for it."""
     name = name.strip().lower()
     for f in offered:
-        if name in (f.name, f.extension, f.media_type, *f.aliases):
+        if name in (f.name, f.extension, f.media_type, *f.aliases, *f.names):
             return f
     return None
 

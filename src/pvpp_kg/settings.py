@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     max_services_per_person: int = Field(10, description="SHACL warning when one person manages more services")
     submission_pause_s: float = Field(0.0, description="test hook: pause inside the submission write (crash tests)")
     allow_service: bool = Field(False, description="allow SPARQL SERVICE federation (fetches remote URLs)")
+    revalidate_on_start: bool = Field(
+        True, description="at start-up, revalidate every institution in the background if the profile changed"
+    )
 
     def query_pool_size(self) -> int:
         """Many more query threads than cores, time-sliced by the OS as Oxigraph server's thread per request is.

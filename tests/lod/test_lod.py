@@ -258,7 +258,7 @@ def test_dcat_ap_record(client: TestClient) -> None:
     )
     ds = URIRef("https://w3id.org/pvpp/dataset")
     assert (ds, RDF.type, DCAT.Dataset) in g
-    assert (ds, DCTERMS.license, URIRef("http://creativecommons.org/licenses/by/4.0/")) in g
+    assert (ds, DCTERMS.license, URIRef("http://publications.europa.eu/resource/authority/licence/CC_BY_4_0")) in g
     publisher = g.value(ds, DCTERMS.publisher)
     assert publisher == URIRef(ID + "institution/varam")
     agents = {g.value(a, PROV.agent) for a in g.objects(ds, PROV.qualifiedAttribution)}

@@ -23,7 +23,11 @@ CPSV = Namespace("http://purl.org/vocab/cpsv#")
 
 @pytest.fixture(scope="module")
 def ontology() -> Graph:
-    return Graph().parse(ONTOLOGY)
+    """Every file of ontology/, as the loader reads them (pvpp.ttl and the compliance terms beside it)."""
+    g = Graph()
+    for p in sorted(ONTOLOGY.parent.glob("*.ttl")):
+        g.parse(p)
+    return g
 
 
 @pytest.fixture(scope="module")

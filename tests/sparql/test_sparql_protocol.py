@@ -19,7 +19,7 @@ from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
 
 from pvpp_kg.settings import Settings
 from pvpp_kg.store.loader import ensure_loaded
-from tests.conftest import ADMIN_TOKEN, LiveServer, OxigraphServer, free_port, settings_env
+from tests.conftest import ADMIN_TOKEN, LiveServer, free_port, settings_env
 
 ROLES_Q = """PREFIX pvpp: <https://w3id.org/pvpp/ontology#>
 SELECT ?role WHERE { ?role a pvpp:Role } ORDER BY ?role"""
@@ -33,35 +33,6 @@ CONSTRUCT_Q = """PREFIX pvpp: <https://w3id.org/pvpp/ontology#>
 CONSTRUCT { ?a pvpp:role ?r } WHERE { ?a pvpp:task <https://w3id.org/pvpp/id/task/PU2-21> ; pvpp:role ?r }"""
 SLOW_Q = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 ROLE_IPKS = "https://w3id.org/pvpp/id/role/IPKS"
-
-
-# -- servers ------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def remote_endpoint(
-    settings: Settings, live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """pvpp-kg in remote mode over a real Oxigraph server that holds the same public dataset."""
-    dump = httpx.get(live_server.url + "/store", headers={"Accept": "application/n-quads"}, timeout=60).content
-    oxi = OxigraphServer(tmp_path_factory.mktemp("oxigraph"), dump)
-    remote_settings = settings.model_copy(
-        update={
-            "remote_query_url": oxi.url + "/query",
-            "remote_update_url": oxi.url + "/update",
-            "remote_store_url": oxi.url + "/store",
-        }
-    )
-    server = LiveServer(remote_settings)
-    try:
-        yield server.url
-    finally:
-        server.stop()
-        oxi.stop()
-
-
-@pytest.fixture(scope="module", params=["embedded", "remote"])
-def endpoint(request: pytest.FixtureRequest, live_server: LiveServer) -> str:
-    """Every protocol test runs against both modes."""
-    return live_server.url if request.param == "embedded" else request.getfixturevalue("remote_endpoint")
 
 
 def _codes(body: dict) -> list[str]:

@@ -31,11 +31,12 @@ def materialisation_updates(ontology: Graph, graph: str | None = None, *, defaul
     rules = Rules.of(ontology)
     updates: list[str] = []
     if rules.participation:
-        # the participant is the object, or the subject when the property points at the post; the node's
-        # cv:Participation type is pvpp:RoleParticipation's superclass, added by the subclass update below
+        # the participant is the object, or the subject when the property points at the post (then the post is
+        # the node's pvpp:participationPost); the node's cv:Participation type is pvpp:RoleParticipation's
+        # superclass, added by the subclass update below
         node = """
   ?part a pvpp:RoleParticipation ; cv:role ?role ; cv:hasParticipant ?agent ;
-        pvpp:participationContext ?s ; dct:identifier ?id ; dct:description ?desc .
+        pvpp:participationContext ?s ; dct:identifier ?id ; dct:description ?desc ; pvpp:participationPost ?post .
   ?s cv:hasParticipation ?part . ?agent cv:participates ?part"""
         rows = [(p, role, "true" if subject_is_agent else "false") for p, role, subject_is_agent in rules.participation]
         updates.append(f"""
@@ -47,6 +48,7 @@ WHERE {{ {g.values}
   VALUES (?p ?role ?subjectIsAgent) {{ {_values(rows)} }}
   {g("?s ?p ?o")}
   BIND(IF(?subjectIsAgent, ?s, ?o) AS ?agent)
+  BIND(IF(?subjectIsAgent && !isLiteral(?o), ?o, ?unbound) AS ?post)  # an error leaves ?post unbound
   BIND(MD5(CONCAT(STR(?s), " ", STR(?role), " ", STR(?agent))) AS ?h)
   BIND(IRI(CONCAT("{ID}participation/", ?h)) AS ?part)
   BIND(CONCAT("participation-", ?h) AS ?id)

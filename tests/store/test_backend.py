@@ -93,3 +93,15 @@ def test_cheap_jobs_keep_only_quick_short_recent_queries() -> None:
     assert [_job(f"ASK {{ {n} }}") in cheap for n in (1, 4, 5)] == [True, False, True]
     cheap.learn(_job("ASK { 5 }"), 0.02)  # slower this time: forgotten
     assert _job("ASK { 5 }") not in cheap and len(cheap) == 1
+
+
+def test_an_update_that_crashes_the_engine_is_tried_in_a_throwaway_process_first(tmp_path: Path) -> None:
+    """Issue 25, point 4: an update nested 20,000 deep overflows the engine's stack (the protocol refuses it before
+    it gets here); the trial run crashes a throwaway process and this one lives to refuse it."""
+    from pvpp_kg.errors import BadRequest
+    from pvpp_kg.store.backend import trial_run
+
+    crash = "INSERT { <urn:a> <urn:b> <urn:c> } WHERE " + "{" * 20_000 + "}" * 20_000
+    with pytest.raises(BadRequest, match="crashed the SPARQL engine in a trial run"):
+        trial_run(crash)
+    trial_run("INSERT DATA { <urn:a> <urn:b> <urn:c> }")  # an ordinary update passes its trial

@@ -6,8 +6,6 @@ Screenshots go to ``tests/artifacts/`` (gitignored) so a failing run can be look
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,43 +13,7 @@ import pytest
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ARTIFACTS = Path(__file__).parents[1] / "artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 YASGUI = Path(__file__).parents[2] / "src" / "pvpp_kg" / "web" / "static" / "yasgui" / "yasgui.min.js"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("chromium is not installed: run `make browser` (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
-    context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    yield pg
-    pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
-    assert not errors, f"JavaScript errors: {errors}"
 
 
 def test_home_page(page: Any, live_server: Any) -> None:
@@ -127,3 +89,62 @@ def test_validation_upload_page(page: Any, live_server: Any) -> None:
     assert form.count() >= 1
     assert page.locator('form input[type="file"]').count() >= 1
     assert page.locator('form [type="submit"], form button').count() >= 1
+
+
+def _offline(page: Any, server: Any) -> list[str]:
+    """Record every request the page makes, and abort (unsent) any that is not for this server."""
+    urls: list[str] = []
+    page.on("request", lambda r: urls.append(r.url))
+    page.route(lambda url: not url.startswith(server.url), lambda route: route.abort())
+    return urls
+
+
+def _off_server(urls: list[str], server: Any) -> list[str]:
+    return [u for u in urls if not u.startswith((server.url, "data:", "blob:", "about:"))]
+
+
+def test_api_docs_render_offline(page: Any, live_server: Any) -> None:
+    """/docs is Swagger UI from this server's own assets: it renders the operations with no request elsewhere."""
+    urls = _offline(page, live_server)
+    page.goto(live_server.url + "/docs")
+    page.locator(".swagger-ui .opblock").first.wait_for(timeout=20_000)
+    assert page.locator(".swagger-ui .info .title").inner_text().startswith("pvpp-kg")
+    summaries = page.locator(".opblock-summary-path").all_inner_texts()
+    assert "/sparql" in summaries and "/api/queries/matrix-coverage" in summaries
+    assert urls and not _off_server(urls, live_server), _off_server(urls, live_server)
+
+
+def test_library_query_link_and_index_page_offline(page: Any, live_server: Any) -> None:
+    """From the home page: a library query opens as a page (parameters, results table, downloads) and runs again
+    with another parameter; an index page lists the roles; no request leaves this server."""
+    urls = _offline(page, live_server)
+    page.goto(live_server.url + "/?lang=en")
+    page.get_by_role(
+        "link", name="How much of the responsibility matrix an institution's appointed roles cover"
+    ).click()
+    page.wait_for_url("**/api/queries/matrix-coverage?lang=en")
+    assert page.locator("h1").inner_text().startswith("How much of the responsibility matrix")
+    assert page.locator("#p-institution").input_value() == "vsaa"
+    assert page.locator("table.results tbody tr td").first.inner_text() == "id/institution/vsaa"
+    assert page.locator(".downloads a").all_inner_texts() == ["JSON", "XML", "CSV", "TSV"]
+    page.locator("#p-institution").fill("lad")
+    page.get_by_role("button", name="Run").click()
+    page.wait_for_url("**/api/queries/matrix-coverage?institution=lad*")
+    assert page.locator("table.results tbody tr td").first.inner_text() == "id/institution/lad"
+    page.get_by_role("link", name="Open in the SPARQL UI").click()  # the same query, in its own tab of the UI
+    page.wait_for_url("**/sparql?lang=en#library=matrix-coverage")
+    page.wait_for_function("window.pvppYasgui !== undefined")
+    tab = page.evaluate(
+        "(() => { const t = window.pvppYasgui.getTab(); return [t.getId(), t.getYasqe().getValue()]; })()"
+    )
+    assert tab[0] == "library-matrix-coverage" and "cellsCovered" in tab[1]
+    page.goto(live_server.url + "/?lang=en")
+    page.get_by_role("link", name="roles", exact=True).click()
+    page.wait_for_url("**/id/role?lang=en")
+    members = page.locator("ol.members li a")
+    assert members.count() == 10
+    assert members.first.inner_text() == "Institutional service portfolio owner"
+    members.first.click()
+    page.wait_for_url("**/id/role/IPKS")
+    assert page.locator("h1").inner_text() == "Institutional service portfolio owner"
+    assert urls and not _off_server(urls, live_server), _off_server(urls, live_server)

@@ -2,18 +2,27 @@
 
 ``https://w3id.org/pvpp/dataset`` is at once the ``void:Dataset`` the SPARQL service description names as
 its default dataset and the ``dcat:Dataset`` that catalogues (data.gov.lv, data.europa.eu) harvest. It is
-served at ``/.well-known/void`` (RFC 8615 / VoID §6) and at ``/dataset`` (the IRI's own path).
+served at ``/.well-known/void`` (RFC 8615 / VoID §6) and at ``/dataset`` (the IRI's own path), with the
+``dcat:Catalog`` that lists it and the SPARQL ``dcat:DataService``.
+
+The record conforms to the official DCAT-AP 3.0.0 shapes as a harvester runs them (no inference, no vocabulary
+graph): every object is typed with the class DCAT-AP names for it — licences, languages, file and media types,
+the checksum algorithm, standards (``data/catalogue/terms.ttl``, EU authority-table IRIs where they exist),
+and the server's own URLs (``rdfs:Resource``, the landing page ``foaf:Document``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, XSD
 
 from pvpp_kg.lod.dumps import DumpSet
 from pvpp_kg.namespaces import ADMS, BASE, DATASET_IRI, GRAPH, ONTOLOGY_IRI, PROV, SPDX, VOID
+from pvpp_kg.settings import PROJECT_ROOT
 
 EU_FILE_TYPE = Namespace("http://publications.europa.eu/resource/authority/file-type/")
 EU_LICENCE = Namespace("http://publications.europa.eu/resource/authority/licence/")
@@ -21,9 +30,12 @@ EU_LANG = Namespace("http://publications.europa.eu/resource/authority/language/"
 EU_COUNTRY = Namespace("http://publications.europa.eu/resource/authority/country/")
 EU_THEME = Namespace("http://publications.europa.eu/resource/authority/data-theme/")
 IANA = "https://www.iana.org/assignments/media-types/"
-CC_BY = URIRef("http://creativecommons.org/licenses/by/4.0/")
+LICENCE = EU_LICENCE.CC_BY_4_0  # CC BY 4.0 in the EU licence table (typed dct:LicenseDocument in terms.ttl)
+VZD_DATASET = URIRef("https://data.gov.lv/dati/lv/dataset/varis-atvertie-dati")
 
 VARAM = URIRef(BASE + "id/institution/varam")
+CATALOGUE_IRI = URIRef(DATASET_IRI + "#catalogue")  # a fragment of the record that describes it
+TERMS = PROJECT_ROOT / "data" / "catalogue" / "terms.ttl"
 VZD = URIRef("https://www.vzd.gov.lv/")
 CPSV_AP = URIRef("https://semiceu.github.io/CPSV-AP/releases/3.2.0/")
 EU_COMMISSION = URIRef("http://publications.europa.eu/resource/authority/corporate-body/COM")
@@ -60,9 +72,26 @@ def _agent(g: Graph, node: URIRef, lv: str, en: str, kind: URIRef = FOAF.Organiz
     return node
 
 
-def dataset_description(stats: Statistics, site: str, dumps: DumpSet | None, version: str) -> Graph:
-    """VoID + DCAT-AP of the public dataset; ``site`` is where this server answers (no trailing slash)."""
+@lru_cache(maxsize=4)
+def _terms(path: Path) -> tuple[tuple[URIRef, URIRef, URIRef | Literal], ...]:
+    return tuple(Graph().parse(path, format="turtle"))  # type: ignore[arg-type]
+
+
+def _url(g: Graph, url: str, cls: URIRef = RDFS.Resource) -> URIRef:
+    """A URL of this server as the object of a DCAT property, typed as DCAT-AP's range asks."""
+    node = URIRef(url)
+    g.add((node, RDF.type, cls))
+    return node
+
+
+def dataset_description(
+    stats: Statistics, site: str, dumps: DumpSet | None, version: str, terms: Path | None = None
+) -> Graph:
+    """VoID + DCAT-AP of the public dataset; ``site`` is where this server answers (no trailing slash);
+    ``terms`` is the Turtle file typing the external terms the record uses (``data/catalogue/terms.ttl``)."""
     g = Graph()
+    for triple in _terms(terms or TERMS):
+        g.add(triple)
     for prefix, ns in (
         ("void", VOID),
         ("dcat", DCAT),
@@ -110,7 +139,7 @@ def dataset_description(stats: Statistics, site: str, dumps: DumpSet | None, ver
             ),
         )
     )
-    g.add((ds, DCTERMS.license, CC_BY))
+    g.add((ds, DCTERMS.license, LICENCE))
     g.add(
         (
             ds,
@@ -143,18 +172,16 @@ def dataset_description(stats: Statistics, site: str, dumps: DumpSet | None, ver
         g.add((attribution, RDF.type, PROV.Attribution))
         g.add((attribution, PROV.agent, _agent(g, agent, lv, en)))
         g.add((attribution, DCAT.hadRole, URIRef(f"http://registry.it.csiro.au/def/isotc211/CI_RoleCode/{role}")))
-    g.add((ds, DCTERMS.source, VZD))
+    g.add((ds, DCTERMS.source, VZD_DATASET))
     g.add((ds, DCTERMS.conformsTo, CPSV_AP))
     g.add((ds, DCTERMS.conformsTo, URIRef(ONTOLOGY_IRI)))
-    g.add((CPSV_AP, RDF.type, DCTERMS.Standard))
-    g.add((CPSV_AP, DCTERMS.title, Literal("Core Public Service Vocabulary Application Profile 3.2.0", lang="en")))
     g.add((ds, DCTERMS.language, EU_LANG.LAV))
     g.add((ds, DCTERMS.language, EU_LANG.ENG))
     g.add((ds, DCTERMS.spatial, EU_COUNTRY.LVA))
     g.add((ds, DCAT.theme, EU_THEME.GOVE))
     g.add((ds, DCAT.keyword, Literal("publiskie pakalpojumi", lang="lv")))
     g.add((ds, DCAT.keyword, Literal("public services", lang="en")))
-    g.add((ds, DCAT.landingPage, URIRef(site + "/")))
+    g.add((ds, DCAT.landingPage, _url(g, site + "/", FOAF.Document)))
     g.add((ds, ADMS.version, Literal(version)))
     g.add((ds, DCTERMS.temporal, _period(g)))
 
@@ -196,14 +223,14 @@ def dataset_description(stats: Statistics, site: str, dumps: DumpSet | None, ver
             g.add((ds, DCAT.distribution, dist))
             g.add((dist, RDF.type, DCAT.Distribution))
             g.add((dist, DCTERMS.title, Literal(f.title, lang="en")))
-            g.add((dist, DCAT.accessURL, URIRef(site + "/dumps")))
-            g.add((dist, DCAT.downloadURL, dist))
+            g.add((dist, DCAT.accessURL, _url(g, site + "/dumps")))
+            g.add((dist, DCAT.downloadURL, _url(g, str(dist))))
             g.add((dist, DCAT.mediaType, URIRef(IANA + f.media_type)))
             g.add((dist, DCTERMS["format"], EU_FILE_TYPE[_FILE_TYPES[f.media_type]]))
             if f.encoding == "gzip":
                 g.add((dist, DCAT.compressFormat, URIRef(IANA + "application/gzip")))
             g.add((dist, DCAT.byteSize, Literal(f.size, datatype=XSD.nonNegativeInteger)))
-            g.add((dist, DCTERMS.license, CC_BY))
+            g.add((dist, DCTERMS.license, LICENCE))
             checksum = BNode()
             g.add((dist, SPDX.checksum, checksum))
             g.add((checksum, RDF.type, SPDX.Checksum))
@@ -215,18 +242,36 @@ def dataset_description(stats: Statistics, site: str, dumps: DumpSet | None, ver
     g.add((ds, DCAT.distribution, sparql_dist))
     g.add((sparql_dist, RDF.type, DCAT.Distribution))
     g.add((sparql_dist, DCTERMS.title, Literal("SPARQL 1.1 endpoint", lang="en")))
-    g.add((sparql_dist, DCAT.accessURL, endpoint))
+    g.add((sparql_dist, DCAT.accessURL, _url(g, str(endpoint))))
     g.add((sparql_dist, DCAT.accessService, service))
-    g.add((sparql_dist, DCTERMS.license, CC_BY))
+    g.add((sparql_dist, DCTERMS.license, LICENCE))
     g.add((service, RDF.type, DCAT.DataService))
     g.add((service, DCTERMS.title, Literal("pvpp-kg SPARQL endpoint", lang="en")))
-    g.add((service, DCAT.endpointURL, endpoint))
-    g.add((service, DCAT.endpointDescription, endpoint))
+    g.add((service, DCAT.endpointURL, _url(g, str(endpoint))))
+    g.add((service, DCAT.endpointDescription, _url(g, str(endpoint))))
     g.add((service, DCAT.servesDataset, ds))
     g.add((service, DCTERMS.conformsTo, URIRef("https://www.w3.org/TR/sparql11-protocol/")))
-    g.add((service, DCTERMS.license, CC_BY))
+    g.add((service, DCTERMS.license, LICENCE))
     g.add((ds, RDFS.seeAlso, URIRef(site + "/.well-known/void")))
+    _catalogue(g, service)
     return g
+
+
+def _catalogue(g: Graph, service: URIRef) -> None:
+    """The catalogue a harvester starts from: the dataset and the SPARQL service, published by VARAM."""
+    cat = CATALOGUE_IRI
+    g.add((cat, RDF.type, DCAT.Catalog))
+    g.add((cat, DCTERMS.title, Literal("PVPP zināšanu grafa katalogs", lang="lv")))
+    g.add((cat, DCTERMS.title, Literal("PVPP knowledge graph catalogue", lang="en")))
+    g.add((cat, DCTERMS.description, Literal("PVPP zināšanu grafa datu kopa un tās SPARQL pakalpojums.", lang="lv")))
+    g.add((cat, DCTERMS.description, Literal("The PVPP knowledge graph dataset and its SPARQL service.", lang="en")))
+    g.add((cat, DCTERMS.publisher, VARAM))
+    g.add((cat, DCTERMS.license, LICENCE))
+    g.add((cat, DCTERMS.language, EU_LANG.LAV))
+    g.add((cat, DCTERMS.language, EU_LANG.ENG))
+    g.add((cat, DCTERMS.spatial, EU_COUNTRY.LVA))
+    g.add((cat, DCAT.dataset, DATASET_IRI))
+    g.add((cat, DCAT.service, service))
 
 
 def _period(g: Graph) -> BNode:

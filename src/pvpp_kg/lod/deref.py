@@ -59,13 +59,21 @@ async def describe(ctx: LodContext, iri: str, fmt: Format) -> bytes:
 
 
 async def resource(
-    ctx: LodContext, path: str, accept: str | None, format_param: str | None, lang_param: str | None
+    ctx: LodContext,
+    path: str,
+    accept: str | None,
+    format_param: str | None,
+    lang_param: str | None,
+    page: int = 1,
 ) -> Response:
     """An instance IRI's page or RDF; 404 (a page for browsers) when nothing is known about it."""
     lang = ctx.lang(lang_param)
     path, fmt = lod.choose_representation(path, accept, format_param)
     iri = lod.iri_for_path(ctx.settings.base_iri, path)
     if not lod.is_iri(iri) or not await ctx.ask(rq.load("lod-exists"), iri):
+        kind = path.removeprefix("id/")
+        if lod.is_iri(iri) and fmt is formats.HTML and kind and "/" not in kind:  # /id/service: the services
+            return await index(ctx, kind, lang, page)
         # an IRI whose own path ends like an extension (e.g. measure/P1.1) is tried as it is, too
         return _not_found(ctx, iri, fmt, lang)
     local = "/" + path
@@ -75,7 +83,8 @@ async def resource(
     outgoing = await ctx.select(rq.load("lod-outgoing"), iri)
     incoming = await ctx.select(rq.load("lod-incoming"), iri)
     resp = await ctx.select(rq.load("lod-responsibility"), iri)
-    view = lod.build_view(iri, outgoing, incoming, resp, lang, ctx.settings.base_iri)
+    parts = await ctx.select(rq.load("lod-participations"), iri)
+    view = lod.build_view(iri, outgoing, incoming, resp, lang, ctx.settings.base_iri, parts)
     return ctx.page(
         "resource.html",
         {
@@ -86,6 +95,35 @@ async def resource(
             "sparql_href": lod.resource_query_href(iri),
         },
         headers=lod.representation_headers(local, fmt, lang),
+    )
+
+
+async def index(ctx: LodContext, kind: str, lang: str, page: int) -> Response:
+    """``/id/{kind}``: the resources whose IRIs are under it, labelled, a page at a time; 404 when there are none."""
+    base = ctx.settings.base_iri
+    prefix = f"{base}id/{kind}/"
+    version = ctx.backend.version()
+    key = (version, kind)
+    if key not in ctx.state.indexes:
+        rows = await ctx.select(rq.load("lod-index"), literals={"prefix": prefix})
+        if len(ctx.state.indexes) > 256 or any(v != version for v, _ in ctx.state.indexes):
+            ctx.state.indexes.clear()
+        ctx.state.indexes[key] = lod.index_members(rows)
+    members = ctx.state.indexes[key]
+    if not members:
+        return _not_found(ctx, f"{base}id/{kind}", formats.HTML, lang)
+    view = lod.index_view(kind, members, lang, base, page)
+    if any(m.label == lod.local_name(m.iri) for m in view.members):  # unlabelled: participation nodes read as text
+        if version not in ctx.state.participations:
+            ctx.state.participations = {version: await ctx.select(rq.load("lod-participations"))}
+        parts = lod.participations(ctx.state.participations[version], lang, base)
+        for m in view.members:
+            if m.iri in parts:
+                m.label = parts[m.iri].text(lang)
+    return ctx.page(
+        "index.html",
+        {"view": view, "lang": lang},
+        headers={"Vary": "Accept, Accept-Language", "Content-Language": lang},
     )
 
 

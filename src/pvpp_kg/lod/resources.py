@@ -247,6 +247,26 @@ class Responsibility:
 
 
 @dataclass
+class Participation:
+    """A ``cv:Participation`` node as a reader sees it: "role X of Y" (in context Z)."""
+
+    node: Link
+    role: Link | None
+    participant: Link | None
+    context: Link | None
+
+    def text(self, lang: str, here: str | None = None) -> str:
+        """ "role PS of LAD for …" / "loma PS — LAD (…)"; on the participant's or the context's own page (``here``)
+        that part is left out."""
+        out = f"{'loma' if lang == 'lv' else 'role'} {self.role.label if self.role else '?'}"
+        if self.participant and self.participant.iri != here:
+            out += f" — {self.participant.label}" if lang == "lv" else f" of {self.participant.label}"
+        if self.context and self.context.iri != here:
+            out += f" ({self.context.label})" if lang == "lv" else f" for {self.context.label}"
+        return out
+
+
+@dataclass
 class ResourceView:
     iri: str
     label: str
@@ -258,6 +278,65 @@ class ResourceView:
     incoming_truncated: bool
     is_task: bool
     is_role: bool
+    participations: list[Participation] = field(default_factory=list)
+
+
+@dataclass
+class IndexView:
+    """An index page ``/id/{kind}``: one page of its members."""
+
+    kind: str
+    members: list[Link]
+    total: int
+    page: int
+    pages: int
+    size: int
+
+
+INDEX_PAGE_SIZE = 100
+
+
+def participations(rows: list[dict[str, Term]], lang: str, base: str) -> dict[str, Participation]:
+    """The participation nodes of ``rq/lod-participations.rq`` rows, by IRI."""
+    grouped: dict[str, dict[str, list[Term]]] = {}
+    for r in rows:
+        g = grouped.setdefault(r["part"].value, {k: [] for k in ("role", "who", "ctx", "rl", "wl", "cl")})
+        for k in g:
+            if k in r:
+                g[k].append(r[k])
+    out = {}
+    for part, g in grouped.items():
+
+        def link(key: str, labels: str, g: dict[str, list[Term]] = g) -> Link | None:
+            return _link(g[key][0].value, g[labels], lang, base) if g[key] else None
+
+        node = Link(part, href_for(part, base), local_name(part), curie(part))
+        p = Participation(node, link("role", "rl"), link("who", "wl"), link("ctx", "cl"))
+        node.label = p.text(lang)
+        out[part] = p
+    return out
+
+
+def index_view(
+    kind: str, members: list[tuple[str, list[Term]]], lang: str, base: str, page: int, size: int = INDEX_PAGE_SIZE
+) -> IndexView:
+    """One page (1-based) of an index's members, labelled in the reader's language."""
+    pages = max(1, -(-len(members) // size))
+    page = min(max(1, page), pages)
+    chosen = members[(page - 1) * size : page * size]
+    return IndexView(kind, [_link(iri, labels, lang, base) for iri, labels in chosen], len(members), page, pages, size)
+
+
+def index_members(rows: list[dict[str, Term]]) -> list[tuple[str, list[Term]]]:
+    """``rq/lod-index.rq`` rows → (IRI, labels), in natural order of the IRIs' local names."""
+    labels: dict[str, list[Term]] = {}
+    for r in rows:
+        if r["x"].kind != "uri":
+            continue
+        labels.setdefault(r["x"].value, [])
+        if "label" in r:
+            labels[r["x"].value].append(r["label"])
+    return sorted(labels.items(), key=lambda item: _natural(item[0]))
 
 
 def _link(iri: str, labels: Iterable[Term], lang: str, base: str) -> Link:
@@ -291,8 +370,11 @@ def build_view(
     responsibilities: list[dict[str, Term]],
     lang: str,
     base: str,
+    participation_rows: list[dict[str, Term]] | None = None,
 ) -> ResourceView:
-    """Group query rows into the page model: properties, inverse links and the A/L table."""
+    """Group query rows into the page model: properties, inverse links, the A/L table and the participations
+    (a participation node shows as "role X of Y", never as its hash)."""
+    parts = participations(participation_rows or [], lang, base)
     types = sorted({r["o"].value for r in outgoing if r["p"].value == RDF_TYPE and r["o"].kind == "uri"})
     person = _is_person(iri, types, base)
     pred_labels: dict[str, list[Term]] = {}
@@ -319,7 +401,7 @@ def build_view(
         for o in objects.get(p, {})
         if o[0] == "literal"
     ]
-    label = pick_label(own_labels, lang) or local_name(iri) or iri
+    label = pick_label(own_labels, lang) or (parts[iri].text(lang) if iri in parts else None) or local_name(iri) or iri
 
     properties: list[PropertyValues] = []
     for p, objs in objects.items():
@@ -329,6 +411,8 @@ def build_view(
         for kind, value, olang, dtype in objs:
             if kind == "uri":
                 link = _link(value, obj_labels.get(value, []), lang, base)
+                if value in parts:
+                    link.label = parts[value].text(lang, iri)
                 values.append(Value(link.label, link))
             elif kind == "bnode":
                 values.append(Value("[ … ]"))
@@ -354,7 +438,11 @@ def build_view(
         subjects.setdefault(p, {})[x.value] = None
     inverse = []
     for p, subs in subjects.items():
-        links = sorted((_link(s, subj_labels.get(s, []), lang, base) for s in subs), key=lambda lk: lk.label.lower())
+        links = [_link(s, subj_labels.get(s, []), lang, base) for s in subs]
+        for lk in links:
+            if lk.iri in parts:
+                lk.label = parts[lk.iri].text(lang, iri)
+        links.sort(key=lambda lk: lk.label.lower())
         inverse.append(
             PropertyValues(_link(p, in_pred_labels.get(p, []), lang, base), [Value(lk.label, lk) for lk in links])
         )
@@ -392,6 +480,9 @@ def build_view(
         incoming_truncated=len({(r["x"].value, r["p"].value) for r in incoming}) >= INCOMING_LIMIT,
         is_task=is_task,
         is_role=is_role,
+        participations=sorted(
+            (p for p in parts.values() if p.node.iri != iri), key=lambda p: (p.text(lang, iri).lower(), p.node.iri)
+        ),
     )
 
 

@@ -29,6 +29,10 @@ class LodState:
     dumps: Dumps
     stats: dict[str, Statistics] = field(default_factory=dict)
     home: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: the members of each index page /id/{kind} (IRI, labels), sorted: one query per kind and data version
+    indexes: dict[tuple[str, str], list[tuple[str, list[lod.Term]]]] = field(default_factory=dict)
+    #: every participation node's role, participant and context rows (for the index page of participations)
+    participations: dict[str, list[dict[str, lod.Term]]] = field(default_factory=dict)
     restricted: EmbeddedStore | None = None
 
     @classmethod
@@ -64,10 +68,14 @@ class LodContext:
         response.headers.update(headers or {})
         return response
 
-    async def select(self, query: str, iri: str | None = None) -> list[dict[str, lod.Term]]:
-        """Rows of a SELECT, with ``?s`` bound to ``iri`` by substitution when given."""
+    async def select(
+        self, query: str, iri: str | None = None, *, literals: dict[str, str] | None = None
+    ) -> list[dict[str, lod.Term]]:
+        """Rows of a SELECT, with ``?s`` bound to ``iri`` by substitution when given, and each of ``literals``
+        (variable name → plain string) too."""
+        bound = self._bind(iri) + tuple((name, "typed", value, None) for name, value in (literals or {}).items())
         out = await self.backend.query(
-            query, result_format="JSON", substitutions=self._bind(iri), timeout=self.settings.query_timeout_s
+            query, result_format="JSON", substitutions=bound, timeout=self.settings.query_timeout_s
         )
         return lod.parse_solutions(out.body)
 

@@ -51,10 +51,12 @@ I = str(ID)  # noqa: E741 - the id namespace, used in every IRI below
 RDF_TYPE = str(RDF.type)
 DCT = "http://purl.org/dc/terms/"
 SKOS_PREF = "http://www.w3.org/2004/02/skos/core#prefLabel"
-FOAF_PERSON = "http://xmlns.com/foaf/0.1/Person"
 ORG_ = str(ORG)
 XSD_DECIMAL = str(XSD.decimal)
 XSD_DURATION = str(XSD.duration)
+XSD_BOOLEAN = str(XSD.boolean)
+
+ILLUSTRATIVE = P + "illustrative"  # everything generated is invented: marked so no one takes it for policy
 
 KIND_CLASS = {
     "individual-benefit": P + "IndividualBenefitService",
@@ -265,15 +267,15 @@ class _Generator:
 
     # helpers ---------------------------------------------------------------------------------------------
     def _person(self) -> str:
+        """A post holder: an opaque IRI only, as in the sample (what a person is lives in the restricted store)."""
         self.person += 1
-        iri = I + f"person/p-{self.person:07d}"
-        self.w.iri(iri, RDF_TYPE, FOAF_PERSON)
-        return iri
+        return I + f"person/p-{self.person:07d}"
 
     def _post(self, inst: Inst, local: str, role: str, label_lv: str, label_en: str) -> str:
         w = self.w
         post = I + f"post/{inst.key}/{local}"
         w.iri(post, RDF_TYPE, ORG_ + "Post")
+        w.lit(post, ILLUSTRATIVE, "true", datatype=XSD_BOOLEAN)
         w.iri(post, ORG_ + "postIn", inst.iri)
         w.iri(post, ORG_ + "role", I + f"role/{role}")
         w.iri(post, ORG_ + "heldBy", self._person())
@@ -307,6 +309,7 @@ class _Generator:
             w.graph = institution_graph(key)
             for iri, lv, en in needs:
                 w.iri(iri, RDF_TYPE, P + "Need")
+                w.lit(iri, ILLUSTRATIVE, "true", datatype=XSD_BOOLEAN)
                 w.lit(iri, SKOS_PREF, f"{lv} {iri.rsplit('-', 1)[1]}", "lv")
                 w.lit(iri, SKOS_PREF, f"{en} {iri.rsplit('-', 1)[1]}", "en")
         w.graph = institution_graph("varam")
@@ -316,16 +319,22 @@ class _Generator:
             iri = I + f"recipient-group/g-{n + 1:04d}"
             self.groups.append(iri)
             w.iri(iri, RDF_TYPE, P + "RecipientGroup")
+            w.lit(iri, ILLUSTRATIVE, "true", datatype=XSD_BOOLEAN)
             w.lit(iri, SKOS_PREF, f"{lv} ({n + 1})", "lv")
             w.lit(iri, SKOS_PREF, f"{en} ({n + 1})", "en")
+            w.lit(iri, DCT + "identifier", f"recipient-group/g-{n + 1:04d}")  # a group is a foaf:Agent (CPSV-AP)
+            w.lit(iri, DCT + "title", f"{lv} ({n + 1})", "lv")
         self.situations = []
         for n in range(self.p.life_situations):
             lv, en = v["life_situations"][n % len(v["life_situations"])]
             iri = I + f"life-situation/{1000 + n}"
             self.situations.append(iri)
             w.iri(iri, RDF_TYPE, P + "LifeSituation")
+            w.lit(iri, ILLUSTRATIVE, "true", datatype=XSD_BOOLEAN)
             w.lit(iri, SKOS_PREF, f"{lv} ({n + 1})", "lv")
             w.lit(iri, SKOS_PREF, f"{en} ({n + 1})", "en")
+            w.lit(iri, DCT + "identifier", f"life-situation/{1000 + n}")  # a cv:Event (CPSV-AP)
+            w.lit(iri, DCT + "title", f"{lv} ({n + 1})", "lv")
         w.flush()
 
     def _registry_entry(self, inst: Inst) -> None:
@@ -333,11 +342,21 @@ class _Generator:
         w = self.w
         w.graph = str(GRAPH_INSTITUTIONS)
         w.iri(inst.iri, RDF_TYPE, P + "OtherInstitution")
+        w.lit(inst.iri, ILLUSTRATIVE, "true", datatype=XSD_BOOLEAN)
         w.lit(inst.iri, SKOS_PREF, inst.name_lv, "lv")
         w.lit(inst.iri, SKOS_PREF, inst.name_en, "en")
         w.lit(inst.iri, DCT + "identifier", inst.key)
+        w.lit(inst.iri, DCT + "title", inst.name_lv, "lv")  # CPSV-AP: an agent has a title, a public
+        w.iri(inst.iri, DCT + "spatial", self._location(inst))  # organisation the region it covers
         if inst.parent:
             w.iri(inst.iri, ORG_ + "subOrganizationOf", inst.parent)
+
+    @staticmethod
+    def _location(inst: Inst) -> str:
+        """A municipal body covers its municipality's territory (``location/{key}``), a state body Latvia."""
+        if inst.kind == "municipal-body" and inst.parent:
+            return I + "location/" + inst.parent.rsplit("/", 1)[1]
+        return I + "location/LVA"
 
     # one institution ---------------------------------------------------------------------------------------
     def _institution(self, inst: Inst, first_service: int, violations: dict[int, str]) -> None:
@@ -356,6 +375,7 @@ class _Generator:
             res = I + f"resource/{inst.key}/r-{r}"
             resources.append(res)
             w.iri(res, RDF_TYPE, P + cls)
+            w.lit(res, ILLUSTRATIVE, "true", datatype=XSD_BOOLEAN)
             w.lit(res, DCT + "identifier", f"{inst.key}/r-{r}")
             w.lit(res, DCT + "title", f"{lv} {r} ({inst.name_lv})", "lv")
             w.lit(res, DCT + "title", f"{en} {r} ({inst.name_en})", "en")
@@ -384,6 +404,7 @@ class _Generator:
         q_lv, q_en = rng.choice(v["service_qualifiers"])
         svc = I + f"service/{inst.key}/s-{s}"
         w.iri(svc, RDF_TYPE, KIND_CLASS[kind])
+        w.lit(svc, ILLUSTRATIVE, "true", datatype=XSD_BOOLEAN)
         extra = rng.random()
         if extra < 0.05:
             w.iri(svc, RDF_TYPE, P + "SmartService")
@@ -416,6 +437,7 @@ class _Generator:
             sla = I + f"sla/{inst.key}/s-{s}"
             w.iri(svc, P + "serviceLevelAgreement", sla)
             w.iri(sla, RDF_TYPE, P + "ServiceLevelAgreement")
+            w.lit(sla, ILLUSTRATIVE, "true", datatype=XSD_BOOLEAN)
             w.lit(sla, P + "serviceHours", rng.choice(v["service_hours"]))
             target = "120.0" if violation == "sla-availability" else rng.choice(("95.0", "99.0", "99.5", "99.9"))
             w.lit(sla, P + "availabilityTarget", target, datatype=XSD_DECIMAL)

@@ -38,8 +38,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCAT, DCTERMS, ORG, RDF, RDFS, SKOS, XSD
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.collection import Collection
+from rdflib.namespace import DCAT, DCTERMS, ORG, OWL, RDF, RDFS, SKOS, XSD
 
 from pvpp_kg.namespaces import CV, ID, PVPP
 
@@ -200,6 +201,14 @@ class _Builder:
         g.add((part, DCTERMS.description, Literal(f"{name_lv} — {text_lv} ({code})", lang="lv")))
         g.add((part, DCTERMS.description, Literal(f"{name_en} — {text_en} ({code})", lang="en")))
 
+    def all_different(self) -> None:
+        """The institutions are distinct individuals (OWL has no unique names): two owners of one service, with
+        ``pvpp:owner`` functional, are then a contradiction a reasoner reports instead of merging them."""
+        members = [institution(key) for key in sorted(self.keys)]
+        node = BNode()
+        self.g.add((node, RDF.type, OWL.AllDifferent))
+        self.g.add((node, OWL.distinctMembers, Collection(self.g, BNode(), members).uri))
+
     def latvia(self) -> None:
         g = self.g
         g.add((LATVIA, RDF.type, DCTERMS.Location))
@@ -213,6 +222,11 @@ class _Builder:
         g.add((d, RDF.type, DCAT.Dataset))
         g.add((d, DCTERMS.title, Literal("Valsts adrešu reģistra informācijas sistēmas atvērtie dati", lang="lv")))
         g.add((d, DCTERMS.title, Literal("State Address Register open data", lang="en")))
+        for text, lang in (
+            ("Administratīvo teritoriju un apdzīvoto vietu klasifikatori (aw_novads, aw_pilseta).", "lv"),
+            ("Classifiers of administrative territories and settlements (aw_novads, aw_pilseta).", "en"),
+        ):
+            g.add((d, DCTERMS.description, Literal(text, lang=lang)))
         g.add((d, DCTERMS.publisher, institution("vzd")))
         g.add((d, DCTERMS.rightsHolder, institution("vzd")))
         g.add((d, DCTERMS.license, CC_BY_4))
@@ -323,4 +337,5 @@ def read_institutions(directory: Path) -> Graph:
     for row in names.values():
         if row["key"].strip() not in b.keys:
             raise row.error(f"ATVK {row['atvk']} matches no municipality in the VZD extracts")
+    b.all_different()
     return b.g

@@ -91,6 +91,7 @@ CONCEPT_TYPES: dict[str, ConceptType] = {
     ),
     "responsibility": ConceptType(ID + "responsibility/", re.compile(r"^[AL]$"), {"a": "A", "l": "L"}, "A or L"),
     "track": ConceptType(ID + "track/", re.compile(r"^(services|no-services)$"), {}, "services or no-services"),
+    "metric": ConceptType(ID + "metric/", _SLUG, {}, "compliance metric key (e.g. service-owner, needs) or IRI"),
 }
 SCALAR_TYPES = ("iri", "string", "integer", "decimal", "date", "boolean", "language")
 PARAM_TYPES = (*SCALAR_TYPES, *CONCEPT_TYPES)

@@ -7,6 +7,8 @@ has seen answered there within a few milliseconds on the same snapshot in this p
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -29,16 +31,31 @@ class Dataset:
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
     from_query: bool = False  # the query text has FROM / FROM NAMED: let it decide
+    union: bool = False  # the request named the default graph itself (rdflib's marker): the union of all graphs
 
     @property
     def from_protocol(self) -> bool:
         """The request named graphs: they replace the query's own FROM / FROM NAMED entirely."""
-        return bool(self.default_graphs or self.named_graphs)
+        return bool(self.default_graphs or self.named_graphs or self.union)
 
     @property
     def union_default(self) -> bool:
-        """No dataset given by the protocol or the query: the default graph is the union of all graphs."""
-        return not (self.default_graphs or self.named_graphs or self.from_query)
+        """No default graph given by the protocol or the query, or the request asked for the default graph: the
+        default graph is the union of all graphs."""
+        return self.union or not (self.default_graphs or self.named_graphs or self.from_query)
+
+    @property
+    def default_graph(self) -> tuple[str, ...] | None:
+        """The graphs that make the default graph, or None for the union (or the query's FROM)."""
+        return self.default_graphs if self.from_protocol and not self.union else None
+
+    @property
+    def named_graph_list(self) -> tuple[str, ...] | None:
+        """The graphs GRAPH patterns see, or None for all (or the query's FROM NAMED): a protocol dataset names
+        them all, but rdflib's default-graph marker alone leaves every named graph visible."""
+        if not self.from_protocol or (self.union and not self.named_graphs):
+            return None
+        return self.named_graphs
 
 
 class Backend(Protocol):
@@ -71,6 +88,22 @@ class Backend(Protocol):
     def version(self) -> str: ...
 
     def close(self) -> None: ...
+
+
+_TRIAL = "import sys, pyoxigraph; pyoxigraph.Store().update(sys.stdin.read())"
+
+
+def trial_run(update: str) -> None:
+    """Run an update on an empty in-memory store in a throwaway process first: an update that crashes native code
+    (the engine's parser or planner) then crashes that process, never the web process that holds the store."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _TRIAL], input=update.encode("utf-8"), capture_output=True, timeout=30
+        )
+    except subprocess.TimeoutExpired:
+        raise BadRequest("the update did not finish even on an empty store; it was not applied") from None
+    if done.returncode < 0:
+        raise BadRequest("the update crashed the SPARQL engine in a trial run on an empty store; it was not applied")
 
 
 class CheapJobs:
@@ -152,8 +185,8 @@ class EmbeddedBackend:
             query=query,
             result_format=result_format,
             use_default_graph_as_union=dataset.union_default,
-            default_graph=dataset.default_graphs if dataset.from_protocol else None,
-            named_graphs=dataset.named_graphs if dataset.from_protocol else None,
+            default_graph=dataset.default_graph,
+            named_graphs=dataset.named_graph_list,
             substitutions=substitutions,
             max_bytes=self.max_result_bytes,
         )
@@ -165,6 +198,7 @@ class EmbeddedBackend:
         return output
 
     def _update_sync(self, update: str) -> None:
+        trial_run(update)
         with self.store.writer() as w:
             try:
                 w.update(update)

@@ -5,7 +5,9 @@ The ontology's own axioms decide what is added to each data graph:
 - ``rdfs:subPropertyOf`` (transitively): super-property triples (cv:hasCompetentAuthority …);
 - ``owl:inverseOf``: the inverse triple;
 - ``pvpp:kindConcept`` on a service class: ``cv:isClassifiedBy`` the kind concept;
-- ``pvpp:participationRole`` on a property: a ``cv:Participation`` node for each use of the property.
+- ``pvpp:participationRole`` on a property: a ``cv:Participation`` node for each use of the property. Its
+  participant is always the agent: the property's value, or its subject (the institution) when the value is a
+  post, which the node then links with ``pvpp:participationPost`` (docs/cpsv-ap-conformance.md).
 
 :class:`Entailment` applies them to a stream of quads, each quad followed by what it entails, so data is
 materialised on its way to a store (the bulk loader, an in-memory store, a remote store) and no store has to run
@@ -162,6 +164,8 @@ class Entailment:
         ]
         if not isinstance(agent, ox.Literal):
             out.append((agent, PARTICIPATES, node))
+        if agent_is_subject and not isinstance(o, ox.Literal):  # the value is the post the agent acts through
+            out.append((node, PARTICIPATION_POST, o))
         return out
 
 
@@ -171,6 +175,7 @@ ROLE_PARTICIPATION = ox.NamedNode(PVPP + "RoleParticipation")
 CV_ROLE = ox.NamedNode(CV + "role")
 HAS_PARTICIPANT = ox.NamedNode(CV + "hasParticipant")
 PARTICIPATION_CONTEXT = ox.NamedNode(PVPP + "participationContext")
+PARTICIPATION_POST = ox.NamedNode(PVPP + "participationPost")
 IDENTIFIER = ox.NamedNode(str(DCTERMS.identifier))
 DESCRIPTION = ox.NamedNode(str(DCTERMS.description))
 HAS_PARTICIPATION = ox.NamedNode(CV + "hasParticipation")

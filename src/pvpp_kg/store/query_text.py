@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 QUERY_FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
@@ -26,6 +27,24 @@ _NOISE = re.compile(
     re.VERBOSE,
 )
 _WORD = re.compile(r"[A-Za-z]+")
+_TOKEN = re.compile(
+    rf"(?P<noise>{_NOISE.pattern})|(?P<open>\{{)|(?P<close>\}})|(?P<semi>;)|(?P<word>[A-Za-z]+)", re.VERBOSE
+)
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # "open" / "close" (curly brackets), "semi", "word" (a keyword), "noise" (anything else of note)
+    text: str
+    start: int
+
+
+def tokens(text: str) -> Iterator[Token]:
+    """The text's keywords, curly brackets and semicolons, with their offsets; comments, strings, IRIs, variables
+    and prefixed names come as noise, so a keyword inside them is never mistaken for one."""
+    for m in _TOKEN.finditer(text):
+        kind = m.lastgroup or "noise"
+        yield Token(kind, m.group(), m.start())
 
 
 @dataclass(frozen=True)

@@ -143,6 +143,7 @@ class _Running:
     def __init__(self, job: QueryJob, future: asyncio.Future[tuple[str, object]]) -> None:
         self.job = job
         self.future = future
+        self.alone: _Worker | None = None  # the process of its own it was re-run in after a crash
 
 
 class QueryPool:
@@ -210,11 +211,28 @@ class QueryPool:
         except (EOFError, OSError):
             if worker is self.worker and not self._closed:  # it died on its own: nothing it ran will answer
                 self._replace_process()
+                loop = asyncio.get_running_loop()
                 for running in self._running.values():
                     if not running.future.done():
-                        running.future.set_exception(
-                            BackendUnavailable("the query process died; the query was not answered")
-                        )
+                        loop.create_task(self._quarantine(running))
+
+    async def _quarantine(self, running: _Running) -> None:
+        """Re-run one job of a process that crashed, alone in a process of its own: the job that crashed it
+        crashes only that one and fails alone; the innocent ones beside it are answered."""
+        worker = running.alone = _Worker(self.allocator, 1, self.nice)
+        worker.sending = asyncio.Lock()
+        try:
+            await worker.send((0, running.job))
+            _, status, payload = await worker.receive()  # type: ignore[misc]
+            if not running.future.done():
+                running.future.set_result((status, payload))
+        except (EOFError, OSError):
+            if not running.future.done():
+                running.future.set_exception(
+                    BackendUnavailable("the query crashed the query engine and was stopped; nothing else was affected")
+                )
+        finally:
+            worker.kill()
 
     def _replace_process(self) -> None:
         old, self.worker = self.worker, _Worker(self.allocator, self.size, self.nice)
@@ -265,7 +283,9 @@ class QueryPool:
             finally:
                 del self._running[job_id]
                 # not answered (timeout, cancelled request): still running in the process, which must go
-                if not done and (running.future.cancelled() or not running.future.done()) and not self._closed:
+                if not done and running.alone is not None:
+                    running.alone.kill()
+                elif not done and (running.future.cancelled() or not running.future.done()) and not self._closed:
                     self._restart(job_id)
         finally:
             self._release()

@@ -101,6 +101,8 @@ class RemoteBackend:
         if dataset.named_graphs:
             form["named-graph-uri"] = list(dataset.named_graphs)
         union = {"union-default-graph": ""} if dataset.union_default else {}
+        if union and dataset.named_graphs:  # Oxigraph takes no union beside named graphs: name the union's graphs
+            form["default-graph-uri"], union = list(await self.graph_counts()), {}
         r = await self._send(
             "POST", self.query_url, timeout=timeout, data=form, params=union, headers={"Accept": fmt.media_type}
         )

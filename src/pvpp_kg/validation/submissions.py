@@ -22,6 +22,7 @@ import anyio.to_thread
 import pyoxigraph as ox
 from rdflib import Graph
 
+from pvpp_kg import rq
 from pvpp_kg.errors import BadRequest, Forbidden, NotFound, PvppError
 from pvpp_kg.namespaces import GRAPH, ID, institution_graph
 from pvpp_kg.settings import Settings
@@ -184,7 +185,30 @@ async def submit(
     await backend.write_graphs({graph: stored}, (_provenance_update(key, graph, now, checksum, len(data)),))
     version = max(v.version for v in await versions(backend, key) if v.checksum == checksum and v.time == now)
     _write_file(version_path(settings, key, version), content)
+    await remeasure(settings, backend, validator, key, version, stored, report)
     return Version(key, version, now, checksum, len(data), graph), report
+
+
+async def remeasure(
+    settings: Settings, backend: Backend, validator: Validator, key: str, version: int, stored: bytes, report: Report
+) -> None:
+    """The institution's compliance figures from its accepted submission's own report (issue 28): its graph
+    ``graph/compliance/{key}`` replaced, the run added to the history, in one write."""
+    from pvpp_kg.validation import compliance
+
+    q = rq.load("compliance-overall")
+    out = await backend.query(q, result_format="JSON", dataset=ALL_NAMED, timeout=settings.query_timeout_s)
+    others = {
+        r["g"].removeprefix(compliance.COMPLIANCE_GRAPHS): float(r["value"])
+        for r in _rows(out.body)
+        if r["g"] != compliance.COMPLIANCE_GRAPHS + key
+    }
+    graph, history = await anyio.to_thread.run_sync(
+        compliance.institution_run, settings, validator, key, version, stored, report, others, backend.version()
+    )
+    triples = compliance.ntriples(history).decode("utf-8")
+    insert = f"INSERT DATA {{ GRAPH <{compliance.HISTORY_GRAPH}> {{\n{triples}}} }}"
+    await backend.write_graphs({compliance.COMPLIANCE_GRAPHS + key: graph}, (insert,))
 
 
 def stored_form(validator: Validator, data: Document) -> bytes:

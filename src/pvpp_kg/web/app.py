@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -9,6 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from pvpp_kg import __version__
@@ -16,8 +19,9 @@ from pvpp_kg.settings import Settings
 from pvpp_kg.store.backend import Backend, EmbeddedBackend
 from pvpp_kg.web import handlers
 from pvpp_kg.web.auth import Tokens
+from pvpp_kg.web.http import HeadAsGet, Validators, WeakenCompressed
 from pvpp_kg.web.limits import BodyLimit
-from pvpp_kg.web.routers import institution, lod, sparql, store, system, validation
+from pvpp_kg.web.routers import compliance, institution, lod, sparql, store, system, validation
 from pvpp_kg.web.routers import queries as query_library
 
 
@@ -41,6 +45,22 @@ def make_backend(settings: Settings) -> Backend:
     )
 
 
+def _revalidate_if_stale(settings: Settings, backend: Backend) -> None:
+    """A changed profile (shapes, reference data) makes the published compliance figures stale: measure everyone
+    again, in the background so that the server answers meanwhile (the figures stay those of the old profile)."""
+    if not settings.revalidate_on_start or not isinstance(backend, EmbeddedBackend):
+        return
+    from pvpp_kg.validation.compliance import revalidate_if_stale
+
+    def run() -> None:
+        try:
+            revalidate_if_stale(settings, backend.store)
+        except Exception:  # a failed revalidation must not stop the server; `pvpp-kg revalidate` says why
+            logging.getLogger("pvpp_kg").exception("revalidation at start-up failed")
+
+    threading.Thread(target=run, name="revalidate", daemon=True).start()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
@@ -49,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.tokens = Tokens.from_settings(settings)
         app.state.backend = make_backend(settings)
+        _revalidate_if_stale(settings, app.state.backend)
         try:
             yield
         finally:
@@ -60,22 +81,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Knowledge graph of Latvia's public service management policy (PVPP 2024–2027): "
         "SPARQL 1.1 endpoint, governance queries, validation and linked open data.",
         lifespan=lifespan,
+        docs_url=None,  # /docs is served from this server's own Swagger UI assets (system.py), never a CDN
+        redoc_url=None,
         # no OpenTelemetry: nothing leaves the server, spans would carry client addresses, and it would ask the
         # global providers on every request
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
+    # each added one wraps the ones before: from the outside in, HEAD -> weak ETags on compressed answers -> gzip
+    # -> body limit -> CORS -> validators (ETag, 304) -> the /sparql shortcut -> the app
     app.add_middleware(sparql.SparqlShortcut)  # first added, so innermost: inside CORS and the body limit
+    app.add_middleware(Validators)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
-        allow_methods=["GET", "POST", "OPTIONS"],
-        allow_headers=["Accept", "Content-Type", "Authorization"],
-        expose_headers=["Content-Type"],
+        allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
+        allow_headers=["Accept", "Content-Type", "Authorization", "If-None-Match", "If-Modified-Since"],
+        expose_headers=["Content-Type", "ETag", "Last-Modified"],
     )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    # responses over 1 KB, when the client accepts gzip; already compressed ones (gzip dumps) are left alone, and
+    # streamed ones are compressed as they stream
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
+    app.add_middleware(WeakenCompressed)
+    app.add_middleware(HeadAsGet)
     handlers.register(app)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
-    for module in (system, sparql, store, institution, validation, lod):
+    for module in (system, sparql, store, institution, validation, compliance, lod):
         app.include_router(module.router)
     app.include_router(query_library.router_for(settings))
     _document_plain_routes(app)

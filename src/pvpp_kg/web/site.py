@@ -92,14 +92,35 @@ async def statistics(ctx: LodContext) -> Statistics:
     return state.stats[version]
 
 
-async def dataset(ctx: LodContext, accept: str | None, format_param: str | None, path: str) -> Response:
-    """The VoID + DCAT-AP description in the negotiated RDF form; ``path`` is its Content-Location."""
-    fmt = negotiate(accept, formats.TRIPLE_FORMATS, format_param=format_param)
+async def dataset(
+    ctx: LodContext, accept: str | None, format_param: str | None, path: str, lang: str | None = None
+) -> Response:
+    """The VoID + DCAT-AP description in the negotiated RDF form, or a page for browsers (HTML is offered last, so
+    RDF clients that send ``*/*`` get Turtle); ``path`` is its Content-Location."""
+    fmt = negotiate(accept, (*formats.TRIPLE_FORMATS, formats.HTML), format_param=format_param)
     stats = await statistics(ctx)
     dump = await current_dumps(ctx)
-    g = dataset_description(stats, ctx.site_url(), dump, ctx.backend.version())
+    terms = ctx.settings.source_dir / "catalogue" / "terms.ttl"
+    g = dataset_description(stats, ctx.site_url(), dump, ctx.backend.version(), terms)
     for prefix, ns in PREFIXES.items():
         g.bind(prefix, ns, override=False)
+    if fmt is formats.HTML:
+        lang_ = ctx.lang(lang)
+        turtle = g.serialize(format="turtle")
+        classes = sorted(stats.classes.items(), key=lambda item: (-item[1], item[0]))
+        return ctx.page(
+            "dataset.html",
+            {
+                "lang": lang_,
+                "path": path,
+                "stats": stats,
+                "classes": [(lod.curie(c), n) for c, n in classes],
+                "dump": dump,
+                "turtle": turtle,
+                "formats": [f for f in formats.TRIPLE_FORMATS],
+            },
+            headers={"Vary": "Accept, Accept-Language", "Content-Language": lang_},
+        )
     return Response(
         g.serialize(format=_RDFLIB_NAMES[fmt.name], encoding="utf-8"),
         media_type=fmt.content_type,
@@ -125,7 +146,7 @@ async def home(ctx: LodContext, accept: str | None, lang: str | None) -> Respons
     """The home page for browsers; RDF clients get the dataset description."""
     fmt = negotiate(accept, (formats.HTML, *formats.TRIPLE_FORMATS))
     if fmt is not formats.HTML:
-        return await dataset(ctx, accept, None, "/dataset")
+        return await dataset(ctx, accept, fmt.name, "/dataset")
     lang_ = ctx.lang(lang)
     counts = await home_counts(ctx)
     examples = [{"name": q.name, "title": q.title_in(lang_)} for q in load_library(ctx.settings.queries_dir)]

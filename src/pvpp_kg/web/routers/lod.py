@@ -22,11 +22,19 @@ LangParam = Annotated[str | None, Query(description="page language: lv or en (ov
 FormatParam = Annotated[str | None, Query(description="turtle, jsonld, rdfxml, ntriples or html")]
 
 
-@router.get("/id/{path:path}", summary="Any instance IRI https://w3id.org/pvpp/id/…: HTML or RDF")
+@router.get(
+    "/id/{path:path}",
+    summary="Any instance IRI https://w3id.org/pvpp/id/…: HTML or RDF; /id/{kind} (e.g. /id/service) lists a kind",
+)
 async def resource(
-    path: str, ctx: LodDep, accept: AcceptHeader = None, format: FormatParam = None, lang: LangParam = None
+    path: str,
+    ctx: LodDep,
+    accept: AcceptHeader = None,
+    format: FormatParam = None,
+    lang: LangParam = None,
+    page: Annotated[int, Query(ge=1, le=100_000, description="index pages (/id/{kind}): the page, from 1")] = 1,
 ) -> Response:
-    return await deref.resource(ctx, "id/" + path, accept, format, lang)
+    return await deref.resource(ctx, "id/" + path, accept, format, lang, page)
 
 
 # -- the ontology ------------------------------------------------------------------------------------
@@ -76,14 +84,18 @@ async def dump_file(name: str, ctx: LodDep) -> Response:
 
 
 # -- dataset description -----------------------------------------------------------------------------
-@router.get("/.well-known/void", summary="VoID + DCAT-AP description of the dataset")
-async def well_known_void(ctx: LodDep, accept: AcceptHeader = None, format: FormatParam = None) -> Response:
-    return await site.dataset(ctx, accept, format, "/.well-known/void")
+@router.get("/.well-known/void", summary="VoID + DCAT-AP description of the dataset (RDF, or a page for browsers)")
+async def well_known_void(
+    ctx: LodDep, accept: AcceptHeader = None, format: FormatParam = None, lang: LangParam = None
+) -> Response:
+    return await site.dataset(ctx, accept, format, "/.well-known/void", lang)
 
 
-@router.get("/dataset", summary="The dataset IRI https://w3id.org/pvpp/dataset (VoID + DCAT-AP)")
-async def dataset(ctx: LodDep, accept: AcceptHeader = None, format: FormatParam = None) -> Response:
-    return await site.dataset(ctx, accept, format, "/dataset")
+@router.get("/dataset", summary="The dataset IRI https://w3id.org/pvpp/dataset (VoID + DCAT-AP, or a page)")
+async def dataset(
+    ctx: LodDep, accept: AcceptHeader = None, format: FormatParam = None, lang: LangParam = None
+) -> Response:
+    return await site.dataset(ctx, accept, format, "/dataset", lang)
 
 
 # -- home --------------------------------------------------------------------------------------------

@@ -19,6 +19,11 @@ from pvpp_kg.errors import BadRequest, NotFound
 from pvpp_kg.queries.library import LibraryQuery, ResultCache, load_library, run_library_query
 from pvpp_kg.settings import Settings
 from pvpp_kg.web.deps import BackendDep, SettingsDep
+from pvpp_kg.web.query_page import library_page
+
+#: what a library query answers: the results formats, and a page with its parameters and results for browsers
+#: (last, so that clients sending */* get JSON)
+ANSWER_FORMATS = (*formats.RESULT_FORMATS, formats.HTML)
 
 PREFIX = "/api/queries"
 _RESULT_CONTENT = {f.media_type: {"schema": {"type": "string"}} for f in formats.RESULT_FORMATS}
@@ -46,12 +51,11 @@ def _raw_params(request: Request, query: LibraryQuery) -> dict[str, str]:
 async def _answer(
     request: Request, query: LibraryQuery, backend: BackendDep, settings: Settings, cache: ResultCache
 ) -> Response:
-    fmt = negotiate(
-        request.headers.get("accept"), formats.RESULT_FORMATS, format_param=request.query_params.get("format")
-    )
-    body = await run_library_query(
-        backend, query, _raw_params(request, query), fmt, timeout=settings.query_timeout_s, cache=cache
-    )
+    fmt = negotiate(request.headers.get("accept"), ANSWER_FORMATS, format_param=request.query_params.get("format"))
+    raw = _raw_params(request, query)
+    if fmt is formats.HTML:
+        return await library_page(request, query, raw, backend, settings, cache)
+    body = await run_library_query(backend, query, raw, fmt, timeout=settings.query_timeout_s, cache=cache)
     return Response(body, media_type=fmt.content_type, headers={"Vary": "Accept"})
 
 
@@ -93,8 +97,9 @@ def router_for(settings: Settings) -> APIRouter:
             response_class=Response,
             responses={
                 200: {
-                    "description": "SPARQL query results (JSON, XML, CSV or TSV by Accept)",
-                    "content": _RESULT_CONTENT,
+                    "description": "SPARQL query results (JSON, XML, CSV or TSV by Accept); browsers get a page "
+                    "with the parameters as a form, the results as a table and download links",
+                    "content": {**_RESULT_CONTENT, "text/html": {"schema": {"type": "string"}}},
                 },
                 400: {"description": "a parameter is not valid for its type, or unknown"},
                 406: {"description": "no offered result format matches Accept"},

@@ -14,7 +14,7 @@ from pvpp_kg.errors import BadRequest, NotAcceptable, UnsupportedMediaType
 from pvpp_kg.settings import Settings
 from pvpp_kg.sparql import protocol as sparql
 from pvpp_kg.sparql.description import service_description
-from pvpp_kg.store.backend import Backend, Dataset
+from pvpp_kg.store.backend import Backend
 from pvpp_kg.web.deps import AdminDep, BackendDep, SettingsDep
 from pvpp_kg.web.ui import query_ui_page
 
@@ -26,32 +26,43 @@ def endpoint_url(request: Request, settings_public_url: str | None) -> str:
     return f"{base}/sparql"
 
 
-async def _run(request: Request, req: sparql.SparqlRequest, accept: str | None, format_param: str | None) -> Response:
+async def _run(request: Request, req: sparql.SparqlRequest, accept: str | None) -> Response:
     settings: Settings = request.app.state.settings
     backend: Backend = request.app.state.backend
     info = sparql.check_query(req, allow_service=settings.allow_service)
-    fmt = sparql.choose_format(info, accept, format_param)
-    dataset = Dataset(req.default_graphs, req.named_graphs, from_query=info.has_dataset_clause)
-    out = await backend.query(req.query, result_format=fmt.oxigraph, dataset=dataset, timeout=settings.query_timeout_s)
+    fmt = sparql.choose_format(info, accept, req.format_values)
+    dataset = sparql.dataset(req, info)
+    text = sparql.with_base(req.query, endpoint_url(request, settings.public_url))
+    out = await backend.query(text, result_format=fmt.oxigraph, dataset=dataset, timeout=settings.query_timeout_s)
     return Response(out.body, media_type=fmt.content_type, headers={"Vary": "Accept"})
 
 
 def _single(values: list[str], name: str) -> str | None:
-    if len(values) > 1:
-        raise BadRequest(f"the '{name}' parameter was given {len(values)} times; give it once")
+    """A parameter given once; repeats of the same text are tolerated (clients that add it both to the URL and the
+    form), different texts are refused."""
+    if len(set(values)) > 1:
+        raise BadRequest(f"the '{name}' parameter was given {len(values)} times with different values; give it once")
     return values[0] if values else None
+
+
+def _format_values(params: Any, form: dict[str, list[str]] | None = None) -> tuple[str, ...]:
+    """The format/output/results values of the URL (and the form)."""
+    values = [v for name in sparql.FORMAT_PARAMS for v in params.getlist(name)]
+    if form:
+        values += [v for name in sparql.FORMAT_PARAMS for v in form.get(name, [])]
+    return tuple(values)
 
 
 async def sparql_get(request: Request) -> Response:
     settings: Settings = request.app.state.settings
     params = request.query_params
     q = _single(params.getlist("query"), "query")
-    format_param = _single(params.getlist("format"), "format")
     accept = request.headers.get("accept")
     if q is None:
         # browsers list text/html first; SPARQL clients and curl (*/*) get Turtle
+        offered = (*formats.TRIPLE_FORMATS, formats.HTML)
         try:
-            fmt = negotiate(accept, (*formats.TRIPLE_FORMATS, formats.HTML), format_param=format_param)
+            fmt = negotiate(accept, offered, format_param=sparql.format_param(_format_values(params), offered, "bare"))
         except NotAcceptable:  # a results-only client without a query: say what is missing
             raise BadRequest(
                 "no query: give the 'query' parameter (a bare GET returns the service "
@@ -67,28 +78,32 @@ async def sparql_get(request: Request) -> Response:
             encoding="utf-8",
         )
         return Response(body, media_type=fmt.content_type, headers={"Vary": "Accept"})
-    req = sparql.SparqlRequest(q, tuple(params.getlist("default-graph-uri")), tuple(params.getlist("named-graph-uri")))
-    return await _run(request, req, accept, format_param)
+    req = sparql.SparqlRequest(
+        q,
+        tuple(params.getlist("default-graph-uri")),
+        tuple(params.getlist("named-graph-uri")),
+        _format_values(params),
+    )
+    return await _run(request, req, accept)
 
 
 async def sparql_post(request: Request) -> Response:
     ctype = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     params = request.query_params
-    format_param = _single(params.getlist("format"), "format")
     if ctype == "application/x-www-form-urlencoded":
-        form = await request.form()
+        sparql.check_charset(request.headers.get("content-type"), "form")
+        form = sparql.read_form(await request.body(), "form")
         if "update" in form:
             raise BadRequest("this endpoint answers queries; send updates to /sparql/update with an admin token")
-        q = _single([str(v) for v in form.getlist("query")], "query") or ""
-        dg = [str(v) for v in form.getlist("default-graph-uri")] + params.getlist("default-graph-uri")
-        ng = [str(v) for v in form.getlist("named-graph-uri")] + params.getlist("named-graph-uri")
-        format_param = format_param or (str(form["format"]) if "format" in form else None)
+        q = _single(form.get("query", []), "query") or ""
+        dg = form.get("default-graph-uri", []) + params.getlist("default-graph-uri")
+        ng = form.get("named-graph-uri", []) + params.getlist("named-graph-uri")
+        format_values = _format_values(params, form)
     elif ctype == "application/sparql-query":
-        try:
-            q = (await request.body()).decode("utf-8")
-        except UnicodeDecodeError:
-            raise BadRequest("the query body is not UTF-8") from None
+        sparql.check_charset(request.headers.get("content-type"), "query body")
+        q = sparql.decode_body(await request.body(), "query body")
         dg, ng = params.getlist("default-graph-uri"), params.getlist("named-graph-uri")
+        format_values = _format_values(params)
     elif ctype == "application/sparql-update":
         raise BadRequest("this endpoint answers queries; send updates to /sparql/update with an admin token")
     else:
@@ -96,8 +111,8 @@ async def sparql_post(request: Request) -> Response:
             f"unsupported Content-Type {ctype or '(none)'!r}: use application/x-www-form-urlencoded "
             "or application/sparql-query"
         )
-    req = sparql.SparqlRequest(q, tuple(dg), tuple(ng))
-    return await _run(request, req, request.headers.get("accept"), format_param)
+    req = sparql.SparqlRequest(q, tuple(dg), tuple(ng), format_values)
+    return await _run(request, req, request.headers.get("accept"))
 
 
 async def sparql_endpoint(request: Request) -> Response:
@@ -214,17 +229,27 @@ OPENAPI: dict[str, Any] = {
 
 @router.post("/sparql/update", summary="SPARQL 1.1 Update (admin token)", dependencies=[AdminDep])
 async def sparql_update(request: Request, backend: BackendDep, settings: SettingsDep) -> Response:
-    ctype = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    """The SPARQL 1.1 Protocol's update operation: a form with ``update`` or an application/sparql-update body,
+    ``using-graph-uri`` / ``using-named-graph-uri`` (URL or form) as the dataset of each operation, relative IRIs
+    resolved against this URL, UTF-8 only."""
+    content_type = request.headers.get("content-type")
+    ctype = (content_type or "").split(";")[0].strip().lower()
+    params = request.query_params
+    using, using_named = params.getlist("using-graph-uri"), params.getlist("using-named-graph-uri")
     if ctype == "application/x-www-form-urlencoded":
-        form = await request.form()
-        text = str(form.get("update") or "")
+        sparql.check_charset(content_type, "form")
+        form = sparql.read_form(await request.body(), "form")
+        text = _single(form.get("update", []), "update") or ""
+        using += form.get("using-graph-uri", [])
+        using_named += form.get("using-named-graph-uri", [])
     elif ctype == "application/sparql-update":
-        try:
-            text = (await request.body()).decode("utf-8", errors="strict")
-        except UnicodeDecodeError:
-            raise BadRequest("the update body is not UTF-8; send it in UTF-8") from None
+        sparql.check_charset(content_type, "update body")
+        text = sparql.decode_body(await request.body(), "update body")
     else:
         raise UnsupportedMediaType("use application/sparql-update or a form with an 'update' field")
-    sparql.check_update(text, allow_service=settings.allow_service)
-    await backend.update(text, timeout=settings.query_timeout_s)
+    base = endpoint_url(request, settings.public_url) + "/update"
+    update = sparql.UpdateRequest(text, tuple(using), tuple(using_named), base)
+    await backend.update(
+        sparql.prepare_update(update, allow_service=settings.allow_service), timeout=settings.query_timeout_s
+    )
     return Response(status_code=204)

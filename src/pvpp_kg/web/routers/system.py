@@ -1,14 +1,18 @@
-"""Health and statistics."""
+"""Health and statistics; the API documentation (Swagger UI from this server's own assets), favicon, robots.txt."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 from pvpp_kg.errors import PvppError
 from pvpp_kg.web.deps import BackendDep
 
 router = APIRouter(tags=["system"])
+STATIC = Path(__file__).parents[1] / "static"
 
 
 @router.get("/health", summary="Store reachable? Triple counts per graph")
@@ -20,3 +24,27 @@ async def health(backend: BackendDep) -> JSONResponse:
     return JSONResponse(
         {"status": "ok", "version": backend.version(), "graphs": counts, "triples": sum(counts.values())}
     )
+
+
+@router.get("/docs", include_in_schema=False)
+async def docs(request: Request) -> HTMLResponse:
+    """Swagger UI, its script and style installed from npm at set-up (``make setup``) and served from /static."""
+    root = request.scope.get("root_path", "")
+    return get_swagger_ui_html(
+        openapi_url=f"{root}/openapi.json",
+        title="pvpp-kg API",
+        swagger_js_url=f"{root}/static/swagger-ui/swagger-ui-bundle.js",
+        swagger_css_url=f"{root}/static/swagger-ui/swagger-ui.css",
+        swagger_favicon_url=f"{root}/favicon.ico",
+        swagger_ui_parameters={"validatorUrl": None},  # no badge from the public validator service
+    )
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+async def favicon() -> FileResponse:
+    return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
+
+
+@router.get("/robots.txt", include_in_schema=False)
+async def robots() -> FileResponse:
+    return FileResponse(STATIC / "robots.txt", media_type="text/plain; charset=utf-8")

@@ -17,6 +17,7 @@ from pvpp_kg.conneg import negotiate
 from pvpp_kg.errors import BadRequest, Forbidden, InputError, Unauthorized
 from pvpp_kg.errors import NotFound as NotFoundError
 from pvpp_kg.formats import HTML, Format
+from pvpp_kg.lod.resources import choose_lang
 from pvpp_kg.settings import Settings
 from pvpp_kg.templating import templates
 from pvpp_kg.validation import submissions
@@ -164,9 +165,16 @@ def pending_of(request: Request) -> Pending:
     return state.pending
 
 
-@router.get("/validate", summary="The upload page (HTML)", response_class=HTMLResponse)
-async def validate_page(request: Request) -> Response:
-    return templates.TemplateResponse(request, "validate.html", {"lang": "en"})
+@router.get("/validate", summary="The upload page (HTML), in the reader's language", response_class=HTMLResponse)
+async def validate_page(
+    request: Request,
+    lang: Annotated[str | None, Query(description="page language: lv or en (overrides Accept-Language)")] = None,
+) -> Response:
+    page_lang = choose_lang(lang, request.headers.get("accept-language"))
+    response = templates.TemplateResponse(request, "validate.html", {"lang": page_lang})
+    response.headers["Vary"] = "Accept-Language"
+    response.headers["Content-Language"] = page_lang
+    return response
 
 
 @router.post("/validate", summary="Validate a document against the PVPP and CPSV-AP shapes; nothing is stored")

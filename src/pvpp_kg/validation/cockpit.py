@@ -1,0 +1,376 @@
+"""The compliance cockpit as people read it: the national table, one institution's rules and results, the trend,
+the responsibility matrix — read from the published measurements (``graph/compliance/*``), never recomputed.
+
+Why read the store and not keep the figures in memory: the measurements are the public linked data, so the pages,
+the API, ``/sparql`` and the dumps can only ever show the same figures. The table is read once per data version.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import pyoxigraph as ox
+
+from pvpp_kg import rq
+from pvpp_kg.errors import BadRequest, NotFound
+from pvpp_kg.namespaces import ID, institution_graph
+from pvpp_kg.policy.matrix import ROLES, TASKS
+from pvpp_kg.settings import Settings
+from pvpp_kg.store.backend import Backend, Dataset
+from pvpp_kg.validation.compliance import COMPLIANCE_GRAPHS, NATIONAL, OVERALL, Metric, read_metrics
+
+ALL_NAMED = Dataset()
+KINDS = ("ministry", "agency", "municipality", "other")
+SORTS = ("name", "kind", "services", "score", "violations", "warnings", "submitted")
+
+
+def _rows(body: bytes) -> list[dict[str, str]]:
+    return [{k: v["value"] for k, v in b.items()} for b in json.loads(body)["results"]["bindings"]]
+
+
+async def _select(backend: Backend, name: str, settings: Settings, **iris: str) -> list[dict[str, str]]:
+    """Rows of ``rq/{name}.rq`` with each of ``iris`` (variable name → IRI) bound by substitution."""
+    out = await backend.query(
+        rq.load(name),
+        result_format="JSON",
+        dataset=ALL_NAMED,
+        substitutions=tuple((k, "iri", v, None) for k, v in iris.items()),
+        timeout=settings.query_timeout_s,
+    )
+    return _rows(out.body)
+
+
+@dataclass
+class Row:
+    """One institution in the national table."""
+
+    key: str
+    name: dict[str, str]
+    kind: str
+    sector: str | None
+    municipality: str | None
+    services: int = 0
+    violations: int = 0
+    warnings: int = 0
+    overall: float | None = None
+    scores: dict[str, float] = field(default_factory=dict)  # metric key → score
+    failing: dict[str, int] = field(default_factory=dict)  # metric key → failing nodes
+    version: int | None = None
+    submitted: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def meets(self, metric: str) -> bool | None:
+        score = self.scores.get(metric)
+        return None if score is None else score >= 1.0
+
+
+@dataclass
+class Overview:
+    version: str
+    metrics: list[Metric]
+    rows: list[Row]
+    national: list[tuple[str, float]]  # (time, score) of every run, oldest first
+
+    def rule_shares(self) -> list[tuple[Metric, int, int]]:
+        """Per metric: institutions meeting it, and institutions it applies to."""
+        out = []
+        for m in self.metrics:
+            applicable = [r for r in self.rows if m.key in r.scores]
+            out.append((m, sum(1 for r in applicable if r.meets(m.key)), len(applicable)))
+        return out
+
+    def histogram(self, bins: int = 10) -> list[int]:
+        counts = [0] * bins
+        for r in self.rows:
+            if r.overall is not None:
+                counts[min(bins - 1, int(r.overall * bins))] += 1
+        return counts
+
+
+_cache: dict[tuple[str, str], Overview] = {}
+
+
+async def overview(backend: Backend, settings: Settings) -> Overview:
+    """The national table as the newest measurements stand (cached per data version)."""
+    version = backend.version()
+    key = (str(settings.data_dir), version)
+    if key in _cache:
+        return _cache[key]
+    metrics = read_metrics(settings)
+    by_iri = {m.iri: m for m in metrics}
+    institutions = await _select(backend, "compliance-institutions", settings)
+    kinds = {r["key"]: r["kind"] for r in institutions}
+    rows: dict[str, Row] = {}
+    for r in institutions:
+        parent = r["parent"].rsplit("/", 1)[-1] if "parent" in r else None
+        sector = r["key"] if r["kind"] == "ministry" else (parent if kinds.get(parent or "") == "ministry" else None)
+        municipality = (
+            r["key"] if r["kind"] == "municipality" else (parent if kinds.get(parent or "") == "municipality" else None)
+        )
+        rows.setdefault(
+            r["key"],
+            Row(r["key"], {k: r[k] for k in ("lv", "en") if k in r}, r["kind"], sector, municipality),
+        )
+    for m in await _select(backend, "compliance-measurements", settings):
+        row = rows.get(m["g"].removeprefix(COMPLIANCE_GRAPHS))
+        if row is None:
+            continue
+        value = float(m["value"])
+        if m["metric"] == OVERALL:
+            row.overall = value
+            row.violations, row.warnings = int(m.get("violations", 0)), int(m.get("warnings", 0))
+            row.services = int(m.get("services", 0))
+        elif m["metric"] in by_iri:
+            row.scores[by_iri[m["metric"]].key] = value
+            row.failing[by_iri[m["metric"]].key] = int(m.get("failing", 0))
+    for v in await _select(backend, "compliance-versions", settings):
+        row = rows.get(v["g"].removeprefix(institution_graph("")))
+        if row is not None:
+            row.version, row.submitted = int(v["version"]), v["time"]
+    national = [
+        (h["time"], float(h["value"])) for h in await _select(backend, "compliance-history", settings, on=NATIONAL)
+    ]
+    result = Overview(version, metrics, sorted(rows.values(), key=lambda r: _fold(r.name.get("lv", r.key))), national)
+    _cache.clear()  # one version at a time: the newest
+    _cache[key] = result
+    return result
+
+
+def _fold(text: str) -> str:
+    """Case- and diacritics-insensitive: ``ģimene`` matches ``gimene``."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
+
+
+@dataclass(frozen=True)
+class Filters:
+    kind: str | None = None
+    sector: str | None = None
+    municipality: str | None = None
+    rule: str | None = None  # a metric key: institutions that do not meet it
+    q: str | None = None
+    sort: str = "name"
+    order: str = "asc"
+
+    def check(self, o: Overview) -> Filters:
+        """400 for a value the table cannot have: a filter that silently matched nothing would mislead."""
+        if self.kind is not None and self.kind not in KINDS:
+            raise BadRequest(f"unknown institution type {self.kind!r}; one of {', '.join(KINDS)}")
+        keys = {r.key for r in o.rows}
+        if self.sector is not None and self.sector not in {r.sector for r in o.rows if r.sector}:
+            raise BadRequest(f"unknown sector {self.sector!r}: give the key of a ministry")
+        if self.municipality is not None and (
+            self.municipality not in keys or not any(r.municipality == self.municipality for r in o.rows)
+        ):
+            raise BadRequest(f"unknown municipality {self.municipality!r}: give the key of a municipality")
+        if self.rule is not None and self.rule not in {m.key for m in o.metrics}:
+            raise BadRequest(f"unknown rule {self.rule!r}; one of {', '.join(m.key for m in o.metrics)}")
+        if self.sort not in SORTS:
+            raise BadRequest(f"unknown sort {self.sort!r}; one of {', '.join(SORTS)}")
+        if self.order not in ("asc", "desc"):
+            raise BadRequest(f"order must be asc or desc, not {self.order!r}")
+        if self.q is not None and len(self.q) > 200:
+            raise BadRequest("the text filter is longer than 200 characters")
+        return self
+
+    def apply(self, rows: list[Row], lang: str) -> list[Row]:
+        folded = _fold(self.q) if self.q else None
+        out = [
+            r
+            for r in rows
+            if (self.kind is None or r.kind == self.kind)
+            and (self.sector is None or r.sector == self.sector)
+            and (self.municipality is None or r.municipality == self.municipality)
+            and (self.rule is None or r.meets(self.rule) is False)
+            and (folded is None or any(folded in _fold(n) for n in (*r.name.values(), r.key)))
+        ]
+        key = {
+            "name": lambda r: (_fold(r.name.get(lang, r.key)),),
+            "kind": lambda r: (r.kind, _fold(r.name.get(lang, r.key))),
+            "services": lambda r: (r.services,),
+            "score": lambda r: (r.overall is None, r.overall or 0.0),
+            "violations": lambda r: (r.violations,),
+            "warnings": lambda r: (r.warnings,),
+            "submitted": lambda r: (r.submitted or "",),
+        }[self.sort]
+        return sorted(out, key=key, reverse=self.order == "desc")  # type: ignore[arg-type]
+
+
+def table_csv(rows: list[Row], metrics: list[Metric], lang: str) -> str:
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(
+        [
+            "key",
+            "name",
+            "type",
+            "sector",
+            "municipality",
+            "services",
+            "score",
+            *[m.key for m in metrics],
+            "violations",
+            "warnings",
+            "version",
+            "submitted",
+        ]
+    )
+    for r in rows:
+        w.writerow(
+            [
+                r.key,
+                r.name.get(lang, ""),
+                r.kind,
+                r.sector or "",
+                r.municipality or "",
+                r.services,
+                "" if r.overall is None else f"{r.overall:.3f}",
+                *["" if m.key not in r.scores else f"{r.scores[m.key]:.3f}" for m in metrics],
+                r.violations,
+                r.warnings,
+                "" if r.version is None else r.version,
+                r.submitted or "",
+            ]
+        )
+    return out.getvalue()
+
+
+# --- one institution --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Finding:
+    focus: str
+    label: str | None
+    severity: str
+    metrics: list[str]
+    messages: dict[str, str]
+    path: str | None
+
+
+@dataclass
+class Detail:
+    row: Row
+    metrics: list[Metric]
+    findings: list[Finding]
+    trend: list[tuple[str, float]]
+    versions: list[dict[str, Any]]
+
+
+async def detail(backend: Backend, settings: Settings, key: str) -> Detail:
+    o = await overview(backend, settings)
+    row = next((r for r in o.rows if r.key == key), None)
+    if row is None:
+        raise NotFound(f"no institution {key!r}: see /compliance for the list")
+    graph = COMPLIANCE_GRAPHS + key
+    findings: dict[str, Finding] = {}
+    for f in await _select(backend, "compliance-findings", settings, graph=graph):
+        item = findings.setdefault(
+            f["r"], Finding(f["focus"], f.get("label"), f["severity"].rsplit("#", 1)[-1], [], {}, f.get("path"))
+        )
+        if "metric" in f and f["metric"].rsplit("/", 1)[-1] not in item.metrics:
+            item.metrics.append(f["metric"].rsplit("/", 1)[-1])
+        for lang in ("lv", "en"):
+            if f"msg_{lang}" in f:
+                item.messages[lang] = f[f"msg_{lang}"]
+    trend = [
+        (h["time"], float(h["value"]))
+        for h in await _select(backend, "compliance-history", settings, on=institution_graph(key))
+    ]
+    versions = await _select(backend, "compliance-submissions", settings, graph=institution_graph(key))
+    order = {"Violation": 0, "Warning": 1, "Info": 2}
+    ordered = sorted(findings.values(), key=lambda f: (order.get(f.severity, 9), f.metrics, f.focus))
+    return Detail(row, o.metrics, ordered, trend, versions)
+
+
+def findings_csv(d: Detail, lang: str) -> str:
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(["focus", "label", "severity", "rules", "path", "message"])
+    for f in d.findings:
+        w.writerow([f.focus, f.label or "", f.severity, " ".join(f.metrics), f.path or "", f.messages.get(lang, "")])
+    return out.getvalue()
+
+
+# --- the responsibility matrix ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Matrix:
+    tasks: list[dict[str, str]]  # code, lv, en, iri
+    roles: list[dict[str, str]]
+    cells: dict[tuple[str, str], tuple[str, str]]  # (task, role) → (A|L, reading)
+    filled: set[str] | None = None  # roles the institution's posts and lead participations fill
+    unfilled_tasks: list[str] | None = None  # tasks none of whose A roles it fills
+
+
+async def matrix(backend: Backend, settings: Settings, institution: str | None) -> Matrix:
+    labels: dict[str, dict[str, str]] = {}
+    for r in await _select(backend, "matrix-labels", settings):
+        labels.setdefault(r["s"], {})[r["lang"]] = r["label"]
+    cells = {
+        (c["task"].rsplit("/", 1)[-1], c["role"].rsplit("/", 1)[-1]): (
+            c["value"].rsplit("/", 1)[-1],
+            c["reading"].rsplit("/", 1)[-1],
+        )
+        for c in await _select(backend, "matrix-cells", settings)
+    }
+
+    def entry(kind: str, code: str) -> dict[str, str]:
+        iri = f"{ID}{kind}/{code}"
+        return {"code": code, "iri": iri, **labels.get(iri, {})}
+
+    m = Matrix([entry("task", t) for t in TASKS], [entry("role", r) for r in ROLES], cells)
+    if institution is not None:
+        o = await overview(backend, settings)
+        if not any(r.key == institution for r in o.rows):
+            raise NotFound(f"no institution {institution!r}: see /compliance for the list")
+        rows = await _select(
+            backend,
+            "matrix-filled",
+            settings,
+            graph=institution_graph(institution),
+            institution=f"{ID}institution/{institution}",
+        )
+        m.filled = {r["role"].rsplit("/", 1)[-1] for r in rows}
+        m.unfilled_tasks = [
+            t for t in TASKS if not any(cells.get((t, r), ("", ""))[0] == "A" and r in m.filled for r in ROLES)
+        ]
+    return m
+
+
+async def measurements_turtle(backend: Backend, settings: Settings, keys: list[str]) -> bytes:
+    """The published measurements and results of these institutions, as Turtle (the table's RDF download):
+    their subjects' IRIs carry the institution's key (``measurement/{key}/…``, ``compliance-report/{key}/…``)."""
+    out = await backend.query(
+        rq.load("compliance-construct"), result_format="N_TRIPLES", dataset=ALL_NAMED, timeout=settings.query_timeout_s
+    )
+    wanted = set(keys)
+    kept = [
+        t
+        for t in ox.parse(out.body, format=ox.RdfFormat.N_TRIPLES)
+        if _key_in(t.subject.value, wanted)  # type: ignore[union-attr]
+    ]
+    return ox.serialize(kept, format=ox.RdfFormat.TURTLE, prefixes=_PREFIXES)
+
+
+_PREFIXES = {
+    "dqv": "http://www.w3.org/ns/dqv#",
+    "sh": "http://www.w3.org/ns/shacl#",
+    "prov": "http://www.w3.org/ns/prov#",
+    "pvpp": "https://w3id.org/pvpp/ontology#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+}
+
+
+def _key_in(subject: str, keys: set[str]) -> bool:
+    for family in ("measurement/", "compliance-report/"):
+        if subject.startswith(f"{ID}{family}"):
+            return subject.removeprefix(f"{ID}{family}").split("/")[0] in keys
+    return False

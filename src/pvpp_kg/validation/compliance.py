@@ -1,0 +1,519 @@
+"""The compliance cockpit's figures (issue 28): every institution's stored data held to the validation profile,
+measured per metric (W3C DQV), kept as linked data, one named graph per institution.
+
+Why one graph per institution (``graph/compliance/{key}``): a submission replaces one institution's data and its
+validation report is exactly that institution's results, so its measurements replace one graph right after; a
+profile change (``pvpp-kg revalidate``, or the server's start-up) rewrites them all from one validation of the
+whole store. Each run appends the institutions' and the nation's overall scores to ``graph/compliance-history``,
+which the trend charts read.
+
+The metrics are data (``data/reference/compliance-metrics.ttl``): each names the shapes it measures. A metric's
+value for an institution is the share of its nodes the rules apply to (instances of the measured shapes' target
+classes in its graph) that break none of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDF, SKOS
+
+from pvpp_kg import rq, shacl
+from pvpp_kg.namespaces import GRAPH, ID, PVPP, institution_graph
+from pvpp_kg.settings import Settings
+from pvpp_kg.store.embedded import EmbeddedStore
+from pvpp_kg.validation.report import Report, Result
+from pvpp_kg.validation.validator import Validator, validate_stored
+
+DQV = "http://www.w3.org/ns/dqv#"
+SH = "http://www.w3.org/ns/shacl#"
+PROV = "http://www.w3.org/ns/prov#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+METRICS_FILE = "compliance-metrics.ttl"
+OVERALL = f"{ID}metric/overall"
+COMPLIANCE_GRAPHS = f"{GRAPH}compliance/"
+HISTORY_GRAPH = f"{GRAPH}compliance-history"
+NATIONAL = f"{ID}dataset"  # what the national score is computed on: the whole published dataset
+_CPSV = "https://semiceu.github.io/CPSV-AP/"
+
+
+# --- the profile and its metrics --------------------------------------------------------------------------------
+
+
+def profile_version(settings: Settings) -> str:
+    """A digest of everything results depend on besides the data: the shapes and the reference data."""
+    digest = hashlib.sha256()
+    for root in (settings.shapes_dir, settings.source_dir / "reference"):
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def profile_iri(settings: Settings) -> str:
+    return f"{ID}profile/{profile_version(settings)}"
+
+
+@dataclass(frozen=True)
+class Metric:
+    iri: str
+    notation: str
+    labels: dict[str, str]
+    definitions: dict[str, str]
+    shapes: frozenset[str]
+    layer: str | None  # a whole layer of shapes (CPSV-AP), or None for named PVPP shapes
+
+    @property
+    def key(self) -> str:
+        return self.iri.rsplit("/", 1)[-1]
+
+
+def read_metrics(settings: Settings) -> list[Metric]:
+    """The metrics of ``data/reference/compliance-metrics.ttl`` in notation order (M1, M2, …), without overall."""
+    g = Graph().parse(settings.source_dir / "reference" / METRICS_FILE, format="turtle")
+    out = []
+    for m in g.subjects(RDF.type, URIRef(DQV + "Metric")):
+        if str(m) == OVERALL:
+            continue
+        shapes = frozenset(str(o) for o in g.objects(m, URIRef(PROV + "wasDerivedFrom")))
+        out.append(
+            Metric(
+                str(m),
+                str(g.value(m, SKOS.notation)),
+                {lit.language: str(lit) for lit in g.objects(m, SKOS.prefLabel) if isinstance(lit, Literal)},
+                {lit.language: str(lit) for lit in g.objects(m, SKOS.definition) if isinstance(lit, Literal)},
+                shapes,
+                "cpsv-ap" if any(s.startswith(_CPSV) for s in shapes) else None,
+            )
+        )
+    return sorted(out, key=lambda m: int(m.notation.lstrip("M")))
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The metrics with what they need of the compiled shapes: which root shape each shape belongs to, and the
+    classes whose instances each metric applies to."""
+
+    iri: str
+    metrics: list[Metric]
+    roots: dict[str, str]  # shape node → the root (targeted) shape it is part of
+    classes: dict[str, frozenset[str]]  # metric IRI → target classes of its shapes
+
+    @classmethod
+    def of(cls, settings: Settings, engines: dict[str, shacl.ShapesGraph]) -> Profile:
+        metrics = read_metrics(settings)
+        roots: dict[str, str] = {}
+        for engine in engines.values():
+            for root in engine.roots:
+                todo = [root]
+                while todo:
+                    shape = todo.pop()
+                    roots.setdefault(str(shape.node), str(root.node))
+                    todo += shape.properties
+        classes = {}
+        for m in metrics:
+            found: set[str] = set()
+            layers = [engines[m.layer]] if m.layer else list(engines.values())
+            for engine in layers:
+                for root in engine.roots:
+                    measured = (
+                        m.layer is not None
+                        or str(root.node) in m.shapes
+                        or any(roots.get(s) == str(root.node) for s in m.shapes)
+                    )
+                    if measured:
+                        found |= {str(c) for c in root.targets.classes}
+            classes[m.iri] = frozenset(found)
+        return cls(profile_iri(settings), metrics, roots, classes)
+
+    def metrics_of(self, r: Result) -> list[Metric]:
+        root = self.roots.get(r.shape, r.shape)
+        return [m for m in self.metrics if m.layer == r.layer or r.shape in m.shapes or root in m.shapes]
+
+
+# --- figures ----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    """One institution's measurements: per metric the applicable and failing nodes, and its open results."""
+
+    key: str
+    data_version: int = 0
+    services: int = 0
+    applicable: dict[str, int] = field(default_factory=dict)
+    failing: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    results: list[tuple[Result, list[Metric]]] = field(default_factory=list)
+
+    def score(self, metric: Metric) -> float | None:
+        n = self.applicable.get(metric.iri, 0)
+        if n == 0:
+            return None
+        return max(0.0, 1.0 - len(self.failing.get(metric.iri, ())) / n)
+
+    def overall(self, metrics: Iterable[Metric]) -> float | None:
+        scores = [s for s in (self.score(m) for m in metrics) if s is not None]
+        return sum(scores) / len(scores) if scores else None
+
+    def count(self, severity: str) -> int:
+        return sum(1 for r, _ in self.results if r.severity == severity)
+
+
+def owner_of(focus: str, owners: dict[str, str]) -> str | None:
+    """The institution a focus node belongs to: the institution graph it is stated in, else its IRI's pattern."""
+    if focus in owners:
+        return owners[focus]
+    if focus.startswith(f"{ID}institution/"):
+        return focus.removeprefix(f"{ID}institution/").split("/")[0]
+    for kind in ("service", "post", "resource", "sla"):
+        if focus.startswith(f"{ID}{kind}/"):
+            return focus.removeprefix(f"{ID}{kind}/").split("/")[0]
+    return None
+
+
+def figures(
+    profile: Profile,
+    report: Report,
+    owners: dict[str, str],
+    counts: dict[str, dict[str, int]],
+    versions: dict[str, int],
+    services: dict[str, int],
+    keys: Iterable[str],
+) -> dict[str, Figures]:
+    """Every institution's figures from one report. ``counts``: institution → metric IRI → applicable nodes."""
+    out = {k: Figures(k, versions.get(k, 0), services.get(k, 0), dict(counts.get(k, {}))) for k in keys}
+    people = f"{ID}person/"
+    for r in report.results:
+        if r.focus.startswith(people):
+            continue  # people are restricted data: the cockpit publishes nothing about them
+        key = owner_of(r.focus, owners)
+        if key is None or key not in out:
+            continue  # a reference node: not an institution's business
+        metrics = profile.metrics_of(r)
+        out[key].results.append((r, metrics))
+        for m in metrics:
+            out[key].failing[m.iri].add(r.focus)
+    return out
+
+
+# --- as linked data ---------------------------------------------------------------------------------------------
+
+
+def _n(iri: str) -> ox.NamedNode:
+    return ox.NamedNode(iri)
+
+
+def _int(n: int) -> ox.Literal:
+    return ox.Literal(str(n), datatype=_n(XSD + "integer"))
+
+
+def _double(x: float) -> ox.Literal:
+    return ox.Literal(repr(round(x, 6)), datatype=_n(XSD + "double"))
+
+
+_TYPE = _n(str(RDF.type))
+
+
+def institution_quads(profile: Profile, f: Figures, now: str, run: str) -> list[ox.Quad]:
+    """The institution's graph: one dqv:QualityMeasurement per applicable metric and the overall one, and its open
+    SHACL results (each linked to the metrics it lowers) in one sh:ValidationReport."""
+    g = _n(COMPLIANCE_GRAPHS + f.key)
+    data = _n(institution_graph(f.key))
+    at = ox.Literal(now, datatype=_n(XSD + "dateTime"))
+    quads: list[ox.Quad] = []
+
+    def measurement(metric: str, value: float, extra: list[tuple[str, ox.Literal]]) -> None:
+        node = _n(f"{ID}measurement/{f.key}/{metric.rsplit('/', 1)[-1]}")
+        for p, o in [
+            (str(RDF.type), _n(DQV + "QualityMeasurement")),
+            (DQV + "isMeasurementOf", _n(metric)),
+            (DQV + "computedOn", data),
+            (DQV + "value", _double(value)),
+            (PROV + "generatedAtTime", at),
+            (PROV + "wasGeneratedBy", _n(run)),
+            (str(PVPP.dataVersion), _int(f.data_version)),
+            *extra,
+        ]:
+            quads.append(ox.Quad(node, _n(p), o, g))
+
+    for m in profile.metrics:
+        score = f.score(m)
+        if score is not None:
+            failing = len(f.failing.get(m.iri, ()))
+            measurement(
+                m.iri,
+                score,
+                [(str(PVPP.applicableNodes), _int(f.applicable[m.iri])), (str(PVPP.failingNodes), _int(failing))],
+            )
+    overall = f.overall(profile.metrics)
+    if overall is not None:
+        measurement(
+            OVERALL,
+            overall,
+            [
+                (str(PVPP.violationCount), _int(f.count("Violation"))),
+                (str(PVPP.warningCount), _int(f.count("Warning"))),
+                (str(PVPP.serviceCount), _int(f.services)),
+            ],
+        )
+    report = _n(f"{ID}compliance-report/{f.key}")
+    quads.append(ox.Quad(report, _TYPE, _n(SH + "ValidationReport"), g))
+    conforms = not any(r.severity == "Violation" for r, _ in f.results)
+    quads.append(
+        ox.Quad(report, _n(SH + "conforms"), ox.Literal(str(conforms).lower(), datatype=_n(XSD + "boolean")), g)
+    )
+    quads.append(ox.Quad(report, _n(PROV + "wasGeneratedBy"), _n(run), g))
+    for i, (r, metrics) in enumerate(f.results):
+        node = _n(f"{ID}compliance-report/{f.key}/{i + 1}")
+        quads.append(ox.Quad(report, _n(SH + "result"), node, g))
+        quads.append(ox.Quad(node, _TYPE, _n(SH + "ValidationResult"), g))
+        quads.append(ox.Quad(node, _n(SH + "focusNode"), _n(r.focus) if "://" in r.focus else ox.Literal(r.focus), g))
+        quads.append(ox.Quad(node, _n(SH + "resultSeverity"), _n(SH + r.severity), g))
+        quads.append(ox.Quad(node, _n(SH + "sourceConstraintComponent"), _n(f"{SH}{r.component}"), g))
+        shape = r.shape if "://" in r.shape else profile.roots.get(r.shape, "")
+        if "://" in shape:
+            quads.append(ox.Quad(node, _n(SH + "sourceShape"), _n(shape), g))
+        if r.path and "://" in r.path:
+            quads.append(ox.Quad(node, _n(SH + "resultPath"), _n(r.path), g))
+        for lang, text in r.messages.items():
+            if lang in ("lv", "en"):
+                quads.append(ox.Quad(node, _n(SH + "resultMessage"), ox.Literal(text, language=lang), g))
+        for m in metrics:
+            quads.append(ox.Quad(node, _n(str(PVPP.measuredBy)), _n(m.iri), g))
+    return quads
+
+
+def run_iri(now: str) -> str:
+    return f"{ID}compliance-run/{now.replace(':', '').replace('-', '')}"
+
+
+def history_quads(profile: Profile, run: str, now: str, store_version: str, scores: dict[str, float]) -> list[ox.Quad]:
+    """One run in the history: the activity, and the overall score of each institution it measured and of the
+    nation (the mean over all institutions with data, as they stand after the run)."""
+    g = _n(HISTORY_GRAPH)
+    at = ox.Literal(now, datatype=_n(XSD + "dateTime"))
+    node = _n(run)
+    quads = [
+        ox.Quad(node, _TYPE, _n(PROV + "Activity"), g),
+        ox.Quad(node, _n(PROV + "endedAtTime"), at, g),
+        ox.Quad(node, _n(PROV + "used"), _n(profile.iri), g),
+        ox.Quad(node, _n(str(PVPP.dataVersion)), ox.Literal(store_version), g),
+    ]
+    stamp = run.rsplit("/", 1)[-1]
+    for key, score in scores.items():
+        m = _n(f"{ID}measurement/{key}/overall/{stamp}")
+        on = _n(NATIONAL if key == "national" else institution_graph(key))
+        for p, o in [
+            (str(RDF.type), _n(DQV + "QualityMeasurement")),
+            (DQV + "isMeasurementOf", _n(OVERALL)),
+            (DQV + "computedOn", on),
+            (DQV + "value", _double(score)),
+            (PROV + "generatedAtTime", at),
+            (PROV + "wasGeneratedBy", node),
+        ]:
+            quads.append(ox.Quad(m, _n(p), o, g))
+    return quads
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def ntriples(quads: Iterable[ox.Quad]) -> bytes:
+    return ox.serialize((ox.Triple(q.subject, q.predicate, q.object) for q in quads), format=ox.RdfFormat.N_TRIPLES)
+
+
+def path_of(settings: Settings) -> Path:
+    return settings.source_dir / "reference" / METRICS_FILE
+
+
+# --- runs -------------------------------------------------------------------------------------------------------
+
+_INSTITUTION_GRAPHS = institution_graph("")
+
+
+@dataclass(frozen=True)
+class Institution:
+    key: str
+    iri: str
+    labels: dict[str, str]
+    kind: str  # ministry | agency | municipality | other
+    sector: str | None  # the ministry that leads its sector (itself for a ministry)
+
+
+def _select(store: ox.Store, name: str) -> list[tuple[ox.NamedNode | ox.Literal | None, ...]]:
+    return [tuple(row) for row in store.query(rq.load(name), use_default_graph_as_union=True)]
+
+
+def institutions(store: ox.Store) -> dict[str, Institution]:
+    out: dict[str, Institution] = {}
+    for inst, key, lv, en, kind, parent in _select(store, "compliance-institutions"):
+        assert inst is not None and key is not None and kind is not None
+        labels = {lang: lit.value for lang, lit in (("lv", lv), ("en", en)) if lit is not None}
+        sector = key.value if kind.value == "ministry" else (_key_of(parent.value) if parent is not None else None)
+        out.setdefault(key.value, Institution(key.value, inst.value, labels, kind.value, sector))
+    return out
+
+
+def _key_of(iri: str) -> str:
+    return iri.rsplit("/", 1)[-1]
+
+
+def _applicable(profile: Profile, classes: dict[str, int]) -> dict[str, int]:
+    """Per metric: instances of its classes in one institution's graph; 1 for a metric of the institution itself
+    (no class targets, e.g. its portfolio managers), when the institution has data at all."""
+    return {
+        m.iri: sum(classes.get(c, 0) for c in profile.classes[m.iri]) or (1 if classes else 0) for m in profile.metrics
+    }
+
+
+def full_run(settings: Settings, validator: Validator, store: ox.Store, store_version: str) -> list[ox.Quad]:
+    """Every institution validated in place and measured: the quads of every ``graph/compliance/{key}`` and of
+    this run's entry in the history."""
+    report = validate_stored(validator, store)
+    profile = profile_for(settings, validator)
+    owners = {s.value: g.value.removeprefix(_INSTITUTION_GRAPHS) for s, g in _select(store, "compliance-owners")}  # type: ignore[union-attr]
+    classes: dict[str, dict[str, int]] = defaultdict(dict)
+    for g, c, n in _select(store, "compliance-class-counts"):
+        classes[g.value.removeprefix(_INSTITUTION_GRAPHS)][c.value] = int(n.value)  # type: ignore[union-attr]
+    versions = {
+        g.value.removeprefix(_INSTITUTION_GRAPHS): int(v.value)  # type: ignore[union-attr]
+        for g, v, _ in _select(store, "compliance-versions")
+    }
+    keys = list(institutions(store))
+    figs = figures(
+        profile,
+        report,
+        owners,
+        {k: _applicable(profile, classes.get(k, {})) for k in keys},
+        versions,
+        {k: classes.get(k, {}).get(str(PVPP.Service), 0) for k in keys},
+        keys,
+    )
+    now = now_iso()
+    run = run_iri(now)
+    quads = [q for f in figs.values() for q in institution_quads(profile, f, now, run)]
+    scores = {k: s for k, s in ((k, f.overall(profile.metrics)) for k, f in figs.items()) if s is not None}
+    national = {"national": sum(scores.values()) / len(scores)} if scores else {}
+    return quads + history_quads(profile, run, now, store_version, {**scores, **national})
+
+
+def write_full(store: EmbeddedStore, quads: list[ox.Quad]) -> None:
+    """Replace every compliance graph and add the run to the history, in one atomic write."""
+    with store.writer() as w:
+        for g in list(w.named_graphs()):
+            if isinstance(g, ox.NamedNode) and g.value.startswith(COMPLIANCE_GRAPHS):
+                w.remove_graph(g)
+        w.bulk_extend(quads)
+
+
+def institution_run(
+    settings: Settings,
+    validator: Validator,
+    key: str,
+    version: int,
+    stored: bytes,
+    report: Report,
+    others: dict[str, float],
+    store_version: str,
+) -> tuple[bytes, list[ox.Quad]]:
+    """One institution measured from its accepted submission's own report and stored content: its
+    ``graph/compliance/{key}`` as N-Triples and the history entry. ``others``: the other institutions' current
+    overall scores, for the national one."""
+    profile = profile_for(settings, validator)
+    mem = ox.Store()
+    mem.load(stored, format=ox.RdfFormat.N_TRIPLES)
+    classes: dict[str, int] = {}
+    for row in mem.query("SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c"):
+        classes[row[0].value] = int(row[1].value)
+    owners = {q.subject.value: key for q in mem if isinstance(q.subject, ox.NamedNode)}
+    policy = Report(report.conforms, [r for r in report.results if r.layer != "submission"], report.lang)
+    figs = figures(
+        profile,
+        policy,
+        owners,
+        {key: _applicable(profile, classes)},
+        {key: version},
+        {key: classes.get(str(PVPP.Service), 0)},
+        [key],
+    )
+    now = now_iso()
+    run = run_iri(now)
+    f = figs[key]
+    graph = ntriples(institution_quads(profile, f, now, run))
+    scores = dict(others)
+    own = f.overall(profile.metrics)
+    if own is not None:
+        scores[key] = own
+    entry = {key: own} if own is not None else {}
+    if scores:
+        entry["national"] = sum(scores.values()) / len(scores)
+    return graph, history_quads(profile, run, now, store_version, entry)
+
+
+_profiles: dict[int, Profile] = {}
+
+
+def profile_for(settings: Settings, validator: Validator) -> Profile:
+    """One profile per validator (its compiled shapes) — the metrics file is read once."""
+    if id(validator) not in _profiles:
+        _profiles[id(validator)] = Profile.of(settings, validator.engines)
+    return _profiles[id(validator)]
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    institutions: int
+    measured: int  # institutions with data
+    results: int
+    national: float | None
+    seconds: float
+
+
+def stored_profile(store: ox.Store) -> str | None:
+    rows = _select(store, "compliance-profile")
+    return rows[0][0].value if rows and rows[0][0] is not None else None
+
+
+def revalidate(settings: Settings, store: EmbeddedStore, validator: Validator | None = None) -> RunSummary:
+    """``pvpp-kg revalidate``: every institution measured against the current profile, published in one write."""
+    import time
+
+    from pvpp_kg.validation.validator import validator_for
+
+    started = time.perf_counter()
+    validator = validator or validator_for(settings)
+    reader = store.reader()
+    quads = full_run(settings, validator, reader, str(store.version()))
+    write_full(store, quads)
+    measured = sum(
+        1
+        for q in quads
+        if q.predicate.value == DQV + "isMeasurementOf"
+        and q.object.value == OVERALL  # type: ignore[union-attr]
+        and q.graph_name.value.startswith(COMPLIANCE_GRAPHS)  # type: ignore[union-attr]
+    )
+    results = sum(1 for q in quads if q.predicate.value == SH + "focusNode")
+    score = _national_score(quads)
+    return RunSummary(len(institutions(reader)), measured, results, score, time.perf_counter() - started)
+
+
+def _national_score(quads: list[ox.Quad]) -> float | None:
+    on_national = {q.subject for q in quads if q.predicate.value == DQV + "computedOn" and q.object.value == NATIONAL}  # type: ignore[union-attr]
+    for q in quads:
+        if q.subject in on_national and q.predicate.value == DQV + "value":
+            return float(q.object.value)  # type: ignore[union-attr]
+    return None
+
+
+def revalidate_if_stale(settings: Settings, store: EmbeddedStore) -> RunSummary | None:
+    """At start-up: revalidate when the stored measurements were made with another profile (or none)."""
+    if stored_profile(store.reader()) == profile_iri(settings):
+        return None
+    return revalidate(settings, store)

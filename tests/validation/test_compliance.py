@@ -1,0 +1,291 @@
+"""The compliance cockpit (issue 28) through its real interfaces: ``pvpp-kg revalidate``, /api/compliance,
+/compliance (HTML, CSV, JSON, RDF), /compliance/{key}, /matrix, the library queries, a submission's
+incremental re-measurement and a changed profile.
+
+The data: the real sources and sample plus the generated tiny dataset (seed 1), whose generator lists the rules
+it broke (``tiny.nq.violations.json``); the figures are checked against that list.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from rdflib import Graph
+
+from pvpp_kg import shacl
+from pvpp_kg.settings import Settings
+from pvpp_kg.store.dataload import load_data
+from pvpp_kg.store.loader import ensure_loaded, open_stores
+from pvpp_kg.web.auth import digest
+from tests.conftest import LiveServer, generate_tiny, settings_env
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).parents[2]
+BASE = (ROOT / "tests" / "data" / "shapes" / "base.ttl").read_bytes()
+LM = "lm-compliance-token"
+# the generator's rules → the metric each one lowers
+RULE_METRIC = {"service-owner": "service-owner", "service-manager": "service-manager", "sla-availability": "sla"}
+
+
+def _revalidate(settings: Settings) -> str:
+    done = subprocess.run(
+        [str(Path(shutil.which("pvpp-kg") or ROOT / ".venv" / "bin" / "pvpp-kg")), "revalidate"],
+        env=settings_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def setup(
+    make_settings: Callable[..., Settings], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[LiveServer, Settings, dict[str, Any]]]:
+    tmp = tmp_path_factory.mktemp("compliance")
+    tokens = tmp / "tokens.json"
+    tokens.write_text(json.dumps({"lm": digest(LM)}))
+    settings = make_settings(institution_tokens_file=tokens)
+    ensure_loaded(settings)
+    nq = generate_tiny(tmp / "tiny.nq")
+    load_data(settings, [nq])
+    out = _revalidate(settings)
+    assert "institutions measured" in out and "national score" in out
+    promised = json.loads(Path(str(nq) + ".violations.json").read_text())
+    server = LiveServer(settings)
+    yield server, settings, promised
+    server.stop()
+
+
+def _api(server: LiveServer, path: str = "/api/compliance", **params: str) -> Any:
+    r = httpx.get(server.url + path, params=params, timeout=60)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _owner(iri: str) -> str:
+    return iri.split("/id/", 1)[1].split("/")[1]
+
+
+def test_the_generators_violations_are_the_failing_institutions(setup: tuple[LiveServer, Settings, Any]) -> None:
+    server, _, promised = setup
+    expected: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for v in promised["violations"]:
+        if v["rule"] in RULE_METRIC:
+            expected[RULE_METRIC[v["rule"]]][_owner(v["focus"])] += 1
+    rows = {r["key"]: r for r in _api(server)["institutions"]}
+    assert len(rows) == promised["institutions"] == 78
+    for metric, by_institution in expected.items():
+        failing = {k: r["failing"][metric] for k, r in rows.items() if r["scores"].get(metric, 1.0) < 1.0}
+        assert failing == dict(by_institution), metric
+    # the concrete picture of seed 1: two services without an owner, at am and ventspils-novads
+    assert expected["service-owner"] == {"am": 1, "ventspils-novads": 1}
+    am = rows["am"]
+    assert am["kind"] == "ministry" and am["sector"] == "am" and am["services"] == 5
+    assert am["scores"]["service-owner"] == pytest.approx(0.8)  # 4 of its 5 services have an owner
+    titles = {_owner(v["focus"]) for v in promised["violations"] if v["rule"] == "service-title-lv"}
+    assert titles <= {k for k, r in rows.items() if r["scores"].get("identification", 1.0) < 1.0}
+
+
+def test_filters_sorting_and_downloads_agree(setup: tuple[LiveServer, Settings, Any]) -> None:
+    server, _, _ = setup
+    everyone = _api(server)["institutions"]
+    failing = _api(server, rule="service-owner")["institutions"]
+    assert [r["key"] for r in failing] == ["am", "ventspils-novads"]
+    ministries = _api(server, kind="ministry")["institutions"]
+    assert ministries and all(r["kind"] == "ministry" for r in ministries)
+    assert len(ministries) == sum(1 for r in everyone if r["kind"] == "ministry")
+    sector = _api(server, sector="am")["institutions"]
+    assert {r["key"] for r in sector} >= {"am"} and all(r["sector"] == "am" for r in sector)
+    adazi = _api(server, q="adazi")["institutions"]  # no diacritics: Ādaži
+    assert {r["key"] for r in adazi} >= {"adazu-novads"}
+    worst = _api(server, sort="score", order="asc")["institutions"]
+    scores = [r["overall"] for r in worst if r["overall"] is not None]
+    assert scores == sorted(scores)
+
+    text = httpx.get(server.url + "/compliance", params={"rule": "service-owner", "format": "csv"}).text
+    table = list(csv.DictReader(io.StringIO(text)))
+    assert [r["key"] for r in table] == ["am", "ventspils-novads"]
+    assert table[0]["service-owner"] == "0.800"
+    html = httpx.get(server.url + "/compliance", params={"rule": "service-owner", "lang": "lv"}).text
+    assert 'data-key="am"' in html and 'data-key="ventspils-novads"' in html and 'data-key="lm"' not in html
+    assert "Politikas ievērošana" in html and "<svg" in html
+
+
+def test_the_published_measurements_pass_their_shape_and_equal_the_page(
+    setup: tuple[LiveServer, Settings, Any],
+) -> None:
+    server, settings, _ = setup
+    ttl = httpx.get(server.url + "/compliance", params={"format": "ttl"}, timeout=60)
+    assert ttl.status_code == 200 and ttl.headers["content-type"].startswith("text/turtle")
+    data = Graph().parse(data=ttl.text, format="turtle")
+    data.parse(settings.source_dir / "reference" / "compliance-metrics.ttl", format="turtle")
+    shapes = shacl.ShapesGraph(Graph().parse(ROOT / "shapes" / "compliance-shapes.ttl", format="turtle"))
+    import pyoxigraph as ox
+
+    store = ox.Store()
+    store.load(data.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
+    report = shacl.validate(store, shapes)
+    assert report.results == [], report.results[:3]
+    # the figures in the graph are the page's: am's service-owner measurement
+    q = """SELECT ?v ?f ?n WHERE { <https://w3id.org/pvpp/id/measurement/am/service-owner>
+             <http://www.w3.org/ns/dqv#value> ?v ; <https://w3id.org/pvpp/ontology#failingNodes> ?f ;
+             <https://w3id.org/pvpp/ontology#applicableNodes> ?n }"""
+    ((v, f, n),) = [tuple(row) for row in store.query(q)]
+    assert (float(v.value), int(f.value), int(n.value)) == (pytest.approx(0.8), 1, 5)
+    # and the same through /sparql, as researchers ask it
+    r = httpx.get(
+        server.url + "/api/queries/compliance-by-metric", params={"metric": "service-owner"}, timeout=60
+    ).json()
+    rows = [(b["institution"]["value"].rsplit("/", 1)[-1], b["failing"]["value"]) for b in r["results"]["bindings"]]
+    assert rows == [("ventspils-novads", "1"), ("am", "1")]  # worst first: 2 of 3 services owned, then 4 of 5
+
+
+def test_institution_page_and_api(setup: tuple[LiveServer, Settings, Any]) -> None:
+    server, _, _ = setup
+    d = _api(server, "/api/compliance/am")
+    owner = [f for f in d["findings"] if "service-owner" in f["rules"]]
+    assert [f["focus"] for f in owner] == ["https://w3id.org/pvpp/id/service/am/s-2"]
+    assert owner[0]["severity"] == "Violation" and "pakalpojuma turētāj" in owner[0]["message"]["lv"]
+    assert len(d["trend"]) == 1 and d["trend"][0]["score"] == pytest.approx(d["institution"]["overall"])
+    html = httpx.get(server.url + "/compliance/am", params={"lang": "en"}).text
+    assert 'href="/id/service/am/s-2"' in html and 'data-metric="service-owner" class="fail"' in html
+    rows = list(csv.DictReader(io.StringIO(httpx.get(server.url + "/compliance/am?format=csv").text)))
+    assert any(r["focus"].endswith("/service/am/s-2") and r["rules"] == "service-owner" for r in rows)
+
+
+def test_matrix_grid(setup: tuple[LiveServer, Settings, Any]) -> None:
+    server, _, _ = setup
+    html = httpx.get(server.url + "/matrix", params={"lang": "en"}).text
+    assert html.count("<tr data-task=") == 32 and html.count('<td data-role="') == 320
+    # PU2-21: A for IPKS and PS (the matrix CSV), links to the task and the role pages
+    row = html.split('<tr data-task="PU2-21"', 1)[1].split("</tr>", 1)[0]
+    cells = dict(
+        (part.split('"', 1)[0], part.split(">", 1)[1].split("<", 1)[0]) for part in row.split('<td data-role="')[1:]
+    )
+    expected = {
+        r["role_code"]: r["value"]
+        for r in csv.DictReader((ROOT / "data" / "reference" / "responsibility-matrix.csv").open(encoding="utf-8"))
+        if r["task"] == "PU2-21"
+    }
+    assert {k: v for k, v in cells.items() if v} == expected
+    assert 'href="/id/task/PU2-21"' in row and 'href="/id/role/IPKS"' in html and 'id="legend"' in html
+    vsaa = httpx.get(server.url + "/matrix", params={"institution": "vsaa"}).text
+    assert 'id="filled"' in vsaa and "<strong>IPKS</strong>" in vsaa
+    assert httpx.get(server.url + "/matrix", params={"institution": "nope"}).status_code == 404
+
+
+def test_bad_input_is_4xx_and_changes_nothing(setup: tuple[LiveServer, Settings, Any]) -> None:
+    server, _, _ = setup
+    before = httpx.get(server.url + "/health").json()["version"]
+    for path, params, status, needle in [
+        ("/compliance/nope", {}, 404, "no institution 'nope'"),
+        ("/api/compliance/nope", {}, 404, "no institution 'nope'"),
+        ("/compliance", {"kind": "bank"}, 400, "unknown institution type"),
+        ("/compliance", {"rule": "happiness"}, 400, "unknown rule"),
+        ("/compliance", {"sector": "riga"}, 400, "unknown sector"),
+        ("/compliance", {"municipality": "am"}, 400, "unknown municipality"),
+        ("/api/compliance", {"sort": "colour"}, 400, "unknown sort"),
+        ("/api/compliance", {"order": "up"}, 400, "order must be asc or desc"),
+        ("/compliance", {"format": "pdf"}, 400, "unknown format"),
+        ("/compliance", {"q": "x" * 300}, 400, "longer than 200"),
+    ]:
+        r = httpx.get(server.url + path, params=params)
+        assert r.status_code == status and needle in r.text, (path, params, r.text)
+    assert httpx.get(server.url + "/health").json()["version"] == before
+
+
+def test_a_submission_is_measured_right_after_it_is_stored(setup: tuple[LiveServer, Settings, Any]) -> None:
+    server, _, _ = setup
+    national_before = len(_api(server)["national_trend"])
+    r = httpx.post(
+        server.url + "/submissions",
+        content=BASE,
+        headers={"Content-Type": "text/turtle", "Authorization": f"Bearer {LM}"},
+        timeout=120,
+    )
+    assert r.status_code == 201, r.text
+    d = _api(server, "/api/compliance/lm")
+    assert d["institution"]["version"] == r.json()["stored"]["version"]
+    assert d["institution"]["services"] == 4 and d["institution"]["violations"] == 0
+    assert d["versions"][0]["version"] == str(r.json()["stored"]["version"])
+    assert len(_api(server)["national_trend"]) == national_before + 1
+
+
+def test_a_changed_shape_changes_the_results_after_revalidate(
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    """The profile is the shapes and the reference data: requiring two needs per service makes a new profile
+    version, and `pvpp-kg revalidate` finds the sample's single-need services."""
+    shapes = tmp_path / "shapes"
+    shutil.copytree(ROOT / "shapes", shapes)
+    settings = make_settings(shapes_dir=shapes)
+    ensure_loaded(settings)
+    _revalidate(settings)
+    store = open_stores(settings)[0]
+    from pvpp_kg.validation.compliance import profile_iri, stored_profile
+
+    first = stored_profile(store.reader())
+    assert first == profile_iri(settings)
+    server = LiveServer(settings)
+    try:
+        before = {r["key"]: r["scores"].get("needs") for r in _api(server)["institutions"]}
+        assert before["vsaa"] == 1.0
+    finally:
+        server.stop()
+    text = (shapes / "pvpp-shapes.ttl").read_text(encoding="utf-8")
+    changed = text.replace(
+        "sh:path pvpp:satisfiesNeed ; sh:minCount 1 ;", "sh:path pvpp:satisfiesNeed ; sh:minCount 2 ;"
+    )
+    assert changed != text
+    (shapes / "pvpp-shapes.ttl").write_text(changed, encoding="utf-8")
+    _revalidate(settings)
+    assert stored_profile(store.reader()) == profile_iri(settings) != first
+    server = LiveServer(settings)
+    try:
+        after = {r["key"]: r["scores"].get("needs") for r in _api(server)["institutions"]}
+    finally:
+        server.stop()
+    assert after["vsaa"] is not None and after["vsaa"] < 1.0
+    assert sum(1 for v in after.values() if v is not None and v < 1) > sum(
+        1 for v in before.values() if v is not None and v < 1
+    )
+
+
+def test_the_pages_in_a_browser(setup: tuple[LiveServer, Settings, Any], page: Any) -> None:
+    """Headless Chromium: the charts render from the same figures, the filter form narrows the table, the
+    institution and matrix pages open from it."""
+    server, _, _ = setup
+    everyone = _api(server)["institutions"]
+    page.goto(server.url + "/compliance?lang=en")
+    bars = page.locator("#chart-rules g.bar")
+    assert bars.count() == 11
+    owner = page.locator('#chart-rules g.bar[data-metric="service-owner"]')
+    meeting = sum(1 for r in everyone if r["scores"].get("service-owner") == 1.0)
+    assert owner.get_attribute("data-meeting") == str(meeting) and owner.get_attribute("data-applicable") == "78"
+    bins = [int(b.get_attribute("data-count")) for b in page.locator("#chart-scores g.bin").all()]
+    assert sum(bins) == sum(1 for r in everyone if r["overall"] is not None)
+    assert page.locator("#chart-trend circle.point").count() >= 1
+    page.select_option('select[name="rule"]', "service-owner")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url("**rule=service-owner**")
+    assert page.locator("#table tbody tr").count() == 2
+    page.locator('#table tr[data-key="am"] a').click()
+    page.wait_for_url("**/compliance/am?lang=en")
+    assert page.locator("h1").inner_text() == "Ministry of Defence"  # am: Aizsardzības ministrija
+    assert page.locator('#rules tr[data-metric="service-owner"]').get_attribute("class") == "fail"
+    page.locator("a", has_text="The institution's roles in the responsibility matrix").click()
+    page.wait_for_url("**/matrix?institution=am**")
+    assert page.locator("#matrix tbody tr").count() == 32
