@@ -18,8 +18,7 @@ from openpyxl import load_workbook
 from pvpp_kg.settings import Settings
 from pvpp_kg.store.loader import ensure_loaded
 from pvpp_kg.web.auth import digest
-from tests.conftest import LiveServer
-from tests.web.test_browser import ARGS, ARTIFACTS, CHROMIUM
+from tests.conftest import ARTIFACTS, LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -51,19 +50,6 @@ def server(make_settings: Callable[..., Settings], tmp_path_factory: pytest.Temp
     assert r.status_code == 201, r.text[:300]
     yield srv
     srv.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("chromium is not installed: run `make browser` (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def _row(ws: Any, service: str) -> int:
