@@ -132,7 +132,14 @@ def start_pvpp(
     env_extra: dict[str, str] | None = None,
 ) -> Server:
     port = free_port()
-    env = dict(os.environ, PVPP_DATA_DIR=str(data_dir), PVPP_QUERY_TIMEOUT_S="300", **(env_extra or {}))
+    # no background revalidation: the systems compared must hold the same data (the dump taken before start)
+    env = dict(
+        os.environ,
+        PVPP_DATA_DIR=str(data_dir),
+        PVPP_QUERY_TIMEOUT_S="300",
+        PVPP_REVALIDATE_ON_START="false",
+        **(env_extra or {}),
+    )
     started = time.perf_counter()
     proc = _spawn(
         [str(BIN / "pvpp-kg"), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)], env, log

@@ -201,6 +201,8 @@ def test_bad_input_is_4xx_and_changes_nothing(setup: tuple[LiveServer, Settings,
         ("/api/compliance", {"order": "up"}, 400, "order must be asc or desc"),
         ("/compliance", {"format": "pdf"}, 400, "unknown format"),
         ("/compliance", {"q": "x" * 300}, 400, "longer than 200"),
+        ("/compliance", {"page": "2"}, 400, "past the last page, 1"),
+        ("/compliance", {"page": "0"}, 400, "page"),
     ]:
         r = httpx.get(server.url + path, params=params)
         assert r.status_code == status and needle in r.text, (path, params, r.text)

@@ -11,7 +11,7 @@ import csv
 import io
 import json
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import pyoxigraph as ox
@@ -64,7 +64,21 @@ class Row:
     submitted: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            "key": self.key,
+            "name": self.name,
+            "kind": self.kind,
+            "sector": self.sector,
+            "municipality": self.municipality,
+            "services": self.services,
+            "violations": self.violations,
+            "warnings": self.warnings,
+            "overall": self.overall,
+            "scores": self.scores,
+            "failing": self.failing,
+            "version": self.version,
+            "submitted": self.submitted,
+        }
 
     def meets(self, metric: str) -> bool | None:
         score = self.scores.get(metric)
@@ -77,6 +91,30 @@ class Overview:
     metrics: list[Metric]
     rows: list[Row]
     national: list[tuple[str, float]]  # (time, score) of every run, oldest first
+    derived: dict[Any, Any] = field(default_factory=dict)  # what the pages compute from it, kept with it
+
+    def once(self, key: Any, make: Any) -> Any:
+        """``make()`` computed once per data version (the charts, a filtered table's JSON): the national table
+        has thousands of rows, and a page must not rebuild them on every request."""
+        if key not in self.derived:
+            if len(self.derived) > 256:
+                self.derived.clear()
+            self.derived[key] = make()
+        return self.derived[key]
+
+    def to_json(self, rows: list[Row]) -> bytes:
+        return json.dumps(
+            {
+                "data_version": self.version,
+                "metrics": [
+                    {"key": m.key, "notation": m.notation, "label": m.labels, "definition": m.definitions}
+                    for m in self.metrics
+                ],
+                "institutions": [r.to_json() for r in rows],
+                "national_trend": [{"time": t, "score": v} for t, v in self.national],
+            },
+            ensure_ascii=False,
+        ).encode("utf-8")
 
     def rule_shares(self) -> list[tuple[Metric, int, int]]:
         """Per metric: institutions meeting it, and institutions it applies to."""
@@ -270,7 +308,7 @@ async def detail(backend: Backend, settings: Settings, key: str) -> Detail:
         raise NotFound(f"no institution {key!r}: see /compliance for the list")
     graph = COMPLIANCE_GRAPHS + key
     findings: dict[str, Finding] = {}
-    for f in await _select(backend, "compliance-findings", settings, graph=graph):
+    for f in await _select(backend, "compliance-findings", settings, graph=graph, data=institution_graph(key)):
         item = findings.setdefault(
             f["r"], Finding(f["focus"], f.get("label"), f["severity"].rsplit("#", 1)[-1], [], {}, f.get("path"))
         )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 from dataclasses import asdict, dataclass
@@ -182,18 +183,28 @@ async def submit(
     graph = institution_graph(key)
     now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     stored = await anyio.to_thread.run_sync(materialised_ntriples, content, graph, validator.ontology)
-    await backend.write_graphs({graph: stored}, (_provenance_update(key, graph, now, checksum, len(data)),))
+    graphs, updates = {graph: stored}, [_provenance_update(key, graph, now, checksum, len(data))]
+    # the compliance figures go in the same write: one snapshot, and the cockpit never lags the data
+    expected = max((v.version for v in await versions(backend, key)), default=0) + 1
+    try:
+        measured, history = await measure(settings, backend, validator, key, expected, stored, report)
+        graphs.update(measured)
+        updates.append(history)
+    except Exception:  # a failed measurement must not refuse good data; `pvpp-kg revalidate` catches it up
+        logging.getLogger("pvpp_kg").exception("measuring %s's submission failed", key)
+    await backend.write_graphs(graphs, tuple(updates))
     version = max(v.version for v in await versions(backend, key) if v.checksum == checksum and v.time == now)
     _write_file(version_path(settings, key, version), content)
-    await remeasure(settings, backend, validator, key, version, stored, report)
     return Version(key, version, now, checksum, len(data), graph), report
 
 
-async def remeasure(
+async def measure(
     settings: Settings, backend: Backend, validator: Validator, key: str, version: int, stored: bytes, report: Report
-) -> None:
+) -> tuple[dict[str, bytes], str]:
     """The institution's compliance figures from its accepted submission's own report (issue 28): its graph
-    ``graph/compliance/{key}`` replaced, the run added to the history, in one write."""
+    ``graph/compliance/{key}`` and the update adding the run to the history. ``version``: the version this write
+    will record (two submissions of one institution racing could both measure the same number; the provenance
+    record, numbered inside the write, stays the authority)."""
     from pvpp_kg.validation import compliance
 
     q = rq.load("compliance-overall")
@@ -207,8 +218,9 @@ async def remeasure(
         compliance.institution_run, settings, validator, key, version, stored, report, others, backend.version()
     )
     triples = compliance.ntriples(history).decode("utf-8")
-    insert = f"INSERT DATA {{ GRAPH <{compliance.HISTORY_GRAPH}> {{\n{triples}}} }}"
-    await backend.write_graphs({compliance.COMPLIANCE_GRAPHS + key: graph}, (insert,))
+    return {compliance.COMPLIANCE_GRAPHS + key: graph}, (
+        f"INSERT DATA {{ GRAPH <{compliance.HISTORY_GRAPH}> {{\n{triples}}} }}"
+    )
 
 
 def stored_form(validator: Validator, data: Document) -> bytes:

@@ -113,54 +113,64 @@ async def compliance_page(
     filters: FiltersDep,
     lang: Lang = None,
     format: Format = None,
+    page: Annotated[int, Query(ge=1, le=100_000, description="page of the HTML table (100 rows each)")] = 1,
     accept: Annotated[str | None, Header()] = None,
 ) -> Response:
     chosen = choose_lang(lang, request.headers.get("accept-language"))
     fmt = _format(format, accept)
     o = await cockpit.overview(backend, settings)
-    rows = filters.check(o).apply(o.rows, chosen)
+    filters.check(o)
+    rows = o.once(("rows", filters, chosen), lambda: filters.apply(o.rows, chosen))
     if fmt == "csv":
         return PlainTextResponse(cockpit.table_csv(rows, o.metrics, chosen), media_type="text/csv; charset=utf-8")
     if fmt == "json":
-        return JSONResponse(_overview_json(o, rows))
+        return Response(o.once(("json", filters, chosen), lambda: o.to_json(rows)), media_type="application/json")
     if fmt == "ttl":
         body = await cockpit.measurements_turtle(backend, settings, [r.key for r in rows])
         return Response(body, media_type="text/turtle; charset=utf-8")
-    sectors = sorted({r.sector for r in o.rows if r.sector})
-    municipalities = sorted({r.municipality for r in o.rows if r.municipality})
-    names = {r.key: r.name.get(chosen, r.key) for r in o.rows}
+    pages = max(1, -(-len(rows) // PAGE))
+    if page > pages:
+        raise BadRequest(f"page {page} is past the last page, {pages}")
+    chrome = o.once(("chrome", chosen), lambda: _chrome(o, chosen))
     return templates.TemplateResponse(
         request,
         "compliance.html",
         {
             "lang": chosen,
             "o": o,
-            "rows": rows,
+            "rows": rows[(page - 1) * PAGE : page * PAGE],
+            "total": len(rows),
+            "page": page,
+            "pages": pages,
+            "first": (page - 1) * PAGE + 1,
             "f": filters,
-            "shares": o.rule_shares(),
-            "histogram": o.histogram(),
-            "sectors": sectors,
-            "municipalities": municipalities,
-            "names": names,
             "kinds": cockpit.KINDS,
             "sorts": cockpit.SORTS,
+            **chrome,
         },
     )
 
 
-def _overview_json(o: cockpit.Overview, rows: list[cockpit.Row]) -> dict[str, Any]:
-    return OverviewOut(
-        data_version=o.version,
-        metrics=_metrics(o.metrics),
-        institutions=[InstitutionOut(**r.to_json()) for r in rows],
-        national_trend=[TrendPoint(time=t, score=s) for t, s in o.national],
-    ).model_dump()
+PAGE = 100  # rows of the HTML table per page: the national table has ~4,500
+
+
+def _chrome(o: cockpit.Overview, lang: str) -> dict[str, Any]:
+    """The charts' figures and the filters' choices: the same for every request of a data version."""
+    return {
+        "shares": o.rule_shares(),
+        "histogram": o.histogram(),
+        "sectors": sorted({r.sector for r in o.rows if r.sector}),
+        "municipalities": sorted({r.municipality for r in o.rows if r.municipality}),
+        "names": {r.key: r.name.get(lang, r.key) for r in o.rows},
+    }
 
 
 @router.get("/api/compliance", summary="The national compliance table as JSON", response_model=OverviewOut)
-async def compliance_api(backend: BackendDep, settings: SettingsDep, filters: FiltersDep) -> JSONResponse:
+async def compliance_api(backend: BackendDep, settings: SettingsDep, filters: FiltersDep) -> Response:
     o = await cockpit.overview(backend, settings)
-    return JSONResponse(_overview_json(o, filters.check(o).apply(o.rows, "lv")))
+    filters.check(o)
+    body = o.once(("json", filters, "lv"), lambda: o.to_json(filters.apply(o.rows, "lv")))
+    return Response(body, media_type="application/json")
 
 
 def _detail_json(d: cockpit.Detail) -> dict[str, Any]:
