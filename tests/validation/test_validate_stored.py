@@ -62,9 +62,15 @@ def test_every_result_reads_in_both_languages(loaded: Settings) -> None:
     for r in report.results:
         assert r.messages.keys() == {"lv", "en"} and all(r.messages.values()), r
         assert not any(raw in r.messages["en"] for raw in ("values on", "Less than", "->")), r
-    cpsv = [r for r in report.results if r.layer == "cpsv-ap" and r.path == "http://purl.org/dc/terms/identifier"]
-    assert cpsv and all(r.messages["lv"].endswith("identifikators (dct:identifier).") for r in cpsv)
-    assert all(r.messages["en"].endswith("identifier (dct:identifier).") for r in cpsv)
+    names = Graph().parse(loaded.shapes_dir / "cpsv-ap-names-lv.ttl")
+    lv_name = {str(p): str(n) for p, n in names.subject_objects()}
+    cpsv = [r for r in report.results if r.layer == "cpsv-ap" and r.path]
+    assert cpsv and all(f"{lv_name[r.path]} (" in r.messages["lv"] for r in cpsv)
+    competent = [r for r in cpsv if r.path == "http://data.europa.eu/m8g/hasCompetentAuthority"]
+    assert competent and competent[0].messages == {
+        "lv": "Trūkst obligātas vērtības: kompetentā iestāde (cv:hasCompetentAuthority).",
+        "en": "A required value is missing: has competent authority (cv:hasCompetentAuthority).",
+    }
     lines = report_csv(report).splitlines()[1:]
     assert {line.split(",", 1)[0] for line in lines} <= {"Pārkāpums", "Brīdinājums", "Informācija"}
     counts = report.rule_counts()
