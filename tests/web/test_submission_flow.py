@@ -352,6 +352,7 @@ def test_the_whole_flow_over_the_api(server: LiveServer, tmp_path: Path) -> None
     history = httpx.get(f"{server.url}/submissions/varam", timeout=30).json()["versions"]
     assert history[-1]["checksum"] == checksum and versions(server, "varam") == [*start, start[-1] + 1]
     assert 'href="/compliance/varam"' in receipt.text and f'href="/submissions/varam/{start[-1] + 1}"' in receipt.text
+    assert httpx.get(server.url + "/compliance/varam", timeout=60).status_code == 200  # the linked page exists
     content = httpx.get(server.url + f"/submissions/varam/{start[-1] + 1}", timeout=30).text
     assert "A new service" in content and "Training of service-management staff" in content
     home = httpx.get(server.url + "/institution", cookies=cookies, timeout=30).text
