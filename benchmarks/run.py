@@ -439,6 +439,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         result["validation"] = validation_timing(nq, work, args.pyshacl_timeout)
     except Exception as e:  # a missing or changed validation module must not lose the rest of the run
         result["validation"] = {"error": repr(e)}
+    log("submission flow (1,000-service XLSX, preview diff)")
+    out_sub = ROOT / "benchmarks" / "results" / "submission.json"
+    try:
+        subprocess.run(
+            [sys.executable, "-m", "benchmarks.submission", "--out", str(out_sub)],
+            cwd=ROOT,
+            timeout=900,
+            check=True,
+            capture_output=True,
+        )
+        result["submission"] = json.loads(out_sub.read_text())
+    except Exception as e:  # noqa: BLE001 - a failed timing must not lose the rest of the run
+        result["submission"] = {"error": repr(e)}
     log("hostile soak (32 clients, 60 s)")
     from benchmarks import soak
 
@@ -650,9 +663,9 @@ def table(result: dict[str, Any], timeout: float) -> str:
     for k in keys:
         cells = [f"{result['throughput'].get(f'{k}/{c}', {}).get('req_per_s', 0):.1f}" for c in (1, 8, 32)]
         tp.append(f"| {k} | " + " | ".join(cells) + " |")
-    from benchmarks import validation
+    from benchmarks import submission, validation
 
-    val = validation.lines(result.get("validation", {}))
+    val = validation.lines(result.get("validation", {})) + submission.lines(result.get("submission", {}))
     return "\n".join(head + lines + [""] + load + val + tp)
 
 

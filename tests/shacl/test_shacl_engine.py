@@ -183,8 +183,8 @@ def test_known_fixtures_give_their_component(validator: Validator, settings: Set
         r for r in validator.validate(data, layers=("cpsv-ap",)).results if r.component == "MinCountConstraintComponent"
     ]
     assert result.messages == {
-        "lv": "Trūkst obligātas vērtības: dct:identifier.",
-        "en": "A required value is missing: dct:identifier.",
+        "lv": "Trūkst obligātas vērtības: identifikators (dct:identifier).",
+        "en": "A required value is missing: identifier (dct:identifier).",
     }
 
 

@@ -103,9 +103,26 @@ ROWS = {
 def test_template_has_one_sheet_per_entity(tmp_path: Path) -> None:
     paths = write_template(tmp_path)
     wb = load_workbook(paths[0])
-    assert wb.sheetnames == ["institutions", "posts", "services", "resources", "participations"]
+    assert wb.sheetnames == ["about", "institutions", "posts", "services", "resources", "participations", "lists"]
+    assert wb["lists"].sheet_state == "hidden"
     for sheet, columns in SHEETS.items():
         assert [c.value for c in wb[sheet][1]] == [c.name for c in columns]
+        assert wb[sheet].freeze_panes == "A4"
+    # the names in lv and en under the machine names, and the drop-downs from the reference vocabularies
+    assert [c.value for c in wb["services"][2]][:4] == ["Īpašniece iestāde", "Pakalpojuma identifikators",
+                                                        "Pakalpojuma veids", "Nosaukums latviski"]  # fmt: skip
+    assert wb["services"]["C3"].value == "Service kind"
+    lists = {wb["lists"].cell(1, c).value: [wb["lists"].cell(r, c).value for r in range(2, wb["lists"].max_row + 1)]
+             for c in range(1, wb["lists"].max_column + 1)}  # fmt: skip
+    assert [v for v in lists["service-kinds"] if v] == ["general-benefit", "individual-benefit", "individual-use",
+                                                        "shared"]  # fmt: skip
+    assert [v for v in lists["roles"] if v] == ["IPKS", "IRKS", "NVI", "PS", "PSa", "PSn", "PVI", "RL", "RS", "VVI"]
+    [kind] = [dv for dv in wb["services"].data_validations.dataValidation if "C4" in str(dv.sqref)]
+    assert kind.type == "list" and kind.formula1 == "'lists'!$B$2:$B$5"
+    about = {(r[0].value, r[1].value): r for r in wb["about"].iter_rows(min_row=2)}
+    assert about[("services", "kind")][7].value == "individual-benefit"  # the example
+    assert about[("services", "kind")][4].value == "✓"
+    for sheet, columns in SHEETS.items():
         header = next(csv.reader((tmp_path / f"{sheet}.csv").open(encoding="utf-8")))
         assert header == [c.name for c in columns]
 
@@ -116,7 +133,7 @@ def test_round_trip_xlsx_and_csv_give_the_same_graph(tmp_path: Path, settings: S
     wb = load_workbook(tmp_path / "filled.xlsx")
     for sheet, rows in ROWS.items():  # the cells read back are the rows written
         header = [c.value for c in wb[sheet][1]]
-        read = [{h: v for h, v in zip(header, (c.value for c in r), strict=True) if v} for r in wb[sheet].iter_rows(2)]
+        read = [{h: v for h, v in zip(header, (c.value for c in r), strict=True) if v} for r in wb[sheet].iter_rows(4)]
         assert read == [{k: v for k, v in row.items() if v} for row in rows]
     from_csv = type(from_xlsx)()
     for path in write_csvs(tmp_path, ROWS):
@@ -162,3 +179,33 @@ def test_unknown_column_sheet_and_broken_workbook(tmp_path: Path) -> None:
         xlsx_to_graph(b"PK\x03\x04 not really a zip")
     with pytest.raises(InputError, match="sheet services, row 1: the required column 'kind'"):
         parse_document(b"institution,id\nlm,x\n", media_type="text/csv", filename="services.csv")
+
+
+def test_every_cell_error_in_one_pass_and_rows_point_at_cells() -> None:
+    """Three mistakes in two sheets: one upload names all three, each with sheet, row and column, in lv and en."""
+    from pvpp_kg.validation.spreadsheet import SheetErrors, read_csv
+
+    services = [dict(r) for r in ROWS["services"]]
+    services[0].update({"kind": "publisks", "title_lv": ""})
+    with pytest.raises(SheetErrors) as e:
+        csv_to_graph(_csv("services", services), sheet="services", source="services.csv")
+    found = [(p.sheet, p.row, p.column, p.column_number) for p in e.value.problems]
+    cols = [c.name for c in SHEETS["services"]]
+    assert found == [("services", 2, "kind", cols.index("kind") + 1)]  # the row's first bad cell stops that row
+    first, second = ROWS["services"][:2]
+    two = [{**first, "kind": "publisks"}, {**second, "manager": "Ne Derīgs"}]
+    with pytest.raises(SheetErrors) as e:
+        csv_to_graph(_csv("services", two), sheet="services", source="services.csv")
+    assert [(p.row, p.column) for p in e.value.problems] == [(2, "kind"), (3, "manager")]
+    assert e.value.problems[0].messages["lv"].startswith("'publisks' nav neviena no atļautajām vērtībām")
+    assert "and 1 more" in e.value.message
+    graph, origin = read_csv(_csv("services", ROWS["services"]), sheet="services")
+    service = next(iter(origin.rows))
+    assert origin.rows[service] == ("services", 2)
+    assert origin.cell(service, "http://purl.org/dc/terms/title") == (
+        "services",
+        2,
+        "title_lv",
+        cols.index("title_lv") + 1,
+    )
+    assert origin.cell(service, None) == ("services", 2, "id", 2)

@@ -49,3 +49,30 @@ def test_in_place_equals_a_copy(loaded: Settings) -> None:
     assert found == expected
     by_layer = Counter(r.layer for r in report.results)
     assert by_layer["pvpp"] > 0 and by_layer["cpsv-ap"] > 0 and not report.conforms
+
+
+def test_every_result_reads_in_both_languages(loaded: Settings) -> None:
+    """No raw engine text on any layer: each result has a lv and an en message, the CPSV-AP ones naming the
+    property in the message's language (``shapes/cpsv-ap-names-lv.ttl``), and severities are translated."""
+    from pvpp_kg.validation.report import report_csv
+
+    validator = Validator(loaded)
+    report = validate_stored(validator, open_stores(loaded)[0].reader(), lang="lv")
+    assert report.results
+    for r in report.results:
+        assert r.messages.keys() == {"lv", "en"} and all(r.messages.values()), r
+        assert not any(raw in r.messages["en"] for raw in ("values on", "Less than", "->")), r
+    names = Graph().parse(loaded.shapes_dir / "cpsv-ap-names-lv.ttl")
+    lv_name = {str(p): str(n) for p, n in names.subject_objects()}
+    cpsv = [r for r in report.results if r.layer == "cpsv-ap" and r.path]
+    assert cpsv and all(f"{lv_name[r.path]} (" in r.messages["lv"] for r in cpsv)
+    competent = [r for r in cpsv if r.path == "http://data.europa.eu/m8g/hasCompetentAuthority"]
+    assert competent and competent[0].messages == {
+        "lv": "Trūkst obligātas vērtības: kompetentā iestāde (cv:hasCompetentAuthority).",
+        "en": "A required value is missing: has competent authority (cv:hasCompetentAuthority).",
+    }
+    lines = report_csv(report).splitlines()[1:]
+    assert {line.split(",", 1)[0] for line in lines} <= {"Pārkāpums", "Brīdinājums", "Informācija"}
+    counts = report.rule_counts()
+    assert sum(n for *_, n in counts) == len(report.results)
+    assert {layer for layer, *_ in counts} == {"pvpp", "cpsv-ap"}

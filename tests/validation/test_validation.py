@@ -115,7 +115,8 @@ def test_renderings(settings: Settings) -> None:
     assert len(Graph().parse(data=report_rdf(report, "json-ld"), format="json-ld")) == len(shacl)
     assert "neatbilst" in report_text(report)
     page = report_html(report)
-    assert page.count("<section") == len(report.by_focus()) and 'lang="lv"' in page
+    assert page.count('<tr class="violation"') == report.count("Violation") and 'lang="lv"' in page
+    assert "Pārkāpums" in page and ">Violation<" not in page  # severities in the page's language
 
 
 def test_reports_only_on_the_submission(settings: Settings) -> None:
@@ -155,13 +156,13 @@ def test_report_graph_carries_messages_added_for_cpsv_ap_shapes(settings: Settin
     data = parse_document((SHAPES / "cpsv-identifier-missing.ttl").read_bytes(), filename="x.ttl")
     report = validator_for(settings).validate(data, lang="lv")
     [result] = [r for r in report.results if r.layer == "cpsv-ap" and r.path == "http://purl.org/dc/terms/identifier"]
-    assert result.message == "Trūkst obligātas vērtības: dct:identifier."
-    assert result.messages["en"] == "A required value is missing: dct:identifier."
+    assert result.message == "Trūkst obligātas vērtības: identifikators (dct:identifier)."
+    assert result.messages["en"] == "A required value is missing: identifier (dct:identifier)."
     shacl = Graph().parse(data=report_rdf(report, "turtle"), format="turtle")
     [node] = shacl.subjects(SH.resultPath, URIRef("http://purl.org/dc/terms/identifier"))
     assert {(str(m), m.language) for m in shacl.objects(node, SH.resultMessage)} == {
-        ("Trūkst obligātas vērtības: dct:identifier.", "lv"),
-        ("A required value is missing: dct:identifier.", "en"),
+        ("Trūkst obligātas vērtības: identifikators (dct:identifier).", "lv"),
+        ("A required value is missing: identifier (dct:identifier).", "en"),
     }
 
 

@@ -110,6 +110,8 @@ def _binds(group: Any) -> bool:
         name = getattr(part, "name", "")
         if name == "TriplesBlock" and _mentions(part, _THIS):
             return True
+        if name == "GraphGraphPattern" and _binds(part.get("graph")):  # GRAPH g { $this … } joins like a triple
+            return True
         if name == "GroupOrUnionGraphPattern":
             branches = part.get("graph")
             if all(_branch_binds(b) for b in branches):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 from rdflib import Graph
@@ -28,6 +29,7 @@ FORMATS: dict[str, tuple[ox.RdfFormat | None, tuple[str, ...], tuple[str, ...]]]
     "rdfxml": (ox.RdfFormat.RDF_XML, ("application/rdf+xml", "application/xml", "text/xml"), ("rdf", "xml", "owl")),
     "csv": (None, ("text/csv",), ("csv",)),
     "xlsx": (None, ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",), ("xlsx",)),
+    "csvzip": (None, ("application/zip", "application/x-zip-compressed"), ("zip",)),  # the template's CSV variant
 }
 
 
@@ -61,16 +63,17 @@ class Document:
     as "99"). It is what the validator loads and what a submission stores; :meth:`graph` is an rdflib copy for the
     few readers that want one (a user's shapes)."""
 
-    __slots__ = ("triples",)
+    __slots__ = ("origin", "triples")
 
     def __init__(self, triples: Iterable[ox.Triple]) -> None:
+        self.origin: Any = None  # a spreadsheet's rows (spreadsheet.Origin): where each node's cells are
         store = ox.Store()  # one copy of each triple, literals in the store's canonical form
         store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
         self.triples = [ox.Triple(q.subject, q.predicate, q.object) for q in store]
 
     @classmethod
-    def of_graph(cls, graph: Graph) -> Document:
-        """A document made in rdflib (the spreadsheet template's reader)."""
+    def of_graph(cls, graph: Iterable[tuple[Any, Any, Any]]) -> Document:
+        """A document made in rdflib terms (the spreadsheet template's reader: a Graph or a list of triples)."""
         return cls(ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in graph)  # type: ignore[arg-type]
 
     def __len__(self) -> int:
@@ -136,16 +139,28 @@ def parse_document(
     """Any accepted document (RDF or the spreadsheet template), parsed once; ``settings`` bound a workbook."""
     fmt = detect_format(media_type, filename)
     source = filename or "request body"
-    if fmt in ("csv", "xlsx"):
+    if fmt in ("csv", "xlsx", "csvzip"):
         from pvpp_kg.validation import spreadsheet
 
         if not data.strip():
             raise InputError("the document is empty", source=source)
+        limits = spreadsheet.SheetLimits.of(settings) if settings is not None else None
         if fmt == "xlsx":
-            limits = spreadsheet.SheetLimits.of(settings) if settings is not None else None
-            return Document.of_graph(spreadsheet.xlsx_to_graph(data, source=source, limits=limits))
-        name = sheet or (Path(filename).stem if filename else None)
-        return Document.of_graph(spreadsheet.csv_to_graph(data, sheet=name, source=source))
+            graph, origin = spreadsheet.read_xlsx(data, source=source, limits=limits)
+        elif fmt == "csvzip":
+            graph, origin = spreadsheet.read_csv_zip(data, source=source, limits=limits)
+        else:
+            name = sheet or (Path(filename).stem if filename else None)
+            graph, origin = spreadsheet.read_csv(data, sheet=name, source=source)
+        document = Document.of_graph(graph)
+        if len(document) == 0:
+            raise InputError(
+                "the spreadsheet has no filled rows (the template's name and example rows are not data; a "
+                "submission would erase the institution's data)",
+                source=source,
+            )
+        document.origin = origin
+        return document
     return parse_rdf(data, fmt, source)
 
 

@@ -32,6 +32,27 @@ class Result:
     shape: str
     component: str
     layer: str
+    sheet: str | None = None  # where a spreadsheet upload's cell is (None: RDF, or no cell made the node)
+    row: int | None = None
+    column: str | None = None
+    column_number: int | None = None
+
+    @property
+    def rule(self) -> str:
+        """What counts as one rule: a named shape, or a constraint on a path of an unnamed one (CPSV-AP)."""
+        if self.layer in ("cpsv-ap", "sheet") or self.shape.startswith("_:") or not self.shape:
+            return f"{self.component} {_short(self.path) if self.path else ''}".strip()
+        return _short(self.shape)
+
+    @property
+    def cell(self) -> str | None:
+        if self.sheet is None:
+            return None
+        return (
+            f"{self.sheet}!{_letter(self.column_number)}{self.row}"
+            if self.column_number
+            else f"{self.sheet}!{self.row}"
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -43,6 +64,11 @@ class Result:
             "sourceShape": self.shape,
             "constraint": self.component,
             "layer": self.layer,
+            "rule": self.rule,
+            "messages": self.messages,
+            "sheet": self.sheet,
+            "row": self.row,
+            "column": self.column,
         }
 
 
@@ -65,6 +91,35 @@ class Report:
 
     def count(self, severity: str) -> int:
         return sum(1 for r in self.results if r.severity == severity)
+
+    def rule_counts(self) -> list[tuple[str, str, str, str, int]]:
+        """(layer, rule, severity, a message, how many results) per rule, most frequent first."""
+        counts: dict[tuple[str, str, str], list[Any]] = {}
+        for r in self.results:
+            key = (r.layer, r.rule, r.severity)
+            counts.setdefault(key, [r.message, 0])[1] += 1
+        rows = [(layer, rule, sev, msg, n) for (layer, rule, sev), (msg, n) in counts.items()]
+        return sorted(rows, key=lambda x: (_SEVERITY_ORDER.get(x[2], 9), -x[4], x[0], x[1]))
+
+    def layer_counts(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for r in self.results:
+            out.setdefault(r.layer, {}).setdefault(r.severity, 0)
+            out[r.layer][r.severity] += 1
+        return out
+
+    def located(self, origin: Any) -> Report:
+        """The same report with each result pointed at its spreadsheet cell where a row made the node."""
+        if origin is None:
+            return self
+        results = []
+        for r in self.results:
+            cell = origin.cell(r.focus, r.path)
+            if cell is not None:
+                sheet, row, column, number = cell
+                r = dataclasses.replace(r, sheet=sheet, row=row, column=column, column_number=number)
+            results.append(r)
+        return dataclasses.replace(self, results=results)
 
     def by_focus(self) -> dict[str, list[Result]]:
         out: dict[str, list[Result]] = {}
@@ -98,10 +153,81 @@ def report_from(found: list[tuple[str, shacl.ShapesGraph, shacl.Report]], lang: 
 
 
 _SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
+SEVERITY_LABELS = {
+    "lv": {"Violation": "Pārkāpums", "Warning": "Brīdinājums", "Info": "Informācija"},
+    "en": {"Violation": "Violation", "Warning": "Warning", "Info": "Info"},
+}
+
+
+def severity_label(severity: str, lang: str) -> str:
+    return SEVERITY_LABELS.get(lang, SEVERITY_LABELS["en"]).get(severity, severity)
+
+
+def _letter(number: int | None) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(number) if number else ""
+
+
+def sheet_report(problems: list[Any], lang: str) -> Report:
+    """The cells of a spreadsheet upload that could not be read, as a report (layer ``sheet``), every one."""
+    results = [
+        Result(
+            focus="",
+            path=None,
+            severity="Violation",
+            message=p.messages.get(lang, p.messages["en"]),
+            messages=dict(p.messages),
+            value=None,
+            shape="",
+            component="CellValue",
+            layer="sheet",
+            sheet=p.sheet,
+            row=p.row,
+            column=p.column,
+            column_number=p.column_number,
+        )
+        for p in problems
+    ]
+    return Report(False, results, lang, [], 0)
+
 
 # messages for the CPSV-AP shapes, which carry none: by constraint component, in both languages
 _COMPONENT_MESSAGES = {
     "MinCountConstraintComponent": ("Trūkst obligātas vērtības: {path}.", "A required value is missing: {path}."),
+    "MinLengthConstraintComponent": (
+        "Vērtība {value} ir par īsu ({path}).",
+        "The value {value} is too short ({path}).",
+    ),
+    "MaxLengthConstraintComponent": (
+        "Vērtība {value} ir par garu ({path}).",
+        "The value {value} is too long ({path}).",
+    ),
+    "PatternConstraintComponent": (
+        "Vērtība {value} neatbilst prasītajam pierakstam ({path}).",
+        "The value {value} does not match the required pattern ({path}).",
+    ),
+    "InConstraintComponent": (
+        "Vērtība {value} nav starp atļautajām ({path}).",
+        "The value {value} is not one of the allowed values ({path}).",
+    ),
+    "HasValueConstraintComponent": ("Trūkst prasītās vērtības ({path}).", "The required value is missing ({path})."),
+    "LanguageInConstraintComponent": (
+        "Vērtībai {value} ir neatļauta valoda ({path}).",
+        "The value {value} has a language that is not allowed ({path}).",
+    ),
+    "UniqueLangConstraintComponent": (
+        "Vairākas vērtības vienā valodā ({path}).",
+        "More than one value in the same language ({path}).",
+    ),
+    "NodeConstraintComponent": (
+        "Vērtība {value} neatbilst prasītajai formai ({path}).",
+        "The value {value} does not have the required shape ({path}).",
+    ),
+    "ClosedConstraintComponent": (
+        "Īpašība {path} šeit nav atļauta.",
+        "The property {path} is not allowed here.",
+    ),
     "MaxCountConstraintComponent": ("Pārāk daudz vērtību: {path}.", "Too many values: {path}."),
     "ClassConstraintComponent": (
         "Vērtība {value} nav prasītās klases ({path}).",
@@ -143,6 +269,14 @@ def _shape_messages(shapes: Graph, shape: Node) -> dict[str, str]:
     return found
 
 
+@lru_cache(maxsize=4096)
+def _shape_name(shapes: Graph, shape: Node, lang: str) -> str | None:
+    """A property shape's sh:name in ``lang`` (CPSV-AP names each of its properties in English; the validator
+    adds the Latvian names of ``shapes/cpsv-ap-names-lv.ttl``), for a message a person can read."""
+    found = {n.language: str(n) for n in shapes.objects(shape, SH.name) if isinstance(n, Literal)}
+    return found.get(lang) or (found.get("en") or found.get(None) if lang == "en" else None)
+
+
 def _result(r: shacl.Result, shapes: Graph, lang: str, layer: str) -> tuple[Result, shacl.Result]:
     """One result with messages in both languages, and the engine's result carrying the same messages."""
     component = str(r.component).rsplit("#", 1)[-1]
@@ -154,12 +288,17 @@ def _result(r: shacl.Result, shapes: Graph, lang: str, layer: str) -> tuple[Resu
     if not {"lv", "en"} <= messages.keys():
         lv, en = _COMPONENT_MESSAGES.get(component, _OTHER_MESSAGES.get(layer, _OTHER_MESSAGES["custom"]))
         shown = r.path.sparql if isinstance(r.path, shacl.Path) and not isinstance(path, URIRef) else path
-        fill = {
-            "path": _short(shown) if shown is not None else "—",
-            "value": _short(value) if value is not None else "—",
-        }
-        messages.setdefault("lv", lv.format(**fill))
-        messages.setdefault("en", messages.get("", en.format(**fill)))
+        short = _short(shown) if shown is not None else "—"
+        shown_value = _short(value) if value is not None else "—"
+
+        def fill(lang: str) -> dict[str, str]:
+            name = _shape_name(shapes, r.shape, lang)
+            return {"path": f"{name} ({short})" if name and name != short else short, "value": shown_value}
+
+        # never the engine's own English text ("Less than 1 values on …"): the component's message in both
+        messages.setdefault("lv", lv.format(**fill("lv")))
+        messages.setdefault("en", en.format(**fill("en")))
+    messages.pop("", None)
     result = Result(
         focus=str(to_rdflib(r.focus)),
         path=str(path) if isinstance(path, URIRef) else (None if path is None else "(path)"),
@@ -189,6 +328,11 @@ def report_json(report: Report) -> dict[str, Any]:
         "violations": report.count("Violation"),
         "warnings": report.count("Warning"),
         "infos": report.count("Info"),
+        "layers": report.layer_counts(),
+        "rules": [
+            {"layer": layer, "rule": rule, "severity": sev, "message": msg, "count": n}
+            for layer, rule, sev, msg, n in report.rule_counts()
+        ],
         "results": [r.to_json() for r in report.results],
     }
 
@@ -196,6 +340,48 @@ def report_json(report: Report) -> dict[str, Any]:
 def report_rdf(report: Report, fmt: str = "turtle") -> str:
     """The SHACL validation report graph (``turtle`` or ``json-ld``)."""
     return report.graph.serialize(format=fmt)
+
+
+CSV_COLUMNS = (
+    "severity",
+    "layer",
+    "rule",
+    "sheet",
+    "row",
+    "column",
+    "focus",
+    "path",
+    "value",
+    "message_lv",
+    "message_en",
+)
+
+
+def report_csv(report: Report) -> str:
+    """One line per result (severity in the report's language), for a spreadsheet or a ticket system."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for r in report.results:
+        w.writerow(
+            (
+                severity_label(r.severity, report.lang),
+                r.layer,
+                r.rule,
+                r.sheet or "",
+                r.row or "",
+                r.column or "",
+                r.focus,
+                r.path or "",
+                r.value or "",
+                r.messages.get("lv", ""),
+                r.messages.get("en", ""),
+            )
+        )
+    return out.getvalue()
 
 
 def report_text(report: Report) -> str:
@@ -209,7 +395,8 @@ def report_text(report: Report) -> str:
     ]
     for r in report.results:
         path = f" {_short(r.path)}" if r.path else ""
-        lines.append(f"{r.severity:<9} {_short(r.focus)}{path}: {r.message}")
+        where = f"{r.cell} " if r.cell else ""
+        lines.append(f"{severity_label(r.severity, report.lang):<11} {where}{_short(r.focus)}{path}: {r.message}")
     return "\n".join(lines) + "\n"
 
 
@@ -223,5 +410,23 @@ def _jinja() -> Any:
     return env
 
 
-def report_html(report: Report) -> str:
-    return _jinja().get_template("validation_report.html").render(report=report, lang=report.lang, escape=html.escape)
+def _local(iri: str) -> str | None:
+    """The site path of an IRI this site serves (``/id/…``), else None."""
+    base = PREFIXES["pvppid"]
+    return "/id/" + iri[len(base) :] if iri.startswith(base) else None
+
+
+def report_html(report: Report, links: dict[str, str] | None = None) -> str:
+    """The report page; ``links``: downloads of this report (format → URL) and the fix-it workbook (``fixit``)."""
+    return (
+        _jinja()
+        .get_template("validation_report.html")
+        .render(
+            report=report,
+            lang=report.lang,
+            escape=html.escape,
+            links=links or {},
+            severity=lambda s: severity_label(s, report.lang),
+            local=_local,
+        )
+    )

@@ -11,7 +11,8 @@ import csv
 import io
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,8 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, ORG, RDF, SKOS
 
 from pvpp_kg.errors import InputError
-from pvpp_kg.namespaces import CV, ID, PVPP
-from pvpp_kg.settings import Settings
+from pvpp_kg.namespaces import CV, ID, PREFIXES, PVPP
+from pvpp_kg.settings import PROJECT_ROOT, Settings
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,34 @@ SHEETS: dict[str, tuple[Column, ...]] = {
     ),
 }
 
+AUX_SHEETS = ("about", "lists", "results")  # the template's explanation and code lists, fix-it results: no data
+COLUMNS_CSV = PROJECT_ROOT / "data" / "template" / "columns.csv"
+
+
+@lru_cache(maxsize=1)
+def column_table() -> dict[str, dict[str, dict[str, str]]]:
+    """``data/template/columns.csv``: per sheet and column its lv/en label, RDF property, code list and example."""
+    out: dict[str, dict[str, dict[str, str]]] = {}
+    with COLUMNS_CSV.open(encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            out.setdefault(row["sheet"], {})[row["column"]] = row
+    return out
+
+
+def labels_of(sheet: str) -> dict[str, tuple[str, str]]:
+    return {c: (r["label_lv"], r["label_en"]) for c, r in column_table().get(sheet, {}).items()}
+
+
+@lru_cache(maxsize=256)
+def column_for(sheet: str, path: str) -> str | None:
+    """The column of ``sheet`` whose values are the property ``path`` (full IRI)."""
+    for column, row in column_table().get(sheet, {}).items():
+        prefix, _, local = row["property"].partition(":")
+        if prefix and PREFIXES[prefix] + local == path:
+            return column
+    return None
+
+
 KINDS = {
     "individual-benefit": PVPP.IndividualBenefitService,
     "general-benefit": PVPP.GeneralBenefitService,
@@ -91,32 +120,77 @@ _ID = re.compile(r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$")
 _PATH = re.compile(r"^[a-z0-9-]+(?:/[a-z0-9][a-z0-9._-]*)+$")
 
 
+@dataclass(frozen=True)
+class CellProblem:
+    """A cell that cannot be converted: where it is and why, in both languages."""
+
+    sheet: str
+    row: int
+    column: str | None
+    column_number: int | None
+    messages: dict[str, str]
+
+    @property
+    def message(self) -> str:
+        return self.messages["en"]
+
+
+class SheetErrors(InputError):
+    """Every cell of an upload that cannot be converted, found in one pass (the first one names the location)."""
+
+    def __init__(self, problems: list[CellProblem], source: str) -> None:
+        first = problems[0]
+        more = (
+            f" (and {len(problems) - 1} more: "
+            + "; ".join(f"sheet {p.sheet}, row {p.row}, column {p.column}: {p.message}" for p in problems[1:6])
+            + (" …" if len(problems) > 6 else "")
+            + ")"
+            if len(problems) > 1
+            else ""
+        )
+        super().__init__(
+            f"sheet {first.sheet}, row {first.row}, column {first.column}: {first.message}{more}",
+            source=source,
+            line=first.row,
+            column=first.column_number,
+        )
+        self.problems = problems
+
+
+class _CellError(Exception):
+    def __init__(self, problem: CellProblem) -> None:
+        self.problem = problem
+
+
 class _Row:
-    """One filled row; ``get`` checks the cell and raises an InputError naming sheet, row and column."""
+    """One filled row; ``get`` checks the cell and raises a _CellError naming sheet, row and column."""
 
     def __init__(self, source: str, sheet: str, number: int, cells: dict[str, str], header: list[str]) -> None:
         self.source, self.sheet, self.number, self.cells, self.header = source, sheet, number, cells, header
 
-    def error(self, column: str, message: str) -> InputError:
+    def error(self, column: str, en: str, lv: str) -> _CellError:
         col = self.header.index(column) + 1 if column in self.header else None
-        return InputError(
-            f"sheet {self.sheet}, row {self.number}, column {column}: {message}",
-            source=self.source,
-            line=self.number,
-            column=col,
-        )
+        return _CellError(CellProblem(self.sheet, self.number, column, col, {"en": en, "lv": lv}))
 
     def get(self, column: str, *, pattern: re.Pattern[str] | None = None, choices: tuple[str, ...] = ()) -> str:
         value = self.cells.get(column, "").strip()
         spec = next(c for c in SHEETS[self.sheet] if c.name == column)
         if not value:
             if spec.required:
-                raise self.error(column, "a value is required")
+                raise self.error(column, "a value is required", "vērtība ir obligāta")
             return ""
         if choices and value not in choices:
-            raise self.error(column, f"{value!r} is not one of: {', '.join(choices)}")
+            raise self.error(
+                column,
+                f"{value!r} is not one of: {', '.join(choices)}",
+                f"{value!r} nav neviena no atļautajām vērtībām: {', '.join(choices)}",
+            )
         if pattern and not pattern.match(value):
-            raise self.error(column, f"{value!r} is not a valid id (lowercase letters, digits and -)")
+            raise self.error(
+                column,
+                f"{value!r} is not a valid id (lowercase letters, digits and -)",
+                f"{value!r} nav derīgs identifikators (mazie burti, cipari un -)",
+            )
         return value
 
     def items(self, column: str, *, pattern: re.Pattern[str] = _ID) -> list[str]:
@@ -124,7 +198,7 @@ class _Row:
         out = [v.strip() for v in raw.split(";") if v.strip()]
         for v in out:
             if not pattern.match(v):
-                raise self.error(column, f"{v!r} is not a valid id")
+                raise self.error(column, f"{v!r} is not a valid id", f"{v!r} nav derīgs identifikators")
         return out
 
 
@@ -133,7 +207,8 @@ def _lit(g: Graph, s: URIRef, p: URIRef, value: str, lang: str | None = None) ->
         g.add((s, p, Literal(value, lang=lang)))
 
 
-def _convert(row: _Row, g: Graph) -> None:
+def _convert(row: _Row, g: Graph) -> URIRef:
+    """The row's triples into ``g``; the node the row describes is returned."""
     sheet = row.sheet
     if sheet == "institutions":
         key = row.get("key", pattern=_ID)
@@ -144,7 +219,8 @@ def _convert(row: _Row, g: Graph) -> None:
         ):
             if post := row.get(col, pattern=_ID):
                 g.add((inst, prop, ID[f"post/{key}/{post}"]))
-    elif sheet == "posts":
+        return inst
+    if sheet == "posts":
         key, local = row.get("institution", pattern=_ID), row.get("id", pattern=_ID)
         post = ID[f"post/{key}/{local}"]
         g.add((post, RDF.type, ORG.Post))
@@ -154,7 +230,8 @@ def _convert(row: _Row, g: Graph) -> None:
         g.add((post, ORG.role, ID[f"role/{row.get('role', choices=ROLES)}"]))
         if holder := row.get("holder", pattern=_ID):
             g.add((post, ORG.heldBy, ID[f"person/{holder}"]))
-    elif sheet == "services":
+        return post
+    if sheet == "services":
         key, local = row.get("institution", pattern=_ID), row.get("id", pattern=_ID)
         s = ID[f"service/{key}/{local}"]
         g.add((s, RDF.type, KINDS[row.get("kind", choices=tuple(KINDS))]))
@@ -175,7 +252,8 @@ def _convert(row: _Row, g: Graph) -> None:
             g.add((s, PVPP.usesResource, ID[f"resource/{r if '/' in r else f'{key}/{r}'}"]))
         if fn := row.get("function", choices=FUNCTIONS):
             g.add((s, CV.isClassifiedBy, ID[f"function/{fn}"]))
-    elif sheet == "resources":
+        return s
+    if sheet == "resources":
         key, local = row.get("institution", pattern=_ID), row.get("id", pattern=_ID)
         r = ID[f"resource/{key}/{local}"]
         g.add((r, RDF.type, RESOURCE_TYPES[row.get("type", choices=tuple(RESOURCE_TYPES))]))
@@ -187,7 +265,8 @@ def _convert(row: _Row, g: Graph) -> None:
         g.add((r, PVPP.resourceManager, ID[f"post/{key}/{row.get('manager', pattern=_ID)}"]))
         for u in row.items("users"):
             g.add((r, PVPP.resourceUser, ID[f"institution/{u}"]))
-    elif sheet == "participations":
+        return r
+    if sheet == "participations":
         key, role = row.get("participant", pattern=_ID), row.get("role", choices=ROLES)
         context = row.get("context", pattern=_PATH)
         # under submitted/, so they never collide with the registry's own participation/{key}/{role}
@@ -202,9 +281,55 @@ def _convert(row: _Row, g: Graph) -> None:
         g.add((part, DCTERMS.description, Literal(desc, lang="lv")))
         if context:
             g.add((part, PVPP.participationContext, ID[context]))
+        return part
+    raise AssertionError(sheet)
 
 
-def _rows_to_graph(source: str, sheet: str, rows: list[list[str]], g: Graph) -> None:
+@dataclass
+class Origin:
+    """Where a spreadsheet upload's nodes come from: node IRI → (sheet, row), and each sheet's header, so a
+    validation result on a node (and its path) can be pointed at a cell."""
+
+    rows: dict[str, tuple[str, int]] = field(default_factory=dict)
+    headers: dict[str, list[str]] = field(default_factory=dict)
+
+    def cell(self, focus: str, path: str | None) -> tuple[str, int, str | None, int | None] | None:
+        """(sheet, row, column name, column number) of a result on ``focus`` with ``path``, if a row made it."""
+        found = self.rows.get(focus)
+        if found is None:
+            return None
+        sheet, row = found
+        header = self.headers.get(sheet, [])
+        column = column_for(sheet, path) if path else None
+        if column is None or column not in header:
+            column = next((c for c in ("id", "key", "participant") if c in header), None)
+        return sheet, row, column, (header.index(column) + 1 if column in header else None)
+
+
+def _is_label_row(sheet: str, header: list[str], values: list[str]) -> bool:
+    """The template's second and third rows: the columns' names in Latvian and in English."""
+    labels = labels_of(sheet)
+    named = [(h, (v or "").strip()) for h, v in zip(header, values, strict=False) if h and (v or "").strip()]
+    return bool(named) and all(v in labels.get(h, ()) for h, v in named)
+
+
+class Triples(list[tuple[Any, Any, Any]]):
+    """The rows' triples as made (rdflib terms), in a plain list: an rdflib Graph per row costs more than the read."""
+
+    def add(self, triple: tuple[Any, Any, Any]) -> None:
+        self.append(triple)
+
+
+def _is_example_row(sheet: str, header: list[str], values: list[str]) -> bool:
+    """The empty template's fourth row, left as it is: every column's example (``columns.csv``), nothing else."""
+    examples = {c: r["example"] for c, r in column_table().get(sheet, {}).items() if r["example"]}
+    named = {h: (v or "").strip() for h, v in zip(header, values, strict=False) if h and (v or "").strip()}
+    return bool(named) and named == {h: e for h, e in examples.items() if h in header}
+
+
+def _rows_to_graph(
+    source: str, sheet: str, rows: list[list[str]], g: Triples, origin: Origin, problems: list[CellProblem]
+) -> None:
     if not rows:
         return
     header = [h.strip() for h in rows[0]]
@@ -220,29 +345,99 @@ def _rows_to_graph(source: str, sheet: str, rows: list[list[str]], g: Graph) -> 
     for c in SHEETS[sheet]:
         if c.required and c.name not in header:
             raise InputError(f"sheet {sheet}, row 1: the required column {c.name!r} is missing", source=source, line=1)
+    origin.headers[sheet] = header
     for number, values in enumerate(rows[1:], start=2):
+        if (number <= 3 and _is_label_row(sheet, header, values)) or (
+            number == 4 and _is_example_row(sheet, header, values)
+        ):
+            continue
         cells = {h: (v or "").strip() for h, v in zip(header, values, strict=False) if h}
         if any(cells.values()):
-            _convert(_Row(source, sheet, number, cells, header), g)
+            row = _Row(source, sheet, number, cells, header)
+            part = Triples()
+            try:
+                node = _convert(row, part)  # type: ignore[arg-type]
+            except _CellError as e:
+                problems.append(e.problem)
+                continue
+            g.extend(part)
+            origin.rows.setdefault(str(node), (sheet, number))
 
 
 def csv_to_graph(data: bytes, *, sheet: str | None, source: str = "upload.csv") -> Graph:
+    return _graph(read_csv(data, sheet=sheet, source=source)[0])
+
+
+def _graph(triples: Triples) -> Graph:
+    g = Graph()
+    for t in triples:
+        g.add(t)
+    return g
+
+
+def read_csv(data: bytes, *, sheet: str | None, source: str = "upload.csv") -> tuple[Triples, Origin]:
     """One sheet as CSV; ``sheet`` comes from the file name (``services.csv``) or a ``sheet`` parameter."""
     if sheet not in SHEETS:
         raise InputError(
             f"name the sheet of this CSV (file name or sheet parameter): one of {', '.join(SHEETS)}", source=source
         )
+    rows = _csv_rows(data, source)
+    return _finish(source, lambda g, origin, problems: _rows_to_graph(source, sheet, rows, g, origin, problems))
+
+
+def read_csv_zip(
+    data: bytes, *, source: str = "upload.zip", limits: SheetLimits | None = None
+) -> tuple[Triples, Origin]:
+    """The template's CSV variant: a zip of ``{sheet}.csv`` files, checked as a package before it is inflated
+    (size, parts, nested archives), every sheet's cell errors collected as for a workbook."""
+    limits = limits or SheetLimits()
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            members = [m for m in z.infolist() if not m.is_dir()]
+            if len(members) > limits.members:
+                raise InputError(f"the zip has {len(members)} files; at most {limits.members} are read", source=source)
+            if sum(m.file_size for m in members) > limits.inflated_bytes:
+                raise InputError(f"the zip expands to more than {limits.inflated_bytes:,} bytes", source=source)
+            files = []
+            for m in members:
+                name = m.filename.rsplit("/", 1)[-1]
+                if not name.lower().endswith(".csv") or name[:-4] not in SHEETS:
+                    raise InputError(
+                        f"{m.filename}: the zip holds the template's sheets as CSV files, one of: "
+                        + ", ".join(f"{s}.csv" for s in SHEETS),
+                        source=source,
+                    )
+                files.append((name[:-4], z.read(m)))
+    except (zipfile.BadZipFile, ValueError, OSError, RuntimeError):
+        raise InputError("not a readable zip of CSV files", source=source) from None
+
+    def fill(g: Triples, origin: Origin, problems: list[CellProblem]) -> None:
+        for sheet, content in files:
+            rows = _csv_rows(content, f"{source}:{sheet}.csv")
+            if len(rows) > limits.rows or any(len(r) > limits.columns for r in rows):
+                raise InputError(f"{sheet}.csv has more than {limits.rows:,} rows or {limits.columns} columns")
+            _rows_to_graph(source, sheet, rows, g, origin, problems)
+
+    return _finish(source, fill)
+
+
+def _csv_rows(data: bytes, source: str) -> list[list[str]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise InputError(f"the CSV is not UTF-8: {e}", source=source) from None
     try:
-        rows = list(csv.reader(io.StringIO(text)))
+        return list(csv.reader(io.StringIO(text)))
     except csv.Error as e:
         raise InputError(f"malformed CSV: {e}", source=source) from None
-    g = Graph()
-    _rows_to_graph(source, sheet, rows, g)
-    return g
+
+
+def _finish(source: str, fill: Any) -> tuple[Triples, Origin]:
+    g, origin, problems = Triples(), Origin(), []
+    fill(g, origin, problems)
+    if problems:
+        raise SheetErrors(problems, source)
+    return g, origin
 
 
 @dataclass(frozen=True)
@@ -320,7 +515,12 @@ def _sheet_rows(ws: Any, limits: SheetLimits, source: str) -> list[list[str]]:
 
 
 def xlsx_to_graph(data: bytes, *, source: str = "upload.xlsx", limits: SheetLimits | None = None) -> Graph:
-    """Every known sheet of the workbook; unknown sheets are an error (a typo would silently drop data)."""
+    return read_xlsx(data, source=source, limits=limits)[0]
+
+
+def read_xlsx(data: bytes, *, source: str = "upload.xlsx", limits: SheetLimits | None = None) -> tuple[Graph, Origin]:
+    """Every known sheet of the workbook; unknown sheets are an error (a typo would silently drop data), the
+    template's own sheets (``about``, ``lists``) are skipped. Every cell error is collected (:class:`SheetErrors`)."""
     from openpyxl import load_workbook
 
     limits = limits or SheetLimits()
@@ -331,9 +531,11 @@ def xlsx_to_graph(data: bytes, *, source: str = "upload.xlsx", limits: SheetLimi
         raise InputError(
             "not a readable XLSX workbook (a part of it is not valid spreadsheet XML)", source=source
         ) from None
-    g = Graph()
-    try:
+
+    def fill(g: Triples, origin: Origin, problems: list[CellProblem]) -> None:
         for ws in wb.worksheets:
+            if ws.title in AUX_SHEETS:
+                continue
             if ws.title not in SHEETS:
                 raise InputError(f"unknown sheet {ws.title!r}; expected {', '.join(SHEETS)}", source=source)
             try:
@@ -342,10 +544,12 @@ def xlsx_to_graph(data: bytes, *, source: str = "upload.xlsx", limits: SheetLimi
                 raise
             except Exception:
                 raise InputError(f"sheet {ws.title!r} is not valid spreadsheet XML", source=source) from None
-            _rows_to_graph(source, ws.title, rows, g)
+            _rows_to_graph(source, ws.title, rows, g, origin, problems)
+
+    try:
+        return _finish(source, fill)
     finally:
         wb.close()
-    return g
 
 
 # -- writing ----------------------------------------------------------------------------------------------------
@@ -354,24 +558,10 @@ Rows = dict[str, list[dict[str, str]]]
 
 
 def write_workbook(path: Path, rows: Rows | None = None) -> None:
-    """An XLSX with one sheet per entity: a header (with the column help as a comment) and the rows."""
-    from openpyxl import Workbook
-    from openpyxl.comments import Comment
-    from openpyxl.styles import Font
+    """The template workbook (``template.build_workbook``: lv/en header rows, drop-downs, the ``about`` sheet)."""
+    from pvpp_kg.validation.template import build_workbook
 
-    wb = Workbook()
-    wb.remove(wb.active)
-    for sheet, columns in SHEETS.items():
-        ws = wb.create_sheet(sheet)
-        for i, c in enumerate(columns, start=1):
-            cell = ws.cell(row=1, column=i, value=c.name)
-            cell.font = Font(bold=c.required)
-            cell.comment = Comment(c.help + (" (required)" if c.required else ""), "pvpp-kg")
-            ws.column_dimensions[cell.column_letter].width = max(14, len(c.name) + 2)
-        for r, row in enumerate((rows or {}).get(sheet, []), start=2):
-            for i, c in enumerate(columns, start=1):
-                ws.cell(row=r, column=i, value=row.get(c.name) or None)
-    wb.save(path)
+    path.write_bytes(build_workbook(PROJECT_ROOT / "data" / "reference", rows))
 
 
 def write_csvs(directory: Path, rows: Rows | None = None) -> list[Path]:

@@ -29,6 +29,7 @@ from pvpp_kg.namespaces import GRAPH, ID, institution_graph
 from pvpp_kg.settings import Settings
 from pvpp_kg.store.backend import Backend, Dataset
 from pvpp_kg.store.loader import materialised
+from pvpp_kg.validation.diff import Diff, diff
 from pvpp_kg.validation.parse import Document
 from pvpp_kg.validation.report import Report
 from pvpp_kg.validation.validator import Validator
@@ -220,3 +221,49 @@ async def measure(
     return {compliance.COMPLIANCE_GRAPHS + key: graph}, (
         f"INSERT DATA {{ GRAPH <{compliance.HISTORY_GRAPH}> {{\n{triples}}} }}"
     )
+
+
+def stored_form(validator: Validator, data: Document) -> bytes:
+    """The document as the store would hold it in the institution's graph, as N-Triples (materialised by the
+    same rules as :func:`materialised_ntriples`, in memory)."""
+    store = ox.Store()
+    store.bulk_extend(
+        validator.entailment.quads(
+            (ox.Quad(t.subject, t.predicate, t.object) for t in data.triples), default_graph=True
+        )
+    )
+    return store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+
+
+async def current_ntriples(backend: Backend, key: str) -> bytes:
+    """The institution's graph as stored now, as N-Triples (empty if it has none)."""
+    try:
+        return await backend.graph(institution_graph(key), "N_TRIPLES")
+    except NotFound:
+        return b""
+
+
+async def current_triples(backend: Backend, key: str) -> list[ox.Triple]:
+    data = await current_ntriples(backend, key)
+    return [ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)]
+
+
+async def preview(
+    settings: Settings, backend: Backend, validator: Validator, key: str, data: Document, *, lang: str = "en"
+) -> tuple[Report, Diff]:
+    """What :func:`submit` would do, without writing: the same checks (403/400/NotConforming), then the diff of
+    the institution's stored graph against the graph the submission would be stored as."""
+    check_key(key)
+    context = await other_institutions(backend, key, timeout=settings.query_timeout_s)
+    await anyio.to_thread.run_sync(check_own_facts, validator, data, key, context)
+    report = await anyio.to_thread.run_sync(
+        lambda: validator.validate(data, lang=lang, extra_context=context, institution=key)
+    )
+    if not report.conforms:
+        raise NotConforming(report)
+    current = await current_ntriples(backend, key)
+
+    def compare() -> Diff:
+        return diff(current, stored_form(validator, data))
+
+    return report, await anyio.to_thread.run_sync(compare)

@@ -37,11 +37,13 @@ logging.getLogger("rdflib.term").setLevel(logging.ERROR)
 
 PVPP_SHAPES = "pvpp-shapes.ttl"
 CPSV_SHAPES = "vendor/cpsv-ap-3.2.0-SHACL.ttl"
+CPSV_NAMES_LV = "cpsv-ap-names-lv.ttl"  # the Latvian names of the properties CPSV-AP checks
 SUBMISSION_SHAPES = "submission-shapes.ttl"
 CONTEXT = "context.ttl"
 POLICY_LAYERS = ("pvpp", "cpsv-ap")  # what stored data is held to
 LAYERS = ("submission", *POLICY_LAYERS)  # what a document is held to: its own, non-personal facts first
 MAX_MANAGED = URIRef("https://w3id.org/pvpp/shapes#maxManagedServices")
+SH_PATH, SH_NAME = URIRef("http://www.w3.org/ns/shacl#path"), URIRef("http://www.w3.org/ns/shacl#name")
 
 
 def _load_shapes(shapes_dir: Path, max_services: int) -> tuple[Graph, Graph, Graph, Graph]:
@@ -49,6 +51,10 @@ def _load_shapes(shapes_dir: Path, max_services: int) -> tuple[Graph, Graph, Gra
     for shape in list(pvpp.subjects(MAX_MANAGED, None)):  # the workload threshold comes from settings
         pvpp.set((shape, MAX_MANAGED, Literal(max_services, datatype=XSD.integer)))
     cpsv = Graph().parse(shapes_dir / CPSV_SHAPES, format="turtle")
+    names = Graph().parse(shapes_dir / CPSV_NAMES_LV, format="turtle")
+    for shape, path in list(cpsv.subject_objects(SH_PATH)):  # sh:name is not validating: messages only
+        for name in names.objects(path, RDFS.label):
+            cpsv.add((shape, SH_NAME, name))
     submission = Graph().parse(shapes_dir / SUBMISSION_SHAPES, format="turtle")
     context = Graph().parse(shapes_dir / CONTEXT, format="turtle")
     return pvpp, cpsv, submission, context

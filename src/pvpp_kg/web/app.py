@@ -21,7 +21,7 @@ from pvpp_kg.web import handlers
 from pvpp_kg.web.auth import Tokens
 from pvpp_kg.web.http import HeadAsGet, Validators, WeakenCompressed
 from pvpp_kg.web.limits import BodyLimit
-from pvpp_kg.web.routers import compliance, lod, search, sparql, store, system, validation
+from pvpp_kg.web.routers import compliance, institution, lod, search, sparql, store, system, validation
 from pvpp_kg.web.routers import queries as query_library
 
 
@@ -109,7 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(HeadAsGet)
     handlers.register(app)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
-    for module in (system, sparql, store, validation, compliance, search, lod):
+    for module in (system, sparql, store, institution, validation, compliance, search, lod):
         app.include_router(module.router)
     app.include_router(query_library.router_for(settings))
     _document_plain_routes(app)

@@ -10,14 +10,25 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException
 
 from pvpp_kg.errors import PvppError
+from pvpp_kg.web.limits import wants_html
 
 log = logging.getLogger("pvpp_kg")
+
+
+# the pages a person uses in a browser: an error there is a page, not a JSON document
+BROWSER_PATHS = ("/validate", "/submissions", "/signin", "/signout", "/institution", "/template")
 
 
 def _respond(request: Request, status: int, code: str, message: str) -> Response:
     # SPARQL clients show the body to the user: plain text there, JSON problem documents elsewhere
     if request.url.path.startswith(("/sparql", "/store")):
         return PlainTextResponse(f"{message}\n", status_code=status)
+    if request.url.path.startswith(BROWSER_PATHS) and wants_html(request.headers.get("accept")):
+        from pvpp_kg.templating import templates
+
+        return templates.TemplateResponse(
+            request, "error.html", {"lang": "en", "status": status, "message": message}, status_code=status
+        )
     return JSONResponse({"error": code, "message": message}, status_code=status)
 
 

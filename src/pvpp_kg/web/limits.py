@@ -7,20 +7,38 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
+def wants_html(accept: str | None) -> bool:
+    """A browser's Accept: text/html named, and before any JSON."""
+    accept = (accept or "").lower()
+    html, json_at = accept.find("text/html"), accept.find("json")
+    return html >= 0 and (json_at < 0 or html < json_at)
+
+
 class BodyLimit:
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
 
-    async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
-            {"error": "too_large", "message": f"request body larger than {self.max_bytes} bytes"}
-        ).encode()
+    async def _refuse(self, send: Send, scope: Scope) -> None:
+        limit = f"{self.max_bytes / 1024 / 1024:.1f} MB"
+        message = f"request body larger than {self.max_bytes} bytes (the upload limit is {limit})"
+        accept = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"accept"), "")
+        if wants_html(accept):
+            body = (
+                '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>413 — pvpp-kg</title></head>'
+                f'<body><h1>Fails ir par lielu / The file is too large (413)</h1><p id="error-message">{message}; '
+                f"augšupielādes ierobežojums / upload limit: {limit}</p>"
+                '<p><a href="/validate">Validate</a> · <a href="/institution">Institution page</a></p></body></html>'
+            ).encode()
+            ctype = b"text/html; charset=utf-8"
+        else:
+            body = json.dumps({"error": "too_large", "message": message}).encode()
+            ctype = b"application/json"
         await send(
             {
                 "type": "http.response.start",
                 "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+                "headers": [(b"content-type", ctype), (b"content-length", str(len(body)).encode())],
             }
         )
         await send({"type": "http.response.body", "body": body})
@@ -32,7 +50,7 @@ class BodyLimit:
         chunked = False
         for k, v in scope.get("headers", []):
             if k == b"content-length" and v.isdigit() and int(v) > self.max_bytes:
-                await self._refuse(send)
+                await self._refuse(send, scope)
                 return
             if k == b"transfer-encoding":
                 chunked = True
@@ -61,7 +79,7 @@ class BodyLimit:
             await self.app(scope, counted, tracking_send)
         except _TooLarge:
             if not started:
-                await self._refuse(send)
+                await self._refuse(send, scope)
 
 
 class _TooLarge(Exception):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import anyio.to_thread
@@ -12,16 +15,30 @@ from starlette.datastructures import UploadFile
 from pvpp_kg import shacl
 from pvpp_kg.conneg import negotiate
 from pvpp_kg.errors import BadRequest, Forbidden, InputError, Unauthorized
+from pvpp_kg.errors import NotFound as NotFoundError
 from pvpp_kg.formats import HTML, Format
 from pvpp_kg.lod.resources import choose_lang
 from pvpp_kg.settings import Settings
 from pvpp_kg.templating import templates
 from pvpp_kg.validation import submissions
+from pvpp_kg.validation.fixit import fixit_workbook
 from pvpp_kg.validation.parse import Document, detect_format, parse_document, parse_rdf
-from pvpp_kg.validation.report import LANGS, Report, report_html, report_json, report_rdf, report_text
+from pvpp_kg.validation.report import (
+    LANGS,
+    Report,
+    report_csv,
+    report_html,
+    report_json,
+    report_rdf,
+    report_text,
+    sheet_report,
+)
+from pvpp_kg.validation.spreadsheet import SheetErrors
 from pvpp_kg.validation.validator import user_shapes, validator_for
+from pvpp_kg.web import session
 from pvpp_kg.web.auth import bearer
 from pvpp_kg.web.deps import BackendDep, SettingsDep, TokensDep
+from pvpp_kg.web.pending import Kept, Pending
 
 router = APIRouter(tags=["validation"])
 
@@ -29,7 +46,10 @@ JSON = Format("json", "application/json", "", "json")
 TURTLE = Format("turtle", "text/turtle", "", "ttl")
 JSONLD = Format("jsonld", "application/ld+json", "", "jsonld")
 TEXT = Format("text", "text/plain", "", "txt")
-REPORT_FORMATS = (JSON, TURTLE, JSONLD, HTML, TEXT)
+CSV = Format("csv", "text/csv", "", "csv")
+TRIG = Format("trig", "application/trig", "", "trig")
+REPORT_FORMATS = (JSON, TURTLE, JSONLD, HTML, TEXT, CSV)
+DIFF_FORMATS = (JSON, TRIG, HTML)
 LangParam = Annotated[str | None, Query(description="lv or en (messages)", pattern="^(lv|en)$")]
 SheetParam = Annotated[str | None, Query(description="the template sheet of a CSV body, e.g. services")]
 
@@ -59,18 +79,37 @@ async def _upload(request: Request) -> tuple[bytes, str | None, str | None, dict
     return await request.body(), ctype or None, None, {}, []
 
 
-async def _parse(
-    request: Request, sheet: str | None, settings: Settings
-) -> tuple[Document, dict[str, str], shacl.ShapesGraph | None]:
+@dataclass
+class Parsed:
+    """An upload as read: the document, or (a spreadsheet whose cells the reader refused) every refused cell."""
+
+    data: bytes
+    filename: str | None
+    fields: dict[str, str]
+    document: Document | None
+    problems: list[Any]
+    shapes: shacl.ShapesGraph | None
+
+
+async def read_upload(
+    request: Request, sheet: str | None, settings: Settings, check: Callable[[dict[str, str]], Any] | None = None
+) -> Parsed:
+    """The upload parsed; a spreadsheet's cell errors come back as ``problems`` (all of them), not as a 400.
+    ``check`` sees the form's fields before the document is read (a CSRF token is checked before any work)."""
     data, media_type, filename, fields, shapes = await _upload(request)
+    if check is not None:
+        check(fields)
     sheet = sheet or fields.get("sheet")
     slots = (await anyio.to_thread.run_sync(validator_for, settings)).slots
 
     def parse() -> Document:
-        with slots:  # reading a workbook is work too: it waits for a validation slot like the validation does
+        with slots:
             return parse_document(data, media_type=media_type, filename=filename, sheet=sheet, settings=settings)
 
-    graph = await anyio.to_thread.run_sync(parse)
+    try:
+        document, problems = await anyio.to_thread.run_sync(parse), []
+    except SheetErrors as e:
+        document, problems = None, e.problems
     own_shapes = None
     if shapes:
         own_shapes = await anyio.to_thread.run_sync(
@@ -78,7 +117,7 @@ async def _parse(
                 (name, parse_rdf(content, detect_format(ctype, name), name).graph()) for content, ctype, name in shapes
             )
         )
-    return graph, fields, own_shapes
+    return Parsed(data, filename, fields, document, problems, own_shapes)
 
 
 def _lang(lang: str | None, fields: dict[str, str]) -> str:
@@ -88,17 +127,42 @@ def _lang(lang: str | None, fields: dict[str, str]) -> str:
     return chosen
 
 
-def render(report: Report, accept: str | None, status: int = 200, extra: dict[str, Any] | None = None) -> Response:
+def render(
+    report: Report,
+    accept: str | None,
+    status: int = 200,
+    extra: dict[str, Any] | None = None,
+    links: dict[str, str] | None = None,
+) -> Response:
     fmt = negotiate(accept, REPORT_FORMATS)
+    if fmt is CSV:
+        return Response(report_csv(report), status, media_type="text/csv; charset=utf-8")
     if fmt is TURTLE:
         return Response(report_rdf(report, "turtle"), status, media_type="text/turtle; charset=utf-8")
     if fmt is JSONLD:
         return Response(report_rdf(report, "json-ld"), status, media_type="application/ld+json")
     if fmt is HTML:
-        return HTMLResponse(report_html(report), status)
+        return HTMLResponse(report_html(report, links), status)
     if fmt is TEXT:
         return PlainTextResponse(report_text(report), status)
-    return JSONResponse({**(extra or {}), **report_json(report)}, status)
+    return JSONResponse({**(extra or {}), **({"links": links} if links else {}), **report_json(report)}, status)
+
+
+def report_links(upload: Kept) -> dict[str, str]:
+    """Where a kept validation's report can be downloaded (and the fix-it workbook, for an XLSX upload)."""
+    base = f"/validate/reports/{upload.id}"
+    links = {fmt: f"{base}.{fmt}" for fmt in ("html", "csv", "json", "ttl")}
+    if upload.is_xlsx:
+        links["fixit"] = f"{base}/fixit.xlsx"
+    return links
+
+
+def pending_of(request: Request) -> Pending:
+    state = request.app.state
+    if getattr(state, "pending", None) is None:
+        settings: Settings = state.settings
+        state.pending = Pending(settings.pending_max, settings.pending_ttl_s)
+    return state.pending
 
 
 @router.get("/validate", summary="The upload page (HTML), in the reader's language", response_class=HTMLResponse)
@@ -128,9 +192,32 @@ async def validate_upload(
     negotiate(accept, REPORT_FORMATS)  # 406 before the work, not after
     token = bearer(authorization)
     institution = tokens.institution_for(token) if token is not None else None
-    graph, fields, shapes = await _parse(request, sheet, settings)
-    chosen = _lang(lang, fields)
-    policy = (fields.get("policy") or "true").lower()
+    signed_in = session.current(request)
+    if institution is None and signed_in is not None:
+        institution = signed_in.institution
+    parsed = await read_upload(request, sheet, settings)
+    chosen = _lang(lang, parsed.fields)
+    if parsed.document is None:  # cells the reader refused: every one, as a report with sheet/row/column
+        report = sheet_report(parsed.problems, chosen)
+    else:
+        report = await _validate(request, settings, backend, parsed, parsed.document, chosen, institution)
+    kept = pending_of(request).add(
+        Kept("", signed_in.institution if signed_in else None, parsed.data, parsed.filename, report)
+    )
+    return render(report, accept, links=report_links(kept))
+
+
+async def _validate(
+    request: Request,
+    settings: Settings,
+    backend: Any,
+    parsed: Parsed,
+    graph: Document,
+    chosen: str,
+    institution: str | None,
+) -> Report:
+    shapes = parsed.shapes
+    policy = (parsed.fields.get("policy") or "true").lower()
     if policy not in ("true", "false"):
         raise BadRequest(f"policy must be true or false, not {policy!r}")
     if policy == "false" and shapes is None:
@@ -150,7 +237,55 @@ async def validate_upload(
                 graph, lang=chosen, extra_shapes=shapes, institution=institution, extra_context=others
             )
         )
-    return render(report, accept)
+    return report.located(graph.origin)
+
+
+_DOWNLOADS = {
+    "html": "text/html; charset=utf-8",
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "ttl": "text/turtle; charset=utf-8",
+}
+
+
+@router.get("/validate/reports/{id_}.{fmt}", summary="A kept validation's report: html, csv, json or ttl (SHACL)")
+async def report_download(request: Request, id_: str, fmt: str) -> Response:
+    if fmt not in _DOWNLOADS:
+        raise NotFoundError(f"no report format {fmt!r}; one of: {', '.join(_DOWNLOADS)}")
+    signed_in = session.current(request)
+    upload = pending_of(request).get(id_, signed_in.institution if signed_in else None)
+    report = upload.report
+    body: str | bytes
+    if fmt == "html":
+        body = report_html(report, report_links(upload))
+    elif fmt == "csv":
+        body = report_csv(report)
+    elif fmt == "json":
+        body = json.dumps(report_json(report), ensure_ascii=False, indent=1)
+    else:
+        body = report_rdf(report, "turtle")
+    name = f"pvpp-validation-report.{fmt}"
+    return Response(
+        body,
+        media_type=_DOWNLOADS[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/validate/reports/{id_}/fixit.xlsx", summary="The uploaded workbook with every result marked in it")
+async def fixit_download(request: Request, id_: str) -> Response:
+    signed_in = session.current(request)
+    upload = pending_of(request).get(id_, signed_in.institution if signed_in else None)
+    if not upload.is_xlsx:
+        raise BadRequest("a fix-it spreadsheet is made from an XLSX upload only")
+    body = await anyio.to_thread.run_sync(fixit_workbook, upload.data, upload.report)
+    stem = (upload.filename or "upload.xlsx").rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    safe = "".join(c for c in stem if c.isalnum() or c in "-_.") or "upload"
+    return Response(
+        body,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{safe}-fixit.xlsx"'},
+    )
 
 
 def _institution(tokens: Any, authorization: str | None, requested: str | None) -> str:
@@ -182,21 +317,41 @@ async def submit(
     institution: Annotated[str | None, Query(description="institution key (admin token)")] = None,
     lang: LangParam = None,
     sheet: SheetParam = None,
+    dry_run: Annotated[bool, Query(description="only say what it would change (JSON, or TriG)")] = False,
     authorization: Annotated[str | None, Header()] = None,
     accept: Annotated[str | None, Header()] = None,
 ) -> Response:
+    """With ``dry_run=true`` nothing is stored: the answer is the diff against the institution's current graph —
+    nodes added, removed, changed (fields old → new), posts reassigned, counts per kind — as JSON, or as TriG
+    (``Accept: application/trig``: the removed and the added triples, each in a named graph)."""
     key = _institution(tokens, authorization, institution)
-    negotiate(accept, REPORT_FORMATS)
-    graph, fields, shapes = await _parse(request, sheet, settings)
-    if shapes is not None:
+    negotiate(accept, DIFF_FORMATS if dry_run else REPORT_FORMATS)
+    parsed = await read_upload(request, sheet, settings)
+    if parsed.shapes is not None:
         raise BadRequest("a submission is validated against the policy's shapes only; use /validate for your own")
-    chosen = _lang(lang, fields)
+    chosen = _lang(lang, parsed.fields)
+    if parsed.document is None:
+        return render(sheet_report(parsed.problems, chosen), accept, 422, _NOT_READ)
+    graph = parsed.document
     validator = await anyio.to_thread.run_sync(validator_for, settings)
+    if dry_run:
+        try:
+            report, changes = await submissions.preview(settings, backend, validator, key, graph, lang=chosen)
+        except submissions.NotConforming as e:
+            return render(e.report.located(graph.origin), accept, 422, {"error": e.code, "message": e.message})
+        if negotiate(accept, DIFF_FORMATS) is TRIG:
+            return Response(changes.to_trig(), media_type="application/trig")
+        return JSONResponse(
+            {"institution": key, "dry_run": True, "conforms": report.conforms, "diff": changes.to_json()}
+        )
     try:
         version, report = await submissions.submit(settings, backend, validator, key, graph, lang=chosen)
     except submissions.NotConforming as e:
-        return render(e.report, accept, 422, {"error": e.code, "message": e.message})
+        return render(e.report.located(graph.origin), accept, 422, {"error": e.code, "message": e.message})
     return render(report, accept, 201, {"stored": version.to_json()})
+
+
+_NOT_READ = {"error": "not_read", "message": "cells of the spreadsheet could not be read: the report names each"}
 
 
 @router.get("/submissions/{institution}", summary="The versions an institution has submitted")

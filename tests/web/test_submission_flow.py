@@ -1,0 +1,488 @@
+"""An institution's submission without a browser, over real HTTP (a uvicorn subprocess): sign-in and its cookie,
+the template (empty and pre-filled), the report with sheet/row/column and its downloads, the fix-it workbook, the
+preview (``dry_run=true`` and the form), confirm and receipt — and every bad input with its status and the store
+unchanged."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import time
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pyoxigraph as ox
+import pytest
+from openpyxl import load_workbook
+
+from pvpp_kg.namespaces import institution_graph
+from pvpp_kg.settings import Settings
+from pvpp_kg.store.loader import ensure_loaded
+from pvpp_kg.web.auth import digest
+from tests.conftest import LiveServer
+from tests.web.test_hostile_suite import BOMB, _huge_dimension, _with_member, _workbook
+
+pytestmark = pytest.mark.slow
+
+VARAM, VK = "varam-token", "vk-token"
+LIMIT = 400_000
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ID = "https://w3id.org/pvpp/id/"
+TRAINING = "pakalpojumu-parvaldibas-apmaciba"  # varam's services in data/sample/varam.ttl
+CENTRES = "vpvkac-klientu-apkalposana"
+
+
+@pytest.fixture(scope="module")
+def server(make_settings: Callable[..., Settings], tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    tokens = tmp_path_factory.mktemp("tok") / "tokens.json"
+    tokens.write_text(json.dumps({"varam": digest(VARAM), "vk": digest(VK)}))
+    s = make_settings(institution_tokens_file=tokens, max_body_bytes=LIMIT, session_secret="test-secret")
+    ensure_loaded(s)
+    srv = LiveServer(s)
+    yield srv
+    srv.stop()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def sign_in(server: LiveServer, token: str) -> tuple[dict[str, str], str]:
+    """The session cookie and the session's CSRF token, as a browser gets them (cookies passed by hand: httpx
+    keeps Secure cookies for https only)."""
+    page = httpx.get(server.url + "/signin", timeout=30)
+    pre = page.cookies["pvpp_signin"]
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    r = httpx.post(
+        server.url + "/signin", data={"token": token, "csrf": csrf}, cookies={"pvpp_signin": pre}, timeout=30
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/institution", r.text
+    set_cookie = next(v for v in r.headers.get_list("set-cookie") if v.startswith("pvpp_session="))
+    assert {"HttpOnly", "Secure", "SameSite=strict"} <= {p.strip() for p in set_cookie.split(";")}
+    cookies = {"pvpp_session": set_cookie.split(";", 1)[0].split("=", 1)[1].strip('"')}
+    home = httpx.get(server.url + "/institution", cookies=cookies, timeout=30)
+    assert home.status_code == 200
+    return cookies, re.search(r'name="csrf" value="([^"]+)"', home.text).group(1)
+
+
+def graph_of(server: LiveServer, key: str) -> set[str]:
+    r = httpx.get(
+        server.url + "/store",
+        params={"graph": institution_graph(key)},
+        headers={"Accept": "application/n-triples"},
+        timeout=30,
+    )
+    return set(r.text.splitlines()) if r.status_code == 200 else set()
+
+
+def versions(server: LiveServer, key: str) -> list[int]:
+    return [v["version"] for v in httpx.get(f"{server.url}/submissions/{key}", timeout=30).json()["versions"]]
+
+
+def state(server: LiveServer) -> tuple[set[str], list[int], set[str], list[int]]:
+    return graph_of(server, "varam"), versions(server, "varam"), graph_of(server, "vk"), versions(server, "vk")
+
+
+def xlsx_bytes(wb: object) -> bytes:
+    out = io.BytesIO()
+    wb.save(out)  # type: ignore[attr-defined]
+    return out.getvalue()
+
+
+def row_of(ws: object, service: str) -> int:
+    return next(c.row for c in ws["B"] if c.value == service)  # type: ignore[index]
+
+
+def upload(name: str, body: bytes, ctype: str = XLSX) -> dict[str, tuple[str, bytes, str]]:
+    return {"file": (name, body, ctype)}
+
+
+def test_template_empty_prefilled_and_csv(server: LiveServer) -> None:
+    empty = httpx.get(server.url + "/template.xlsx", timeout=30)
+    assert empty.status_code == 200 and empty.headers["content-type"] == XLSX
+    wb = load_workbook(io.BytesIO(empty.content))
+    assert wb.sheetnames == ["about", "institutions", "posts", "services", "resources", "participations", "lists"]
+    assert wb["services"].max_row == 4  # names, lv, en, an example row: no data
+    assert [c.value for c in wb["services"][4]][:3] == ["piemers", "pabalsts", "individual-benefit"]
+    # left as it is, the empty template holds no data: refused, never an empty submission
+    r = httpx.post(server.url + "/validate", files=upload("empty.xlsx", empty.content), timeout=60)
+    assert r.status_code == 400 and "no filled rows" in r.json()["message"]
+    # once the example is changed, it is data (and the report points at its cells)
+    wb["services"]["B4"] = "mans-pakalpojums"
+    r = httpx.post(
+        server.url + "/validate", files=upload("one.xlsx", xlsx_bytes(wb)), headers={"Accept": "application/json"}
+    )
+    assert r.status_code == 200 and r.json()["triples"] > 0
+    assert {(x["sheet"], x["row"]) for x in r.json()["results"] if x["sheet"]} == {("services", 4)}
+    filled = httpx.get(server.url + "/template.xlsx", headers=bearer(VARAM), timeout=30)
+    ws = load_workbook(io.BytesIO(filled.content))["services"]
+    ids = sorted(c.value for c in ws["B"][3:])
+    assert TRAINING in ids and CENTRES in ids and len(ids) == 3
+    assert {c.value for c in ws["A"][3:]} == {"varam"}
+    cookies, _ = sign_in(server, VK)
+    zipped = httpx.get(server.url + "/template.zip", cookies=cookies, timeout=30)
+    with zipfile.ZipFile(io.BytesIO(zipped.content)) as z:
+        assert sorted(z.namelist()) == sorted(
+            f"{s}.csv" for s in ("institutions", "posts", "services", "resources", "participations")
+        )
+        rows = list(csv.reader(io.StringIO(z.read("services.csv").decode("utf-8"))))
+    assert rows[1][:2] == ["Īpašniece iestāde", "Pakalpojuma identifikators"] and rows[2][0] == "Owner institution"
+    assert len(rows) == 3 + 3 and {r[0] for r in rows[3:]} == {"vk"}  # vk's three sample services
+    # the zip itself is an upload: vk's data as it stands, no cell refused, no fix-it (it is no workbook)
+    r = httpx.post(
+        server.url + "/validate",
+        files=upload("vk-csv.zip", zipped.content, "application/zip"),
+        headers={"Accept": "application/json"},
+        timeout=60,
+    )
+    assert r.status_code == 200 and r.json()["triples"] > 0 and "fixit" not in r.json()["links"]
+    assert not [x for x in r.json()["results"] if x["layer"] == "sheet"]
+    with zipfile.ZipFile(io.BytesIO(zipped.content)) as z:
+        broken = io.BytesIO()
+        with zipfile.ZipFile(broken, "w") as out:
+            for name in z.namelist():
+                text = z.read(name).decode("utf-8")
+                if name == "services.csv":
+                    text = text.replace(",shared,", ",koplietots,", 1)
+                out.writestr(name, text.encode("utf-8"))
+    r = httpx.post(
+        server.url + "/validate",
+        files=upload("vk-csv.zip", broken.getvalue(), "application/zip"),
+        headers={"Accept": "application/json"},
+        timeout=60,
+    )
+    [cell] = r.json()["results"]
+    assert (cell["sheet"], cell["column"], cell["layer"]) == ("services", "kind", "sheet") and cell["row"] >= 4
+    r = httpx.post(
+        server.url + "/validate",
+        files=upload("x.zip", _zip_of({"services.csv": b"a,b\n", "evil.xlsx": b"PK"}), "application/zip"),
+        timeout=60,
+    )
+    assert r.status_code == 400 and "one of: institutions.csv" in r.json()["message"]
+    r = httpx.post(server.url + "/validate", files=upload("bomb.zip", BOMB, "application/zip"), timeout=60)
+    assert r.status_code == 400 and "expands to more than" in r.json()["message"]
+    # a pre-filled CSV sheet reads back as it is (the name rows are skipped)
+    r = httpx.post(
+        server.url + "/validate",
+        content=z_services(zipped.content),
+        headers={"Content-Type": "text/csv", "Accept": "application/json"},
+        params={"sheet": "services"},
+        timeout=60,
+    )
+    assert r.status_code == 200 and r.json()["triples"] > 0
+
+
+def _zip_of(files: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for name, body in files.items():
+            z.writestr(name, body)
+    return out.getvalue()
+
+
+def z_services(zipped: bytes) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(zipped)) as z:
+        return z.read("services.csv")
+
+
+def test_the_whole_flow_over_the_api(server: LiveServer, tmp_path: Path) -> None:
+    # the baseline: varam's stored data as the template says it (the sample says more than a template can)
+    prefilled = httpx.get(server.url + "/template.xlsx", headers=bearer(VARAM), timeout=30).content
+    r = httpx.post(
+        server.url + "/submissions", files=upload("varam.xlsx", prefilled), headers=bearer(VARAM), timeout=90
+    )
+    assert r.status_code == 201, r.text[:500]
+    start = versions(server, "varam")
+    cookies, csrf = sign_in(server, VARAM)
+    again = httpx.get(server.url + "/template.xlsx", cookies=cookies, timeout=30).content
+    wb = load_workbook(io.BytesIO(again))
+    ws = wb["services"]
+    title_row, kind_row = row_of(ws, TRAINING), row_of(ws, CENTRES)
+    ws.cell(title_row, 5).value = "Training of service-management staff"  # title_en
+    ws.cell(kind_row, 3).value = "publisks"  # kind: not a code
+    broken = xlsx_bytes(wb)
+    r = httpx.post(
+        server.url + "/validate",
+        files=upload("varam.xlsx", broken),
+        data={"lang": "lv"},
+        headers={"Accept": "application/json"},
+        cookies=cookies,
+        timeout=90,
+    )
+    assert r.status_code == 200, r.text[:300]
+    body = r.json()
+    assert body["conforms"] is False and body["violations"] == 1
+    [result] = body["results"]
+    assert (result["sheet"], result["row"], result["column"]) == ("services", kind_row, "kind")
+    assert result["messages"]["lv"].startswith("'publisks' nav neviena no atļautajām vērtībām")
+    assert body["rules"] == [
+        {"layer": "sheet", "rule": "CellValue", "severity": "Violation", "message": result["message"], "count": 1}
+    ]
+    links = body["links"]
+    fixit = httpx.get(server.url + links["fixit"], cookies=cookies, timeout=60)
+    assert fixit.status_code == 200 and fixit.headers["content-type"] == XLSX
+    fixed = load_workbook(io.BytesIO(fixit.content))
+    cell = fixed["services"].cell(kind_row, 3)
+    assert cell.fill.fgColor.rgb.endswith("FFC7CE")
+    assert "nav neviena no atļautajām vērtībām" in cell.comment.text and "is not one of" in cell.comment.text
+    summary = [[c.value for c in r] for r in fixed["results"].iter_rows(min_row=2)]
+    assert [(s[1], s[2], s[3]) for s in summary] == [("services", kind_row, "kind")]
+    assert fixed["services"].cell(title_row, 5).fill.fgColor.rgb in ("00000000", None)
+    # the report's downloads
+    for fmt, ctype in (
+        ("csv", "text/csv"),
+        ("json", "application/json"),
+        ("ttl", "text/turtle"),
+        ("html", "text/html"),
+    ):
+        d = httpx.get(server.url + links[fmt], cookies=cookies, timeout=30)
+        assert d.status_code == 200 and d.headers["content-type"].startswith(ctype), fmt
+    lines = list(csv.reader(io.StringIO(httpx.get(server.url + links["csv"], cookies=cookies).text)))
+    assert lines[1][:6] == ["Pārkāpums", "sheet", "CellValue", "services", str(kind_row), "kind"]
+    # another institution cannot read them
+    other, _ = sign_in(server, VK)
+    assert httpx.get(server.url + links["csv"], cookies=other, timeout=30).status_code == 403
+
+    # fixed, with a new service added: the preview lists exactly what changes
+    ws.cell(kind_row, 3).value = "individual-benefit"
+    ws.cell(kind_row, 5).value = "Customer service at the one-stop centres"
+    ws.cell(kind_row, 8).value = "pv-pakalpojumu-parvaldiba"  # manager: the post that runs the training
+    new = ws.max_row + 1
+    for col, value in enumerate(
+        [
+            "varam",
+            "jauns-pakalpojums",
+            "shared",
+            "Jauns pakalpojums",
+            "A new service",
+            "Jauns koplietošanas pakalpojums.",
+            None,
+            "pv-pakalpojumu-parvaldiba",
+            "varam",
+            "institutions",
+        ],  # fmt: skip
+        start=1,
+    ):
+        ws.cell(new, col).value = value
+    good = xlsx_bytes(wb)
+    before = state(server)
+    dry = httpx.post(
+        server.url + "/submissions",
+        params={"dry_run": "true"},
+        files=upload("varam.xlsx", good),
+        headers={**bearer(VARAM), "Accept": "application/json"},
+        timeout=90,
+    )
+    assert dry.status_code == 200, dry.text[:500]
+    d = dry.json()["diff"]
+    assert [c["node"] for c in d["added"] if c["kind"] == "service"] == [ID + "service/varam/jauns-pakalpojums"]
+    assert sorted(c["node"] for c in d["changed"] if c["kind"] == "service") == [
+        ID + "service/varam/" + TRAINING,
+        ID + "service/varam/" + CENTRES,
+    ]
+    assert d["removed"] == [] and d["counts"]["service"] == {"added": 1, "removed": 0, "changed": 2, "unchanged": 1}
+    training = next(c for c in d["changed"] if c["node"].endswith(TRAINING))
+    assert training["fields"] == [
+        {
+            "field": "dct:title",
+            "old": [
+                "Pakalpojumu pārvaldības atbildīgo personu apmācība@lv",
+                "Training of persons responsible for service management@en",
+            ],  # fmt: skip
+            "new": ["Pakalpojumu pārvaldības atbildīgo personu apmācība@lv", "Training of service-management staff@en"],
+        }
+    ]
+    assert d["reassigned"] == [
+        {
+            "node": ID + "service/varam/" + CENTRES,
+            "field": "pvpp:serviceManager",
+            "old": ["pvppid:post/varam/pv-vpvkac"],
+            "new": ["pvppid:post/varam/pv-pakalpojumu-parvaldiba"],
+        }
+    ]
+    trig = httpx.post(
+        server.url + "/submissions",
+        params={"dry_run": "true"},
+        files=upload("varam.xlsx", good),
+        headers={**bearer(VARAM), "Accept": "application/trig"},
+        timeout=90,
+    )
+    assert trig.status_code == 200 and trig.headers["content-type"].startswith("application/trig")
+    quads = list(ox.parse(trig.content, format=ox.RdfFormat.TRIG))
+    added = {(q.subject.value, q.object.value) for q in quads if q.graph_name.value.endswith("added")}
+    assert (ID + "service/varam/" + TRAINING, "Training of service-management staff") in added
+    assert state(server) == before  # a dry run stores nothing
+
+    # the browser's form: preview, then confirm, then the receipt
+    page = httpx.post(
+        server.url + "/submissions/preview",
+        files=upload("varam.xlsx", good),
+        data={"csrf": csrf, "lang": "en"},
+        cookies=cookies,
+        headers={"Accept": "text/html"},
+        timeout=90,
+    )
+    assert page.status_code == 200, page.text[:500]
+    assert (
+        page.text.count('<li class="changed"') >= 2
+        and 'data-node="' + ID + 'service/varam/jauns-pakalpojums"' in page.text
+    )
+    assert 'id="reassigned"' in page.text and "pvppid:post/varam/pv-vpvkac" in page.text
+    kept = re.search(r'name="upload" value="([^"]+)"', page.text).group(1)
+    assert state(server) == before
+    # another institution's session cannot confirm it
+    _, other_csrf = sign_in(server, VK)
+    r = httpx.post(server.url + "/submissions/confirm", data={"csrf": other_csrf, "upload": kept}, cookies=other,
+                   timeout=60)  # fmt: skip
+    assert r.status_code == 403 and state(server) == before
+    r = httpx.post(server.url + "/submissions/confirm", data={"upload": kept}, cookies=cookies, timeout=60)
+    assert r.status_code == 403 and state(server) == before  # no CSRF token
+    r = httpx.post(
+        server.url + "/submissions/confirm", data={"csrf": csrf, "upload": kept}, cookies=cookies, timeout=90
+    )
+    assert r.status_code == 303, r.text[:300]
+    assert r.headers["location"] == f"/submissions/varam/{start[-1] + 1}/receipt"
+    receipt = httpx.get(server.url + r.headers["location"], timeout=30)
+    assert f'id="receipt-version">{start[-1] + 1}<' in receipt.text
+    checksum = re.search(r'id="receipt-checksum">([0-9a-f]{64})<', receipt.text).group(1)
+    history = httpx.get(f"{server.url}/submissions/varam", timeout=30).json()["versions"]
+    assert history[-1]["checksum"] == checksum and versions(server, "varam") == [*start, start[-1] + 1]
+    assert 'href="/compliance/varam"' in receipt.text and f'href="/submissions/varam/{start[-1] + 1}"' in receipt.text
+    assert httpx.get(server.url + "/compliance/varam", timeout=60).status_code == 200  # the linked page exists
+    content = httpx.get(server.url + f"/submissions/varam/{start[-1] + 1}", timeout=30).text
+    assert "A new service" in content and "Training of service-management staff" in content
+    home = httpx.get(server.url + "/institution", cookies=cookies, timeout=30).text
+    assert all(f'data-version="{v}"' in home for v in [*start, start[-1] + 1])
+    # confirmed once: the same upload cannot be stored twice
+    r = httpx.post(
+        server.url + "/submissions/confirm", data={"csrf": csrf, "upload": kept}, cookies=cookies, timeout=60
+    )
+    assert r.status_code == 404
+
+
+def _sheet_with(change: Callable[[object], None]) -> bytes:
+    from pvpp_kg.validation.template import build_workbook
+
+    wb = load_workbook(io.BytesIO(build_workbook(Path("data/reference").resolve())))
+    change(wb)
+    return xlsx_bytes(wb)
+
+
+def _rename(wb: object) -> None:
+    wb["services"].title = "pakalpojumi"  # type: ignore[index]
+
+
+def _drop_kind(wb: object) -> None:
+    wb["services"].delete_cols(3)  # type: ignore[index]
+
+
+def _formula(wb: object) -> None:
+    wb["services"]["A4"] = "=1+1"  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "status", "shown"),
+    [
+        ("wrong-sheet", _sheet_with(_rename), 400, "unknown sheet 'pakalpojumi'"),
+        ("missing-column", _sheet_with(_drop_kind), 400, "sheet services, row 1: the required column 'kind'"),
+        ("formula", _sheet_with(_formula), 400, "formulas are not accepted"),
+        ("too-large", b"PK" + b"\0" * (LIMIT + 10), 413, f"larger than {LIMIT} bytes"),
+        ("zip-bomb", BOMB, 400, "expands to"),
+        ("huge-dimension", _huge_dimension(), 400, "declares 3,000,000 rows"),
+        ("macros", _with_member(_workbook(), "xl/vbaProject.bin", b"\0" * 64), 400, "macro-enabled"),
+    ],
+)
+def test_bad_uploads_store_nothing(server: LiveServer, name: str, body: bytes, status: int, shown: str) -> None:
+    cookies, csrf = sign_in(server, VARAM)
+    before = state(server)
+    api = httpx.post(
+        server.url + "/submissions",
+        params={"dry_run": "true"},
+        files=upload(f"{name}.xlsx", body),
+        headers=bearer(VARAM),
+        timeout=60,
+    )
+    assert api.status_code == status and shown in api.json()["message"]
+    page = httpx.post(
+        server.url + "/submissions/preview",
+        files=upload(f"{name}.xlsx", body),
+        data={"csrf": csrf},
+        cookies=cookies,
+        headers={"Accept": "text/html,application/xhtml+xml"},
+        timeout=60,
+    )
+    assert page.status_code == status and page.headers["content-type"].startswith("text/html")
+    assert shown in page.text.replace("&#39;", "'")
+    assert state(server) == before
+
+
+def test_sessions_and_csrf(server: LiveServer) -> None:
+    cookies, csrf = sign_in(server, VARAM)
+    before = state(server)
+    good = httpx.get(server.url + "/template.xlsx", cookies=cookies, timeout=30).content
+    cases = [
+        ({"csrf": csrf}, {}, 403),  # no session
+        ({}, cookies, 403),  # no CSRF token
+        ({"csrf": "x" * 32}, cookies, 403),  # a wrong one
+        ({"csrf": csrf}, {"pvpp_session": cookies["pvpp_session"][:-3] + "abc"}, 403),  # a forged cookie
+    ]
+    # an expired session: signed with the server's key, eight hours and a second ago
+    from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+
+    class Past(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(time.time()) - 8 * 3600 - 1
+
+    payload = URLSafeTimedSerializer("test-secret", salt="pvpp-kg session").loads(cookies["pvpp_session"])
+    expired = URLSafeTimedSerializer("test-secret", salt="pvpp-kg session", signer=Past).dumps(payload)
+    cases.append(({"csrf": csrf}, {"pvpp_session": expired}, 403))
+    for data, jar, status in cases:
+        r = httpx.post(
+            server.url + "/submissions/preview", files=upload("x.xlsx", good), data=data, cookies=jar, timeout=60
+        )
+        assert r.status_code == status, (data, r.text)
+    # the CSRF token is checked before the document is read: a CSRF-less garbage upload is 403, not 400
+    r = httpx.post(server.url + "/submissions/preview", files=upload("x.xlsx", b"garbage"), cookies=cookies, timeout=60)
+    assert r.status_code == 403 and "CSRF" in r.json()["message"]
+    # a wrong token does not sign in; the sign-in form needs its own CSRF token
+    page = httpx.get(server.url + "/signin", timeout=30)
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    r = httpx.post(
+        server.url + "/signin",
+        data={"token": "nope", "csrf": token},
+        cookies={"pvpp_signin": page.cookies["pvpp_signin"]},
+        headers={"Accept": "text/html"},
+    )
+    assert (
+        r.status_code == 403
+        and "not an institution" in r.text
+        and "pvpp_session" not in r.headers.get("set-cookie", "")
+    )
+    assert httpx.post(server.url + "/signin", data={"token": VARAM}, timeout=30).status_code == 403
+    # institution A cannot preview or submit for B
+    r = httpx.post(
+        server.url + "/submissions",
+        params={"dry_run": "true", "institution": "vk"},
+        files=upload("x.xlsx", good),
+        headers=bearer(VARAM),
+        timeout=60,
+    )
+    assert r.status_code == 403
+    vk_rows = httpx.get(server.url + "/template.xlsx", headers=bearer(VK), timeout=30).content
+    r = httpx.post(
+        server.url + "/submissions/preview", files=upload("vk.xlsx", vk_rows), data={"csrf": csrf}, cookies=cookies,
+        timeout=60,
+    )  # fmt: skip
+    assert r.status_code == 403 and "vk" in r.json()["message"]
+    # sign-out ends the session
+    r = httpx.post(server.url + "/signout", data={"csrf": csrf}, cookies=cookies, timeout=30)
+    assert r.status_code == 303 and "Max-Age=0" in r.headers["set-cookie"]
+    r = httpx.post(
+        server.url + "/submissions/preview", files=upload("x.xlsx", good), data={"csrf": csrf}, cookies=cookies
+    )
+    assert r.status_code == 403  # the cookie as it was before the sign-out is refused too
+    assert state(server) == before
