@@ -36,6 +36,8 @@ NOT_200 = {
     "/validate/reports/no-such-report.csv": 404,
     "/validate/reports/no-such-report/fixit.xlsx": 404,
     "/institution": 303,
+    "/api/search": 400,  # no q: the message says what to give
+    "/api/search/suggest": 400,
 }
 
 

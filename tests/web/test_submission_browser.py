@@ -176,7 +176,7 @@ def test_an_unusable_upload_shows_a_page_not_json(browser: Any, server: LiveServ
         bad = tmp_path / "not-a-workbook.xlsx"
         bad.write_bytes(b"PK\x03\x04 not really a zip")
         page.set_input_files("#file", str(bad))
-        page.click("form button[type=submit]")
+        page.click("main form button[type=submit]")  # not the header's search box
         page.wait_for_selector("#error-message")
         assert "not a readable XLSX workbook" in page.inner_text("#error-message")
         assert page.locator("h1").inner_text().startswith("Neizdevās")
