@@ -105,3 +105,14 @@ def test_an_update_that_crashes_the_engine_is_tried_in_a_throwaway_process_first
     with pytest.raises(BadRequest, match="crashed the SPARQL engine in a trial run"):
         trial_run(crash)
     trial_run("INSERT DATA { <urn:a> <urn:b> <urn:c> }")  # an ordinary update passes its trial
+
+
+def test_json_ld_with_too_many_objects_is_refused_before_parsing() -> None:
+    """Issue 25: a token-count limit for JSON-LD beside its depth limit, read before any parser runs."""
+    from pvpp_kg.errors import InputError
+    from pvpp_kg.store.guards import MAX_JSON_NODES, check_syntax_guards
+
+    many = b"[" + b"[]," * MAX_JSON_NODES + b"[]]"
+    with pytest.raises(InputError, match="more than 2,000,000 objects and arrays"):
+        check_syntax_guards(many, "jsonld", "many.jsonld")
+    check_syntax_guards(b"[" + b"[]," * 1000 + b"[]]", "jsonld", "few.jsonld")  # an ordinary document passes

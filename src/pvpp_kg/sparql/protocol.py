@@ -18,7 +18,17 @@ from pvpp_kg.conneg import negotiate
 from pvpp_kg.errors import BadRequest, NotAcceptable, ServiceNotAllowed, UnsupportedMediaType, UpdateNotAllowed
 from pvpp_kg.formats import Format
 from pvpp_kg.store.backend import Dataset
-from pvpp_kg.store.query_text import MAX_NESTING, QUERY_FORMS, QueryInfo, inspect, nesting, reaches_network, tokens
+from pvpp_kg.store.query_text import (
+    MAX_NESTING,
+    MAX_TOKENS,
+    QUERY_FORMS,
+    QueryInfo,
+    inspect,
+    nesting,
+    reaches_network,
+    tokens,
+    too_many_tokens,
+)
 
 #: The parameters clients name the results format with: ``format`` (Virtuoso, Fuseki), ``output`` (sparqler, Fuseki)
 #: and ``results``; SPARQLWrapper sends all three, with the same value (and for TSV, RDF/XML and JSON-LD a second,
@@ -51,6 +61,8 @@ class SparqlRequest:
 def _check_nesting(text: str, what: str) -> None:
     if nesting(text) > MAX_NESTING:
         raise BadRequest(f"the {what} nests groups or brackets more than {MAX_NESTING} levels deep; flatten it")
+    if too_many_tokens(text):
+        raise BadRequest(f"the {what} has more than {MAX_TOKENS:,} tokens; split it into smaller ones")
 
 
 def graph_iri(text: str) -> str:

@@ -66,17 +66,22 @@ def _remote_contexts(node: Any) -> Iterable[str]:
 MAX_JSON_NESTING = 64  # objects and arrays inside each other: far beyond any JSON-LD document of ours
 
 
-def _json_nesting(text: str) -> int:
-    """How deep JSON objects and arrays nest, read before the parser recurses (outside strings)."""
-    depth = deepest = 0
+MAX_JSON_NODES = 2_000_000  # objects and arrays in one document: ~40x the national preset's largest institution
+
+
+def _json_nesting(text: str) -> tuple[int, int]:
+    """How deep JSON objects and arrays nest, and how many there are, read before the parser recurses (outside
+    strings)."""
+    depth = deepest = nodes = 0
     for token in re.finditer(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', text):
         ch = token.group(0)
         if ch in "[{":
             depth += 1
+            nodes += 1
             deepest = max(deepest, depth)
         elif ch in "]}":
             depth -= 1
-    return deepest
+    return deepest, nodes
 
 
 def _check_jsonld(data: bytes, source: str) -> None:
@@ -84,8 +89,11 @@ def _check_jsonld(data: bytes, source: str) -> None:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise InputError(f"not UTF-8 (byte {e.start})", source=source) from None
-    if _json_nesting(text) > MAX_JSON_NESTING:
+    deepest, nodes = _json_nesting(text)
+    if deepest > MAX_JSON_NESTING:
         raise InputError(f"JSON nested more than {MAX_JSON_NESTING} levels deep is refused", source=source)
+    if nodes > MAX_JSON_NODES:
+        raise InputError(f"JSON with more than {MAX_JSON_NODES:,} objects and arrays is refused", source=source)
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as e:

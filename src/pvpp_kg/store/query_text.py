@@ -7,6 +7,7 @@ The store needs it to run a job (a CONSTRUCT answers triples) and the protocol t
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -37,6 +38,15 @@ class Token:
     kind: str  # "open" / "close" (curly brackets), "semi", "word" (a keyword), "noise" (anything else of note)
     text: str
     start: int
+
+
+MAX_TOKENS = 500_000  # keywords, names, literals and brackets in one query or update: 100x a 2,000-IRI VALUES
+
+
+def too_many_tokens(text: str) -> bool:
+    """Whether the text has more than ``MAX_TOKENS`` tokens, counted (lazily, up to the limit) before any parser
+    recurses."""
+    return any(True for _ in itertools.islice(_TOKEN.finditer(text), MAX_TOKENS, None))
 
 
 def tokens(text: str) -> Iterator[Token]:
