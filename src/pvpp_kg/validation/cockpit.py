@@ -93,6 +93,7 @@ class Overview:
     rows: list[Row]
     national: list[tuple[str, float]]  # (time, score) of every run, oldest first
     derived: dict[Any, Any] = field(default_factory=dict)  # what the pages compute from it, kept with it
+    marker: tuple[str, ...] = ()  # the compliance runs it was read after (rq/compliance-marker.rq)
 
     def once(self, key: Any, make: Any) -> Any:
         """``make()`` computed once per data version (the charts, a filtered table's JSON): the national table
@@ -133,15 +134,22 @@ class Overview:
         return counts
 
 
-_cache: dict[tuple[str, str], Overview] = {}
+_cache: dict[str, Overview] = {}  # per store directory
 
 
 async def overview(backend: Backend, settings: Settings) -> Overview:
     """The national table as the newest measurements stand (cached per data version)."""
     version = backend.version()
-    cached = (str(settings.data_dir), version)
-    if cached in _cache:
-        return _cache[cached]
+    held = _cache.get(str(settings.data_dir))
+    if held is not None and held.version == version:
+        return held
+    marker = tuple(
+        r.get(k, "") for r in await _select(backend, "compliance-marker", settings) for k in ("runs", "last")
+    )
+    if held is not None and held.marker == marker:  # a write that changed no figure: the same table, newer version
+        held.version = version
+        held.derived.clear()
+        return held
     metrics = read_metrics(settings)
     raw = await backend.query(
         rq.load("compliance-institutions"), result_format="JSON", dataset=ALL_NAMED, timeout=settings.query_timeout_s
@@ -185,8 +193,8 @@ async def overview(backend: Backend, settings: Settings) -> Overview:
         (h["time"], float(h["value"])) for h in await _select(backend, "compliance-history", settings, on=NATIONAL)
     ]
     result = Overview(version, metrics, sorted(rows.values(), key=lambda r: _fold(r.name.get("lv", r.key))), national)
-    _cache.clear()  # one version at a time: the newest
-    _cache[cached] = result
+    result.marker = marker
+    _cache[str(settings.data_dir)] = result  # one version per store: the newest
     return result
 
 
@@ -357,7 +365,14 @@ class Matrix:
     unfilled_tasks: list[str] | None = None  # tasks none of whose A roles it fills
 
 
-async def matrix(backend: Backend, settings: Settings, institution: str | None) -> Matrix:
+_grids: dict[tuple[str, str], Matrix] = {}  # (store directory, data version) → the matrix without an institution
+
+
+async def _grid(backend: Backend, settings: Settings) -> Matrix:
+    """The 32 × 10 grid with its names, read once per data version."""
+    key = (str(settings.data_dir), backend.version())
+    if key in _grids:
+        return _grids[key]
     labels: dict[str, dict[str, str]] = {}
     for r in await _select(backend, "matrix-labels", settings):
         labels.setdefault(r["s"], {})[r["lang"]] = r["label"]
@@ -373,7 +388,14 @@ async def matrix(backend: Backend, settings: Settings, institution: str | None) 
         iri = f"{ID}{kind}/{code}"
         return {"code": code, "iri": iri, **labels.get(iri, {})}
 
-    m = Matrix([entry("task", t) for t in TASKS], [entry("role", r) for r in ROLES], cells)
+    _grids.clear()
+    _grids[key] = Matrix([entry("task", t) for t in TASKS], [entry("role", r) for r in ROLES], cells)
+    return _grids[key]
+
+
+async def matrix(backend: Backend, settings: Settings, institution: str | None) -> Matrix:
+    grid = await _grid(backend, settings)
+    m = Matrix(grid.tasks, grid.roles, grid.cells)
     if institution is not None:
         o = await overview(backend, settings)
         if not any(r.key == institution for r in o.rows):
@@ -386,7 +408,7 @@ async def matrix(backend: Backend, settings: Settings, institution: str | None) 
         )
         m.filled = {r["role"].rsplit("/", 1)[-1] for r in rows}
         m.unfilled_tasks = [
-            t for t in TASKS if not any(cells.get((t, r), ("", ""))[0] == "A" and r in m.filled for r in ROLES)
+            t for t in TASKS if not any(m.cells.get((t, r), ("", ""))[0] == "A" and r in m.filled for r in ROLES)
         ]
     return m
 
