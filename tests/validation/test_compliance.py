@@ -324,3 +324,11 @@ def test_the_table_is_read_once_per_data_version(setup: tuple[LiveServer, Settin
         first, second, third, version = pool.submit(asyncio.run, reads()).result()
     assert first is second is third
     assert third.version == version  # type: ignore[attr-defined]
+
+
+def test_the_table_json_is_compressed_once_and_reads_the_same(setup: tuple[LiveServer, Settings, Any]) -> None:
+    server, _, _ = setup
+    plain = httpx.get(server.url + "/api/compliance", headers={"Accept-Encoding": "identity"})
+    packed = httpx.get(server.url + "/api/compliance", headers={"Accept-Encoding": "gzip"})
+    assert plain.headers.get("content-encoding") is None and packed.headers["content-encoding"] == "gzip"
+    assert packed.json() == plain.json() and len(packed.json()["institutions"]) == 78

@@ -3,6 +3,8 @@ responsibility matrix (/matrix) and their JSON API; the figures come from ``vali
 
 from __future__ import annotations
 
+import gzip
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -124,7 +126,7 @@ async def compliance_page(
     if fmt == "csv":
         return PlainTextResponse(cockpit.table_csv(rows, o.metrics, chosen), media_type="text/csv; charset=utf-8")
     if fmt == "json":
-        return Response(o.once(("json", filters, chosen), lambda: o.to_json(rows)), media_type="application/json")
+        return _json(request, o, ("json", filters, chosen), lambda: o.to_json(rows))
     if fmt == "ttl":
         body = await cockpit.measurements_turtle(backend, settings, [r.key for r in rows])
         return Response(body, media_type="text/turtle; charset=utf-8")
@@ -166,11 +168,22 @@ def _chrome(o: cockpit.Overview, lang: str) -> dict[str, Any]:
 
 
 @router.get("/api/compliance", summary="The national compliance table as JSON", response_model=OverviewOut)
-async def compliance_api(backend: BackendDep, settings: SettingsDep, filters: FiltersDep) -> Response:
+async def compliance_api(request: Request, backend: BackendDep, settings: SettingsDep, filters: FiltersDep) -> Response:
     o = await cockpit.overview(backend, settings)
     filters.check(o)
-    body = o.once(("json", filters, "lv"), lambda: o.to_json(filters.apply(o.rows, "lv")))
-    return Response(body, media_type="application/json")
+    return _json(request, o, ("json", filters, "lv"), lambda: o.to_json(filters.apply(o.rows, "lv")))
+
+
+def _json(request: Request, o: cockpit.Overview, key: Any, make: Callable[[], bytes]) -> Response:
+    """The table's JSON, made once per data version — and compressed once: the national table is ~3 MB, and
+    compressing it on every request was most of the JSON's p50 (benchmarks/README.md)."""
+    body = o.once(key, make)
+    if "gzip" not in request.headers.get("accept-encoding", "").lower():
+        return Response(body, media_type="application/json")
+    packed = o.once((key, "gzip"), lambda: gzip.compress(body, compresslevel=6))
+    return Response(
+        packed, media_type="application/json", headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
+    )
 
 
 def _detail_json(d: cockpit.Detail) -> dict[str, Any]:
