@@ -318,7 +318,21 @@ class Detail:
     versions: list[dict[str, Any]]
 
 
+_details: dict[tuple[str, str, str], Detail] = {}  # (store directory, data version, institution) → its page
+
+
 async def detail(backend: Backend, settings: Settings, key: str) -> Detail:
+    """One institution's rules, results, trend and versions, read once per data version."""
+    held = (str(settings.data_dir), backend.version(), key)
+    if held in _details:
+        return _details[held]
+    if len(_details) > 64 or any(k[1] != held[1] for k in _details):
+        _details.clear()
+    _details[held] = found = await _detail(backend, settings, key)
+    return found
+
+
+async def _detail(backend: Backend, settings: Settings, key: str) -> Detail:
     o = await overview(backend, settings)
     row = next((r for r in o.rows if r.key == key), None)
     if row is None:

@@ -246,9 +246,20 @@ async def matrix_page(
     lang: Lang = None,
 ) -> HTMLResponse:
     chosen = choose_lang(lang, request.headers.get("accept-language"))
+    key = (str(settings.data_dir), backend.version(), chosen)
+    if not institution and key in _matrix_pages:  # the grid alone is the same page for every reader of a language
+        return HTMLResponse(_matrix_pages[key])
     m = await cockpit.matrix(backend, settings, institution or None)
-    return templates.TemplateResponse(
+    page = templates.TemplateResponse(
         request,
         "matrix.html",
         {"lang": chosen, "m": m, "institution": institution, "href": lambda iri: href_for(iri, settings.base_iri)},
     )
+    if not institution:
+        if any(k[1] != key[1] for k in _matrix_pages):
+            _matrix_pages.clear()
+        _matrix_pages[key] = bytes(page.body)
+    return page
+
+
+_matrix_pages: dict[tuple[str, str, str], bytes] = {}  # (store directory, data version, language) → the page
