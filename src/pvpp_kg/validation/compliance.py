@@ -15,11 +15,11 @@ classes in its graph) that break none of them.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
@@ -329,10 +329,6 @@ def ntriples(quads: Iterable[ox.Quad]) -> bytes:
     return ox.serialize((ox.Triple(q.subject, q.predicate, q.object) for q in quads), format=ox.RdfFormat.N_TRIPLES)
 
 
-def path_of(settings: Settings) -> Path:
-    return settings.source_dir / "reference" / METRICS_FILE
-
-
 # --- runs -------------------------------------------------------------------------------------------------------
 
 _INSTITUTION_GRAPHS = institution_graph("")
@@ -402,9 +398,19 @@ def _applicable(profile: Profile, classes: dict[str, int]) -> dict[str, int]:
     }
 
 
-def full_run(settings: Settings, validator: Validator, store: ox.Store, store_version: str) -> list[ox.Quad]:
-    """Every institution validated in place and measured: the quads of every ``graph/compliance/{key}`` and of
-    this run's entry in the history."""
+@dataclass(frozen=True)
+class FullRun:
+    """The quads of every ``graph/compliance/{key}`` and of the run's entry in the history, and what they say."""
+
+    quads: list[ox.Quad]
+    institutions: int
+    measured: int  # institutions with data
+    results: int
+    national: float | None
+
+
+def full_run(settings: Settings, validator: Validator, store: ox.Store, store_version: str) -> FullRun:
+    """Every institution validated in place and measured."""
     report = validate_stored(validator, store)
     profile = profile_for(settings, validator)
     owners = {s.value: g.value.removeprefix(_INSTITUTION_GRAPHS) for s, g in _select(store, "compliance-owners")}  # type: ignore[union-attr]
@@ -429,8 +435,15 @@ def full_run(settings: Settings, validator: Validator, store: ox.Store, store_ve
     run = run_iri(now)
     quads = [q for f in figs.values() for q in institution_quads(profile, f, now, run)]
     scores = {k: s for k, s in ((k, f.overall(profile.metrics)) for k, f in figs.items()) if s is not None}
-    national = {"national": sum(scores.values()) / len(scores)} if scores else {}
-    return quads + history_quads(profile, run, now, store_version, {**scores, **national})
+    national = sum(scores.values()) / len(scores) if scores else None
+    entry = {**scores, "national": national} if national is not None else scores
+    return FullRun(
+        quads + history_quads(profile, run, now, store_version, entry),
+        len(keys),
+        len(scores),
+        sum(len(f.results) for f in figs.values()),
+        national,
+    )
 
 
 def write_full(store: EmbeddedStore, quads: list[ox.Quad]) -> None:
@@ -512,33 +525,12 @@ def stored_profile(store: ox.Store) -> str | None:
 
 def revalidate(settings: Settings, store: EmbeddedStore, validator: Validator | None = None) -> RunSummary:
     """``pvpp-kg revalidate``: every institution measured against the current profile, published in one write."""
-    import time
-
     from pvpp_kg.validation.validator import validator_for
 
     started = time.perf_counter()
-    validator = validator or validator_for(settings)
-    reader = store.reader()
-    quads = full_run(settings, validator, reader, str(store.version()))
-    write_full(store, quads)
-    measured = sum(
-        1
-        for q in quads
-        if q.predicate.value == DQV + "isMeasurementOf"
-        and q.object.value == OVERALL  # type: ignore[union-attr]
-        and q.graph_name.value.startswith(COMPLIANCE_GRAPHS)  # type: ignore[union-attr]
-    )
-    results = sum(1 for q in quads if q.predicate.value == SH + "focusNode")
-    score = _national_score(quads)
-    return RunSummary(len(institutions(reader)), measured, results, score, time.perf_counter() - started)
-
-
-def _national_score(quads: list[ox.Quad]) -> float | None:
-    on_national = {q.subject for q in quads if q.predicate.value == DQV + "computedOn" and q.object.value == NATIONAL}  # type: ignore[union-attr]
-    for q in quads:
-        if q.subject in on_national and q.predicate.value == DQV + "value":
-            return float(q.object.value)  # type: ignore[union-attr]
-    return None
+    run = full_run(settings, validator or validator_for(settings), store.reader(), str(store.version()))
+    write_full(store, run.quads)
+    return RunSummary(run.institutions, run.measured, run.results, run.national, time.perf_counter() - started)
 
 
 def revalidate_if_stale(settings: Settings, store: EmbeddedStore) -> RunSummary | None:
