@@ -24,14 +24,11 @@ from pvpp_kg.policy.matrix import ROLES, TASKS
 from pvpp_kg.settings import Settings
 from pvpp_kg.store.backend import Backend, Dataset
 from pvpp_kg.validation.compliance import COMPLIANCE_GRAPHS, NATIONAL, Metric, assemble_institutions, read_metrics
+from pvpp_kg.validation.submissions import solutions
 
 ALL_NAMED = Dataset()
 KINDS = ("ministry", "agency", "municipality", "other")
 SORTS = ("name", "kind", "services", "score", "violations", "warnings", "submitted")
-
-
-def _rows(body: bytes) -> list[dict[str, str]]:
-    return [{k: v["value"] for k, v in b.items()} for b in json.loads(body)["results"]["bindings"]]
 
 
 async def _select(backend: Backend, name: str, settings: Settings, **iris: str) -> list[dict[str, str]]:
@@ -43,7 +40,7 @@ async def _select(backend: Backend, name: str, settings: Settings, **iris: str) 
         substitutions=tuple((k, "iri", v, None) for k, v in iris.items()),
         timeout=settings.query_timeout_s,
     )
-    return _rows(out.body)
+    return solutions(out.body)
 
 
 @dataclass

@@ -16,7 +16,6 @@ import logging
 import os
 import re
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import anyio.to_thread
@@ -29,10 +28,11 @@ from pvpp_kg.namespaces import GRAPH, ID, institution_graph
 from pvpp_kg.settings import Settings
 from pvpp_kg.store.backend import Backend, Dataset
 from pvpp_kg.store.loader import materialised
+from pvpp_kg.validation import compliance
 from pvpp_kg.validation.diff import Diff, diff
 from pvpp_kg.validation.parse import Document
 from pvpp_kg.validation.report import Report
-from pvpp_kg.validation.validator import Validator
+from pvpp_kg.validation.validator import POLICY_LAYERS, Validator
 
 PROVENANCE_GRAPH = str(GRAPH["provenance"])
 ALL_NAMED = Dataset()  # the union default graph; GRAPH patterns see every named graph
@@ -90,7 +90,8 @@ def check_own_facts(validator: Validator, data: Document, key: str, others: Grap
         raise BadRequest(f"{r.messages['en']} (statement: {r.focus} {r.path} {r.value})")
 
 
-def _rows(out: bytes) -> list[dict[str, str]]:
+def solutions(out: bytes) -> list[dict[str, str]]:
+    """A SPARQL JSON result's solutions as plain {variable: value} dicts."""
     return [{k: v["value"] for k, v in b.items()} for b in json.loads(out)["results"]["bindings"]]
 
 
@@ -113,7 +114,7 @@ async def versions(backend: Backend, key: str, *, timeout: float = 30) -> list[V
              void:triples ?n ; pvpp:sha256 ?sum }} }}"""
     )
     out = await backend.query(q, result_format="JSON", dataset=ALL_NAMED, timeout=timeout)
-    rows = [Version(key, int(r["v"]), r["t"], r["sum"], int(r["n"]), graph) for r in _rows(out.body)]
+    rows = [Version(key, int(r["v"]), r["t"], r["sum"], int(r["n"]), graph) for r in solutions(out.body)]
     return sorted(rows, key=lambda v: v.version)
 
 
@@ -162,6 +163,23 @@ def materialised_ntriples(content: bytes, graph: str, ontology: Graph) -> bytes:
     return mem.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=node)
 
 
+async def accepted(
+    settings: Settings, backend: Backend, validator: Validator, key: str, data: Document, lang: str
+) -> Report:
+    """The checks a submission passes before anything is stored (and a preview before it is shown): the key, its
+    own non-personal facts (403/400), the policy with the other institutions as context (NotConforming)."""
+    check_key(key)
+    context = await other_institutions(backend, key, timeout=settings.query_timeout_s)
+    await anyio.to_thread.run_sync(check_own_facts, validator, data, key, context)
+    report = await anyio.to_thread.run_sync(
+        # the submission layer has just run alone (check_own_facts) and found nothing: only the policy's layers
+        lambda: validator.validate(data, lang=lang, extra_context=context, institution=key, layers=POLICY_LAYERS)
+    )
+    if not report.conforms:
+        raise NotConforming(report)
+    return report
+
+
 async def submit(
     settings: Settings, backend: Backend, validator: Validator, key: str, data: Document, *, lang: str = "en"
 ) -> tuple[Version, Report]:
@@ -170,18 +188,11 @@ async def submit(
     Works on the embedded and on a remote store alike: the graph replacement and the provenance record are
     one write (one writer block, or one SPARQL Update request).
     """
-    check_key(key)
-    context = await other_institutions(backend, key, timeout=settings.query_timeout_s)
-    await anyio.to_thread.run_sync(check_own_facts, validator, data, key, context)
-    report = await anyio.to_thread.run_sync(
-        lambda: validator.validate(data, lang=lang, extra_context=context, institution=key)
-    )
-    if not report.conforms:
-        raise NotConforming(report)
+    report = await accepted(settings, backend, validator, key, data, lang)
     content = data.ntriples()
     checksum = hashlib.sha256(content).hexdigest()
     graph = institution_graph(key)
-    now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    now = compliance.now_iso()
     stored = await anyio.to_thread.run_sync(materialised_ntriples, content, graph, validator.ontology)
     graphs, updates = {graph: stored}, [_provenance_update(key, graph, now, checksum, len(data))]
     # the compliance figures go in the same write: one snapshot, and the cockpit never lags the data
@@ -205,13 +216,11 @@ async def measure(
     ``graph/compliance/{key}`` and the update adding the run to the history. ``version``: the version this write
     will record (two submissions of one institution racing could both measure the same number; the provenance
     record, numbered inside the write, stays the authority)."""
-    from pvpp_kg.validation import compliance
-
     q = rq.load("compliance-overall")
     out = await backend.query(q, result_format="JSON", dataset=ALL_NAMED, timeout=settings.query_timeout_s)
     others = {
         r["g"].removeprefix(compliance.COMPLIANCE_GRAPHS): float(r["value"])
-        for r in _rows(out.body)
+        for r in solutions(out.body)
         if r["g"] != compliance.COMPLIANCE_GRAPHS + key
     }
     graph, history = await anyio.to_thread.run_sync(
@@ -253,14 +262,7 @@ async def preview(
 ) -> tuple[Report, Diff]:
     """What :func:`submit` would do, without writing: the same checks (403/400/NotConforming), then the diff of
     the institution's stored graph against the graph the submission would be stored as."""
-    check_key(key)
-    context = await other_institutions(backend, key, timeout=settings.query_timeout_s)
-    await anyio.to_thread.run_sync(check_own_facts, validator, data, key, context)
-    report = await anyio.to_thread.run_sync(
-        lambda: validator.validate(data, lang=lang, extra_context=context, institution=key)
-    )
-    if not report.conforms:
-        raise NotConforming(report)
+    report = await accepted(settings, backend, validator, key, data, lang)
     current = await current_ntriples(backend, key)
 
     def compare() -> Diff:

@@ -73,6 +73,11 @@ def _materialised(graphs: Iterable[tuple[str, Graph]], ontology: Graph) -> ox.St
     return materialised(fill, ontology)
 
 
+def _quads(g: Graph | None) -> list[ox.Quad]:
+    """An rdflib graph (the other institutions' data) as default-graph quads."""
+    return [ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in g] if g is not None else []
+
+
 MINE = ox.NamedNode("urn:x-pvpp-kg:validation:mine")  # the nodes results are reported for, as subjects
 _IN = ox.NamedNode("urn:x-pvpp-kg:validation:in")
 # what shapes/submission-shapes.ttl reads: the triples as submitted, who submits them, what others describe
@@ -129,9 +134,7 @@ class Validator:
         store.bulk_extend(
             self.entailment.quads((ox.Quad(t.subject, t.predicate, t.object) for t in data.triples), default_graph=True)
         )
-        extra_quads = (
-            [ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in extra_context] if extra_context is not None else []
-        )
+        extra_quads = _quads(extra_context)
         described = self.described | {q.subject for q in extra_quads}
         # report on what the submission describes; a reference node it merely links to (and so gains an
         # inverse triple in the materialised graph) stays the reference data's business
@@ -156,9 +159,7 @@ class Validator:
     def refusals(self, data: Document, institution: str, extra_context: Graph | None = None) -> Report:
         """The submission layer alone (own facts, no personal data) on the triples as stated: the final check
         before a write, fast because nothing is materialised."""
-        extra_quads = (
-            [ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in extra_context] if extra_context is not None else []
-        )
+        extra_quads = _quads(extra_context)
         store = ox.Store()
         store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in data.triples)
         store.bulk_extend(self._submission_markers(data, extra_quads, institution))
