@@ -64,12 +64,17 @@ def _failing_values(run: Run, shape: Shape, focus: Focus, condition: str) -> Ite
         yield this, value, None, ()
 
 
+def _typed(dt: str) -> str:
+    """A condition: ``?value`` is a literal of datatype ``dt`` (lexical form not checked)."""
+    return f'isLiteral(?value) && lang(?value) = "" && datatype(?value) = <{dt}>'
+
+
 def _datatype(run: Run, shape: Shape, c: Constraint, focus: Focus) -> Iterator[Hit]:
     dt = c.params["iri"]
     if dt == RDF.langString:
         yield from _failing_values(run, shape, focus, 'isLiteral(?value) && lang(?value) != ""')
         return
-    right = f'isLiteral(?value) && lang(?value) = "" && datatype(?value) = <{dt}>'
+    right = _typed(dt)
     if dt in _CASTS:  # well-formed: the lexical form casts to the datatype
         right += f" && !sameTerm(COALESCE(<{dt}>(STR(?value)), {_BAD}), {_BAD})"
     if dt in _CASTS or dt == XSD.string or not dt.startswith(str(XSD)):
@@ -213,7 +218,7 @@ def _value_test(run: Run, shape: Shape) -> str | None:
             dt = c.params["iri"]
             if dt != XSD.string and dt.startswith(str(XSD)):
                 return None  # the datatype test that reads the original literal
-            tests.append(f'isLiteral(?value) && lang(?value) = "" && datatype(?value) = <{dt}>')
+            tests.append(_typed(dt))
         elif c.kind in _SIMPLE:
             tests.append(_condition(run, c))
         else:
