@@ -27,6 +27,8 @@ def fresh() -> str:
 class Focus:
     """Where a shape's focus nodes come from; ``pattern(var)`` is a group graph pattern binding ``var``."""
 
+    broad = True  # many nodes: scan a property whole and join, rather than look it up node by node
+
     def pattern(self, var: str) -> str:
         raise NotImplementedError
 
@@ -38,6 +40,7 @@ class TargetFocus(Focus):
     targets: Targets
     classes: Hierarchy
     only: ox.NamedNode | None = None
+    broad: bool = True
 
     def pattern(self, var: str) -> str:
         t = self.targets
@@ -59,6 +62,7 @@ class NodesFocus(Focus):
     """Explicit focus nodes: IRIs and literals only (a blank node cannot be written in a query)."""
 
     nodes: tuple[OxTerm, ...]
+    broad = False
 
     def pattern(self, var: str) -> str:
         return f"{{ VALUES {var} {{ {' '.join(sparql(n) for n in self.nodes)} }} }}"
@@ -70,6 +74,10 @@ class ValuesFocus(Focus):
 
     parent: Focus
     path: Path | None
+
+    @property
+    def broad(self) -> bool:  # type: ignore[override]
+        return self.parent.broad
 
     def pattern(self, var: str) -> str:
         if self.path is None:
@@ -88,6 +96,15 @@ def values(focus: Focus, path: Path | None, this: str = "?this", value: str = "?
         return f"{f} {step}"
     # a zero-length path reaches the focus node even where the data graph does not mention it
     return f"{{ {f} BIND ({this} AS {value}) }} UNION {{ {f} {step} }}"
+
+
+def pairs(focus: Focus, path: Path | None, condition: str = "") -> str:
+    """A pattern binding each focus node ``?this`` and each value node ``?value`` that meets ``condition`` (a
+    FILTER or MINUS on the pair); a broad focus on a one-step path scans that property whole, condition
+    applied, before the join: Oxigraph looks a property up node by node ~10x slower than it scans it."""
+    if focus.broad and path is not None and path.step:
+        return f"{focus.pattern('?this')} {{ SELECT ?this ?value WHERE {{ ?this {path.sparql} ?value {condition} }} }}"
+    return f"{values(focus, path)} {condition}"
 
 
 def member(path: Path | None, this: str = "?this", value: str = "?value") -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from rdflib import BNode, Graph, URIRef
@@ -26,6 +27,11 @@ class Path:
     def predicate(self) -> URIRef | None:
         """The IRI when the path is a single predicate (sh:closed and sh:equals need that)."""
         return self.node if isinstance(self.node, URIRef) else None
+
+    @property
+    def step(self) -> bool:
+        """One predicate, forwards or inverse: cheap for Oxigraph to scan whole, with no focus node bound."""
+        return re.fullmatch(r"\^?<[^<>]*>", self.sparql) is not None
 
 
 def compile_path(g: Graph, node: Node, shape: Node, seen: frozenset[Node] = frozenset()) -> Path:
