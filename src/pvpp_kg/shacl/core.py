@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+import pyoxigraph as ox
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, SH, XSD
 
-from pvpp_kg.shacl.focus import Focus, ValuesFocus, member, pairs, values
+from pvpp_kg.shacl.focus import Focus, NodesFocus, ValuesFocus, member, values
 from pvpp_kg.shacl.paths import Path
 from pvpp_kg.shacl.shapes import Constraint, Shape
 from pvpp_kg.shacl.terms import OxTerm, sparql
@@ -60,10 +61,29 @@ def _string(text: str) -> str:
 
 def _failing_values(run: Run, shape: Shape, focus: Focus, condition: str) -> Iterator[Hit]:
     """Each (focus, value) whose value node does not meet ``condition``; an error in it counts as not met."""
-    failing = pairs(focus, shape.path, f"FILTER (!COALESCE({condition}, false))")
-    q = f"SELECT DISTINCT ?this ?value WHERE {{ {failing} }}"
-    for this, value in run.select(q):
+    for this, value in _failing(run, shape, focus, f"FILTER (!COALESCE({condition}, false))"):
         yield this, value, None, ()
+
+
+def _failing(run: Run, shape: Shape, focus: Focus, test: str) -> list[tuple[OxTerm, OxTerm]]:
+    """The (focus, value) pairs that ``test`` (a FILTER or MINUS on ``?value``) keeps.
+
+    A broad focus on a one-step path reads the pairs from the property's failing pairs, found once per
+    validation for every shape that asks the same (national graph: 11 shapes test dct:description's language
+    tag, 0.9 s a scan); only the few failing subjects are then checked to be focus nodes."""
+    path = shape.path
+    if focus.broad and path is not None and path.step:
+        found = run.scans.failing(path.sparql, test)
+        subjects = tuple(dict.fromkeys(t for t, _ in found))
+        if not subjects:
+            return []
+        if not any(isinstance(t, ox.BlankNode) for t in subjects):
+            listed = NodesFocus(subjects).pattern("?this")
+            inside = {
+                row[0] for row in run.select(f"SELECT DISTINCT ?this WHERE {{ {listed} {focus.pattern('?this')} }}")
+            }
+            return [(t, v) for t, v in found if t in inside]
+    return [(t, v) for t, v in run.select(f"SELECT DISTINCT ?this ?value WHERE {{ {values(focus, path)} {test} }}")]
 
 
 def _typed(dt: str) -> str:
@@ -163,7 +183,7 @@ def _simple(run: Run, shape: Shape, c: Constraint, focus: Focus) -> Iterator[Hit
     if c.kind == "class" and focus.broad and (classes := run.classes.subclasses(c.params["iri"])):
         # the values without one of the types, as an anti-join: 12x faster than a type lookup per value
         types = f"MINUS {{ VALUES ?_t {{ {' '.join(classes)} }} ?value <{RDF.type}> ?_t }}"
-        for this, value in run.select(f"SELECT DISTINCT ?this ?value WHERE {{ {pairs(focus, shape.path, types)} }}"):
+        for this, value in _failing(run, shape, focus, types):
             yield this, value, None, ()
         return
     yield from _failing_values(run, shape, focus, _condition(run, c))

@@ -7,6 +7,7 @@ sh:node, sh:or or a qualified value shape reaches is evaluated once per node, ho
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -44,10 +45,12 @@ class Run:
         only: ox.NamedNode | None = None,
         originals: Originals | None = None,
         hierarchy: Hierarchy | None = None,
+        scans: Scans | None = None,
     ) -> None:
         self.store, self.shapes, self.union, self.only = store, shapes, union, only
         self.originals = originals or {}
         self.classes = hierarchy or Hierarchy(store, union)
+        self.scans = scans or Scans(self)
         self.prefixes: dict[str, str] = {}
         for root in shapes.shapes.values():
             for _, p in root.targets.sparql:
@@ -177,6 +180,28 @@ class Run:
         return {n: known[n] for n in nodes if known[n]}
 
 
+class Scans:
+    """A property's failing (subject, value) pairs under a test, found once per validation for every shape that
+    applies the same test to the same property (the CPSV-AP shapes test the language tags of dct:title and
+    dct:description class by class)."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self.found: dict[tuple[str, str], list[tuple[OxTerm, OxTerm]]] = {}
+        self.locks: dict[tuple[str, str], threading.Lock] = {}
+        self.lock = threading.Lock()
+
+    def failing(self, path: str, test: str) -> list[tuple[OxTerm, OxTerm]]:
+        key = (path, test)
+        with self.lock:
+            lock = self.locks.setdefault(key, threading.Lock())
+        with lock:  # one thread scans, the others wait for its answer
+            if key not in self.found:
+                q = f"SELECT DISTINCT ?this ?value WHERE {{ ?this {path} ?value {test} }}"
+                self.found[key] = [(t, v) for t, v in self.run.select(q)]
+            return self.found[key]
+
+
 def validate(
     store: ox.Store,
     shapes: ShapesGraph,
@@ -198,9 +223,10 @@ def validate(
         store = _with_shapes_graph(store, shapes.g, union)
         union = False
     hierarchy = Hierarchy(store, union, extra_subclasses)  # shared by the runs: the lookups are the same
+    scans = Scans(Run(store, shapes, union=union, originals=originals, hierarchy=hierarchy))
 
     def one(shape: Shape) -> list[Result]:
-        run = Run(store, shapes, union=union, only=only, originals=originals, hierarchy=hierarchy)
+        run = Run(store, shapes, union=union, only=only, originals=originals, hierarchy=hierarchy, scans=scans)
         focus = run.narrow(TargetFocus(shape.targets, hierarchy, only))
         return run.validate(shape, focus) if focus is not None else []
 

@@ -98,15 +98,6 @@ def values(focus: Focus, path: Path | None, this: str = "?this", value: str = "?
     return f"{{ {f} BIND ({this} AS {value}) }} UNION {{ {f} {step} }}"
 
 
-def pairs(focus: Focus, path: Path | None, condition: str = "") -> str:
-    """A pattern binding each focus node ``?this`` and each value node ``?value`` that meets ``condition`` (a
-    FILTER or MINUS on the pair); a broad focus on a one-step path scans that property whole, condition
-    applied, before the join: Oxigraph looks a property up node by node ~10x slower than it scans it."""
-    if focus.broad and path is not None and path.step:
-        return f"{focus.pattern('?this')} {{ SELECT ?this ?value WHERE {{ ?this {path.sparql} ?value {condition} }} }}"
-    return f"{values(focus, path)} {condition}"
-
-
 def member(path: Path | None, this: str = "?this", value: str = "?value") -> str:
     """A condition: ``value`` is a value node of ``this`` (for use where both are bound)."""
     if path is None:

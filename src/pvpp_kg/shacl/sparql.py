@@ -72,6 +72,13 @@ def substitute(text: str, constants: dict[str, str]) -> str:
     return "".join(out)
 
 
+# An evaluation hint a shape author may give a SPARQL constraint (other engines ignore it): evaluate it once per
+# focus node with $this written in, even where it could be joined with all focus nodes at once. For a query that
+# pairs each focus node with a few neighbours (a SPARQL target having found the few candidates), the joined form
+# makes Oxigraph pair the whole graph.
+PER_FOCUS_NODE = URIRef("https://w3id.org/pvpp/shapes#perFocusNode")
+
+
 @dataclass(frozen=True)
 class Query:
     """A checked SHACL-SPARQL query: its text with constants substituted, and how it may be evaluated."""
@@ -242,7 +249,9 @@ class SparqlComponents:
         if not projects:  # SHACL 5.2 and 6.2.3.1: a SELECT returns the focus node as ?this
             raise ShapesError(shape.node, "a SHACL-SPARQL SELECT query must project $this")
         _syntax(body, prefixes, shape.node)
-        return Query(body, prefixes, form, joinable and "PREFIX" not in body.upper().split("SELECT")[0], messages)
+        joinable = joinable and "PREFIX" not in body.upper().split("SELECT")[0]
+        joinable = joinable and not is_true(self.shapes.one(holder, PER_FOCUS_NODE, shape.node))
+        return Query(body, prefixes, form, joinable, messages)
 
     def constraints(self, shape: Shape) -> list[Constraint]:
         from pvpp_kg.shacl.shapes import Constraint
