@@ -104,9 +104,11 @@ class Run:
         nodes = tuple(row[0] for row in found)
         if len(nodes) <= FEW and not any(isinstance(n, ox.BlankNode) for n in nodes):
             return NodesFocus(nodes)
-        return focus if len(nodes) > MANY else dataclasses.replace(focus, broad=False)
+        return focus if len(nodes) > MANY else dataclasses.replace(focus, broad=False, listed=nodes)
 
     def nodes(self, focus: Focus) -> list[OxTerm]:
+        if isinstance(focus, TargetFocus) and focus.listed is not None:
+            return list(focus.listed)
         return [row[0] for row in self.select(f"SELECT DISTINCT ?this WHERE {{ {focus.pattern('?this')} }}")]
 
     # shapes --------------------------------------------------------------------------------------------------------

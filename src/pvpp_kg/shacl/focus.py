@@ -41,6 +41,7 @@ class TargetFocus(Focus):
     classes: Hierarchy
     only: ox.NamedNode | None = None
     broad: bool = True
+    listed: tuple[OxTerm, ...] | None = None  # the nodes, when they were found already
 
     def pattern(self, var: str) -> str:
         t = self.targets
