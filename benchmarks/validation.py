@@ -8,7 +8,7 @@ submission merged with the ontology and ``shapes/context.ttl`` — and, given ``
 graph as well. ``stored DATA_DIR``: :func:`~pvpp_kg.validation.validate_stored` on a loaded store, in place.
 ``turbo-graph GRAPH.nq``: pyshacl-turbo over a whole dataset file (parsed, with the ontology and context).
 ``http DATA_DIR SUBMISSION.nt``: ``POST /validate`` of the submission to a server on DATA_DIR (which it only
-reads), median of 5 after one warm-up — the whole request: upload, parse, validation, the JSON report.
+reads), median of 7 after one warm-up — the whole request: upload, parse, validation, the JSON report.
 Prints one JSON object; every figure has the process's peak RSS beside it.
 
 ``python -m benchmarks.validation suite NQ DATA_DIR [--pyshacl-timeout S]``: all of them on one dataset (the
@@ -145,7 +145,7 @@ def measure_pyshacl(path: Path | None, context: Path | None, turbo: bool = False
     }
 
 
-def measure_http(data_dir: Path, path: Path, runs: int = 5) -> dict[str, Any]:
+def measure_http(data_dir: Path, path: Path, runs: int = 7) -> dict[str, Any]:
     """``POST /validate`` over HTTP: what an institution waits for, validation process round trip included."""
     import tempfile
 

@@ -96,9 +96,7 @@ class Document:
         """The document :meth:`transfer` sent: its triples are unique already, so they are not stored again."""
         document = cls.__new__(cls)
         document.origin = None
-        document.triples = [
-            ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
-        ]
+        document.triples = [q.triple for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)]
         return document
 
     def ntriples(self) -> bytes:
