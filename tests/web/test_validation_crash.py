@@ -129,3 +129,28 @@ def test_a_crashing_submission_stores_nothing(server: LiveServer) -> None:
     )
     assert r.status_code == 201, r.text[:500]
     assert r.json()["stored"]["version"] == 1
+
+
+def test_shapes_nested_past_the_recursion_limit_are_a_400(server: LiveServer) -> None:
+    """A real input that recursed the engine out of its depth: a user's sh:path 5,000 inverse paths deep."""
+    before = _state(server.url)
+    deep = "[ sh:inversePath " * 5000 + "<urn:p>" + " ]" * 5000
+    shapes = (
+        "@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+        f"<urn:s> a sh:NodeShape ; sh:targetNode <urn:a> ; sh:property [ sh:path {deep} ; sh:minCount 1 ] .\n"
+    ).encode()
+    r = httpx.post(
+        server.url + "/validate",
+        files={
+            "file": ("d.nt", b"<urn:a> <urn:p> <urn:b> .\n", "application/n-triples"),
+            "shapes": ("deep.ttl", shapes, "text/turtle"),
+        },
+        data={"policy": "false"},
+        headers={"Accept": "application/json"},
+        timeout=300,
+    )
+    assert r.status_code == 400, r.text[:500]
+    assert r.json()["message"] == "deep.ttl: the shapes nest too deeply to be read"
+    ok = _validate(server.url, BASE.encode())
+    assert ok.status_code == 200 and ok.json()["conforms"] is True
+    assert _state(server.url) == before

@@ -226,6 +226,8 @@ def user_shapes(documents: Iterable[tuple[str, Graph]]) -> shacl.ShapesGraph:
             shacl.ShapesGraph(g)  # alone first, so that an error names the file it is in
         except shacl.ShapesError as e:
             raise InputError(e.message, source=source) from None
+        except RecursionError:  # a path or list thousands of levels deep: compiled by recursion
+            raise InputError("the shapes nest too deeply to be read", source=source) from None
         merged += g
     try:
         return shacl.ShapesGraph(merged)
