@@ -1,6 +1,8 @@
 """Hostile soak (issue 25): 32 clients mix point queries, heavy aggregates, pages and library queries for 60 s
-while a hostile request (deep nesting, an XLSX zip bomb, SERVICE to a local listener, a billion-laughs upload)
-arrives every second. Legitimate requests must all succeed; the point-query p99 goes to ``benchmarks/README.md``.
+while a hostile request (deep nesting, an XLSX zip bomb, SERVICE to a local listener, a billion-laughs upload, a
+validation that crashes the validation process — the server runs with the test hook ``PVPP_VALIDATION_CRASH_MARKER``,
+which makes the process abort as a native crash would) arrives every second. Legitimate requests must all
+succeed; the point-query p99 goes to ``benchmarks/README.md``.
 
     python -m benchmarks.soak [DATA_DIR] [--clients 32] [--seconds 60]
 
@@ -33,6 +35,7 @@ HEAVY = (
     "PREFIX pvpp: <https://w3id.org/pvpp/ontology#> SELECT ?owner (COUNT(?s) AS ?n) "
     "WHERE { ?s a pvpp:Service ; pvpp:owner ?owner } GROUP BY ?owner ORDER BY DESC(?n) LIMIT 20"
 )
+CRASH = "urn:x-pvpp-soak:crash"  # the validation process aborts on a document holding it
 PAGES = ["/", "/id/role/IPKS", "/id/task/PU2-21", "/ontology", "/validate"]
 LIBRARY = [
     "/api/queries/role-responsibility-counts",
@@ -94,6 +97,14 @@ def soak(base: str, clients: int, seconds: float) -> dict[str, Any]:
         (
             "laughs",
             lambda c: c.post(base + "/validate", content=LAUGHS, headers={"Content-Type": "application/rdf+xml"}),
+        ),
+        (
+            "validation-crash",
+            lambda c: c.post(
+                base + "/validate",
+                content=f'<{CRASH}> <{CRASH}> "x" .'.encode(),
+                headers={"Content-Type": "text/turtle"},
+            ),
         ),
     ]
     kinds = itertools.cycle(["point", "point", "point", "heavy", "page", "library"])
@@ -177,7 +188,9 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = args.data_dir or Path(tmp) / "var"
-        server = start_pvpp(data_dir, log=Path(tmp) / "server.log", timeout=600)
+        server = start_pvpp(
+            data_dir, log=Path(tmp) / "server.log", timeout=600, env_extra={"PVPP_VALIDATION_CRASH_MARKER": CRASH}
+        )
         try:
             result = soak(server.url.removesuffix("/sparql"), args.clients, args.seconds)
         finally:

@@ -7,6 +7,8 @@ or pyshacl-turbo (``advanced=True`` for the SHACL-SPARQL shapes) with the same t
 submission merged with the ontology and ``shapes/context.ttl`` — and, given ``CONTEXT.nq``, with the whole national
 graph as well. ``stored DATA_DIR``: :func:`~pvpp_kg.validation.validate_stored` on a loaded store, in place.
 ``turbo-graph GRAPH.nq``: pyshacl-turbo over a whole dataset file (parsed, with the ontology and context).
+``http DATA_DIR SUBMISSION.nt``: ``POST /validate`` of the submission to a server on DATA_DIR (which it only
+reads), median of 7 after one warm-up — the whole request: upload, parse, validation, the JSON report.
 Prints one JSON object; every figure has the process's peak RSS beside it.
 
 ``python -m benchmarks.validation suite NQ DATA_DIR [--pyshacl-timeout S]``: all of them on one dataset (the
@@ -143,6 +145,34 @@ def measure_pyshacl(path: Path | None, context: Path | None, turbo: bool = False
     }
 
 
+def measure_http(data_dir: Path, path: Path, runs: int = 7) -> dict[str, Any]:
+    """``POST /validate`` over HTTP: what an institution waits for, validation process round trip included."""
+    import tempfile
+
+    import httpx
+
+    from benchmarks.systems import start_pvpp
+
+    body = path.read_bytes()
+    with tempfile.TemporaryDirectory() as tmp:
+        server = start_pvpp(data_dir, log=Path(tmp) / "server.log", env_extra={"PVPP_INCLUDE_SAMPLE": "false"})
+        url = server.url.removesuffix("/sparql") + "/validate"
+        headers = {"Content-Type": "application/n-triples", "Accept": "application/json"}
+        try:
+            times, results = [], 0
+            with httpx.Client(timeout=600) as c:
+                for i in range(runs + 1):
+                    t0 = time.perf_counter()
+                    r = c.post(url, content=body, headers=headers)
+                    if i:
+                        times.append(time.perf_counter() - t0)
+                    assert r.status_code == 200, r.text[:500]
+                    results = len(r.json()["results"])
+        finally:
+            server.stop()
+    return {"tool": "POST /validate", "validate_s": statistics.median(times), "runs_s": times, "results": results}
+
+
 SH_RESULT = __import__("rdflib").URIRef("http://www.w3.org/ns/shacl#result")
 
 
@@ -247,6 +277,8 @@ def main(argv: list[str]) -> int:
         out = measure_engine(path)
     elif tool == "stored":
         out = measure_stored(path)
+    elif tool == "http":
+        out = measure_http(path, Path(argv[2]))
     elif tool == "turbo-graph":
         out = measure_pyshacl(None, path, turbo=True)
     else:

@@ -90,6 +90,12 @@ class Settings(BaseSettings):
     validation_threads: int | None = Field(
         None, ge=1, description="threads one validation runs its SHACL queries on (default: the number of cores)"
     )
+    validation_timeout_s: float = Field(
+        300.0, description="a validation requested over HTTP running longer is stopped (its process restarted)"
+    )
+    validation_crash_marker: str | None = Field(
+        None, description="test hook: the validation process aborts on a document holding this text (crash tests)"
+    )
     max_services_per_person: int = Field(10, description="SHACL warning when one person manages more services")
     submission_pause_s: float = Field(0.0, description="test hook: pause inside the submission write (crash tests)")
     allow_service: bool = Field(False, description="allow SPARQL SERVICE federation (fetches remote URLs)")

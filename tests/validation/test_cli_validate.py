@@ -52,6 +52,17 @@ def test_unusable_input_exit_2_names_file_line_column(run, tmp_path: Path) -> No
     assert run("validate", str(odd)).exit_code == 2
 
 
+def test_shapes_nested_too_deep_exit_2_names_the_file(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    deep = tmp_path / "deep.ttl"
+    path = "[ sh:inversePath " * 5000 + "<urn:p>" + " ]" * 5000
+    deep.write_text(
+        "@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+        f"<urn:s> a sh:NodeShape ; sh:targetNode <urn:a> ; sh:property [ sh:path {path} ; sh:minCount 1 ] .\n"
+    )
+    r = run("validate", "--shapes", str(deep), "--no-policy", str(SHAPES / "base.ttl"))
+    assert r.exit_code == 2 and f"{deep}: the shapes nest too deeply to be read" in r.output
+
+
 def test_template_then_validate_the_csvs(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     r = run("template", "--out", str(tmp_path))
     assert r.exit_code == 0 and (tmp_path / "pvpp-template.xlsx").exists() and (tmp_path / "services.csv").exists()

@@ -13,6 +13,10 @@ Why one process with threads rather than one process per query slot: each proces
 its own RocksDB caches and table readers, so one per core multiplies the serving memory for no speed
 (benchmarks/README.md).
 
+The same pool runs the validation process (``pvpp_kg.validation.worker``): ``module`` names the process's
+module, ``args`` its extra arguments, ``what`` the kind of job in messages, and ``answer`` turns a reply into a
+result; a crash there, too, fails only the job that caused it.
+
 The server talks to the process from its event loop (non-blocking socket, ``multiprocessing.Connection``
 framing), not from a thread: a point query then costs one process round trip instead of a process round
 trip plus two thread hand-offs.
@@ -30,6 +34,8 @@ import struct
 import subprocess
 import sys
 from collections import deque
+from collections.abc import Callable
+from typing import Any
 
 from pvpp_kg.errors import BackendUnavailable, BadRequest, PayloadTooLarge, QuerySyntaxError, QueryTimeout
 from pvpp_kg.store.queryworker import EMPTY_GRAPH, QueryJob, QueryOutput, evaluate, outcome
@@ -56,14 +62,19 @@ def find_allocator(setting: str | None) -> str | None:
     return ctypes.util.find_library("jemalloc")
 
 
+QUERY_WORKER = "pvpp_kg.store.queryworker"
+
+
 class _Worker:
-    """One ``python -m pvpp_kg.store.queryworker`` process and our end of its socket pair.
+    """One ``python -m MODULE FD THREADS NICE [ARGS…]`` process and our end of its socket pair.
 
     Why not ``multiprocessing.Process``: a spawned child re-imports the parent's ``__main__`` (the CLI, and
     with it the web app) and needs a resource-tracker process; a plain subprocess imports only what it uses.
     """
 
-    def __init__(self, allocator: str | None, threads: int, nice: int) -> None:
+    def __init__(
+        self, allocator: str | None, threads: int, nice: int, module: str = QUERY_WORKER, args: tuple[str, ...] = ()
+    ) -> None:
         env = dict(os.environ)
         if allocator:
             env["LD_PRELOAD"] = " ".join(filter(None, (allocator, env.get("LD_PRELOAD"))))
@@ -71,7 +82,7 @@ class _Worker:
         ours, theirs = socket.socketpair()
         with theirs:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "pvpp_kg.store.queryworker", str(theirs.fileno()), str(threads), str(nice)],
+                [sys.executable, "-m", module, str(theirs.fileno()), str(threads), str(nice), *args],
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
                 env=env,
@@ -101,7 +112,7 @@ class _Worker:
         while got < size:
             n = await loop.sock_recv_into(self.sock, view[got:])
             if n == 0:
-                raise EOFError("the query process closed its connection")
+                raise EOFError("the worker process closed its connection")
             got += n
         return buf
 
@@ -140,7 +151,7 @@ def answer(status: str, payload: object) -> QueryOutput:
 class _Running:
     """A job sent to the query process and the future its caller awaits."""
 
-    def __init__(self, job: QueryJob, future: asyncio.Future[tuple[str, object]]) -> None:
+    def __init__(self, job: Any, future: asyncio.Future[tuple[str, object]]) -> None:
         self.job = job
         self.future = future
         self.alone: _Worker | None = None  # the process of its own it was re-run in after a crash
@@ -149,16 +160,30 @@ class _Running:
 class QueryPool:
     """``size`` query slots on one query process, shared by the coroutines of one event loop."""
 
-    def __init__(self, size: int, allocator: str | None = None, nice: int = 0) -> None:
+    def __init__(
+        self,
+        size: int,
+        allocator: str | None = None,
+        nice: int = 0,
+        *,
+        module: str = QUERY_WORKER,
+        args: tuple[str, ...] = (),
+        what: str = "query",
+        answer: Callable[[str, object], Any] = answer,
+    ) -> None:
         self.size = size
         self.allocator = allocator
         self.nice = nice
-        self.worker = _Worker(allocator, size, nice)
+        self.module, self.args, self.what, self.answer = module, args, what, answer
+        self.worker = self._start(size)
         self._free = size
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._running: dict[int, _Running] = {}
         self._ids = itertools.count()
         self._closed = False
+
+    def _start(self, threads: int) -> _Worker:
+        return _Worker(self.allocator, threads, self.nice, self.module, self.args)
 
     # --- slots -------------------------------------------------------------------------------------------
 
@@ -183,7 +208,7 @@ class QueryPool:
                 await fut
             taken = True
         except TimeoutError:
-            raise QueryTimeout(f"no query worker became free within {timeout:g} s") from None
+            raise QueryTimeout(f"no {self.what} worker became free within {timeout:g} s") from None
         finally:
             if not taken:  # timed out or cancelled: a slot handed over meanwhile goes to the next caller
                 if fut.done() and not fut.cancelled():
@@ -219,7 +244,7 @@ class QueryPool:
     async def _quarantine(self, running: _Running) -> None:
         """Re-run one job of a process that crashed, alone in a process of its own: the job that crashed it
         crashes only that one and fails alone; the innocent ones beside it are answered."""
-        worker = running.alone = _Worker(self.allocator, 1, self.nice)
+        worker = running.alone = self._start(1)
         worker.sending = asyncio.Lock()
         try:
             await worker.send((0, running.job))
@@ -229,13 +254,15 @@ class QueryPool:
         except (EOFError, OSError):
             if not running.future.done():
                 running.future.set_exception(
-                    BackendUnavailable("the query crashed the query engine and was stopped; nothing else was affected")
+                    BackendUnavailable(
+                        f"the {self.what} crashed the {self.what} engine and was stopped; nothing else was affected"
+                    )
                 )
         finally:
             worker.kill()
 
     def _replace_process(self) -> None:
-        old, self.worker = self.worker, _Worker(self.allocator, self.size, self.nice)
+        old, self.worker = self.worker, self._start(self.size)
         old.kill()
 
     def _restart(self, abandoned: int) -> None:
@@ -246,21 +273,21 @@ class QueryPool:
         if others:
             asyncio.get_running_loop().create_task(self._resend(worker, others))
 
-    async def _resend(self, worker: _Worker, jobs: list[tuple[int, QueryJob]]) -> None:
+    async def _resend(self, worker: _Worker, jobs: list[tuple[int, Any]]) -> None:
         for message in jobs:
             try:
                 await worker.send(message)
             except OSError:  # that process was killed too; its successor got these jobs
                 return
 
-    async def run(self, job: QueryJob, timeout: float) -> QueryOutput:
+    async def run(self, job: Any, timeout: float) -> Any:
         """Evaluate ``job``; raise ``QueryTimeout`` past ``timeout`` seconds (its query is stopped).
 
         A job that did not finish (timeout, cancelled request) has its process killed and replaced, and the
         process's other jobs are sent to the new one, so a late answer can never reach anyone.
         """
         if self._closed:
-            raise BackendUnavailable("the query pool is shut down")
+            raise BackendUnavailable(f"the {self.what} pool is shut down")
         await self._acquire(timeout)
         try:
             job_id = next(self._ids)
@@ -273,13 +300,15 @@ class QueryPool:
                     await worker.send((job_id, job))
                 except OSError:
                     if worker is self.worker:
-                        raise BackendUnavailable("the query process is gone; the query was not answered") from None
+                        raise BackendUnavailable(
+                            f"the {self.what} process is gone; the {self.what} was not answered"
+                        ) from None
                     # restarted meanwhile: the new process was given this job
                 async with asyncio.timeout(timeout):
                     status, payload = await running.future  # cancelled on timeout: then nothing answers it
                 done = True
             except TimeoutError:
-                raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped") from None
+                raise QueryTimeout(f"the {self.what} ran longer than {timeout:g} s and was stopped") from None
             finally:
                 del self._running[job_id]
                 # not answered (timeout, cancelled request): still running in the process, which must go
@@ -289,7 +318,7 @@ class QueryPool:
                     self._restart(job_id)
         finally:
             self._release()
-        return answer(status, payload)
+        return self.answer(status, payload)
 
     def close(self) -> None:
         self._closed = True

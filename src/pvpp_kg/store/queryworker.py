@@ -14,6 +14,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any, NamedTuple
@@ -148,8 +149,6 @@ def serve(conn: Connection, threads: int, nice: int = 0) -> None:
 
     stores: dict[str, Any] = {}
     opening = threading.Lock()
-    sending = threading.Lock()
-    receiving = threading.Lock()
 
     def store_for(snapshot: str) -> Any:
         with opening:
@@ -159,28 +158,38 @@ def serve(conn: Connection, threads: int, nice: int = 0) -> None:
                 store = stores[snapshot] = ox.Store.read_only(snapshot)
             return store
 
-    def answer(job_id: int, job: QueryJob) -> None:
+    def answer(job: QueryJob) -> tuple[str, Any]:
         try:
-            reply = outcome(store_for(job.snapshot), job)
+            return outcome(store_for(job.snapshot), job)
         except Exception as e:  # the snapshot could not be opened
-            reply = ("error", f"{type(e).__name__}: {e}")
-        with sending:
-            try:
-                conn.send((job_id, *reply))
-            except OSError:  # the parent is gone
-                os._exit(0)
+            return "error", f"{type(e).__name__}: {e}"
+
+    serve_jobs(conn, threads, answer)
+
+
+def serve_jobs(conn: Connection, threads: int, answer: Callable[[Any], tuple[str, Any]]) -> None:
+    """Answer ``(job id, job)`` messages with ``(job id, *answer(job))`` on ``threads`` threads, until the parent
+    closes the connection or sends ``None`` (also the validation process's loop, ``pvpp_kg.validation.worker``)."""
+    sending = threading.Lock()
+    receiving = threading.Lock()
 
     def take_turns() -> None:
         # each thread reads its own next job: the thread woken by a message runs it, no hand-off to another
         while True:
             with receiving:
                 try:
-                    message: tuple[int, QueryJob] | None = conn.recv()
+                    message: tuple[int, Any] | None = conn.recv()
                 except (EOFError, OSError):
                     message = None
             if message is None:
-                os._exit(0)  # running queries are abandoned, as the parent asked
-            answer(*message)
+                os._exit(0)  # running jobs are abandoned, as the parent asked
+            job_id, job = message
+            reply = answer(job)
+            with sending:
+                try:
+                    conn.send((job_id, *reply))
+                except OSError:  # the parent is gone
+                    os._exit(0)
 
     for _ in range(threads - 1):
         threading.Thread(target=take_turns, daemon=True).start()

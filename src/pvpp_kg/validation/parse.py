@@ -87,6 +87,18 @@ class Document:
         g.addN((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object), g) for t in self.triples)
         return g
 
+    def transfer(self) -> bytes:
+        """The triples as unsorted N-Triples: how a document travels to the validation process."""
+        return ox.serialize(self.triples, format=ox.RdfFormat.N_TRIPLES)
+
+    @classmethod
+    def transferred(cls, data: bytes) -> Document:
+        """The document :meth:`transfer` sent: its triples are unique already, so they are not stored again."""
+        document = cls.__new__(cls)
+        document.origin = None
+        document.triples = [q.triple for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)]
+        return document
+
     def ntriples(self) -> bytes:
         """Sorted N-Triples: the submission's stored content and the input of its checksum."""
         text = ox.serialize(self.triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")

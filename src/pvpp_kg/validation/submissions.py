@@ -32,6 +32,7 @@ from pvpp_kg.validation import compliance
 from pvpp_kg.validation.diff import Diff, diff
 from pvpp_kg.validation.parse import Document
 from pvpp_kg.validation.report import Report
+from pvpp_kg.validation.runner import Validations
 from pvpp_kg.validation.validator import POLICY_LAYERS, Validator
 
 PROVENANCE_GRAPH = str(GRAPH["provenance"])
@@ -77,10 +78,10 @@ def check_key(key: str) -> str:
     return key
 
 
-def check_own_facts(validator: Validator, data: Document, key: str, others: Graph) -> None:
-    """The final check before a write: the submission layer (``shapes/submission-shapes.ttl``) on the triples as
-    stated — another institution's or the reference data's nodes are 403, names and contacts of people 400."""
-    report = validator.refusals(data, key, others)
+def check_own_facts(report: Report, key: str) -> None:
+    """The final check before a write, on the report of the submission layer (``shapes/submission-shapes.ttl``)
+    on the triples as stated: another institution's or the reference data's nodes are 403, names and contacts of
+    people 400."""
     # personal data first: a person's name is refused as personal data, whoever's node it is on
     for r in sorted(report.results, key=lambda r: r.shape.endswith("OwnFactsShape")):
         if r.severity != "Violation":
@@ -95,14 +96,14 @@ def solutions(out: bytes) -> list[dict[str, str]]:
     return [{k: v["value"] for k, v in b.items()} for b in json.loads(out)["results"]["bindings"]]
 
 
-async def other_institutions(backend: Backend, key: str, *, timeout: float) -> Graph:
-    """The other institutions' current data: the context cross-institution links are checked against."""
+async def other_institutions(backend: Backend, key: str, *, timeout: float) -> bytes:
+    """The other institutions' current data (N-Triples): the context cross-institution links are checked against."""
     own = institution_graph(key)
     prefix = institution_graph("")
     q = f"""CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }}
             FILTER (STRSTARTS(STR(?g), "{prefix}") && ?g != <{own}>) }}"""
     out = await backend.query(q, result_format="N_TRIPLES", dataset=ALL_NAMED, timeout=timeout)
-    return Graph().parse(data=out.body.decode("utf-8"), format="nt")
+    return out.body
 
 
 async def versions(backend: Backend, key: str, *, timeout: float = 30) -> list[Version]:
@@ -164,31 +165,37 @@ def materialised_ntriples(content: bytes, graph: str, ontology: Graph) -> bytes:
 
 
 async def accepted(
-    settings: Settings, backend: Backend, validator: Validator, key: str, data: Document, lang: str
+    settings: Settings, backend: Backend, validations: Validations, key: str, data: Document, lang: str
 ) -> Report:
     """The checks a submission passes before anything is stored (and a preview before it is shown): the key, its
-    own non-personal facts (403/400), the policy with the other institutions as context (NotConforming)."""
+    own non-personal facts (403/400), the policy with the other institutions as context (NotConforming); the
+    SHACL runs in the validation process."""
     check_key(key)
     context = await other_institutions(backend, key, timeout=settings.query_timeout_s)
-    await anyio.to_thread.run_sync(check_own_facts, validator, data, key, context)
-    report = await anyio.to_thread.run_sync(
-        # the submission layer has just run alone (check_own_facts) and found nothing: only the policy's layers
-        lambda: validator.validate(data, lang=lang, extra_context=context, institution=key, layers=POLICY_LAYERS)
-    )
+    check_own_facts(await validations.refusals(data, key, context), key)
+    # the submission layer has just run alone (check_own_facts) and found nothing: only the policy's layers
+    report = await validations.validate(data, lang=lang, context=context, institution=key, layers=POLICY_LAYERS)
     if not report.conforms:
         raise NotConforming(report)
     return report
 
 
 async def submit(
-    settings: Settings, backend: Backend, validator: Validator, key: str, data: Document, *, lang: str = "en"
+    settings: Settings,
+    backend: Backend,
+    validator: Validator,
+    validations: Validations,
+    key: str,
+    data: Document,
+    *,
+    lang: str = "en",
 ) -> tuple[Version, Report]:
     """Validate and, if the data conforms, atomically replace the institution's graph; else NotConforming.
 
     Works on the embedded and on a remote store alike: the graph replacement and the provenance record are
     one write (one writer block, or one SPARQL Update request).
     """
-    report = await accepted(settings, backend, validator, key, data, lang)
+    report = await accepted(settings, backend, validations, key, data, lang)
     content = data.ntriples()
     checksum = hashlib.sha256(content).hexdigest()
     graph = institution_graph(key)
@@ -258,11 +265,18 @@ async def current_triples(backend: Backend, key: str) -> list[ox.Triple]:
 
 
 async def preview(
-    settings: Settings, backend: Backend, validator: Validator, key: str, data: Document, *, lang: str = "en"
+    settings: Settings,
+    backend: Backend,
+    validator: Validator,
+    validations: Validations,
+    key: str,
+    data: Document,
+    *,
+    lang: str = "en",
 ) -> tuple[Report, Diff]:
     """What :func:`submit` would do, without writing: the same checks (403/400/NotConforming), then the diff of
     the institution's stored graph against the graph the submission would be stored as."""
-    report = await accepted(settings, backend, validator, key, data, lang)
+    report = await accepted(settings, backend, validations, key, data, lang)
     current = await current_ntriples(backend, key)
 
     def compare() -> Diff:

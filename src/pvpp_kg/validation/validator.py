@@ -27,7 +27,6 @@ from pvpp_kg import rq, shacl
 from pvpp_kg.errors import InputError
 from pvpp_kg.namespaces import BASE
 from pvpp_kg.settings import Settings
-from pvpp_kg.shacl.terms import to_ox
 from pvpp_kg.store.materialise import Entailment, Rules
 from pvpp_kg.validation.parse import Document
 from pvpp_kg.validation.report import Report, report_from
@@ -73,9 +72,9 @@ def _materialised(graphs: Iterable[tuple[str, Graph]], ontology: Graph) -> ox.St
     return materialised(fill, ontology)
 
 
-def _quads(g: Graph | None) -> list[ox.Quad]:
-    """An rdflib graph (the other institutions' data) as default-graph quads."""
-    return [ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in g] if g is not None else []
+def _quads(ntriples: bytes | None) -> list[ox.Quad]:
+    """The other institutions' data (N-Triples, as the store's CONSTRUCT gives it) as default-graph quads."""
+    return list(ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)) if ntriples else []
 
 
 MINE = ox.NamedNode("urn:x-pvpp-kg:validation:mine")  # the nodes results are reported for, as subjects
@@ -121,7 +120,7 @@ class Validator:
         )
 
     def merge(
-        self, data: Document, extra_context: Graph | None = None, institution: str | None = None
+        self, data: Document, extra_context: bytes | None = None, institution: str | None = None
     ) -> tuple[ox.Store, int]:
         """The merged, materialised data in one store's default graph, and how many nodes results are reported for
         (listed as subjects of the graph ``MINE``).
@@ -156,7 +155,7 @@ class Validator:
         yield from self.described_quads
         yield from (ox.Quad(n, _IN, n, DESCRIBED) for n in {q.subject for q in extra_quads} - self.described)
 
-    def refusals(self, data: Document, institution: str, extra_context: Graph | None = None) -> Report:
+    def refusals(self, data: Document, institution: str, extra_context: bytes | None = None) -> Report:
         """The submission layer alone (own facts, no personal data) on the triples as stated: the final check
         before a write, fast because nothing is materialised."""
         extra_quads = _quads(extra_context)
@@ -171,7 +170,7 @@ class Validator:
         data: Document,
         *,
         lang: str = "en",
-        extra_context: Graph | None = None,
+        extra_context: bytes | None = None,
         layers: tuple[str, ...] = LAYERS,
         extra_shapes: shacl.ShapesGraph | None = None,
         institution: str | None = None,
@@ -227,6 +226,8 @@ def user_shapes(documents: Iterable[tuple[str, Graph]]) -> shacl.ShapesGraph:
             shacl.ShapesGraph(g)  # alone first, so that an error names the file it is in
         except shacl.ShapesError as e:
             raise InputError(e.message, source=source) from None
+        except RecursionError:  # a path or list thousands of levels deep: compiled by recursion
+            raise InputError("the shapes nest too deeply to be read", source=source) from None
         merged += g
     try:
         return shacl.ShapesGraph(merged)

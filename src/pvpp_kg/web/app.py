@@ -77,6 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             app.state.backend.close()
+            if getattr(app.state, "validations", None) is not None:  # started by the first validation
+                app.state.validations.close()
 
     app = FastAPI(
         title="pvpp-kg",

@@ -21,7 +21,7 @@ from pvpp_kg.web import session
 from pvpp_kg.web.auth import bearer
 from pvpp_kg.web.deps import BackendDep, SettingsDep, TokensDep
 from pvpp_kg.web.pending import Kept
-from pvpp_kg.web.routers.validation import pending_of, read_upload, report_links
+from pvpp_kg.web.routers.validation import pending_of, read_upload, report_links, validations_of
 
 router = APIRouter(tags=["institution"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -145,7 +145,9 @@ async def preview(request: Request, settings: SettingsDep, backend: BackendDep) 
     document = parsed.document
     validator = await anyio.to_thread.run_sync(validator_for, settings)
     try:
-        report, changes = await submissions.preview(settings, backend, validator, key, document, lang=lang)
+        report, changes = await submissions.preview(
+            settings, backend, validator, validations_of(request), key, document, lang=lang
+        )
     except submissions.NotConforming as e:
         report = e.report.located(document.origin)
         kept = pending.add(Kept("", key, parsed.data, parsed.filename, report))
@@ -185,7 +187,7 @@ async def confirm(
         raise BadRequest("this upload was not previewed for submission: upload it from your institution's page")
     validator = await anyio.to_thread.run_sync(validator_for, settings)
     version, _ = await submissions.submit(
-        settings, backend, validator, signed.institution, kept.document, lang=kept.report.lang
+        settings, backend, validator, validations_of(request), signed.institution, kept.document, lang=kept.report.lang
     )
     pending_of(request).pop(upload, signed.institution)
     return RedirectResponse(f"/submissions/{version.institution}/{version.version}/receipt", status_code=303)

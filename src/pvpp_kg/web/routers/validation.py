@@ -12,7 +12,6 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.datastructures import UploadFile
 
-from pvpp_kg import shacl
 from pvpp_kg.conneg import negotiate
 from pvpp_kg.errors import BadRequest, Forbidden, InputError, Unauthorized
 from pvpp_kg.errors import NotFound as NotFoundError
@@ -22,7 +21,7 @@ from pvpp_kg.settings import Settings
 from pvpp_kg.templating import templates
 from pvpp_kg.validation import submissions
 from pvpp_kg.validation.fixit import fixit_workbook
-from pvpp_kg.validation.parse import Document, detect_format, parse_document, parse_rdf
+from pvpp_kg.validation.parse import Document, parse_document
 from pvpp_kg.validation.report import (
     LANGS,
     Report,
@@ -33,8 +32,9 @@ from pvpp_kg.validation.report import (
     report_text,
     sheet_report,
 )
+from pvpp_kg.validation.runner import Validations
 from pvpp_kg.validation.spreadsheet import SheetErrors
-from pvpp_kg.validation.validator import user_shapes, validator_for
+from pvpp_kg.validation.validator import validator_for
 from pvpp_kg.web import session
 from pvpp_kg.web.auth import bearer
 from pvpp_kg.web.deps import BackendDep, SettingsDep, TokensDep
@@ -88,7 +88,7 @@ class Parsed:
     fields: dict[str, str]
     document: Document | None
     problems: list[Any]
-    shapes: shacl.ShapesGraph | None
+    shapes: tuple[Upload, ...]  # read and compiled in the validation process, with the validation
 
 
 async def read_upload(
@@ -100,7 +100,7 @@ async def read_upload(
     if check is not None:
         check(fields)
     sheet = sheet or fields.get("sheet")
-    slots = (await anyio.to_thread.run_sync(validator_for, settings)).slots
+    slots = validations_of(request).slots
 
     def parse() -> Document:
         with slots:
@@ -110,14 +110,7 @@ async def read_upload(
         document, problems = await anyio.to_thread.run_sync(parse), []
     except SheetErrors as e:
         document, problems = None, e.problems
-    own_shapes = None
-    if shapes:
-        own_shapes = await anyio.to_thread.run_sync(
-            lambda: user_shapes(
-                (name, parse_rdf(content, detect_format(ctype, name), name).graph()) for content, ctype, name in shapes
-            )
-        )
-    return Parsed(data, filename, fields, document, problems, own_shapes)
+    return Parsed(data, filename, fields, document, problems, tuple((c, t, n or "shapes") for c, t, n in shapes))
 
 
 def _lang(lang: str | None, fields: dict[str, str]) -> str:
@@ -155,6 +148,14 @@ def report_links(upload: Kept) -> dict[str, str]:
     if upload.is_xlsx:
         links["fixit"] = f"{base}/fixit.xlsx"
     return links
+
+
+def validations_of(request: Request) -> Validations:
+    """The app's validation process (started on the first validation) and its slots."""
+    state = request.app.state
+    if getattr(state, "validations", None) is None:
+        state.validations = Validations(state.settings)
+    return state.validations
 
 
 def pending_of(request: Request) -> Pending:
@@ -220,23 +221,18 @@ async def _validate(
     policy = (parsed.fields.get("policy") or "true").lower()
     if policy not in ("true", "false"):
         raise BadRequest(f"policy must be true or false, not {policy!r}")
-    if policy == "false" and shapes is None:
+    if policy == "false" and not shapes:
         raise BadRequest("policy=false validates against your own shapes only: add a 'shapes' file")
-    validator = await anyio.to_thread.run_sync(validator_for, settings)
+    validations = validations_of(request)
     if policy == "false":
-        assert shapes is not None
-        report = await anyio.to_thread.run_sync(lambda: validator.validate_alone(graph, shapes, lang=chosen))
+        report = await validations.alone(graph, shapes, lang=chosen)
     else:
         others = (
             await submissions.other_institutions(backend, institution, timeout=settings.query_timeout_s)
             if institution is not None
             else None
         )
-        report = await anyio.to_thread.run_sync(
-            lambda: validator.validate(
-                graph, lang=chosen, extra_shapes=shapes, institution=institution, extra_context=others
-            )
-        )
+        report = await validations.validate(graph, lang=chosen, shapes=shapes, institution=institution, context=others)
     return report.located(graph.origin)
 
 
@@ -327,7 +323,7 @@ async def submit(
     key = _institution(tokens, authorization, institution)
     negotiate(accept, DIFF_FORMATS if dry_run else REPORT_FORMATS)
     parsed = await read_upload(request, sheet, settings)
-    if parsed.shapes is not None:
+    if parsed.shapes:
         raise BadRequest("a submission is validated against the policy's shapes only; use /validate for your own")
     chosen = _lang(lang, parsed.fields)
     if parsed.document is None:
@@ -336,7 +332,9 @@ async def submit(
     validator = await anyio.to_thread.run_sync(validator_for, settings)
     if dry_run:
         try:
-            report, changes = await submissions.preview(settings, backend, validator, key, graph, lang=chosen)
+            report, changes = await submissions.preview(
+                settings, backend, validator, validations_of(request), key, graph, lang=chosen
+            )
         except submissions.NotConforming as e:
             return render(e.report.located(graph.origin), accept, 422, {"error": e.code, "message": e.message})
         if negotiate(accept, DIFF_FORMATS) is TRIG:
@@ -345,7 +343,9 @@ async def submit(
             {"institution": key, "dry_run": True, "conforms": report.conforms, "diff": changes.to_json()}
         )
     try:
-        version, report = await submissions.submit(settings, backend, validator, key, graph, lang=chosen)
+        version, report = await submissions.submit(
+            settings, backend, validator, validations_of(request), key, graph, lang=chosen
+        )
     except submissions.NotConforming as e:
         return render(e.report.located(graph.origin), accept, 422, {"error": e.code, "message": e.message})
     return render(report, accept, 201, {"stored": version.to_json()})
