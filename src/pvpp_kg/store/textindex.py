@@ -592,12 +592,34 @@ def _owners(source: Source, subjects: Iterable[str] | None) -> dict[str, str]:
     return {s: i for tail in _chunks(subjects) for s, i in source.select(rq.load("search-owners") + tail)}
 
 
+MINISTRY = "https://w3id.org/pvpp/ontology#Ministry"
+
+
 def _institutions(source: Source) -> dict[str, tuple[str | None, str | None]]:
-    found: dict[str, tuple[str | None, str | None]] = {}
-    for iri, t, sector in source.select(rq.load("search-institutions")):
-        held = found.get(iri, (None, None))
-        found[iri] = (held[0] or t or None, held[1] or sector or None)
-    return found
+    """Each institution's type and sector: the first ministry found going up org:subOrganizationOf from it
+    (itself included)."""
+    types: dict[str, str | None] = {}
+    parents: dict[str, list[str]] = {}
+    for iri, t, parent in source.select(rq.load("search-institutions")):
+        if parent:
+            parents.setdefault(iri, []).append(parent)
+        else:
+            types[iri] = types.get(iri) or t or None
+    ministries = {iri for iri, t in types.items() if t == MINISTRY}
+
+    def sector(iri: str) -> str | None:
+        seen, todo = {iri}, [iri]
+        while todo:
+            node = todo.pop(0)
+            if node in ministries:
+                return node
+            for up in parents.get(node, ()):
+                if up not in seen:
+                    seen.add(up)
+                    todo.append(up)
+        return None
+
+    return {iri: (t, sector(iri)) for iri, t in types.items()}
 
 
 def _resources(
@@ -611,12 +633,13 @@ def _resources(
     rank = {"label": 0, "alt": 1, "notation": 2}
     names: dict[tuple[str, str], tuple[int, str]] = {}
     for iri, _g, field, lang, text, _f in texts:
-        r = rank.get(field)
-        if r is None or (lang != "lv" and lang != "en"):
+        if field == "description" or (lang != "lv" and lang != "en"):
             continue
-        held = names.get((iri, lang))
+        r = rank[field]
+        key = (iri, lang)
+        held = names.get(key)
         if held is None or held[0] > r:
-            names[(iri, lang)] = (r, text)
+            names[key] = (r, text)
     order = {k["kind"]: i for i, k in enumerate(kinds())}
     rows = []
     for iri in sorted({t[0] for t in texts}):
