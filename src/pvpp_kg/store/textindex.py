@@ -40,7 +40,7 @@ from typing import Any, Protocol
 from pvpp_kg import rq
 
 FILE_NAME = "textindex.sqlite"
-SCHEMA_VERSION = "3"  # an index file of another layout is rebuilt
+SCHEMA_VERSION = "4"  # an index file of another layout is rebuilt
 # the SPARQL function ``pvppfn:search(?resource or ?literal, "query" [, "lang"])`` (see ``sparql_function``)
 FUNCTION_NAMESPACE = "https://w3id.org/pvpp/function#"
 FUNCTION = FUNCTION_NAMESPACE + "search"
@@ -94,7 +94,7 @@ CREATE TABLE institutions(iri TEXT PRIMARY KEY, inst_type TEXT, sector TEXT) WIT
 _INDEXES = """
 CREATE INDEX texts_graph ON texts(graph);
 CREATE INDEX texts_iri ON texts(iri);
-CREATE INDEX texts_folded ON texts(folded);
+CREATE INDEX texts_folded ON texts(folded, field, kind_rank);  -- covers the suggestions' prefix scan
 CREATE INDEX resources_kind ON resources(kind);
 """
 
