@@ -119,6 +119,9 @@ def test_the_service_description_names_the_function(live_server: Any) -> None:
         "{ SELECT ?s ?t WHERE { ?s a pvpp:Service . FILTER(pvppfn:search(?s, %(q)s)) } } ?s dct:title ?t .",
         "?s dct:title ?t . FILTER NOT EXISTS { ?s pvpp:owner ?o . FILTER(pvppfn:search(?s, %(q)s)) }",
         "{ ?s a pvpp:Need . FILTER(pvppfn:search(?s, %(q)s)) } UNION { ?s a pvpp:Service . ?s dct:title ?t }",
+        # a filter of an OPTIONAL's group sees the variables outside it (here ?t): the matches are joined in
+        '?s dct:title ?t . OPTIONAL { ?s pvpp:owner ?o . FILTER(pvppfn:search(?s, %(q)s)) FILTER(LANG(?t) = "lv") }',
+        "GRAPH ?g { ?s a pvpp:Service ; dct:title ?t . FILTER(pvppfn:search(?s, %(q)s)) }",
         # another filter beside it (it stays in the group evaluated per match)
         '?s a pvpp:Service ; dct:title ?t . FILTER(LANGMATCHES(LANG(?t), "en")) FILTER(pvppfn:search(?s, %(q)s))',
         # a nested group in it: the matches are joined in, not bound first

@@ -751,7 +751,8 @@ def narrow(query: str, bound: dict[str, str], scores: Any) -> str:
     group) becomes ``{ VALUES ?x { matches } LATERAL { the group without that filter } }``: every solution of the
     group binds ``?x`` in a triple pattern, the filter keeps exactly the matches, and the VALUES block holds exactly
     them, so the answers are the same. A group with nested groups (OPTIONAL, MINUS, GRAPH, ...), where binding
-    ``?x`` first could change what they mean, gets the matches as a sub-select joined in and keeps the filter.
+    ``?x`` first could change what they mean, and a group whose filters see variables around it (the group of an
+    OPTIONAL, EXISTS or SERVICE) get the matches as a sub-select joined in and keep the filter.
     """
     masked = _MASK.sub(lambda m: "\0" * len(m.group(0)), query)
     edits: dict[int, tuple[int, int, str]] = {}  # group start -> (from, to, replacement): one per group
@@ -781,7 +782,7 @@ def narrow(query: str, bound: dict[str, str], scores: Any) -> str:
                 continue
             values = f"VALUES ?{var} {{ {' '.join(f'<{iri}>' for iri in sorted(matches))} }}"
             close_at = _group_end(masked, open_at)
-            if "{" not in masked[open_at + 1 : close_at]:
+            if "{" not in masked[open_at + 1 : close_at] and not _SEES_OUTSIDE.search(masked, 0, open_at):
                 rest = query[open_at + 1 : m.start()] + query[m.end() : close_at]
                 edits[open_at] = (open_at + 1, close_at, f" {values} LATERAL {{ {rest} }} ")
             else:
@@ -789,6 +790,11 @@ def narrow(query: str, bound: dict[str, str], scores: Any) -> str:
     for start, end, text in sorted(edits.values(), reverse=True):
         query = query[:start] + text + query[end:]
     return query
+
+
+# a group whose filters see the variables around it: OPTIONAL's (the left join's condition), EXISTS' (substituted),
+# SERVICE's (sent elsewhere); its filters must stay at its own level, so it gets the joined form
+_SEES_OUTSIDE = re.compile(r"(?:OPTIONAL|EXISTS|SERVICE(?:\s+SILENT)?\s+\S+)\s*\Z", re.IGNORECASE)
 
 
 def _group_end(masked: str, open_at: int) -> int:
