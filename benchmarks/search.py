@@ -93,21 +93,22 @@ def sparql(client: httpx.Client, url: str, query: str) -> tuple[float, set[tuple
 def index_build(base: str, data_dir: Path) -> dict[str, Any]:
     """The index of the store's current version, built afresh in this process, and the file's size."""
     from pvpp_kg.store.embedded import EmbeddedStore
-    from pvpp_kg.store.textindex import TextIndex
+    from pvpp_kg.store.textindex import StoreSource, TextIndex
 
     store = EmbeddedStore(data_dir / "public")
     version, snapshot = store.newest_snapshot()
     with tempfile.TemporaryDirectory() as tmp:
         index = TextIndex(Path(tmp))
         started = time.perf_counter()
-        index.build(store.reader_of(snapshot), version)
+        index.build(StoreSource(store.reader_of(snapshot)), version)
         seconds = time.perf_counter() - started
+        stages = index.last_stages
         conn = index.connection()
         texts = conn.execute("SELECT count(*) FROM texts").fetchone()[0]
         resources = conn.execute("SELECT count(*) FROM resources").fetchone()[0]
         size = index.size_bytes()
         conn.close()
-    return {"seconds": seconds, "bytes": size, "texts": texts, "resources": resources}
+    return {"seconds": seconds, "stages": stages, "bytes": size, "texts": texts, "resources": resources}
 
 
 def run(base: str, data_dir: Path, calls: int, sparql_runs: int) -> dict[str, Any]:

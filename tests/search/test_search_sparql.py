@@ -119,11 +119,21 @@ def test_the_service_description_names_the_function(live_server: Any) -> None:
         "{ SELECT ?s ?t WHERE { ?s a pvpp:Service . FILTER(pvppfn:search(?s, %(q)s)) } } ?s dct:title ?t .",
         "?s dct:title ?t . FILTER NOT EXISTS { ?s pvpp:owner ?o . FILTER(pvppfn:search(?s, %(q)s)) }",
         "{ ?s a pvpp:Need . FILTER(pvppfn:search(?s, %(q)s)) } UNION { ?s a pvpp:Service . ?s dct:title ?t }",
+        # a filter of an OPTIONAL's group sees the variables outside it (here ?t): the matches are joined in
+        '?s dct:title ?t . OPTIONAL { ?s pvpp:owner ?o . FILTER(pvppfn:search(?s, %(q)s)) FILTER(LANG(?t) = "lv") }',
+        "GRAPH ?g { ?s a pvpp:Service ; dct:title ?t . FILTER(pvppfn:search(?s, %(q)s)) }",
+        # another filter beside it (it stays in the group evaluated per match)
+        '?s a pvpp:Service ; dct:title ?t . FILTER(LANGMATCHES(LANG(?t), "en")) FILTER(pvppfn:search(?s, %(q)s))',
+        # a nested group in it: the matches are joined in, not bound first
+        "?s a pvpp:Service . OPTIONAL { ?s pvpp:owner ?o } FILTER(pvppfn:search(?s, %(q)s))",
+        "?s a pvpp:Service . MINUS { ?s dct:title ?t . FILTER(LANGMATCHES(LANG(?t), 'en')) } "
+        "FILTER(pvppfn:search(?s, %(q)s))",
     ],
 )
 def test_the_index_driven_form_changes_no_answer(live_server: Any, shape: str, text: str) -> None:
-    """A filter that is only the function lets the index's matches drive the group (a VALUES block is added in the
-    query process); written so that it is not only the function, it is evaluated as a plain filter. Same rows."""
+    """A filter that is only the function lets the index's matches drive its group (the query process evaluates a
+    group of triple patterns once per match, LATERAL, or joins the matches into a group with nested groups);
+    written so that it is not only the function, it is evaluated as a plain filter. Same rows."""
     driven = shape % {"q": f'"{text}"'}
     plain = driven.replace("FILTER(pvppfn:search(", "FILTER(true && pvppfn:search(")
     query = PROLOGUE + "SELECT ?s ?t ?o WHERE { %s } ORDER BY ?s ?t ?o LIMIT 2000"

@@ -21,7 +21,7 @@ import pyoxigraph as ox
 from pvpp_kg.errors import BadRequest, NotFound
 from pvpp_kg.store.embedded import EmbeddedStore, load_bytes, parse_error
 from pvpp_kg.store.querypool import QueryJob, QueryOutput, QueryPool, answer, outcome
-from pvpp_kg.store.textindex import TextIndex, uses_function
+from pvpp_kg.store.textindex import StoreSource, TextIndex, uses_function
 
 logger = logging.getLogger(__name__)
 
@@ -179,7 +179,7 @@ class EmbeddedBackend:
         new, snapshot = self.store.newest_snapshot()
         if new == old + 1:
             try:
-                self.index.apply_graphs(self.store.reader_of(snapshot), old, new, graphs)
+                self.index.apply_graphs(StoreSource(self.store.reader_of(snapshot)), old, new, graphs)
             except Exception:  # the write stands; the index, still at the old version, is rebuilt when next asked
                 logger.exception("the text index could not follow the write; it will be rebuilt")
 

@@ -2,12 +2,21 @@
 
 Tested against Oxigraph server. The remote's default graph must be the union of its named graphs
 (Oxigraph: ``union-default-graph`` parameter, which this backend sends; Fuseki: ``tdb2:unionDefaultGraph``).
+
+The text index of ``/api/search`` is kept beside the server's own data (``<data_dir>/remote/``), built from the
+remote's data with SPARQL (``SparqlSource``) when the server starts and after a SPARQL Update through it; a write of
+named graphs through it (a submission, the Graph Store Protocol) updates just those graphs' rows. Changes made to
+the remote store by others are not seen until then. ``pvppfn:search`` stays unavailable in SPARQL: the remote
+engine cannot call it.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from pathlib import Path
 
+import anyio.to_thread
 import httpx
 
 from pvpp_kg import formats, rq
@@ -15,7 +24,7 @@ from pvpp_kg.errors import BackendUnavailable, BadRequest, NotFound, QuerySyntax
 from pvpp_kg.store.backend import Dataset, Substitution
 from pvpp_kg.store.query_text import _NOISE, inspect
 from pvpp_kg.store.querypool import QueryOutput
-from pvpp_kg.store.textindex import TextIndex, uses_function
+from pvpp_kg.store.textindex import FILE_NAME, Text, TextIndex, csv_rows, uses_function
 
 _BY_OXI = {f.oxigraph: f for f in (*formats.RESULT_FORMATS, *formats.GRAPH_FORMATS)}
 
@@ -60,13 +69,53 @@ def with_values(query: str, substitutions: tuple[Substitution, ...]) -> str:
     return f"{query[:at]} VALUES ({names}) {{ ({terms}) }} {query[at:]}"
 
 
+class SparqlSource:
+    """The text index's data read from a remote SPARQL endpoint (CSV results; the default graph as the union)."""
+
+    def __init__(self, query_url: str, timeout: float = 300) -> None:
+        self.query_url = query_url
+        self.timeout = timeout
+
+    def select(self, query: str) -> list[list[str]]:
+        try:
+            r = httpx.post(
+                self.query_url,
+                data={"query": query},
+                params={"union-default-graph": ""},
+                headers={"Accept": "text/csv"},
+                timeout=self.timeout,
+            )
+        except httpx.HTTPError as e:
+            raise BackendUnavailable(f"the remote store is not reachable: {e}") from None
+        if r.status_code != 200:
+            raise BackendUnavailable(f"the remote store failed ({r.status_code}): {r.text.strip()[:500]}")
+        return csv_rows(r.content)
+
+    def texts(self, fields: dict[str, str], graph: str | None) -> Iterator[Text]:
+        """One query per property (``rq/search-texts.rq``), the property and graph bound by a VALUES block first."""
+        for p, field in fields.items():
+            bound = f"VALUES ?p {{ <{p}> }}" + (f" VALUES ?g {{ <{graph}> }}" if graph is not None else "")
+            query = rq.load("search-texts").replace("WHERE {", "WHERE { " + bound, 1)
+            for s, g, lang, text in self.select(query):
+                yield s, g, field, lang, text
+
+
 class RemoteBackend:
-    def __init__(self, query_url: str, update_url: str | None, store_url: str | None) -> None:
+    def __init__(
+        self, query_url: str, update_url: str | None, store_url: str | None, index_dir: Path | None = None
+    ) -> None:
         self.query_url = query_url
         self.update_url = update_url or query_url
         self.store_url = store_url
         self.client = httpx.AsyncClient()
         self._version = 0
+        self.source = SparqlSource(query_url)
+        self.index: TextIndex | None = None
+        if index_dir is not None:
+            index_dir.mkdir(parents=True, exist_ok=True)
+            # the remote may have changed while this server was down: an index of an earlier run is not trusted
+            (index_dir / FILE_NAME).unlink(missing_ok=True)
+            self.index = TextIndex(index_dir)
 
     def version(self) -> str:
         return f"remote-{self._version}"
@@ -116,7 +165,15 @@ class RemoteBackend:
 
     async def update(self, update: str, *, timeout: float) -> None:
         await self._send("POST", self.update_url, timeout=timeout, data={"update": update})
+        self._version += 1  # which graphs changed is unknown: the index is rebuilt when next asked
+
+    async def _written(self, graphs: list[str]) -> None:
+        """After a write of ``graphs`` through this server: the next version, and those graphs' rows of the text
+        index read again from the remote (milliseconds), if the index was current."""
+        old = self._version
         self._version += 1
+        if self.index is not None and self.index.version() == old:
+            await anyio.to_thread.run_sync(self.index.apply_graphs, self.source, old, old + 1, graphs)
 
     def _gsp(self, graph: str | None) -> tuple[str, dict[str, str]]:
         if not self.store_url:
@@ -133,19 +190,19 @@ class RemoteBackend:
         await self._send(
             "PUT", url, timeout=300, params=params, content=data, headers={"Content-Type": _BY_OXI[fmt].media_type}
         )
-        self._version += 1
+        await self._written([graph])
 
     async def append_graph(self, graph: str, data: bytes, fmt: str) -> None:
         url, params = self._gsp(graph)
         await self._send(
             "POST", url, timeout=300, params=params, content=data, headers={"Content-Type": _BY_OXI[fmt].media_type}
         )
-        self._version += 1
+        await self._written([graph])
 
     async def delete_graph(self, graph: str) -> None:
         url, params = self._gsp(graph)
         await self._send("DELETE", url, timeout=60, params=params)
-        self._version += 1
+        await self._written([graph])
 
     async def write_graphs(self, graphs: dict[str, bytes], updates: tuple[str, ...] = ()) -> None:
         """One SPARQL Update request (one transaction on Oxigraph, Fuseki, GraphDB): drop, insert, update."""
@@ -157,7 +214,11 @@ class RemoteBackend:
         # the prefixes go in front: not every server accepts a prologue after ';' (Oxigraph does not)
         prologue = dict.fromkeys(line for u in updates for line in u.splitlines() if line.startswith("PREFIX "))
         bodies = ["\n".join(line for line in u.splitlines() if not line.startswith("PREFIX ")) for u in updates]
-        await self.update("\n".join(prologue) + "\n" + " ;\n".join([*operations, *bodies]), timeout=300)
+        text = "\n".join(prologue) + "\n" + " ;\n".join([*operations, *bodies])
+        await self._send("POST", self.update_url, timeout=300, data={"update": text})
+        # as in the embedded backend, only the written graphs' index rows are read again (a submission's updates
+        # record its provenance and figures, which hold no indexed names)
+        await self._written(list(graphs))
 
     async def graph_counts(self) -> dict[str, int]:
         r = await self._send(
@@ -171,7 +232,17 @@ class RemoteBackend:
         return {row["g"]["value"]: int(row["n"]["value"]) for row in rows}
 
     async def text_index(self) -> TextIndex:
-        raise BackendUnavailable("text search needs the embedded store; this server forwards to a remote one")
+        if self.index is None:
+            raise BackendUnavailable("text search needs a data directory for its index (PVPP_DATA_DIR)")
+        index = self.index
+        if index.version() != self._version:
+            await anyio.to_thread.run_sync(index.refresh, self._version, lambda: (self._version, self.source))
+        return index
+
+    def build_index(self) -> None:
+        """Build the text index now (at start-up, in a thread) rather than on the first search."""
+        if self.index is not None:
+            self.index.refresh(self._version, lambda: (self._version, self.source))
 
     def close(self) -> None:
         pass

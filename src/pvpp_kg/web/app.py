@@ -30,7 +30,12 @@ def make_backend(settings: Settings) -> Backend:
     if settings.remote_query_url:
         from pvpp_kg.store.remote import RemoteBackend
 
-        return RemoteBackend(settings.remote_query_url, settings.remote_update_url, settings.remote_store_url)
+        return RemoteBackend(
+            settings.remote_query_url,
+            settings.remote_update_url,
+            settings.remote_store_url,
+            index_dir=Path(settings.data_dir) / "remote",
+        )
     from pvpp_kg.store.loader import ensure_loaded
     from pvpp_kg.store.querypool import QueryPool, find_allocator
 
@@ -61,6 +66,13 @@ def _revalidate_if_stale(settings: Settings, backend: Backend) -> None:
     threading.Thread(target=run, name="revalidate", daemon=True).start()
 
 
+def _build_remote_index(backend: Any) -> None:
+    try:
+        backend.build_index()
+    except Exception:  # an unreachable remote must not stop the server; a search says why (503)
+        logging.getLogger("pvpp_kg").exception("the text index of the remote store could not be built")
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
@@ -70,9 +82,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.tokens = Tokens.from_settings(settings)
         app.state.backend = make_backend(settings)
         _revalidate_if_stale(settings, app.state.backend)
-        if isinstance(app.state.backend, EmbeddedBackend):  # the text index, built now rather than on first search
-            backend = app.state.backend
+        backend = app.state.backend  # the text index, built now rather than on the first search
+        if isinstance(backend, EmbeddedBackend):
             threading.Thread(target=backend.index.ensure, args=(backend.store,), daemon=True).start()
+        else:
+            threading.Thread(target=_build_remote_index, args=(backend,), daemon=True).start()
         try:
             yield
         finally:
