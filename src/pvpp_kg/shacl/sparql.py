@@ -327,6 +327,9 @@ def message(template: Literal, bindings: dict[str, Any]) -> Literal:
     return Literal(_TEMPLATE.sub(repl, str(template)), lang=template.language, datatype=template.datatype)
 
 
+FEW_NODES = 64  # up to this many focus nodes, a constraint query runs once per node instead of joined
+
+
 def evaluate(
     run: Run, shape: Shape, c: Constraint, focus: Focus
 ) -> Iterator[tuple[OxTerm, OxTerm | None, Any, tuple[Literal, ...]]]:
@@ -344,12 +347,15 @@ def evaluate(
                     tuple(message(m, {**bindings, "this": this, "value": value}) for m in q.messages),
                 )
         return
-    if q.joinable:
+    few = None
+    if q.joinable:  # Oxigraph evaluates a joined constraint in full before the join, however few the focus nodes
+        few = run.select(f"SELECT DISTINCT ?this WHERE {{ {focus.pattern('?this')} }} LIMIT {FEW_NODES + 1}")
+    if q.joinable and len(few or ()) > FEW_NODES:
         solutions = run.solutions(f"SELECT * WHERE {{ {focus.pattern('?this')} {{ {q.text} }} }}", q.prefixes)
     else:
-        solutions = itertools.chain.from_iterable(
-            run.solutions(q.text, q.prefixes, {"this": n}) for n in run.nodes(focus)
-        )
+        # once per node, $this written in: VariantOrStepShape on 1,000 services 1.8 -> 0.4 s (benchmarks/submission)
+        nodes = [row[0] for row in few] if few is not None else run.nodes(focus)
+        solutions = itertools.chain.from_iterable(run.solutions(q.text, q.prefixes, {"this": n}) for n in nodes)
     for row in solutions:
         if row.get("failure") is not None and row["failure"].value == "true":
             from pvpp_kg.shacl.errors import ValidationFailure
