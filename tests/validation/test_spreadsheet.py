@@ -177,7 +177,7 @@ def test_unknown_column_sheet_and_broken_workbook(tmp_path: Path) -> None:
         csv_to_graph(b"a,b\n", sheet=None)
     with pytest.raises(InputError, match="not a readable XLSX"):
         xlsx_to_graph(b"PK\x03\x04 not really a zip")
-    with pytest.raises(InputError, match="sheet services, row 1: the required column 'kind'"):
+    with pytest.raises(InputError, match="sheet services, row 1, column kind: the required column 'kind'"):
         parse_document(b"institution,id\nlm,x\n", media_type="text/csv", filename="services.csv")
 
 
