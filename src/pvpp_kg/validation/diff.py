@@ -113,32 +113,11 @@ def _subjects(lines: set[bytes]) -> set[bytes]:
     return {line[: line.find(b" ")] for line in lines}
 
 
-def _node(subject: bytes) -> str:
-    """The subject of an N-Triples line as its parsed term's value: an IRI without <>, a blank node without _:."""
-    text = subject.decode("utf-8")
-    return text[1:-1] if text.startswith("<") else text.removeprefix("_:")
-
-
-def _subject_predicate(line: bytes) -> tuple[bytes, bytes]:
-    s = line.find(b" ")
-    return line[:s], line[s + 1 : line.find(b" ", s + 1)]
-
-
-_LABEL_PREDICATES = {f"<{p}>".encode() for p in _LABELS}
-
-
-def _by_subject(
-    lines: set[bytes], touched: set[bytes], fields: set[tuple[bytes, bytes]]
-) -> dict[str, dict[str, set[ox.Term]]]:
-    """The touched subjects' labels and the fields (subject, predicate) a differing line names, parsed from their
-    N-Triples lines only: an unchanged field of a changed node is never shown."""
-    mine = []
-    for line in lines:
-        sp = _subject_predicate(line)
-        if sp in fields or (sp[0] in touched and sp[1] in _LABEL_PREDICATES):
-            mine.append(line)
+def _by_subject(lines: set[bytes], touched: set[bytes]) -> dict[str, dict[str, set[ox.Term]]]:
+    """The touched subjects' properties, parsed from their N-Triples lines only."""
+    mine = b"\n".join(line for line in lines if line[: line.find(b" ")] in touched)
     out: dict[str, dict[str, set[ox.Term]]] = {}
-    for q in ox.parse(b"\n".join(mine), format=ox.RdfFormat.N_TRIPLES):
+    for q in ox.parse(mine, format=ox.RdfFormat.N_TRIPLES):
         out.setdefault(q.subject.value, {}).setdefault(q.predicate.value, set()).add(q.object)
     return out
 
@@ -159,30 +138,23 @@ def diff(current: bytes, new: bytes) -> Diff:
     1,000-service version with a few changes is compared in tens of milliseconds."""
     old_lines, new_lines = _lines(current), _lines(new)
     removed_l, added_l = old_lines - new_lines, new_lines - old_lines
-    differing = {_subject_predicate(line) for line in removed_l | added_l}
-    touched = {sp[0] for sp in differing}
-    old, now = _by_subject(old_lines, touched, differing), _by_subject(new_lines, touched, differing)
-    old_nodes, new_nodes = _subjects(old_lines), _subjects(new_lines)
+    touched = _subjects(removed_l | added_l)
+    old, now = _by_subject(old_lines, touched), _by_subject(new_lines, touched)
     counts = {k: {"added": 0, "removed": 0, "changed": 0, "unchanged": 0} for k in (*KINDS, "other")}
-    for node in (old_nodes & new_nodes) - touched:
+    for node in (_subjects(old_lines) & _subjects(new_lines)) - touched:
         if node.startswith(b"<"):
             counts[kind_of(node[1:-1].decode("utf-8"))]["unchanged"] += 1
-    # a node is added or removed when it is the subject of no line on the other side
-    names = {n: _node(n) for n in touched}
-    added_n = sorted(names[n] for n in touched - old_nodes)
-    removed_n = sorted(names[n] for n in touched - new_nodes)
-    changed_n = sorted(names[n] for n in touched & old_nodes & new_nodes)
     added, removed, changed, reassigned = [], [], [], []
-    for node in added_n:
+    for node in sorted(now.keys() - old.keys()):
         kind = kind_of(node)
         counts[kind]["added"] += 1
-        added.append(Change(node, kind, _label(now.get(node, {}))))
-    for node in removed_n:
+        added.append(Change(node, kind, _label(now[node])))
+    for node in sorted(old.keys() - now.keys()):
         kind = kind_of(node)
         counts[kind]["removed"] += 1
-        removed.append(Change(node, kind, _label(old.get(node, {}))))
-    for node in changed_n:
-        before, after = old.get(node, {}), now.get(node, {})
+        removed.append(Change(node, kind, _label(old[node])))
+    for node in sorted(old.keys() & now.keys()):
+        before, after = old[node], now[node]
         kind = kind_of(node)
         fields = []
         for p in sorted(before.keys() | after.keys()):
