@@ -63,10 +63,12 @@ class Document:
     as "99"). It is what the validator loads and what a submission stores; :meth:`graph` is an rdflib copy for the
     few readers that want one (a user's shapes)."""
 
-    __slots__ = ("origin", "triples")
+    __slots__ = ("entailed", "origin", "triples")
 
     def __init__(self, triples: Iterable[ox.Triple]) -> None:
         self.origin: Any = None  # a spreadsheet's rows (spreadsheet.Origin): where each node's cells are
+        # (rules, quads): the document materialised, made once by the validator and kept for the preview's diff
+        self.entailed: tuple[Any, list[ox.Quad]] | None = None
         store = ox.Store()  # one copy of each triple, literals in the store's canonical form
         store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
         self.triples = [ox.Triple(q.subject, q.predicate, q.object) for q in store]
