@@ -73,6 +73,14 @@ class Document:
         store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
         self.triples = [ox.Triple(q.subject, q.predicate, q.object) for q in store]
 
+    def __getstate__(self) -> tuple[list[ox.Triple], Any]:
+        """Pickled (a kept upload, web/pending.py) without the validator's materialisation: it is made again."""
+        return self.triples, self.origin
+
+    def __setstate__(self, state: tuple[list[ox.Triple], Any]) -> None:
+        self.triples, self.origin = state
+        self.entailed = None
+
     @classmethod
     def of_graph(cls, graph: Iterable[tuple[Any, Any, Any]]) -> Document:
         """A document made in rdflib terms (the spreadsheet template's reader: a Graph or a list of triples)."""
