@@ -72,6 +72,12 @@ ROWS = {
             "recipients": "residents; entrepreneurs",
             "needs": "gimenes-atbalsts",
             "resources": "sistema",
+            "complexity": "simple",
+            "life_situations": "22503",
+            "sources": "https://www.vsaa.gov.lv/lv/pakalpojumi",
+            "note_lv": "Piemērs (izdomāts)",
+            "note_en": "Example (invented)",
+            "illustrative": "true",
         },
         {
             "institution": "lm",
@@ -97,13 +103,37 @@ ROWS = {
         },
     ],
     "participations": [{"participant": "lm", "role": "NVI", "description_lv": "LM – nozares vadošā iestāde"}],
+    "slas": [
+        {
+            "institution": "lm",
+            "id": "pabalsts-sla",
+            "service": "pabalsts",
+            "label_lv": "SLA: Pabalsta piešķiršana",
+            "service_hours": "Darba dienās 8:30–17:00",
+            "availability_target": "99.5",
+            "reaction_time": "PT4H",
+            "resolution_time": "P2D",
+            "illustrative": "true",
+        }
+    ],
+    "needs": [{"id": "gimenes-atbalsts", "label_lv": "Ģimenes atbalsts", "label_en": "Family support"}],
+    "life_situations": [
+        {
+            "id": "22503",
+            "title_lv": "Bērna piedzimšana",
+            "title_en": "Birth of a child",
+            "label_lv": "Bērna piedzimšana",
+            "source": "https://latvija.gov.lv/LifeSituations/22503",
+        }
+    ],
 }
 
 
 def test_template_has_one_sheet_per_entity(tmp_path: Path) -> None:
     paths = write_template(tmp_path)
     wb = load_workbook(paths[0])
-    assert wb.sheetnames == ["about", "institutions", "posts", "services", "resources", "participations", "lists"]
+    assert wb.sheetnames == ["about", "institutions", "posts", "services", "resources", "participations", "slas",
+                             "needs", "life_situations", "lists"]  # fmt: skip
     assert wb["lists"].sheet_state == "hidden"
     for sheet, columns in SHEETS.items():
         assert [c.value for c in wb[sheet][1]] == [c.name for c in columns]

@@ -105,7 +105,8 @@ def test_template_empty_prefilled_and_csv(server: LiveServer) -> None:
     empty = httpx.get(server.url + "/template.xlsx", timeout=30)
     assert empty.status_code == 200 and empty.headers["content-type"] == XLSX
     wb = load_workbook(io.BytesIO(empty.content))
-    assert wb.sheetnames == ["about", "institutions", "posts", "services", "resources", "participations", "lists"]
+    assert wb.sheetnames == ["about", "institutions", "posts", "services", "resources", "participations", "slas",
+                             "needs", "life_situations", "lists"]  # fmt: skip
     assert wb["services"].max_row == 4  # names, lv, en, an example row: no data
     assert [c.value for c in wb["services"][4]][:3] == ["piemers", "pabalsts", "individual-benefit"]
     # left as it is, the empty template holds no data: refused, never an empty submission
@@ -127,7 +128,17 @@ def test_template_empty_prefilled_and_csv(server: LiveServer) -> None:
     zipped = httpx.get(server.url + "/template.zip", cookies=cookies, timeout=30)
     with zipfile.ZipFile(io.BytesIO(zipped.content)) as z:
         assert sorted(z.namelist()) == sorted(
-            f"{s}.csv" for s in ("institutions", "posts", "services", "resources", "participations")
+            f"{s}.csv"
+            for s in (
+                "institutions",
+                "posts",
+                "services",
+                "resources",
+                "participations",
+                "slas",
+                "needs",
+                "life_situations",
+            )
         )
         rows = list(csv.reader(io.StringIO(z.read("services.csv").decode("utf-8"))))
     assert rows[1][:2] == ["Īpašniece iestāde", "Pakalpojuma identifikators"] and rows[2][0] == "Owner institution"
@@ -190,7 +201,8 @@ def z_services(zipped: bytes) -> bytes:
 
 
 def test_the_whole_flow_over_the_api(server: LiveServer, tmp_path: Path) -> None:
-    # the baseline: varam's stored data as the template says it (the sample says more than a template can)
+    # the baseline: varam's stored data submitted once through its pre-filled template (it holds every fact of the
+    # sample: tests/web/test_template_roundtrip.py), so the versions below start from a template submission
     prefilled = httpx.get(server.url + "/template.xlsx", headers=bearer(VARAM), timeout=30).content
     r = httpx.post(
         server.url + "/submissions", files=upload("varam.xlsx", prefilled), headers=bearer(VARAM), timeout=90
@@ -410,7 +422,8 @@ def test_wrong_sheets_and_columns_are_a_report(server: LiveServer) -> None:
     assert lv[1] == "trūkst obligātās kolonnas 'role' (pievienojiet to 1. rindā)"
     assert lv[2].startswith("nezināma kolonna 'colour'; lapas kolonnas ir: institution, id, kind")
     assert lv[3] == (
-        "nezināma lapa 'dalibas'; veidnes lapas ir: institutions, posts, services, resources, participations"
+        "nezināma lapa 'dalibas'; veidnes lapas ir: institutions, posts, services, resources, participations, "
+        "slas, needs, life_situations"
     )
     assert report["results"][3]["messages"]["en"].startswith("unknown sheet 'dalibas'")
     assert {x["rule"]: x["count"] for x in report["rules"]} == {

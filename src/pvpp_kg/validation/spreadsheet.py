@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, ORG, RDF, SKOS
+from rdflib.namespace import DCTERMS, ORG, RDF, SKOS, XSD
 
 from pvpp_kg.errors import InputError
 from pvpp_kg.namespaces import CV, ID, PREFIXES, PVPP
@@ -36,6 +36,7 @@ SHEETS: dict[str, tuple[Column, ...]] = {
         Column("key", "institution key from the registry, e.g. vsaa", True),
         Column("service_portfolio_manager", "post id of the service-portfolio manager (Pakalpojumu kopuma vadītājs)"),
         Column("resource_portfolio_manager", "post id of the resource-portfolio manager (Resursu kopuma vadītājs)"),
+        Column("track", "implementation track: services | no-services"),
     ),
     "posts": (
         Column("institution", "institution key", True),
@@ -44,6 +45,7 @@ SHEETS: dict[str, tuple[Column, ...]] = {
         Column("label_en", "post name in English"),
         Column("role", "role code: VVI NVI PVI IPKS PS PSn PSa IRKS RS RL", True),
         Column("holder", "pseudonymous person id, e.g. p-0042 (no names)"),
+        Column("illustrative", "true if the row is an invented example, not real data"),
     ),
     "services": (
         Column("institution", "owner institution key", True),
@@ -59,6 +61,12 @@ SHEETS: dict[str, tuple[Column, ...]] = {
         Column("needs", "need ids; ;-separated"),
         Column("resources", "resource ids (own) or institution/id; ;-separated"),
         Column("function", "only if the 'service' is a support | administrative | communication function"),
+        Column("complexity", "simple | smart (a smart service combines several institutions' services)"),
+        Column("life_situations", "latvija.gov.lv life situation ids; ;-separated"),
+        Column("sources", "web addresses the service is described at (https://…); ;-separated"),
+        Column("note_lv", "editorial note in Latvian"),
+        Column("note_en", "editorial note in English"),
+        Column("illustrative", "true if the row is an invented example, not real data"),
     ),
     "resources": (
         Column("institution", "owner institution key", True),
@@ -67,14 +75,44 @@ SHEETS: dict[str, tuple[Column, ...]] = {
         Column("label_lv", "name in Latvian", True),
         Column("label_en", "name in English"),
         Column("description_lv", "description in Latvian"),
+        Column("description_en", "description in English"),
         Column("manager", "post id of the resource manager (Resursa vadītājs)", True),
         Column("users", "user institution keys; ;-separated"),
+        Column("illustrative", "true if the row is an invented example, not real data"),
     ),
     "participations": (
         Column("participant", "institution key", True),
         Column("role", "role code, e.g. NVI", True),
         Column("context", "what the role is about, e.g. service/vsaa/x (optional)"),
         Column("description_lv", "description in Latvian"),
+    ),
+    "slas": (
+        Column("institution", "owner institution key", True),
+        Column("id", "service level agreement id, unique within the institution", True),
+        Column("service", "id of the institution's service it is for", True),
+        Column("label_lv", "name in Latvian", True),
+        Column("label_en", "name in English"),
+        Column("service_hours", "when the service is available, as text"),
+        Column("availability_target", "availability target in percent, e.g. 99.5"),
+        Column("reaction_time", "reaction time as an ISO 8601 duration, e.g. PT4H"),
+        Column("resolution_time", "resolution time as an ISO 8601 duration, e.g. P2D"),
+        Column("description_lv", "description in Latvian"),
+        Column("description_en", "description in English"),
+        Column("illustrative", "true if the row is an invented example, not real data"),
+    ),
+    "needs": (
+        Column("id", "need id (shared by every institution: need/{id})", True),
+        Column("label_lv", "the need in Latvian", True),
+        Column("label_en", "the need in English"),
+        Column("illustrative", "true if the row is an invented example, not real data"),
+    ),
+    "life_situations": (
+        Column("id", "latvija.gov.lv life situation id, e.g. 22503", True),
+        Column("title_lv", "title in Latvian", True),
+        Column("title_en", "title in English"),
+        Column("label_lv", "name in Latvian (as the title, unless it differs)"),
+        Column("label_en", "name in English"),
+        Column("source", "its latvija.gov.lv address (https://…)"),
     ),
 }
 
@@ -116,6 +154,14 @@ RESOURCE_TYPES = {"information": PVPP.Information, "digital-technology": PVPP.Di
 ROLES = ("VVI", "NVI", "PVI", "IPKS", "PS", "PSn", "PSa", "IRKS", "RS", "RL")
 RECIPIENT_GROUPS = ("residents", "entrepreneurs", "society", "institutions")
 FUNCTIONS = ("support", "administrative", "communication")
+COMPLEXITY = {"simple": PVPP.SimpleService, "smart": PVPP.SmartService}
+TRACKS = ("services", "no-services")
+FLAGS = ("true", "false")
+_URL = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
+_DECIMAL = re.compile(r"^[0-9]+(?:\.[0-9]+)?$")
+_DURATION = re.compile(
+    r"^P(?!$)(?:[0-9]+Y)?(?:[0-9]+M)?(?:[0-9]+W)?(?:[0-9]+D)?(?:T(?=[0-9])(?:[0-9]+H)?(?:[0-9]+M)?(?:[0-9]+(?:\.[0-9]+)?S)?)?$"
+)
 _ID = re.compile(r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$")
 _PATH = re.compile(r"^[a-z0-9-]+(?:/[a-z0-9][a-z0-9._-]*)+$")
 
@@ -203,8 +249,27 @@ class _Row:
         out = [v.strip() for v in raw.split(";") if v.strip()]
         for v in out:
             if not pattern.match(v):
+                if pattern is _URL:
+                    raise self.error(column, f"{v!r} is not a web address (https://…)", f"{v!r} nav tīmekļa adrese")
                 raise self.error(column, f"{v!r} is not a valid id", f"{v!r} nav derīgs identifikators")
         return out
+
+    def typed(self, column: str, pattern: re.Pattern[str], en: str, lv: str) -> str:
+        """A value that must have a form (a number, a duration): the messages say which."""
+        value = self.get(column)
+        if value and not pattern.match(value):
+            raise self.error(column, f"{value!r} is not {en}", f"{value!r} nav {lv}")
+        return value
+
+    def flag(self, g: Any, node: URIRef) -> None:
+        """The ``illustrative`` column: true or false (any letter case, as a spreadsheet may write it)."""
+        value = self.cells.get("illustrative", "").strip().lower()
+        if value:
+            if value not in FLAGS:
+                raise self.error(
+                    "illustrative", f"{value!r} is not one of: true, false", f"{value!r} nav true vai false"
+                )
+            g.add((node, PVPP.illustrative, Literal(value == "true")))
 
 
 def _lit(g: Graph, s: URIRef, p: URIRef, value: str, lang: str | None = None) -> None:
@@ -224,6 +289,8 @@ def _convert(row: _Row, g: Graph) -> URIRef:
         ):
             if post := row.get(col, pattern=_ID):
                 g.add((inst, prop, ID[f"post/{key}/{post}"]))
+        if track := row.get("track", choices=TRACKS):
+            g.add((inst, ORG.classification, ID[f"track/{track}"]))
         return inst
     if sheet == "posts":
         key, local = row.get("institution", pattern=_ID), row.get("id", pattern=_ID)
@@ -235,6 +302,7 @@ def _convert(row: _Row, g: Graph) -> URIRef:
         g.add((post, ORG.role, ID[f"role/{row.get('role', choices=ROLES)}"]))
         if holder := row.get("holder", pattern=_ID):
             g.add((post, ORG.heldBy, ID[f"person/{holder}"]))
+        row.flag(g, post)
         return post
     if sheet == "services":
         key, local = row.get("institution", pattern=_ID), row.get("id", pattern=_ID)
@@ -257,6 +325,15 @@ def _convert(row: _Row, g: Graph) -> URIRef:
             g.add((s, PVPP.usesResource, ID[f"resource/{r if '/' in r else f'{key}/{r}'}"]))
         if fn := row.get("function", choices=FUNCTIONS):
             g.add((s, CV.isClassifiedBy, ID[f"function/{fn}"]))
+        if complexity := row.get("complexity", choices=tuple(COMPLEXITY)):
+            g.add((s, RDF.type, COMPLEXITY[complexity]))
+        for situation in row.items("life_situations"):
+            g.add((s, PVPP.lifeSituation, ID[f"life-situation/{situation}"]))
+        for url in row.items("sources", pattern=_URL):
+            g.add((s, DCTERMS.source, URIRef(url)))
+        _lit(g, s, SKOS.editorialNote, row.get("note_lv"), "lv")
+        _lit(g, s, SKOS.editorialNote, row.get("note_en"), "en")
+        row.flag(g, s)
         return s
     if sheet == "resources":
         key, local = row.get("institution", pattern=_ID), row.get("id", pattern=_ID)
@@ -266,11 +343,52 @@ def _convert(row: _Row, g: Graph) -> URIRef:
         _lit(g, r, SKOS.prefLabel, row.get("label_lv"), "lv")
         _lit(g, r, SKOS.prefLabel, row.get("label_en"), "en")
         _lit(g, r, DCTERMS.description, row.get("description_lv"), "lv")
+        _lit(g, r, DCTERMS.description, row.get("description_en"), "en")
         g.add((r, PVPP.resourceOwner, ID[f"institution/{key}"]))
         g.add((r, PVPP.resourceManager, ID[f"post/{key}/{row.get('manager', pattern=_ID)}"]))
         for u in row.items("users"):
             g.add((r, PVPP.resourceUser, ID[f"institution/{u}"]))
+        row.flag(g, r)
         return r
+    if sheet == "slas":
+        key, local = row.get("institution", pattern=_ID), row.get("id", pattern=_ID)
+        sla = ID[f"sla/{key}/{local}"]
+        g.add((ID[f"service/{key}/{row.get('service', pattern=_ID)}"], PVPP.serviceLevelAgreement, sla))
+        g.add((sla, RDF.type, PVPP.ServiceLevelAgreement))
+        _lit(g, sla, SKOS.prefLabel, row.get("label_lv"), "lv")
+        _lit(g, sla, SKOS.prefLabel, row.get("label_en"), "en")
+        _lit(g, sla, PVPP.serviceHours, row.get("service_hours"))
+        if target := row.typed("availability_target", _DECIMAL, "a number such as 99.5", "skaitlis, piemēram, 99.5"):
+            g.add((sla, PVPP.availabilityTarget, Literal(target, datatype=XSD.decimal)))
+        for column, prop in (("reaction_time", PVPP.reactionTime), ("resolution_time", PVPP.resolutionTime)):
+            duration = row.typed(
+                column, _DURATION, "an ISO 8601 duration such as PT4H or P2D", "ISO 8601 ilgums, piemēram, PT4H vai P2D"
+            )
+            if duration:
+                g.add((sla, prop, Literal(duration, datatype=XSD.duration)))
+        _lit(g, sla, DCTERMS.description, row.get("description_lv"), "lv")
+        _lit(g, sla, DCTERMS.description, row.get("description_en"), "en")
+        row.flag(g, sla)
+        return sla
+    if sheet == "needs":
+        need = ID[f"need/{row.get('id', pattern=_ID)}"]
+        g.add((need, RDF.type, PVPP.Need))
+        _lit(g, need, SKOS.prefLabel, row.get("label_lv"), "lv")
+        _lit(g, need, SKOS.prefLabel, row.get("label_en"), "en")
+        row.flag(g, need)
+        return need
+    if sheet == "life_situations":
+        local = row.get("id", pattern=_ID)
+        situation = ID[f"life-situation/{local}"]
+        g.add((situation, RDF.type, PVPP.LifeSituation))
+        g.add((situation, DCTERMS.identifier, Literal(local)))
+        _lit(g, situation, DCTERMS.title, row.get("title_lv"), "lv")
+        _lit(g, situation, DCTERMS.title, row.get("title_en"), "en")
+        _lit(g, situation, SKOS.prefLabel, row.get("label_lv"), "lv")
+        _lit(g, situation, SKOS.prefLabel, row.get("label_en"), "en")
+        for url in row.items("source", pattern=_URL):
+            g.add((situation, DCTERMS.source, URIRef(url)))
+        return situation
     if sheet == "participations":
         key, role = row.get("participant", pattern=_ID), row.get("role", choices=ROLES)
         context = row.get("context", pattern=_PATH)
