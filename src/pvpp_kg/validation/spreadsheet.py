@@ -715,12 +715,13 @@ def _worksheets(z: zipfile.ZipFile) -> list[tuple[str, str]]:
     rels = {
         r.get("Id"): r.get("Target", "")
         for r in _xml(z, "xl/_rels/workbook.xml.rels").getroot().iter(f"{_PKG_REL}Relationship")
+        if r.get("Type", "").endswith("/worksheet")  # a chart sheet holds no cells (openpyxl skipped them too)
     }
     out = []
     for sheet in _xml(z, "xl/workbook.xml").getroot().iter(f"{_MAIN}sheet"):
-        target = rels.get(sheet.get(f"{_REL}id"), "")
-        part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-        out.append((sheet.get("name", ""), part))
+        if (target := rels.get(sheet.get(f"{_REL}id"))) is not None:
+            part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            out.append((sheet.get("name", ""), part))
     return out
 
 
