@@ -71,7 +71,7 @@ class Document:
         self.entailed: tuple[Any, list[ox.Quad]] | None = None
         store = ox.Store()  # one copy of each triple, literals in the store's canonical form
         store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
-        self.triples = [ox.Triple(q.subject, q.predicate, q.object) for q in store]
+        self.triples = [q.triple for q in store]
 
     def __getstate__(self) -> tuple[list[ox.Triple], Any]:
         """Pickled (a kept upload, web/pending.py) without the validator's materialisation: it is made again."""
