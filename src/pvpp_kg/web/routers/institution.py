@@ -11,7 +11,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Form, Header, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from pvpp_kg.errors import BadRequest, Forbidden, NotFound
+from pvpp_kg.errors import BadRequest, Forbidden, NotFound, PvppError
 from pvpp_kg.templating import templates
 from pvpp_kg.validation import submissions
 from pvpp_kg.validation.report import report_html, sheet_report
@@ -192,8 +192,8 @@ async def confirm(
         version, _ = await submissions.submit(
             settings, backend, validator, signed.institution, document, lang=kept.report.lang
         )
-    except BaseException:
-        pending.put_back(kept)  # nothing was stored: the upload can be confirmed again
+    except PvppError:
+        pending.put_back(kept)  # refused before anything was written: the upload can be confirmed again
         raise
     return RedirectResponse(f"/submissions/{version.institution}/{version.version}/receipt", status_code=303)
 
