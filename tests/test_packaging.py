@@ -11,8 +11,8 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
-#: needed without being imported by name: FastAPI's form parser, and openpyxl's safe XML reading
-NOT_IMPORTED = {"python-multipart": "FastAPI parses forms and uploads with it", "defusedxml": "openpyxl uses it"}
+#: needed without being imported by name: FastAPI's form parser
+NOT_IMPORTED = {"python-multipart": "FastAPI parses forms and uploads with it"}
 
 
 def _name(requirement: str) -> str:

@@ -71,14 +71,16 @@ class Settings(BaseSettings):
     session_secret: str | None = Field(
         None,
         description="key that signs the browser session cookie of a signed-in institution (default: a random key "
-        "per start, so a restart signs everyone out; set it when running several workers)",
+        "made on the first start and kept in {data_dir}/sessions/secret, shared by every worker)",
     )
     session_max_age_s: int = Field(8 * 3600, description="how long a browser sign-in lasts")
     session_cookie_secure: bool = Field(
         True, description="send the session cookie only over HTTPS (browsers treat http://localhost as secure)"
     )
     pending_max: int = Field(64, description="validated uploads kept for their downloads, fix-it and confirmation")
-    pending_ttl_s: int = Field(3600, description="how long a validated upload is kept for them")
+    pending_ttl_s: int = Field(
+        3600, description="how long a validated upload is kept for them (files in {data_dir}/pending, every worker's)"
+    )
 
     query_timeout_s: float = 30.0
     max_result_bytes: int = Field(200 * 1024 * 1024, description="cap on one serialised query result")

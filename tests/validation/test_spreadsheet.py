@@ -72,6 +72,12 @@ ROWS = {
             "recipients": "residents; entrepreneurs",
             "needs": "gimenes-atbalsts",
             "resources": "sistema",
+            "complexity": "simple",
+            "life_situations": "22503",
+            "sources": "https://www.vsaa.gov.lv/lv/pakalpojumi",
+            "note_lv": "Piemērs (izdomāts)",
+            "note_en": "Example (invented)",
+            "illustrative": "true",
         },
         {
             "institution": "lm",
@@ -97,13 +103,37 @@ ROWS = {
         },
     ],
     "participations": [{"participant": "lm", "role": "NVI", "description_lv": "LM – nozares vadošā iestāde"}],
+    "slas": [
+        {
+            "institution": "lm",
+            "id": "pabalsts-sla",
+            "service": "pabalsts",
+            "label_lv": "SLA: Pabalsta piešķiršana",
+            "service_hours": "Darba dienās 8:30–17:00",
+            "availability_target": "99.5",
+            "reaction_time": "PT4H",
+            "resolution_time": "P2D",
+            "illustrative": "true",
+        }
+    ],
+    "needs": [{"id": "gimenes-atbalsts", "label_lv": "Ģimenes atbalsts", "label_en": "Family support"}],
+    "life_situations": [
+        {
+            "id": "22503",
+            "title_lv": "Bērna piedzimšana",
+            "title_en": "Birth of a child",
+            "label_lv": "Bērna piedzimšana",
+            "source": "https://latvija.gov.lv/LifeSituations/22503",
+        }
+    ],
 }
 
 
 def test_template_has_one_sheet_per_entity(tmp_path: Path) -> None:
     paths = write_template(tmp_path)
     wb = load_workbook(paths[0])
-    assert wb.sheetnames == ["about", "institutions", "posts", "services", "resources", "participations", "lists"]
+    assert wb.sheetnames == ["about", "institutions", "posts", "services", "resources", "participations", "slas",
+                             "needs", "life_situations", "lists"]  # fmt: skip
     assert wb["lists"].sheet_state == "hidden"
     for sheet, columns in SHEETS.items():
         assert [c.value for c in wb[sheet][1]] == [c.name for c in columns]
@@ -177,7 +207,7 @@ def test_unknown_column_sheet_and_broken_workbook(tmp_path: Path) -> None:
         csv_to_graph(b"a,b\n", sheet=None)
     with pytest.raises(InputError, match="not a readable XLSX"):
         xlsx_to_graph(b"PK\x03\x04 not really a zip")
-    with pytest.raises(InputError, match="sheet services, row 1: the required column 'kind'"):
+    with pytest.raises(InputError, match="sheet services, row 1, column kind: the required column 'kind'"):
         parse_document(b"institution,id\nlm,x\n", media_type="text/csv", filename="services.csv")
 
 
@@ -209,3 +239,67 @@ def test_every_cell_error_in_one_pass_and_rows_point_at_cells() -> None:
         cols.index("title_lv") + 1,
     )
     assert origin.cell(service, None) == ("services", 2, "id", 2)
+
+
+def _with_shared_strings(data: bytes) -> bytes:
+    """The workbook as Excel writes it: every text cell a shared string (one of them in two rich-text runs with a
+    phonetic run, which is not part of the text), instead of openpyxl's inline strings."""
+    import re
+    import zipfile
+
+    strings: list[str] = []
+
+    def shared(m: re.Match[bytes]) -> bytes:
+        strings.append(m.group(2).decode("utf-8"))
+        return m.group(1).replace(b' t="inlineStr"', b' t="s"') + b"<v>" + str(len(strings) - 1).encode() + b"</v></c>"
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            body = src.read(item.filename)
+            if item.filename.startswith("xl/worksheets/sheet"):
+                body = re.sub(rb'(<c [^>]*t="inlineStr"[^>]*>)<is><t>([^<]*)</t></is></c>', shared, body)
+            elif item.filename == "[Content_Types].xml":
+                body = body.replace(
+                    b"</Types>",
+                    b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+                    b'officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+                )
+            elif item.filename == "xl/_rels/workbook.xml.rels":
+                body = body.replace(
+                    b"</Relationships>",
+                    b'<Relationship Id="rIdSST" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                    b'relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+                )
+            dst.writestr(item, body)
+        items = []
+        for text in strings:
+            escaped = text.replace("&", "&amp;").replace("<", "&lt;")
+            if text == "Pabalsta piešķiršana":  # rich text: two runs and a phonetic run
+                items.append("<si><r><t>Pabalsta </t></r><r><rPr><b/></rPr><t>piešķiršana</t></r>"
+                             "<rPh sb=\"0\" eb=\"1\"><t>x</t></rPh></si>")  # fmt: skip
+            else:
+                items.append(f'<si><t xml:space="preserve">{escaped}</t></si>')
+        sst = (
+            '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            f'count="{len(items)}" uniqueCount="{len(items)}">{"".join(items)}</sst>'
+        )
+        dst.writestr("xl/sharedStrings.xml", sst.encode("utf-8"))
+    return out.getvalue()
+
+
+def test_a_workbook_of_shared_strings_reads_as_the_same_data(tmp_path: Path, client: object) -> None:
+    write_workbook(tmp_path / "filled.xlsx", ROWS)
+    inline = (tmp_path / "filled.xlsx").read_bytes()
+    shared = _with_shared_strings(inline)
+    assert b"xl/sharedStrings.xml" in shared and b"inlineStr" not in shared
+    assert isomorphic(xlsx_to_graph(inline), xlsx_to_graph(shared))
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    answers = [
+        client.post(  # type: ignore[attr-defined]
+            "/validate", files={"file": ("x.xlsx", body, xlsx)}, headers={"Accept": "application/json"}
+        ).json()
+        for body in (inline, shared)
+    ]
+    assert answers[0]["triples"] == answers[1]["triples"] > 40
+    assert [r["message"] for r in answers[0]["results"]] == [r["message"] for r in answers[1]["results"]]

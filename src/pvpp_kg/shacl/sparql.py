@@ -22,7 +22,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import Node
 
 from pvpp_kg.shacl.errors import ShapesError
-from pvpp_kg.shacl.focus import Focus, values
+from pvpp_kg.shacl.focus import Focus, NodesFocus, TargetFocus, values
 from pvpp_kg.shacl.terms import OxTerm, is_true, sh, skolem, sparql
 
 if TYPE_CHECKING:
@@ -336,6 +336,21 @@ def message(template: Literal, bindings: dict[str, Any]) -> Literal:
     return Literal(_TEMPLATE.sub(repl, str(template)), lang=template.language, datatype=template.datatype)
 
 
+FEW_NODES = 64  # up to this many focus nodes, a constraint query runs once per node instead of joined
+
+
+def _few(run: Run, focus: Focus) -> tuple[OxTerm, ...] | None:
+    """The focus nodes when there are at most FEW_NODES of them (known already, or found with one query)."""
+    if isinstance(focus, NodesFocus):
+        known: tuple[OxTerm, ...] = focus.nodes
+    elif isinstance(focus, TargetFocus) and focus.listed is not None:
+        known = focus.listed
+    else:
+        found = run.select(f"SELECT DISTINCT ?this WHERE {{ {focus.pattern('?this')} }} LIMIT {FEW_NODES + 1}")
+        known = tuple(row[0] for row in found)
+    return known if len(known) <= FEW_NODES else None
+
+
 def evaluate(
     run: Run, shape: Shape, c: Constraint, focus: Focus
 ) -> Iterator[tuple[OxTerm, OxTerm | None, Any, tuple[Literal, ...]]]:
@@ -353,12 +368,14 @@ def evaluate(
                     tuple(message(m, {**bindings, "this": this, "value": value}) for m in q.messages),
                 )
         return
-    if q.joinable:
+    few = _few(run, focus) if q.joinable else None
+    if q.joinable and few is None:
         solutions = run.solutions(f"SELECT * WHERE {{ {focus.pattern('?this')} {{ {q.text} }} }}", q.prefixes)
     else:
-        solutions = itertools.chain.from_iterable(
-            run.solutions(q.text, q.prefixes, {"this": n}) for n in run.nodes(focus)
-        )
+        # once per node, $this written in: Oxigraph evaluates a joined constraint in full before the join, however
+        # few the focus nodes (VariantOrStepShape on 1,000 services: 1.8 -> 0.4 s, benchmarks/submission)
+        nodes = list(few) if few is not None else run.nodes(focus)
+        solutions = itertools.chain.from_iterable(run.solutions(q.text, q.prefixes, {"this": n}) for n in nodes)
     for row in solutions:
         if row.get("failure") is not None and row["failure"].value == "true":
             from pvpp_kg.shacl.errors import ValidationFailure

@@ -63,13 +63,23 @@ class Document:
     as "99"). It is what the validator loads and what a submission stores; :meth:`graph` is an rdflib copy for the
     few readers that want one (a user's shapes)."""
 
-    __slots__ = ("origin", "triples")
+    __slots__ = ("entailed", "origin", "triples")
 
     def __init__(self, triples: Iterable[ox.Triple]) -> None:
         self.origin: Any = None  # a spreadsheet's rows (spreadsheet.Origin): where each node's cells are
+        # (rules, quads): the document materialised, made once by the validator and kept for the preview's diff
+        self.entailed: tuple[Any, list[ox.Quad]] | None = None
         store = ox.Store()  # one copy of each triple, literals in the store's canonical form
         store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
-        self.triples = [ox.Triple(q.subject, q.predicate, q.object) for q in store]
+        self.triples = [q.triple for q in store]
+
+    def __getstate__(self) -> tuple[list[ox.Triple], Any]:
+        """Pickled (a kept upload, web/pending.py) without the validator's materialisation: it is made again."""
+        return self.triples, self.origin
+
+    def __setstate__(self, state: tuple[list[ox.Triple], Any]) -> None:
+        self.triples, self.origin = state
+        self.entailed = None
 
     @classmethod
     def of_graph(cls, graph: Iterable[tuple[Any, Any, Any]]) -> Document:
@@ -95,7 +105,7 @@ class Document:
     def transferred(cls, data: bytes) -> Document:
         """The document :meth:`transfer` sent: its triples are unique already, so they are not stored again."""
         document = cls.__new__(cls)
-        document.origin = None
+        document.origin, document.entailed = None, None
         document.triples = [q.triple for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)]
         return document
 

@@ -170,7 +170,8 @@ def _letter(number: int | None) -> str:
 
 
 def sheet_report(problems: list[Any], lang: str) -> Report:
-    """The cells of a spreadsheet upload that could not be read, as a report (layer ``sheet``), every one."""
+    """What of a spreadsheet upload could not be read, as a report (layer ``sheet``), every one: unknown sheets,
+    unknown and missing columns (rules UnknownSheet, UnknownColumn, MissingColumn) and refused cells (CellValue)."""
     results = [
         Result(
             focus="",
@@ -180,7 +181,7 @@ def sheet_report(problems: list[Any], lang: str) -> Report:
             messages=dict(p.messages),
             value=None,
             shape="",
-            component="CellValue",
+            component=p.kind,
             layer="sheet",
             sheet=p.sheet,
             row=p.row,

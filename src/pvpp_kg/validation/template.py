@@ -21,6 +21,7 @@ from rdflib.namespace import RDF, RDFS, SKOS
 
 from pvpp_kg.namespaces import CV, ID, PVPP
 from pvpp_kg.validation.spreadsheet import (
+    COMPLEXITY,
     FUNCTIONS,
     KINDS,
     RECIPIENT_GROUPS,
@@ -227,16 +228,25 @@ def rows_from_triples(triples: Iterable[ox.Triple], key: str) -> Rows:
     props = by.get(inst, {})
     spm = locals_(props, PVPP.servicePortfolioManager, own_post)
     rpm = locals_(props, PVPP.resourcePortfolioManager, own_post)
-    if spm or rpm:
+    track = locals_(props, ORG_CLASSIFICATION, "track/")
+    if spm or rpm or track:
         rows["institutions"].append(
             {
                 "key": key,
                 "service_portfolio_manager": ";".join(spm[:1]),
                 "resource_portfolio_manager": ";".join(rpm[:1]),
+                "track": ";".join(track[:1]),
             }
         )
     kinds = {str(v): k for k, v in KINDS.items()}
     types = {str(v): k for k, v in RESOURCE_TYPES.items()}
+    complexities = {str(v): k for k, v in COMPLEXITY.items()}
+    sla_of = {  # an agreement's service: the service names it
+        sla: local
+        for subject, props in by.items()
+        if (local := _local(subject, f"service/{key}/"))
+        for sla in values(props, PVPP.serviceLevelAgreement)
+    }
     for subject in sorted(by):
         props = by[subject]
         rdf_types = values(props, RDF.type)
@@ -249,6 +259,7 @@ def rows_from_triples(triples: Iterable[ox.Triple], key: str) -> Rows:
                     "label_en": text(props, SKOS.prefLabel, "en"),
                     "role": ";".join(locals_(props, URIRef(str(ORG_ROLE)), "role/")[:1]),
                     "holder": ";".join(locals_(props, URIRef(str(ORG_HELD_BY)), "person/")[:1]),
+                    "illustrative": text(props, PVPP.illustrative),
                 }
             )
         elif (local := _local(subject, f"service/{key}/")) and any(t in kinds for t in rdf_types):
@@ -274,6 +285,12 @@ def rows_from_triples(triples: Iterable[ox.Triple], key: str) -> Rows:
                     "needs": ";".join(locals_(props, PVPP.satisfiesNeed, "need/")),
                     "resources": ";".join(sorted(r for r in resources if r)),
                     "function": ";".join(locals_(props, CV.isClassifiedBy, "function/")[:1]),
+                    "complexity": next((complexities[t] for t in rdf_types if t in complexities), ""),
+                    "life_situations": ";".join(locals_(props, PVPP.lifeSituation, "life-situation/")),
+                    "sources": ";".join(sorted(values(props, DCT_SOURCE))),
+                    "note_lv": text(props, SKOS.editorialNote, "lv"),
+                    "note_en": text(props, SKOS.editorialNote, "en"),
+                    "illustrative": text(props, PVPP.illustrative),
                 }
             )
         elif (local := _local(subject, f"resource/{key}/")) and any(t in types for t in rdf_types):
@@ -285,8 +302,47 @@ def rows_from_triples(triples: Iterable[ox.Triple], key: str) -> Rows:
                     "label_lv": text(props, SKOS.prefLabel, "lv"),
                     "label_en": text(props, SKOS.prefLabel, "en"),
                     "description_lv": text(props, DCT_DESCRIPTION, "lv"),
+                    "description_en": text(props, DCT_DESCRIPTION, "en"),
                     "manager": ";".join(locals_(props, PVPP.resourceManager, own_post)[:1]),
                     "users": ";".join(locals_(props, PVPP.resourceUser, "institution/")),
+                    "illustrative": text(props, PVPP.illustrative),
+                }
+            )
+        elif (local := _local(subject, f"sla/{key}/")) and str(PVPP.ServiceLevelAgreement) in rdf_types:
+            rows["slas"].append(
+                {
+                    "institution": key,
+                    "id": local,
+                    "service": sla_of.get(subject, ""),
+                    "label_lv": text(props, SKOS.prefLabel, "lv"),
+                    "label_en": text(props, SKOS.prefLabel, "en"),
+                    "service_hours": text(props, PVPP.serviceHours),
+                    "availability_target": text(props, PVPP.availabilityTarget),
+                    "reaction_time": text(props, PVPP.reactionTime),
+                    "resolution_time": text(props, PVPP.resolutionTime),
+                    "description_lv": text(props, DCT_DESCRIPTION, "lv"),
+                    "description_en": text(props, DCT_DESCRIPTION, "en"),
+                    "illustrative": text(props, PVPP.illustrative),
+                }
+            )
+        elif (local := _local(subject, "need/")) and str(PVPP.Need) in rdf_types:
+            rows["needs"].append(
+                {
+                    "id": local,
+                    "label_lv": text(props, SKOS.prefLabel, "lv"),
+                    "label_en": text(props, SKOS.prefLabel, "en"),
+                    "illustrative": text(props, PVPP.illustrative),
+                }
+            )
+        elif (local := _local(subject, "life-situation/")) and str(PVPP.LifeSituation) in rdf_types:
+            rows["life_situations"].append(
+                {
+                    "id": local,
+                    "title_lv": text(props, DCT_TITLE, "lv"),
+                    "title_en": text(props, DCT_TITLE, "en"),
+                    "label_lv": text(props, SKOS.prefLabel, "lv"),
+                    "label_en": text(props, SKOS.prefLabel, "en"),
+                    "source": ";".join(sorted(values(props, DCT_SOURCE))),
                 }
             )
         elif _local(subject, "participation/submitted/") and str(PVPP.RoleParticipation) in rdf_types:
@@ -306,3 +362,5 @@ ORG_ROLE = URIRef("http://www.w3.org/ns/org#role")
 ORG_HELD_BY = URIRef("http://www.w3.org/ns/org#heldBy")
 DCT_TITLE = URIRef("http://purl.org/dc/terms/title")
 DCT_DESCRIPTION = URIRef("http://purl.org/dc/terms/description")
+DCT_SOURCE = URIRef("http://purl.org/dc/terms/source")
+ORG_CLASSIFICATION = URIRef("http://www.w3.org/ns/org#classification")

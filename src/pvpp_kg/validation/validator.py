@@ -130,9 +130,7 @@ class Validator:
         """
         subjects = {t.subject for t in data.triples}
         store = ox.Store()  # the submission materialised as the loader does, kept in the default graph
-        store.bulk_extend(
-            self.entailment.quads((ox.Quad(t.subject, t.predicate, t.object) for t in data.triples), default_graph=True)
-        )
+        store.bulk_extend(self.materialised(data))
         extra_quads = _quads(extra_context)
         described = self.described | {q.subject for q in extra_quads}
         # report on what the submission describes; a reference node it merely links to (and so gains an
@@ -144,6 +142,14 @@ class Validator:
         store.bulk_extend(ox.Quad(n, _IN, MINE, MINE) for n in mine)
         store.bulk_extend(self._submission_markers(data, extra_quads, institution))
         return store, len(mine)
+
+    def materialised(self, data: Document) -> list[ox.Quad]:
+        """The document materialised as the loader does (default-graph quads, a duplicate where two triples entail
+        the same), made once per document: the preview's diff reads what the validation made."""
+        if data.entailed is None or data.entailed[0] is not self.entailment:
+            quads = (ox.Quad(t.subject, t.predicate, t.object) for t in data.triples)
+            data.entailed = (self.entailment, list(self.entailment.quads(quads, default_graph=True)))
+        return data.entailed[1]
 
     def _submission_markers(
         self, data: Document, extra_quads: list[ox.Quad], institution: str | None

@@ -1,21 +1,35 @@
-"""Validated uploads kept for a while in this server process: their report downloads, the fix-it workbook and,
-for a signed-in institution's accepted preview, the confirmation. Each is named by an unguessable id; one made
-by a signed-in institution is that institution's only. Bounded in number and age (settings ``pending_*``)."""
+"""Validated uploads kept for a while: their report downloads, the fix-it workbook and, for a signed-in
+institution's accepted preview, the confirmation. Each is named by an unguessable id; one made by a signed-in
+institution is that institution's only. Bounded in number, bytes and age (settings ``pending_*``).
+
+Why on disk (``{data_dir}/pending/{id}.kept``): the server may run several worker processes, and the preview, the
+downloads and the confirmation of one upload can each reach a different one; a restart keeps them too. A file is
+written whole under a temporary name, then renamed; a confirmation takes its upload by renaming the file first, so
+of two workers confirming the same upload at once only one stores it. The files are pickles the server wrote
+itself into its own data directory (the report, the parsed document and the diff, exactly as they were made),
+read back only by ids of the form it issues.
+"""
 
 from __future__ import annotations
 
 import io
+import os
+import pickle
+import re
 import secrets
-import threading
 import time
 import zipfile
-from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pvpp_kg.errors import Forbidden, NotFound
 from pvpp_kg.validation.parse import Document
 from pvpp_kg.validation.report import Report
+
+_ID = re.compile(r"^[A-Za-z0-9_-]{24}$")  # secrets.token_urlsafe(18)
+_SUFFIX = ".kept"
+_GONE = "this validation is no longer kept (they are kept for an hour): upload the file again"
 
 
 @dataclass
@@ -42,46 +56,87 @@ class Kept:
 
 
 class Pending:
-    def __init__(self, max_items: int, ttl_s: float, max_bytes: int = 256 * 1024 * 1024) -> None:
-        self.max_items, self.ttl_s, self.max_bytes = max_items, ttl_s, max_bytes
-        self._items: OrderedDict[str, Kept] = OrderedDict()
-        self._lock = threading.Lock()
+    """The kept uploads of every worker of one server: files in ``directory``."""
+
+    def __init__(self, directory: Path, max_items: int, ttl_s: float, max_bytes: int = 256 * 1024 * 1024) -> None:
+        self.directory, self.max_items, self.ttl_s, self.max_bytes = directory, max_items, ttl_s, max_bytes
+        directory.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, id_: str) -> Path:
+        if not _ID.match(id_):
+            raise NotFound(_GONE)
+        return self.directory / f"{id_}{_SUFFIX}"
 
     def add(self, upload: Kept) -> Kept:
         if not upload.is_xlsx:
             upload.data = b""  # only a workbook is needed again (for its fix-it copy)
             upload.filename = None
         upload.id = secrets.token_urlsafe(18)
-        upload.created = time.monotonic()
-        with self._lock:
-            self._items[upload.id] = upload
-            self._expire()
-            while len(self._items) > self.max_items or (
-                len(self._items) > 1 and sum(len(u.data) for u in self._items.values()) > self.max_bytes
-            ):
-                self._items.popitem(last=False)
+        upload.created = time.time()
+        self._write(upload)
+        self._expire()
         return upload
 
+    def _write(self, upload: Kept) -> None:
+        path = self._path(upload.id)
+        tmp = path.with_name(f".{upload.id}.{os.getpid()}.tmp")
+        tmp.write_bytes(pickle.dumps(upload, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(tmp, path)
+
     def get(self, id_: str, institution: str | None) -> Kept:
-        with self._lock:
-            self._expire()
-            found = self._items.get(id_)
-        if found is None:
-            raise NotFound("this validation is no longer kept (they are kept for an hour): upload the file again")
+        return self._check(self._read(self._path(id_)), institution)
+
+    def take(self, id_: str, institution: str | None) -> Kept:
+        """The upload, removed so that no other request (in any worker) can take it too; :meth:`put_back` if
+        what it was taken for failed."""
+        path = self._path(id_)
+        self._check(self._read(path), institution)  # another institution's upload is not taken from it
+        claimed = path.with_name(f".{id_}.{os.getpid()}.{secrets.token_hex(4)}.taken")
+        try:
+            os.rename(path, claimed)
+        except FileNotFoundError:
+            raise NotFound(_GONE) from None
+        try:
+            return self._check(self._read(claimed), institution)
+        finally:
+            claimed.unlink(missing_ok=True)
+
+    def put_back(self, upload: Kept) -> None:
+        self._write(upload)
+
+    def _read(self, path: Path) -> Kept:
+        try:
+            if time.time() - path.stat().st_mtime > self.ttl_s:
+                raise NotFound(_GONE)
+            found = pickle.loads(path.read_bytes())  # noqa: S301 - written by this server into its data dir
+        except (FileNotFoundError, EOFError, pickle.UnpicklingError):
+            raise NotFound(_GONE) from None
+        if not isinstance(found, Kept):
+            raise NotFound(_GONE)
+        return found
+
+    @staticmethod
+    def _check(found: Kept, institution: str | None) -> Kept:
         if found.institution is not None and found.institution != institution:
             raise Forbidden("this upload belongs to another institution's session")
         return found
 
-    def pop(self, id_: str, institution: str | None) -> Kept:
-        found = self.get(id_, institution)
-        with self._lock:
-            self._items.pop(id_, None)
-        return found
-
     def _expire(self) -> None:
-        now = time.monotonic()
-        while self._items:
-            first = next(iter(self._items.values()))
-            if now - first.created <= self.ttl_s:
-                break
-            self._items.popitem(last=False)
+        """Expired files go, then the oldest while there are too many or they are too large together."""
+        now = time.time()
+        files = []
+        for path in self.directory.iterdir():
+            try:
+                st = path.stat()
+            except FileNotFoundError:  # another worker removed it meanwhile
+                continue
+            if now - st.st_mtime > self.ttl_s or (path.name.startswith(".") and now - st.st_mtime > 600):
+                path.unlink(missing_ok=True)  # expired, or a temporary file a crashed write left
+            elif path.suffix == _SUFFIX:
+                files.append((st.st_mtime, st.st_size, path))
+        files.sort()
+        total = sum(size for _, size, _ in files)
+        while files and (len(files) > self.max_items or (len(files) > 1 and total > self.max_bytes)):
+            _, size, path = files.pop(0)
+            path.unlink(missing_ok=True)
+            total -= size

@@ -5,13 +5,21 @@ The cookie (``pvpp_session``) is signed and time-stamped with itsdangerous, ``Ht
 of the token's digest, so a token withdrawn from the tokens file ends its sessions too. Every form that writes
 carries the session's CSRF token (a hidden ``csrf`` field); the sign-in form carries one from a short-lived
 pre-session cookie. The bearer-token API does not use any of this.
+
+Nothing of a session lives in one process's memory: the signing key is ``session_secret`` or a key kept in
+``{data_dir}/sessions/secret``, and a sign-out leaves a mark in ``{data_dir}/sessions/signed-out/``, so a server of
+several workers (``PVPP_WORKERS``) reads every cookie alike.
 """
 
 from __future__ import annotations
 
 import hmac
+import os
+import re
 import secrets
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from starlette.requests import Request
@@ -24,6 +32,7 @@ from pvpp_kg.web.auth import Tokens, digest
 COOKIE = "pvpp_session"
 PRE_COOKIE = "pvpp_signin"
 _PRE_AGE = 1800
+_SID = re.compile(r"^[A-Za-z0-9_-]{16}$")  # secrets.token_urlsafe(12)
 
 
 @dataclass(frozen=True)
@@ -33,20 +42,57 @@ class Session:
     id: str = ""
 
 
-def _revoked(request: Request) -> set[str]:
-    """Sessions signed out in this process (a signed cookie copied before sign-out is refused too)."""
-    state = request.app.state
-    if getattr(state, "revoked_sessions", None) is None:
-        state.revoked_sessions = set()
-    return state.revoked_sessions
+def _revoked_dir(settings: Settings) -> Path:
+    return settings.data_dir / "sessions" / "signed-out"
+
+
+def _is_revoked(settings: Settings, sid: str) -> bool:
+    """A session signed out in any worker (a signed cookie copied before sign-out is refused too)."""
+    return bool(sid) and _SID.match(sid) is not None and (_revoked_dir(settings) / sid).exists()
+
+
+def _revoke(settings: Settings, sid: str) -> None:
+    """The session's mark, kept as long as its cookie could be valid; older marks go on the way."""
+    if not _SID.match(sid):
+        return
+    directory = _revoked_dir(settings)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / sid).touch()
+    now = time.time()
+    for mark in directory.iterdir():
+        try:
+            if now - mark.stat().st_mtime > settings.session_max_age_s:
+                mark.unlink(missing_ok=True)
+        except FileNotFoundError:
+            continue
+
+
+def _secret(settings: Settings) -> str:
+    """``session_secret``, else one made on the first start and kept in the data directory (readable by the server
+    only), so every worker signs and reads the same cookies and a restart signs nobody out."""
+    if settings.session_secret:
+        return settings.session_secret
+    path = settings.data_dir / "sessions" / "secret"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # made by another worker, or an earlier start
+        for _ in range(50):
+            secret = path.read_text(encoding="ascii").strip()
+            if secret:
+                return secret
+            time.sleep(0.02)  # the other worker is writing it
+        raise RuntimeError(f"{path} is empty: remove it, or set PVPP_SESSION_SECRET") from None
+    secret = secrets.token_urlsafe(32)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(secret)
+    return secret
 
 
 def _serializer(request: Request) -> URLSafeTimedSerializer:
     state = request.app.state
     if getattr(state, "session_serializer", None) is None:
-        settings: Settings = state.settings
-        secret = settings.session_secret or secrets.token_urlsafe(32)
-        state.session_serializer = URLSafeTimedSerializer(secret, salt="pvpp-kg session")
+        state.session_serializer = URLSafeTimedSerializer(_secret(state.settings), salt="pvpp-kg session")
     return state.session_serializer
 
 
@@ -65,7 +111,7 @@ def current(request: Request) -> Session | None:
     stored = tokens.institutions.get(key or "")
     if not (isinstance(csrf, str) and stored and isinstance(mark, str) and hmac.compare_digest(stored[:16], mark)):
         return None
-    if sid in _revoked(request):
+    if _is_revoked(settings, sid):
         return None
     return Session(key, csrf, sid)
 
@@ -113,7 +159,7 @@ def remember_form_token(request: Request, response: Response, token: str) -> Non
 
 def sign_out(request: Request, response: Response, session: Session) -> None:
     if session.id:
-        _revoked(request).add(session.id)
+        _revoke(request.app.state.settings, session.id)
     response.delete_cookie(COOKIE, path="/", secure=True, httponly=True, samesite="strict")
 
 

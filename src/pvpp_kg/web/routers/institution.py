@@ -11,7 +11,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Form, Header, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from pvpp_kg.errors import BadRequest, Forbidden, NotFound
+from pvpp_kg.errors import BadRequest, Forbidden, NotFound, PvppError
 from pvpp_kg.templating import templates
 from pvpp_kg.validation import submissions
 from pvpp_kg.validation.report import report_html, sheet_report
@@ -182,14 +182,21 @@ async def confirm(
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     signed = session.require(request, csrf)
-    kept = pending_of(request).get(upload, signed.institution)
+    pending = pending_of(request)
+    kept = pending.get(upload, signed.institution)
     if kept.document is None or kept.institution != signed.institution:
         raise BadRequest("this upload was not previewed for submission: upload it from your institution's page")
+    kept = pending.take(upload, signed.institution)  # one confirmation stores it, whichever worker gets it
+    document = kept.document
+    assert document is not None
     validator = await anyio.to_thread.run_sync(validator_for, settings)
-    version, _ = await submissions.submit(
-        settings, backend, validator, validations_of(request), signed.institution, kept.document, lang=kept.report.lang
-    )
-    pending_of(request).pop(upload, signed.institution)
+    try:
+        version, _ = await submissions.submit(
+            settings, backend, validator, validations_of(request), signed.institution, document, lang=kept.report.lang
+        )
+    except PvppError:
+        pending.put_back(kept)  # refused before anything was written: the upload can be confirmed again
+        raise
     return RedirectResponse(f"/submissions/{version.institution}/{version.version}/receipt", status_code=303)
 
 

@@ -162,7 +162,7 @@ def pending_of(request: Request) -> Pending:
     state = request.app.state
     if getattr(state, "pending", None) is None:
         settings: Settings = state.settings
-        state.pending = Pending(settings.pending_max, settings.pending_ttl_s)
+        state.pending = Pending(settings.data_dir / "pending", settings.pending_max, settings.pending_ttl_s)
     return state.pending
 
 
