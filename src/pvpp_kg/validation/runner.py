@@ -125,19 +125,19 @@ def revalidation_pool(settings: Settings) -> QueryPool:
     return QueryPool(1, module=MODULE, args=args, what="revalidation", answer=answer)
 
 
-async def revalidate_if_stale(
-    settings: Settings, backend: EmbeddedBackend, pool: QueryPool
-) -> compliance.RunSummary | None:
-    """At start-up: when the published figures were made with another profile (shapes, reference data) or none,
-    measure everyone again: ``compliance.full_run`` in ``pool``'s process on the current snapshot; the web process
-    only writes its N-Quads. A crash there fails this run alone (the old figures stay). If a submission publishes
-    a new version meanwhile, the run starts again on it (at most three times): the figures always describe the
-    data version they are published beside."""
-    query = rq.load("compliance-profile")
-    out = await backend.query(query, result_format="JSON", timeout=settings.query_timeout_s)
+async def stale(settings: Settings, backend: EmbeddedBackend) -> bool:
+    """Were the published figures made with another profile (shapes, reference data) than the current one, or
+    none? (Asked through the query process.)"""
+    out = await backend.query(rq.load("compliance-profile"), result_format="JSON", timeout=settings.query_timeout_s)
     rows = json.loads(out.body)["results"]["bindings"]
-    if rows and rows[0].get("profile", {}).get("value") == compliance.profile_iri(settings):
-        return None
+    return not rows or rows[0].get("profile", {}).get("value") != compliance.profile_iri(settings)
+
+
+async def revalidate(settings: Settings, backend: EmbeddedBackend, pool: QueryPool) -> compliance.RunSummary:
+    """Everyone measured again: ``compliance.full_run`` in ``pool``'s process on the current snapshot, opened
+    read-only there; the web process only writes its N-Quads. A crash there fails this run alone (503 from the
+    pool; the old figures stay). If a submission publishes a new version meanwhile, the run starts again on it (at
+    most three times): the figures always describe the data version they are published beside."""
     started = time.perf_counter()
     for attempt in range(3):
         version, snapshot = await anyio.to_thread.run_sync(backend.store.newest_snapshot)
@@ -150,32 +150,45 @@ async def revalidate_if_stale(
             continue
         seconds = time.perf_counter() - started
         return compliance.RunSummary(run.institutions, run.measured, run.results, run.national, seconds)
-    return None
+    raise AssertionError("unreachable")
 
 
 class Revalidation:
-    """:func:`revalidate_if_stale` as a task of the server's event loop: the server answers meanwhile (the figures
-    stay those of the old profile), and a failure is logged, never raised."""
+    """The start-up revalidation as a task of the server's event loop, when the published figures are stale: the
+    server answers meanwhile (the figures stay those of the old profile), and a failure is logged and shown by
+    ``/health`` (``state``: checking, running, done, current, failed), never raised."""
 
     def __init__(self, settings: Settings, backend: EmbeddedBackend) -> None:
-        self.pool = revalidation_pool(settings)
+        self.state, self.message = "checking", ""
+        self.pool: QueryPool | None = None
         self.task = asyncio.get_running_loop().create_task(self._run(settings, backend), name="revalidate")
 
     async def _run(self, settings: Settings, backend: EmbeddedBackend) -> None:
         log = logging.getLogger("pvpp_kg")
         try:
-            summary = await revalidate_if_stale(settings, backend, self.pool)
+            if not await stale(settings, backend):
+                self.state = "current"
+                return
+            self.state = "running"
+            self.pool = revalidation_pool(settings)
+            summary = await revalidate(settings, backend, self.pool)
         except Exception as e:  # a failed revalidation must not stop the server; `pvpp-kg revalidate` says why
-            message = e.message if isinstance(e, PvppError) else str(e) or type(e).__name__
-            log.error("revalidation at start-up failed, the published figures are unchanged: %s", message)
+            self.state, self.message = "failed", e.message if isinstance(e, PvppError) else str(e) or type(e).__name__
+            log.error("revalidation at start-up failed, the published figures are unchanged: %s", self.message)
         else:
-            if summary is not None:
-                log.warning("revalidated at start-up: %d institutions in %.1f s", summary.institutions, summary.seconds)
+            self.state = "done"
+            self.message = f"{summary.institutions} institutions measured in {summary.seconds:.1f} s"
+            log.warning("revalidated at start-up: %s", self.message)
         finally:
-            self.pool.close()
+            if self.pool is not None:
+                self.pool.close()
+
+    def to_json(self) -> dict[str, str]:
+        return {"state": self.state, "message": self.message}
 
     async def stop(self) -> None:
         """At shut-down: the process first (so that nothing restarts it), then the task."""
-        self.pool.close()
+        if self.pool is not None:
+            self.pool.close()
         self.task.cancel()
         await asyncio.gather(self.task, return_exceptions=True)

@@ -245,8 +245,8 @@ async def measure(
     except PvppError as e:
         logging.getLogger("pvpp_kg").error("measuring %s's submission failed: %s", key, e.message)
         raise BackendUnavailable(
-            f"the submission was not stored: measuring its compliance figures failed ({e.message}); "
-            "the stored data and figures are unchanged, send it again"
+            f"the submission was not stored: measuring its compliance figures failed: {e.message}. "
+            "The stored data and figures are unchanged; send it again"
         ) from None
 
 

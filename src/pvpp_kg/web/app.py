@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.tokens = Tokens.from_settings(settings)
         app.state.backend = make_backend(settings)
-        revalidation = _revalidate_if_stale(settings, app.state.backend)
+        app.state.revalidation = revalidation = _revalidate_if_stale(settings, app.state.backend)
         if isinstance(app.state.backend, EmbeddedBackend):  # the text index, built now rather than on first search
             backend = app.state.backend
             threading.Thread(target=backend.index.ensure, args=(backend.store,), daemon=True).start()
