@@ -23,6 +23,7 @@ from pvpp_kg import rq
 from pvpp_kg.errors import BadRequest, PvppError
 from pvpp_kg.settings import Settings
 from pvpp_kg.store.backend import EmbeddedBackend
+from pvpp_kg.store.embedded import EmbeddedStore
 from pvpp_kg.store.querypool import QueryPool
 from pvpp_kg.validation import compliance
 from pvpp_kg.validation.parse import Document
@@ -133,17 +134,17 @@ async def stale(settings: Settings, backend: EmbeddedBackend) -> bool:
     return not rows or rows[0].get("profile", {}).get("value") != compliance.profile_iri(settings)
 
 
-async def revalidate(settings: Settings, backend: EmbeddedBackend, pool: QueryPool) -> compliance.RunSummary:
+async def revalidate(settings: Settings, store: EmbeddedStore, pool: QueryPool) -> compliance.RunSummary:
     """Everyone measured again: ``compliance.full_run`` in ``pool``'s process on the current snapshot, opened
     read-only there; the web process only writes its N-Quads. A crash there fails this run alone (503 from the
     pool; the old figures stay). If a submission publishes a new version meanwhile, the run starts again on it (at
     most three times): the figures always describe the data version they are published beside."""
     started = time.perf_counter()
     for attempt in range(3):
-        version, snapshot = await anyio.to_thread.run_sync(backend.store.newest_snapshot)
+        version, snapshot = await anyio.to_thread.run_sync(store.newest_snapshot)
         run: Revalidated = await pool.run(RevalidateJob(str(snapshot), str(version)), settings.revalidation_timeout_s)
         try:
-            await anyio.to_thread.run_sync(compliance.write_full, backend.store, run.quads, version)
+            await anyio.to_thread.run_sync(compliance.write_full, store, run.quads, version)
         except compliance.Moved:
             if attempt == 2:
                 raise
@@ -171,7 +172,7 @@ class Revalidation:
                 return
             self.state = "running"
             self.pool = revalidation_pool(settings)
-            summary = await revalidate(settings, backend, self.pool)
+            summary = await revalidate(settings, backend.store, self.pool)
         except Exception as e:  # a failed revalidation must not stop the server; `pvpp-kg revalidate` says why
             self.state, self.message = "failed", e.message if isinstance(e, PvppError) else str(e) or type(e).__name__
             log.error("revalidation at start-up failed, the published figures are unchanged: %s", self.message)
