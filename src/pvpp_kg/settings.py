@@ -96,13 +96,19 @@ class Settings(BaseSettings):
         300.0, description="a validation requested over HTTP running longer is stopped (its process restarted)"
     )
     validation_crash_marker: str | None = Field(
-        None, description="test hook: the validation process aborts on a document holding this text (crash tests)"
+        None,
+        description="test hook: the validation process aborts on a document holding this text; on one holding it "
+        "followed by #measure, while measuring an accepted submission; the start-up revalidation on a store holding "
+        "<{marker}#revalidate> as a subject (crash tests)",
     )
     max_services_per_person: int = Field(10, description="SHACL warning when one person manages more services")
     submission_pause_s: float = Field(0.0, description="test hook: pause inside the submission write (crash tests)")
     allow_service: bool = Field(False, description="allow SPARQL SERVICE federation (fetches remote URLs)")
     revalidate_on_start: bool = Field(
         True, description="at start-up, revalidate every institution in the background if the profile changed"
+    )
+    revalidation_timeout_s: float = Field(
+        3600.0, description="the start-up revalidation running longer is stopped (the old figures stay)"
     )
 
     def query_pool_size(self) -> int:

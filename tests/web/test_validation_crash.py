@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pyoxigraph as ox
 import pytest
 
 from pvpp_kg.settings import Settings
@@ -154,3 +155,151 @@ def test_shapes_nested_past_the_recursion_limit_are_a_400(server: LiveServer) ->
     ok = _validate(server.url, BASE.encode())
     assert ok.status_code == 200 and ok.json()["conforms"] is True
     assert _state(server.url) == before
+
+
+COMPLIANCE_LM = "https://w3id.org/pvpp/graph/compliance/lm"
+HISTORY = "https://w3id.org/pvpp/graph/compliance-history"
+PVPP = "https://w3id.org/pvpp/ontology#"
+# the marker followed by #measure, in a literal: the validation passes it, the measurement of the accepted
+# submission crashes on it
+MEASURE_CRASHING = BASE.replace('"Pabalsts iedzīvotājiem."@lv', f'"Pabalsts iedzīvotājiem. {MARKER}#measure"@lv')
+
+
+def _sparql(url: str, query: str, accept: str = "application/n-triples") -> str:
+    r = httpx.get(url + "/sparql", params={"query": query}, headers={"Accept": accept}, timeout=60)
+    assert r.status_code == 200, r.text[:500]
+    return r.text
+
+
+def _compliance(url: str) -> tuple[list[str], list[str], list[str]]:
+    """The institution's compliance graph and the history graph (sorted N-Triples), and the data versions the
+    compliance graph's measurements say they were made on."""
+
+    def graph(iri: str) -> list[str]:
+        return sorted(_sparql(url, f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}").splitlines())
+
+    versions = _sparql(
+        url,
+        f"SELECT DISTINCT ?v WHERE {{ GRAPH <{COMPLIANCE_LM}> {{ ?m <{PVPP}dataVersion> ?v }} }}",
+        "text/csv",
+    ).split()[1:]
+    return graph(COMPLIANCE_LM), graph(HISTORY), versions
+
+
+def _submit(url: str, body: bytes, **params: str) -> httpx.Response:
+    return httpx.post(
+        url + "/submissions",
+        content=body,
+        params=params,
+        headers={**TURTLE, "Authorization": f"Bearer {LM}"},
+        timeout=300,
+    )
+
+
+def test_a_submission_whose_measurement_crashes_stores_nothing(server: LiveServer) -> None:
+    """The measurement of an accepted submission (its stored form and compliance figures) runs in the validation
+    process after the validation; a crash there stores nothing: the data version, the institution's versions,
+    its compliance graph and the history are as before, and they still agree with each other."""
+    r = _submit(server.url, BASE.encode())  # a version with its figures to keep
+    assert r.status_code == 201, r.text[:500]
+    stored = r.json()["stored"]["version"]
+    busy = many_services(300)
+    expected = _summary(_validate(server.url, busy))
+    count = _count(server.url)
+    before = _state(server.url)
+    figures = _compliance(server.url)
+    assert figures[0] and figures[1] and figures[2] == [str(stored)]  # the figures are of the stored version
+
+    with ThreadPoolExecutor(4) as pool:
+        innocent = pool.submit(_validate, server.url, busy)  # in the validation process when it dies
+        time.sleep(0.3)
+        crashing = pool.submit(_submit, server.url, MEASURE_CRASHING.encode())
+        queries = [pool.submit(_count, server.url) for _ in range(5)]
+        r = crashing.result()
+        assert r.status_code == 503, r.text[:500]
+        assert r.json()["message"] == (
+            "the submission was not stored: measuring its compliance figures failed: the validation crashed the "
+            "validation engine and was stopped; nothing else was affected. The stored data and figures are "
+            "unchanged; send it again"
+        )
+        assert all(q.result().status_code == 200 and q.result().text == count.text for q in queries)
+        assert _summary(innocent.result()) == expected
+
+    assert server.process.poll() is None  # the web process lives on
+    assert _state(server.url) == before
+    assert [v["version"] for v in httpx.get(server.url + "/submissions/lm", timeout=30).json()["versions"]][-1] == (
+        stored
+    )
+    assert _compliance(server.url) == figures
+    # the preview of the same upload makes the stored form in the validation process too: the same crash, alone
+    r = _submit(server.url, MEASURE_CRASHING.encode(), dry_run="true")
+    assert r.status_code == 503, r.text[:500]
+    assert (
+        r.json()["message"] == "the validation crashed the validation engine and was stopped; nothing else was affected"
+    )
+    assert _state(server.url) == before
+    # the same data without the marker is stored with its figures, which name its version
+    r = _submit(server.url, MEASURE_CRASHING.replace(f" {MARKER}#measure", " Jauns.").encode())
+    assert r.status_code == 201, r.text[:500]
+    assert r.json()["stored"]["version"] == stored + 1
+    after = _compliance(server.url)
+    assert after[2] == [str(stored + 1)] and len(after[1]) > len(figures[1])
+
+
+def _wait_revalidation(url: str) -> dict[str, str]:
+    deadline = time.time() + 240
+    while time.time() < deadline:
+        state = httpx.get(url + "/health", timeout=30).json()["revalidation"]
+        if state["state"] not in ("checking", "running"):
+            return state  # type: ignore[no-any-return]
+        time.sleep(0.5)
+    raise AssertionError("the start-up revalidation did not end within 240 s")
+
+
+def _start_with_stale_figures(make_settings: Callable[..., Settings], crash: bool) -> tuple[LiveServer, Any]:
+    """A server starting on a store with no compliance figures (so the start-up revalidation runs), whose data
+    holds the revalidation's crash marker when ``crash``."""
+    s = make_settings(validation_crash_marker=MARKER, revalidate_on_start=True)
+    store = ensure_loaded(s)[0]
+    if crash:
+        with store.writer() as w:
+            w.add(ox.Quad(ox.NamedNode(f"{MARKER}#revalidate"), ox.NamedNode("urn:x-pvpp-test:p"), ox.Literal("x")))
+    return LiveServer(s), int(store.version())
+
+
+COMPLIANCE_GRAPHS = """SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o }
+  FILTER STRSTARTS(STR(?g), 'https://w3id.org/pvpp/graph/compliance') }"""
+
+
+def test_a_crashing_start_up_revalidation_fails_alone(make_settings: Callable[..., Settings]) -> None:
+    server, version = _start_with_stale_figures(make_settings, crash=True)
+    try:
+        count = _count(server.url)  # served while the revalidation runs
+        assert count.status_code == 200
+        state = _wait_revalidation(server.url)
+        assert state == {
+            "state": "failed",
+            "message": "the revalidation crashed the revalidation engine and was stopped; nothing else was affected",
+        }
+        assert server.process.poll() is None
+        assert _count(server.url).text == count.text
+        assert httpx.get(server.url + "/health", timeout=30).json()["version"] == str(version)  # nothing written
+        assert _sparql(server.url, COMPLIANCE_GRAPHS, "text/csv").split() == ["n", "0"]
+        ok = _validate(server.url, BASE.encode())  # the validation process of requests is another one
+        assert ok.status_code == 200 and ok.json()["conforms"] is True
+    finally:
+        server.stop()
+
+
+def test_the_start_up_revalidation_publishes_the_figures(make_settings: Callable[..., Settings]) -> None:
+    """The same start without the marker: the revalidation process measures every institution, one write."""
+    server, version = _start_with_stale_figures(make_settings, crash=False)
+    try:
+        state = _wait_revalidation(server.url)
+        assert state["state"] == "done", state
+        assert re.fullmatch(r"\d+ institutions measured in \d+\.\d s", state["message"])
+        assert httpx.get(server.url + "/health", timeout=30).json()["version"] == str(version + 1)
+        graphs = int(_sparql(server.url, COMPLIANCE_GRAPHS, "text/csv").split()[1])
+        assert graphs == int(state["message"].split()[0]) + 1  # one per institution, and the history
+    finally:
+        server.stop()

@@ -51,6 +51,13 @@ def materialised(fill: Callable[[ox.Store], None], ontology: Graph) -> ox.Store:
     return mem
 
 
+def materialised_ntriples(content: bytes, graph: str, ontology: Graph) -> bytes:
+    """N-Triples as the store holds them in ``graph``: participations, inverses and superclass types added."""
+    node = ox.NamedNode(graph)
+    mem = materialised(lambda m: m.load(content, format=ox.RdfFormat.N_TRIPLES, to_graph=node), ontology)
+    return mem.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=node)
+
+
 def copy_into(target: ox.Store, source: ox.Store) -> None:
     """Bulk-load ``source`` into ``target``, then compact: the bulk loader leaves many small files, and
     queries on an uncompacted store are slower."""

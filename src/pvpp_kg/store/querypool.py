@@ -321,5 +321,7 @@ class QueryPool:
         return self.answer(status, payload)
 
     def close(self) -> None:
+        if self._closed:
+            return
         self._closed = True
         self.worker.stop()

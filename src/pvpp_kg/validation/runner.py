@@ -3,20 +3,33 @@
 Why: a native crash in the SHACL engine (pyoxigraph) must fail only the request that caused it, with a 503 and
 a message, while the web process and the requests beside it go on. The process is the query pool's kind
 (:class:`~pvpp_kg.store.querypool.QueryPool`: slots, timeout, restart, crash quarantine), started on the first
-validation so that a server nobody validates on holds no second copy of the reference context.
+validation so that a server nobody validates on holds no second copy of the reference context. The web process
+holds no validator at all: an accepted submission's stored form and figures (:meth:`Validations.measure`) are made
+there too, and the start-up revalidation (:func:`revalidate_if_stale`) runs in a process of its own.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
 import threading
+import time
+from typing import Any
 
+import anyio.to_thread
+
+from pvpp_kg import rq
 from pvpp_kg.errors import BadRequest, PvppError
 from pvpp_kg.settings import Settings
+from pvpp_kg.store.backend import EmbeddedBackend
+from pvpp_kg.store.embedded import EmbeddedStore
 from pvpp_kg.store.querypool import QueryPool
+from pvpp_kg.validation import compliance
 from pvpp_kg.validation.parse import Document
 from pvpp_kg.validation.report import Report
 from pvpp_kg.validation.validator import LAYERS
-from pvpp_kg.validation.worker import MODULE, ValidationJob
+from pvpp_kg.validation.worker import MODULE, MeasureJob, Revalidated, RevalidateJob, Stored, ValidationJob
 
 SECRETS = {"admin_token", "admin_token_sha256", "session_secret"}  # never on a command line
 
@@ -29,10 +42,9 @@ class Refused(PvppError):
         self.status, self.code = status, code
 
 
-def answer(status: str, payload: object) -> Report:
-    """The report of a reply, or the error it stands for."""
+def answer(status: str, payload: object) -> Any:
+    """The result of a reply (a Report, Stored, Revalidated), or the error it stands for."""
     if status == "ok":
-        assert isinstance(payload, Report)
         return payload
     if status == "refused":
         code_status, code, message = payload  # type: ignore[misc]
@@ -85,6 +97,99 @@ class Validations:
         """``Validator.refusals`` (the submission layer on the triples as stated) in the validation process."""
         return await self.run(ValidationJob("refusals", data.transfer(), institution=institution, context=context))
 
+    async def measure(
+        self,
+        data: Document,
+        graph: str,
+        key: str,
+        *,
+        version: int | None = None,
+        report: Report | None = None,
+        others: dict[str, float] | None = None,
+        store_version: str = "",
+    ) -> Stored:
+        """The submission as the store would hold it (materialised) and, given the ``version`` the write will
+        record and its own ``report``, the institution's compliance figures; in the validation process."""
+        job = MeasureJob(data.transfer(), graph, key, version, report, tuple((others or {}).items()), store_version)
+        stored: Stored = await self.pool.run(job, self.settings.validation_timeout_s)
+        return stored
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.close()
+
+
+def revalidation_pool(settings: Settings) -> QueryPool:
+    """A validation process of its own for the start-up revalidation: not the one serving requests, since the run
+    takes a minute on the national store and must not hold a request's slot."""
+    args = (settings.model_dump_json(exclude=SECRETS),)
+    return QueryPool(1, module=MODULE, args=args, what="revalidation", answer=answer)
+
+
+async def stale(settings: Settings, backend: EmbeddedBackend) -> bool:
+    """Were the published figures made with another profile (shapes, reference data) than the current one, or
+    none? (Asked through the query process.)"""
+    out = await backend.query(rq.load("compliance-profile"), result_format="JSON", timeout=settings.query_timeout_s)
+    rows = json.loads(out.body)["results"]["bindings"]
+    return not rows or rows[0].get("profile", {}).get("value") != compliance.profile_iri(settings)
+
+
+async def revalidate(settings: Settings, store: EmbeddedStore, pool: QueryPool) -> compliance.RunSummary:
+    """Everyone measured again: ``compliance.full_run`` in ``pool``'s process on the current snapshot, opened
+    read-only there; the web process only writes its N-Quads. A crash there fails this run alone (503 from the
+    pool; the old figures stay). If a submission publishes a new version meanwhile, the run starts again on it (at
+    most three times): the figures always describe the data version they are published beside."""
+    started = time.perf_counter()
+    for attempt in range(3):
+        version, snapshot = await anyio.to_thread.run_sync(store.newest_snapshot)
+        run: Revalidated = await pool.run(RevalidateJob(str(snapshot), str(version)), settings.revalidation_timeout_s)
+        try:
+            await anyio.to_thread.run_sync(compliance.write_full, store, run.quads, version)
+        except compliance.Moved:
+            if attempt == 2:
+                raise
+            continue
+        seconds = time.perf_counter() - started
+        return compliance.RunSummary(run.institutions, run.measured, run.results, run.national, seconds)
+    raise AssertionError("unreachable")
+
+
+class Revalidation:
+    """The start-up revalidation as a task of the server's event loop, when the published figures are stale: the
+    server answers meanwhile (the figures stay those of the old profile), and a failure is logged and shown by
+    ``/health`` (``state``: checking, running, done, current, failed), never raised."""
+
+    def __init__(self, settings: Settings, backend: EmbeddedBackend) -> None:
+        self.state, self.message = "checking", ""
+        self.pool: QueryPool | None = None
+        self.task = asyncio.get_running_loop().create_task(self._run(settings, backend), name="revalidate")
+
+    async def _run(self, settings: Settings, backend: EmbeddedBackend) -> None:
+        log = logging.getLogger("pvpp_kg")
+        try:
+            if not await stale(settings, backend):
+                self.state = "current"
+                return
+            self.state = "running"
+            self.pool = revalidation_pool(settings)
+            summary = await revalidate(settings, backend.store, self.pool)
+        except Exception as e:  # a failed revalidation must not stop the server; `pvpp-kg revalidate` says why
+            self.state, self.message = "failed", e.message if isinstance(e, PvppError) else str(e) or type(e).__name__
+            log.error("revalidation at start-up failed, the published figures are unchanged: %s", self.message)
+        else:
+            self.state = "done"
+            self.message = f"{summary.institutions} institutions measured in {summary.seconds:.1f} s"
+            log.warning("revalidated at start-up: %s", self.message)
+        finally:
+            if self.pool is not None:
+                self.pool.close()
+
+    def to_json(self) -> dict[str, str]:
+        return {"state": self.state, "message": self.message}
+
+    async def stop(self) -> None:
+        """At shut-down: the process first (so that nothing restarts it), then the task."""
+        if self.pool is not None:
+            self.pool.close()
+        self.task.cancel()
+        await asyncio.gather(self.task, return_exceptions=True)

@@ -1,8 +1,10 @@
 """Institution submissions: validate with the reference data, then replace the institution's graph atomically.
 
-The submission is materialised in memory, then one write replaces ``graph/institution/{key}`` and adds the
-provenance record — one ``EmbeddedStore.writer()`` block (which publishes a snapshot only when it ends) or, on a
-remote store, one SPARQL Update request — so a crash at any point leaves the old or the new graph, never a mix.
+The submission is materialised in memory and its institution measured (both in the validation process), then one
+write replaces ``graph/institution/{key}`` and ``graph/compliance/{key}`` and adds the provenance record and the
+compliance run — one ``EmbeddedStore.writer()`` block (which publishes a snapshot only when it ends) or, on a
+remote store, one SPARQL Update request — so a crash at any point leaves the old or the new graph, never a mix;
+a crash of the validation process before the write stores nothing (503).
 Every accepted version's content is kept as a file ``{data_dir}/submissions/{key}/{version}.nt``; the provenance
 records (pvpp:Submission, PROV-O, SPDX checksum, VoID triple count) live in the public graph ``graph/provenance``,
 so the version history is queryable with SPARQL.
@@ -20,20 +22,19 @@ from pathlib import Path
 
 import anyio.to_thread
 import pyoxigraph as ox
-from rdflib import Graph
 
 from pvpp_kg import rq
-from pvpp_kg.errors import BadRequest, Forbidden, NotFound, PvppError
+from pvpp_kg.errors import BackendUnavailable, BadRequest, Forbidden, NotFound, PvppError
 from pvpp_kg.namespaces import GRAPH, ID, institution_graph
 from pvpp_kg.settings import Settings
 from pvpp_kg.store.backend import Backend, Dataset
-from pvpp_kg.store.loader import materialised
 from pvpp_kg.validation import compliance
 from pvpp_kg.validation.diff import Diff, diff
 from pvpp_kg.validation.parse import Document
 from pvpp_kg.validation.report import Report
 from pvpp_kg.validation.runner import Validations
-from pvpp_kg.validation.validator import POLICY_LAYERS, Validator
+from pvpp_kg.validation.validator import POLICY_LAYERS
+from pvpp_kg.validation.worker import Stored
 
 PROVENANCE_GRAPH = str(GRAPH["provenance"])
 ALL_NAMED = Dataset()  # the union default graph; GRAPH patterns see every named graph
@@ -157,13 +158,6 @@ WHERE {{
     )
 
 
-def materialised_ntriples(content: bytes, graph: str, ontology: Graph) -> bytes:
-    """The submission as the store holds it: participations, inverses and superclass types added."""
-    node = ox.NamedNode(graph)
-    mem = materialised(lambda m: m.load(content, format=ox.RdfFormat.N_TRIPLES, to_graph=node), ontology)
-    return mem.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=node)
-
-
 async def accepted(
     settings: Settings, backend: Backend, validations: Validations, key: str, data: Document, lang: str
 ) -> Report:
@@ -183,7 +177,6 @@ async def accepted(
 async def submit(
     settings: Settings,
     backend: Backend,
-    validator: Validator,
     validations: Validations,
     key: str,
     data: Document,
@@ -192,37 +185,46 @@ async def submit(
 ) -> tuple[Version, Report]:
     """Validate and, if the data conforms, atomically replace the institution's graph; else NotConforming.
 
-    Works on the embedded and on a remote store alike: the graph replacement and the provenance record are
-    one write (one writer block, or one SPARQL Update request).
+    Works on the embedded and on a remote store alike: the graph replacement, the provenance record and the
+    institution's compliance figures are one write (one writer block, or one SPARQL Update request). The stored
+    form and the figures are made in the validation process; if that fails (a crash, a timeout), nothing is
+    stored and the answer is a 503: the data and its figures always move together.
     """
     report = await accepted(settings, backend, validations, key, data, lang)
     content = data.ntriples()
     checksum = hashlib.sha256(content).hexdigest()
     graph = institution_graph(key)
     now = compliance.now_iso()
-    stored = await anyio.to_thread.run_sync(materialised_ntriples, content, graph, validator.ontology)
-    graphs, updates = {graph: stored}, [_provenance_update(key, graph, now, checksum, len(data))]
     # the compliance figures go in the same write: one snapshot, and the cockpit never lags the data
     expected = max((v.version for v in await versions(backend, key)), default=0) + 1
-    try:
-        measured, history = await measure(settings, backend, validator, key, expected, stored, report)
-        graphs.update(measured)
-        updates.append(history)
-    except Exception:  # a failed measurement must not refuse good data; `pvpp-kg revalidate` catches it up
-        logging.getLogger("pvpp_kg").exception("measuring %s's submission failed", key)
-    await backend.write_graphs(graphs, tuple(updates))
+    measured = await measure(settings, backend, validations, key, expected, data, report)
+    assert measured.figures is not None and measured.history is not None
+    graphs = {graph: measured.stored, compliance.COMPLIANCE_GRAPHS + key: measured.figures}
+    updates = (_provenance_update(key, graph, now, checksum, len(data)), history_update(measured.history))
+    await backend.write_graphs(graphs, updates)
     version = max(v.version for v in await versions(backend, key) if v.checksum == checksum and v.time == now)
     _write_file(version_path(settings, key, version), content)
     return Version(key, version, now, checksum, len(data), graph), report
 
 
+def history_update(ntriples: bytes) -> str:
+    """The update adding a compliance run (N-Triples) to ``graph/compliance-history``."""
+    return f"INSERT DATA {{ GRAPH <{compliance.HISTORY_GRAPH}> {{\n{ntriples.decode('utf-8')}}} }}"
+
+
 async def measure(
-    settings: Settings, backend: Backend, validator: Validator, key: str, version: int, stored: bytes, report: Report
-) -> tuple[dict[str, bytes], str]:
-    """The institution's compliance figures from its accepted submission's own report (issue 28): its graph
-    ``graph/compliance/{key}`` and the update adding the run to the history. ``version``: the version this write
-    will record (two submissions of one institution racing could both measure the same number; the provenance
-    record, numbered inside the write, stays the authority)."""
+    settings: Settings,
+    backend: Backend,
+    validations: Validations,
+    key: str,
+    version: int,
+    data: Document,
+    report: Report,
+) -> Stored:
+    """The submission's stored form and its institution's compliance figures from its own report (issue 28), made
+    in the validation process. ``version``: the version this write will record (two submissions of one institution
+    racing could both measure the same number; the provenance record, numbered inside the write, stays the
+    authority). Any failure there is a 503 saying that nothing was stored."""
     q = rq.load("compliance-overall")
     out = await backend.query(q, result_format="JSON", dataset=ALL_NAMED, timeout=settings.query_timeout_s)
     others = {
@@ -230,21 +232,22 @@ async def measure(
         for r in solutions(out.body)
         if r["g"] != compliance.COMPLIANCE_GRAPHS + key
     }
-    graph, history = await anyio.to_thread.run_sync(
-        compliance.institution_run, settings, validator, key, version, stored, report, others, backend.version()
-    )
-    triples = compliance.ntriples(history).decode("utf-8")
-    return {compliance.COMPLIANCE_GRAPHS + key: graph}, (
-        f"INSERT DATA {{ GRAPH <{compliance.HISTORY_GRAPH}> {{\n{triples}}} }}"
-    )
-
-
-def stored_form(validator: Validator, data: Document) -> bytes:
-    """The document as the store would hold it in the institution's graph, as N-Triples lines (materialised by
-    the same rules as :func:`materialised_ntriples`; the validation's own materialisation when it has run — the
-    preview's 0.2 s of the 1,000-service workbook, benchmarks/submission.py)."""
-    # default-graph quads are written as N-Triples lines; a duplicate line is harmless to the diff's line sets
-    return ox.serialize(validator.materialised(data), format=ox.RdfFormat.N_QUADS)
+    try:
+        return await validations.measure(
+            data,
+            institution_graph(key),
+            key,
+            version=version,
+            report=report,
+            others=others,
+            store_version=backend.version(),
+        )
+    except PvppError as e:
+        logging.getLogger("pvpp_kg").error("measuring %s's submission failed: %s", key, e.message)
+        raise BackendUnavailable(
+            f"the submission was not stored: measuring its compliance figures failed: {e.message}. "
+            "The stored data and figures are unchanged; send it again"
+        ) from None
 
 
 async def current_ntriples(backend: Backend, key: str) -> bytes:
@@ -263,7 +266,6 @@ async def current_triples(backend: Backend, key: str) -> list[ox.Triple]:
 async def preview(
     settings: Settings,
     backend: Backend,
-    validator: Validator,
     validations: Validations,
     key: str,
     data: Document,
@@ -271,11 +273,9 @@ async def preview(
     lang: str = "en",
 ) -> tuple[Report, Diff]:
     """What :func:`submit` would do, without writing: the same checks (403/400/NotConforming), then the diff of
-    the institution's stored graph against the graph the submission would be stored as."""
+    the institution's stored graph against the graph the submission would be stored as (made in the validation
+    process)."""
     report = await accepted(settings, backend, validations, key, data, lang)
     current = await current_ntriples(backend, key)
-
-    def compare() -> Diff:
-        return diff(current, stored_form(validator, data))
-
-    return report, await anyio.to_thread.run_sync(compare)
+    stored = await validations.measure(data, institution_graph(key), key)
+    return report, await anyio.to_thread.run_sync(diff, current, stored.stored)

@@ -5,22 +5,33 @@ overflow, an abort) would take the web process and every request in it down. Her
 the parent (:class:`pvpp_kg.store.querypool.QueryPool`, the same pool as the queries') fails the job that
 crashed it with a 503, re-runs the jobs beside it each alone, and starts a new process.
 
+The same process does the rest of a submission's native work on the SHACL side (:class:`MeasureJob`: the stored,
+materialised form of an accepted submission and its compliance figures), and a process of its own does the
+server's start-up revalidation of the whole store (:class:`RevalidateJob`), so that a crash there, too, fails
+alone.
+
 Started as ``python -m pvpp_kg.validation.worker FD THREADS NICE SETTINGS_JSON``; it builds the validator (shapes,
-materialised reference context) at once, then answers ``(job id, ValidationJob)`` on THREADS threads with
-``(job id, status, payload)``: ``("ok", Report)``, ``("refused", (status, code, message))`` for input the
-validation refuses, ``("error", message)``. A document travels as N-Triples bytes (:meth:`Document.transfer`).
+materialised reference context) at once, then answers ``(job id, job)`` on THREADS threads with
+``(job id, status, payload)``: ``("ok", Report | Stored | Revalidated)``, ``("refused", (status, code, message))``
+for input the validation refuses, ``("error", message)``. A document travels as N-Triples bytes
+(:meth:`Document.transfer`).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 from multiprocessing.connection import Connection
 from typing import Any, NamedTuple
 
+import pyoxigraph as ox
+
 from pvpp_kg.errors import PvppError
 from pvpp_kg.settings import Settings
+from pvpp_kg.store.loader import materialised_ntriples
 from pvpp_kg.store.queryworker import serve_jobs
+from pvpp_kg.validation import compliance
 from pvpp_kg.validation.parse import Document, detect_format, parse_rdf
 from pvpp_kg.validation.report import Report
 from pvpp_kg.validation.validator import LAYERS, Validator, user_shapes, validator_for
@@ -40,10 +51,55 @@ class ValidationJob(NamedTuple):
     shapes: tuple[tuple[bytes, str | None, str], ...] = ()  # a user's shapes files: content, media type, name
 
 
+class MeasureJob(NamedTuple):
+    """An accepted submission's stored form and, with ``version``, its compliance figures (issue 28)."""
+
+    document: bytes  # Document.transfer()
+    graph: str  # the institution's graph
+    key: str
+    version: int | None = None  # the version the write will record; None: the stored form only (a preview)
+    report: Report | None = None  # the submission's own validation report
+    others: tuple[tuple[str, float], ...] = ()  # the other institutions' current overall scores
+    store_version: str = ""
+
+
+class Stored(NamedTuple):
+    """What a submission's write holds besides its provenance record, all N-Triples."""
+
+    stored: bytes  # the submission materialised as the store holds it
+    figures: bytes | None = None  # graph/compliance/{key}
+    history: bytes | None = None  # the run's entry in graph/compliance-history
+
+
+class RevalidateJob(NamedTuple):
+    """Every institution's figures from one validation of a read-only snapshot of the store, in place."""
+
+    snapshot: str
+    store_version: str
+
+
+class Revalidated(NamedTuple):
+    quads: bytes  # every graph/compliance/{key} and the history entry, N-Quads
+    institutions: int
+    measured: int
+    results: int
+    national: float | None
+
+
+def crashes(data: bytes, marker: str | None, stage: str) -> bool:
+    """The test hook of a native crash (``settings.validation_crash_marker``): the validation crashes on a document
+    holding the marker not followed by ``#``; a later stage on one holding ``{marker}#{stage}`` (``#measure``)."""
+    if not marker:
+        return False
+    if stage == "validation":
+        return re.search(re.escape(marker.encode("utf-8")) + rb"(?!#)", data) is not None
+    return f"{marker}#{stage}".encode() in data
+
+
 def run(validator: Validator, job: ValidationJob, crash_marker: str | None = None) -> Report:
     """The report of one job (the user's shapes are read and compiled here too: the engine parses their queries)."""
-    if crash_marker and crash_marker.encode("utf-8") in job.document:
-        os.abort()  # the test hook of a native crash (settings.validation_crash_marker)
+    if crashes(job.document, crash_marker, "validation"):
+        os.abort()
     data = Document.transferred(job.document)
     if job.kind == "refusals":
         assert job.institution is not None
@@ -68,8 +124,39 @@ def run(validator: Validator, job: ValidationJob, crash_marker: str | None = Non
     )
 
 
-def outcome(validator: Validator, job: ValidationJob, crash_marker: str | None = None) -> tuple[str, Any]:
+def measure(validator: Validator, job: MeasureJob, crash_marker: str | None = None) -> Stored:
+    """The submission materialised as the loader does, and (with a version) the institution measured from its own
+    report and that stored content (``compliance.institution_run``: no second validation)."""
+    if crashes(job.document, crash_marker, "measure"):
+        os.abort()
+    stored = materialised_ntriples(job.document, job.graph, validator.ontology)
+    if job.version is None:
+        return Stored(stored)
+    assert job.report is not None
+    figures, history = compliance.institution_run(
+        validator.settings, validator, job.key, job.version, stored, job.report, dict(job.others), job.store_version
+    )
+    return Stored(stored, figures, compliance.ntriples(history))
+
+
+def revalidate(validator: Validator, job: RevalidateJob, crash_marker: str | None = None) -> Revalidated:
+    """``compliance.full_run`` on the snapshot, opened read-only here: the web process only writes the result."""
+    store = ox.Store.read_only(job.snapshot)
+    if crash_marker and next(store.quads_for_pattern(ox.NamedNode(f"{crash_marker}#revalidate"), None, None), None):
+        os.abort()  # the test hook: a store holding <{marker}#revalidate> as a subject
+    run = compliance.full_run(validator.settings, validator, store, job.store_version)
+    quads = ox.serialize(run.quads, format=ox.RdfFormat.N_QUADS)
+    return Revalidated(quads, run.institutions, run.measured, run.results, run.national)
+
+
+def outcome(
+    validator: Validator, job: ValidationJob | MeasureJob | RevalidateJob, crash_marker: str | None = None
+) -> tuple[str, Any]:
     try:
+        if isinstance(job, MeasureJob):
+            return "ok", measure(validator, job, crash_marker)
+        if isinstance(job, RevalidateJob):
+            return "ok", revalidate(validator, job, crash_marker)
         return "ok", run(validator, job, crash_marker)
     except PvppError as e:  # input the validation refuses (ill-formed shapes, a failed constraint query)
         return "refused", (e.status, e.code, e.message)

@@ -7,7 +7,7 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -23,6 +23,9 @@ from pvpp_kg.web.http import HeadAsGet, Validators, WeakenCompressed
 from pvpp_kg.web.limits import BodyLimit
 from pvpp_kg.web.routers import compliance, institution, lod, search, sparql, store, system, validation
 from pvpp_kg.web.routers import queries as query_library
+
+if TYPE_CHECKING:
+    from pvpp_kg.validation.runner import Revalidation
 
 
 def make_backend(settings: Settings) -> Backend:
@@ -50,20 +53,15 @@ def make_backend(settings: Settings) -> Backend:
     )
 
 
-def _revalidate_if_stale(settings: Settings, backend: Backend) -> None:
+def _revalidate_if_stale(settings: Settings, backend: Backend) -> Revalidation | None:
     """A changed profile (shapes, reference data) makes the published compliance figures stale: measure everyone
-    again, in the background so that the server answers meanwhile (the figures stay those of the old profile)."""
+    again, in the background and in a process of its own (``validation.runner``), so that the server answers
+    meanwhile and a crash there fails only that run."""
     if not settings.revalidate_on_start or not isinstance(backend, EmbeddedBackend):
-        return
-    from pvpp_kg.validation.compliance import revalidate_if_stale
+        return None
+    from pvpp_kg.validation.runner import Revalidation
 
-    def run() -> None:
-        try:
-            revalidate_if_stale(settings, backend.store)
-        except Exception:  # a failed revalidation must not stop the server; `pvpp-kg revalidate` says why
-            logging.getLogger("pvpp_kg").exception("revalidation at start-up failed")
-
-    threading.Thread(target=run, name="revalidate", daemon=True).start()
+    return Revalidation(settings, backend)
 
 
 def _build_remote_index(backend: Any) -> None:
@@ -81,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.tokens = Tokens.from_settings(settings)
         app.state.backend = make_backend(settings)
-        _revalidate_if_stale(settings, app.state.backend)
+        app.state.revalidation = revalidation = _revalidate_if_stale(settings, app.state.backend)
         backend = app.state.backend  # the text index, built now rather than on the first search
         if isinstance(backend, EmbeddedBackend):
             threading.Thread(target=backend.index.ensure, args=(backend.store,), daemon=True).start()
@@ -90,6 +88,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            if revalidation is not None:
+                await revalidation.stop()
             app.state.backend.close()
             if getattr(app.state, "validations", None) is not None:  # started by the first validation
                 app.state.validations.close()

@@ -16,7 +16,6 @@ from pvpp_kg.templating import templates
 from pvpp_kg.validation import submissions
 from pvpp_kg.validation.report import report_html, sheet_report
 from pvpp_kg.validation.template import build_csv_zip, build_workbook, rows_from_triples
-from pvpp_kg.validation.validator import validator_for
 from pvpp_kg.web import session
 from pvpp_kg.web.auth import bearer
 from pvpp_kg.web.deps import BackendDep, SettingsDep, TokensDep
@@ -143,10 +142,9 @@ async def preview(request: Request, settings: SettingsDep, backend: BackendDep) 
         kept = pending.add(Kept("", key, parsed.data, parsed.filename, report))
         return HTMLResponse(report_html(report, report_links(kept)), 422)
     document = parsed.document
-    validator = await anyio.to_thread.run_sync(validator_for, settings)
     try:
         report, changes = await submissions.preview(
-            settings, backend, validator, validations_of(request), key, document, lang=lang
+            settings, backend, validations_of(request), key, document, lang=lang
         )
     except submissions.NotConforming as e:
         report = e.report.located(document.origin)
@@ -189,10 +187,9 @@ async def confirm(
     kept = pending.take(upload, signed.institution)  # one confirmation stores it, whichever worker gets it
     document = kept.document
     assert document is not None
-    validator = await anyio.to_thread.run_sync(validator_for, settings)
     try:
         version, _ = await submissions.submit(
-            settings, backend, validator, validations_of(request), signed.institution, document, lang=kept.report.lang
+            settings, backend, validations_of(request), signed.institution, document, lang=kept.report.lang
         )
     except PvppError:
         pending.put_back(kept)  # refused before anything was written: the upload can be confirmed again

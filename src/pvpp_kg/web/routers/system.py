@@ -15,15 +15,17 @@ router = APIRouter(tags=["system"])
 STATIC = Path(__file__).parents[1] / "static"
 
 
-@router.get("/health", summary="Store reachable? Triple counts per graph")
-async def health(backend: BackendDep) -> JSONResponse:
+@router.get("/health", summary="Store reachable? Triple counts per graph; the start-up revalidation's state")
+async def health(request: Request, backend: BackendDep) -> JSONResponse:
     try:
         counts = await backend.graph_counts()
     except PvppError as e:
         return JSONResponse({"status": "unavailable", "message": e.message}, status_code=503)
-    return JSONResponse(
-        {"status": "ok", "version": backend.version(), "graphs": counts, "triples": sum(counts.values())}
-    )
+    body = {"status": "ok", "version": backend.version(), "graphs": counts, "triples": sum(counts.values())}
+    revalidation = getattr(request.app.state, "revalidation", None)  # None when revalidate_on_start is off
+    if revalidation is not None:
+        body["revalidation"] = revalidation.to_json()
+    return JSONResponse(body)
 
 
 @router.get("/docs", include_in_schema=False)

@@ -34,7 +34,6 @@ from pvpp_kg.validation.report import (
 )
 from pvpp_kg.validation.runner import Validations
 from pvpp_kg.validation.spreadsheet import SheetErrors
-from pvpp_kg.validation.validator import validator_for
 from pvpp_kg.web import session
 from pvpp_kg.web.auth import bearer
 from pvpp_kg.web.deps import BackendDep, SettingsDep, TokensDep
@@ -329,11 +328,10 @@ async def submit(
     if parsed.document is None:
         return render(sheet_report(parsed.problems, chosen), accept, 422, _NOT_READ)
     graph = parsed.document
-    validator = await anyio.to_thread.run_sync(validator_for, settings)
     if dry_run:
         try:
             report, changes = await submissions.preview(
-                settings, backend, validator, validations_of(request), key, graph, lang=chosen
+                settings, backend, validations_of(request), key, graph, lang=chosen
             )
         except submissions.NotConforming as e:
             return render(e.report.located(graph.origin), accept, 422, {"error": e.code, "message": e.message})
@@ -343,9 +341,7 @@ async def submit(
             {"institution": key, "dry_run": True, "conforms": report.conforms, "diff": changes.to_json()}
         )
     try:
-        version, report = await submissions.submit(
-            settings, backend, validator, validations_of(request), key, graph, lang=chosen
-        )
+        version, report = await submissions.submit(settings, backend, validations_of(request), key, graph, lang=chosen)
     except submissions.NotConforming as e:
         return render(e.report.located(graph.origin), accept, 422, {"error": e.code, "message": e.message})
     return render(report, accept, 201, {"stored": version.to_json()})
