@@ -15,6 +15,7 @@ classes in its graph) that break none of them.
 from __future__ import annotations
 
 import hashlib
+import secrets
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -290,12 +291,18 @@ def institution_quads(profile: Profile, f: Figures, now: str, run: str) -> list[
 
 
 def run_iri(now: str) -> str:
-    return f"{ID}compliance-run/{now.replace(':', '').replace('-', '')}"
+    """A new run's IRI: its time and a random part (two submissions in one second are two runs, and the cockpit
+    counts runs to see that figures changed)."""
+    return f"{ID}compliance-run/{now.replace(':', '').replace('-', '')}-{secrets.token_hex(4)}"
 
 
-def history_quads(profile: Profile, run: str, now: str, store_version: str, scores: dict[str, float]) -> list[ox.Quad]:
-    """One run in the history: the activity, and the overall score of each institution it measured and of the
-    nation (the mean over all institutions with data, as they stand after the run)."""
+def history_quads(
+    profile: Profile, run: str, now: str, store_version: str, scores: dict[str, float], scope: str
+) -> list[ox.Quad]:
+    """One run in the history: the activity, the data it validated (``scope``: one institution's graph, or
+    :data:`NATIONAL` for everyone — the cockpit re-reads only the institutions a run touched) and the overall score
+    of each institution it measured and of the nation (the mean over all institutions with data, as they stand
+    after the run)."""
     g = _n(HISTORY_GRAPH)
     at = ox.Literal(now, datatype=_n(XSD + "dateTime"))
     node = _n(run)
@@ -303,6 +310,7 @@ def history_quads(profile: Profile, run: str, now: str, store_version: str, scor
         ox.Quad(node, _TYPE, _n(PROV + "Activity"), g),
         ox.Quad(node, _n(PROV + "endedAtTime"), at, g),
         ox.Quad(node, _n(PROV + "used"), _n(profile.iri), g),
+        ox.Quad(node, _n(PROV + "used"), _n(scope), g),
         ox.Quad(node, _n(str(PVPP.dataVersion)), ox.Literal(store_version), g),
     ]
     stamp = run.rsplit("/", 1)[-1]
@@ -354,22 +362,24 @@ def institutions(store: ox.Store) -> dict[str, Institution]:
 def assemble_institutions(rows: Iterable[tuple[str, str, object]]) -> dict[str, Institution]:
     """``rq/compliance-institutions.rq``'s (institution, property, value) rows as institutions: the current ones
     (no pvpp:validUntil), each with its kind (ministry, municipality, an agency under a parent, other) and the
-    ministry leading its sector."""
+    ministry leading its sector. Where the data gives several keys, names in a language or parents, the least
+    is taken, so that the answer does not depend on the order of the rows (the cockpit reads one institution's
+    rows again after a submission and must find what the whole table's read found)."""
     props: dict[str, dict[str, list[object]]] = defaultdict(lambda: defaultdict(list))
     for inst, what, x in rows:
         props[inst][what].append(x)
     out: dict[str, Institution] = {}
-    for inst, p in props.items():
+    for inst, p in sorted(props.items()):
         if p.get("ended") or not p.get("key"):
             continue
-        key = _text(p["key"][0])
-        labels = {}
+        key = min(_text(k) for k in p["key"])
+        labels: dict[str, str] = {}
         for lit in p.get("label", []):
             lang = getattr(lit, "language", None) or (lit.get("xml:lang") if isinstance(lit, dict) else None)
             if lang in ("lv", "en"):
-                labels.setdefault(lang, _text(lit))
+                labels[lang] = min(labels.get(lang, _text(lit)), _text(lit))
         types = {_text(t) for t in p.get("type", [])}
-        parent = _key_of(_text(p["parent"][0])) if p.get("parent") else None
+        parent = min(_key_of(_text(x)) for x in p["parent"]) if p.get("parent") else None
         if str(PVPP.Ministry) in types:
             kind = "ministry"
         elif str(PVPP.Municipality) in types:
@@ -482,7 +492,7 @@ def full_run(settings: Settings, validator: Validator, store: ox.Store, store_ve
     national = sum(scores.values()) / len(scores) if scores else None
     entry = {**scores, "national": national} if national is not None else scores
     return FullRun(
-        quads + history_quads(profile, run, now, store_version, entry),
+        quads + history_quads(profile, run, now, store_version, entry, NATIONAL),
         len(keys),
         len(scores),
         sum(len(f.results) for f in figs.values()),
@@ -540,7 +550,7 @@ def institution_run(
     entry = {key: own} if own is not None else {}
     if scores:
         entry["national"] = sum(scores.values()) / len(scores)
-    return graph, history_quads(profile, run, now, store_version, entry)
+    return graph, history_quads(profile, run, now, store_version, entry, institution_graph(key))
 
 
 _profiles: dict[int, Profile] = {}
