@@ -26,7 +26,6 @@ from pvpp_kg.settings import Settings
 from pvpp_kg.store.backend import Backend, Dataset
 from pvpp_kg.validation.compliance import (
     COMPLIANCE_GRAPHS,
-    NATIONAL,
     Institution,
     Metric,
     assemble_institutions,
@@ -225,7 +224,7 @@ def _measured(rows: dict[str, Row], metrics: list[Metric], found: Iterable[list[
 
 
 async def _national(backend: Backend, settings: Settings) -> list[tuple[str, float]]:
-    rows = await _select(backend, "compliance-history", settings, on=NATIONAL)
+    rows = await _select(backend, "compliance-national", settings)
     return [(h["time"], float(h["value"])) for h in rows]
 
 
