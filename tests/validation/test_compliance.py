@@ -410,3 +410,11 @@ def test_after_a_submission_the_table_reads_that_institution_again_and_equals_a_
     assert lm["scores"]["identification"] == 1.0 and after["lm"]["scores"]["identification"] == 0.909091
     assert after["lm"]["failing"]["identification"] == 1 and after["lm"]["overall"] < lm["overall"]
     assert {k: v for k, v in after.items() if k != "lm"} == {k: v for k, v in before.items() if k != "lm"}
+    # a revalidation measured everyone: the whole table is read again, and the server shows the new run
+    _revalidate(settings)
+    asked.clear()
+    in_process()
+    assert [q for q, subs in asked if q in whole and not subs], "the whole table is read after a revalidation"
+    again = _api(server)
+    assert len(again["national_trend"]) == len(full["national_trend"]) + 1
+    assert again["institutions"] == full["institutions"]  # the same profile and data: the same figures
