@@ -10,7 +10,10 @@
   ``compliance.institution_run``, where the web process ran them before); its figures ride in the submission's own
   write, timed apart; against the same institution measured from scratch (the whole revalidation);
 - ``/compliance``, ``/compliance/{key}`` and ``/matrix`` warm (p50 of 20), and ``/compliance`` right after a write
-  (p50 of 5 writes).
+  elsewhere and right after a submission's write for institution KEY (p50 of 5 each);
+- the same figures computed from scratch with the equivalent SPARQL on Oxigraph server (``oxigraph serve`` on a
+  dump of the same store): the queries the cockpit reads the table, an institution page and the matrix with
+  (``src/pvpp_kg/rq/``), and the library queries ``queries/compliance-*.rq`` on both servers (p50 of 5 each).
 
     python -m benchmarks.compliance DATA_DIR SUBMISSION.nt KEY [--out FILE]
 
@@ -33,7 +36,38 @@ from typing import Any
 import httpx
 
 from benchmarks.run import machine
-from benchmarks.systems import start_pvpp
+from benchmarks.systems import (
+    ROOT,
+    dump_store,
+    load_oxigraph,
+    load_queries,
+    post_query,
+    start_oxigraph,
+    start_pvpp,
+)
+
+ID = "https://w3id.org/pvpp/id/"
+GRAPH = "https://w3id.org/pvpp/graph/"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+SERVICE = "https://w3id.org/pvpp/ontology#Service"
+# what the cockpit reads, from scratch (rq/ name, substitutions): the national table, one institution's page, /matrix
+TABLE = [
+    ("compliance-institutions", {}),
+    ("compliance-measurements", {}),
+    ("compliance-versions", {}),
+    ("compliance-history", {"on": ID + "dataset"}),
+]
+MATRIX = [("matrix-labels", {}), ("matrix-cells", {})]
+
+
+def institution_page(key: str) -> list[tuple[str, dict[str, str]]]:
+    return [
+        ("compliance-measurements-of", {"graph": f"{GRAPH}compliance/{key}"}),
+        ("compliance-version-of", {"graph": f"{GRAPH}institution/{key}"}),
+        ("compliance-findings", {"graph": f"{GRAPH}compliance/{key}", "data": f"{GRAPH}institution/{key}"}),
+        ("compliance-history", {"on": f"{GRAPH}institution/{key}"}),
+        ("compliance-submissions", {"graph": f"{GRAPH}institution/{key}"}),
+    ]
 
 
 def _p50(url: str, runs: int = 20) -> float:
@@ -120,6 +154,8 @@ def measure(data_dir: Path, submission: Path, key: str) -> dict[str, Any]:
         )
         base = server.url.removesuffix("/sparql")
         try:
+            # the start-up's text index built first (a thread of the web process): the warm figures are the pages'
+            assert httpx.get(base + "/api/search", params={"q": "pakalpojums"}, timeout=900).status_code == 200
             out["compliance_p50_s"] = _p50(base + "/compliance?format=json")
             out["compliance_html_p50_s"] = _p50(base + "/compliance")
             out["institution_p50_s"] = _p50(f"{base}/compliance/{key}")
@@ -138,8 +174,118 @@ def measure(data_dir: Path, submission: Path, key: str) -> dict[str, Any]:
                     assert c.get(base + "/compliance?format=json").status_code == 200
                     after.append(time.perf_counter() - t0)
             out["compliance_after_write_p50_s"] = statistics.median(after)
+            out.update(_after_submissions(base, settings, store, validator, key))
+            out["oxigraph"] = _oxigraph(data_dir, Path(tmp), server.url, key)
         finally:
             server.stop()
+    ox = out["oxigraph"]
+    out["ratios"] = {  # pvpp-kg's figure / the same figure from scratch on Oxigraph server
+        "compliance_warm": out["compliance_p50_s"] / ox["table"]["total_s"],
+        "compliance_after_submission": out["compliance_after_submission_p50_s"] / ox["table"]["total_s"],
+        "institution_warm": out["institution_p50_s"] / ox["institution"]["total_s"],
+        "matrix_warm": out["matrix_p50_s"] / ox["matrix"]["total_s"],
+        "library": {k: v["pvpp_kg_s"] / v["oxigraph_s"] for k, v in ox["library"].items()},
+    }
+    return out
+
+
+def _own_data(store: Any, key: str) -> bytes:
+    """KEY's stored graph, only the statements about its own nodes (its services, posts, resources, SLAs and
+    itself): what it may submit; materialisation adds the rest again."""
+    import pyoxigraph as ox
+
+    own = tuple(f"{ID}{kind}/{key}/" for kind in ("service", "post", "resource", "sla")) + (f"{ID}institution/{key}",)
+    quads = store.reader().quads_for_pattern(None, None, None, ox.NamedNode(f"{GRAPH}institution/{key}"))
+    kept = [ox.Triple(q.subject, q.predicate, q.object) for q in quads if q.subject.value.startswith(own)]
+    return ox.serialize(kept, format=ox.RdfFormat.N_TRIPLES)
+
+
+def _after_submissions(base: str, settings: Any, store: Any, validator: Any, key: str, runs: int = 5) -> dict[str, Any]:
+    """``/compliance`` right after each of ``runs`` submissions of KEY (its own stored data again). The write is
+    the one ``POST /submissions`` makes — the data graph, its ``graph/compliance/{key}`` from the submission's own
+    report, the run in the history, in one write — done from this process while the server holds the table:
+    ``POST /submissions`` itself cannot run on the national store (it reads every other institution's data as one
+    CONSTRUCT, over the 200 MB result cap)."""
+    import pyoxigraph as ox
+
+    from pvpp_kg.validation import compliance
+    from pvpp_kg.validation.parse import parse_document
+    from pvpp_kg.validation.submissions import materialised_ntriples
+
+    document = parse_document(_own_data(store, key), filename=f"{key}.nt")
+    data, figures = (ox.NamedNode(f"{GRAPH}{kind}/{key}") for kind in ("institution", "compliance"))
+    after, validate, write = [], [], []
+    with httpx.Client(timeout=600) as c:
+        assert c.get(base + "/compliance?format=json").status_code == 200  # the table held
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            report = validator.validate(document)
+            validate.append(time.perf_counter() - t0)
+            stored = materialised_ntriples(document.ntriples(), data.value, validator.ontology)
+            graph, history = compliance.institution_run(settings, validator, key, 1, stored, report, {}, "bench")
+            t0 = time.perf_counter()
+            with store.writer() as w:
+                w.remove_graph(data)
+                w.load(stored, format=ox.RdfFormat.N_TRIPLES, to_graph=data)
+                w.remove_graph(figures)
+                w.load(graph, format=ox.RdfFormat.N_TRIPLES, to_graph=figures)
+                w.bulk_extend(history)
+            write.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            table = c.get(base + "/compliance?format=json")
+            after.append(time.perf_counter() - t0)
+            assert table.status_code == 200
+            row = next(x for x in table.json()["institutions"] if x["key"] == key)
+            services = sum(1 for t in document.triples if t.predicate.value == RDF_TYPE and t.object.value == SERVICE)
+            assert row["services"] == services and row["overall"] is not None, row
+    return {
+        "submission_triples": len(document.triples),
+        "submission_validation_p50_s": statistics.median(validate),
+        "submission_write_p50_s": statistics.median(write),
+        "compliance_after_submission_p50_s": statistics.median(after),
+        "compliance_after_submission_s": after,
+    }
+
+
+def _timed(url: str, query: str, runs: int = 5) -> float:
+    """p50 of ``runs`` answers (after one to warm the server's caches of the store's pages)."""
+    times = []
+    with httpx.Client() as c:
+        post_query(c, url, query, 600)
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            post_query(c, url, query, 600)
+            times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def _oxigraph(data_dir: Path, tmp: Path, pvpp_url: str, key: str) -> dict[str, Any]:
+    """The same figures from scratch on Oxigraph server: the cockpit's reads (``rq/``, substitutions bound as
+    VALUES as for a remote store), and the library queries on both servers."""
+    from pvpp_kg import rq
+    from pvpp_kg.store.remote import with_values
+
+    nq = tmp / "dump.nq"
+    out: dict[str, Any] = {"quads": dump_store(data_dir, nq)}
+    out["load_s"] = load_oxigraph(tmp / "oxigraph", nq)
+    nq.unlink()
+    server = start_oxigraph(tmp / "oxigraph", log=tmp / "oxigraph.log")
+    try:
+
+        def text(name: str, subs: dict[str, str]) -> str:
+            return with_values(rq.load(name), tuple((k, "iri", v, None) for k, v in subs.items()))
+
+        for figure, reads in (("table", TABLE), ("institution", institution_page(key)), ("matrix", MATRIX)):
+            each = {name: _timed(server.url, text(name, subs)) for name, subs in reads}
+            out[figure] = {"total_s": sum(each.values()), "queries_s": each}
+        library = load_queries(("lib", ROOT / "queries"))
+        out["library"] = {
+            name.removeprefix("lib/"): {"pvpp_kg_s": _timed(pvpp_url, q), "oxigraph_s": _timed(server.url, q)}
+            for name, q in library.items()
+            if name.startswith("lib/compliance-")
+        }
+    finally:
+        server.stop()
     return out
 
 

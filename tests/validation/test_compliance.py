@@ -332,3 +332,89 @@ def test_the_table_json_is_compressed_once_and_reads_the_same(setup: tuple[LiveS
     packed = httpx.get(server.url + "/api/compliance", headers={"Accept-Encoding": "gzip"})
     assert plain.headers.get("content-encoding") is None and packed.headers["content-encoding"] == "gzip"
     assert packed.json() == plain.json() and len(packed.json()["institutions"]) == 78
+
+
+def test_after_a_submission_the_table_reads_that_institution_again_and_equals_a_full_read(
+    setup: tuple[LiveServer, Settings, Any],
+) -> None:
+    """After a submission the held table is patched, not read whole: the submitting institution's measurements,
+    version and names and the national trend are read again. The patched figures (through the warm server, and
+    in this process, whose queries are recorded) equal a fresh server's full read of the same store."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pvpp_kg import rq
+    from pvpp_kg.store.backend import EmbeddedBackend
+    from pvpp_kg.store.querypool import QueryPool
+    from pvpp_kg.validation import cockpit
+
+    server, settings, _ = setup
+    store = open_stores(settings)[0]
+    asked: list[tuple[str, tuple[Any, ...]]] = []
+
+    async def read() -> Any:
+        backend = EmbeddedBackend(store, QueryPool(1, None), max_result_bytes=10**8)
+        plain = backend.query
+
+        async def recorded(query: str, **kw: Any) -> Any:
+            asked.append((query, kw.get("substitutions", ())))
+            return await plain(query, **kw)
+
+        backend.query = recorded  # type: ignore[method-assign]
+        try:
+            return await cockpit.overview(backend, settings)
+        finally:
+            backend.close()
+
+    def in_process() -> Any:
+        with ThreadPoolExecutor(1) as pool:  # a thread of its own: the browser tests keep an event loop here
+            return pool.submit(asyncio.run, read()).result()
+
+    def submit(document: bytes) -> httpx.Response:
+        r = httpx.post(
+            server.url + "/submissions",
+            content=document,
+            headers={"Content-Type": "text/turtle", "Authorization": f"Bearer {LM}"},
+            timeout=120,
+        )
+        assert r.status_code == 201, r.text
+        return r
+
+    submit(BASE)
+    in_process()  # this process now holds the table as it stands
+    before = {r["key"]: r for r in _api(server)["institutions"]}  # and so does the server
+    lm = before["lm"]
+    # lm as in base.ttl, with one service's English title left out (a warning: the data is accepted)
+    document = BASE.replace(b', "Shared classifiers"@en', b"")
+    assert b"Shared classifiers" not in document
+    r = submit(document)
+    patched = _api(server)
+    asked.clear()
+    held = in_process()
+    whole = {rq.load(n) for n in ("compliance-institutions", "compliance-measurements", "compliance-versions")}
+    assert asked and not [q for q, subs in asked if q in whole and not subs]  # nothing of the whole table again
+    assert any(subs == (("graph", "iri", "https://w3id.org/pvpp/graph/compliance/lm", None),) for _, subs in asked)
+    fresh = LiveServer(settings)
+    try:
+        full = _api(fresh)
+    finally:
+        fresh.stop()
+    assert patched == full
+    assert json.loads(held.to_json(held.rows)) == full
+    after = {r["key"]: r for r in full["institutions"]}
+    assert (lm["services"], lm["warnings"], lm["violations"]) == (4, 0, 0)
+    assert (after["lm"]["services"], after["lm"]["warnings"], after["lm"]["violations"]) == (4, 1, 0)
+    assert after["lm"]["version"] == r.json()["stored"]["version"] == lm["version"] + 1
+    # identification: 11 of lm's nodes named (4 services, 4 posts, the resource, the SLA, lm), one now without
+    # its English title
+    assert lm["scores"]["identification"] == 1.0 and after["lm"]["scores"]["identification"] == 0.909091
+    assert after["lm"]["failing"]["identification"] == 1 and after["lm"]["overall"] < lm["overall"]
+    assert {k: v for k, v in after.items() if k != "lm"} == {k: v for k, v in before.items() if k != "lm"}
+    # a revalidation measured everyone: the whole table is read again, and the server shows the new run
+    _revalidate(settings)
+    asked.clear()
+    in_process()
+    assert [q for q, subs in asked if q in whole and not subs], "the whole table is read after a revalidation"
+    again = _api(server)
+    assert len(again["national_trend"]) == len(full["national_trend"]) + 1
+    assert again["institutions"] == full["institutions"]  # the same profile and data: the same figures

@@ -15,6 +15,7 @@ classes in its graph) that break none of them.
 from __future__ import annotations
 
 import hashlib
+import secrets
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -290,12 +291,18 @@ def institution_quads(profile: Profile, f: Figures, now: str, run: str) -> list[
 
 
 def run_iri(now: str) -> str:
-    return f"{ID}compliance-run/{now.replace(':', '').replace('-', '')}"
+    """A new run's IRI: its time and a random part (two submissions in one second are two runs, and the cockpit
+    counts runs to see that figures changed)."""
+    return f"{ID}compliance-run/{now.replace(':', '').replace('-', '')}-{secrets.token_hex(4)}"
 
 
-def history_quads(profile: Profile, run: str, now: str, store_version: str, scores: dict[str, float]) -> list[ox.Quad]:
-    """One run in the history: the activity, and the overall score of each institution it measured and of the
-    nation (the mean over all institutions with data, as they stand after the run)."""
+def history_quads(
+    profile: Profile, run: str, now: str, store_version: str, scores: dict[str, float], scope: str
+) -> list[ox.Quad]:
+    """One run in the history: the activity, the data it validated (``scope``: one institution's graph, or
+    :data:`NATIONAL` for everyone — the cockpit re-reads only the institutions a run touched) and the overall score
+    of each institution it measured and of the nation (the mean over all institutions with data, as they stand
+    after the run)."""
     g = _n(HISTORY_GRAPH)
     at = ox.Literal(now, datatype=_n(XSD + "dateTime"))
     node = _n(run)
@@ -303,6 +310,7 @@ def history_quads(profile: Profile, run: str, now: str, store_version: str, scor
         ox.Quad(node, _TYPE, _n(PROV + "Activity"), g),
         ox.Quad(node, _n(PROV + "endedAtTime"), at, g),
         ox.Quad(node, _n(PROV + "used"), _n(profile.iri), g),
+        ox.Quad(node, _n(PROV + "used"), _n(scope), g),
         ox.Quad(node, _n(str(PVPP.dataVersion)), ox.Literal(store_version), g),
     ]
     stamp = run.rsplit("/", 1)[-1]
@@ -354,22 +362,24 @@ def institutions(store: ox.Store) -> dict[str, Institution]:
 def assemble_institutions(rows: Iterable[tuple[str, str, object]]) -> dict[str, Institution]:
     """``rq/compliance-institutions.rq``'s (institution, property, value) rows as institutions: the current ones
     (no pvpp:validUntil), each with its kind (ministry, municipality, an agency under a parent, other) and the
-    ministry leading its sector."""
+    ministry leading its sector. Where the data gives several keys, names in a language or parents, the least
+    is taken, so that the answer does not depend on the order of the rows (the cockpit reads one institution's
+    rows again after a submission and must find what the whole table's read found)."""
     props: dict[str, dict[str, list[object]]] = defaultdict(lambda: defaultdict(list))
     for inst, what, x in rows:
         props[inst][what].append(x)
     out: dict[str, Institution] = {}
-    for inst, p in props.items():
+    for inst, p in sorted(props.items()):
         if p.get("ended") or not p.get("key"):
             continue
-        key = _text(p["key"][0])
-        labels = {}
+        key = min(_text(k) for k in p["key"])
+        labels: dict[str, str] = {}
         for lit in p.get("label", []):
             lang = getattr(lit, "language", None) or (lit.get("xml:lang") if isinstance(lit, dict) else None)
             if lang in ("lv", "en"):
-                labels.setdefault(lang, _text(lit))
+                labels[lang] = min(labels.get(lang, _text(lit)), _text(lit))
         types = {_text(t) for t in p.get("type", [])}
-        parent = _key_of(_text(p["parent"][0])) if p.get("parent") else None
+        parent = min(_key_of(_text(x)) for x in p["parent"]) if p.get("parent") else None
         if str(PVPP.Ministry) in types:
             kind = "ministry"
         elif str(PVPP.Municipality) in types:
@@ -390,12 +400,58 @@ def _key_of(iri: str) -> str:
     return iri.rsplit("/", 1)[-1]
 
 
-def _applicable(profile: Profile, classes: dict[str, int]) -> dict[str, int]:
+def _applicable(profile: Profile, classes: dict[str, int], data: bool) -> dict[str, int]:
     """Per metric: instances of its classes in one institution's graph; 1 for a metric of the institution itself
-    (no class targets, e.g. its portfolio managers), when the institution has data at all."""
+    (no class targets, e.g. its portfolio managers), when the institution has data at all (``data``)."""
     return {
-        m.iri: sum(classes.get(c, 0) for c in profile.classes[m.iri]) or (1 if classes else 0) for m in profile.metrics
+        m.iri: sum(classes.get(c, 0) for c in profile.classes[m.iri]) or (1 if data else 0) for m in profile.metrics
     }
+
+
+def owners_of(store: ox.Store, foci: Iterable[str]) -> dict[str, str]:
+    """The institution each focus node is typed in (the key of its ``graph/institution/{key}``), looked up node by
+    node: only results need an owner (the national graph's 190,000 typed nodes listed in one query: 2.5 s)."""
+    out: dict[str, str] = {}
+    for focus in foci:
+        for term in _subjects(focus):
+            for q in store.quads_for_pattern(term, _TYPE, None, None):
+                g = q.graph_name
+                if isinstance(g, ox.NamedNode) and g.value.startswith(_INSTITUTION_GRAPHS):
+                    out[focus] = g.value.removeprefix(_INSTITUTION_GRAPHS)
+    return out
+
+
+def _subjects(focus: str) -> list[ox.NamedNode | ox.BlankNode]:
+    """The stored subjects a result's focus (its IRI or blank node label) may be."""
+    out: list[ox.NamedNode | ox.BlankNode] = []
+    for make in (ox.NamedNode, ox.BlankNode) if ":" in focus else (ox.BlankNode,):
+        try:
+            out.append(make(focus))
+        except ValueError:
+            pass
+    return out
+
+
+def class_counts(store: ox.Store, profile: Profile) -> dict[str, dict[str, int]]:
+    """Institution key → class → instances in its graph, for the classes the metrics apply to and pvpp:Service
+    (one count per class: counting every class of every graph cost 1.95 s on the national graph)."""
+    out: dict[str, dict[str, int]] = defaultdict(dict)
+    query = rq.load("compliance-class-counts")
+    for c in sorted({str(PVPP.Service)}.union(*profile.classes.values())):
+        rows = store.query(query, use_default_graph_as_union=True, substitutions={ox.Variable("class"): _n(c)})
+        for _, g, n in rows:
+            if isinstance(g, ox.NamedNode) and g.value.startswith(_INSTITUTION_GRAPHS):
+                out[g.value.removeprefix(_INSTITUTION_GRAPHS)][c] = int(n.value)  # type: ignore[union-attr]
+    return out
+
+
+def has_data(store: ox.Store, key: str, classes: dict[str, dict[str, int]]) -> bool:
+    """Whether the institution's graph types any node (the counts say so for all but those without any node of a
+    measured class; for them, one look at the graph)."""
+    if classes.get(key):
+        return True
+    graph = _n(institution_graph(key))
+    return next(iter(store.quads_for_pattern(None, _TYPE, None, graph)), None) is not None
 
 
 @dataclass(frozen=True)
@@ -413,10 +469,8 @@ def full_run(settings: Settings, validator: Validator, store: ox.Store, store_ve
     """Every institution validated in place and measured."""
     report = validate_stored(validator, store)
     profile = profile_for(settings, validator)
-    owners = {s.value: g.value.removeprefix(_INSTITUTION_GRAPHS) for s, g in _select(store, "compliance-owners")}  # type: ignore[union-attr]
-    classes: dict[str, dict[str, int]] = defaultdict(dict)
-    for g, c, n in _select(store, "compliance-class-counts"):
-        classes[g.value.removeprefix(_INSTITUTION_GRAPHS)][c.value] = int(n.value)  # type: ignore[union-attr]
+    owners = owners_of(store, {r.focus for r in report.results})
+    classes = class_counts(store, profile)
     versions = {
         g.value.removeprefix(_INSTITUTION_GRAPHS): int(v.value)  # type: ignore[union-attr]
         for g, v, _ in _select(store, "compliance-versions")
@@ -426,7 +480,7 @@ def full_run(settings: Settings, validator: Validator, store: ox.Store, store_ve
         profile,
         report,
         owners,
-        {k: _applicable(profile, classes.get(k, {})) for k in keys},
+        {k: _applicable(profile, classes.get(k, {}), has_data(store, k, classes)) for k in keys},
         versions,
         {k: classes.get(k, {}).get(str(PVPP.Service), 0) for k in keys},
         keys,
@@ -438,7 +492,7 @@ def full_run(settings: Settings, validator: Validator, store: ox.Store, store_ve
     national = sum(scores.values()) / len(scores) if scores else None
     entry = {**scores, "national": national} if national is not None else scores
     return FullRun(
-        quads + history_quads(profile, run, now, store_version, entry),
+        quads + history_quads(profile, run, now, store_version, entry, NATIONAL),
         len(keys),
         len(scores),
         sum(len(f.results) for f in figs.values()),
@@ -491,7 +545,7 @@ def institution_run(
         profile,
         policy,
         owners,
-        {key: _applicable(profile, classes)},
+        {key: _applicable(profile, classes, bool(classes))},
         {key: version},
         {key: classes.get(str(PVPP.Service), 0)},
         [key],
@@ -507,7 +561,7 @@ def institution_run(
     entry = {key: own} if own is not None else {}
     if scores:
         entry["national"] = sum(scores.values()) / len(scores)
-    return graph, history_quads(profile, run, now, store_version, entry)
+    return graph, history_quads(profile, run, now, store_version, entry, institution_graph(key))
 
 
 _profiles: dict[int, Profile] = {}
