@@ -20,7 +20,7 @@ from rdflib.term import Node
 from pvpp_kg.shacl import core, sparql
 from pvpp_kg.shacl.classes import Hierarchy
 from pvpp_kg.shacl.errors import ShapesError, ValidationFailure
-from pvpp_kg.shacl.focus import Focus, NodesFocus, TargetFocus, ValuesFocus, values
+from pvpp_kg.shacl.focus import FEW, Focus, NodesFocus, TargetFocus, ValuesFocus, values
 from pvpp_kg.shacl.report import Report, Result
 from pvpp_kg.shacl.shapes import Constraint, Shape, ShapesGraph
 from pvpp_kg.shacl.terms import OxTerm, skolem, to_ox, to_rdflib
@@ -28,7 +28,6 @@ from pvpp_kg.shacl.terms import sparql as sparql_term
 
 Mapper = Callable[..., Iterable[Any]]
 Originals = dict[OxTerm, Node]
-FEW = 64  # focus nodes listed in the query text rather than found again by each constraint's query
 MANY = 5000  # focus nodes above which a constraint scans a property whole instead of looking it up per node
 MAX_DEPTH = 64  # nested shapes deeper than this are a recursion the data never ends
 

@@ -17,6 +17,9 @@ from pvpp_kg.shacl.shapes import Targets
 from pvpp_kg.shacl.terms import OxTerm, sparql
 
 _fresh = itertools.count()
+# focus nodes up to which a constraint query lists them (VALUES) or, for a SPARQL constraint, runs once per node:
+# Oxigraph evaluates a joined query in full before the join, however few the focus nodes
+FEW = 64
 
 
 def fresh() -> str:

@@ -22,7 +22,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import Node
 
 from pvpp_kg.shacl.errors import ShapesError
-from pvpp_kg.shacl.focus import Focus, NodesFocus, TargetFocus, values
+from pvpp_kg.shacl.focus import FEW, Focus, NodesFocus, TargetFocus, values
 from pvpp_kg.shacl.terms import OxTerm, is_true, sh, skolem, sparql
 
 if TYPE_CHECKING:
@@ -336,19 +336,16 @@ def message(template: Literal, bindings: dict[str, Any]) -> Literal:
     return Literal(_TEMPLATE.sub(repl, str(template)), lang=template.language, datatype=template.datatype)
 
 
-FEW_NODES = 64  # up to this many focus nodes, a constraint query runs once per node instead of joined
-
-
 def _few(run: Run, focus: Focus) -> tuple[OxTerm, ...] | None:
-    """The focus nodes when there are at most FEW_NODES of them (known already, or found with one query)."""
+    """The focus nodes when there are at most FEW of them (known already, or found with one query)."""
     if isinstance(focus, NodesFocus):
         known: tuple[OxTerm, ...] = focus.nodes
     elif isinstance(focus, TargetFocus) and focus.listed is not None:
         known = focus.listed
     else:
-        found = run.select(f"SELECT DISTINCT ?this WHERE {{ {focus.pattern('?this')} }} LIMIT {FEW_NODES + 1}")
+        found = run.select(f"SELECT DISTINCT ?this WHERE {{ {focus.pattern('?this')} }} LIMIT {FEW + 1}")
         known = tuple(row[0] for row in found)
-    return known if len(known) <= FEW_NODES else None
+    return known if len(known) <= FEW else None
 
 
 def evaluate(
