@@ -6,6 +6,7 @@ Tests that write get their own store (``make_settings``) so the shared one stays
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import socket
@@ -24,9 +25,18 @@ from fastapi.testclient import TestClient
 from pvpp_kg.settings import Settings
 from pvpp_kg.store.loader import ensure_loaded
 from pvpp_kg.web.app import create_app
+from pvpp_kg.web.auth import digest
 
 ADMIN_TOKEN = "test-admin-token"
 TESTS = Path(__file__).parent
+
+
+def tokens_file(directory: Path, tokens: dict[str, str]) -> Path:
+    """A per-institution tokens file as the server reads it (institution key -> the token's digest, never the
+    token itself)."""
+    path = directory / "tokens.json"
+    path.write_text(json.dumps({key: digest(token) for key, token in tokens.items()}))
+    return path
 
 
 def generate_tiny(out: Path, *, seed: int = 1, violations: float = 0.05) -> Path:

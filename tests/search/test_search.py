@@ -3,7 +3,6 @@ the header box on every page, bad input, and a submission's new names found at o
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -14,8 +13,7 @@ import pytest
 
 from pvpp_kg.settings import Settings
 from pvpp_kg.store.loader import ensure_loaded
-from pvpp_kg.web.auth import digest
-from tests.conftest import ADMIN_TOKEN, LiveServer
+from tests.conftest import ADMIN_TOKEN, LiveServer, tokens_file
 
 pytestmark = pytest.mark.slow
 
@@ -27,8 +25,7 @@ FAMILY_BENEFIT = ID + "service/vsaa/gimenes-valsts-pabalsts"
 
 @pytest.fixture(scope="module")
 def server(make_settings: Callable[..., Settings], tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    tokens = tmp_path_factory.mktemp("tok") / "tokens.json"
-    tokens.write_text(json.dumps({"lm": digest(LM)}))
+    tokens = tokens_file(tmp_path_factory.mktemp("tok"), {"lm": LM})
     s = make_settings(institution_tokens_file=tokens)
     ensure_loaded(s)
     srv = LiveServer(s)

@@ -4,7 +4,6 @@ written through it at once."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,8 +12,7 @@ import httpx
 import pytest
 
 from pvpp_kg.settings import Settings
-from pvpp_kg.web.auth import digest
-from tests.conftest import ADMIN_TOKEN, LiveServer, OxigraphServer
+from tests.conftest import ADMIN_TOKEN, LiveServer, OxigraphServer, tokens_file
 
 pytestmark = pytest.mark.slow
 
@@ -32,8 +30,7 @@ def remote(
     of the embedded ``live_server``."""
     dump = httpx.get(live_server.url + "/store", headers={"Accept": "application/n-quads"}, timeout=60).content
     oxi = OxigraphServer(tmp_path_factory.mktemp("oxigraph"), dump)
-    tokens = tmp_path_factory.mktemp("tok") / "tokens.json"
-    tokens.write_text(json.dumps({"lm": digest(LM)}))
+    tokens = tokens_file(tmp_path_factory.mktemp("tok"), {"lm": LM})
     remote_settings = settings.model_copy(
         update={
             "remote_query_url": oxi.url + "/query",

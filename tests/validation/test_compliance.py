@@ -26,8 +26,7 @@ from pvpp_kg import shacl
 from pvpp_kg.settings import Settings
 from pvpp_kg.store.dataload import load_data
 from pvpp_kg.store.loader import ensure_loaded, open_stores
-from pvpp_kg.web.auth import digest
-from tests.conftest import LiveServer, generate_tiny, settings_env
+from tests.conftest import LiveServer, generate_tiny, settings_env, tokens_file
 
 pytestmark = pytest.mark.slow
 
@@ -55,8 +54,7 @@ def setup(
     make_settings: Callable[..., Settings], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[LiveServer, Settings, dict[str, Any]]]:
     tmp = tmp_path_factory.mktemp("compliance")
-    tokens = tmp / "tokens.json"
-    tokens.write_text(json.dumps({"lm": digest(LM)}))
+    tokens = tokens_file(tmp, {"lm": LM})
     settings = make_settings(institution_tokens_file=tokens)
     ensure_loaded(settings)
     nq = generate_tiny(tmp / "tiny.nq")

@@ -5,7 +5,6 @@ contacted. One server for the module, with a small body limit so oversize cases 
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
 import subprocess
@@ -22,8 +21,7 @@ from openpyxl import Workbook
 
 from pvpp_kg.settings import Settings
 from pvpp_kg.store.loader import ensure_loaded
-from pvpp_kg.web.auth import digest
-from tests.conftest import ADMIN_TOKEN, LiveServer, listening
+from tests.conftest import ADMIN_TOKEN, LiveServer, listening, tokens_file
 
 LIMIT = 1_000_000
 LM = "lm-hostile-token"
@@ -621,8 +619,7 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def server(make_settings: Callable[..., Settings], tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    tokens = tmp_path_factory.mktemp("tok") / "tokens.json"
-    tokens.write_text(json.dumps({"lm": digest(LM)}))
+    tokens = tokens_file(tmp_path_factory.mktemp("tok"), {"lm": LM})
     s = make_settings(institution_tokens_file=tokens, max_body_bytes=LIMIT)
     ensure_loaded(s)
     srv = LiveServer(s)

@@ -6,7 +6,6 @@ version and its receipt."""
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,8 +16,8 @@ from openpyxl import load_workbook
 
 from pvpp_kg.settings import Settings
 from pvpp_kg.store.loader import ensure_loaded
-from pvpp_kg.web.auth import digest
-from tests.conftest import ARTIFACTS, LiveServer
+from tests.conftest import ARTIFACTS, LiveServer, tokens_file
+from tests.web.test_submission_flow import NEW_SERVICE
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -33,8 +32,7 @@ TRAINING, CENTRES, CONSULTING = (
 
 @pytest.fixture(scope="module")
 def server(make_settings: Callable[..., Settings], tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    tokens = tmp_path_factory.mktemp("tok") / "tokens.json"
-    tokens.write_text(json.dumps({"varam": digest(TOKEN)}))
+    tokens = tokens_file(tmp_path_factory.mktemp("tok"), {"varam": TOKEN})
     s = make_settings(institution_tokens_file=tokens)
     ensure_loaded(s)
     srv = LiveServer(s)
@@ -118,21 +116,7 @@ def test_the_whole_submission_in_a_browser(browser: Any, server: LiveServer, tmp
         fixed_ws = marked["services"]
         fixed_ws.cell(manager_row, 8).value = good_manager
         new = fixed_ws.max_row + 1
-        for col, value in enumerate(
-            [
-                "varam",
-                "jauns-pakalpojums",
-                "shared",
-                "Jauns pakalpojums",
-                "A new service",
-                "Jauns koplietošanas pakalpojums.",
-                None,
-                "pv-pakalpojumu-parvaldiba",
-                "varam",
-                "institutions",
-            ],  # fmt: skip
-            start=1,
-        ):
+        for col, value in enumerate(NEW_SERVICE, start=1):
             fixed_ws.cell(new, col).value = value
         fixed = _save(marked, tmp_path / "varam-fixed.xlsx")
         page.goto(base + "/institution")

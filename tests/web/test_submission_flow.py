@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import time
 import zipfile
@@ -19,11 +18,10 @@ import pyoxigraph as ox
 import pytest
 from openpyxl import load_workbook
 
-from pvpp_kg.namespaces import institution_graph
 from pvpp_kg.settings import Settings
 from pvpp_kg.store.loader import ensure_loaded
-from pvpp_kg.web.auth import digest
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, tokens_file
+from tests.validation.test_submissions import graph_of
 from tests.web.test_hostile_suite import BOMB, _huge_dimension, _with_member, _workbook
 
 pytestmark = pytest.mark.slow
@@ -34,12 +32,24 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ID = "https://w3id.org/pvpp/id/"
 TRAINING = "pakalpojumu-parvaldibas-apmaciba"  # varam's services in data/sample/varam.ttl
 CENTRES = "vpvkac-klientu-apkalposana"
+# a new service row of the services sheet, column by column: the service both flows add
+NEW_SERVICE = [
+    "varam",
+    "jauns-pakalpojums",
+    "shared",
+    "Jauns pakalpojums",
+    "A new service",
+    "Jauns koplietošanas pakalpojums.",
+    None,
+    "pv-pakalpojumu-parvaldiba",
+    "varam",
+    "institutions",
+]
 
 
 @pytest.fixture(scope="module")
 def server(make_settings: Callable[..., Settings], tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    tokens = tmp_path_factory.mktemp("tok") / "tokens.json"
-    tokens.write_text(json.dumps({"varam": digest(VARAM), "vk": digest(VK)}))
+    tokens = tokens_file(tmp_path_factory.mktemp("tok"), {"varam": VARAM, "vk": VK})
     s = make_settings(institution_tokens_file=tokens, max_body_bytes=LIMIT, session_secret="test-secret")
     ensure_loaded(s)
     srv = LiveServer(s)
@@ -67,16 +77,6 @@ def sign_in(server: LiveServer, token: str) -> tuple[dict[str, str], str]:
     home = httpx.get(server.url + "/institution", cookies=cookies, timeout=30)
     assert home.status_code == 200
     return cookies, re.search(r'name="csrf" value="([^"]+)"', home.text).group(1)
-
-
-def graph_of(server: LiveServer, key: str) -> set[str]:
-    r = httpx.get(
-        server.url + "/store",
-        params={"graph": institution_graph(key)},
-        headers={"Accept": "application/n-triples"},
-        timeout=30,
-    )
-    return set(r.text.splitlines()) if r.status_code == 200 else set()
 
 
 def versions(server: LiveServer, key: str) -> list[int]:
@@ -264,21 +264,7 @@ def test_the_whole_flow_over_the_api(server: LiveServer, tmp_path: Path) -> None
     ws.cell(kind_row, 5).value = "Customer service at the one-stop centres"
     ws.cell(kind_row, 8).value = "pv-pakalpojumu-parvaldiba"  # manager: the post that runs the training
     new = ws.max_row + 1
-    for col, value in enumerate(
-        [
-            "varam",
-            "jauns-pakalpojums",
-            "shared",
-            "Jauns pakalpojums",
-            "A new service",
-            "Jauns koplietošanas pakalpojums.",
-            None,
-            "pv-pakalpojumu-parvaldiba",
-            "varam",
-            "institutions",
-        ],  # fmt: skip
-        start=1,
-    ):
+    for col, value in enumerate(NEW_SERVICE, start=1):
         ws.cell(new, col).value = value
     good = xlsx_bytes(wb)
     before = state(server)

@@ -6,7 +6,6 @@ both, a new process after a restart still reads both, and an upload older than `
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
 import time
@@ -18,8 +17,7 @@ from openpyxl import load_workbook
 
 from pvpp_kg.settings import Settings
 from pvpp_kg.store.loader import ensure_loaded
-from pvpp_kg.web.auth import digest
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, tokens_file
 from tests.web.test_submission_flow import TRAINING, VARAM, row_of, sign_in, upload, versions, xlsx_bytes
 
 pytestmark = pytest.mark.slow
@@ -27,8 +25,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def shared(make_settings: Callable[..., Settings], tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    tokens = tmp_path_factory.mktemp("tok") / "tokens.json"
-    tokens.write_text(json.dumps({"varam": digest(VARAM)}))
+    tokens = tokens_file(tmp_path_factory.mktemp("tok"), {"varam": VARAM})
     s = make_settings(institution_tokens_file=tokens)
     assert s.session_secret is None
     ensure_loaded(s)

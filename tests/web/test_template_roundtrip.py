@@ -4,7 +4,6 @@ API's dry run and the browser's preview both show no change, node by node."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 
 import httpx
@@ -12,8 +11,7 @@ import pytest
 
 from pvpp_kg.settings import Settings
 from pvpp_kg.store.loader import ensure_loaded
-from pvpp_kg.web.auth import digest
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, tokens_file
 from tests.web.test_submission_flow import XLSX, bearer, graph_of, sign_in, upload
 
 pytestmark = pytest.mark.slow
@@ -39,8 +37,7 @@ TOKENS = {key: f"{key}-token" for key in SAMPLE}
 
 @pytest.fixture(scope="module")
 def server(make_settings: Callable[..., Settings], tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    tokens = tmp_path_factory.mktemp("tok") / "tokens.json"
-    tokens.write_text(json.dumps({key: digest(token) for key, token in TOKENS.items()}))
+    tokens = tokens_file(tmp_path_factory.mktemp("tok"), TOKENS)
     s = make_settings(institution_tokens_file=tokens, session_secret="roundtrip")
     ensure_loaded(s)
     srv = LiveServer(s)

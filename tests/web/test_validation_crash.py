@@ -8,7 +8,6 @@ validation must succeed; the web process must live on and the data version stay 
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -22,8 +21,7 @@ import pytest
 
 from pvpp_kg.settings import Settings
 from pvpp_kg.store.loader import ensure_loaded
-from pvpp_kg.web.auth import digest
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, tokens_file
 
 MARKER = "urn:x-pvpp-test:crash"
 LM = "lm-crash-token"
@@ -50,8 +48,7 @@ def many_services(n: int) -> bytes:
 
 @pytest.fixture(scope="module")
 def server(make_settings: Callable[..., Settings], tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    tokens = tmp_path_factory.mktemp("tok") / "tokens.json"
-    tokens.write_text(json.dumps({"lm": digest(LM)}))
+    tokens = tokens_file(tmp_path_factory.mktemp("tok"), {"lm": LM})
     s = make_settings(institution_tokens_file=tokens, validation_crash_marker=MARKER)
     ensure_loaded(s)
     srv = LiveServer(s)
