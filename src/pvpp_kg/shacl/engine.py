@@ -49,7 +49,7 @@ class Run:
         self.store, self.shapes, self.union, self.only = store, shapes, union, only
         self.originals = originals or {}
         self.classes = hierarchy or Hierarchy(store, union)
-        self.scans = scans or Scans(self)
+        self.scans = scans or Scans(self.select)
         self.prefixes: dict[str, str] = {}
         for root in shapes.shapes.values():
             for _, p in root.targets.sparql:
@@ -186,8 +186,8 @@ class Scans:
     applies the same test to the same property (the CPSV-AP shapes test the language tags of dct:title and
     dct:description class by class)."""
 
-    def __init__(self, run: Run) -> None:
-        self.run = run
+    def __init__(self, select: Callable[[str], list[tuple[OxTerm, ...]]]) -> None:
+        self.select = select
         self.found: dict[tuple[str, str], list[tuple[OxTerm, OxTerm]]] = {}
         self.locks: dict[tuple[str, str], threading.Lock] = {}
         self.lock = threading.Lock()
@@ -199,7 +199,7 @@ class Scans:
         with lock:  # one thread scans, the others wait for its answer
             if key not in self.found:
                 q = f"SELECT DISTINCT ?this ?value WHERE {{ ?this {path} ?value {test} }}"
-                self.found[key] = [(t, v) for t, v in self.run.select(q)]
+                self.found[key] = [(t, v) for t, v in self.select(q)]
             return self.found[key]
 
 
@@ -224,7 +224,7 @@ def validate(
         store = _with_shapes_graph(store, shapes.g, union)
         union = False
     hierarchy = Hierarchy(store, union, extra_subclasses)  # shared by the runs: the lookups are the same
-    scans = Scans(Run(store, shapes, union=union, originals=originals, hierarchy=hierarchy))
+    scans = Run(store, shapes, union=union, originals=originals, hierarchy=hierarchy).scans  # one for all runs
 
     def one(shape: Shape) -> list[Result]:
         run = Run(store, shapes, union=union, only=only, originals=originals, hierarchy=hierarchy, scans=scans)

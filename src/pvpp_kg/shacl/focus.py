@@ -44,7 +44,7 @@ class TargetFocus(Focus):
     classes: Hierarchy
     only: ox.NamedNode | None = None
     broad: bool = True
-    listed: tuple[OxTerm, ...] | None = None  # the nodes, when they were found already
+    listed: tuple[OxTerm, ...] | None = None  # the nodes when Run.narrow found few enough (None: more)
 
     def pattern(self, var: str) -> str:
         t = self.targets

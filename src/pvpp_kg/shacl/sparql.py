@@ -340,7 +340,9 @@ def _few(run: Run, focus: Focus) -> tuple[OxTerm, ...] | None:
     """The focus nodes when there are at most FEW of them (known already, or found with one query)."""
     if isinstance(focus, NodesFocus):
         known: tuple[OxTerm, ...] = focus.nodes
-    elif isinstance(focus, TargetFocus) and focus.listed is not None:
+    elif isinstance(focus, TargetFocus):  # narrowed: listed up to MANY nodes, else more than FEW for certain
+        if focus.listed is None:
+            return None
         known = focus.listed
     else:
         found = run.select(f"SELECT DISTINCT ?this WHERE {{ {focus.pattern('?this')} }} LIMIT {FEW + 1}")
