@@ -480,25 +480,64 @@ def test_message_templates_paths_and_pre_binding() -> None:
     assert paths and all(isinstance(p, BNode) and canonical_path(p, [g]) == sequence for p in paths)
 
 
-def test_per_focus_node_hint_changes_the_evaluation_not_the_results() -> None:
-    """``pvppsh:perFocusNode true`` on a SPARQL constraint makes the engine run it once per focus node with $this
-    written in (VariantOrStepShape: 12 s joined on the national graph, ~3 s per node); the results stay pyshacl's."""
-    hinted = SPARQL_SHAPES.replace(
-        'sh:message "{$this} has {?value}"@en ;',
-        'sh:message "{$this} has {?value}"@en ; <https://w3id.org/pvpp/shapes#perFocusNode> true ;',
+def test_listed_focus_nodes_are_written_into_the_groups_that_bind_this() -> None:
+    """``restrict``: the VALUES block goes at the start of each group that joins with the result and binds $this
+    in a triple pattern of its own (union branches, sub-selects), never under OPTIONAL, MINUS, EXISTS, into a
+    group holding an OPTIONAL, or into a sub-select with LIMIT."""
+    from pvpp_kg.shacl.sparql import restrict
+
+    q = (
+        "SELECT $this ?v WHERE { { $this <p> ?v } UNION { { SELECT $this ?o WHERE { $this <o> ?o } } ?v <o> ?o } "
+        "FILTER NOT EXISTS { $this <n> ?v } }"
     )
-    assert hinted != SPARQL_SHAPES
-    plain_shapes, hinted_shapes = shacl.ShapesGraph(_graph(SPARQL_SHAPES)), shacl.ShapesGraph(_graph(hinted))
+    assert restrict(q, "V") == (
+        "SELECT $this ?v WHERE { { V $this <p> ?v } UNION { { SELECT $this ?o WHERE { V $this <o> ?o } } "
+        "?v <o> ?o } FILTER NOT EXISTS { $this <n> ?v } }"
+    )
+    # a FILTER reading $this is no binding; "?thisOne" is another variable
+    assert restrict("SELECT $this WHERE { ?thisOne <p> ?x FILTER (?x != $this) }", "V") == (
+        "SELECT $this WHERE { ?thisOne <p> ?x FILTER (?x != $this) }"
+    )
+    left_alone = [
+        "SELECT $this WHERE { $this <p> ?x OPTIONAL { $this <q> ?y } }",
+        "SELECT $this WHERE { { SELECT $this WHERE { $this <p> ?x } ORDER BY ?x LIMIT 1 } }",
+        "SELECT $this WHERE { ?x <p> ?y MINUS { $this <q> ?y } FILTER (EXISTS { $this <r> ?y }) }",
+        "SELECT $this WHERE { $this <p> ?x } OFFSET 1",
+        'SELECT $this WHERE { ?x <p> "{ $this <q> ?y }" }',
+    ]
+    for query in left_alone:
+        assert restrict(query, "V") == query
 
-    def joinable(compiled: shacl.ShapesGraph) -> bool:
-        (c,) = [c for c in compiled.shapes[URIRef(EX + "P")].constraints if c.kind == "sparql"]
-        return c.params["query"].joinable
 
-    assert joinable(plain_shapes) and not joinable(hinted_shapes)
-    store = _store(SPARQL_DATA)
-    plain = engine_rows(shacl.validate(store, plain_shapes))
-    assert engine_rows(shacl.validate(store, hinted_shapes)) == plain
-    assert plain == pyshacl_rows(run_pyshacl(data_graph(store), _graph(hinted)), _graph(hinted))
+def test_listed_focus_nodes_give_pre_bindings_answers() -> None:
+    """A joinable constraint over listed focus nodes (its union branches and sub-select restricted to them) finds
+    what pyshacl finds; a sub-select with LIMIT counts per focus node, as pre-binding does, not over all nodes."""
+    shapes = _graph("""ex:S a sh:NodeShape ; sh:targetClass ex:C ;
+        sh:sparql [ sh:message "{$this} {?value}"@en ; sh:select '''SELECT $this ?value WHERE {
+            { $this <http://example.org/part> ?value }
+            UNION
+            { { SELECT $this ?o WHERE { $this <http://example.org/owner> ?o } }
+              ?value <http://example.org/owner> ?o FILTER (?value != $this) } }''' ] .
+    ex:L a sh:NodeShape ; sh:targetClass ex:C ;
+        sh:sparql [ sh:message "least {?value}"@en ; sh:select '''SELECT $this ?value WHERE {
+            { SELECT $this ?value WHERE { $this <http://example.org/n> ?value } ORDER BY ?value LIMIT 1 } }''' ] .""")
+    store = _store("""ex:a a ex:C ; ex:owner ex:o1 ; ex:n 3, 4 . ex:b a ex:C ; ex:owner ex:o1 ; ex:n 1, 2 .
+        ex:c a ex:C ; ex:owner ex:o2 ; ex:part ex:a . ex:d ex:owner ex:o2 .""")
+    compiled = shacl.ShapesGraph(shapes)
+    (limited,) = [c for c in compiled.shapes[URIRef(EX + "L")].constraints if c.kind == "sparql"]
+    assert not limited.params["query"].joinable
+    report = shacl.validate(store, compiled)
+    assert {(str(to_rdflib(r.focus)), str(m)) for r in report.results for m in r.messages} == {
+        (EX + "a", f"{EX}a {EX}b"),
+        (EX + "b", f"{EX}b {EX}a"),
+        (EX + "c", f"{EX}c {EX}a"),
+        (EX + "c", f"{EX}c {EX}d"),
+        (EX + "a", "least 3"),
+        (EX + "b", "least 1"),
+    }
+    reference = run_pyshacl(data_graph(store), shapes)
+    native, expected = engine_rows(report), pyshacl_rows(reference, shapes)
+    assert native == expected, difference(native, expected)
 
 
 def test_a_select_that_does_not_project_this_is_ill_formed() -> None:
