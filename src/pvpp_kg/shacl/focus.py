@@ -17,8 +17,8 @@ from pvpp_kg.shacl.shapes import Targets
 from pvpp_kg.shacl.terms import OxTerm, sparql
 
 _fresh = itertools.count()
-# focus nodes up to which a constraint query lists them (VALUES) or, for a SPARQL constraint, runs once per node:
-# Oxigraph evaluates a joined query in full before the join, however few the focus nodes
+# focus nodes up to which a constraint query lists them (VALUES) and looks their values up node by node; above it
+# a constraint scans its property whole and joins
 FEW = 64
 
 
@@ -43,7 +43,6 @@ class TargetFocus(Focus):
     targets: Targets
     classes: Hierarchy
     only: ox.NamedNode | None = None
-    broad: bool = True
     listed: tuple[OxTerm, ...] | None = None  # the nodes when Run.narrow found few enough (None: more)
 
     def pattern(self, var: str) -> str:
