@@ -25,6 +25,7 @@ PREFIX org: <http://www.w3.org/ns/org#>
 PREFIX dct: <http://purl.org/dc/terms/>
 PREFIX cpsv: <http://purl.org/vocab/cpsv#>
 PREFIX cv: <http://data.europa.eu/m8g/>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 """
 
 #: rule -> SPARQL selecting the focus nodes that break it (the data is conforming when every one is empty)
@@ -50,6 +51,10 @@ ALWAYS = {
         OPTIONAL { ?r pvpp:resourceManager ?m } } GROUP BY ?r HAVING (COUNT(DISTINCT ?m) != 1)""",
     "service not classified by exactly two kind concepts (leaf + group)": """SELECT ?s WHERE {
         ?s a pvpp:Service . OPTIONAL { ?s cv:isClassifiedBy ?k } } GROUP BY ?s HAVING (COUNT(DISTINCT ?k) != 2)""",
+    "resource or SLA without a Latvian and an English preferred label (PrefLabelShape)": """SELECT ?r WHERE {
+        { ?r pvpp:resourceOwner ?i } UNION { ?r a pvpp:ServiceLevelAgreement }
+        FILTER (NOT EXISTS { ?r skos:prefLabel ?lv FILTER (LANG(?lv) = "lv") }
+                || NOT EXISTS { ?r skos:prefLabel ?en FILTER (LANG(?en) = "en") }) }""",
     "service without an owner participation (PS)": """SELECT ?s WHERE { ?s pvpp:owner ?o .
         MINUS { ?s cv:hasParticipation ?p . ?p cv:role <https://w3id.org/pvpp/id/role/PS> ;
                    cv:hasParticipant ?o } }""",
