@@ -540,6 +540,37 @@ def test_listed_focus_nodes_give_pre_bindings_answers() -> None:
     assert native == expected, difference(native, expected)
 
 
+def test_logical_and_qualified_value_tests_as_one_filter() -> None:
+    """sh:not, sh:and, sh:or, sh:xone and qualified shapes whose shapes are value tests are one filter query; the
+    answers stay pyshacl's (rdf:langString there means a language tag, as in sh:datatype itself)."""
+    shapes = _graph("""ex:S a sh:NodeShape ; sh:targetClass ex:C ;
+        sh:property [ sh:path ex:kind ; sh:not [ sh:in ( ex:bad ex:worse ) ] ] ;
+        sh:property [ sh:path ex:name ; sh:or ( [ sh:datatype xsd:string ] [ sh:datatype rdf:langString ] ) ] ;
+        sh:property [ sh:path ex:name ; sh:qualifiedValueShape [ sh:datatype rdf:langString ] ;
+                      sh:qualifiedMinCount 1 ] ;
+        sh:property [ sh:path ex:n ; sh:xone ( [ sh:minInclusive 0 ] [ sh:maxInclusive 10 ] ) ] ;
+        sh:property [ sh:path ex:n ; sh:and ( [ sh:nodeKind sh:Literal ] [ sh:maxExclusive 100 ] ) ] .""")
+    store = _store("""ex:a a ex:C ; ex:kind ex:good ; ex:name "A"@en ; ex:n 50 .
+        ex:b a ex:C ; ex:kind ex:bad ; ex:name "B" ; ex:n 5, 200 .
+        ex:c a ex:C ; ex:kind ex:worse, ex:good ; ex:name 3 ; ex:n -1 .""")
+    report = shacl.validate(store, shacl.ShapesGraph(shapes))
+    found = {
+        (str(to_rdflib(r.focus)), str(to_rdflib(r.value)) if r.value else None, r.component) for r in report.results
+    }
+    assert found == {
+        (EX + "b", EX + "bad", SH.NotConstraintComponent),
+        (EX + "c", EX + "worse", SH.NotConstraintComponent),
+        (EX + "c", "3", SH.OrConstraintComponent),
+        (EX + "b", None, SH.QualifiedMinCountConstraintComponent),
+        (EX + "c", None, SH.QualifiedMinCountConstraintComponent),
+        (EX + "b", "5", SH.XoneConstraintComponent),  # both: 0 <= 5 <= 10
+        (EX + "b", "200", SH.AndConstraintComponent),
+    }
+    reference = run_pyshacl(data_graph(store), shapes)
+    native, expected = engine_rows(report), pyshacl_rows(reference, shapes)
+    assert native == expected, difference(native, expected)
+
+
 def test_a_select_that_does_not_project_this_is_ill_formed() -> None:
     """SHACL 5.2: "The SPARQL query derived from the value of sh:select projects the variable this in the SELECT
     clause." Without it the shape is ill-formed: ShapesError, as for the engine's other syntax rules (pyshacl is

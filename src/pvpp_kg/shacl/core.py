@@ -239,6 +239,9 @@ def _value_pairs(run: Run, shape: Shape, focus: Focus) -> tuple[list[tuple[OxTer
 
 
 def _logical(run: Run, shape: Shape, c: Constraint, focus: Focus) -> Iterator[Hit]:
+    if (test := _logical_test(run, c)) is not None:  # one filter: the value pairs never cross into Python
+        yield from _failing_values(run, shape, focus, test)
+        return
     pairs, vfocus = _value_pairs(run, shape, focus)
     if not pairs:
         return
@@ -270,12 +273,29 @@ def _value_test(run: Run, shape: Shape) -> str | None:
             dt = c.params["iri"]
             if dt != XSD.string and dt.startswith(str(XSD)):
                 return None  # the datatype test that reads the original literal
-            tests.append(_typed(dt))
+            tests.append('isLiteral(?value) && lang(?value) != ""' if dt == RDF.langString else _typed(dt))
         elif c.kind in _SIMPLE:
             tests.append(_condition(run, c))
         else:
             return None
     return " && ".join(f"COALESCE({t}, false)" for t in tests) or "true"
+
+
+def _logical_test(run: Run, c: Constraint) -> str | None:
+    """The condition a value node meets when it passes sh:not, sh:and, sh:or or sh:xone, when every shape in it is
+    value tests (NotAServiceFunctionShape's sh:not sh:in on the national graph: 80,000 value pairs read into
+    Python, 0.8 s); None for sh:node, whose results carry the nested results as sh:detail."""
+    if c.kind == "node":
+        return None
+    tests = [_value_test(run, s) for s in ([c.params["shape"]] if c.kind == "not" else c.params["shapes"])]
+    if None in tests:
+        return None
+    if c.kind == "not":
+        return f"!({tests[0]})"
+    if c.kind == "xone":
+        return f"({' + '.join(f'IF({t}, 1, 0)' for t in tests) or '0'}) = 1"
+    joined = f" {'&&' if c.kind == 'and' else '||'} ".join(f"({t})" for t in tests)
+    return joined or ("true" if c.kind == "and" else "false")
 
 
 def _qualified(run: Run, shape: Shape, c: Constraint, focus: Focus) -> Iterator[Hit]:
