@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -16,8 +17,8 @@ def test_type_ahead_in_the_header_follows_a_suggestion(page: Any, live_server: A
     box.click()
     box.press_sequentially("gimenes valsts pab", delay=30)
     options = page.locator("#site-search-list [role=option]")
-    options.first.wait_for(state="visible", timeout=10_000)
-    assert "Granting and payment of state family benefit" in options.first.inner_text()
+    # the suggestions of a shorter prefix may show first: wait for those of the whole text typed
+    expect(options.first).to_contain_text("Granting and payment of state family benefit", timeout=10_000)
     assert box.get_attribute("aria-expanded") == "true"
     box.press("ArrowDown")
     assert options.first.get_attribute("aria-selected") == "true"

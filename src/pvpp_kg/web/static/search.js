@@ -70,7 +70,11 @@
   input.addEventListener("keydown", (e) => {
     if (e.key === "ArrowDown" && items.length) { e.preventDefault(); choose((active + 1) % items.length); }
     else if (e.key === "ArrowUp" && items.length) { e.preventDefault(); choose(active <= 0 ? items.length - 1 : active - 1); }
-    else if (e.key === "Escape" && !list.hidden) { e.preventDefault(); close(); }  // keep the typed text
+    else if (e.key === "Escape") {  // keep the typed text; a suggestion still on its way is not shown either
+      clearTimeout(timer);
+      asked++;
+      if (!list.hidden) { e.preventDefault(); close(); }
+    }
     else if (e.key === "Enter" && active >= 0) { e.preventDefault(); window.location.href = items[active].dataset.page; }
   });
   input.addEventListener("blur", () => setTimeout(close, 150));
