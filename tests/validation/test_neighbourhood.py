@@ -23,7 +23,7 @@ from pvpp_kg.namespaces import institution_graph
 from pvpp_kg.settings import Settings
 from pvpp_kg.store.backend import EmbeddedBackend
 from pvpp_kg.store.embedded import EmbeddedStore
-from pvpp_kg.store.loader import ensure_loaded
+from pvpp_kg.store.loader import ensure_loaded, materialised_ntriples, ontology_graph
 from pvpp_kg.store.querypool import QueryPool
 from pvpp_kg.validation.neighbourhood import neighbourhood
 from pvpp_kg.validation.parse import parse_document
@@ -54,6 +54,7 @@ def server(make_settings: Callable[..., Settings], tmp_path_factory: pytest.Temp
     s = make_settings(institution_tokens_file=tokens)
     ensure_loaded(s)
     srv = LiveServer(s)
+    srv.settings = s  # type: ignore[attr-defined]
     yield srv
     srv.stop()
 
@@ -223,6 +224,19 @@ def test_dry_run_and_submission_follow_another_institutions_data(server: LiveSer
     accepted = httpx.post(url, params={"dry_run": "true"}, content=document, headers=headers, timeout=120)
     assert accepted.status_code == 200, accepted.text
     assert accepted.json()["conforms"] is True
+    stored = httpx.post(url, content=document, headers=headers, timeout=120)
+    assert stored.status_code == 201, stored.text
+    # the stored graph is the loader's materialisation of the document (written from the validation's)
+    graph = httpx.get(
+        server.url + "/store",
+        params={"graph": institution_graph("lm")},
+        headers={"Accept": "application/n-triples"},
+        timeout=60,
+    )
+    parsed = parse_document(document, filename="lm.ttl")
+    expected = materialised_ntriples(parsed.transfer(), institution_graph("lm"), ontology_graph(server.settings))
+    assert set(graph.text.splitlines()) == set(expected.decode().splitlines())
+    assert len(graph.text.splitlines()) > 2 * len(parsed)  # inverses, super-classes, participations
 
 
 # -- on generated data: the neighbourhood's report is the whole context's ------------------------------------
