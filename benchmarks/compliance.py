@@ -86,7 +86,7 @@ def measure(data_dir: Path, submission: Path, key: str) -> dict[str, Any]:
     from pvpp_kg.store.loader import materialised_ntriples, open_stores
     from pvpp_kg.validation import compliance, runner
     from pvpp_kg.validation.parse import parse_document
-    from pvpp_kg.validation.validator import Validator
+    from pvpp_kg.validation.validator import POLICY_LAYERS, Validator
 
     settings = Settings(data_dir=data_dir, include_sample=False, revalidate_on_start=False, admin_token="bench")
     store = open_stores(settings)[0]
@@ -121,6 +121,8 @@ def measure(data_dir: Path, submission: Path, key: str) -> dict[str, Any]:
             await validations.measure(doc, compliance.institution_graph(key), key)  # starts the process
             times = []
             for _ in range(5):
+                # as the server does: the submission's own validation (untimed) in the same process, then this
+                await validations.validate(doc, institution=key, layers=POLICY_LAYERS)
                 t0 = time.perf_counter()
                 await validations.measure(
                     doc, compliance.institution_graph(key), key, version=1, report=report, store_version="bench"

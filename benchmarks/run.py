@@ -25,6 +25,7 @@ import http.client
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -37,6 +38,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import pyoxigraph as ox
 
 from benchmarks.systems import (
     BIN,
@@ -250,6 +252,55 @@ def submission(nq: Path, out: Path, services: int = 1000) -> int:
             lines.append(line[:cut].rstrip() + " .\n")
     out.write_text("".join(lines), encoding="utf-8")
     return count
+
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+
+def one_institution(source: Path, key: str, out: Path) -> int:
+    """``submission``'s document (the graphs of several institutions) made one that institution ``key`` may submit
+    over the dataset it came from: the other institutions' services, posts, resources and SLAs renamed into
+    ``key``'s namespaces (``service/{key}/{other}-s-1``, identifiers likewise), owners made ``key``, and the
+    statements about other institutions, people, recipient groups, needs and life situations (described in the
+    store by the graphs they come from; the submission layer refuses them) left out; and each resource's titles
+    also stated as its ``skos:prefLabel``, each SLA given one (the generator gives resources titles only and SLAs
+    no label, which the policy's label rule refuses). Returns its triple count."""
+    own = re.compile(r"^(https://w3id\.org/pvpp/id/)(service|post|resource|sla)/([^/]+)/(.+)$")
+    dropped = re.compile(r"^https://w3id\.org/pvpp/id/(person|recipient-group|need|life-situation|institution)/")
+    triples = list(ox.parse(path=source, format=ox.RdfFormat.N_TRIPLES))
+    institution = ox.NamedNode(f"https://w3id.org/pvpp/id/institution/{key}")
+    owners = {"https://w3id.org/pvpp/ontology#owner", "https://w3id.org/pvpp/ontology#resourceOwner"}
+
+    def renamed(term: Any) -> Any:
+        if not isinstance(term, ox.NamedNode):
+            return term
+        m = own.match(term.value)
+        if m and m[3] != key:
+            return ox.NamedNode(f"{m[1]}{m[2]}/{key}/{m[3]}-{m[4]}")
+        return term
+
+    lines = []
+    for t in triples:
+        s = t.subject.value if isinstance(t.subject, ox.NamedNode) else ""
+        if dropped.match(s) and s != institution.value:
+            continue
+        o = t.object
+        if t.predicate.value in owners:
+            o = institution
+        elif t.predicate.value == "http://purl.org/dc/terms/identifier" and renamed(t.subject) != t.subject:
+            o = ox.Literal(f"{key}/{o.value}")
+        else:
+            o = renamed(o)
+        lines.append(f"{renamed(t.subject)} {t.predicate} {o} .\n")
+        label = "<http://www.w3.org/2004/02/skos/core#prefLabel>"
+        if t.predicate.value == "http://purl.org/dc/terms/title" and "/id/resource/" in s:
+            lines.append(f"{renamed(t.subject)} {label} {o} .\n")
+        if t.predicate.value == RDF_TYPE and "/id/sla/" in s:
+            name = renamed(t.subject).value.rsplit("/", 1)[-1]
+            lines.append(f'{renamed(t.subject)} {label} "Pakalpojuma līmeņa līgums {name}"@lv .\n')
+            lines.append(f'{renamed(t.subject)} {label} "Service level agreement {name}"@en .\n')
+    out.write_text("".join(lines), encoding="utf-8")
+    return len(lines)
 
 
 def api_timing(base: str, calls: int) -> dict[str, Any]:

@@ -8,6 +8,10 @@
 
 ``python -m benchmarks.submission [--out FILE]`` prints one JSON object (and writes it to FILE); ``make bench``
 runs it and puts :func:`lines` in the README.
+
+``python -m benchmarks.submission --national DATA_DIR SUBMISSION.nt KEY`` instead times ``POST /submissions``
+end to end over HTTP on a copy of a loaded national store (:func:`national`): the submission made one
+institution's (``benchmarks.run.one_institution``), previewed (``dry_run=true``) and stored, each three times.
 """
 
 from __future__ import annotations
@@ -82,6 +86,7 @@ def measure(services: int = 1000, repeats: int = 5) -> dict[str, Any]:
     import pyoxigraph as ox
 
     from pvpp_kg.store.loader import materialised_ntriples
+    from pvpp_kg.validation import worker
     from pvpp_kg.validation.diff import diff
     from pvpp_kg.validation.fixit import fixit_workbook
     from pvpp_kg.validation.parse import parse_document
@@ -111,12 +116,14 @@ def measure(services: int = 1000, repeats: int = 5) -> dict[str, Any]:
     new_xlsx = build_workbook(reference, rows(services, changed=50, added=10))
 
     def preview() -> tuple[Any, float, float]:
-        # a fresh upload, validated as the preview's acceptance check does (the validation is the first figure's,
-        # not timed again); then what the preview adds: the graph as it would be stored, and the diff
+        # a fresh upload, validated as the preview's acceptance check does in the validation process (the
+        # validation is the first figure's, not timed again); then what the preview adds: the graph as it would be
+        # stored (the process's MeasureJob), and the diff
         new_doc = parse_document(new_xlsx, filename="new.xlsx")
-        validator.validate(new_doc, institution=KEY, layers=POLICY_LAYERS)
+        transfer = new_doc.transfer()
+        worker.run(validator, worker.ValidationJob("policy", transfer, layers=POLICY_LAYERS, institution=KEY))
         t0 = time.perf_counter()
-        stored = materialised_ntriples(new_doc.transfer(), graph, validator.ontology)  # the validation process's
+        stored = worker.measure(validator, worker.MeasureJob(transfer, graph, KEY)).stored
         t1 = time.perf_counter()
         d = diff(current, stored)
         t2 = time.perf_counter()
@@ -145,6 +152,57 @@ def measure(services: int = 1000, repeats: int = 5) -> dict[str, Any]:
     }
 
 
+NATIONAL_TOKEN = "bench-national-token"
+
+
+def national(data_dir: Path, source: Path, key: str, repeats: int = 3) -> dict[str, Any]:
+    """``POST /submissions`` of a 1,000-service submission of ``key`` on a copy of ``data_dir`` (the national
+    store), over HTTP to a running server: each preview (``dry_run=true``) and each submission timed from the
+    request to the answer, the first of each apart (the first starts the validation process)."""
+    import shutil
+    import tempfile
+
+    import httpx
+
+    from benchmarks.run import machine, one_institution
+    from benchmarks.systems import start_pvpp
+    from pvpp_kg.web.auth import digest
+
+    with tempfile.TemporaryDirectory(prefix="bench-national-submission-") as tmp:
+        work = Path(tmp)
+        copy = work / "data"
+        shutil.copytree(data_dir, copy, symlinks=True)
+        document = work / "submission.nt"
+        triples = one_institution(source, key, document)
+        body = document.read_bytes()
+        tokens = work / "tokens.json"
+        tokens.write_text(json.dumps({key: digest(NATIONAL_TOKEN)}))
+        env = {"PVPP_INSTITUTION_TOKENS_FILE": str(tokens), "PVPP_VALIDATION_TIMEOUT_S": "600"}
+        server = start_pvpp(copy, env_extra=env, timeout=300)
+        base = server.url.removesuffix("/sparql")
+        headers = {"Content-Type": "application/n-triples", "Authorization": f"Bearer {NATIONAL_TOKEN}"}
+        out: dict[str, Any] = {"machine": machine(), "key": key, "triples": triples, "bytes": len(body)}
+        try:
+            with httpx.Client(timeout=900) as client:
+                for name, params, status in (("preview", {"dry_run": "true"}, 200), ("submit", {}, 201)):
+                    seconds = []
+                    for _ in range(repeats):
+                        t0 = time.perf_counter()
+                        r = client.post(base + "/submissions", params=params, content=body, headers=headers)
+                        seconds.append(time.perf_counter() - t0)
+                        if r.status_code != status:
+                            raise RuntimeError(f"{name}: {r.status_code} {r.text[:2000]}")
+                    out[f"{name}_s"] = seconds
+                    out[f"{name}_warm_p50_s"] = statistics.median(seconds[1:] or seconds)
+                    if name == "submit":
+                        out["stored"] = r.json()["stored"]
+                    else:
+                        out["diff_counts"] = r.json()["diff"].get("counts")
+        finally:
+            server.stop()
+        return out
+
+
 def lines(result: dict[str, Any]) -> list[str]:
     if not result or "error" in result:
         return [f"- submission flow: not measured ({result.get('error', 'no result')})"] if result else []
@@ -164,7 +222,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--services", type=int, default=1000)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--out", type=Path)
+    p.add_argument("--national", nargs=3, metavar=("DATA_DIR", "SUBMISSION", "KEY"))
     args = p.parse_args(argv)
+    if args.national:
+        data_dir, source, key = args.national
+        result = national(Path(data_dir), Path(source), key, min(args.repeats, 3))
+        text = json.dumps(result, indent=1)
+        if args.out:
+            args.out.write_text(text + "\n", encoding="utf-8")
+        print(text)
+        return 0
     result = measure(args.services, args.repeats)
     text = json.dumps(result, indent=1)
     if args.out:

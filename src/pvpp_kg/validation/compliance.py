@@ -534,12 +534,16 @@ def institution_run(
     ``graph/compliance/{key}`` as N-Triples and the history entry. ``others``: the other institutions' current
     overall scores, for the national one."""
     profile = profile_for(settings, validator)
-    mem = ox.Store()
-    mem.load(stored, format=ox.RdfFormat.N_TRIPLES)
-    classes: dict[str, int] = {}
-    for row in mem.query("SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c"):
-        classes[row[0].value] = int(row[1].value)
-    owners = {q.subject.value: key for q in mem if isinstance(q.subject, ox.NamedNode)}
+    # issue 28's re-measurement after a submission: the instances of each class counted as the triples are read
+    # (stored N-Triples hold each triple once), not loaded into a store and asked (0.11 → 0.05 s for 1,000 services)
+    instances: dict[str, set[str]] = {}
+    owners: dict[str, str] = {}
+    for t in ox.parse(stored, format=ox.RdfFormat.N_TRIPLES):
+        if isinstance(t.subject, ox.NamedNode):
+            owners[t.subject.value] = key
+        if t.predicate == _TYPE:
+            instances.setdefault(t.object.value, set()).add(str(t.subject))
+    classes = {c: len(nodes) for c, nodes in instances.items()}
     policy = Report(report.conforms, [r for r in report.results if r.layer != "submission"], report.lang)
     figs = figures(
         profile,

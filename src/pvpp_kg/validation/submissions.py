@@ -30,6 +30,7 @@ from pvpp_kg.settings import Settings
 from pvpp_kg.store.backend import Backend, Dataset
 from pvpp_kg.validation import compliance
 from pvpp_kg.validation.diff import Diff, diff
+from pvpp_kg.validation.neighbourhood import neighbourhood
 from pvpp_kg.validation.parse import Document
 from pvpp_kg.validation.report import Report
 from pvpp_kg.validation.runner import Validations
@@ -97,16 +98,6 @@ def solutions(out: bytes) -> list[dict[str, str]]:
     return [{k: v["value"] for k, v in b.items()} for b in json.loads(out)["results"]["bindings"]]
 
 
-async def other_institutions(backend: Backend, key: str, *, timeout: float) -> bytes:
-    """The other institutions' current data (N-Triples): the context cross-institution links are checked against."""
-    own = institution_graph(key)
-    prefix = institution_graph("")
-    q = f"""CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }}
-            FILTER (STRSTARTS(STR(?g), "{prefix}") && ?g != <{own}>) }}"""
-    out = await backend.query(q, result_format="N_TRIPLES", dataset=ALL_NAMED, timeout=timeout)
-    return out.body
-
-
 async def versions(backend: Backend, key: str, *, timeout: float = 30) -> list[Version]:
     graph = institution_graph(key)
     q = (
@@ -165,7 +156,8 @@ async def accepted(
     own non-personal facts (403/400), the policy with the other institutions as context (NotConforming); the
     SHACL runs in the validation process."""
     check_key(key)
-    context = await other_institutions(backend, key, timeout=settings.query_timeout_s)
+    # what the cross-institution rules read of the others' data, not all of it (issue 29: over the cap nationally)
+    context = await neighbourhood(backend, key, data, timeout=settings.query_timeout_s)
     check_own_facts(await validations.refusals(data, key, context), key)
     # the submission layer has just run alone (check_own_facts) and found nothing: only the policy's layers
     report = await validations.validate(data, lang=lang, context=context, institution=key, layers=POLICY_LAYERS)

@@ -21,6 +21,7 @@ from pvpp_kg.settings import Settings
 from pvpp_kg.templating import templates
 from pvpp_kg.validation import submissions
 from pvpp_kg.validation.fixit import fixit_workbook
+from pvpp_kg.validation.neighbourhood import neighbourhood
 from pvpp_kg.validation.parse import Document, parse_document
 from pvpp_kg.validation.report import (
     LANGS,
@@ -227,7 +228,7 @@ async def _validate(
         report = await validations.alone(graph, shapes, lang=chosen)
     else:
         others = (
-            await submissions.other_institutions(backend, institution, timeout=settings.query_timeout_s)
+            await neighbourhood(backend, institution, graph, timeout=settings.query_timeout_s)
             if institution is not None
             else None
         )
