@@ -254,17 +254,12 @@ def submission(nq: Path, out: Path, services: int = 1000) -> int:
     return count
 
 
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-
-
 def one_institution(source: Path, key: str, out: Path) -> int:
     """``submission``'s document (the graphs of several institutions) made one that institution ``key`` may submit
     over the dataset it came from: the other institutions' services, posts, resources and SLAs renamed into
     ``key``'s namespaces (``service/{key}/{other}-s-1``, identifiers likewise), owners made ``key``, and the
     statements about other institutions, people, recipient groups, needs and life situations (described in the
-    store by the graphs they come from; the submission layer refuses them) left out; and each resource's titles
-    also stated as its ``skos:prefLabel``, each SLA given one (the generator gives resources titles only and SLAs
-    no label, which the policy's label rule refuses). Returns its triple count."""
+    store by the graphs they come from; the submission layer refuses them) left out. Returns its triple count."""
     own = re.compile(r"^(https://w3id\.org/pvpp/id/)(service|post|resource|sla)/([^/]+)/(.+)$")
     dropped = re.compile(r"^https://w3id\.org/pvpp/id/(person|recipient-group|need|life-situation|institution)/")
     triples = list(ox.parse(path=source, format=ox.RdfFormat.N_TRIPLES))
@@ -292,13 +287,6 @@ def one_institution(source: Path, key: str, out: Path) -> int:
         else:
             o = renamed(o)
         lines.append(f"{renamed(t.subject)} {t.predicate} {o} .\n")
-        label = "<http://www.w3.org/2004/02/skos/core#prefLabel>"
-        if t.predicate.value == "http://purl.org/dc/terms/title" and "/id/resource/" in s:
-            lines.append(f"{renamed(t.subject)} {label} {o} .\n")
-        if t.predicate.value == RDF_TYPE and "/id/sla/" in s:
-            name = renamed(t.subject).value.rsplit("/", 1)[-1]
-            lines.append(f'{renamed(t.subject)} {label} "Pakalpojuma līmeņa līgums {name}"@lv .\n')
-            lines.append(f'{renamed(t.subject)} {label} "Service level agreement {name}"@en .\n')
     out.write_text("".join(lines), encoding="utf-8")
     return len(lines)
 
