@@ -138,3 +138,21 @@ def test_the_index_driven_form_changes_no_answer(live_server: Any, shape: str, t
     plain = driven.replace("FILTER(pvppfn:search(", "FILTER(true && pvppfn:search(")
     query = PROLOGUE + "SELECT ?s ?t ?o WHERE { %s } ORDER BY ?s ?t ?o LIMIT 2000"
     assert select(live_server, query % driven) == select(live_server, query % plain)
+
+
+@pytest.mark.parametrize("text", ["pabalst", "gimenes", "madona", "zzzz"])
+def test_a_bound_score_is_the_same_joined_or_as_an_expression(live_server: Any, text: str) -> None:
+    """``BIND(pvppfn:search(?x, …) AS ?score)`` after a pattern that binds ?x is answered by joining the matches
+    with their scores (OPTIONAL VALUES); wrapped in COALESCE it is an expression over the same matches. Same rows,
+    same scores."""
+    query = (
+        PROLOGUE
+        + """SELECT ?s ?score WHERE { ?s a pvpp:Service ; dct:title ?t . FILTER(LANGMATCHES(LANG(?t), "lv"))
+        BIND(%s AS ?score) } ORDER BY ?s"""
+    )
+    call = f'pvppfn:search(?s, "{text}", "lv")'
+    joined = select(live_server, query % call)
+    expression = select(live_server, query % f"COALESCE({call})")
+    assert joined == expression
+    scored = [r for r in joined if "score" in r]
+    assert len(joined) >= 40 and (len(scored) > 0) == (text != "zzzz")
