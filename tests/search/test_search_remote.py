@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from rdflib import Graph, URIRef
 
 from pvpp_kg.settings import Settings
 from tests.conftest import ADMIN_TOKEN, LiveServer, OxigraphServer, tokens_file
@@ -217,3 +218,13 @@ def test_the_search_text_must_be_known_before_the_query_runs(remote: tuple) -> N
     )
     r = httpx.post(server.url + "/sparql", data={"query": query}, timeout=30)
     assert r.status_code == 400 and "pvppfn:search takes its text and language as literals" in r.text
+
+
+def test_the_remote_servers_service_description_lists_the_function(remote: tuple) -> None:
+    server, _oxi = remote
+    r = httpx.get(server.url + "/sparql", headers={"Accept": "text/turtle"}, timeout=30)
+    g = Graph().parse(data=r.text, format="turtle")
+    function = URIRef("https://w3id.org/pvpp/function#search")
+    assert (None, URIRef("http://www.w3.org/ns/sparql-service-description#extensionFunction"), function) in g
+    en = [str(d) for d in g.objects(function, URIRef("http://purl.org/dc/terms/description")) if d.language == "en"]
+    assert len(en) == 1 and "so it works over a remote store too" in en[0]
