@@ -80,15 +80,37 @@ def rewrite(query: str, bound: dict[str, str], scores: Scores) -> str:
             known[text, lang] = scores(text, lang)
         return known[text, lang]
 
+    free = _free(query)
     query = narrow(query, bound, cached)
-    query = _bind_scores(query, bound, cached)
+    query = _bind_scores(query, bound, cached, free)
     name = _call_name(query)
     calls = [m for m in name.finditer(query) if not _in_text(query, m.start())]
     for m in reversed(calls):  # the last first: an inner call is replaced before the call around it
         masked = _mask(query)
         args, end = _arguments(query, masked, m.end())
-        query = query[: m.start()] + _expression(args, bound, cached) + query[end:]
+        query = query[: m.start()] + _expression(args, bound, cached, free) + query[end:]
     return query
+
+
+def _free(query: str) -> set[str]:
+    """The variables the query never binds: none of its triple patterns, ``VALUES`` blocks or ``AS`` names them (a
+    library query run without its parameters). Given as a text they are unbound, so the call has no value."""
+    masked = _mask(query)
+    body = masked.find("{")
+    if body < 0:
+        return set()
+    bound, depth = set(), 0
+    for m in re.finditer(r"[()]|(?:\bAS\s+)?[?$](\w+)|VALUES\s*\(([?$\w\s]*)\)", masked[body:], re.IGNORECASE):
+        token = m.group(0)
+        if token == "(":
+            depth += 1
+        elif token == ")":
+            depth -= 1
+        elif m.group(2) is not None:  # VALUES (?a ?b)
+            bound.update(_VARIABLE.findall(m.group(2)))
+        elif depth == 0 or token[0] not in "?$":  # in a triple pattern, or named by AS
+            bound.add(m.group(1))
+    return set(_VARIABLE.findall(masked[body:])) - bound
 
 
 _ONE_ROW = re.compile(
@@ -150,8 +172,9 @@ def _arguments(query: str, masked: str, start: int) -> tuple[list[str], int]:
     raise BadRequest("pvppfn:search( is not closed")
 
 
-def _constant(arg: str, bound: dict[str, str]) -> str | None:
-    """The text of a literal or bound parameter (None for an IRI: not a text); 400 for anything else."""
+def _constant(arg: str, bound: dict[str, str], free: set[str] | frozenset[str] = frozenset()) -> str | None:
+    """The text of a literal or bound parameter (None for an IRI, which is not a text, or a ``free`` variable,
+    which is unbound); 400 for anything else."""
     if m := _STRING.fullmatch(arg):
         body = m.group(1)[1:-1]
         return re.sub(r"\\(.)", lambda e: _ESCAPES.get(e.group(1), e.group(0)), body)
@@ -159,20 +182,22 @@ def _constant(arg: str, bound: dict[str, str]) -> str | None:
         return arg
     if (m := _VARIABLE.fullmatch(arg)) and m.group(1) in bound:
         return bound[m.group(1)]
+    if m and m.group(1) in free:
+        return None
     if arg.startswith("<") or re.fullmatch(r"[\w.-]*:[\w.-]*", arg):
         return None
     raise BadRequest(
         f"pvppfn:search takes its text and language as literals, query parameters or one-row VALUES, "
-        f"not {arg[:80]!r}: "
-        "the text index is asked before the query runs"
+        f"not {arg[:80]!r}: the text index is asked before the query runs, so a text the data gives (a variable a "
+        "pattern binds, an expression) cannot be looked up"
     )
 
 
-def _expression(args: list[str], bound: dict[str, str], scores: Scores) -> str:
+def _expression(args: list[str], bound: dict[str, str], scores: Scores, free: set[str]) -> str:
     if len(args) not in (2, 3):
         raise BadRequest(f"pvppfn:search takes 2 or 3 arguments (?x, text [, language]), not {len(args)}")
-    x, text = args[0], _constant(args[1], bound)
-    lang = _constant(args[2], bound) if len(args) == 3 else None
+    x, text = args[0], _constant(args[1], bound, free)
+    lang = _constant(args[2], bound, free) if len(args) == 3 else None
     lang = lang.lower() if lang else None
     if text is None or not _stems(text):
         return _NONE
@@ -305,7 +330,7 @@ def narrow(query: str, bound: dict[str, str], scores: Scores) -> str:
     return query
 
 
-def _bind_scores(query: str, bound: dict[str, str], scores: Scores) -> str:
+def _bind_scores(query: str, bound: dict[str, str], scores: Scores, free: set[str]) -> str:
     """Each ``BIND(pvppfn:search(?x, text [, lang]) AS ?score)`` that follows a triple pattern binding ``?x`` in
     its group becomes ``OPTIONAL { VALUES (?x ?score) { matches and scores } }``: the same solutions (``?x`` is
     bound, so each gets its score or none), joined by hashing instead of an expression read once per candidate."""
@@ -324,7 +349,7 @@ def _bind_scores(query: str, bound: dict[str, str], scores: Scores) -> str:
     for m in bind.finditer(query):
         if masked[m.start()] == "\0":
             continue
-        text, lang = (_constant(a, bound) if a else None for a in (m.group(2), m.group(3)))
+        text, lang = (_constant(a, bound, free) if a else None for a in (m.group(2), m.group(3)))
         open_at = _group_start(masked, m.start())
         if text is None or open_at is None or not _binds(masked[: m.start()] + "}", open_at, m.group(1)):
             continue
