@@ -5,9 +5,12 @@ server (which cannot call pvpp-kg's code), with the same answers; and the index'
 The backend (``backend.EmbeddedBackend``, ``remote.RemoteBackend``) calls :func:`rewrite` with the current text
 index's ``scores`` before it evaluates or forwards the query.
 
-``pvppfn:search(X, text [, lang])`` — ``text`` and ``lang`` a literal or a query parameter:
+``pvppfn:search(X, text [, lang])`` — ``text`` and ``lang`` a literal, a query parameter or a one-row ``VALUES``
+(a variable nothing binds is unbound; one a pattern binds is a 400):
 - a group whose filter is exactly ``pvppfn:search(?x, …)`` and that binds ``?x`` in a triple pattern of its own gets
   the matches as a ``VALUES`` block that drives it (:func:`narrow`), and the filter goes;
+- ``BIND(pvppfn:search(?x, …) AS ?score)`` after a triple pattern binding ``?x`` joins the matches with their
+  scores (:func:`_bind_scores`);
 - every other call becomes an expression: for an IRI, its score (xsd:double) looked up in the matches (``IN``
   lists, one per score), for a literal ``1.0`` when every query word's stem begins one of its words (``REGEX``
   with each letter's diacritic and case variants), else an error (no value), as the function's definition says.
@@ -70,8 +73,8 @@ def _call_name(query: str) -> re.Pattern[str]:
 def rewrite(query: str, bound: dict[str, str], scores: Scores) -> str:
     """The query without ``pvppfn:search``: the matches drive the groups they can (:func:`narrow`), every other
     call is an expression over the matches (``bound``: the query parameters' values; ``scores(text, lang)``: the
-    matching resources' scores from the text index). A call whose text or language is neither a literal nor a
-    parameter is a 400: the matches are looked up before the query runs."""
+    matching resources' scores from the text index). A call whose text or language the data gives is a 400: the
+    matches are looked up before the query runs."""
     known: dict[tuple[str, str | None], dict[str, float]] = {}
     bound = {**_one_row_values(query), **bound}
 
