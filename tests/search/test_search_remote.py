@@ -228,3 +228,16 @@ def test_the_remote_servers_service_description_lists_the_function(remote: tuple
     assert (None, URIRef("http://www.w3.org/ns/sparql-service-description#extensionFunction"), function) in g
     en = [str(d) for d in g.objects(function, URIRef("http://purl.org/dc/terms/description")) if d.language == "en"]
     assert len(en) == 1 and "so it works over a remote store too" in en[0]
+
+
+def test_a_syntax_error_is_reported_where_it_is_in_the_query_as_sent(remote: tuple, live_server: LiveServer) -> None:
+    """The rewrite adds text to the query: an error is reported at its place in the text as sent, in both modes."""
+    server, _oxi = remote
+    query = (
+        "PREFIX pvppfn: <https://w3id.org/pvpp/function#>\n"
+        "SELECT ?s WHERE { ?s a ?c .\n"
+        '  FILTER(pvppfn:search(?s, "IPKS")) ?? }'
+    )
+    for url in (server.url, live_server.url):
+        r = httpx.post(url + "/sparql", data={"query": query}, timeout=30)
+        assert r.status_code == 400 and "error at 3:41" in r.text, r.text
