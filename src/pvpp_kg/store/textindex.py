@@ -1,8 +1,8 @@
 """The text index: names, other names, codes and descriptions of every public resource, in SQLite FTS5.
 
-Why here, in ``store``: the SPARQL function ``search:match`` is evaluated in the query process
-(``queryworker``), which may import only the store layer; the search feature (``pvpp_kg.search``) and the web
-pages read the same index through :class:`TextIndex`.
+Why here, in ``store``: the backends rewrite the SPARQL function ``pvppfn:search`` over it (``textsparql``) and
+keep it current as part of their writes; the search feature (``pvpp_kg.search``) and the web pages read the same
+index through :class:`TextIndex`.
 
 What is indexed (``rq/search-fields.rq``, ``rq/search-kinds.rq``): the literals of the label, alternative label,
 notation and description properties of each resource of a known kind, each row with its graph, field and
@@ -41,7 +41,7 @@ from pvpp_kg import rq
 
 FILE_NAME = "textindex.sqlite"
 SCHEMA_VERSION = "4"  # an index file of another layout is rebuilt
-# the SPARQL function ``pvppfn:search(?resource or ?literal, "query" [, "lang"])`` (see ``sparql_function``)
+# the SPARQL function ``pvppfn:search(?resource or ?literal, "query" [, "lang"])`` (rewritten by ``textsparql``)
 FUNCTION_NAMESPACE = "https://w3id.org/pvpp/function#"
 FUNCTION = FUNCTION_NAMESPACE + "search"
 _CALLED = re.compile(r"search>?\s*\(")
