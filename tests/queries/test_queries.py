@@ -679,6 +679,8 @@ def test_no_library_query_is_pathological_on_the_national_preset(tmp_path: Any) 
     from pvpp_kg.store.materialise import Entailment, Rules
     from pvpp_kg.store.querypool import QueryJob, evaluate
     from pvpp_kg.store.sources import institution_sources, ontology_sources, reference_sources
+    from pvpp_kg.store.textindex import StoreSource, TextIndex, uses_function
+    from pvpp_kg.store.textsparql import rewrite
 
     settings = Settings()
     path = tmp_path / "national.nq"
@@ -693,10 +695,14 @@ def test_no_library_query_is_pathological_on_the_national_preset(tmp_path: Any) 
         )
     store = ox.Store()  # materialised as load-data does it
     store.bulk_extend(Entailment(Rules.of(ontology_graph(settings))).quads(raw))
+    index = TextIndex(tmp_path)  # pvppfn:search is rewritten over it first, as the backend does
+    index.build(StoreSource(store), 1)
     slow = {}
     for q in LIBRARY:
         started = time.perf_counter()
-        evaluate(store, QueryJob(snapshot="", query=q.text, result_format="JSON", substitutions=q.bind({})))
+        bound = q.bind({})
+        text = rewrite(q.text, {v: val for v, _k, val, _x in bound}, index.scores) if uses_function(q.text) else q.text
+        evaluate(store, QueryJob(snapshot="", query=text, result_format="JSON", substitutions=bound))
         if (elapsed := time.perf_counter() - started) >= 20.0:
             slow[q.name] = round(elapsed, 1)
     assert not slow, f"library queries evaluated pathologically at national scale: {slow}"

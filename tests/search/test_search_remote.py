@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from rdflib import Graph, URIRef
 
 from pvpp_kg.settings import Settings
 from tests.conftest import ADMIN_TOKEN, LiveServer, OxigraphServer, tokens_file
@@ -136,11 +137,107 @@ def test_a_graph_store_write_and_a_sparql_update_through_the_remote_server(remot
     assert {x["iri"] for x in found["results"]} == {ID + "need/test-remote", ID + "need/test-remote-2"}
 
 
-def test_the_search_function_in_sparql_is_503_on_a_remote_store(remote: tuple) -> None:
+def _rows(r: httpx.Response) -> list[tuple[tuple[str, str], ...]]:
+    assert r.status_code == 200, r.text
+    return sorted(tuple(sorted((k, v["value"]) for k, v in b.items())) for b in r.json()["results"]["bindings"])
+
+
+JSON = {"Accept": "application/sparql-results+json"}
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        (
+            "gimenes pabalsts",
+            "lv",
+            [
+                (
+                    ID + "service/vsaa/gimenes-pabalsti-berna-piedzimstot",
+                    "Vienots ģimenes pabalstu pieteikums bērna piedzimšanas gadījumā",
+                ),
+                (FAMILY_BENEFIT, "Ģimenes valsts pabalsta piešķiršana un izmaksāšana"),
+            ],
+        ),
+        ("state family benefit", "en", [(FAMILY_BENEFIT, "Granting and payment of state family benefit")]),
+        ("pabalst", "lv", 10),
+    ],
+)
+def test_the_library_search_query_answers_as_the_embedded_one(
+    remote: tuple, live_server: LiveServer, text: str, lang: str, expected: list | int
+) -> None:
+    """pvppfn:search is rewritten over this server's index of the remote data before the query is forwarded: the
+    library's search-services gives the embedded server's rows, diacritics-free text finding the accented title."""
+    server, _oxi = remote
+    params = {"text": text, "lang": lang}
+    remote_rows = _rows(httpx.get(server.url + "/api/queries/search-services", params=params, headers=JSON))
+    embedded_rows = _rows(httpx.get(live_server.url + "/api/queries/search-services", params=params, headers=JSON))
+    assert remote_rows == embedded_rows
+    found = [(dict(r)["service"], dict(r)["title"]) for r in remote_rows]
+    assert found == expected if isinstance(expected, list) else len(found) == expected
+
+
+def test_text_match_with_graph_patterns_in_sparql_on_a_remote_store(remote: tuple, live_server: LiveServer) -> None:
+    """A text match combined with graph patterns (a municipality's services named pabalst*, with their scores) and
+    the function on literals and IRIs in expressions answer on the remote store as on the embedded one."""
+    server, _oxi = remote
+    combined = (
+        "PREFIX pvpp: <https://w3id.org/pvpp/ontology#>\n"
+        "PREFIX fn: <https://w3id.org/pvpp/function#>\n"
+        "SELECT ?service ?score WHERE { ?service a pvpp:Service ; pvpp:owner ?owner . ?owner a pvpp:Municipality . "
+        'BIND(fn:search(?service, "pabalst*", "lv") AS ?score) FILTER(BOUND(?score)) }'
+    )
+    narrowed = (
+        "PREFIX pvpp: <https://w3id.org/pvpp/ontology#>\nPREFIX pvppfn: <https://w3id.org/pvpp/function#>\n"
+        "SELECT ?service ?owner WHERE { ?service a pvpp:Service ; pvpp:owner ?owner . ?owner a pvpp:Municipality . "
+        'FILTER(pvppfn:search(?service, "pabalst", "lv")) }'
+    )
+    literals = (
+        "PREFIX pvppfn: <https://w3id.org/pvpp/function#>\n"
+        'SELECT ?a ?b ?c WHERE { BIND(pvppfn:search("Ģimenes valsts pabalsta piešķiršana"@lv, "gimenes pabalsts") '
+        'AS ?a) BIND(pvppfn:search("Granting of state family benefit"@en, "family", "lv") AS ?b) '
+        "BIND(pvppfn:search(<https://w3id.org/pvpp/id/role/IPKS>, 42) AS ?c) }"
+    )
+    gimenes = ID + "service/madonas-novads/gmi-pabalsts"
+    expected = {
+        combined: [(("score", "800"), ("service", gimenes))],
+        narrowed: [(("owner", ID + "institution/madonas-novads"), ("service", gimenes))],
+        literals: [(("a", "1"),)],
+    }
+    for query, rows in expected.items():
+        remote_rows = _rows(httpx.post(server.url + "/sparql", data={"query": query}, headers=JSON, timeout=60))
+        assert remote_rows == rows
+        assert _rows(httpx.post(live_server.url + "/sparql", data={"query": query}, headers=JSON)) == rows
+
+
+def test_the_search_text_must_be_known_before_the_query_runs(remote: tuple) -> None:
     server, _oxi = remote
     query = (
         "PREFIX pvppfn: <https://w3id.org/pvpp/function#>\n"
-        'SELECT ?s WHERE { ?s a ?c . FILTER(pvppfn:search(?s, "IPKS")) }'
+        'SELECT ?s WHERE { ?s a ?c ; ?p ?o . FILTER(pvppfn:search(?s, CONCAT("IP", "KS"))) }'
     )
     r = httpx.post(server.url + "/sparql", data={"query": query}, timeout=30)
-    assert r.status_code == 503 and "pvppfn:search" in r.text
+    assert r.status_code == 400 and "pvppfn:search takes its text and language as literals" in r.text
+
+
+def test_the_remote_servers_service_description_lists_the_function(remote: tuple) -> None:
+    server, _oxi = remote
+    r = httpx.get(server.url + "/sparql", headers={"Accept": "text/turtle"}, timeout=30)
+    g = Graph().parse(data=r.text, format="turtle")
+    function = URIRef("https://w3id.org/pvpp/function#search")
+    assert (None, URIRef("http://www.w3.org/ns/sparql-service-description#extensionFunction"), function) in g
+    en = [str(d) for d in g.objects(function, URIRef("http://purl.org/dc/terms/description")) if d.language == "en"]
+    assert len(en) == 1 and "so it works over a remote store too" in en[0]
+
+
+def test_a_syntax_error_is_reported_where_it_is_in_the_query_as_sent(remote: tuple, live_server: LiveServer) -> None:
+    """The rewrite adds text to the query: an error is reported at its place in the text as sent, in both modes."""
+    server, _oxi = remote
+    query = (
+        "PREFIX pvppfn: <https://w3id.org/pvpp/function#>\n"
+        "SELECT ?s WHERE { ?s a ?c .\n"
+        '  FILTER(pvppfn:search(?s, "IPKS")) ?? }'
+    )
+    for url in (server.url, live_server.url):
+        r = httpx.post(url + "/sparql", data={"query": query}, timeout=30)
+        assert r.status_code == 400 and "error at 3:41" in r.text, r.text

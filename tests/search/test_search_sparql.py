@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -138,3 +139,32 @@ def test_the_index_driven_form_changes_no_answer(live_server: Any, shape: str, t
     plain = driven.replace("FILTER(pvppfn:search(", "FILTER(true && pvppfn:search(")
     query = PROLOGUE + "SELECT ?s ?t ?o WHERE { %s } ORDER BY ?s ?t ?o LIMIT 2000"
     assert select(live_server, query % driven) == select(live_server, query % plain)
+
+
+@pytest.mark.parametrize("text", ["pabalst", "gimenes", "madona", "zzzz"])
+def test_a_bound_score_is_the_same_joined_or_as_an_expression(live_server: Any, text: str) -> None:
+    """``BIND(pvppfn:search(?x, …) AS ?score)`` after a pattern that binds ?x is answered by joining the matches
+    with their scores (OPTIONAL VALUES); wrapped in COALESCE it is an expression over the same matches. Same rows,
+    same scores."""
+    query = (
+        PROLOGUE
+        + """SELECT ?s ?score WHERE { ?s a pvpp:Service ; dct:title ?t . FILTER(LANGMATCHES(LANG(?t), "lv"))
+        BIND(%s AS ?score) } ORDER BY ?s"""
+    )
+    call = f'pvppfn:search(?s, "{text}", "lv")'
+    joined = select(live_server, query % call)
+    expression = select(live_server, query % f"COALESCE({call})")
+    assert joined == expression
+    scored = [r for r in joined if "score" in r]
+    assert len(joined) >= 40 and (len(scored) > 0) == (text != "zzzz")
+
+
+def test_the_text_must_be_known_before_the_query_runs(live_server: Any) -> None:
+    """The matches are looked up before the query runs: a text bound by the data is a 400 with a message; a text
+    variable nothing binds (the library query sent without its parameters) is unbound, so nothing matches."""
+    data_bound = PROLOGUE + "SELECT ?s WHERE { ?s dct:title ?t . FILTER(pvppfn:search(?s, ?t)) }"
+    r = httpx.post(live_server.url + "/sparql", data={"query": data_bound}, headers=JSON, timeout=60)
+    assert r.status_code == 400 and "a variable a pattern binds" in r.text
+    raw = (Path(__file__).parents[2] / "queries" / "search-services.rq").read_text(encoding="utf-8")
+    assert select(live_server, raw) == []
+    assert len(select(live_server, raw.replace("WHERE {", 'WHERE { VALUES (?text ?lang) { ("pabalst" "lv") }'))) == 10

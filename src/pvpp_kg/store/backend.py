@@ -18,10 +18,11 @@ from typing import Protocol
 import anyio.to_thread
 import pyoxigraph as ox
 
-from pvpp_kg.errors import BadRequest, NotFound
+from pvpp_kg.errors import BadRequest, NotFound, QuerySyntaxError
 from pvpp_kg.store.embedded import EmbeddedStore, load_bytes, parse_error
 from pvpp_kg.store.querypool import QueryJob, QueryOutput, QueryPool, answer, outcome
-from pvpp_kg.store.textindex import StoreSource, TextIndex, uses_function
+from pvpp_kg.store.textindex import FUNCTION, StoreSource, TextIndex, uses_function
+from pvpp_kg.store.textsparql import rewrite
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +97,26 @@ class Backend(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+async def rewrite_search(query: str, substitutions: tuple[Substitution, ...], index: TextIndex) -> str:
+    """The query with ``pvppfn:search`` rewritten over the index's matches (``textsparql.rewrite``), for both
+    backends: the store that evaluates it needs no function of ours. A syntax error is reported first, at its
+    place in the text as sent (not in the rewritten one)."""
+    bound = {v: val for v, _k, val, _x in substitutions}
+
+    def checked() -> str:
+        try:  # parsed and planned on an empty store, never evaluated
+            ox.Store().query(query, custom_functions={ox.NamedNode(FUNCTION): _no_value})
+        except SyntaxError as e:
+            raise QuerySyntaxError(str(e)) from None
+        return rewrite(query, bound, index.scores)
+
+    return await anyio.to_thread.run_sync(checked)
+
+
+def _no_value(*_args: object) -> None:
+    return None
 
 
 _TRIAL = "import sys, pyoxigraph; pyoxigraph.Store().update(sys.stdin.read())"
@@ -204,8 +225,8 @@ class EmbeddedBackend:
         substitutions: tuple[Substitution, ...] = (),
         timeout: float,
     ) -> QueryOutput:
-        if uses_function(query):  # the text search function reads the index: make it current first
-            await self.text_index()
+        if uses_function(query):  # the text search becomes standard SPARQL over the current index's matches
+            query = await rewrite_search(query, substitutions, await self.text_index())
         job = QueryJob(
             snapshot=self._snapshot(),
             query=query,

@@ -1,9 +1,9 @@
 """The query process: evaluates queries on threads over one read-only snapshot and sends back bytes.
 
 Started by :class:`pvpp_kg.store.querypool.QueryPool` as ``python -m pvpp_kg.store.queryworker FD THREADS NICE``,
-with FD one end of a socket pair. It imports only the standard library, pyoxigraph and the text index (for the
-SPARQL search function, itself only the standard library), so it is a fraction of the
-size of a process that imports the web app. Queries run on threads sharing one open store: pyoxigraph evaluates
+with FD one end of a socket pair. It imports only the standard library and pyoxigraph (``pvppfn:search`` reaches it
+already rewritten into standard SPARQL, ``textsparql``), so it is a fraction of the size of a process that imports
+the web app. Queries run on threads sharing one open store: pyoxigraph evaluates
 without the GIL, so the threads use every core, and the store's caches exist once, not per query.
 Messages are ``(job id, QueryJob)`` in and ``(job id, status, payload)`` out, answered in any order.
 """
@@ -18,8 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any, NamedTuple
-
-from pvpp_kg.store import textindex
 
 EMPTY_GRAPH = "https://w3id.org/pvpp/graph/empty"  # never written: stands for an empty default graph
 
@@ -99,12 +97,7 @@ def evaluate(store: Any, job: QueryJob, *, small: bool = False) -> QueryOutput:
         kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
     if job.substitutions:
         kwargs["substitutions"] = {ox.Variable(v): _term(k, val, x) for v, k, val, x in job.substitutions}
-    query = job.query
-    if textindex.uses_function(query):
-        function = textindex.sparql_function(textindex.index_path_of(job.snapshot))
-        kwargs["custom_functions"] = {ox.NamedNode(textindex.FUNCTION): function}
-        query = textindex.narrow(query, {v: val for v, _k, val, _x in job.substitutions}, function.scores)
-    result = store.query(query, **kwargs)
+    result = store.query(job.query, **kwargs)
     if isinstance(result, ox.QueryBoolean):
         fmt = getattr(ox.QueryResultsFormat, job.result_format)
         return QueryOutput("boolean", result.serialize(format=fmt), time.perf_counter() - started)

@@ -6,8 +6,8 @@ Tested against Oxigraph server. The remote's default graph must be the union of 
 The text index of ``/api/search`` is kept beside the server's own data (``<data_dir>/remote/``), built from the
 remote's data with SPARQL (``SparqlSource``) when the server starts and after a SPARQL Update through it; a write of
 named graphs through it (a submission, the Graph Store Protocol) updates just those graphs' rows. Changes made to
-the remote store by others are not seen until then. ``pvppfn:search`` stays unavailable in SPARQL: the remote
-engine cannot call it.
+the remote store by others are not seen until then. ``pvppfn:search`` in a query is rewritten over this index's
+matches into standard SPARQL before the query is forwarded (``textsparql``), as the embedded backend does.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import httpx
 
 from pvpp_kg import formats, rq
 from pvpp_kg.errors import BackendUnavailable, BadRequest, NotFound, QuerySyntaxError, QueryTimeout
-from pvpp_kg.store.backend import Dataset, Substitution
+from pvpp_kg.store.backend import Dataset, Substitution, rewrite_search
 from pvpp_kg.store.query_text import _NOISE, inspect
 from pvpp_kg.store.querypool import QueryOutput
 from pvpp_kg.store.textindex import FILE_NAME, Text, TextIndex, csv_rows, uses_function
@@ -144,10 +144,8 @@ class RemoteBackend:
         substitutions: tuple[Substitution, ...] = (),
         timeout: float,
     ) -> QueryOutput:
-        if uses_function(query):  # the remote server has no text index
-            raise BackendUnavailable(
-                "pvppfn:search needs the text index of the embedded store; this server forwards to a remote one"
-            )
+        if uses_function(query):  # the text search becomes standard SPARQL over this server's index of the remote
+            query = await rewrite_search(query, substitutions, await self.text_index())
         fmt = _BY_OXI[result_format]
         form: dict[str, str | list[str]] = {"query": with_values(query, substitutions)}
         if dataset.default_graphs:

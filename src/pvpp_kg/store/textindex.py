@@ -1,8 +1,8 @@
 """The text index: names, other names, codes and descriptions of every public resource, in SQLite FTS5.
 
-Why here, in ``store``: the SPARQL function ``search:match`` is evaluated in the query process
-(``queryworker``), which may import only the store layer; the search feature (``pvpp_kg.search``) and the web
-pages read the same index through :class:`TextIndex`.
+Why here, in ``store``: the backends rewrite the SPARQL function ``pvppfn:search`` over it (``textsparql``) and
+keep it current as part of their writes; the search feature (``pvpp_kg.search``) and the web pages read the same
+index through :class:`TextIndex`.
 
 What is indexed (``rq/search-fields.rq``, ``rq/search-kinds.rq``): the literals of the label, alternative label,
 notation and description properties of each resource of a known kind, each row with its graph, field and
@@ -41,7 +41,7 @@ from pvpp_kg import rq
 
 FILE_NAME = "textindex.sqlite"
 SCHEMA_VERSION = "4"  # an index file of another layout is rebuilt
-# the SPARQL function ``pvppfn:search(?resource or ?literal, "query" [, "lang"])`` (see ``sparql_function``)
+# the SPARQL function ``pvppfn:search(?resource or ?literal, "query" [, "lang"])`` (rewritten by ``textsparql``)
 FUNCTION_NAMESPACE = "https://w3id.org/pvpp/function#"
 FUNCTION = FUNCTION_NAMESPACE + "search"
 _CALLED = re.compile(r"search>?\s*\(")
@@ -350,6 +350,11 @@ class TextIndex:
 
     def connection(self) -> sqlite3.Connection:
         return self._connect()
+
+    def scores(self, query: str, lang: str | None) -> dict[str, float]:
+        """The score of every resource matching ``query`` (in ``lang``, when given): what ``pvppfn:search`` is
+        rewritten over (``textsparql``)."""
+        return scores(self._connect(), query, langs=(lang,) if lang else ())
 
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.path.parent.glob(FILE_NAME + "*") if p.exists())
@@ -668,174 +673,3 @@ def matches_text(text: str, query: str) -> bool:
         return False
     have = " " + _folded_words(text)  # a stem begins a word: it follows a space
     return all(" " + s in have for s in stems)
-
-
-def index_path_of(snapshot: str | Path) -> Path:
-    """The text index beside the store whose snapshot directory (``<store>/snapshots/<n>``) is given."""
-    return Path(snapshot).parent.parent / FILE_NAME
-
-
-def sparql_function(index_path: Path) -> Any:
-    """``pvppfn:search(?x, "query" [, "lang"])`` for pyoxigraph's ``custom_functions``, over one index file.
-
-    ``?x`` an IRI: the score (xsd:double) of the resource when one of its indexed names or descriptions (in
-    ``lang``, when given) matches the query, else no value (so ``FILTER(pvppfn:search(...))`` keeps matches).
-    ``?x`` a literal: its score when that text matches (ignoring its language unless ``lang`` is given), read
-    without the index. A query's matches are looked up once per evaluation.
-    """
-    import pyoxigraph as ox
-
-    double = ox.NamedNode("http://www.w3.org/2001/XMLSchema#double")
-    found: dict[tuple[str, str | None], dict[str, float]] = {}
-    conn: list[sqlite3.Connection] = []
-    lock = threading.Lock()
-
-    def matches(query: str, lang: str | None) -> dict[str, float]:
-        key = (query, lang)
-        held = found.get(key)
-        if held is None:
-            with lock:
-                if not conn:
-                    conn.append(sqlite3.connect(f"file:{index_path}?mode=ro", uri=True, check_same_thread=False))
-                held = found[key] = scores(conn[0], query, langs=(lang,) if lang else ())
-        return held
-
-    def function(x: Any, query: Any, lang: Any = None) -> Any:  # noqa: D401
-        if not isinstance(query, ox.Literal):
-            return None
-        language = lang.value.lower() if isinstance(lang, ox.Literal) and lang.value else None
-        if isinstance(x, ox.NamedNode):
-            score = matches(query.value, language).get(x.value)
-            return None if score is None else ox.Literal(str(score), datatype=double)
-        if isinstance(x, ox.Literal):
-            if language and (x.language or "").split("-")[0].lower() != language:
-                return None
-            return ox.Literal("1.0", datatype=double) if matches_text(x.value, query.value) else None
-        return None
-
-    function.scores = matches  # type: ignore[attr-defined]  # for narrow()
-    return function
-
-
-# --- letting the index drive a query ------------------------------------------------------------------------
-
-MAX_NARROWED = 20_000  # above this, a match costs (once per match) more than the filter costs (once per candidate)
-
-# comments, strings and IRIs: what may hold braces that are no group
-_MASK = re.compile(
-    r"""\#[^\n]*
-      | '\'\'(?:[^'\\]|\\.|'(?!''))*'\'\' | \"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-      | '(?:[^'\\\n]|\\.)*' | "(?:[^"\\\n]|\\.)*"
-      | <[^<>"{}|^`\\\s]*>""",
-    re.VERBOSE,
-)
-_ARG = r'(\?\w+|"[^"\\\n]*")'
-_CALL = re.compile(
-    r"FILTER\s*\(\s*(?:pvppfn:search|<https://w3id\.org/pvpp/function\#search>)\s*\(\s*\?(\w+)\s*,\s*"
-    + _ARG
-    + r"\s*(?:,\s*"
-    + _ARG
-    + r"\s*)?\)\s*\)"
-)
-
-
-def narrow(query: str, bound: dict[str, str], scores: Any) -> str:
-    """The query with the index's matches driving each group that has ``FILTER(pvppfn:search(?x, text [, lang]))``
-    and binds ``?x`` in a triple pattern of its own, when the text and language are literals or bound parameters
-    and there are at most ``MAX_NARROWED`` matches.
-
-    Why: pyoxigraph has custom functions but no property functions, so on its own the filter is called for every
-    candidate. Oxigraph joins only by hashing, so a VALUES block of the matches beside the group's patterns still
-    reads every candidate (and joins a large block in worse than linear time); ``LATERAL`` evaluates the group once
-    per match with ``?x`` bound, i.e. by index lookups. So a group of triple patterns and filters only (no nested
-    group) becomes ``{ VALUES ?x { matches } LATERAL { the group without that filter } }``: every solution of the
-    group binds ``?x`` in a triple pattern, the filter keeps exactly the matches, and the VALUES block holds exactly
-    them, so the answers are the same. A group with nested groups (OPTIONAL, MINUS, GRAPH, ...), where binding
-    ``?x`` first could change what they mean, and a group whose filters see variables around it (the group of an
-    OPTIONAL, EXISTS or SERVICE) get the matches as a sub-select joined in and keep the filter.
-    """
-    masked = _MASK.sub(lambda m: "\0" * len(m.group(0)), query)
-    edits: dict[int, tuple[int, int, str]] = {}  # group start -> (from, to, replacement): one per group
-    for m in _CALL.finditer(query):
-        if masked[m.start()] == "\0":  # inside a comment or a string
-            continue
-        args = []
-        for arg in (m.group(2), m.group(3)):
-            if arg is None:
-                args.append(None)
-            elif arg.startswith("?"):
-                args.append(bound.get(arg[1:]))
-                if args[-1] is None:
-                    break
-            else:
-                args.append(arg[1:-1])
-        else:
-            var = m.group(1)
-            open_at = _group_start(masked, m.start())
-            if open_at is None or open_at in edits or not _binds(masked, open_at, var):
-                continue
-            try:
-                matches = scores(args[0], args[1].lower() if args[1] else None)
-            except sqlite3.Error:  # no index to read: the filter alone decides (and finds nothing)
-                continue
-            if len(matches) > MAX_NARROWED:
-                continue
-            values = f"VALUES ?{var} {{ {' '.join(f'<{iri}>' for iri in sorted(matches))} }}"
-            close_at = _group_end(masked, open_at)
-            if "{" not in masked[open_at + 1 : close_at] and not _SEES_OUTSIDE.search(masked, 0, open_at):
-                rest = query[open_at + 1 : m.start()] + query[m.end() : close_at]
-                edits[open_at] = (open_at + 1, close_at, f" {values} LATERAL {{ {rest} }} ")
-            else:
-                edits[open_at] = (open_at + 1, open_at + 1, f" {{ SELECT ?{var} WHERE {{ {values} }} }} ")
-    for start, end, text in sorted(edits.values(), reverse=True):
-        query = query[:start] + text + query[end:]
-    return query
-
-
-# a group whose filters see the variables around it: OPTIONAL's (the left join's condition), EXISTS' (substituted),
-# SERVICE's (sent elsewhere); its filters must stay at its own level, so it gets the joined form
-_SEES_OUTSIDE = re.compile(r"(?:OPTIONAL|EXISTS|SERVICE(?:\s+SILENT)?\s+\S+)\s*\Z", re.IGNORECASE)
-
-
-def _group_end(masked: str, open_at: int) -> int:
-    """The position of the '}' that closes the group opened at ``open_at``."""
-    depth = 0
-    for i in range(open_at + 1, len(masked)):
-        ch = masked[i]
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            if depth == 0:
-                return i
-            depth -= 1
-    return len(masked)
-
-
-def _group_start(masked: str, at: int) -> int | None:
-    """The position of the '{' that opens the group holding position ``at``."""
-    depth = 0
-    for i in range(at - 1, -1, -1):
-        ch = masked[i]
-        if ch == "}":
-            depth += 1
-        elif ch == "{":
-            if depth == 0:
-                return i
-            depth -= 1
-    return None
-
-
-def _binds(masked: str, open_at: int, var: str) -> bool:
-    """Whether ``?var`` is the subject of a triple pattern directly in the group opened at ``open_at``."""
-    depth, flat = 0, []
-    for ch in masked[open_at + 1 :]:
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            if depth == 0:
-                break
-            depth -= 1
-        elif depth == 0:
-            flat.append(ch)
-    text = "".join(flat)
-    return re.search(rf"(?:^|[.{{;\s])\?{re.escape(var)}\s+(?:a\s|\0|[A-Za-z][\w.-]*:)", text) is not None
