@@ -5,7 +5,7 @@ pyoxigraph and :mod:`pvpp_kg.errors`. The policy's own use of it (layers, refere
 :mod:`pvpp_kg.validation`.
 """
 
-from pvpp_kg.shacl.engine import originals, validate, validate_graphs
+from pvpp_kg.shacl.engine import originals, validate, validate_each, validate_graphs
 from pvpp_kg.shacl.errors import ShapesError, ValidationFailure
 from pvpp_kg.shacl.paths import Path
 from pvpp_kg.shacl.report import Report, Result
@@ -20,5 +20,6 @@ __all__ = [
     "ValidationFailure",
     "originals",
     "validate",
+    "validate_each",
     "validate_graphs",
 ]

@@ -7,9 +7,10 @@ sh:node, sh:or or a qualified value shape reaches is evaluated once per node, ho
 from __future__ import annotations
 
 import dataclasses
+import functools
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import pyoxigraph as ox
@@ -223,6 +224,43 @@ def validate(
     with, as if the data graph stated them. ``map_`` may run the root shapes in threads: pyoxigraph evaluates
     queries without the GIL.
     """
+    (report,) = validate_each(
+        store, [shapes], union=union, only=only, originals=originals, extra_subclasses=extra_subclasses, map_=map_
+    )
+    return report
+
+
+def validate_each(
+    store: ox.Store,
+    graphs: Sequence[ShapesGraph],
+    *,
+    union: bool = False,
+    only: ox.NamedNode | None = None,
+    originals: Originals | None = None,
+    extra_subclasses: Iterable[tuple[Node, Node]] = (),
+    map_: Mapper = map,
+) -> list[Report]:
+    """:func:`validate` against several shapes graphs, a report each, their root shapes given to ``map_`` as one
+    list: the threads stay busy until the last root of all, not of each graph in turn."""
+    jobs: list[tuple[int, Callable[[], list[Result]]]] = []
+    for i, shapes in enumerate(graphs):
+        jobs += [(i, job) for job in _root_jobs(store, shapes, union, only, originals, extra_subclasses)]
+    found: list[list[Result]] = [[] for _ in graphs]
+    # no de-duplication: a shape reached along two paths reports twice, as SHACL's report does
+    for (i, _), results in zip(jobs, map_(lambda job: job[1](), jobs), strict=True):
+        found[i] += results
+    return [Report(results, originals or {}) for results in found]
+
+
+def _root_jobs(
+    store: ox.Store,
+    shapes: ShapesGraph,
+    union: bool,
+    only: ox.NamedNode | None,
+    originals: Originals | None,
+    extra_subclasses: Iterable[tuple[Node, Node]],
+) -> list[Callable[[], list[Result]]]:
+    """A job per root shape of ``shapes``; the jobs share the class hierarchy and the property scans."""
     if shapes.uses_shapes_graph:
         store = _with_shapes_graph(store, shapes.g, union)
         union = False
@@ -234,9 +272,7 @@ def validate(
         focus = run.narrow(TargetFocus(shape.targets, hierarchy, only))
         return run.validate(shape, focus) if focus is not None else []
 
-    # no de-duplication: a shape reached along two paths reports twice, as SHACL's report does
-    results = [r for found in map_(one, shapes.roots) for r in found]
-    return Report(results, originals or {})
+    return [functools.partial(one, shape) for shape in shapes.roots]
 
 
 def _with_shapes_graph(store: ox.Store, g: Graph, union: bool) -> ox.Store:
@@ -273,4 +309,4 @@ def originals(literals: Iterable[Literal]) -> Originals:
     return out
 
 
-__all__ = ["SH", "Run", "validate", "validate_graphs"]
+__all__ = ["SH", "Run", "validate", "validate_each", "validate_graphs"]
