@@ -625,3 +625,24 @@ def test_extra_subclass_axioms_count_as_data() -> None:
         (URIRef(EX + "b"), "MinCountConstraintComponent"),  # likewise; and ex:c's value ex:b is an ex:Super
     ]
     assert len(store) == before
+
+
+def test_validate_each_reports_per_shapes_graph() -> None:
+    """Several shapes graphs validated together (their roots in one thread pool's list) give each graph the report
+    it gets alone, in order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    first = shacl.ShapesGraph(
+        _graph("ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:property [ sh:path ex:p ; sh:minCount 1 ] .")
+    )
+    second = shacl.ShapesGraph(
+        _graph("ex:T a sh:NodeShape ; sh:targetClass ex:C ; sh:property [ sh:path ex:q ; sh:maxCount 0 ] .")
+    )
+    store = _store("ex:a a ex:C ; ex:q 1 . ex:b a ex:C ; ex:p 1 .")
+    with ThreadPoolExecutor(2) as pool:
+        both = shacl.validate_each(store, [first, second], map_=pool.map)
+    assert [engine_rows(r) for r in both] == [engine_rows(shacl.validate(store, s)) for s in (first, second)]
+    assert [{(str(to_rdflib(r.focus)), r.component) for r in report.results} for report in both] == [
+        {(EX + "a", SH.MinCountConstraintComponent)},  # a has no ex:p
+        {(EX + "a", SH.MaxCountConstraintComponent)},  # a has an ex:q
+    ]
