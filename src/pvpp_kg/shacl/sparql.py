@@ -32,11 +32,14 @@ if TYPE_CHECKING:
 SHAPES_GRAPH = URIRef("urn:x-pvpp-kg:shapes-graph")
 _THIS = Variable("this")
 _PREBOUND = {"this", "shapesGraph", "currentShape"}
-# strings, IRIs and comments are kept as they are; a variable is ?name or $name; keywords mark the clauses
-_TOKEN = re.compile(
+# strings, IRIs, comments and escapes: text that may hold braces, variables or keywords that are no syntax
+_OPAQUE = (
     r'''"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^'\\]|\\.|'(?!''))*\'\'\'|"(?:[^"\\\n]|\\.)*"'''
     r"""|'(?:[^'\\\n]|\\.)*'|<[^<>"{}|^`\\\s]*>|#[^\n]*|\\."""
-    r"|(?P<bound>\bbound\s*\(\s*[?$](?P<bvar>[A-Za-z0-9_]+)\s*\))"
+)
+# the opaque text is kept as it is; a variable is ?name or $name; keywords mark the clauses
+_TOKEN = re.compile(
+    _OPAQUE + r"|(?P<bound>\bbound\s*\(\s*[?$](?P<bvar>[A-Za-z0-9_]+)\s*\))"
     r"|[?$](?P<var>[A-Za-z0-9_\u00B7-\uFFFF]+)"
     r"|(?P<kw>\bSELECT\b|\bWHERE\b|\bGROUP\s+BY\b|\bHAVING\b|\bORDER\b|\bLIMIT\b|\bOFFSET\b|[{}])",
     re.IGNORECASE,
@@ -74,9 +77,7 @@ def substitute(text: str, constants: dict[str, str]) -> str:
 
 # the structure a restriction needs: groups, parentheses, variables and the keywords that decide a group's context
 _STRUCTURE = re.compile(
-    r'''"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^'\\]|\\.|'(?!''))*\'\'\'|"(?:[^"\\\n]|\\.)*"'''
-    r"""|'(?:[^'\\\n]|\\.)*'|<[^<>"{}|^`\\\s]*>|#[^\n]*|\\."""
-    r"|(?P<brace>[{}()])|[?$](?P<var>[A-Za-z0-9_\u00B7-\uFFFF]+)"
+    _OPAQUE + r"|(?P<brace>[{}()])|[?$](?P<var>[A-Za-z0-9_\u00B7-\uFFFF]+)"
     r"|(?<![:\w])(?P<kw>SELECT|OPTIONAL|MINUS|EXISTS|SERVICE|LIMIT|OFFSET)\b",
     re.IGNORECASE,
 )
