@@ -15,13 +15,17 @@ from dataclasses import dataclass, field
 QUERY_FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
 UPDATE_VERBS = {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
 
-# Everything that is not a keyword: comments, strings, IRIs, variables, prefixed names.
-_NOISE = re.compile(
-    r"""\#[^\n]*                                   # comment
+# What may hold brackets or keywords that are no syntax: comments, strings, IRIs (a verbose pattern).
+OPAQUE = r"""\#[^\n]*                                   # comment
       | '''(?:[^'\\]|\\.|'(?!''))*'''              # long strings
       | \"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
       | '(?:[^'\\\n]|\\.)*' | "(?:[^"\\\n]|\\.)*"  # short strings
       | <[^<>"{}|^`\\\s]*>                          # IRIs
+"""
+# Everything that is not a keyword: the opaque text, variables, prefixed names.
+_NOISE = re.compile(
+    OPAQUE
+    + r"""
       | [?$][A-Za-z0-9_\u00B7-\uFFFF]+              # variables
       | [A-Za-z0-9_\u00B7-\uFFFF.-]*:(?:[A-Za-z0-9_\u00B7-\uFFFF.:%-]|\\[_~.\-!$&'()*+,;=/?\#@%])*  # prefixed names
     """,

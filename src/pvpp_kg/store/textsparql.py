@@ -25,6 +25,7 @@ from collections.abc import Callable
 from functools import cache
 
 from pvpp_kg.errors import BadRequest
+from pvpp_kg.store.query_text import OPAQUE
 from pvpp_kg.store.textindex import FUNCTION_NAMESPACE, _stems, fold, matches_text
 
 Scores = Callable[[str, "str | None"], dict[str, float]]
@@ -36,13 +37,7 @@ _NONE = 'ABS("")'  # an expression error: the call has no value (a FILTER drops 
 MAX_LISTED = 5_000
 
 # comments, strings and IRIs: what may hold braces, parentheses or commas that are no syntax
-_MASK = re.compile(
-    r"""\#[^\n]*
-      | '\'\'(?:[^'\\]|\\.|'(?!''))*'\'\' | \"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-      | '(?:[^'\\\n]|\\.)*' | "(?:[^"\\\n]|\\.)*"
-      | <[^<>"{}|^`\\\s]*>""",
-    re.VERBOSE,
-)
+_MASK = re.compile(OPAQUE, re.VERBOSE)
 _STRING = re.compile(r"""("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')(?:@[A-Za-z0-9-]+|\^\^\S+)?""")
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _VARIABLE = re.compile(r"[?$](\w+)")
