@@ -63,6 +63,9 @@ class Dataset:
         return self.named_graphs
 
 
+ALL_NAMED = Dataset()  # the union default graph; GRAPH patterns see every named graph
+
+
 class Backend(Protocol):
     async def query(
         self,

@@ -23,7 +23,7 @@ from pvpp_kg.errors import BadRequest, NotFound
 from pvpp_kg.namespaces import ID, institution_graph
 from pvpp_kg.policy.matrix import ROLES, TASKS
 from pvpp_kg.settings import Settings
-from pvpp_kg.store.backend import Backend, Dataset
+from pvpp_kg.store.backend import ALL_NAMED, Backend
 from pvpp_kg.validation.compliance import (
     COMPLIANCE_GRAPHS,
     Institution,
@@ -33,7 +33,6 @@ from pvpp_kg.validation.compliance import (
 )
 from pvpp_kg.validation.submissions import solutions
 
-ALL_NAMED = Dataset()
 KINDS = ("ministry", "agency", "municipality", "other")
 XSD_DATETIME = "http://www.w3.org/2001/XMLSchema#dateTime"
 PROFILES = f"{ID}profile/"

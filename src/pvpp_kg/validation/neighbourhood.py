@@ -38,10 +38,9 @@ import pyoxigraph as ox
 
 from pvpp_kg import rq
 from pvpp_kg.namespaces import institution_graph
-from pvpp_kg.store.backend import Backend, Dataset
+from pvpp_kg.store.backend import ALL_NAMED, Backend
 from pvpp_kg.validation.parse import Document
 
-ALL_NAMED = Dataset()  # the union default graph; GRAPH patterns see every named graph
 OWNER = ox.NamedNode("https://w3id.org/pvpp/ontology#owner")
 IDENTIFIER = ox.NamedNode("http://purl.org/dc/terms/identifier")
 

@@ -27,7 +27,7 @@ from pvpp_kg import rq
 from pvpp_kg.errors import BackendUnavailable, BadRequest, Forbidden, NotFound, PvppError
 from pvpp_kg.namespaces import GRAPH, ID, institution_graph
 from pvpp_kg.settings import Settings
-from pvpp_kg.store.backend import Backend, Dataset
+from pvpp_kg.store.backend import ALL_NAMED, Backend
 from pvpp_kg.validation import compliance
 from pvpp_kg.validation.diff import Diff, diff
 from pvpp_kg.validation.neighbourhood import neighbourhood
@@ -38,7 +38,6 @@ from pvpp_kg.validation.validator import POLICY_LAYERS
 from pvpp_kg.validation.worker import Stored
 
 PROVENANCE_GRAPH = str(GRAPH["provenance"])
-ALL_NAMED = Dataset()  # the union default graph; GRAPH patterns see every named graph
 _KEY = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 PROLOGUE = """PREFIX pvpp: <https://w3id.org/pvpp/ontology#>
 PREFIX prov: <http://www.w3.org/ns/prov#>
