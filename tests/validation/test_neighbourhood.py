@@ -10,7 +10,6 @@ every other institution's data and the stored registry as the context.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -28,8 +27,7 @@ from pvpp_kg.store.querypool import QueryPool
 from pvpp_kg.validation.neighbourhood import neighbourhood
 from pvpp_kg.validation.parse import parse_document
 from pvpp_kg.validation.validator import POLICY_LAYERS, Validator
-from pvpp_kg.web.auth import digest
-from tests.conftest import ADMIN_TOKEN, LiveServer, generate_tiny
+from tests.conftest import ADMIN_TOKEN, LiveServer, generate_tiny, tokens_file
 
 pytestmark = pytest.mark.slow
 
@@ -49,8 +47,7 @@ PREFIXES = """@base <https://w3id.org/pvpp/id/> .
 
 @pytest.fixture(scope="module")
 def server(make_settings: Callable[..., Settings], tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    tokens = tmp_path_factory.mktemp("tok") / "tokens.json"
-    tokens.write_text(json.dumps({"lm": digest(LM)}))
+    tokens = tokens_file(tmp_path_factory.mktemp("tok"), {"lm": LM})
     s = make_settings(institution_tokens_file=tokens)
     ensure_loaded(s)
     srv = LiveServer(s)
