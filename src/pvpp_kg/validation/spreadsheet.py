@@ -1,7 +1,8 @@
 """The spreadsheet template: institutions fill one sheet per entity (XLSX, or one CSV per sheet) instead of RDF.
 
-Why a spreadsheet: most institutions keep their service list in Excel. The layout below is the single place that
-knows it; every conversion error names the sheet, row and column, so the person filling it can find the cell.
+Why a spreadsheet: most institutions keep their service list in Excel. The layout, ``data/template/columns.csv``, is
+the single place that knows it; every conversion error names the sheet, row and column, so the person filling it
+can find the cell.
 Values are short local ids (``vsaa``, ``pv-gimenes-pabalsti``); lists are separated by ``;``.
 """
 
@@ -31,103 +32,25 @@ class Column:
     required: bool = False
 
 
-SHEETS: dict[str, tuple[Column, ...]] = {
-    "institutions": (
-        Column("key", "institution key from the registry, e.g. vsaa", True),
-        Column("service_portfolio_manager", "post id of the service-portfolio manager (Pakalpojumu kopuma vadītājs)"),
-        Column("resource_portfolio_manager", "post id of the resource-portfolio manager (Resursu kopuma vadītājs)"),
-        Column("track", "implementation track: services | no-services"),
-    ),
-    "posts": (
-        Column("institution", "institution key", True),
-        Column("id", "post id, unique within the institution", True),
-        Column("label_lv", "post name in Latvian", True),
-        Column("label_en", "post name in English"),
-        Column("role", "role code: VVI NVI PVI IPKS PS PSn PSa IRKS RS RL", True),
-        Column("holder", "pseudonymous person id, e.g. p-0042 (no names)"),
-        Column("illustrative", "true if the row is an invented example, not real data"),
-    ),
-    "services": (
-        Column("institution", "owner institution key", True),
-        Column("id", "service id, unique within the institution", True),
-        Column("kind", "individual-benefit | general-benefit | individual-use | shared", True),
-        Column("title_lv", "title in Latvian", True),
-        Column("title_en", "title in English"),
-        Column("description_lv", "description in Latvian", True),
-        Column("description_en", "description in English"),
-        Column("manager", "post id of the service manager (Pakalpojuma vadītājs)", True),
-        Column("providers", "provider institution keys; ;-separated"),
-        Column("recipients", "residents | entrepreneurs | society | institutions, or institution keys; ;-separated"),
-        Column("needs", "need ids; ;-separated"),
-        Column("resources", "resource ids (own) or institution/id; ;-separated"),
-        Column("function", "only if the 'service' is a support | administrative | communication function"),
-        Column("complexity", "simple | smart (a smart service combines several institutions' services)"),
-        Column("life_situations", "latvija.gov.lv life situation ids; ;-separated"),
-        Column("sources", "web addresses the service is described at (https://…); ;-separated"),
-        Column("note_lv", "editorial note in Latvian"),
-        Column("note_en", "editorial note in English"),
-        Column("illustrative", "true if the row is an invented example, not real data"),
-    ),
-    "resources": (
-        Column("institution", "owner institution key", True),
-        Column("id", "resource id, unique within the institution", True),
-        Column("type", "information | digital-technology", True),
-        Column("label_lv", "name in Latvian", True),
-        Column("label_en", "name in English"),
-        Column("description_lv", "description in Latvian"),
-        Column("description_en", "description in English"),
-        Column("manager", "post id of the resource manager (Resursa vadītājs)", True),
-        Column("users", "user institution keys; ;-separated"),
-        Column("illustrative", "true if the row is an invented example, not real data"),
-    ),
-    "participations": (
-        Column("participant", "institution key", True),
-        Column("role", "role code, e.g. NVI", True),
-        Column("context", "what the role is about, e.g. service/vsaa/x (optional)"),
-        Column("description_lv", "description in Latvian"),
-    ),
-    "slas": (
-        Column("institution", "owner institution key", True),
-        Column("id", "service level agreement id, unique within the institution", True),
-        Column("service", "id of the institution's service it is for", True),
-        Column("label_lv", "name in Latvian", True),
-        Column("label_en", "name in English"),
-        Column("service_hours", "when the service is available, as text"),
-        Column("availability_target", "availability target in percent, e.g. 99.5"),
-        Column("reaction_time", "reaction time as an ISO 8601 duration, e.g. PT4H"),
-        Column("resolution_time", "resolution time as an ISO 8601 duration, e.g. P2D"),
-        Column("description_lv", "description in Latvian"),
-        Column("description_en", "description in English"),
-        Column("illustrative", "true if the row is an invented example, not real data"),
-    ),
-    "needs": (
-        Column("id", "need id (shared by every institution: need/{id})", True),
-        Column("label_lv", "the need in Latvian", True),
-        Column("label_en", "the need in English"),
-        Column("illustrative", "true if the row is an invented example, not real data"),
-    ),
-    "life_situations": (
-        Column("id", "latvija.gov.lv life situation id, e.g. 22503", True),
-        Column("title_lv", "title in Latvian", True),
-        Column("title_en", "title in English"),
-        Column("label_lv", "name in Latvian (as the title, unless it differs)"),
-        Column("label_en", "name in English"),
-        Column("source", "its latvija.gov.lv address (https://…)"),
-    ),
-}
-
 AUX_SHEETS = ("about", "lists", "results")  # the template's explanation and code lists, fix-it results: no data
 COLUMNS_CSV = PROJECT_ROOT / "data" / "template" / "columns.csv"
 
 
 @lru_cache(maxsize=1)
 def column_table() -> dict[str, dict[str, dict[str, str]]]:
-    """``data/template/columns.csv``: per sheet and column its lv/en label, RDF property, code list and example."""
+    """``data/template/columns.csv``, the template's layout: per sheet (in order) its columns (in order), each
+    with whether it is required, its help text, lv/en label, RDF property, code list and example."""
     out: dict[str, dict[str, dict[str, str]]] = {}
     with COLUMNS_CSV.open(encoding="utf-8", newline="") as f:
         for row in csv.DictReader(f):
             out.setdefault(row["sheet"], {})[row["column"]] = row
     return out
+
+
+SHEETS: dict[str, tuple[Column, ...]] = {
+    sheet: tuple(Column(name, row["help"], row["required"] == "yes") for name, row in columns.items())
+    for sheet, columns in column_table().items()
+}
 
 
 def labels_of(sheet: str) -> dict[str, tuple[str, str]]:
