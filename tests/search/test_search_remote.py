@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -14,13 +13,9 @@ from rdflib import Graph, URIRef
 
 from pvpp_kg.settings import Settings
 from tests.conftest import ADMIN_TOKEN, LiveServer, OxigraphServer, tokens_file
+from tests.search.test_search import BASE, FAMILY_BENEFIT, ID, LM  # the same sample data and token
 
 pytestmark = pytest.mark.slow
-
-BASE = (Path(__file__).parents[1] / "data" / "shapes" / "base.ttl").read_bytes()
-LM = "lm-token"
-ID = "https://w3id.org/pvpp/id/"
-FAMILY_BENEFIT = ID + "service/vsaa/gimenes-valsts-pabalsts"
 
 
 @pytest.fixture(scope="module")
