@@ -91,10 +91,10 @@ class SparqlSource:
             raise BackendUnavailable(f"the remote store failed ({r.status_code}): {r.text.strip()[:500]}")
         return csv_rows(r.content)
 
-    def texts(self, fields: dict[str, str], graph: str | None) -> Iterator[Text]:
+    def texts(self, fields: dict[str, str], graph: str) -> Iterator[Text]:
         """One query per property (``rq/search-texts.rq``), the property and graph bound by a VALUES block first."""
         for p, field in fields.items():
-            bound = f"VALUES ?p {{ <{p}> }}" + (f" VALUES ?g {{ <{graph}> }}" if graph is not None else "")
+            bound = f"VALUES ?p {{ <{p}> }} VALUES ?g {{ <{graph}> }}"
             query = rq.load("search-texts").replace("WHERE {", "WHERE { " + bound, 1)
             for s, g, lang, text in self.select(query):
                 yield s, g, field, lang, text

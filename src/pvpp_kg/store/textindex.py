@@ -4,7 +4,7 @@ Why here, in ``store``: the backends rewrite the SPARQL function ``pvppfn:search
 keep it current as part of their writes; the search feature (``pvpp_kg.search``) and the web pages read the same
 index through :class:`TextIndex`.
 
-What is indexed (``rq/search-fields.rq``, ``rq/search-kinds.rq``): the literals of the label, alternative label,
+What is indexed (``rq/search-fields.rq``, ``rq/search-kinds.csv``): the literals of the label, alternative label,
 notation and description properties of each resource of a known kind, each row with its graph, field and
 language. The indexed text is *folded*: NFKD, case-folded, combining marks dropped, so ``gimene`` meets
 ``ģimene`` and ``cela`` meets ``ceļa``; queries are folded the same way. Each query word is cut to a simple
@@ -31,6 +31,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib.resources import files
@@ -240,14 +241,8 @@ class TextIndex:
 
         tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
         tmp.unlink(missing_ok=True)
-        institutions = _institutions(source)
-        stage("read institutions")
-        kinds_of = _kinds(source, None)
-        stage("read kinds")
-        texts = _texts(source, None, kinds_of)
-        stage("read and fold texts")
-        owners = _owners(source, None)
-        stage("read owners")
+        texts, kinds_of, owners, institutions = _read_all(source)
+        stage("read")
         resources = _resources(texts, kinds_of, owners, institutions)
         facets = {r[0]: r[1:6] for r in resources}
         rows = [(*row, *facets[row[0]]) for row in texts]
@@ -292,7 +287,7 @@ class TextIndex:
             conn = self._connect()
             if self.version() != old:
                 return False
-            new_rows = [row for g in graphs for row in _texts(source, g, None)]
+            new_rows = [row for g in graphs for row in _texts(source, g)]
             subjects = {row[0] for row in new_rows}
             with conn:
                 marks = ",".join("?" * len(graphs))
@@ -500,9 +495,8 @@ class Source(Protocol):
         """The rows of a SELECT over the union of the graphs (no header)."""
         ...
 
-    def texts(self, fields: dict[str, str], graph: str | None) -> Iterable[Text]:
-        """The literals of the ``fields`` properties (IRI -> field) whose subject is an IRI, in ``graph`` or in
-        every named graph."""
+    def texts(self, fields: dict[str, str], graph: str) -> Iterable[Text]:
+        """The literals of the ``fields`` properties (IRI -> field) whose subject is an IRI, in ``graph``."""
         ...
 
 
@@ -524,12 +518,11 @@ class StoreSource:
         results = self.reader.query(query, use_default_graph_as_union=True)
         return csv_rows(results.serialize(format=ox.QueryResultsFormat.CSV))
 
-    def texts(self, fields: dict[str, str], graph: str | None) -> Iterator[Text]:
-        """Scanned per property from the store's indexes: faster than SPARQL here (measured: 8.2-9.0 s for the
-        national preset's 461,763 literals against 11.3-12.0 s for the same rows as SPARQL CSV)."""
+    def texts(self, fields: dict[str, str], graph: str) -> Iterator[Text]:
+        """Scanned per property from the store's graph-first index."""
         import pyoxigraph as ox
 
-        g = ox.NamedNode(graph) if graph is not None else None
+        g = ox.NamedNode(graph)
         literal, named = ox.Literal, ox.NamedNode
         for p, field in fields.items():
             for quad in self.reader.quads_for_pattern(None, ox.NamedNode(p), None, g):
@@ -556,13 +549,11 @@ def _folded_words(text: str) -> str:
     return folded
 
 
-def _texts(source: Source, graph: str | None, kinds_of: dict[str, str] | None) -> list[tuple[str, ...]]:
-    """(iri, graph, field, lang, text, folded words) of every indexed literal of an IRI (of a known kind, when
-    ``kinds_of`` is given), in ``graph`` or in every named graph."""
+def _texts(source: Source, graph: str) -> list[tuple[str, ...]]:
+    """(iri, graph, field, lang, text, folded words) of every indexed literal of an IRI in ``graph`` (what a
+    per-graph update reads; the resources' kinds are asked after)."""
     rows = []
     for iri, g, field, lang, text in source.texts(_fields(source), graph):
-        if kinds_of is not None and iri not in kinds_of:
-            continue
         folded = _folded_words(text)
         if folded:
             rows.append((iri, g, field, lang, text, folded))
@@ -580,17 +571,78 @@ def _chunks(subjects: Iterable[str] | None) -> list[str]:
     return [_values("s", listed[i : i + _CHUNK]) for i in range(0, len(listed), _CHUNK)]
 
 
-def _kinds(source: Source, subjects: Iterable[str] | None) -> dict[str, str]:
-    """The kind of each resource (of ``subjects``, or of every instance of a listed class): the classes of
-    ``rq/search-instances.rq``, the first kind in ``search-kinds.csv``'s order winning."""
+def _kind_values(kinds_wanted: Iterable[str] | None = None) -> str:
+    """The ``VALUES (?class ?kind)`` block of ``search-kinds.csv`` (of ``kinds_wanted`` only, when given)."""
+    pairs = [
+        f'(<{c}> "{k["kind"]}")'
+        for k in kinds()
+        if kinds_wanted is None or k["kind"] in kinds_wanted
+        for c in k["classes"].split()
+    ]
+    return f"VALUES (?class ?kind) {{ {' '.join(pairs)} }}"
+
+
+def _filled(name: str, *blocks: str) -> str:
+    """``rq/{name}.rq`` with its empty VALUES blocks (``VALUES (?a ?b) { }``) filled, in order."""
+    query = rq.load(name)
+    for block in blocks:
+        empty = block[: block.index("{")] + "{ }"
+        query = query.replace(empty, block, 1)
+    return query
+
+
+def _rank_kinds(rows: Iterable[list[str]], found: dict[str, str]) -> dict[str, str]:
+    """``found`` updated with (iri, kind, ...) rows: the first kind in ``search-kinds.csv``'s order wins."""
     order = {k["kind"]: i for i, k in enumerate(kinds())}
+    for row in rows:
+        iri, kind = row[0], row[1]
+        held = found.get(iri)
+        if held is None or order[kind] < order[held]:
+            found[iri] = kind
+    return found
+
+
+def _kinds(source: Source, subjects: Iterable[str] | None) -> dict[str, str]:
+    """The kind of each resource (of ``subjects``, or of every instance of a listed class)."""
+    query = _filled("search-instances", _kind_values())
     found: dict[str, str] = {}
     for tail in _chunks(subjects):
-        for iri, kind in source.select(rq.load("search-instances") + tail):
-            held = found.get(iri)
-            if held is None or order[kind] < order[held]:
-                found[iri] = kind
+        _rank_kinds(source.select(query + tail), found)
     return found
+
+
+# The texts read as two queries, one per core, beside the owners and institutions: services (half the texts at
+# national scale) and every other kind. Issue 30's index build: 8.0 s, against 8.7-9.8 s as one text query and
+# 10.2-10.5 s with one thread.
+_TEXT_PARTS = (("service",), tuple(k["kind"] for k in kinds() if k["kind"] != "service"))
+
+
+def _read_all(
+    source: Source,
+) -> tuple[list[tuple[str, ...]], dict[str, str], dict[str, str], dict[str, tuple[str | None, str | None]]]:
+    """Everything a whole build reads: the texts (as ``_texts`` has them) of every resource of a known kind, the
+    resources' kinds, owners and the institutions' facets, read by two threads (the store answers without the
+    GIL, a remote server in parallel)."""
+    fields = _fields(source)
+    field_values = "VALUES (?p ?field) { " + " ".join(f'(<{p}> "{f}")' for p, f in fields.items()) + " }"
+    queries = [_filled("search-kind-texts", _kind_values(part), field_values) for part in _TEXT_PARTS]
+    with ThreadPoolExecutor(2) as pool:
+        parts = [pool.submit(source.select, q) for q in queries]
+        owners = pool.submit(_owners, source, None)
+        institutions = pool.submit(_institutions, source)
+        read = [f.result() for f in parts]
+    kinds_of: dict[str, str] = {}
+    for rows in read:
+        _rank_kinds(rows, kinds_of)
+    texts = []
+    for rows in read:
+        for iri, kind, g, field, lang, text, literal in rows:
+            # a resource of several kinds has its texts once per kind: its first kind's are kept
+            if literal != "true" or kinds_of[iri] != kind:
+                continue
+            if folded := _folded_words(text):
+                texts.append((iri, g, field, lang, text, folded))
+    return texts, kinds_of, owners.result(), institutions.result()
 
 
 def _owners(source: Source, subjects: Iterable[str] | None) -> dict[str, str]:
