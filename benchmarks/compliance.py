@@ -6,7 +6,7 @@
   N-Quads sent back and written);
 - re-measuring one institution after a 1,000-service submission, beyond the submission's own validation: what the
   server does since issue 25 (``Validations.measure``: the submission's stored form and its figures, one job in the
-  warm validation process, p50 of 5), and the same two steps in this process (``materialised_ntriples`` +
+  warm validation process, p50 of 5), and the same two steps in this process (the validation's materialisation +
   ``compliance.institution_run``, where the web process ran them before); its figures ride in the submission's own
   write, timed apart; against the same institution measured from scratch (the whole revalidation);
 - ``/compliance``, ``/compliance/{key}`` and ``/matrix`` warm (p50 of 20), and ``/compliance`` right after a write
@@ -83,7 +83,7 @@ def _p50(url: str, runs: int = 20) -> float:
 
 def measure(data_dir: Path, submission: Path, key: str) -> dict[str, Any]:
     from pvpp_kg.settings import Settings
-    from pvpp_kg.store.loader import materialised_ntriples, open_stores
+    from pvpp_kg.store.loader import open_stores
     from pvpp_kg.validation import compliance, runner
     from pvpp_kg.validation.parse import parse_document
     from pvpp_kg.validation.validator import POLICY_LAYERS, Validator
@@ -110,9 +110,10 @@ def measure(data_dir: Path, submission: Path, key: str) -> dict[str, Any]:
     report = validator.validate(doc)
     out["submission_validation_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    stored = materialised_ntriples(doc.ntriples(), compliance.institution_graph(key), validator.ontology)
+    quads = validator.materialised(doc)  # as the validation process: the validation's own materialisation
+    compliance.ox.serialize(quads, format=compliance.ox.RdfFormat.N_QUADS)  # the stored form, as there
     t1 = time.perf_counter()
-    graph, history = compliance.institution_run(settings, validator, key, 1, stored, report, {}, "bench")
+    graph, history = compliance.institution_run(settings, validator, key, 1, quads, report, {}, "bench")
     out["incremental_in_this_process_s"] = {"materialise": t1 - t0, "figures": time.perf_counter() - t1}
 
     async def in_validation_process() -> list[float]:
@@ -224,7 +225,8 @@ def _after_submissions(base: str, settings: Any, store: Any, validator: Any, key
             report = validator.validate(document)
             validate.append(time.perf_counter() - t0)
             stored = materialised_ntriples(document.ntriples(), data.value, validator.ontology)
-            graph, history = compliance.institution_run(settings, validator, key, 1, stored, report, {}, "bench")
+            triples = ox.parse(stored, format=ox.RdfFormat.N_TRIPLES)
+            graph, history = compliance.institution_run(settings, validator, key, 1, triples, report, {}, "bench")
             t0 = time.perf_counter()
             with store.writer() as w:
                 w.remove_graph(data)
