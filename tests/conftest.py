@@ -100,6 +100,7 @@ class LiveServer:
     """uvicorn in a subprocess on a free loopback port; stopped by the fixture."""
 
     def __init__(self, settings: Settings) -> None:
+        self.settings = settings
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
@@ -136,6 +137,17 @@ class LiveServer:
             self.process.wait(10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+
+
+@contextlib.contextmanager
+def serving(settings: Settings) -> Iterator[LiveServer]:
+    """The sample data loaded into ``settings``' store and a server on it, stopped after."""
+    ensure_loaded(settings)
+    server = LiveServer(settings)
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

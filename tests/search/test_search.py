@@ -13,7 +13,7 @@ import pytest
 
 from pvpp_kg.settings import Settings
 from pvpp_kg.store.loader import ensure_loaded
-from tests.conftest import ADMIN_TOKEN, LiveServer, tokens_file
+from tests.conftest import ADMIN_TOKEN, LiveServer, serving, tokens_file
 
 pytestmark = pytest.mark.slow
 
@@ -27,10 +27,8 @@ FAMILY_BENEFIT = ID + "service/vsaa/gimenes-valsts-pabalsts"
 def server(make_settings: Callable[..., Settings], tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     tokens = tokens_file(tmp_path_factory.mktemp("tok"), {"lm": LM})
     s = make_settings(institution_tokens_file=tokens)
-    ensure_loaded(s)
-    srv = LiveServer(s)
-    yield srv
-    srv.stop()
+    with serving(s) as srv:
+        yield srv
 
 
 def search(server: LiveServer, **params: object) -> dict:

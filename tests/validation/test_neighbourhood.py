@@ -27,7 +27,7 @@ from pvpp_kg.store.querypool import QueryPool
 from pvpp_kg.validation.neighbourhood import neighbourhood
 from pvpp_kg.validation.parse import parse_document
 from pvpp_kg.validation.validator import POLICY_LAYERS, Validator
-from tests.conftest import ADMIN_TOKEN, LiveServer, generate_tiny, tokens_file
+from tests.conftest import ADMIN_TOKEN, LiveServer, generate_tiny, serving, tokens_file
 
 pytestmark = pytest.mark.slow
 
@@ -49,11 +49,8 @@ PREFIXES = """@base <https://w3id.org/pvpp/id/> .
 def server(make_settings: Callable[..., Settings], tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     tokens = tokens_file(tmp_path_factory.mktemp("tok"), {"lm": LM})
     s = make_settings(institution_tokens_file=tokens)
-    ensure_loaded(s)
-    srv = LiveServer(s)
-    srv.settings = s  # type: ignore[attr-defined]
-    yield srv
-    srv.stop()
+    with serving(s) as srv:
+        yield srv
 
 
 def _other(server: LiveServer, turtle: str | None) -> None:

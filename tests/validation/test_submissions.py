@@ -20,7 +20,7 @@ from pvpp_kg.settings import Settings
 from pvpp_kg.store.embedded import EmbeddedStore
 from pvpp_kg.store.loader import ensure_loaded
 from pvpp_kg.web.auth import digest
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, serving
 
 SHAPES = Path(__file__).parents[1] / "data" / "shapes"
 BASE = (SHAPES / "base.ttl").read_bytes()
@@ -40,11 +40,8 @@ def _tokens(tmp: Path) -> Path:
 @pytest.fixture(scope="module")
 def server(make_settings: Callable[..., Settings], tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     s = make_settings(institution_tokens_file=_tokens(tmp_path_factory.mktemp("tok")), max_body_bytes=LIMIT)
-    ensure_loaded(s)
-    srv = LiveServer(s)
-    srv.settings = s  # type: ignore[attr-defined]
-    yield srv
-    srv.stop()
+    with serving(s) as srv:
+        yield srv
 
 
 def auth(token: str) -> dict[str, str]:

@@ -21,7 +21,7 @@ from openpyxl import Workbook
 
 from pvpp_kg.settings import Settings
 from pvpp_kg.store.loader import ensure_loaded
-from tests.conftest import ADMIN_TOKEN, LiveServer, listening, tokens_file
+from tests.conftest import ADMIN_TOKEN, LiveServer, listening, serving, tokens_file
 
 LIMIT = 1_000_000
 LM = "lm-hostile-token"
@@ -621,10 +621,8 @@ CASES = [
 def server(make_settings: Callable[..., Settings], tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     tokens = tokens_file(tmp_path_factory.mktemp("tok"), {"lm": LM})
     s = make_settings(institution_tokens_file=tokens, max_body_bytes=LIMIT)
-    ensure_loaded(s)
-    srv = LiveServer(s)
-    yield srv
-    srv.stop()
+    with serving(s) as srv:
+        yield srv
 
 
 @pytest.fixture(scope="module")

@@ -19,8 +19,7 @@ import pytest
 from openpyxl import load_workbook
 
 from pvpp_kg.settings import Settings
-from pvpp_kg.store.loader import ensure_loaded
-from tests.conftest import LiveServer, tokens_file
+from tests.conftest import LiveServer, serving, tokens_file
 from tests.validation.test_submissions import graph_of
 from tests.web.test_hostile_suite import BOMB, _huge_dimension, _with_member, _workbook
 
@@ -51,10 +50,8 @@ NEW_SERVICE = [
 def server(make_settings: Callable[..., Settings], tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     tokens = tokens_file(tmp_path_factory.mktemp("tok"), {"varam": VARAM, "vk": VK})
     s = make_settings(institution_tokens_file=tokens, max_body_bytes=LIMIT, session_secret="test-secret")
-    ensure_loaded(s)
-    srv = LiveServer(s)
-    yield srv
-    srv.stop()
+    with serving(s) as srv:
+        yield srv
 
 
 def bearer(token: str) -> dict[str, str]:

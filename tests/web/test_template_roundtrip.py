@@ -10,8 +10,7 @@ import httpx
 import pytest
 
 from pvpp_kg.settings import Settings
-from pvpp_kg.store.loader import ensure_loaded
-from tests.conftest import LiveServer, tokens_file
+from tests.conftest import LiveServer, serving, tokens_file
 from tests.web.test_submission_flow import XLSX, bearer, graph_of, sign_in, upload
 
 pytestmark = pytest.mark.slow
@@ -39,10 +38,8 @@ TOKENS = {key: f"{key}-token" for key in SAMPLE}
 def server(make_settings: Callable[..., Settings], tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     tokens = tokens_file(tmp_path_factory.mktemp("tok"), TOKENS)
     s = make_settings(institution_tokens_file=tokens, session_secret="roundtrip")
-    ensure_loaded(s)
-    srv = LiveServer(s)
-    yield srv
-    srv.stop()
+    with serving(s) as srv:
+        yield srv
 
 
 @pytest.mark.parametrize("key", sorted(SAMPLE))

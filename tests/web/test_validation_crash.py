@@ -21,7 +21,7 @@ import pytest
 
 from pvpp_kg.settings import Settings
 from pvpp_kg.store.loader import ensure_loaded
-from tests.conftest import LiveServer, tokens_file
+from tests.conftest import LiveServer, serving, tokens_file
 
 MARKER = "urn:x-pvpp-test:crash"
 LM = "lm-crash-token"
@@ -50,10 +50,8 @@ def many_services(n: int) -> bytes:
 def server(make_settings: Callable[..., Settings], tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     tokens = tokens_file(tmp_path_factory.mktemp("tok"), {"lm": LM})
     s = make_settings(institution_tokens_file=tokens, validation_crash_marker=MARKER)
-    ensure_loaded(s)
-    srv = LiveServer(s)
-    yield srv
-    srv.stop()
+    with serving(s) as srv:
+        yield srv
 
 
 def _state(url: str) -> tuple[Any, Any]:
