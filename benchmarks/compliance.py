@@ -211,9 +211,9 @@ def _after_submissions(base: str, settings: Any, store: Any, validator: Any, key
     CONSTRUCT, over the 200 MB result cap)."""
     import pyoxigraph as ox
 
+    from pvpp_kg.store.loader import materialised_ntriples
     from pvpp_kg.validation import compliance
     from pvpp_kg.validation.parse import parse_document
-    from pvpp_kg.validation.submissions import materialised_ntriples
 
     document = parse_document(_own_data(store, key), filename=f"{key}.nt")
     data, figures = (ox.NamedNode(f"{GRAPH}{kind}/{key}") for kind in ("institution", "compliance"))
