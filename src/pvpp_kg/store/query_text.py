@@ -32,6 +32,14 @@ _NOISE = re.compile(
     re.VERBOSE,
 )
 _WORD = re.compile(r"[A-Za-z]+")
+
+
+def masked(query: str) -> str:
+    """The query with its comments, strings, IRIs, variables and prefixed names blanked, same length: what is left
+    are keywords and punctuation, at their places."""
+    return _NOISE.sub(lambda m: " " * len(m.group(0)), query)
+
+
 _TOKEN = re.compile(
     rf"(?P<noise>{_NOISE.pattern})|(?P<open>\{{)|(?P<close>\}})|(?P<semi>;)|(?P<word>[A-Za-z]+)", re.VERBOSE
 )

@@ -22,7 +22,7 @@ import httpx
 from pvpp_kg import formats, rq
 from pvpp_kg.errors import BackendUnavailable, BadRequest, NotFound, QuerySyntaxError, QueryTimeout
 from pvpp_kg.store.backend import Dataset, Substitution, rewrite_search
-from pvpp_kg.store.query_text import _NOISE, inspect
+from pvpp_kg.store.query_text import inspect, masked
 from pvpp_kg.store.querypool import QueryOutput
 from pvpp_kg.store.textindex import FILE_NAME, Text, TextIndex, csv_rows, uses_function
 
@@ -44,12 +44,12 @@ def _where_group_start(query: str) -> int:
     """Index just after the '{' that opens the outer WHERE group (skipping a CONSTRUCT template)."""
     depth, groups = 0, 0
     is_construct = inspect(query).form == "CONSTRUCT"
-    masked = _NOISE.sub(lambda m: " " * len(m.group(0)), query)
-    for i, ch in enumerate(masked):
+    blanked = masked(query)
+    for i, ch in enumerate(blanked):
         if ch == "{":
             if depth == 0:
                 groups += 1
-                template = is_construct and groups == 1 and not re.search(r"WHERE\s*$", masked[:i], re.I)
+                template = is_construct and groups == 1 and not re.search(r"WHERE\s*$", blanked[:i], re.I)
                 if not template:
                     return i + 1
             depth += 1

@@ -518,6 +518,10 @@ def write_full(store: EmbeddedStore, quads: list[ox.Quad] | bytes, measured: int
             w.bulk_load(quads, format=ox.RdfFormat.N_QUADS, lenient=True)
         else:
             w.bulk_extend(quads)
+        # half a million quads removed and added leave the published snapshot uncompacted: at national scale every
+        # query after a revalidation was 1.5-2.3x slower until the next load (a CONTAINS over the titles 0.69-1.06 s
+        # against 0.46 s); compacting costs ~5.7 s here, once
+        w.optimize()
 
 
 def institution_run(
