@@ -587,6 +587,8 @@ def _filled(name: str, *blocks: str) -> str:
     query = rq.load(name)
     for block in blocks:
         empty = block[: block.index("{")] + "{ }"
+        if empty not in query:  # an edited query file must not silently read nothing
+            raise ValueError(f"rq/{name}.rq has no {empty!r} to fill")
         query = query.replace(empty, block, 1)
     return query
 
