@@ -45,12 +45,16 @@ QUERIES = [
     "pabalsts",
 ]
 TYPED = ["gimenes valsts pabalsts", "bezdarbnieka pab", "madonas", "state family", "servera uzt"]
-# (text for the index form, text for the CONTAINS form, language): the pairs where both forms apply
+# (text for the index form, text for the CONTAINS form, language): the pairs where both forms apply. The generated
+# data has 252 lv titles, each given to ~100-220 services, so every text that matches finds ~100 services or more;
+# the issue's own example (ģimenes valsts pabalsts) is not among them and is kept as the case with no match
 SPARQL_CASES = [
-    ("gimenes valsts", "ģimenes valsts", "lv"),
+    ("gimenes valsts", "ģimenes valsts", "lv"),  # no service: the index says so before the store is asked
+    ("maksajumu modula koplietosana uznemejiem", "maksājumu moduļa koplietošana uzņēmējiem", "lv"),  # one title
+    ("shared payment module", "shared payment module", "en"),  # two titles
+    ("majokla pabalsts", "mājokļa pabalsts", "lv"),  # typed without diacritics, several titles
     ("bezdarbnieka", "bezdarbnieka", "lv"),
     ("maternit", "maternit", "lv"),
-    ("family benefit", "family benefit", "en"),
 ]
 LIBRARY = (ROOT / "queries" / "search-services.rq").read_text(encoding="utf-8")
 CONTAINS_FORM = """PREFIX pvpp: <https://w3id.org/pvpp/ontology#>
@@ -179,6 +183,12 @@ def run(base: str, data_dir: Path, calls: int, sparql_runs: int) -> dict[str, An
                 }
             )
         result["sparql_search_services"] = cases
+        found = sorted(c["speedup"] for c in cases if c["rows"] and c["speedup"])
+        result["sparql_speedup_with_matches"] = (
+            {"min": min(found), "median": statistics.median(found), "max": max(found), "cases": len(found)}
+            if found
+            else None
+        )
     return result
 
 
