@@ -10,6 +10,7 @@ every other institution's data and the stored registry as the context.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -102,6 +103,9 @@ def service(manager: str, *, identifier: str = "test-lm/jauns") -> str:
     pvpp:satisfiesNeed <need/test-ienakumi> ."""
 
 
+# the participation node the loader makes of lm's new service and its owner (store.materialise: md5 of the service,
+# the role PS and the agent), whose identifier is participation-{this}
+OWNED = hashlib.md5(f"{ID}service/lm/jauns {ID}role/PS {ID}institution/lm".encode()).hexdigest()
 MANAGED = " ".join(f"<service/zz-citi/s-{i}> pvpp:serviceManager <post/zz-citi/p> ." for i in range(10))
 # (rule, what lm's document adds to base.ttl, the other institution's graph, results that appear, results that go)
 CASES = [
@@ -120,6 +124,13 @@ CASES = [
         service("<post/lm/pv>", identifier="zz-citi/s-1"),
         '<service/zz-citi/s-1> dct:identifier "zz-citi/s-1" .',
         {("UniqueIdentifierShape", "service/lm/jauns", "zz-citi/s-1")},
+        set(),
+    ),
+    (
+        "unique identifier: another institution's node with the identifier the loader gives one of lm's participations",
+        service("<post/lm/pv>"),
+        f'<service/zz-citi/s-1> dct:identifier "participation-{OWNED}" .',
+        {("UniqueIdentifierShape", f"participation/{OWNED}", f"participation-{OWNED}")},
         set(),
     ),
     (
@@ -297,7 +308,7 @@ def test_the_neighbourhood_reports_what_every_other_institution_would(
     async def contexts(key: str, document: object) -> bytes:
         backend = EmbeddedBackend(store, QueryPool(1, None), max_result_bytes=10**8)
         try:
-            return await neighbourhood(backend, key, document, timeout=60)  # type: ignore[arg-type]
+            return await neighbourhood(settings, backend, key, document)  # type: ignore[arg-type]
         finally:
             backend.close()
 

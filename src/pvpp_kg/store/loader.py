@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Graph
@@ -27,6 +28,18 @@ def ontology_graph(settings: Settings) -> Graph:
     for source in ontology_sources(settings):
         g += source.to_graph()
     return g
+
+
+_ENTAILMENTS: dict[Path, Entailment] = {}
+
+
+def entailment(settings: Settings) -> Entailment:
+    """The loader's rules, read from the ontology once per process (a web process asks them per submission)."""
+    key = settings.ontology_dir.resolve()
+    found = _ENTAILMENTS.get(key)
+    if found is None:
+        found = _ENTAILMENTS[key] = Entailment(Rules.of(ontology_graph(settings)))
+    return found
 
 
 def _load_sources(writer: ox.Store, sources: list[Source]) -> None:

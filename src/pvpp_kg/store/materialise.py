@@ -106,6 +106,19 @@ class Entailment:
         #: the predicates some rule reads; most quads (labels, identifiers …) entail nothing and pass as they are
         self.predicates = {RDF_TYPE, *self.participation, *self.sub_properties, *self.inverses}
 
+    def participation_identifiers(self, triples: Iterable[ox.Triple]) -> set[ox.Literal]:
+        """The identifiers of the participation nodes ``triples`` make (``participation-{md5}``): a submission's
+        nodes too, so its neighbourhood must look them up among the others' identifiers."""
+        found: set[ox.Literal] = set()
+        for t in triples:
+            part = self.participation.get(t.predicate)
+            if part is None:
+                continue
+            for _s, p, o in self._participation(t.subject, t.object, *part):  # type: ignore[arg-type]
+                if p == IDENTIFIER and isinstance(o, ox.Literal):
+                    found.add(o)
+        return found
+
     def quads(self, quads: Iterable[ox.Quad], *, default_graph: bool = False) -> Iterator[ox.Quad]:
         """Each quad, followed by what it entails (duplicates across quads included: the store keeps one); quads
         in the default graph are entailed too only with ``default_graph`` (the validator keeps a submission there)."""

@@ -17,16 +17,15 @@ node of the submission (``VALUES`` … ``LATERAL``), so its cost follows the sub
   post of the same person manages (``pvppsh:PersonWorkloadShape``, two hops): ``neighbourhood-incoming``;
 - the other services of the owners of the submission's services, with their types and titles
   (``pvppsh:VariantOrStepShape``): ``neighbourhood-same-owner``;
-- other nodes with one of the submission's identifiers (``pvppsh:UniqueIdentifierShape``):
+- other nodes with one of the submission's identifiers (``pvppsh:UniqueIdentifierShape``), those of the
+  participation nodes its triples make (``participation-{md5}``, see ``store.materialise``) included:
   ``neighbourhood-identifiers``.
 
 "Other institutions' graphs" here are every ``graph/institution/{key}`` but the submitter's, and the stored
 registry ``graph/institutions``: on generated data it also holds the generated bodies, which the validator's
 reference context (the registry's source files) does not know, and whose types ``sh:class`` needs (as the
 whole-store validation of the compliance figures reads them). A test compares the report with this context against
-the report with all of those graphs as the context (``tests/validation/test_neighbourhood.py``). Not covered: an
-identifier literal equal to one the loader gives a participation node (``participation-{md5}``) stated by a
-different node of another institution.
+the report with all of those graphs as the context (``tests/validation/test_neighbourhood.py``).
 """
 
 from __future__ import annotations
@@ -38,7 +37,10 @@ import pyoxigraph as ox
 
 from pvpp_kg import rq
 from pvpp_kg.namespaces import institution_graph
+from pvpp_kg.settings import Settings
 from pvpp_kg.store.backend import ALL_NAMED, Backend
+from pvpp_kg.store.loader import entailment
+from pvpp_kg.store.materialise import Entailment
 from pvpp_kg.validation.parse import Document
 
 OWNER = ox.NamedNode("https://w3id.org/pvpp/ontology#owner")
@@ -54,8 +56,8 @@ def filled(name: str, own: str, var: str, terms: Iterable[ox.NamedNode | ox.Lite
 class Neighbourhood:
     """The context of one submission, read with a few lookups (two rounds, the queries of a round side by side)."""
 
-    def __init__(self, backend: Backend, key: str, *, timeout: float) -> None:
-        self.backend, self.own, self.timeout = backend, institution_graph(key), timeout
+    def __init__(self, backend: Backend, key: str, rules: Entailment, *, timeout: float) -> None:
+        self.backend, self.own, self.rules, self.timeout = backend, institution_graph(key), rules, timeout
 
     async def _construct(self, name: str, var: str, terms: set[ox.NamedNode] | set[ox.Literal]) -> list[ox.Triple]:
         if not terms and var:
@@ -85,6 +87,7 @@ class Neighbourhood:
         stated = [*data.triples, *theirs]
         owners = {t.object for t in stated if t.predicate == OWNER and isinstance(t.object, ox.NamedNode)}
         identifiers = {t.object for t in stated if t.predicate == IDENTIFIER and isinstance(t.object, ox.Literal)}
+        identifiers |= self.rules.participation_identifiers(data.triples)
         rounds = await asyncio.gather(
             self._construct("neighbourhood-linked", "n", new_objects),
             self._construct("neighbourhood-incoming", "n", subjects | (objects - others_describe)),
@@ -95,7 +98,8 @@ class Neighbourhood:
         return "".join(f"{t} .\n" for t in triples).encode("utf-8")
 
 
-async def neighbourhood(backend: Backend, key: str, data: Document, *, timeout: float) -> bytes:
+async def neighbourhood(settings: Settings, backend: Backend, key: str, data: Document) -> bytes:
     """What the policy's cross-institution rules read of the other institutions' current data for ``data``
     (N-Triples): the context a submission of institution ``key`` is validated with."""
-    return await Neighbourhood(backend, key, timeout=timeout).read(data)
+    rules = await asyncio.to_thread(entailment, settings)  # the ontology read once per process, off the loop
+    return await Neighbourhood(backend, key, rules, timeout=settings.query_timeout_s).read(data)

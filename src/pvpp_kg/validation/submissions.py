@@ -156,7 +156,7 @@ async def accepted(
     SHACL runs in the validation process."""
     check_key(key)
     # what the cross-institution rules read of the others' data, not all of it (issue 29: over the cap nationally)
-    context = await neighbourhood(backend, key, data, timeout=settings.query_timeout_s)
+    context = await neighbourhood(settings, backend, key, data)
     check_own_facts(await validations.refusals(data, key, context), key)
     # the submission layer has just run alone (check_own_facts) and found nothing: only the policy's layers
     report = await validations.validate(data, lang=lang, context=context, institution=key, layers=POLICY_LAYERS)

@@ -227,11 +227,7 @@ async def _validate(
     if policy == "false":
         report = await validations.alone(graph, shapes, lang=chosen)
     else:
-        others = (
-            await neighbourhood(backend, institution, graph, timeout=settings.query_timeout_s)
-            if institution is not None
-            else None
-        )
+        others = await neighbourhood(settings, backend, institution, graph) if institution is not None else None
         report = await validations.validate(graph, lang=chosen, shapes=shapes, institution=institution, context=others)
     return report.located(graph.origin)
 
