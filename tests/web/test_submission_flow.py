@@ -555,3 +555,26 @@ def test_sessions_and_csrf(server: LiveServer) -> None:
     )
     assert r.status_code == 403  # the cookie as it was before the sign-out is refused too
     assert state(server) == before
+
+
+def test_an_upload_kept_only_for_its_report_cannot_be_confirmed(server: LiveServer) -> None:
+    """``/validate`` keeps an upload for its report downloads, not for submission: confirming it is 400 with a
+    message, nothing is stored, and the upload stays kept (its report still downloads)."""
+    cookies, csrf = sign_in(server, VARAM)
+    before = state(server)
+    good = httpx.get(server.url + "/template.xlsx", cookies=cookies, timeout=30).content
+    page = httpx.post(
+        server.url + "/validate",
+        files=upload("varam.xlsx", good),
+        cookies=cookies,
+        headers={"Accept": "application/json"},
+        timeout=90,
+    )
+    assert page.status_code == 200, page.text[:300]
+    link = page.json()["links"]["json"]
+    kept = link.rsplit("/", 1)[1].removesuffix(".json")
+    r = httpx.post(server.url + "/submissions/confirm", data={"csrf": csrf, "upload": kept}, cookies=cookies)
+    assert r.status_code == 400 and "not previewed for submission" in r.json()["message"]
+    assert state(server) == before
+    again = httpx.get(server.url + link, cookies=cookies, timeout=30)
+    assert again.status_code == 200 and again.json()["conforms"] is True

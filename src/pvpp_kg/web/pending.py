@@ -88,16 +88,19 @@ class Pending:
 
     def take(self, id_: str, institution: str | None) -> Kept:
         """The upload, removed so that no other request (in any worker) can take it too; :meth:`put_back` if
-        what it was taken for failed."""
+        what it was taken for failed. It is claimed (renamed) first and read once; another institution's upload
+        is renamed back and stays for its owner."""
         path = self._path(id_)
-        self._check(self._read(path), institution)  # another institution's upload is not taken from it
         claimed = path.with_name(f".{id_}.{os.getpid()}.{secrets.token_hex(4)}.taken")
         try:
             os.rename(path, claimed)
         except FileNotFoundError:
             raise NotFound(_GONE) from None
         try:
-            return self._check(self._read(claimed), institution)
+            found = self._read(claimed)
+            if found.institution is not None and found.institution != institution:
+                os.rename(claimed, path)
+            return self._check(found, institution)
         finally:
             claimed.unlink(missing_ok=True)
 

@@ -181,12 +181,11 @@ async def confirm(
 ) -> Response:
     signed = session.require(request, csrf)
     pending = pending_of(request)
-    kept = pending.get(upload, signed.institution)
-    if kept.document is None or kept.institution != signed.institution:
-        raise BadRequest("this upload was not previewed for submission: upload it from your institution's page")
     kept = pending.take(upload, signed.institution)  # one confirmation stores it, whichever worker gets it
     document = kept.document
-    assert document is not None
+    if document is None or kept.institution != signed.institution:
+        pending.put_back(kept)
+        raise BadRequest("this upload was not previewed for submission: upload it from your institution's page")
     try:
         version, _ = await submissions.submit(
             settings, backend, validations_of(request), signed.institution, document, lang=kept.report.lang
