@@ -96,8 +96,7 @@ def sparql(client: httpx.Client, url: str, query: str) -> tuple[float, set[tuple
 
 def index_build(data_dir: Path) -> dict[str, Any]:
     """The index of the store's current version, built afresh in this process, and the file's size. Timed before
-    the server starts: a server just started still has start-up work on the two cores (a build right after its
-    first answer took 10.1 s, the next 8.7 s)."""
+    the server starts, so that nothing else is on the two cores while it builds."""
     from pvpp_kg.store.embedded import EmbeddedStore
     from pvpp_kg.store.textindex import StoreSource, TextIndex
 
