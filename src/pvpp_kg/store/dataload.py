@@ -22,8 +22,7 @@ from pvpp_kg.namespaces import GRAPH_INSTITUTIONS
 from pvpp_kg.settings import Settings
 from pvpp_kg.store.embedded import file_format, parse_error
 from pvpp_kg.store.guards import check_syntax_guards
-from pvpp_kg.store.loader import ensure_loaded, ontology_graph
-from pvpp_kg.store.materialise import Entailment, Rules
+from pvpp_kg.store.loader import ensure_loaded, entailment
 
 Progress = Callable[[str], None]
 _PROGRESS_EVERY = 65_536  # quads between two looks at the clock
@@ -79,9 +78,8 @@ def load_data(
             check_syntax_guards(path.read_bytes(), _GUARDED[fmt], str(path))
     started = time.perf_counter()
     store, _ = ensure_loaded(settings)
-    entailment = Entailment(Rules.of(ontology_graph(settings)))
     with store.writer() as w:
-        w.bulk_extend(entailment.quads(read_quads(files, graph, progress)))
+        w.bulk_extend(entailment(settings).quads(read_quads(files, graph, progress)))
         if progress is not None:  # the bulk loader's last batch is written after the last quad: say what waits
             progress(f"written ({time.perf_counter() - started:.0f} s); compacting the store")
         w.optimize()  # see loader.copy_into: the bulk loader leaves many small files

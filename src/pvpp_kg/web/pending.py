@@ -98,9 +98,11 @@ class Pending:
             raise NotFound(_GONE) from None
         try:
             found = self._read(claimed)
-            if found.institution is not None and found.institution != institution:
-                os.rename(claimed, path)
-            return self._check(found, institution)
+            try:
+                return self._check(found, institution)
+            except Forbidden:
+                os.rename(claimed, path)  # not this session's to take: it stays for its owner
+                raise
         finally:
             claimed.unlink(missing_ok=True)
 
