@@ -1,9 +1,11 @@
 """The compliance cockpit's figures (issue 28) on a loaded store, side by side in one run:
 
 - re-validating the whole dataset against the profile in place (``compliance.revalidate``: validation, the
-  figures, the one write), as ``pvpp-kg revalidate`` does it, and as the server's start-up does it: in a
-  validation process of its own (``runner.revalidate``: process start, the validator built there, the run, the
-  N-Quads sent back and written);
+  figures, the one write), as ``pvpp-kg revalidate`` does it — on the store as given, again with nothing changed
+  (only the history's entry written), and with every institution's graph counted as changed (all replaced, the
+  store compacted) — and as the server's start-up does it: in a validation process of its own
+  (``runner.revalidate``: process start, the validator built there, the run, the changed graphs' N-Quads sent back
+  and written);
 - re-measuring one institution after a 1,000-service submission, beyond the submission's own validation: what the
   server does since issue 25 (``Validations.measure``: the submission's stored form and its figures, one job in the
   warm validation process, p50 of 5), and the same two steps in this process (the validation's materialisation +
@@ -93,8 +95,16 @@ def measure(data_dir: Path, submission: Path, key: str) -> dict[str, Any]:
     validator = Validator(settings)
     out: dict[str, Any] = {"triples": len(store.reader())}
 
-    summary = compliance.revalidate(settings, store, validator)
-    out["full"] = {"seconds": summary.seconds, "institutions": summary.institutions, "results": summary.results}
+    def full() -> Any:
+        run = compliance.revalidate(settings, store, validator)
+        figures = {"seconds": run.seconds, "institutions": run.institutions, "results": run.results}
+        return run, {**figures, "graphs_replaced": run.replaced, "quads_written": run.written}
+
+    summary, out["full"] = full()  # on the store as given: every graph written if it holds none
+    out["full_unchanged"] = full()[1]  # again, nothing changed: only the history's entry written
+    with store.writer() as w:  # every graph counted as changed (as a store written before digests were kept)
+        w.update("DELETE WHERE { GRAPH ?g { ?r <https://w3id.org/pvpp/ontology#contentDigest> ?d } }")
+    out["full_all_replaced"] = full()[1]  # every graph removed and written again, the store compacted
 
     async def at_start_up() -> compliance.RunSummary:
         pool = runner.revalidation_pool(settings)

@@ -182,7 +182,7 @@ def revalidate() -> None:
     national = "–" if summary.national is None else f"{summary.national:.3f}"
     click.echo(
         f"{summary.measured} of {summary.institutions} institutions measured, {summary.results:,} open results, "
-        f"national score {national}, in {summary.seconds:.2f} s"
+        f"national score {national}, {summary.replaced} compliance graph(s) rewritten, in {summary.seconds:.2f} s"
     )
 
 

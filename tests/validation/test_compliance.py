@@ -239,12 +239,23 @@ def test_a_changed_shape_changes_the_results_after_revalidate(
 
     first = stored_profile(store.reader())
     assert first == profile_iri(settings)
+    made_by = _runs_of_graphs(store.reader())
+    assert len(made_by) == 66 and len(set(made_by.values())) == 1
+    _revalidate(settings)  # the same profile and data: every graph is kept as it was, the history grows
+    assert _runs_of_graphs(store.reader()) == made_by
+    assert _history_runs(store.reader()) == 2
     server = LiveServer(settings)
     try:
-        before = {r["key"]: r["scores"].get("needs") for r in _api(server)["institutions"]}
+        rows_before = {r["key"]: r for r in _api(server)["institutions"]}
+        before = {k: r["scores"].get("needs") for k, r in rows_before.items()}
         assert before["vsaa"] == 1.0
     finally:
         server.stop()
+    with store.writer() as w:  # a graph of an institution the data no longer has
+        w.update(
+            "INSERT DATA { GRAPH <https://w3id.org/pvpp/graph/compliance/gone> { "
+            "<https://w3id.org/pvpp/id/compliance-report/gone> a <http://www.w3.org/ns/shacl#ValidationReport> } }"
+        )
     text = (shapes / "pvpp-shapes.ttl").read_text(encoding="utf-8")
     changed = text.replace(
         "sh:path pvpp:satisfiesNeed ; sh:minCount 1 ;", "sh:path pvpp:satisfiesNeed ; sh:minCount 2 ;"
@@ -255,13 +266,50 @@ def test_a_changed_shape_changes_the_results_after_revalidate(
     assert stored_profile(store.reader()) == profile_iri(settings) != first
     server = LiveServer(settings)
     try:
-        after = {r["key"]: r["scores"].get("needs") for r in _api(server)["institutions"]}
+        rows_after = {r["key"]: r for r in _api(server)["institutions"]}
+        after = {k: r["scores"].get("needs") for k, r in rows_after.items()}
     finally:
         server.stop()
     assert after["vsaa"] is not None and after["vsaa"] < 1.0
+    # only the institutions whose figures changed got new graphs; the one no longer there lost its graph
+    now_made_by = _runs_of_graphs(store.reader())
+    assert set(now_made_by) == set(made_by)
+    graphs = {g.value for g in store.reader().named_graphs()}
+    assert "https://w3id.org/pvpp/graph/compliance/gone" not in graphs
+    assert "https://w3id.org/pvpp/graph/compliance/vsaa" in graphs
+    rewritten = {k for k in made_by if now_made_by[k] != made_by[k]}
+    changed = {k for k in rows_before if _figures(rows_before[k]) != _figures(rows_after[k])}
+    assert "vsaa" in rewritten and rewritten == changed and len(rewritten) < 66
     assert sum(1 for v in after.values() if v is not None and v < 1) > sum(
         1 for v in before.values() if v is not None and v < 1
     )
+
+
+def _runs_of_graphs(store: Any) -> dict[str, str]:
+    """Institution key → the run that made its stored compliance graph (each graph has one digest)."""
+    rows = store.query(
+        """SELECT ?g ?run ?digest WHERE { GRAPH ?g { ?r a <http://www.w3.org/ns/shacl#ValidationReport> ;
+             <http://www.w3.org/ns/prov#wasGeneratedBy> ?run ; <https://w3id.org/pvpp/ontology#contentDigest> ?digest }
+           FILTER (STRSTARTS(STR(?g), "https://w3id.org/pvpp/graph/compliance/")) }""",
+        use_default_graph_as_union=True,
+    )
+    out = {}
+    for g, run, digest in rows:
+        assert len(digest.value) == 64
+        out[g.value.rsplit("/", 1)[-1]] = run.value
+    return out
+
+
+def _history_runs(store: Any) -> int:
+    query = (
+        "SELECT (COUNT(?run) AS ?n) WHERE { GRAPH <https://w3id.org/pvpp/graph/compliance-history> "
+        "{ ?run a <http://www.w3.org/ns/prov#Activity> } }"
+    )
+    return int(next(iter(store.query(query)))[0].value)
+
+
+def _figures(row: dict[str, Any]) -> tuple[Any, ...]:
+    return (row["scores"], row["failing"], row["overall"], row["violations"], row["warnings"])
 
 
 def test_the_pages_in_a_browser(setup: tuple[LiveServer, Settings, Any], page: Any) -> None:

@@ -3,9 +3,10 @@ measured per metric (W3C DQV), kept as linked data, one named graph per institut
 
 Why one graph per institution (``graph/compliance/{key}``): a submission replaces one institution's data and its
 validation report is exactly that institution's results, so its measurements replace one graph right after; a
-profile change (``pvpp-kg revalidate``, or the server's start-up) rewrites them all from one validation of the
-whole store. Each run appends the institutions' and the nation's overall scores to ``graph/compliance-history``,
-which the trend charts read.
+profile change (``pvpp-kg revalidate``, or the server's start-up) measures them all from one validation of the
+whole store and rewrites the graphs whose content changed (each keeps a digest of its content: a graph whose
+figures and results are the same keeps the time and run that made it). Each run appends the institutions' and
+the nation's overall scores to ``graph/compliance-history``, which the trend charts read.
 
 The metrics are data (``data/reference/compliance-metrics.ttl``): each names the shapes it measures. A metric's
 value for an institution is the share of its nodes the rules apply to (instances of the measured shapes' target
@@ -221,27 +222,73 @@ def _double(x: float) -> ox.Literal:
 _TYPE = _n(str(RDF.type))
 
 
-def institution_quads(profile: Profile, f: Figures, now: str, run: str) -> list[ox.Quad]:
-    """The institution's graph: one dqv:QualityMeasurement per applicable metric and the overall one, and its open
-    SHACL results (each linked to the metrics it lowers) in one sh:ValidationReport."""
-    g = _n(COMPLIANCE_GRAPHS + f.key)
-    data = _n(institution_graph(f.key))
-    at = ox.Literal(now, datatype=_n(XSD + "dateTime"))
-    quads: list[ox.Quad] = []
+def _iri(x: str) -> str:
+    return f"<{x}>"
 
-    def measurement(metric: str, value: float, extra: list[tuple[str, ox.Literal]]) -> None:
-        node = _n(f"{ID}measurement/{f.key}/{metric.rsplit('/', 1)[-1]}")
+
+def _string(text: str, lang: str | None = None) -> str:
+    """A string literal in N-Triples (the four characters N-Triples requires escaped, escaped)."""
+    body = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    return f'"{body}"@{lang}' if lang else f'"{body}"'
+
+
+def _typed(lexical: str, datatype: str) -> str:
+    return f'"{lexical}"^^<{XSD}{datatype}>'
+
+
+_A = _iri(str(RDF.type))
+
+
+@dataclass(frozen=True)
+class GraphText:
+    """One institution's ``graph/compliance/{key}`` as triples (N-Triples lines without their ``.``), and the
+    digest of all of them but the run's time and IRI: a whole revalidation rewrites only the graphs whose digest
+    changed (issue 28's whole revalidation: the write of ~560,000 quads and the compaction after it, ~12 s)."""
+
+    key: str
+    triples: list[str]
+    digest: str
+
+    def ntriples(self) -> bytes:
+        return "".join(f"{t} .\n" for t in self.triples).encode()
+
+    def nquads(self) -> str:
+        g = _iri(COMPLIANCE_GRAPHS + self.key)
+        return "".join(f"{t} {g} .\n" for t in self.triples)
+
+
+def _result_order(item: tuple[Result, list[Metric]]) -> tuple[str, ...]:
+    r = item[0]
+    return (r.focus, r.shape, r.component, r.path or "", r.value or "", r.severity, r.message)
+
+
+def institution_graph_text(profile: Profile, f: Figures, now: str, run: str) -> GraphText:
+    """The institution's graph: one dqv:QualityMeasurement per applicable metric and the overall one, and its open
+    SHACL results (each linked to the metrics it lowers) in one sh:ValidationReport. Written as text: building
+    half a million ``pyoxigraph.Quad`` objects for the national graph took ~2.5 s.
+
+    Its results are numbered in a fixed order, so that the same figures make the same graph (and digest)."""
+    data = _iri(institution_graph(f.key))
+    at, by = _typed(now, "dateTime"), _iri(run)
+    content: list[str] = []  # what the digest covers
+    stamps: list[str] = []  # when and by which run
+
+    def measurement(metric: str, value: float, extra: list[tuple[str, str]]) -> None:
+        node = _iri(f"{ID}measurement/{f.key}/{metric.rsplit('/', 1)[-1]}")
         for p, o in [
-            (str(RDF.type), _n(DQV + "QualityMeasurement")),
-            (DQV + "isMeasurementOf", _n(metric)),
-            (DQV + "computedOn", data),
-            (DQV + "value", _double(value)),
-            (PROV + "generatedAtTime", at),
-            (PROV + "wasGeneratedBy", _n(run)),
-            (str(PVPP.dataVersion), _int(f.data_version)),
+            (_A, _iri(DQV + "QualityMeasurement")),
+            (_iri(DQV + "isMeasurementOf"), _iri(metric)),
+            (_iri(DQV + "computedOn"), data),
+            (_iri(DQV + "value"), _typed(repr(round(value, 6)), "double")),
+            (_iri(str(PVPP.dataVersion)), _typed(str(f.data_version), "integer")),
             *extra,
         ]:
-            quads.append(ox.Quad(node, _n(p), o, g))
+            content.append(f"{node} {p} {o}")
+        stamps.append(f"{node} <{PROV}generatedAtTime> {at}")
+        stamps.append(f"{node} <{PROV}wasGeneratedBy> {by}")
+
+    def count(p: str, n: int) -> tuple[str, str]:
+        return _iri(p), _typed(str(n), "integer")
 
     for m in profile.metrics:
         score = f.score(m)
@@ -250,7 +297,7 @@ def institution_quads(profile: Profile, f: Figures, now: str, run: str) -> list[
             measurement(
                 m.iri,
                 score,
-                [(str(PVPP.applicableNodes), _int(f.applicable[m.iri])), (str(PVPP.failingNodes), _int(failing))],
+                [count(str(PVPP.applicableNodes), f.applicable[m.iri]), count(str(PVPP.failingNodes), failing)],
             )
     overall = f.overall(profile.metrics)
     if overall is not None:
@@ -258,36 +305,39 @@ def institution_quads(profile: Profile, f: Figures, now: str, run: str) -> list[
             OVERALL,
             overall,
             [
-                (str(PVPP.violationCount), _int(f.count("Violation"))),
-                (str(PVPP.warningCount), _int(f.count("Warning"))),
-                (str(PVPP.serviceCount), _int(f.services)),
+                count(str(PVPP.violationCount), f.count("Violation")),
+                count(str(PVPP.warningCount), f.count("Warning")),
+                count(str(PVPP.serviceCount), f.services),
             ],
         )
-    report = _n(f"{ID}compliance-report/{f.key}")
-    quads.append(ox.Quad(report, _TYPE, _n(SH + "ValidationReport"), g))
+    report = _iri(f"{ID}compliance-report/{f.key}")
+    content.append(f"{report} {_A} <{SH}ValidationReport>")
     conforms = not any(r.severity == "Violation" for r, _ in f.results)
-    quads.append(
-        ox.Quad(report, _n(SH + "conforms"), ox.Literal(str(conforms).lower(), datatype=_n(XSD + "boolean")), g)
-    )
-    quads.append(ox.Quad(report, _n(PROV + "wasGeneratedBy"), _n(run), g))
-    for i, (r, metrics) in enumerate(f.results):
-        node = _n(f"{ID}compliance-report/{f.key}/{i + 1}")
-        quads.append(ox.Quad(report, _n(SH + "result"), node, g))
-        quads.append(ox.Quad(node, _TYPE, _n(SH + "ValidationResult"), g))
-        quads.append(ox.Quad(node, _n(SH + "focusNode"), _n(r.focus) if "://" in r.focus else ox.Literal(r.focus), g))
-        quads.append(ox.Quad(node, _n(SH + "resultSeverity"), _n(SH + r.severity), g))
-        quads.append(ox.Quad(node, _n(SH + "sourceConstraintComponent"), _n(f"{SH}{r.component}"), g))
+    content.append(f"{report} <{SH}conforms> {_typed(str(conforms).lower(), 'boolean')}")
+    for i, (r, metrics) in enumerate(sorted(f.results, key=_result_order)):
+        node = _iri(f"{ID}compliance-report/{f.key}/{i + 1}")
+        focus = _iri(r.focus) if "://" in r.focus else _string(r.focus)
+        content += [
+            f"{report} <{SH}result> {node}",
+            f"{node} {_A} <{SH}ValidationResult>",
+            f"{node} <{SH}focusNode> {focus}",
+            f"{node} <{SH}resultSeverity> <{SH}{r.severity}>",
+            f"{node} <{SH}sourceConstraintComponent> <{SH}{r.component}>",
+        ]
         shape = r.shape if "://" in r.shape else profile.roots.get(r.shape, "")
         if "://" in shape:
-            quads.append(ox.Quad(node, _n(SH + "sourceShape"), _n(shape), g))
+            content.append(f"{node} <{SH}sourceShape> {_iri(shape)}")
         if r.path and "://" in r.path:
-            quads.append(ox.Quad(node, _n(SH + "resultPath"), _n(r.path), g))
+            content.append(f"{node} <{SH}resultPath> {_iri(r.path)}")
         for lang, text in r.messages.items():
             if lang in ("lv", "en"):
-                quads.append(ox.Quad(node, _n(SH + "resultMessage"), ox.Literal(text, language=lang), g))
+                content.append(f"{node} <{SH}resultMessage> {_string(text, lang)}")
         for m in metrics:
-            quads.append(ox.Quad(node, _n(str(PVPP.measuredBy)), _n(m.iri), g))
-    return quads
+            content.append(f"{node} {_iri(str(PVPP.measuredBy))} {_iri(m.iri)}")
+    digest = hashlib.sha256("\n".join(content).encode()).hexdigest()
+    stamps.append(f"{report} <{PROV}wasGeneratedBy> {by}")
+    stamps.append(f"{report} {_iri(str(PVPP.contentDigest))} {_string(digest)}")
+    return GraphText(f.key, content + stamps, digest)
 
 
 def run_iri(now: str) -> str:
@@ -456,17 +506,33 @@ def has_data(store: ox.Store, key: str, classes: dict[str, dict[str, int]]) -> b
 
 @dataclass(frozen=True)
 class FullRun:
-    """The quads of every ``graph/compliance/{key}`` and of the run's entry in the history, and what they say."""
+    """What a whole revalidation writes — the compliance graphs whose content changed (``replace``: the keys whose
+    graphs go, those and the institutions no longer there) and the run's entry in the history, as N-Quads — and
+    what it found."""
 
-    quads: list[ox.Quad]
+    nquads: bytes
+    replace: list[str]
     institutions: int
     measured: int  # institutions with data
     results: int
     national: float | None
 
+    @property
+    def written(self) -> int:
+        return self.nquads.count(b"\n")
+
+
+def stored_digests(store: ox.Store) -> dict[str, str | None]:
+    """Institution key → the content digest of its stored compliance graph (None: written without one)."""
+    return {
+        g.value.removeprefix(COMPLIANCE_GRAPHS): d.value if d is not None else None  # type: ignore[union-attr]
+        for g, d in _select(store, "compliance-digests")
+    }
+
 
 def full_run(settings: Settings, validator: Validator, store: ox.Store, store_version: str) -> FullRun:
-    """Every institution validated in place and measured."""
+    """Every institution validated in place and measured; the graphs to write are those that differ from the
+    ones ``store`` holds."""
     report = validate_stored(validator, store)
     profile = profile_for(settings, validator)
     owners = owners_of(store, {r.focus for r in report.results})
@@ -487,12 +553,17 @@ def full_run(settings: Settings, validator: Validator, store: ox.Store, store_ve
     )
     now = now_iso()
     run = run_iri(now)
-    quads = [q for f in figs.values() for q in institution_quads(profile, f, now, run)]
+    stored = stored_digests(store)
+    texts = [institution_graph_text(profile, f, now, run) for f in figs.values()]
+    changed = [t for t in texts if stored.get(t.key, "") != t.digest]
+    gone = sorted(set(stored) - set(figs))
     scores = {k: s for k, s in ((k, f.overall(profile.metrics)) for k, f in figs.items()) if s is not None}
     national = sum(scores.values()) / len(scores) if scores else None
     entry = {**scores, "national": national} if national is not None else scores
+    history = history_quads(profile, run, now, store_version, entry, NATIONAL)
     return FullRun(
-        quads + history_quads(profile, run, now, store_version, entry, NATIONAL),
+        "".join(t.nquads() for t in changed).encode() + ox.serialize(history, format=ox.RdfFormat.N_QUADS),
+        [t.key for t in changed] + gone,
         len(keys),
         len(scores),
         sum(len(f.results) for f in figs.values()),
@@ -504,24 +575,23 @@ class Moved(Exception):
     """The data changed while the figures were computed: they describe a version that is no longer current."""
 
 
-def write_full(store: EmbeddedStore, quads: list[ox.Quad] | bytes, measured: int | None = None) -> None:
-    """Replace every compliance graph and add the run to the history, in one atomic write. ``quads``: a list, or
-    N-Quads (from the revalidation process). ``measured``: the data version the figures were computed on; if a
-    write has published another one since, nothing is written and :class:`Moved` is raised."""
+# a write of this many quads or more is compacted after it (at national scale every query after a rewrite of all
+# ~560,000 quads was 1.5-2.3x slower until compacted: a CONTAINS over the titles 0.69-1.06 s against 0.46 s)
+COMPACT_AFTER = 100_000
+
+
+def write_full(store: EmbeddedStore, run: FullRun, measured: int | None = None) -> None:
+    """Replace the compliance graphs ``run`` changed and add it to the history, in one atomic write.
+    ``measured``: the data version the figures were computed on; if a write has published another one since,
+    nothing is written and :class:`Moved` is raised (the graphs kept were compared with that version's)."""
     with store.writer() as w:
         if measured is not None and store.version() != measured:
             raise Moved(f"the data moved from version {measured} to {store.version()} during the revalidation")
-        for g in list(w.named_graphs()):
-            if isinstance(g, ox.NamedNode) and g.value.startswith(COMPLIANCE_GRAPHS):
-                w.remove_graph(g)
-        if isinstance(quads, bytes):  # bulk, unchecked (full_run made them): start-up revalidation write 33 s -> 10 s
-            w.bulk_load(quads, format=ox.RdfFormat.N_QUADS, lenient=True)
-        else:
-            w.bulk_extend(quads)
-        # half a million quads removed and added leave the published snapshot uncompacted: at national scale every
-        # query after a revalidation was 1.5-2.3x slower until the next load (a CONTAINS over the titles 0.69-1.06 s
-        # against 0.46 s); compacting costs ~5.7 s here, once
-        w.optimize()
+        for key in run.replace:
+            w.remove_graph(_n(COMPLIANCE_GRAPHS + key))
+        w.bulk_load(run.nquads, format=ox.RdfFormat.N_QUADS, lenient=True)  # made by full_run: unchecked, in bulk
+        if run.written >= COMPACT_AFTER:  # ~5.7 s at national scale, once
+            w.optimize()
 
 
 def institution_run(
@@ -563,7 +633,7 @@ def institution_run(
     now = now_iso()
     run = run_iri(now)
     f = figs[key]
-    graph = ntriples(institution_quads(profile, f, now, run))
+    graph = institution_graph_text(profile, f, now, run).ntriples()
     scores = dict(others)
     own = f.overall(profile.metrics)
     if own is not None:
@@ -591,6 +661,8 @@ class RunSummary:
     results: int
     national: float | None
     seconds: float
+    replaced: int = 0  # compliance graphs written (changed, new) or dropped
+    written: int = 0  # quads written, the history's included
 
 
 def stored_profile(store: ox.Store) -> str | None:
@@ -603,6 +675,8 @@ def revalidate(settings: Settings, store: EmbeddedStore, validator: Validator | 
     from pvpp_kg.validation.validator import validator_for
 
     started = time.perf_counter()
-    run = full_run(settings, validator or validator_for(settings), store.reader(), str(store.version()))
-    write_full(store, run.quads)
-    return RunSummary(run.institutions, run.measured, run.results, run.national, time.perf_counter() - started)
+    version, snapshot = store.newest_snapshot()
+    run = full_run(settings, validator or validator_for(settings), store.reader_of(snapshot), str(version))
+    write_full(store, run, version)
+    seconds = time.perf_counter() - started
+    return RunSummary(run.institutions, run.measured, run.results, run.national, seconds, len(run.replace), run.written)

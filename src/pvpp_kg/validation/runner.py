@@ -29,7 +29,7 @@ from pvpp_kg.validation import compliance
 from pvpp_kg.validation.parse import Document
 from pvpp_kg.validation.report import Report
 from pvpp_kg.validation.validator import LAYERS
-from pvpp_kg.validation.worker import MODULE, MeasureJob, Revalidated, RevalidateJob, Stored, ValidationJob
+from pvpp_kg.validation.worker import MODULE, MeasureJob, RevalidateJob, Stored, ValidationJob
 
 SECRETS = {"admin_token", "admin_token_sha256", "session_secret"}  # never on a command line
 
@@ -43,7 +43,7 @@ class Refused(PvppError):
 
 
 def answer(status: str, payload: object) -> Any:
-    """The result of a reply (a Report, Stored, Revalidated), or the error it stands for."""
+    """The result of a reply (a Report, Stored, FullRun), or the error it stands for."""
     if status == "ok":
         return payload
     if status == "refused":
@@ -142,15 +142,18 @@ async def revalidate(settings: Settings, store: EmbeddedStore, pool: QueryPool) 
     started = time.perf_counter()
     for attempt in range(3):
         version, snapshot = await anyio.to_thread.run_sync(store.newest_snapshot)
-        run: Revalidated = await pool.run(RevalidateJob(str(snapshot), str(version)), settings.revalidation_timeout_s)
+        job = RevalidateJob(str(snapshot), str(version))
+        run: compliance.FullRun = await pool.run(job, settings.revalidation_timeout_s)
         try:
-            await anyio.to_thread.run_sync(compliance.write_full, store, run.quads, version)
+            await anyio.to_thread.run_sync(compliance.write_full, store, run, version)
         except compliance.Moved:
             if attempt == 2:
                 raise
             continue
         seconds = time.perf_counter() - started
-        return compliance.RunSummary(run.institutions, run.measured, run.results, run.national, seconds)
+        return compliance.RunSummary(
+            run.institutions, run.measured, run.results, run.national, seconds, len(run.replace), run.written
+        )
     raise AssertionError("unreachable")
 
 

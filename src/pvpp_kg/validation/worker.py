@@ -12,9 +12,9 @@ alone.
 
 Started as ``python -m pvpp_kg.validation.worker FD THREADS NICE SETTINGS_JSON``; it builds the validator (shapes,
 materialised reference context) at once, then answers ``(job id, job)`` on THREADS threads with
-``(job id, status, payload)``: ``("ok", Report | Stored | Revalidated)``, ``("refused", (status, code, message))``
-for input the validation refuses, ``("error", message)``. A document travels as N-Triples bytes
-(:meth:`Document.transfer`).
+``(job id, status, payload)``: ``("ok", Report | Stored | compliance.FullRun)``,
+``("refused", (status, code, message))`` for input the validation refuses, ``("error", message)``. A document
+travels as N-Triples bytes (:meth:`Document.transfer`).
 """
 
 from __future__ import annotations
@@ -79,14 +79,6 @@ class RevalidateJob(NamedTuple):
 
     snapshot: str
     store_version: str
-
-
-class Revalidated(NamedTuple):
-    quads: bytes  # every graph/compliance/{key} and the history entry, N-Quads
-    institutions: int
-    measured: int
-    results: int
-    national: float | None
 
 
 def crashes(data: bytes, marker: str | None, stage: str) -> bool:
@@ -177,14 +169,12 @@ def measure(validator: Validator, job: MeasureJob, crash_marker: str | None = No
     return Stored(stored, figures, compliance.ntriples(history))
 
 
-def revalidate(validator: Validator, job: RevalidateJob, crash_marker: str | None = None) -> Revalidated:
+def revalidate(validator: Validator, job: RevalidateJob, crash_marker: str | None = None) -> compliance.FullRun:
     """``compliance.full_run`` on the snapshot, opened read-only here: the web process only writes the result."""
     store = ox.Store.read_only(job.snapshot)
     if crash_marker and next(store.quads_for_pattern(ox.NamedNode(f"{crash_marker}#revalidate"), None, None), None):
         os.abort()  # the test hook: a store holding <{marker}#revalidate> as a subject
-    run = compliance.full_run(validator.settings, validator, store, job.store_version)
-    quads = ox.serialize(run.quads, format=ox.RdfFormat.N_QUADS)
-    return Revalidated(quads, run.institutions, run.measured, run.results, run.national)
+    return compliance.full_run(validator.settings, validator, store, job.store_version)
 
 
 def outcome(
