@@ -237,6 +237,13 @@ def _typed(lexical: str, datatype: str) -> str:
 
 
 _A = _iri(str(RDF.type))
+# the predicates of a measurement, spelt once (as rdflib attributes each was a new URIRef per measurement)
+_MEASUREMENT = _iri(DQV + "QualityMeasurement")
+_OF, _ON, _VALUE = _iri(DQV + "isMeasurementOf"), _iri(DQV + "computedOn"), _iri(DQV + "value")
+_DATA_VERSION = _iri(str(PVPP.dataVersion))
+_APPLICABLE, _FAILING = _iri(str(PVPP.applicableNodes)), _iri(str(PVPP.failingNodes))
+_VIOLATIONS, _WARNINGS, _SERVICES = (_iri(str(p)) for p in (PVPP.violationCount, PVPP.warningCount, PVPP.serviceCount))
+_MEASURED_BY, _DIGEST = _iri(str(PVPP.measuredBy)), _iri(str(PVPP.contentDigest))
 
 
 @dataclass(frozen=True)
@@ -270,17 +277,18 @@ def institution_graph_text(profile: Profile, f: Figures, now: str, run: str) -> 
     Its results are numbered in a fixed order, so that the same figures make the same graph (and digest)."""
     data = _iri(institution_graph(f.key))
     at, by = _typed(now, "dateTime"), _iri(run)
+    version = _typed(str(f.data_version), "integer")
     content: list[str] = []  # what the digest covers
     stamps: list[str] = []  # when and by which run
 
     def measurement(metric: str, value: float, extra: list[tuple[str, str]]) -> None:
         node = _iri(f"{ID}measurement/{f.key}/{metric.rsplit('/', 1)[-1]}")
         for p, o in [
-            (_A, _iri(DQV + "QualityMeasurement")),
-            (_iri(DQV + "isMeasurementOf"), _iri(metric)),
-            (_iri(DQV + "computedOn"), data),
-            (_iri(DQV + "value"), _typed(repr(round(value, 6)), "double")),
-            (_iri(str(PVPP.dataVersion)), _typed(str(f.data_version), "integer")),
+            (_A, _MEASUREMENT),
+            (_OF, _iri(metric)),
+            (_ON, data),
+            (_VALUE, _typed(repr(round(value, 6)), "double")),
+            (_DATA_VERSION, version),
             *extra,
         ]:
             content.append(f"{node} {p} {o}")
@@ -288,7 +296,7 @@ def institution_graph_text(profile: Profile, f: Figures, now: str, run: str) -> 
         stamps.append(f"{node} <{PROV}wasGeneratedBy> {by}")
 
     def count(p: str, n: int) -> tuple[str, str]:
-        return _iri(p), _typed(str(n), "integer")
+        return p, _typed(str(n), "integer")
 
     for m in profile.metrics:
         score = f.score(m)
@@ -297,7 +305,7 @@ def institution_graph_text(profile: Profile, f: Figures, now: str, run: str) -> 
             measurement(
                 m.iri,
                 score,
-                [count(str(PVPP.applicableNodes), f.applicable[m.iri]), count(str(PVPP.failingNodes), failing)],
+                [count(_APPLICABLE, f.applicable[m.iri]), count(_FAILING, failing)],
             )
     overall = f.overall(profile.metrics)
     if overall is not None:
@@ -305,9 +313,9 @@ def institution_graph_text(profile: Profile, f: Figures, now: str, run: str) -> 
             OVERALL,
             overall,
             [
-                count(str(PVPP.violationCount), f.count("Violation")),
-                count(str(PVPP.warningCount), f.count("Warning")),
-                count(str(PVPP.serviceCount), f.services),
+                count(_VIOLATIONS, f.count("Violation")),
+                count(_WARNINGS, f.count("Warning")),
+                count(_SERVICES, f.services),
             ],
         )
     report = _iri(f"{ID}compliance-report/{f.key}")
@@ -333,10 +341,10 @@ def institution_graph_text(profile: Profile, f: Figures, now: str, run: str) -> 
             if lang in ("lv", "en"):
                 content.append(f"{node} <{SH}resultMessage> {_string(text, lang)}")
         for m in metrics:
-            content.append(f"{node} {_iri(str(PVPP.measuredBy))} {_iri(m.iri)}")
+            content.append(f"{node} {_MEASURED_BY} {_iri(m.iri)}")
     digest = hashlib.sha256("\n".join(content).encode()).hexdigest()
     stamps.append(f"{report} <{PROV}wasGeneratedBy> {by}")
-    stamps.append(f"{report} {_iri(str(PVPP.contentDigest))} {_string(digest)}")
+    stamps.append(f"{report} {_DIGEST} {_string(digest)}")
     return GraphText(f.key, content + stamps, digest)
 
 
