@@ -181,7 +181,10 @@ class Revalidation:
             log.error("revalidation at start-up failed, the published figures are unchanged: %s", self.message)
         else:
             self.state = "done"
-            self.message = f"{summary.institutions} institutions measured in {summary.seconds:.1f} s"
+            self.message = (
+                f"{summary.institutions} institutions measured, {summary.replaced} compliance graph(s) rewritten, "
+                f"in {summary.seconds:.1f} s"
+            )
             log.warning("revalidated at start-up: %s", self.message)
         finally:
             if self.pool is not None:
