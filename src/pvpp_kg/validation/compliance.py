@@ -211,10 +211,6 @@ def _n(iri: str) -> ox.NamedNode:
     return ox.NamedNode(iri)
 
 
-def _int(n: int) -> ox.Literal:
-    return ox.Literal(str(n), datatype=_n(XSD + "integer"))
-
-
 def _double(x: float) -> ox.Literal:
     return ox.Literal(repr(round(x, 6)), datatype=_n(XSD + "double"))
 
