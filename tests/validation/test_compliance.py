@@ -466,3 +466,41 @@ def test_after_a_submission_the_table_reads_that_institution_again_and_equals_a_
     again = _api(server)
     assert len(again["national_trend"]) == len(full["national_trend"]) + 1
     assert again["institutions"] == full["institutions"]  # the same profile and data: the same figures
+
+
+def test_a_graphs_text_parses_back_to_its_messages_and_its_digest_ignores_the_run() -> None:
+    """The compliance graphs are written as N-Triples text: quotes, backslashes, line breaks and Latvian letters in a
+    message come back as they were, and the same figures made by another run have the same digest."""
+    import dataclasses
+
+    import pyoxigraph as ox
+
+    from pvpp_kg.validation.compliance import Figures, Profile, institution_graph_text
+    from pvpp_kg.validation.report import Result
+
+    message = 'Nosaukums "Ģimenes pabalsts"\\ nav\nderīgs\r'
+    result = Result(
+        "https://w3id.org/pvpp/id/service/x/s-1",
+        "http://purl.org/dc/terms/title",
+        "Violation",
+        message,
+        {"lv": message, "en": 'a "quoted" title'},
+        None,
+        "https://w3id.org/pvpp/shapes#ServiceShape",
+        "MinCountConstraintComponent",
+        "pvpp",
+    )
+    profile = Profile("https://w3id.org/pvpp/id/profile/test", [], {}, {})
+    figures = Figures("x", results=[(result, [])])
+    one = institution_graph_text(profile, figures, "2026-12-07T10:00:00Z", "https://w3id.org/pvpp/id/compliance-run/a")
+    two = institution_graph_text(profile, figures, "2026-12-07T11:00:00Z", "https://w3id.org/pvpp/id/compliance-run/b")
+    assert one.digest == two.digest and one.triples != two.triples
+    triples = list(ox.parse(one.ntriples(), format=ox.RdfFormat.N_TRIPLES))
+    messages = {t.object.language: t.object.value for t in triples if t.predicate.value.endswith("#resultMessage")}
+    assert messages == {"lv": message, "en": 'a "quoted" title'}
+    digests = [t.object.value for t in triples if t.predicate.value.endswith("#contentDigest")]
+    assert digests == [one.digest]
+    quads = list(ox.parse(one.nquads().encode(), format=ox.RdfFormat.N_QUADS))
+    assert {q.graph_name.value for q in quads} == {"https://w3id.org/pvpp/graph/compliance/x"}
+    changed = Figures("x", results=[(dataclasses.replace(result, severity="Warning"), [])])
+    assert institution_graph_text(profile, changed, "2026-12-07T10:00:00Z", "urn:run").digest != one.digest
