@@ -49,6 +49,11 @@ def test_compliance_bench_small_run(tmp_path: Path) -> None:
     )
     result = json.loads(out.read_text())
     assert result["full"]["institutions"] == institutions
+    # the first run wrote every institution's graph; the second, with nothing changed, only the history's entry;
+    # the third, with every digest deleted first, every graph again
+    assert result["full"]["graphs_replaced"] == result["full_all_replaced"]["graphs_replaced"] == institutions
+    assert result["full_unchanged"]["graphs_replaced"] == 0
+    assert result["full_unchanged"]["quads_written"] < result["full"]["quads_written"] / 5
     assert 0 < result["incremental_s"] < result["full"]["seconds"] * 10
     assert set(result["ratios"]) == {
         "compliance_warm",
