@@ -171,6 +171,7 @@ def load_data(files: tuple[Path, ...], quiet: bool) -> None:
 def revalidate() -> None:
     """Validate every institution's stored data against the current profile and publish the measurements."""
     from pvpp_kg.store.loader import ensure_loaded
+    from pvpp_kg.validation.compliance import Moved
     from pvpp_kg.validation.compliance import revalidate as run
 
     settings = _settings()
@@ -179,6 +180,8 @@ def revalidate() -> None:
         summary = run(settings, store)
     except PvppError as e:
         _fail(e.message)
+    except Moved as e:  # a running server kept publishing new data: nothing was written, nothing is wrong
+        _fail(f"{e}; nothing was written, run it again", 1)
     national = "–" if summary.national is None else f"{summary.national:.3f}"
     click.echo(
         f"{summary.measured} of {summary.institutions} institutions measured, {summary.results:,} open results, "

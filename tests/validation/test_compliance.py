@@ -504,3 +504,40 @@ def test_a_graphs_text_parses_back_to_its_messages_and_its_digest_ignores_the_ru
     assert {q.graph_name.value for q in quads} == {"https://w3id.org/pvpp/graph/compliance/x"}
     changed = Figures("x", results=[(dataclasses.replace(result, severity="Warning"), [])])
     assert institution_graph_text(profile, changed, "2026-12-07T10:00:00Z", "urn:run").digest != one.digest
+
+
+def test_revalidate_starts_again_when_a_write_lands_meanwhile(
+    make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A submission published while `pvpp-kg revalidate` measures: the figures (and the digests they were compared
+    with) describe an older version, so the run starts again on the new one; a store that keeps moving gets no
+    figures at all after three runs."""
+    from pvpp_kg.validation import compliance
+
+    settings = make_settings()
+    store, _ = ensure_loaded(settings)
+    real = compliance.full_run
+    measured: list[str] = []
+
+    def meanwhile(moves: int) -> Callable[..., compliance.FullRun]:
+        def run(*args: Any) -> compliance.FullRun:
+            out = real(*args)
+            measured.append(args[3])
+            if len(measured) <= moves:
+                with store.writer() as w:
+                    w.update(f"INSERT DATA {{ GRAPH <urn:x-test:moved> {{ <urn:a> <urn:b> {len(measured)} }} }}")
+            return out
+
+        return run
+
+    monkeypatch.setattr(compliance, "full_run", meanwhile(1))
+    summary = compliance.revalidate(settings, store)
+    assert len(measured) == 2 and int(measured[1]) == int(measured[0]) + 1
+    assert summary.replaced == 66 and len(_runs_of_graphs(store.reader())) == 66
+
+    measured.clear()
+    before = store.version()
+    monkeypatch.setattr(compliance, "full_run", meanwhile(3))
+    with pytest.raises(compliance.Moved):
+        compliance.revalidate(settings, store)
+    assert len(measured) == 3 and store.version() == before + 3  # the three writes of the test, no figures

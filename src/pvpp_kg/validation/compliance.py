@@ -675,12 +675,24 @@ def stored_profile(store: ox.Store) -> str | None:
 
 
 def revalidate(settings: Settings, store: EmbeddedStore, validator: Validator | None = None) -> RunSummary:
-    """``pvpp-kg revalidate``: every institution measured against the current profile, published in one write."""
+    """``pvpp-kg revalidate``: every institution measured against the current profile, published in one write. If
+    another process publishes a new data version meanwhile (a submission to a running server), the run starts
+    again on it, at most three times, as the server's start-up revalidation does (:class:`Moved` after that)."""
     from pvpp_kg.validation.validator import validator_for
 
     started = time.perf_counter()
-    version, snapshot = store.newest_snapshot()
-    run = full_run(settings, validator or validator_for(settings), store.reader_of(snapshot), str(version))
-    write_full(store, run, version)
-    seconds = time.perf_counter() - started
-    return RunSummary(run.institutions, run.measured, run.results, run.national, seconds, len(run.replace), run.written)
+    validator = validator or validator_for(settings)
+    for attempt in range(3):
+        version, snapshot = store.newest_snapshot()
+        run = full_run(settings, validator, store.reader_of(snapshot), str(version))
+        try:
+            write_full(store, run, version)
+        except Moved:
+            if attempt == 2:
+                raise
+            continue
+        seconds = time.perf_counter() - started
+        return RunSummary(
+            run.institutions, run.measured, run.results, run.national, seconds, len(run.replace), run.written
+        )
+    raise AssertionError("unreachable")
