@@ -525,6 +525,11 @@ class FullRun:
     def written(self) -> int:
         return self.nquads.count(b"\n")
 
+    def summary(self, seconds: float) -> RunSummary:
+        return RunSummary(
+            self.institutions, self.measured, self.results, self.national, seconds, len(self.replace), self.written
+        )
+
 
 def stored_digests(store: ox.Store) -> dict[str, str | None]:
     """Institution key → the content digest of its stored compliance graph (None: written without one)."""
@@ -579,17 +584,20 @@ class Moved(Exception):
     """The data changed while the figures were computed: they describe a version that is no longer current."""
 
 
+ATTEMPTS = 3  # whole runs a revalidation makes while the data keeps moving, then Moved
+
+
 # a write of this many quads or more is compacted after it (at national scale every query after a rewrite of all
 # ~560,000 quads was 1.5-2.3x slower until compacted: a CONTAINS over the titles 0.69-1.06 s against 0.46 s)
 COMPACT_AFTER = 100_000
 
 
-def write_full(store: EmbeddedStore, run: FullRun, measured: int | None = None) -> None:
+def write_full(store: EmbeddedStore, run: FullRun, measured: int) -> None:
     """Replace the compliance graphs ``run`` changed and add it to the history, in one atomic write.
     ``measured``: the data version the figures were computed on; if a write has published another one since,
     nothing is written and :class:`Moved` is raised (the graphs kept were compared with that version's)."""
     with store.writer() as w:
-        if measured is not None and store.version() != measured:
+        if store.version() != measured:
             raise Moved(f"the data moved from version {measured} to {store.version()} during the revalidation")
         for key in run.replace:
             w.remove_graph(_n(COMPLIANCE_GRAPHS + key))
@@ -665,8 +673,8 @@ class RunSummary:
     results: int
     national: float | None
     seconds: float
-    replaced: int = 0  # compliance graphs written (changed, new) or dropped
-    written: int = 0  # quads written, the history's included
+    replaced: int  # compliance graphs written (changed, new) or dropped
+    written: int  # quads written, the history's included
 
 
 def stored_profile(store: ox.Store) -> str | None:
@@ -677,22 +685,20 @@ def stored_profile(store: ox.Store) -> str | None:
 def revalidate(settings: Settings, store: EmbeddedStore, validator: Validator | None = None) -> RunSummary:
     """``pvpp-kg revalidate``: every institution measured against the current profile, published in one write. If
     another process publishes a new data version meanwhile (a submission to a running server), the run starts
-    again on it, at most three times, as the server's start-up revalidation does (:class:`Moved` after that)."""
+    again on it, at most :data:`ATTEMPTS` times, as the server's start-up revalidation does (:class:`Moved` after
+    that)."""
     from pvpp_kg.validation.validator import validator_for
 
     started = time.perf_counter()
     validator = validator or validator_for(settings)
-    for attempt in range(3):
+    for attempt in range(ATTEMPTS):
         version, snapshot = store.newest_snapshot()
         run = full_run(settings, validator, store.reader_of(snapshot), str(version))
         try:
             write_full(store, run, version)
         except Moved:
-            if attempt == 2:
+            if attempt == ATTEMPTS - 1:
                 raise
             continue
-        seconds = time.perf_counter() - started
-        return RunSummary(
-            run.institutions, run.measured, run.results, run.national, seconds, len(run.replace), run.written
-        )
+        return run.summary(time.perf_counter() - started)
     raise AssertionError("unreachable")

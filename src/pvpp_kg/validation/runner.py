@@ -140,20 +140,17 @@ async def revalidate(settings: Settings, store: EmbeddedStore, pool: QueryPool) 
     pool; the old figures stay). If a submission publishes a new version meanwhile, the run starts again on it (at
     most three times): the figures always describe the data version they are published beside."""
     started = time.perf_counter()
-    for attempt in range(3):
+    for attempt in range(compliance.ATTEMPTS):
         version, snapshot = await anyio.to_thread.run_sync(store.newest_snapshot)
         job = RevalidateJob(str(snapshot), str(version))
         run: compliance.FullRun = await pool.run(job, settings.revalidation_timeout_s)
         try:
             await anyio.to_thread.run_sync(compliance.write_full, store, run, version)
         except compliance.Moved:
-            if attempt == 2:
+            if attempt == compliance.ATTEMPTS - 1:
                 raise
             continue
-        seconds = time.perf_counter() - started
-        return compliance.RunSummary(
-            run.institutions, run.measured, run.results, run.national, seconds, len(run.replace), run.written
-        )
+        return run.summary(time.perf_counter() - started)
     raise AssertionError("unreachable")
 
 
