@@ -187,3 +187,40 @@ def test_http_bad_shapes_and_parameters_are_400(client: TestClient) -> None:
     files = {"file": ("d.ttl", DATA, "text/turtle"), "shapes": ("s.ttl", PREFIXES + "ex:S sh:path 1 .", "text/turtle")}
     r = client.post("/validate", files=files, data={"policy": "false"})
     assert r.status_code == 400 and r.json()["message"].startswith("s.ttl: shape <http://example.org/S>: malformed")
+
+
+MESSAGE_SHAPES = (
+    PREFIXES
+    + """
+ex:Untagged a sh:NodeShape ; sh:targetNode ex:a ;
+  sh:property [ sh:path ex:name ; sh:minCount 1 ; sh:message "plain message" ] .
+ex:Filled a sh:NodeShape ; sh:targetNode ex:a ;
+  sh:sparql [ sh:select "SELECT $this ?value WHERE { $this <http://example.org/age> ?value }" ;
+              sh:message "age {?value} of {$this}"@en, "Alter {?value}"@de ] .
+"""
+)
+
+
+def test_messages_as_the_shape_gives_them(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """sh:message in the report as the shape wrote it: without a language tag, in a language other than lv/en,
+    and a SPARQL constraint's template filled in with the solution's values (SHACL 5.3.2), never the raw
+    template nor a component text in its place; the rows show the untagged message in both languages."""
+    shapes = _write(tmp_path, "s.ttl", MESSAGE_SHAPES)
+    data = _write(tmp_path, "d.ttl", '@prefix ex: <http://example.org/> . ex:a ex:age "x" .')
+    r = run("validate", "--shapes", shapes, "--no-policy", "--format", "turtle", data)
+    assert r.exit_code == 1, r.output
+    report = Graph().parse(data=r.output, format="turtle")
+    [missing] = report.subjects(SH.sourceConstraintComponent, SH.MinCountConstraintComponent)
+    assert {(str(m), m.language) for m in report.objects(missing, SH.resultMessage)} == {("plain message", None)}
+    [sparql] = report.subjects(SH.sourceConstraintComponent, SH.SPARQLConstraintComponent)
+    assert {(str(m), m.language) for m in report.objects(sparql, SH.resultMessage)} == {
+        ("age x of http://example.org/a", "en"),
+        ("Alter x", "de"),
+        # no Latvian message in the shape: the component's own, added for the lv rows
+        ("Neatbilst formas prasībai (—).", "lv"),
+    }
+
+    body = json.loads(run("validate", "--shapes", shapes, "--no-policy", "--format", "json", data).output)
+    rows = {x["constraint"]: x for x in body["results"]}
+    assert rows["MinCountConstraintComponent"]["messages"] == {"lv": "plain message", "en": "plain message"}
+    assert rows["SPARQLConstraintComponent"]["messages"]["en"] == "age x of http://example.org/a"

@@ -281,11 +281,15 @@ def _shape_name(shapes: Graph, shape: Node, lang: str) -> str | None:
 def _result(r: shacl.Result, shapes: Graph, lang: str, layer: str) -> tuple[Result, shacl.Result]:
     """One result with messages in both languages, and the engine's result carrying the same messages."""
     component = str(r.component).rsplit("#", 1)[-1]
-    messages = {m.language or "": str(m) for m in r.messages}
+    given = {m.language or "": str(m) for m in r.messages}  # the engine's, templates filled in
+    messages = {key: text for key, text in given.items() if key in LANGS}
     path = r.path.node if isinstance(r.path, shacl.Path) else r.path
     value = None if r.value is None else to_rdflib(r.value)
-    if not {"lv", "en"} <= messages.keys():  # a SPARQL constraint may carry only some: ask the shape
-        messages.update(_shape_messages(shapes, r.shape))
+    for key, text in _shape_messages(shapes, r.shape).items():  # a SPARQL constraint may carry only some
+        messages.setdefault(key, text)
+    if "" in given:  # a message without a language is every language's
+        messages.setdefault("lv", given[""])
+        messages.setdefault("en", given[""])
     if not {"lv", "en"} <= messages.keys():
         lv, en = _COMPONENT_MESSAGES.get(component, _OTHER_MESSAGES.get(layer, _OTHER_MESSAGES["custom"]))
         shown = r.path.sparql if isinstance(r.path, shacl.Path) and not isinstance(path, URIRef) else path
@@ -299,7 +303,6 @@ def _result(r: shacl.Result, shapes: Graph, lang: str, layer: str) -> tuple[Resu
         # never the engine's own English text ("Less than 1 values on …"): the component's message in both
         messages.setdefault("lv", lv.format(**fill("lv")))
         messages.setdefault("en", en.format(**fill("en")))
-    messages.pop("", None)
     result = Result(
         focus=str(to_rdflib(r.focus)),
         path=str(path) if isinstance(path, URIRef) else (None if path is None else "(path)"),
@@ -311,8 +314,9 @@ def _result(r: shacl.Result, shapes: Graph, lang: str, layer: str) -> tuple[Resu
         component=component,
         layer=layer,
     )
-    literals = tuple(_message_literal(text, key) for key, text in messages.items() if key in LANGS)
-    return result, dataclasses.replace(r, messages=literals)
+    # the standard report keeps every message the shape gives, as given, and adds lv/en only where it gives none
+    added = () if "" in given else tuple(_message_literal(messages[k], k) for k in LANGS if k not in given)
+    return result, dataclasses.replace(r, messages=(*r.messages, *added))
 
 
 @lru_cache(maxsize=4096)
