@@ -149,6 +149,27 @@ def test_ontology_html_is_pylode_in_each_language(client: TestClient) -> None:
     assert ">Pakalpojums<" not in en.text  # English page: Latvian labels replaced where English exists
 
 
+def test_ontology_hash_iris_land_on_their_term(client: TestClient) -> None:
+    """``https://w3id.org/pvpp/ontology#X`` dereferences to ``/ontology#X``: every term of the ontology has its
+    local name as the id of its section, in both languages, and other vocabularies' terms of the same name do
+    not take it (pyLODE made ids from labels: ``#PublicService`` was CPSV's, ``#ManagementTask`` was missing)."""
+    ontology = client.get("/ontology", headers={"Accept": "text/turtle"})
+    g = Graph().parse(data=ontology.content, format="turtle")
+    terms = {
+        str(s).removeprefix(str(PVPP))
+        for s in g.subjects(RDFS.label, None)
+        if str(s).startswith(str(PVPP)) and str(s) != str(PVPP)
+    }
+    assert {"ManagementTask", "PublicService", "Role", "Novads", "ResponsibilityAssignment"} <= terms
+    for lang in ("en", "lv"):
+        page = client.get(f"/ontology?lang={lang}", headers=HTML).text
+        ids = re.findall(r'\bid="([^"]+)"', page)
+        assert terms <= set(ids), sorted(terms - set(ids))
+        section = page[page.index('id="PublicService"') :][:3000]
+        assert f"{PVPP}PublicService" in section and "cpsv#PublicService" not in section
+        assert 'id="cpsv_PublicService"' in page and 'id="org_Role"' in page
+
+
 def test_ontology_rdf_by_accept_extension_and_version_iri(client: TestClient) -> None:
     onto = URIRef("https://w3id.org/pvpp/ontology")
     for r in (

@@ -17,9 +17,10 @@ import types
 from collections.abc import Callable
 from pathlib import Path
 
-from rdflib import Graph, Literal
+from rdflib import Graph, Literal, URIRef
 
 from pvpp_kg.lod.resources import LANGS
+from pvpp_kg.namespaces import PREFIXES, PVPP
 
 LANG_NAMES = {"lv": "latviski", "en": "English"}
 
@@ -68,9 +69,30 @@ def language_switch(lang: str, href: Callable[[str], str]) -> str:
     )
 
 
+def fragment_ids(g: Graph) -> dict[str, str]:
+    """Each term's HTML id: its local name for the ontology's own terms, so that ``/ontology#ManagementTask`` (what
+    the hash IRI dereferences to) lands on it; ``prefix_name`` for the terms of other vocabularies
+    (``cpsv_PublicService`` beside ``PublicService``). pyLODE would make them from labels, per language."""
+    ids: dict[str, str] = {}
+    for s in set(g.subjects()):
+        iri = str(s)
+        if not isinstance(s, URIRef):
+            continue
+        if iri.startswith(str(PVPP)) and len(iri) > len(str(PVPP)):
+            ids[iri] = iri[len(str(PVPP)) :]
+            continue
+        for prefix, ns in PREFIXES.items():
+            local = iri[len(ns) :]
+            if iri.startswith(ns) and local and not any(c in local for c in "/#"):
+                ids[iri] = f"{prefix}_{local}"
+    return ids
+
+
 def render(g: Graph, lang: str, href: Callable[[str], str]) -> str:
     """pyLODE HTML of ``g`` in ``lang``, with ``<html lang>`` set and a visible language switch."""
-    html: str = _ontpub()(localise(g, lang)).make_html()
+    pub = _ontpub()(localise(g, lang))
+    pub.fids.update(fragment_ids(g))  # pyLODE keeps an id it finds there (utils.generate_fid)
+    html: str = pub.make_html()
     html = re.sub(r"<html[^>]*>", f'<html lang="{lang}">', html, count=1)
     return re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + language_switch(lang, href), html, count=1)
 
