@@ -27,14 +27,15 @@ TSV = Format("tsv", "text/tab-separated-values", "TSV", "tsv")
 RESULT_FORMATS = (JSON, XML, CSV, TSV)
 
 # ``names``: what SPARQLWrapper, Virtuoso-style and sparqler-style clients put in format/output/results for a graph
-# result (SPARQLWrapper's default "xml" means RDF/XML there; N3 is answered with Turtle, its subset)
+# result (SPARQLWrapper's default "xml" means RDF/XML there). N3 is answered with Turtle, its subset, in Accept too
+# (rdflib's ``parse(url, format="n3")`` asks for text/n3 only), as Oxigraph server and Fuseki do
 TURTLE = Format(
     "turtle",
     "text/turtle",
     "TURTLE",
     "ttl",
-    ("application/x-turtle",),
-    ("n3", "text/n3", "text/rdf+n3", "application/n3", "application/turtle"),
+    ("application/x-turtle", "text/n3", "text/rdf+n3"),
+    ("n3", "application/n3", "application/turtle"),
 )
 NTRIPLES = Format("ntriples", "application/n-triples", "N_TRIPLES", "nt", ("text/plain",), ("n-triples",))
 JSONLD = Format(

@@ -140,6 +140,9 @@ def test_language_follows_accept_language_and_switch(client: TestClient) -> None
 # -- ontology ----------------------------------------------------------------------------------------
 def test_ontology_html_is_pylode_in_each_language(client: TestClient) -> None:
     en = client.get("/ontology?lang=en", headers=HTML)
+    # the switch is remembered (a cookie, web/language.py): a person who chose English keeps it
+    assert '<html lang="en">' in client.get("/ontology", headers={**HTML, "Accept-Language": "lv"}).text
+    client.cookies.clear()  # a visitor who chose nothing: Accept-Language decides
     lv = client.get("/ontology", headers={**HTML, "Accept-Language": "lv"})
     assert en.status_code == lv.status_code == 200
     assert '<html lang="en">' in en.text and '<html lang="lv">' in lv.text

@@ -10,6 +10,7 @@ import re
 
 import httpx
 import pytest
+from rdflib import Graph
 
 from tests.conftest import ADMIN_TOKEN, LiveServer
 
@@ -153,6 +154,28 @@ def test_etag_and_304(live_server: LiveServer, path: str, params: dict, accept: 
     assert other_type.status_code == 200 and other_type.headers["etag"] != etag
 
 
+@pytest.mark.parametrize(
+    ("path", "params", "status"),
+    [
+        ("/id/role/NOPE", {}, 404),
+        ("/id/role/NOPE.ttl", {}, 404),
+        ("/compliance/nope", {}, 404),
+        ("/sparql", {"query": "SELECT * {"}, 400),
+        ("/id/role/IPKS", {}, 304),
+    ],
+)
+def test_preconditions_only_turn_a_200_into_a_304(
+    live_server: LiveServer, path: str, params: dict, status: int
+) -> None:
+    """``If-None-Match: *`` and ``If-Modified-Since`` say nothing about a resource that does not exist or a query
+    that is wrong: the error is answered (RFC 9110 §13.2.1), and only an existing resource's 200 becomes a 304."""
+    url = live_server.url + path
+    modified = httpx.get(live_server.url + "/id/role/IPKS").headers["last-modified"]
+    for header in ({"If-None-Match": "*"}, {"If-Modified-Since": modified}):
+        r = httpx.get(url, params=params, headers=header)
+        assert r.status_code == status, (header, r.text)
+
+
 def test_no_validators_for_answers_that_change_by_themselves(live_server: LiveServer) -> None:
     for query in ("SELECT (NOW() AS ?t) WHERE {}", "SELECT (rand ( ) AS ?r) WHERE {}", "SELECT (STRUUID() AS ?u) {}"):
         r = httpx.get(
@@ -208,3 +231,82 @@ def test_docs_favicon_robots(live_server: LiveServer) -> None:
     robots = httpx.get(live_server.url + "/robots.txt")
     assert robots.headers["content-type"].startswith("text/plain")
     assert "User-agent: *" in robots.text and "Disallow: /sparql" in robots.text
+
+
+def test_405_names_the_allowed_methods(live_server: LiveServer) -> None:
+    """RFC 9110 §15.5.6: a 405 carries ``Allow``."""
+    for method, path in (("PUT", "/sparql"), ("DELETE", "/id/role/IPKS"), ("GET", "/sparql/update")):
+        r = httpx.request(method, live_server.url + path)
+        assert r.status_code == 405, (method, path)
+        assert "POST" in r.headers["allow"] or "GET" in r.headers["allow"], r.headers
+
+
+def test_query_strings_that_are_not_utf8_are_refused(live_server: LiveServer) -> None:
+    """A percent-escape that is no UTF-8 is a 400 on GET as on a POST form, never a query run on U+FFFD."""
+    r = httpx.get(live_server.url + "/sparql?query=ASK%7B%3Fs%20%3Fp%20%22%C4%22%7D")
+    assert r.status_code == 400 and "not UTF-8" in r.text and r.headers["content-type"].startswith("text/plain")
+    r = httpx.get(live_server.url + "/api/search?q=%FF%FE")
+    assert r.status_code == 400 and "not UTF-8" in r.json()["message"]
+    # well-formed UTF-8 escapes still work: ģ is %C4%A3
+    r = httpx.get(live_server.url + "/api/search?q=%C4%A3imenes")
+    assert r.status_code == 200
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # rdflib's N3 parser on its own Dataset API
+def test_n3_is_answered_with_turtle(live_server: LiveServer) -> None:
+    """rdflib's ``Graph().parse(url, format="n3")`` asks for text/n3 only: Turtle, N3's subset, is the answer (as
+    Oxigraph server and Fuseki give), for a resource, the ontology and a CONSTRUCT."""
+    for path in ("/id/role/IPKS", "/ontology"):
+        r = httpx.get(live_server.url + path, headers={"Accept": "text/n3, */*;q=0.1"})
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/turtle"), path
+        assert len(Graph().parse(data=r.text, format="n3")) > 3
+    r = httpx.get(
+        live_server.url + "/sparql",
+        params={"query": "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 3"},
+        headers={"Accept": "text/n3"},
+    )
+    assert r.status_code == 200 and len(Graph().parse(data=r.text, format="n3")) == 3
+
+
+def test_errors_are_pages_for_browsers_and_vary_on_accept(live_server: LiveServer) -> None:
+    browser = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+    for path in ("/compliance/nope", "/matrix?institution=nope"):
+        page = httpx.get(live_server.url + path, headers=browser)
+        assert page.status_code in (400, 404) and page.headers["content-type"].startswith("text/html"), path
+        assert 'id="error-message"' in page.text and "nope" in page.text
+        machine = httpx.get(live_server.url + path)
+        assert machine.status_code == page.status_code and machine.json()["message"]
+        for r in (page, machine):
+            assert "Accept" in r.headers["vary"], (path, r.headers)
+    api = httpx.get(live_server.url + "/api/compliance/nope", headers=browser)
+    assert api.status_code == 404 and api.json()["message"]  # the JSON API answers JSON to anyone
+
+
+def test_versions_of_an_unknown_institution_are_404(live_server: LiveServer) -> None:
+    unknown = httpx.get(live_server.url + "/submissions/anything-at-all")
+    assert unknown.status_code == 404 and "anything-at-all" in unknown.json()["message"]
+    known = httpx.get(live_server.url + "/submissions/varam")
+    assert known.status_code == 200 and known.json()["institution"] == "varam"
+    assert isinstance(known.json()["versions"], list)
+
+
+def test_the_chosen_language_stays_chosen(live_server: LiveServer) -> None:
+    """The switch (``?lang=en``) sets a cookie; the next page, opened from a link without the parameter, is English
+    though the browser asks for Latvian, and its tag differs from the Latvian page's (no cache mixes them)."""
+    browser = {"Accept": "text/html", "Accept-Language": "lv"}
+    with httpx.Client(base_url=live_server.url, headers=browser) as person:
+        assert '<html lang="lv">' in person.get("/id/task/PU1-1").text
+        switched = person.get("/id/role/IPKS", params={"lang": "en"})
+        assert switched.status_code == 200 and '<html lang="en">' in switched.text
+        assert "pvpp_lang=en" in switched.headers["set-cookie"]
+        followed = person.get("/id/task/PU1-1")
+        assert '<html lang="en">' in followed.text and "Cookie" in followed.headers["vary"]
+        assert "set-cookie" not in followed.headers
+        back = person.get("/compliance", params={"lang": "lv"})
+        assert '<html lang="lv">' in back.text and '<html lang="lv">' in person.get("/matrix").text
+    latvian = httpx.get(live_server.url + "/id/task/PU1-1", headers=browser)
+    english = httpx.get(live_server.url + "/id/task/PU1-1", headers={**browser, "Cookie": "pvpp_lang=en"})
+    assert latvian.headers["etag"] != english.headers["etag"]
+    # on the search page ``lang`` filters the texts' language: it is not the page's, and sets nothing
+    search = httpx.get(live_server.url + "/search", params={"q": "pabalsts", "lang": "en"}, headers=browser)
+    assert search.status_code == 200 and "set-cookie" not in search.headers

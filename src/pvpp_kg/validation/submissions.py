@@ -97,6 +97,14 @@ def solutions(out: bytes) -> list[dict[str, str]]:
     return [{k: v["value"] for k, v in b.items()} for b in json.loads(out)["results"]["bindings"]]
 
 
+async def known(backend: Backend, key: str, *, timeout: float = 30) -> bool:
+    """Whether the data has an institution of that key (``id/institution/{key}``)."""
+    out = await backend.query(
+        f"ASK {{ <{ID}institution/{key}> ?p ?o }}", result_format="JSON", dataset=ALL_NAMED, timeout=timeout
+    )
+    return bool(json.loads(out.body)["boolean"])
+
+
 async def versions(backend: Backend, key: str, *, timeout: float = 30) -> list[Version]:
     graph = institution_graph(key)
     q = (

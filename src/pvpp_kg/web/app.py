@@ -20,7 +20,8 @@ from pvpp_kg.store.backend import Backend, EmbeddedBackend
 from pvpp_kg.web import handlers
 from pvpp_kg.web.auth import Tokens
 from pvpp_kg.web.http import HeadAsGet, Validators, WeakenCompressed
-from pvpp_kg.web.limits import BodyLimit
+from pvpp_kg.web.language import LanguageCookie
+from pvpp_kg.web.limits import BodyLimit, Utf8QueryString
 from pvpp_kg.web.routers import compliance, institution, lod, search, sparql, store, system, validation
 from pvpp_kg.web.routers import queries as query_library
 
@@ -107,9 +108,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     # each added one wraps the ones before: from the outside in, HEAD -> weak ETags on compressed answers -> gzip
-    # -> body limit -> CORS -> validators (ETag, 304) -> the /sparql shortcut -> the app
+    # -> UTF-8 query string -> body limit -> CORS -> language cookie -> validators (ETag, 304) -> the /sparql
+    # shortcut -> the app
     app.add_middleware(sparql.SparqlShortcut)  # first added, so innermost: inside CORS and the body limit
     app.add_middleware(Validators)
+    app.add_middleware(LanguageCookie)  # outside the validators: they tag the language it chose
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -118,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=["Content-Type", "ETag", "Last-Modified"],
     )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(Utf8QueryString)
     # responses over 1 KB, when the client accepts gzip; already compressed ones (gzip dumps) are left alone, and
     # streamed ones are compressed as they stream
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)

@@ -15,21 +15,27 @@ from pvpp_kg.web.limits import wants_html
 log = logging.getLogger("pvpp_kg")
 
 
-# the pages a person uses in a browser: an error there is a page, not a JSON document
-BROWSER_PATHS = ("/validate", "/submissions", "/signin", "/signout", "/institution", "/template")
+# the JSON API: its errors are JSON documents whatever the client accepts
+API_PATHS = ("/api/", "/.well-known/", "/static/")
 
 
-def _respond(request: Request, status: int, code: str, message: str) -> Response:
-    # SPARQL clients show the body to the user: plain text there, JSON problem documents elsewhere
+def _respond(request: Request, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
+    # SPARQL clients show the body to the user: plain text there; a browser gets a page on every page's path (as
+    # the linked-data pages' own 404s), every other client a JSON problem document
     if request.url.path.startswith(("/sparql", "/store")):
-        return PlainTextResponse(f"{message}\n", status_code=status)
-    if request.url.path.startswith(BROWSER_PATHS) and wants_html(request.headers.get("accept")):
+        return PlainTextResponse(f"{message}\n", status_code=status, headers=headers)
+    headers = {**(headers or {}), "Vary": "Accept"}
+    if not request.url.path.startswith(API_PATHS) and wants_html(request.headers.get("accept")):
         from pvpp_kg.templating import templates
 
         return templates.TemplateResponse(
-            request, "error.html", {"lang": "en", "status": status, "message": message}, status_code=status
+            request,
+            "error.html",
+            {"lang": "en", "status": status, "message": message},
+            status_code=status,
+            headers=headers,
         )
-    return JSONResponse({"error": code, "message": message}, status_code=status)
+    return JSONResponse({"error": code, "message": message}, status_code=status, headers=headers)
 
 
 async def pvpp_error(request: Request, exc: Exception) -> Response:
@@ -48,8 +54,8 @@ async def validation_error(request: Request, exc: Exception) -> Response:
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    return _respond(request, exc.status_code, "http_error", str(exc.detail))
+    assert isinstance(exc, HTTPException)  # its headers kept: a 405's Allow, a 401's WWW-Authenticate
+    return _respond(request, exc.status_code, "http_error", str(exc.detail), exc.headers)
 
 
 async def unexpected(request: Request, exc: Exception) -> Response:

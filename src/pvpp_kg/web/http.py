@@ -72,16 +72,15 @@ _VOLATILE = re.compile(r"\b(?:now|rand|uuid|struuid)\s*\(", re.IGNORECASE)
 
 
 class Validators:
-    """``ETag`` and ``Last-Modified`` on successful ``GET`` answers, and ``304`` when the client has that version.
-
-    The entity tag is weak and made of the data version and a digest of what chose the representation (path,
-    query string, Accept, Accept-Language, Host, the code's version): the same request on the same data gets the
-    same answer, so a matching ``If-None-Match`` is answered with ``304`` before the route runs — no query is
-    evaluated, no page rendered. The day (UTC) is part of the tag, for parameters such as ``today``; a query
-    string that calls ``NOW()``, ``RAND()``, ``UUID()`` or ``STRUUID()`` gets no validators at all. ``Last-Modified``
-    is when this process first saw the data version. A route that sets its own ``ETag`` (a dump file: its sha256)
-    keeps it, and ``If-None-Match`` is compared with that one. Requests with ``Authorization`` get no validators
-    (their answer depends on the token)."""
+    """``ETag`` and ``Last-Modified`` on successful ``GET`` answers, and ``304`` when the client has that version. The
+    entity tag is weak and made of the data version and a digest of what chose the representation (path, query
+    string, Accept, Accept-Language, Host, the code's version): the same request on the same data gets the same
+    answer, so a matching ``If-None-Match`` tag is answered with ``304`` before the route runs — no query is
+    evaluated, no page rendered (``*`` and ``If-Modified-Since`` turn only a ``200`` into a ``304``). The day (UTC)
+    is part of the tag, for parameters such as ``today``; a query string that calls ``NOW()``, ``RAND()``,
+    ``UUID()`` or ``STRUUID()`` gets no validators at all. ``Last-Modified`` is when this process first saw the data
+    version. A route that sets its own ``ETag`` (a dump file: its sha256) keeps it, and ``If-None-Match`` is
+    compared with that one. Requests with ``Authorization`` get no validators (their answer depends on the token)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -120,7 +119,7 @@ class Validators:
         etag = f'W/"{version}-{digest.hexdigest()[:20]}"'
         modified = self._modified(version)
         last_modified = formatdate(modified, usegmt=True)
-        if _not_modified(headers, etag, modified):
+        if _tag_matches(headers.get("if-none-match"), etag):
             await _send_304(send, etag, last_modified)
             return
 
@@ -133,9 +132,12 @@ class Validators:
                 if own is None:
                     out["ETag"] = etag
                     out["Last-Modified"] = last_modified
-                elif _matches(headers.get("if-none-match"), own):
+                    unchanged = _not_modified(headers, etag, modified)
+                else:
+                    unchanged = _matches(headers.get("if-none-match"), own)
+                if unchanged:
                     state["304"] = True
-                    await _send_304(send, own, out.get("last-modified"))
+                    await _send_304(send, own or etag, out.get("last-modified"))
                     return
             elif state["304"]:
                 return  # the body of the answer replaced by 304
@@ -152,6 +154,13 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
         return True
     bare = etag.removeprefix("W/")
     return any(tag.strip().removeprefix("W/") == bare for tag in if_none_match.split(","))
+
+
+def _tag_matches(if_none_match: str | None, etag: str) -> bool:
+    """A tag this server gave, for this very request on this data: it was given with a 200, so the answer is known
+    before the route runs. ``*`` and a date are not (the resource may not exist, the query may be wrong: RFC 9110
+    §13.2.1 has them ignored when the answer is no 2xx), so they are decided on the route's answer."""
+    return bool(if_none_match) and if_none_match.strip() != "*" and _matches(if_none_match, etag)
 
 
 def _not_modified(headers: Headers, etag: str, modified: float) -> bool:

@@ -1,8 +1,10 @@
-"""Request-body size limit as pure ASGI middleware: refuse early on Content-Length, count a chunked body."""
+"""Requests refused before any route reads them, as pure ASGI middleware: a body over the size limit (early on
+Content-Length, counted when chunked), and a query string whose percent-escapes are not UTF-8."""
 
 from __future__ import annotations
 
 import json
+from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -84,3 +86,28 @@ class BodyLimit:
 
 class _TooLarge(Exception):
     pass
+
+
+class Utf8QueryString:
+    """A query string whose percent-escapes are not UTF-8 is a 400, on every path: a parser that replaced the bad
+    bytes (Starlette's does) would run another text than the one sent (the POST form is read as strictly:
+    ``sparql.protocol.read_form``)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        query: bytes = scope.get("query_string", b"") if scope["type"] == "http" else b""
+        try:
+            unquote_to_bytes(query.replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError as e:
+            message = f"the query string has percent-escapes that are not UTF-8 (byte {e.start}); encode it as UTF-8"
+            if scope["path"].startswith(("/sparql", "/store")):  # SPARQL clients show a text body as it is
+                body, ctype = f"{message}\n".encode(), b"text/plain; charset=utf-8"
+            else:
+                body, ctype = json.dumps({"error": "bad_request", "message": message}).encode(), b"application/json"
+            headers = [(b"content-type", ctype), (b"content-length", str(len(body)).encode())]
+            await send({"type": "http.response.start", "status": 400, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)

@@ -351,6 +351,8 @@ _NOT_READ = {"error": "not_read", "message": "cells of the spreadsheet could not
 async def list_versions(institution: str, backend: BackendDep, settings: SettingsDep) -> JSONResponse:
     key = submissions.check_key(institution)
     rows = await submissions.versions(backend, key, timeout=settings.query_timeout_s)
+    if not rows and not await submissions.known(backend, key, timeout=settings.query_timeout_s):
+        raise NotFoundError(f"no institution {key!r}: see /compliance for the list")
     return JSONResponse({"institution": key, "versions": [v.to_json() for v in rows]})
 
 
