@@ -66,6 +66,13 @@ class Unauthorized(PvppError):
     code = "unauthorized"
 
 
+class InvalidToken(Unauthorized):
+    """A bearer token that is no one's: 401 with ``error="invalid_token"`` (RFC 6750 §3.1). A valid token that may
+    not do the thing asked is a :class:`Forbidden`."""
+
+    code = "invalid_token"
+
+
 class Forbidden(PvppError):
     status = 403
     code = "forbidden"

@@ -108,7 +108,7 @@ def test_reject_with_report_store_unchanged(server: LiveServer) -> None:
     ("headers", "params", "status"),
     [
         ({}, {}, 401),
-        ({"Authorization": "Bearer not-a-token"}, {}, 403),
+        ({"Authorization": "Bearer not-a-token"}, {}, 401),  # no one's token (RFC 6750: invalid_token)
         ({"Authorization": f"Bearer {LM}"}, {"institution": "vsaa"}, 403),
     ],
 )

@@ -117,7 +117,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         CORSMiddleware,
         allow_origins=["*"],
         allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
-        allow_headers=["Accept", "Content-Type", "Authorization", "If-None-Match", "If-Modified-Since"],
+        # what browser SPARQL clients send across origins (jQuery-based ones X-Requested-With; Fuseki allows it)
+        allow_headers=[
+            "Accept",
+            "Accept-Language",
+            "Content-Type",
+            "Authorization",
+            "If-None-Match",
+            "If-Modified-Since",
+            "X-Requested-With",
+            "Cache-Control",
+            "Pragma",
+        ],
         expose_headers=["Content-Type", "ETag", "Last-Modified"],
     )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from pvpp_kg.errors import Forbidden, InputError, Unauthorized
+from pvpp_kg.errors import Forbidden, InputError, InvalidToken, Unauthorized
 from pvpp_kg.settings import Settings
 
 
@@ -65,4 +65,6 @@ def require_admin(tokens: Tokens, authorization: str | None) -> None:
     if token is None:
         raise Unauthorized("this operation needs the admin bearer token (Authorization: Bearer …)")
     if not tokens.is_admin(token):
-        raise Forbidden("the token is not the admin token")
+        if tokens.institution_for(token) is None:
+            raise InvalidToken("the token is not valid: neither the admin token nor an institution's")
+        raise Forbidden("the token is an institution's, not the admin token")

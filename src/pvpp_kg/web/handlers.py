@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException
 
-from pvpp_kg.errors import PvppError
+from pvpp_kg.errors import InvalidToken, PvppError
 from pvpp_kg.web.limits import wants_html
 
 log = logging.getLogger("pvpp_kg")
@@ -40,7 +40,8 @@ def _respond(request: Request, status: int, code: str, message: str, headers: di
 
 async def pvpp_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, PvppError)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    challenge = 'Bearer error="invalid_token"' if isinstance(exc, InvalidToken) else "Bearer"
+    headers = {"WWW-Authenticate": challenge} if exc.status == 401 else None
     response = _respond(request, exc.status, exc.code, exc.message)
     if headers:
         response.headers.update(headers)

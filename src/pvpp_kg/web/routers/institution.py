@@ -11,7 +11,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Form, Header, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from pvpp_kg.errors import BadRequest, Forbidden, NotFound, PvppError
+from pvpp_kg.errors import BadRequest, Forbidden, InvalidToken, NotFound, PvppError
 from pvpp_kg.templating import templates
 from pvpp_kg.validation import submissions
 from pvpp_kg.validation.report import report_html, sheet_report
@@ -78,7 +78,7 @@ async def _template_rows(
     if token is not None:
         key = tokens.institution_for(token)
         if key is None:
-            raise Forbidden("the token is not an institution token")
+            raise InvalidToken("the token is not valid: not an institution token")
     elif (signed := session.current(request)) is not None:
         key = signed.institution
     if key is None:

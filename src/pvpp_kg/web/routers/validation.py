@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 from starlette.datastructures import UploadFile
 
 from pvpp_kg.conneg import negotiate
-from pvpp_kg.errors import BadRequest, Forbidden, InputError, Unauthorized
+from pvpp_kg.errors import BadRequest, Forbidden, InputError, InvalidToken, Unauthorized
 from pvpp_kg.errors import NotFound as NotFoundError
 from pvpp_kg.formats import HTML, Format
 from pvpp_kg.lod.resources import choose_lang
@@ -290,7 +290,7 @@ def _institution(tokens: Any, authorization: str | None, requested: str | None) 
         return submissions.check_key(requested)
     key = tokens.institution_for(token)
     if key is None:
-        raise Forbidden("the token is not an institution token")
+        raise InvalidToken("the token is not valid: not an institution token")
     if requested and requested != key:
         raise Forbidden(f"the token is {key!r}'s; it cannot write institution {requested!r}'s graph")
     return key
