@@ -10,7 +10,8 @@ import re
 
 import httpx
 import pytest
-from rdflib import Graph
+from rdflib import Dataset, Graph, URIRef
+from rdflib.namespace import RDFS
 
 from tests.conftest import ADMIN_TOKEN, LiveServer
 
@@ -21,6 +22,7 @@ PATH_VALUES = {
     "/id/{path}": "/id/role/IPKS",
     "/graph/{path}": "/graph/reference",
     "/ontology.{ext}": "/ontology.ttl",
+    "/dataset.{ext}": "/dataset.ttl",
     "/dumps/{name}": "/dumps/pvpp-kg.ttl",
     "/submissions/{institution}": "/submissions/vsaa",
     "/submissions/{institution}/{version}": "/submissions/vsaa/1",  # nothing submitted here: 404 to both
@@ -310,3 +312,31 @@ def test_the_chosen_language_stays_chosen(live_server: LiveServer) -> None:
     # on the search page ``lang`` filters the texts' language: it is not the page's, and sets nothing
     search = httpx.get(live_server.url + "/search", params={"q": "pabalsts", "lang": "en"}, headers=browser)
     assert search.status_code == 200 and "set-cookie" not in search.headers
+
+
+def test_named_graph_as_a_dataset_and_the_dataset_by_extension(live_server: LiveServer) -> None:
+    """A named graph also as N-Quads/TriG with its name kept (Oxigraph server's GSP gives them); the dataset
+    description by extension as the ontology and the resources are (``/dataset.ttl``); the function's
+    ``rdfs:seeAlso`` opens a page, not a 400."""
+    reference = "https://w3id.org/pvpp/graph/reference"
+    turtle = httpx.get(live_server.url + "/graph/reference.ttl")
+    triples = len(Graph().parse(data=turtle.text, format="turtle"))
+    for path, headers, fmt in (
+        ("/graph/reference.nq", {}, "nquads"),
+        ("/graph/reference", {"Accept": "application/trig"}, "trig"),
+    ):
+        r = httpx.get(live_server.url + path, headers=headers)
+        assert r.status_code == 200, (path, r.text)
+        d = Dataset()
+        d.parse(data=r.text, format=fmt)
+        assert {str(c.identifier) for c in d.graphs() if len(c)} == {reference}
+        assert len(d.graph(URIRef(reference))) == triples
+    assert 'type="application/trig"' in httpx.get(live_server.url + "/graph/reference.ttl").headers["link"]
+    ttl = httpx.get(live_server.url + "/dataset.ttl")
+    assert ttl.status_code == 200 and ttl.headers["content-type"].startswith("text/turtle")
+    assert (URIRef("https://w3id.org/pvpp/dataset"), None, None) in Graph().parse(data=ttl.text, format="turtle")
+    assert httpx.get(live_server.url + "/dataset.xyz").status_code == 404
+    sd = Graph().parse(data=httpx.get(live_server.url + "/sparql", headers={"Accept": "text/turtle"}).text)
+    see_also = sd.value(URIRef("https://w3id.org/pvpp/function#search"), RDFS.seeAlso)
+    assert see_also == URIRef("https://w3id.org/pvpp/search")
+    assert httpx.get(live_server.url + "/search", headers={"Accept": "text/html"}).status_code == 200

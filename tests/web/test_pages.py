@@ -135,6 +135,15 @@ def test_index_pages_page(live_server: LiveServer) -> None:
     labels = re.findall(r'<li><a href="/id/participation/[^"]+" title="[^"]+">([^<]+)</a>', first)
     assert len(labels) == 100 and all(label.startswith("role ") for label in labels), labels[:3]
     assert httpx.get(url, params={"page": 0}, headers=BROWSER).status_code == 400
+    past = httpx.get(url, params={"page": pages + 1}, headers=BROWSER)
+    assert past.status_code == 400 and f"past the last page of /id/participation ({pages})" in past.text
+    assert httpx.get(url, params={"page": pages}, headers=BROWSER).status_code == 200
+    home = httpx.get(live_server.url + "/id", params={"lang": "en"}, headers=BROWSER, follow_redirects=True)
+    assert (
+        home.status_code == 200
+        and str(home.url).endswith("/?lang=en")
+        and '<a href="/id/service?lang=en">' in home.text
+    )
     missing = httpx.get(live_server.url + "/id/no-such-kind", headers=BROWSER)
     assert missing.status_code == 404 and "https://w3id.org/pvpp/id/no-such-kind" in missing.text
 

@@ -12,11 +12,11 @@ from collections.abc import Iterable
 
 import anyio.to_thread
 import pyoxigraph as ox
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from pvpp_kg import formats, rq
 from pvpp_kg.conneg import negotiate
-from pvpp_kg.errors import NotFound
+from pvpp_kg.errors import BadRequest, NotFound
 from pvpp_kg.formats import Format
 from pvpp_kg.lod import resources as lod
 from pvpp_kg.lod.dumps import public_quads
@@ -69,6 +69,8 @@ async def resource(
     """An instance IRI's page or RDF; 404 (a page for browsers) when nothing is known about it."""
     lang = ctx.lang(lang_param)
     path, fmt = lod.choose_representation(path, accept, format_param)
+    if path == "id/" and fmt is formats.HTML:  # the lists of each kind are on the home page
+        return RedirectResponse(f"/?lang={lang}", status_code=303)
     iri = lod.iri_for_path(ctx.settings.base_iri, path)
     if not lod.is_iri(iri) or not await ctx.ask(rq.load("lod-exists"), iri):
         kind = path.removeprefix("id/")
@@ -112,6 +114,9 @@ async def index(ctx: LodContext, kind: str, lang: str, page: int) -> Response:
     members = ctx.state.indexes[key]
     if not members:
         return _not_found(ctx, f"{base}id/{kind}", formats.HTML, lang)
+    pages = max(1, -(-len(members) // lod.INDEX_PAGE_SIZE))
+    if page > pages:  # as /compliance answers: a page that is not there is no page to show
+        raise BadRequest(f"page {page} is past the last page of /id/{kind} ({pages})")
     view = lod.index_view(kind, members, lang, base, page)
     if any(m.label == lod.local_name(m.iri) for m in view.members):  # unlabelled: participation nodes read as text
         if version not in ctx.state.participations:
@@ -170,7 +175,7 @@ async def named_graph(
     ctx: LodContext, path: str, accept: str | None, format_param: str | None, lang: str | None
 ) -> Response:
     """A public named graph: a summary page or its triples (people scrubbed); never the restricted one."""
-    path, fmt = lod.choose_representation(path, accept, format_param)
+    path, fmt = lod.choose_representation(path, accept, format_param, lod.GRAPH_FORMATS)
     iri = lod.iri_for_path(ctx.settings.base_iri, path)
     lang_ = ctx.lang(lang)
     if path == f"graph/{RESTRICTED_GRAPH}":
@@ -181,11 +186,23 @@ async def named_graph(
     if fmt is formats.HTML:
         return ctx.page(
             "graph.html",
-            {"iri": iri, "triples": counts[iri], "lang": lang_, "alternates": lod.alternates("/" + path)},
-            headers=lod.representation_headers("/" + path, fmt, lang_),
+            {
+                "iri": iri,
+                "triples": counts[iri],
+                "lang": lang_,
+                "alternates": lod.alternates("/" + path, lod.GRAPH_FORMATS),
+            },
+            headers=lod.representation_headers("/" + path, fmt, lang_, lod.GRAPH_FORMATS),
         )
     nt = await ctx.backend.graph(iri, "N_TRIPLES")
-    return _rdf(_public(_triples(nt), ctx.settings.base_iri), fmt, "/" + path)
+    triples = _public(_triples(nt), ctx.settings.base_iri)
+    headers = lod.representation_headers("/" + path, fmt, offered=lod.GRAPH_FORMATS)
+    if fmt in (formats.NQUADS, formats.TRIG):  # the graph with its name
+        name = ox.NamedNode(iri)
+        quads = [ox.Quad(t.subject, t.predicate, t.object, name) for t in triples]
+        body = ox.serialize(quads, format=getattr(ox.RdfFormat, fmt.oxigraph), prefixes=PREFIXES)
+        return Response(body, media_type=fmt.content_type, headers=headers)
+    return Response(_serialise(triples, fmt), media_type=fmt.content_type, headers=headers)
 
 
 async def restricted(ctx: LodContext, accept: str | None) -> Response:

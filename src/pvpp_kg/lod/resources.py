@@ -65,6 +65,8 @@ PERSONAL_PREDICATES = frozenset(
 
 #: Every offered representation of a resource, HTML first (browsers), then RDF in preference order.
 RESOURCE_FORMATS: tuple[Format, ...] = (formats.HTML, *formats.TRIPLE_FORMATS)
+# a named graph also as a dataset of that one graph, its name kept (N-Quads, TriG), as Oxigraph server gives it
+GRAPH_FORMATS: tuple[Format, ...] = (*RESOURCE_FORMATS, formats.NQUADS, formats.TRIG)
 
 
 # -- languages ---------------------------------------------------------------------------------------
@@ -110,40 +112,50 @@ def href_for(iri: str, base: str) -> str:
     return iri
 
 
-def split_extension(path: str) -> tuple[str, Format | None]:
+def split_extension(path: str, offered: tuple[Format, ...] = RESOURCE_FORMATS) -> tuple[str, Format | None]:
     """``id/role/IPKS.ttl`` → (``id/role/IPKS``, Turtle); paths without a known RDF/HTML extension unchanged."""
     stem, dot, ext = path.rpartition(".")
     if not dot or "/" in ext:
         return path, None
-    fmt = formats.by_extension(ext, RESOURCE_FORMATS)
+    fmt = formats.by_extension(ext, offered)
     return (stem, fmt) if fmt else (path, None)
 
 
-def choose_representation(path: str, accept: str | None, format_param: str | None) -> tuple[str, Format]:
+def choose_representation(
+    path: str, accept: str | None, format_param: str | None, offered: tuple[Format, ...] = RESOURCE_FORMATS
+) -> tuple[str, Format]:
     """The path without its extension and the chosen form: the extension wins, else ``?format=``, else Accept."""
-    stem, by_ext = split_extension(path)
+    stem, by_ext = split_extension(path, offered)
     if by_ext is not None:
         return stem, by_ext
-    return path, negotiate(accept, RESOURCE_FORMATS, format_param=format_param)
+    return path, negotiate(accept, offered, format_param=format_param)
 
 
-def representation_headers(path: str, fmt: Format, lang: str | None = None) -> dict[str, str]:
+def representation_headers(
+    path: str, fmt: Format, lang: str | None = None, offered: tuple[Format, ...] = RESOURCE_FORMATS
+) -> dict[str, str]:
     """``Vary``, ``Content-Location`` (the extension URL of ``fmt``) and ``Link`` to every alternate form."""
-    links = ", ".join(
-        f'<{quote(path)}.{f.extension}>; rel="alternate"; type="{f.media_type}"' for f in RESOURCE_FORMATS
-    )
+    links = ", ".join(f'<{quote(path)}.{f.extension}>; rel="alternate"; type="{f.media_type}"' for f in offered)
     h = {"Vary": "Accept, Accept-Language", "Content-Location": quote(f"{path}.{fmt.extension}"), "Link": links}
     if lang:
         h["Content-Language"] = lang
     return h
 
 
-def alternates(path: str) -> list[dict[str, str]]:
+def alternates(path: str, offered: tuple[Format, ...] = RESOURCE_FORMATS) -> list[dict[str, str]]:
     """The RDF forms of a page, for its "also as" links."""
-    names = {"html": "HTML", "turtle": "Turtle", "jsonld": "JSON-LD", "rdfxml": "RDF/XML", "ntriples": "N-Triples"}
+    names = {
+        "html": "HTML",
+        "turtle": "Turtle",
+        "jsonld": "JSON-LD",
+        "rdfxml": "RDF/XML",
+        "ntriples": "N-Triples",
+        "nquads": "N-Quads",
+        "trig": "TriG",
+    }
     return [
         {"name": names[f.name], "href": f"{path}.{f.extension}", "type": f.media_type}
-        for f in RESOURCE_FORMATS
+        for f in offered
         if f is not formats.HTML
     ]
 

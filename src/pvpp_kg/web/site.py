@@ -92,6 +92,14 @@ async def statistics(ctx: LodContext) -> Statistics:
     return state.stats[version]
 
 
+async def dataset_ext(ctx: LodContext, ext: str, lang: str | None) -> Response:
+    """``/dataset.ttl`` and the like: one form by its extension, as ``/ontology.ttl`` and ``/id/….ttl``."""
+    fmt = formats.by_extension(ext, (*formats.TRIPLE_FORMATS, formats.HTML))
+    if fmt is None:
+        raise NotFound(f"no dataset form .{ext}; try .ttl .jsonld .rdf .nt .html")
+    return await dataset(ctx, None, fmt.name, f"/dataset.{fmt.extension}", lang)
+
+
 async def dataset(
     ctx: LodContext, accept: str | None, format_param: str | None, path: str, lang: str | None = None
 ) -> Response:

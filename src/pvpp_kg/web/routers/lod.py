@@ -98,6 +98,11 @@ async def dataset(
     return await site.dataset(ctx, accept, format, "/dataset", lang)
 
 
+@router.get("/dataset.{ext}", summary="The dataset description in one format: .ttl .jsonld .rdf .nt .html")
+async def dataset_ext(ext: str, ctx: LodDep, lang: LangParam = None) -> Response:
+    return await site.dataset_ext(ctx, ext, lang)
+
+
 # -- home --------------------------------------------------------------------------------------------
 @router.get("/", summary="Home page (HTML); RDF clients get the dataset description")
 async def home(ctx: LodDep, accept: AcceptHeader = None, lang: LangParam = None) -> Response:
