@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from rdflib import BNode, Graph, Literal, Namespace
-from rdflib.namespace import RDF, SH
+from rdflib.namespace import RDF, SH, XSD
 
 from pvpp_kg.cli import main
 from pvpp_kg.settings import Settings
@@ -80,6 +80,14 @@ def test_no_policy_exit_codes_and_the_report(run, tmp_path: Path) -> None:  # ty
     assert isinstance(path, BNode) and report.value(path, RDF.first) == EX.knows
     inverse = report.value(report.value(path, RDF.rest), RDF.first)
     assert report.value(inverse, SH.inversePath) == EX.knows
+    # a blank-node source shape comes with its description, as pySHACL and TopBraid copy it: which property, which rule
+    shape = report.value(datatype, SH.sourceShape)
+    assert isinstance(shape, BNode) and report.value(shape, SH.path) == EX.age
+    assert report.value(shape, SH.datatype) == XSD.integer
+    class_shape = report.value(klass, SH.sourceShape)
+    assert report.value(class_shape, SH["class"]) == EX.Person
+    shape_path = report.value(class_shape, SH.path)
+    assert report.value(report.value(report.value(shape_path, RDF.rest), RDF.first), SH.inversePath) == EX.knows
 
     r = run("validate", "--shapes", shapes, "--no-policy", "--format", "json", data)
     body = json.loads(r.output)

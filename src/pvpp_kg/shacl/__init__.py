@@ -8,7 +8,7 @@ pyoxigraph and :mod:`pvpp_kg.errors`. The policy's own use of it (layers, refere
 from pvpp_kg.shacl.engine import originals, validate, validate_each, validate_graphs
 from pvpp_kg.shacl.errors import ShapesError, ValidationFailure
 from pvpp_kg.shacl.paths import Path
-from pvpp_kg.shacl.report import Report, Result
+from pvpp_kg.shacl.report import Report, Result, shape_description
 from pvpp_kg.shacl.shapes import ShapesGraph
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "ShapesGraph",
     "ValidationFailure",
     "originals",
+    "shape_description",
     "validate",
     "validate_each",
     "validate_graphs",

@@ -31,6 +31,8 @@ class Result:
 class Report:
     results: list[Result]
     originals: dict[OxTerm, Node] = field(default_factory=dict)  # literals as the data wrote them
+    # the triples of each blank-node source shape (``shape_description``), copied beside the results that name it
+    shapes: dict[Node, tuple[tuple[Node, Node, Node], ...]] = field(default_factory=dict)
 
     def term(self, t: OxTerm) -> Node:
         return self.originals.get(t) or to_rdflib(t)
@@ -47,6 +49,9 @@ class Report:
         g.add((root, SH.conforms, Literal(self.conforms)))
         for r in self.results:
             g.add((root, SH.result, self._add(g, r)))
+        for triples in self.shapes.values():  # a blank-node shape is otherwise "[ ]": which property, which rule?
+            for t in triples:
+                g.add(t)
         return g
 
     def _add(self, g: Graph, r: Result) -> BNode:
@@ -80,3 +85,20 @@ def _copy(g: Graph, node: Node, triples: tuple[tuple[Node, Node, Node], ...]) ->
         if s == node:
             g.add((copy, p, _copy(g, o, triples)))
     return copy
+
+
+def shape_description(shapes: Graph, shape: Node) -> tuple[tuple[Node, Node, Node], ...]:
+    """A blank-node shape's triples and those of the blank nodes under it (its path, lists), as pySHACL and
+    TopBraid copy them into a report; nothing for a shape with an IRI, which names itself."""
+    if not isinstance(shape, BNode):
+        return ()
+    found: list[tuple[Node, Node, Node]] = []
+    todo, seen = [shape], {shape}
+    while todo:
+        node = todo.pop()
+        for p, o in shapes.predicate_objects(node):
+            found.append((node, p, o))
+            if isinstance(o, BNode) and o not in seen:
+                seen.add(o)
+                todo.append(o)
+    return tuple(found)

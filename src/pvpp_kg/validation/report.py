@@ -79,11 +79,12 @@ class Report:
     lang: str
     engine_results: list[shacl.Result] = field(default_factory=list, repr=False)  # the same, as the engine's
     triples: int = 0
+    shapes: dict[Node, tuple[Any, ...]] = field(default_factory=dict, repr=False)  # blank-node shapes' triples
 
     @cached_property
     def graph(self) -> Graph:
         """The SHACL validation report (sh:ValidationReport with every result, messages in lv and en)."""
-        g = shacl.Report(self.engine_results).graph()
+        g = shacl.Report(self.engine_results, shapes=self.shapes).graph()
         g.set((next(g.subjects(RDF.type, SH.ValidationReport)), SH.conforms, Literal(self.conforms)))
         for prefix, ns in PREFIXES.items():
             g.bind(prefix, ns)
@@ -132,11 +133,14 @@ def report_from(found: list[tuple[str, shacl.ShapesGraph, shacl.Report]], lang: 
     """The engine's reports as one: results with messages in both languages, violations first."""
     results: list[Result] = []
     engine_results: list[shacl.Result] = []
+    shapes: dict[Node, tuple[Any, ...]] = {}
     for layer, engine, report in found:
         for r in report.results:
             result, full = _result(r, engine.g, lang, layer)
             results.append(result)
             engine_results.append(full)
+            if r.shape not in shapes:
+                shapes[r.shape] = shacl.shape_description(engine.g, r.shape)
     order = sorted(
         range(len(results)),
         key=lambda i: (
@@ -149,7 +153,7 @@ def report_from(found: list[tuple[str, shacl.ShapesGraph, shacl.Report]], lang: 
     results = [results[i] for i in order]
     engine_results = [engine_results[i] for i in order]
     conforms = not any(r.severity == "Violation" for r in results)
-    return Report(conforms, results, lang, engine_results, triples)
+    return Report(conforms, results, lang, engine_results, triples, {s: t for s, t in shapes.items() if t})
 
 
 _SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
