@@ -245,6 +245,8 @@ def test_a_changed_shape_changes_the_results_after_revalidate(
     assert "12 of 66 institutions measured" in again and "0 compliance graph(s) rewritten" in again
     assert _runs_of_graphs(store.reader()) == made_by
     assert _history_runs(store.reader()) == 2
+    # the history has a point for the nation and none for the unchanged institutions (their last score stands)
+    assert _scored_in_last_run(store.reader()) == {"national"}
     server = LiveServer(settings)
     try:
         rows_before = {r["key"]: r for r in _api(server)["institutions"]}
@@ -282,6 +284,8 @@ def test_a_changed_shape_changes_the_results_after_revalidate(
     changed = {k for k in rows_before if _figures(rows_before[k]) != _figures(rows_after[k])}
     assert "vsaa" in rewritten and rewritten == changed and len(rewritten) < 66
     assert f"{len(rewritten) + 1} compliance graph(s) rewritten" in out  # and the one dropped
+    scored = {k for k in rewritten if rows_after[k]["overall"] is not None}
+    assert scored and _scored_in_last_run(store.reader()) == {*scored, "national"}
     assert sum(1 for v in after.values() if v is not None and v < 1) > sum(
         1 for v in before.values() if v is not None and v < 1
     )
@@ -308,6 +312,20 @@ def _history_runs(store: Any) -> int:
         "{ ?run a <http://www.w3.org/ns/prov#Activity> } }"
     )
     return int(next(iter(store.query(query)))[0].value)
+
+
+def _scored_in_last_run(store: Any) -> set[str]:
+    """The institution keys (and ``national``) the newest run of the history has an overall score for."""
+    rows = list(
+        store.query(
+            """PREFIX prov: <http://www.w3.org/ns/prov#> PREFIX dqv: <http://www.w3.org/ns/dqv#>
+            SELECT ?on WHERE { GRAPH <https://w3id.org/pvpp/graph/compliance-history> {
+              { SELECT ?run WHERE { ?run a prov:Activity ; prov:endedAtTime ?t } ORDER BY DESC(?t) DESC(STR(?run))
+                LIMIT 1 }
+              ?m prov:wasGeneratedBy ?run ; dqv:computedOn ?on } }"""
+        )
+    )
+    return {"national" if r[0].value.endswith("/dataset") else r[0].value.rsplit("/", 1)[-1] for r in rows}
 
 
 def _figures(row: dict[str, Any]) -> tuple[Any, ...]:

@@ -568,7 +568,11 @@ def full_run(settings: Settings, validator: Validator, store: ox.Store, store_ve
     gone = sorted(set(stored) - set(figs))
     scores = {k: s for k, s in ((k, f.overall(profile.metrics)) for k, f in figs.items()) if s is not None}
     national = sum(scores.values()) / len(scores) if scores else None
-    entry = {**scores, "national": national} if national is not None else scores
+    # the history gets the scores that moved: an unchanged graph's score is its last entry's (27,000 quads a national
+    # run otherwise, for nothing new), so each institution's trend has a point per change and the nation one per run
+    moved = {t.key for t in changed}
+    entry = {k: s for k, s in scores.items() if k in moved}
+    entry = {**entry, "national": national} if national is not None else entry
     history = history_quads(profile, run, now, store_version, entry, NATIONAL)
     return FullRun(
         "".join(t.nquads() for t in changed).encode() + ox.serialize(history, format=ox.RdfFormat.N_QUADS),
