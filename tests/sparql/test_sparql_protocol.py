@@ -415,3 +415,26 @@ def test_pvpp_kg_serve_logs_requests_only_when_asked(settings: Settings, tmp_pat
     text = log.read_text()
     assert "Application startup complete" in text
     assert ('"GET /sparql?query=' in text) is access_log
+
+
+def test_select_star_lists_the_variables_as_the_query_names_them(endpoint: str) -> None:
+    """``SELECT *``'s columns in the order the query first names them (as Jena/Fuseki give them; Oxigraph sorts
+    them, so ``?s ?p ?o`` came back as o, p, s), in every results format, in embedded and remote mode alike; a
+    sub-select's ``*`` and the in-scope rules are Oxigraph's own (``?w``, only in MINUS, is no column)."""
+    q = (
+        "# SELECT * in a comment\nSELECT * WHERE { ?task ?p ?label . ?task a ?kind "
+        'FILTER(?label = "x" || CONTAINS(STR(?task), "PU2-21")) '
+        "MINUS { ?task <urn:x> ?w } } LIMIT 3"
+    )
+    r = httpx.get(endpoint + "/sparql", params={"query": q}, headers={"Accept": "application/sparql-results+json"})
+    assert r.status_code == 200 and r.json()["head"]["vars"] == ["task", "p", "label", "kind"]
+    csv = httpx.get(endpoint + "/sparql", params={"query": q}, headers={"Accept": "text/csv"})
+    assert csv.text.splitlines()[0] == "task,p,label,kind"
+    distinct = "SELECT DISTINCT * { ?zeta ?alpha ?mid } LIMIT 1"
+    r = httpx.get(
+        endpoint + "/sparql", params={"query": distinct}, headers={"Accept": "application/sparql-results+json"}
+    )
+    assert r.json()["head"]["vars"] == ["zeta", "alpha", "mid"]
+    inner = "SELECT ?b ?a { { SELECT * { ?a ?b ?c } LIMIT 1 } }"
+    r = httpx.get(endpoint + "/sparql", params={"query": inner}, headers={"Accept": "application/sparql-results+json"})
+    assert r.json()["head"]["vars"] == ["b", "a"]

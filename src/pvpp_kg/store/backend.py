@@ -20,6 +20,7 @@ import pyoxigraph as ox
 
 from pvpp_kg.errors import BadRequest, NotFound, QuerySyntaxError
 from pvpp_kg.store.embedded import EmbeddedStore, load_bytes, parse_error
+from pvpp_kg.store.query_text import in_order_of_appearance, select_star
 from pvpp_kg.store.querypool import QueryJob, QueryOutput, QueryPool, answer, outcome
 from pvpp_kg.store.textindex import FUNCTION, StoreSource, TextIndex, uses_function
 from pvpp_kg.store.textsparql import rewrite
@@ -116,6 +117,23 @@ async def rewrite_search(query: str, substitutions: tuple[Substitution, ...], in
         return rewrite(query, bound, index.scores)
 
     return await anyio.to_thread.run_sync(checked)
+
+
+def ordered_projection(query: str) -> str:
+    """``SELECT *`` with its variables written out in the order the query names them, so that every client sees
+    ``?s ?p ?o`` as written (Oxigraph, here and as a remote server, lists them sorted). The same variables: they
+    are the ones Oxigraph finds in scope, planned on an empty store, never evaluated."""
+    star = select_star(query)
+    if star is None:
+        return query
+    try:
+        planned = ox.Store().query(query, custom_functions={ox.NamedNode(FUNCTION): _no_value})
+        names = [v.value for v in planned.variables]
+    except (SyntaxError, TypeError, ValueError):  # reported as the query runs, at its place in the text as sent
+        return query
+    if not names:
+        return query
+    return query[:star] + " ".join("?" + n for n in in_order_of_appearance(query, names)) + query[star + 1 :]
 
 
 def _no_value(*_args: object) -> None:
@@ -230,6 +248,7 @@ class EmbeddedBackend:
     ) -> QueryOutput:
         if uses_function(query):  # the text search becomes standard SPARQL over the current index's matches
             query = await rewrite_search(query, substitutions, await self.text_index())
+        query = ordered_projection(query)
         job = QueryJob(
             snapshot=self._snapshot(),
             query=query,

@@ -152,3 +152,27 @@ def nesting(text: str) -> int:
         elif ch in "})]":
             depth -= 1
     return deepest
+
+
+_SELECT = re.compile(r"\bSELECT\b", re.IGNORECASE)
+_STAR = re.compile(r"SELECT\s+(?:(?:DISTINCT|REDUCED)\s+)?(\*)", re.IGNORECASE)
+_VARIABLE = re.compile(OPAQUE + r"| [?$]([A-Za-z0-9_\u00B7-\uFFFF]+)", re.VERBOSE)
+
+
+def select_star(query: str) -> int | None:
+    """The position of the ``*`` when the outer query is ``SELECT *`` (``DISTINCT``/``REDUCED`` too), else None:
+    the first ``SELECT`` of a query text is its outer one (sub-selects come after it)."""
+    text = masked(query)
+    first = _SELECT.search(text)
+    star = _STAR.match(text, first.start()) if first else None
+    return star.start(1) if star else None
+
+
+def in_order_of_appearance(query: str, names: list[str]) -> list[str]:
+    """``names`` (variables) in the order the query text first names them, as Jena and Fuseki list ``SELECT *``'s
+    columns (Oxigraph sorts them: ``?o ?p ?s``)."""
+    first: dict[str, int] = {}
+    for m in _VARIABLE.finditer(query):
+        if m.group(1) is not None:
+            first.setdefault(m.group(1), m.start())
+    return sorted(names, key=lambda n: (first.get(n, len(query)), n))

@@ -21,7 +21,7 @@ import httpx
 
 from pvpp_kg import formats, rq
 from pvpp_kg.errors import BackendUnavailable, BadRequest, NotFound, QuerySyntaxError, QueryTimeout
-from pvpp_kg.store.backend import Dataset, Substitution, rewrite_search
+from pvpp_kg.store.backend import Dataset, Substitution, ordered_projection, rewrite_search
 from pvpp_kg.store.query_text import inspect, masked
 from pvpp_kg.store.querypool import QueryOutput
 from pvpp_kg.store.textindex import FILE_NAME, Text, TextIndex, csv_rows, uses_function
@@ -146,6 +146,7 @@ class RemoteBackend:
     ) -> QueryOutput:
         if uses_function(query):  # the text search becomes standard SPARQL over this server's index of the remote
             query = await rewrite_search(query, substitutions, await self.text_index())
+        query = ordered_projection(query)
         fmt = _BY_OXI[result_format]
         form: dict[str, str | list[str]] = {"query": with_values(query, substitutions)}
         if dataset.default_graphs:
