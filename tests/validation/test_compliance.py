@@ -109,9 +109,19 @@ def test_filters_sorting_and_downloads_agree(setup: tuple[LiveServer, Settings, 
     assert {r["key"] for r in sector} >= {"am"} and all(r["sector"] == "am" for r in sector)
     adazi = _api(server, q="adazi")["institutions"]  # no diacritics: Ādaži
     assert {r["key"] for r in adazi} >= {"adazu-novads"}
-    worst = _api(server, sort="score", order="asc")["institutions"]
-    scores = [r["overall"] for r in worst if r["overall"] is not None]
-    assert scores == sorted(scores)
+    for order in ("asc", "desc"):  # institutions without data last, whichever the order
+        ranked = [r["overall"] for r in _api(server, sort="score", order=order)["institutions"]]
+        known = [s for s in ranked if s is not None]
+        assert known and ranked == known + [None] * (len(ranked) - len(known))
+        assert known == sorted(known, reverse=order == "desc")
+    # Latvian alphabetical order: Ķ is a letter after K, Ā sorts with A
+    names = [r["name"]["lv"] for r in _api(server, sort="name", lang="lv")["institutions"]]
+    assert names.index("Ķekavas novads") > max(i for i, n in enumerate(names) if n.startswith("K"))
+    assert names.index("Ādažu novads") < min(i for i, n in enumerate(names) if n.startswith("B"))
+    # the column links of a filtered table keep its filters, and a second click turns the order
+    page = httpx.get(server.url + "/compliance", params={"kind": "ministry", "sort": "name", "lang": "en"}).text
+    assert 'href="?lang=en&amp;kind=ministry&amp;sort=name&amp;order=desc"' in page
+    assert 'href="?lang=en&amp;kind=ministry&amp;sort=warnings&amp;order=desc"' in page
 
     text = httpx.get(server.url + "/compliance", params={"rule": "service-owner", "format": "csv"}).text
     table = list(csv.DictReader(io.StringIO(text)))
@@ -559,3 +569,21 @@ def test_revalidate_starts_again_when_a_write_lands_meanwhile(
     with pytest.raises(compliance.Moved):
         compliance.revalidate(settings, store)
     assert len(measured) == 3 and store.version() == before + 3  # the three writes of the test, no figures
+
+
+def test_sorting_puts_institutions_without_data_last_and_names_in_latvian_order() -> None:
+    from pvpp_kg.validation.cockpit import Filters, Row
+
+    rows = [
+        Row("a", {"lv": "Ķekavas novads"}, "municipality", None, "a", overall=0.5),
+        Row("b", {"lv": "Klimata un enerģētikas ministrija"}, "ministry", "b", None, overall=None),
+        Row("c", {"lv": "Ādažu novads"}, "municipality", None, "c", overall=0.9),
+        Row("d", {"lv": "Aizkraukles novads"}, "municipality", None, "d", overall=None, submitted="2026-12-01"),
+        Row("e", {"lv": "Cēsu novads"}, "municipality", None, "e", overall=0.7),
+    ]
+    for order, expected in (("asc", ["a", "e", "c", "b", "d"]), ("desc", ["c", "e", "a", "b", "d"])):
+        assert [r.key for r in Filters(sort="score", order=order).apply(rows, "lv")] == expected
+    assert [r.key for r in Filters(sort="submitted", order="desc").apply(rows, "lv")][0] == "d"
+    assert [r.key for r in Filters(sort="submitted", order="asc").apply(rows, "lv")][0] == "d"
+    # Ā with A (before Ai…: the long vowel is no letter of its own in sorting), Ķ after K, C before Ķ
+    assert [r.key for r in Filters(sort="name").apply(rows, "lv")] == ["c", "d", "e", "b", "a"]

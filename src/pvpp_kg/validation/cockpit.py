@@ -318,6 +318,16 @@ def _fold(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
 
 
+# Latvian alphabetical order (CLDR's lv collation): č ģ ķ ļ ņ š ž are letters of their own, after c g k l n s z;
+# the long vowels sort with the short ones
+_LETTERS_OF_THEIR_OWN = str.maketrans({c: f"{b}\x7f" for c, b in zip("čģķļņšž", "cgklnsz", strict=True)})
+
+
+def collation_key(text: str) -> str:
+    """A name's place in Latvian order: Ķekavas novads after Klimata un enerģētikas ministrija."""
+    return _fold(text.casefold().translate(_LETTERS_OF_THEIR_OWN))
+
+
 @dataclass(frozen=True)
 class Filters:
     kind: str | None = None
@@ -360,14 +370,16 @@ class Filters:
             and (self.rule is None or r.meets(self.rule) is False)
             and (folded is None or any(folded in _fold(n) for n in (*r.name.values(), r.key)))
         ]
+        if self.sort in ("score", "submitted"):  # no data (no score, never submitted) last, whichever the order
+            value = (lambda r: r.overall) if self.sort == "score" else (lambda r: r.submitted)
+            known = sorted((r for r in out if value(r) is not None), key=value, reverse=self.order == "desc")
+            return known + [r for r in out if value(r) is None]
         key = {
-            "name": lambda r: (_fold(r.name.get(lang, r.key)),),
-            "kind": lambda r: (r.kind, _fold(r.name.get(lang, r.key))),
+            "name": lambda r: (collation_key(r.name.get(lang, r.key)),),
+            "kind": lambda r: (r.kind, collation_key(r.name.get(lang, r.key))),
             "services": lambda r: (r.services,),
-            "score": lambda r: (r.overall is None, r.overall or 0.0),
             "violations": lambda r: (r.violations,),
             "warnings": lambda r: (r.warnings,),
-            "submitted": lambda r: (r.submitted or "",),
         }[self.sort]
         return sorted(out, key=key, reverse=self.order == "desc")  # type: ignore[arg-type]
 
