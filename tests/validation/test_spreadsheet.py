@@ -15,6 +15,7 @@ from pvpp_kg.settings import Settings
 from pvpp_kg.validation.parse import Document, parse_document
 from pvpp_kg.validation.spreadsheet import (
     SHEETS,
+    Triples,
     csv_to_graph,
     write_csvs,
     write_template,
@@ -303,3 +304,26 @@ def test_a_workbook_of_shared_strings_reads_as_the_same_data(tmp_path: Path, cli
     ]
     assert answers[0]["triples"] == answers[1]["triples"] > 40
     assert [r["message"] for r in answers[0]["results"]] == [r["message"] for r in answers[1]["results"]]
+
+
+def test_semicolon_csv_as_excel_saves_it_in_latvia(tmp_path: Path, client: object) -> None:
+    """Excel with Latvian regional settings saves CSV separated by ``;`` (values with commas as they are): read
+    as the same rows as the comma-separated file, through the function and through ``/validate``."""
+    from_commas, from_semicolons = Triples(), Triples()
+    for path in write_csvs(tmp_path, ROWS):
+        rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+        out = io.StringIO()
+        csv.writer(out, delimiter=";").writerows(rows)
+        semicolons = out.getvalue().encode("utf-8-sig")  # and with the BOM Excel writes
+        assert b";" in semicolons.splitlines()[0]
+        from_commas += csv_to_graph(path.read_bytes(), sheet=path.stem, source=path.name)
+        from_semicolons += csv_to_graph(semicolons, sheet=path.stem, source=path.name)
+        if path.stem == "services":
+            r = client.post(  # type: ignore[attr-defined]
+                "/validate",
+                files={"file": ("services.csv", semicolons, "text/csv")},
+                headers={"Accept": "application/json"},
+            )
+            assert r.status_code == 200, r.text
+            assert not [x for x in r.json()["results"] if x["layer"] == "sheet"], r.json()["results"][:3]
+    assert len(from_commas) > 40 and isomorphic(from_commas, from_semicolons)

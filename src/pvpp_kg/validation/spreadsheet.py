@@ -529,8 +529,12 @@ def _csv_rows(data: bytes, source: str) -> list[list[str]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise InputError(f"the CSV is not UTF-8: {e}", source=source) from None
+    # Excel with Latvian (and most European) regional settings saves ";"-separated CSV: the header, whose column
+    # names hold no separator, says which one the file uses
+    header = text.split("\n", 1)[0]
+    delimiter = max((",", ";", "\t"), key=header.count)
     try:
-        return list(csv.reader(io.StringIO(text)))
+        return list(csv.reader(io.StringIO(text), delimiter=delimiter))
     except csv.Error as e:
         raise InputError(f"malformed CSV: {e}", source=source) from None
 
