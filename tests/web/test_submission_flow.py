@@ -273,6 +273,9 @@ def test_the_whole_flow_over_the_api(server: LiveServer, tmp_path: Path) -> None
         timeout=90,
     )
     assert dry.status_code == 200, dry.text[:500]
+    # what the stored version would carry: the new service states no need, a warning on its row's cell
+    assert dry.json()["conforms"] is True and (dry.json()["violations"], dry.json()["warnings"]) == (0, 1)
+    assert [(x["sheet"], x["row"], x["column"]) for x in dry.json()["results"]] == [("services", new, "needs")]
     d = dry.json()["diff"]
     assert [c["node"] for c in d["added"] if c["kind"] == "service"] == [ID + "service/varam/jauns-pakalpojums"]
     assert sorted(c["node"] for c in d["changed"] if c["kind"] == "service") == [
@@ -578,3 +581,18 @@ def test_an_upload_kept_only_for_its_report_cannot_be_confirmed(server: LiveServ
     assert state(server) == before
     again = httpx.get(server.url + link, cookies=cookies, timeout=30)
     assert again.status_code == 200 and again.json()["conforms"] is True
+
+
+def test_a_stored_spreadsheets_results_point_at_their_cells(server: LiveServer) -> None:
+    """``POST /submissions`` of a workbook answers 201 with its warnings located as ``/validate`` locates them:
+    sheet, row and column (they were null)."""
+    wb = load_workbook(io.BytesIO(httpx.get(server.url + "/template.xlsx", headers=bearer(VK), timeout=30).content))
+    ws = wb["services"]
+    row = 4  # the first service under the header rows
+    needs = next(c.column for c in ws[1] if c.value == "needs")
+    assert ws.cell(row, needs).value
+    ws.cell(row, needs).value = None
+    r = httpx.post(server.url + "/submissions", files=upload("vk.xlsx", xlsx_bytes(wb)), headers=bearer(VK), timeout=90)
+    assert r.status_code == 201, r.text[:500]
+    located = [(x["severity"], x["sheet"], x["row"], x["column"]) for x in r.json()["results"]]
+    assert ("Warning", "services", row, "needs") in located and all(x[1] for x in located)
