@@ -228,7 +228,7 @@ async def _national(backend: Backend, settings: Settings) -> list[tuple[str, flo
 
 
 def _order(r: Row) -> tuple[str, str]:
-    return _fold(r.name.get("lv", r.key)), r.key
+    return collation_key(r.name.get("lv", r.key)), r.key
 
 
 async def _runs_since(backend: Backend, settings: Settings, marker: tuple[str, ...]) -> dict[str, set[str]] | None:
