@@ -276,6 +276,8 @@ def test_the_whole_flow_over_the_api(server: LiveServer, tmp_path: Path) -> None
     # what the stored version would carry: the new service states no need, a warning on its row's cell
     assert dry.json()["conforms"] is True and (dry.json()["violations"], dry.json()["warnings"]) == (0, 1)
     assert [(x["sheet"], x["row"], x["column"]) for x in dry.json()["results"]] == [("services", new, "needs")]
+    # the rule of an unnamed property shape is its constraint and path, the same in every process (not "nba84…")
+    assert [x["rule"] for x in dry.json()["results"]] == ["MinCountConstraintComponent pvpp:satisfiesNeed"]
     d = dry.json()["diff"]
     assert [c["node"] for c in d["added"] if c["kind"] == "service"] == [ID + "service/varam/jauns-pakalpojums"]
     assert sorted(c["node"] for c in d["changed"] if c["kind"] == "service") == [

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF
 from rdflib.term import Node
 
@@ -36,11 +36,12 @@ class Result:
     row: int | None = None
     column: str | None = None
     column_number: int | None = None
+    unnamed: bool = False  # the shape is a blank node: its label differs from one process to the next
 
     @property
     def rule(self) -> str:
-        """What counts as one rule: a named shape, or a constraint on a path of an unnamed one (CPSV-AP)."""
-        if self.layer in ("cpsv-ap", "sheet") or self.shape.startswith("_:") or not self.shape:
+        """What counts as one rule: a named shape, or a constraint on a path of an unnamed one."""
+        if self.layer in ("cpsv-ap", "sheet") or self.unnamed or not self.shape:
             return f"{self.component} {_short(self.path) if self.path else ''}".strip()
         return _short(self.shape)
 
@@ -315,6 +316,7 @@ def _result(r: shacl.Result, shapes: Graph, lang: str, layer: str) -> tuple[Resu
         messages=messages,
         value=None if value is None else str(value),
         shape=str(r.shape),
+        unnamed=isinstance(r.shape, BNode),
         component=component,
         layer=layer,
     )
