@@ -97,6 +97,23 @@ def test_the_generators_violations_are_the_failing_institutions(setup: tuple[Liv
     assert titles <= {k for k, r in rows.items() if r["scores"].get("identification", 1.0) < 1.0}
 
 
+def test_a_rule_about_what_an_institution_does_not_have_does_not_apply(settings: Settings) -> None:
+    """A ministry with posts but no services is not "met" on the service rules (it showed 1.00 on each): they do
+    not apply — no score, and the overall score is the mean of the rules that do."""
+    from pvpp_kg.validation.compliance import Figures, _applicable, profile_for
+    from pvpp_kg.validation.validator import validator_for
+
+    profile = profile_for(settings, validator_for(settings))
+    applicable = _applicable(profile, {"http://www.w3.org/ns/org#Post": 3}, True)
+    by_key = {m.key: applicable[m.iri] for m in profile.metrics}
+    assert by_key["service-owner"] == by_key["needs"] == by_key["sla"] == 0
+    assert by_key["portfolio-managers"] == 1  # about the institution itself: it applies once it has data
+    figures = Figures("lm", applicable=applicable)
+    scores = {m.key: figures.score(m) for m in profile.metrics}
+    assert scores["service-owner"] is None and scores["sla"] is None and scores["portfolio-managers"] == 1.0
+    assert _applicable(profile, {}, False) == {m.iri: 0 for m in profile.metrics}  # no data: nothing applies
+
+
 def test_filters_sorting_and_downloads_agree(setup: tuple[LiveServer, Settings, Any]) -> None:
     server, _, _ = setup
     everyone = _api(server)["institutions"]

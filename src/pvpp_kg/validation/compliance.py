@@ -49,9 +49,15 @@ _CPSV = "https://semiceu.github.io/CPSV-AP/"
 # --- the profile and its metrics --------------------------------------------------------------------------------
 
 
+# how figures are made from results: part of the profile's version, so that a store measured the old way is
+# measured again at start-up when it changes (2: a rule about what an institution has none of does not apply)
+METHOD = "2"
+
+
 def profile_version(settings: Settings) -> str:
-    """A digest of everything results depend on besides the data: the shapes and the reference data."""
-    digest = hashlib.sha256()
+    """A digest of everything results and figures depend on besides the data: the shapes, the reference data and
+    the way figures are made (``METHOD``)."""
+    digest = hashlib.sha256(METHOD.encode() + b"\0")
     for root in (settings.shapes_dir, settings.source_dir / "reference"):
         for path in sorted(p for p in root.rglob("*") if p.is_file()):
             digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
@@ -455,10 +461,12 @@ def _key_of(iri: str) -> str:
 
 
 def _applicable(profile: Profile, classes: dict[str, int], data: bool) -> dict[str, int]:
-    """Per metric: instances of its classes in one institution's graph; 1 for a metric of the institution itself
-    (no class targets, e.g. its portfolio managers), when the institution has data at all (``data``)."""
+    """Per metric: instances of its classes in one institution's graph (none: the metric does not apply — a
+    ministry without services is not "met" on the service rules); 1 for a metric of the institution itself (no
+    class targets, e.g. its portfolio managers), when the institution has data at all (``data``)."""
     return {
-        m.iri: sum(classes.get(c, 0) for c in profile.classes[m.iri]) or (1 if data else 0) for m in profile.metrics
+        m.iri: sum(classes.get(c, 0) for c in profile.classes[m.iri]) if profile.classes[m.iri] else int(data)
+        for m in profile.metrics
     }
 
 
