@@ -598,3 +598,23 @@ def test_a_stored_spreadsheets_results_point_at_their_cells(server: LiveServer) 
     assert r.status_code == 201, r.text[:500]
     located = [(x["severity"], x["sheet"], x["row"], x["column"]) for x in r.json()["results"]]
     assert ("Warning", "services", row, "needs") in located and all(x[1] for x in located)
+
+
+def test_a_missing_english_title_points_at_the_english_column(server: LiveServer) -> None:
+    """ "No English title" is about ``title_en``: the report and the fix-it cell say that column, not ``title_lv``
+    (the first column of ``dct:title``)."""
+    wb = load_workbook(io.BytesIO(httpx.get(server.url + "/template.xlsx", headers=bearer(VK), timeout=30).content))
+    ws = wb["services"]
+    header = [c.value for c in ws[1]]
+    row = 4
+    assert ws.cell(row, header.index("title_en") + 1).value
+    ws.cell(row, header.index("title_en") + 1).value = None
+    r = httpx.post(
+        server.url + "/validate",
+        files=upload("vk.xlsx", xlsx_bytes(wb)),
+        headers={"Accept": "application/json"},
+        timeout=90,
+    )
+    assert r.status_code == 200, r.text[:500]
+    english = [x for x in r.json()["results"] if "English title" in x["messages"]["en"]]
+    assert [(x["sheet"], x["row"], x["column"]) for x in english] == [("services", row, "title_en")]

@@ -37,6 +37,7 @@ class Result:
     column: str | None = None
     column_number: int | None = None
     unnamed: bool = False  # the shape is a blank node: its label differs from one process to the next
+    language: str | None = None  # the one language the result is about (its value's, or the one its rule asks for)
 
     @property
     def rule(self) -> str:
@@ -116,7 +117,7 @@ class Report:
             return self
         results = []
         for r in self.results:
-            cell = origin.cell(r.focus, r.path)
+            cell = origin.cell(r.focus, r.path, r.language)
             if cell is not None:
                 sheet, row, column, number = cell
                 r = dataclasses.replace(r, sheet=sheet, row=row, column=column, column_number=number)
@@ -276,6 +277,17 @@ def _shape_messages(shapes: Graph, shape: Node) -> dict[str, str]:
 
 
 @lru_cache(maxsize=4096)
+def _language_of(shapes: Graph, shape: Node) -> str | None:
+    """The one language a shape asks for (``sh:languageIn`` of one, on it or on its qualified value shape)."""
+    for node in (shape, *shapes.objects(shape, SH.qualifiedValueShape)):
+        for head in shapes.objects(node, SH.languageIn):
+            langs = list(shapes.items(head))
+            if len(langs) == 1:
+                return str(langs[0])
+    return None
+
+
+@lru_cache(maxsize=4096)
 def _shape_name(shapes: Graph, shape: Node, lang: str) -> str | None:
     """A property shape's sh:name in ``lang`` (CPSV-AP names each of its properties in English; the validator
     adds the Latvian names of ``shapes/cpsv-ap-names-lv.ttl``), for a message a person can read."""
@@ -317,6 +329,7 @@ def _result(r: shacl.Result, shapes: Graph, lang: str, layer: str) -> tuple[Resu
         value=None if value is None else str(value),
         shape=str(r.shape),
         unnamed=isinstance(r.shape, BNode),
+        language=value.language if isinstance(value, Literal) and value.language else _language_of(shapes, r.shape),
         component=component,
         layer=layer,
     )

@@ -339,14 +339,20 @@ class Origin:
     rows: dict[str, tuple[str, int]] = field(default_factory=dict)
     headers: dict[str, list[str]] = field(default_factory=dict)
 
-    def cell(self, focus: str, path: str | None) -> tuple[str, int, str | None, int | None] | None:
-        """(sheet, row, column name, column number) of a result on ``focus`` with ``path``, if a row made it."""
+    def cell(
+        self, focus: str, path: str | None, language: str | None = None
+    ) -> tuple[str, int, str | None, int | None] | None:
+        """(sheet, row, column name, column number) of a result on ``focus`` with ``path``, if a row made it; a
+        result about the ``language`` text of a property (a missing English title) points at that language's
+        column (``title_en``), not the first one of the property (``title_lv``)."""
         found = self.rows.get(focus)
         if found is None:
             return None
         sheet, row = found
         header = self.headers.get(sheet, [])
         column = column_for(sheet, path) if path else None
+        if column and language and column.endswith("_lv") and f"{column[:-3]}_{language}" in header:
+            column = f"{column[:-3]}_{language}"
         if column is None or column not in header:
             column = next((c for c in ("id", "key", "participant") if c in header), None)
         return sheet, row, column, (header.index(column) + 1 if column in header else None)
