@@ -321,6 +321,10 @@ def test_submissions_work_on_a_remote_store(server: LiveServer, tmp_path_factory
             '<post/lm/pv> <http://www.w3.org/2000/01/rdf-schema#comment> "write to janis@example.lv" .',
             "janis@example.lv",
         ),
+        # a phone number inside a text: with the country code, or after tel./tālr.
+        ('<post/lm/pv> <http://www.w3.org/2000/01/rdf-schema#comment> "Jānis Bērziņš, +371 29123456"@lv .', "+371"),
+        ('<post/lm/pv> <http://www.w3.org/2000/01/rdf-schema#comment> "zvanīt: tālr. 29123456"@lv .', "29123456"),
+        ('<post/lm/pv> <http://www.w3.org/2000/01/rdf-schema#comment> "Kancelejas tel: 67021234"@lv .', "67021234"),
     ],
 )
 def test_personal_data_is_refused_and_nothing_is_stored(server: LiveServer, extra: str, shown: str) -> None:
