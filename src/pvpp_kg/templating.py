@@ -8,3 +8,14 @@ from fastapi.templating import Jinja2Templates
 
 TEMPLATES = Path(__file__).parent / "web" / "templates"  # beside the web app that serves them
 templates = Jinja2Templates(directory=str(TEMPLATES))
+
+
+def plural(n: int, lang: str, forms: str) -> str:
+    """The noun (``"one|many"``) for a count: Latvian takes the singular after 1, 21, 31… but not 11 ("21
+    pārkāpums", "11 pārkāpumi"), English after 1 only."""
+    one, _, many = forms.partition("|")
+    singular = n % 10 == 1 and n % 100 != 11 if lang == "lv" else n == 1
+    return one if singular else (many or one)
+
+
+templates.env.globals["plural"] = plural

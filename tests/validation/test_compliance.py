@@ -147,6 +147,7 @@ def test_filters_sorting_and_downloads_agree(setup: tuple[LiveServer, Settings, 
     html = httpx.get(server.url + "/compliance", params={"rule": "service-owner", "lang": "lv"}).text
     assert 'data-key="am"' in html and 'data-key="ventspils-novads"' in html and 'data-key="lm"' not in html
     assert "Politikas ievērošana" in html and "<svg" in html
+    assert 'data-total="2">2 parādītas no ' in html  # and "1 parādīta": web.templating.plural
 
 
 def test_the_published_measurements_pass_their_shape_and_equal_the_page(

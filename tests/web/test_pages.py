@@ -177,3 +177,22 @@ def test_page_chrome_follows_the_reader(live_server: LiveServer, path: str) -> N
     en = httpx.get(live_server.url + path, params={"lang": "en"}, headers={**BROWSER, "Accept-Language": "lv"}).text
     assert '<html lang="en">' in en
     assert '<nav aria-label="main"><a href="/sparql?lang=en">SPARQL queries</a>' in en and ">Validate</a>" in en
+
+
+def test_dumps_are_named_in_latvian_as_copies_not_a_data_bus(live_server: LiveServer) -> None:
+    """ "Kopne" is a (data) bus: the dumps are "pilnās datu kopijas", on their page, the home page and the menu."""
+    for path in ("/dumps", "/"):
+        page = httpx.get(live_server.url + path, params={"lang": "lv"}, headers=BROWSER).text
+        assert "Pilnās datu kopijas" in page and "kopne" not in page.lower(), path
+
+
+def test_counts_take_the_right_noun_form() -> None:
+    from pvpp_kg.templating import plural
+
+    forms = "pārkāpums|pārkāpumi"
+    assert [plural(n, "lv", forms) for n in (0, 1, 2, 11, 21, 101, 111)] == [
+        "pārkāpumi", "pārkāpums", "pārkāpumi", "pārkāpumi", "pārkāpums", "pārkāpums", "pārkāpumi",
+    ]  # fmt: skip
+    assert [plural(n, "en", "violation|violations") for n in (0, 1, 2, 21)] == [
+        "violations", "violation", "violations", "violations",
+    ]  # fmt: skip

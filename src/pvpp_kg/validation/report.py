@@ -16,7 +16,7 @@ from rdflib.term import Node
 from pvpp_kg import shacl
 from pvpp_kg.namespaces import PREFIXES, SH
 from pvpp_kg.shacl.terms import to_rdflib
-from pvpp_kg.templating import TEMPLATES
+from pvpp_kg.templating import TEMPLATES, plural
 
 LANGS = ("lv", "en")
 
@@ -431,6 +431,7 @@ def _jinja() -> Any:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
     env.globals["url_for"] = lambda name, path="": f"/static/{path}"
     env.filters["short"] = _short
+    env.globals["plural"] = plural
     return env
 
 
