@@ -618,3 +618,26 @@ def test_a_missing_english_title_points_at_the_english_column(server: LiveServer
     assert r.status_code == 200, r.text[:500]
     english = [x for x in r.json()["results"] if "English title" in x["messages"]["en"]]
     assert [(x["sheet"], x["row"], x["column"]) for x in english] == [("services", row, "title_en")]
+
+
+def test_validate_without_a_token_gives_the_submissions_verdict(server: LiveServer) -> None:
+    """An anonymous pre-check of an institution's workbook reads the other institutions' data it refers to, as
+    the submission does: VARAM's own template, which ``POST /submissions`` stores, conforms on ``/validate`` too
+    (its life situations are described in VSAA's graph; without them they were "not of the required class")."""
+    prefilled = httpx.get(server.url + "/template.xlsx", headers=bearer(VARAM), timeout=30).content
+    dry = httpx.post(
+        server.url + "/submissions",
+        params={"dry_run": "true"},
+        files=upload("varam.xlsx", prefilled),
+        headers={**bearer(VARAM), "Accept": "application/json"},
+        timeout=90,
+    )
+    anonymous = httpx.post(
+        server.url + "/validate",
+        files=upload("varam.xlsx", prefilled),
+        headers={"Accept": "application/json"},
+        timeout=90,
+    )
+    assert dry.status_code == anonymous.status_code == 200, anonymous.text[:300]
+    assert dry.json()["conforms"] is True
+    assert anonymous.json()["violations"] == 0, [x["message"] for x in anonymous.json()["results"]][:3]

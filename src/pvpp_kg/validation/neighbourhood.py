@@ -36,7 +36,7 @@ from collections.abc import Iterable
 import pyoxigraph as ox
 
 from pvpp_kg import rq
-from pvpp_kg.namespaces import institution_graph
+from pvpp_kg.namespaces import ID, PVPP, institution_graph
 from pvpp_kg.settings import Settings
 from pvpp_kg.store.backend import ALL_NAMED, Backend
 from pvpp_kg.store.loader import entailment
@@ -96,6 +96,21 @@ class Neighbourhood:
         )
         triples = dict.fromkeys([*described, *linked, *classes, *(t for r in rounds for t in r)])
         return "".join(f"{t} .\n" for t in triples).encode("utf-8")
+
+
+_OWNER = ox.NamedNode(str(PVPP.owner))
+_INSTITUTION = f"{ID}institution/"
+
+
+def sole_owner(data: Document) -> str | None:
+    """The institution whose data a document is, when all its services name one owner (an anonymous pre-check:
+    the other institutions' data is then the context, as for that institution's submission)."""
+    owners = {
+        t.object.value.removeprefix(_INSTITUTION)
+        for t in data.triples
+        if t.predicate == _OWNER and isinstance(t.object, ox.NamedNode) and t.object.value.startswith(_INSTITUTION)
+    }
+    return owners.pop() if len(owners) == 1 else None
 
 
 async def neighbourhood(settings: Settings, backend: Backend, key: str, data: Document) -> bytes:

@@ -21,7 +21,7 @@ from pvpp_kg.settings import Settings
 from pvpp_kg.templating import templates
 from pvpp_kg.validation import submissions
 from pvpp_kg.validation.fixit import fixit_workbook
-from pvpp_kg.validation.neighbourhood import neighbourhood
+from pvpp_kg.validation.neighbourhood import neighbourhood, sole_owner
 from pvpp_kg.validation.parse import Document, parse_document
 from pvpp_kg.validation.report import (
     LANGS,
@@ -227,7 +227,10 @@ async def _validate(
     if policy == "false":
         report = await validations.alone(graph, shapes, lang=chosen)
     else:
-        others = await neighbourhood(settings, backend, institution, graph) if institution is not None else None
+        # the other institutions' data the document refers to, as its submission reads it: whose document it is
+        # is the signed-in institution's, else the one its services name as owner (an anonymous pre-check)
+        whose = institution or sole_owner(graph)
+        others = await neighbourhood(settings, backend, whose, graph) if whose is not None else None
         report = await validations.validate(graph, lang=chosen, shapes=shapes, institution=institution, context=others)
     return report.located(graph.origin)
 
