@@ -140,9 +140,13 @@ def test_filters_sorting_and_downloads_agree(setup: tuple[LiveServer, Settings, 
     assert 'href="?lang=en&amp;kind=ministry&amp;sort=name&amp;order=desc"' in page
     assert 'href="?lang=en&amp;kind=ministry&amp;sort=warnings&amp;order=desc"' in page
 
-    text = httpx.get(server.url + "/compliance", params={"rule": "service-owner", "format": "csv"}).text
-    table = list(csv.DictReader(io.StringIO(text)))
+    download = httpx.get(server.url + "/compliance", params={"rule": "service-owner", "format": "csv"})
+    assert download.headers["content-disposition"] == 'attachment; filename="pvpp-compliance.csv"'
+    table = list(csv.DictReader(io.StringIO(download.text)))
     assert [r["key"] for r in table] == ["am", "ventspils-novads"]
+    # a rule by its notation, as the table's columns name it, is the same filter as by its key
+    by_notation = _api(server, rule="M1")["institutions"]
+    assert [r["key"] for r in by_notation] == ["am", "ventspils-novads"]
     assert table[0]["service-owner"] == "0.800"
     html = httpx.get(server.url + "/compliance", params={"rule": "service-owner", "lang": "lv"}).text
     assert 'data-key="am"' in html and 'data-key="ventspils-novads"' in html and 'data-key="lm"' not in html

@@ -8,6 +8,7 @@ the API, ``/sparql`` and the dumps can only ever show the same figures. The tabl
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import itertools
 import json
@@ -339,7 +340,11 @@ class Filters:
     order: str = "asc"
 
     def check(self, o: Overview) -> Filters:
-        """400 for a value the table cannot have: a filter that silently matched nothing would mislead."""
+        """400 for a value the table cannot have: a filter that silently matched nothing would mislead. A rule may
+        be named by its notation, as the table's columns are (``M1``): the filters are returned with its key."""
+        by_notation = {m.notation.casefold(): m.key for m in o.metrics}
+        if self.rule is not None and self.rule.casefold() in by_notation:
+            return dataclasses.replace(self, rule=by_notation[self.rule.casefold()]).check(o)
         if self.kind is not None and self.kind not in KINDS:
             raise BadRequest(f"unknown institution type {self.kind!r}; one of {', '.join(KINDS)}")
         keys = {r.key for r in o.rows}

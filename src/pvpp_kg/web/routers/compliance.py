@@ -95,7 +95,9 @@ def _filters(
     kind: Annotated[str | None, Query(description="ministry, agency, municipality or other")] = None,
     sector: Annotated[str | None, Query(description="the sector's ministry key (e.g. lm)")] = None,
     municipality: Annotated[str | None, Query(description="a municipality's key (e.g. riga)")] = None,
-    rule: Annotated[str | None, Query(description="a metric key: the institutions that do not meet it")] = None,
+    rule: Annotated[
+        str | None, Query(description="a metric's key or notation (M1…): the institutions that do not meet it")
+    ] = None,
     q: Annotated[str | None, Query(description="text in the name (case and diacritics ignored)")] = None,
     sort: Annotated[str, Query(description=", ".join(cockpit.SORTS))] = "name",
     order: Annotated[str, Query(description="asc or desc")] = "asc",
@@ -121,10 +123,14 @@ async def compliance_page(
     chosen = choose_lang(lang, request.headers.get("accept-language"))
     fmt = _format(format, accept)
     o = await cockpit.overview(backend, settings)
-    filters.check(o)
+    filters = filters.check(o)
     rows = o.once(("rows", filters, chosen), lambda: filters.apply(o.rows, chosen))
-    if fmt == "csv":
-        return PlainTextResponse(cockpit.table_csv(rows, o.metrics, chosen), media_type="text/csv; charset=utf-8")
+    if fmt == "csv":  # saved under a name of its own, not "compliance"
+        return PlainTextResponse(
+            cockpit.table_csv(rows, o.metrics, chosen),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="pvpp-compliance.csv"'},
+        )
     if fmt == "json":
         return _json(request, o, ("json", filters, chosen), lambda: o.to_json(rows))
     if fmt == "ttl":
@@ -170,7 +176,7 @@ def _chrome(o: cockpit.Overview, lang: str) -> dict[str, Any]:
 @router.get("/api/compliance", summary="The national compliance table as JSON", response_model=OverviewOut)
 async def compliance_api(request: Request, backend: BackendDep, settings: SettingsDep, filters: FiltersDep) -> Response:
     o = await cockpit.overview(backend, settings)
-    filters.check(o)
+    filters = filters.check(o)
     return _json(request, o, ("json", filters, "lv"), lambda: o.to_json(filters.apply(o.rows, "lv")))
 
 
