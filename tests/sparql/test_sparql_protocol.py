@@ -435,6 +435,14 @@ def test_select_star_lists_the_variables_as_the_query_names_them(endpoint: str) 
         endpoint + "/sparql", params={"query": distinct}, headers={"Accept": "application/sparql-results+json"}
     )
     assert r.json()["head"]["vars"] == ["zeta", "alpha", "mid"]
+    # with the text search, whose matches are written into the query after its columns are
+    search = (
+        "PREFIX pvppfn: <https://w3id.org/pvpp/function#> SELECT * WHERE { ?service "
+        '<http://purl.org/dc/terms/title> ?title FILTER(pvppfn:search(?service, "pabalst")) } LIMIT 1'
+    )
+    r = httpx.get(endpoint + "/sparql", params={"query": search}, headers={"Accept": "application/sparql-results+json"})
+    assert r.status_code == 200 and r.json()["head"]["vars"] == ["service", "title"]
+    assert r.json()["results"]["bindings"]
     inner = "SELECT ?b ?a { { SELECT * { ?a ?b ?c } LIMIT 1 } }"
     r = httpx.get(endpoint + "/sparql", params={"query": inner}, headers={"Accept": "application/sparql-results+json"})
     assert r.json()["head"]["vars"] == ["b", "a"]

@@ -246,9 +246,9 @@ class EmbeddedBackend:
         substitutions: tuple[Substitution, ...] = (),
         timeout: float,
     ) -> QueryOutput:
+        query = ordered_projection(query)  # on the text as sent: the search's rewrite may make it 70 KB
         if uses_function(query):  # the text search becomes standard SPARQL over the current index's matches
             query = await rewrite_search(query, substitutions, await self.text_index())
-        query = ordered_projection(query)
         job = QueryJob(
             snapshot=self._snapshot(),
             query=query,

@@ -144,9 +144,9 @@ class RemoteBackend:
         substitutions: tuple[Substitution, ...] = (),
         timeout: float,
     ) -> QueryOutput:
+        query = ordered_projection(query)  # on the text as sent: the search's rewrite may make it 70 KB
         if uses_function(query):  # the text search becomes standard SPARQL over this server's index of the remote
             query = await rewrite_search(query, substitutions, await self.text_index())
-        query = ordered_projection(query)
         fmt = _BY_OXI[result_format]
         form: dict[str, str | list[str]] = {"query": with_values(query, substitutions)}
         if dataset.default_graphs:
