@@ -98,6 +98,17 @@ def upload(name: str, body: bytes, ctype: str = XLSX) -> dict[str, tuple[str, by
     return {"file": (name, body, ctype)}
 
 
+def dry_run(server: LiveServer, body: bytes, accept: str = "application/json") -> httpx.Response:
+    """VARAM's workbook ``POST /submissions?dry_run=true``: what it would change, nothing stored."""
+    return httpx.post(
+        server.url + "/submissions",
+        params={"dry_run": "true"},
+        files=upload("varam.xlsx", body),
+        headers={**bearer(VARAM), "Accept": accept},
+        timeout=90,
+    )
+
+
 def test_template_empty_prefilled_and_csv(server: LiveServer) -> None:
     empty = httpx.get(server.url + "/template.xlsx", timeout=30)
     assert empty.status_code == 200 and empty.headers["content-type"] == XLSX
@@ -265,13 +276,7 @@ def test_the_whole_flow_over_the_api(server: LiveServer, tmp_path: Path) -> None
         ws.cell(new, col).value = value
     good = xlsx_bytes(wb)
     before = state(server)
-    dry = httpx.post(
-        server.url + "/submissions",
-        params={"dry_run": "true"},
-        files=upload("varam.xlsx", good),
-        headers={**bearer(VARAM), "Accept": "application/json"},
-        timeout=90,
-    )
+    dry = dry_run(server, good)
     assert dry.status_code == 200, dry.text[:500]
     # what the stored version would carry: the new service states no need, a warning on its row's cell
     assert dry.json()["conforms"] is True and (dry.json()["violations"], dry.json()["warnings"]) == (0, 1)
@@ -304,13 +309,7 @@ def test_the_whole_flow_over_the_api(server: LiveServer, tmp_path: Path) -> None
             "new": ["pvppid:post/varam/pv-pakalpojumu-parvaldiba"],
         }
     ]
-    trig = httpx.post(
-        server.url + "/submissions",
-        params={"dry_run": "true"},
-        files=upload("varam.xlsx", good),
-        headers={**bearer(VARAM), "Accept": "application/trig"},
-        timeout=90,
-    )
+    trig = dry_run(server, good, "application/trig")
     assert trig.status_code == 200 and trig.headers["content-type"].startswith("application/trig")
     quads = list(ox.parse(trig.content, format=ox.RdfFormat.TRIG))
     added = {(q.subject.value, q.object.value) for q in quads if q.graph_name.value.endswith("added")}
@@ -625,13 +624,7 @@ def test_validate_without_a_token_gives_the_submissions_verdict(server: LiveServ
     the submission does: VARAM's own template, which ``POST /submissions`` stores, conforms on ``/validate`` too
     (its life situations are described in VSAA's graph; without them they were "not of the required class")."""
     prefilled = httpx.get(server.url + "/template.xlsx", headers=bearer(VARAM), timeout=30).content
-    dry = httpx.post(
-        server.url + "/submissions",
-        params={"dry_run": "true"},
-        files=upload("varam.xlsx", prefilled),
-        headers={**bearer(VARAM), "Accept": "application/json"},
-        timeout=90,
-    )
+    dry = dry_run(server, prefilled)
     anonymous = httpx.post(
         server.url + "/validate",
         files=upload("varam.xlsx", prefilled),

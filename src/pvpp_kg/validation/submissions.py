@@ -26,6 +26,7 @@ import pyoxigraph as ox
 from pvpp_kg import rq
 from pvpp_kg.errors import BackendUnavailable, BadRequest, Forbidden, NotFound, PvppError
 from pvpp_kg.namespaces import GRAPH, ID, institution_graph
+from pvpp_kg.policy.institutions import institution as institution_iri
 from pvpp_kg.settings import Settings
 from pvpp_kg.store.backend import ALL_NAMED, Backend
 from pvpp_kg.validation import compliance
@@ -100,7 +101,7 @@ def solutions(out: bytes) -> list[dict[str, str]]:
 async def known(backend: Backend, key: str, *, timeout: float = 30) -> bool:
     """Whether the data has an institution of that key (``id/institution/{key}``)."""
     out = await backend.query(
-        f"ASK {{ <{ID}institution/{key}> ?p ?o }}", result_format="JSON", dataset=ALL_NAMED, timeout=timeout
+        f"ASK {{ <{institution_iri(key)}> ?p ?o }}", result_format="JSON", dataset=ALL_NAMED, timeout=timeout
     )
     return bool(json.loads(out.body)["boolean"])
 

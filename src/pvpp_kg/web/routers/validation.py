@@ -337,18 +337,9 @@ async def submit(
             return render(e.report.located(graph.origin), accept, 422, {"error": e.code, "message": e.message})
         if negotiate(accept, DIFF_FORMATS) is TRIG:
             return Response(changes.to_trig(), media_type="application/trig")
-        located = report.located(graph.origin)  # what the stored version would carry: its warnings, cell by cell
-        return JSONResponse(
-            {
-                "institution": key,
-                "dry_run": True,
-                "conforms": report.conforms,
-                "violations": located.count("Violation"),
-                "warnings": located.count("Warning"),
-                "results": [r.to_json() for r in located.results],
-                "diff": changes.to_json(),
-            }
-        )
+        # the report the stored version would carry (its warnings, cell by cell), as a submission's JSON has it
+        located = report_json(report.located(graph.origin))
+        return JSONResponse({"institution": key, "dry_run": True, **located, "diff": changes.to_json()})
     try:
         version, report = await submissions.submit(settings, backend, validations_of(request), key, graph, lang=chosen)
     except submissions.NotConforming as e:
