@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException
 
 from pvpp_kg.errors import InvalidToken, PvppError
-from pvpp_kg.web.limits import wants_html
+from pvpp_kg.web.limits import PLAIN_TEXT_PATHS, wants_html
 
 log = logging.getLogger("pvpp_kg")
 
@@ -22,7 +22,7 @@ API_PATHS = ("/api/", "/.well-known/", "/static/")
 def _respond(request: Request, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
     # SPARQL clients show the body to the user: plain text there; a browser gets a page on every page's path (as
     # the linked-data pages' own 404s), every other client a JSON problem document
-    if request.url.path.startswith(("/sparql", "/store")):
+    if request.url.path.startswith(PLAIN_TEXT_PATHS):
         return PlainTextResponse(f"{message}\n", status_code=status, headers=headers)
     headers = {**(headers or {}), "Vary": "Accept"}
     if not request.url.path.startswith(API_PATHS) and wants_html(request.headers.get("accept")):
@@ -42,10 +42,7 @@ async def pvpp_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, PvppError)
     challenge = 'Bearer error="invalid_token"' if isinstance(exc, InvalidToken) else "Bearer"
     headers = {"WWW-Authenticate": challenge} if exc.status == 401 else None
-    response = _respond(request, exc.status, exc.code, exc.message)
-    if headers:
-        response.headers.update(headers)
-    return response
+    return _respond(request, exc.status, exc.code, exc.message, headers)
 
 
 async def validation_error(request: Request, exc: Exception) -> Response:

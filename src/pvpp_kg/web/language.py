@@ -43,7 +43,8 @@ class LanguageCookie:
         param = _UI_PARAM.get(scope["path"], "lang")
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         chosen = next((v.lower() for v in query.get(param, []) if v.lower() in LANGS), None)
-        if chosen is None and (kept := _cookie(scope)) is not None:
+        kept = _cookie(scope)
+        if chosen is None and kept is not None:
             headers = [(k, v) for k, v in scope["headers"] if k != b"accept-language"]
             scope = {**scope, "headers": [*headers, (b"accept-language", kept.encode())]}
 
@@ -51,7 +52,7 @@ class LanguageCookie:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(raw=message["headers"])
                 headers.add_vary_header("Cookie")
-                if chosen is not None and _cookie(scope) != chosen and message["status"] < 400:
+                if chosen is not None and kept != chosen and message["status"] < 400:
                     headers.append("Set-Cookie", f"{COOKIE}={chosen}; Path=/; Max-Age={_YEAR}; SameSite=Lax")
             await send(message)
 

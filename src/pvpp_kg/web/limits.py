@@ -8,6 +8,16 @@ from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+# SPARQL and Graph Store clients show an error's body to the user as it is: plain text there (web.handlers too)
+PLAIN_TEXT_PATHS = ("/sparql", "/store")
+
+
+async def _answer(send: Send, status: int, ctype: bytes, body: bytes) -> None:
+    """A whole answer sent before any route runs (a refused request)."""
+    headers = [(b"content-type", ctype), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
 
 def wants_html(accept: str | None) -> bool:
     """A browser's Accept: text/html named, and before any JSON."""
@@ -36,14 +46,7 @@ class BodyLimit:
         else:
             body = json.dumps({"error": "too_large", "message": message}).encode()
             ctype = b"application/json"
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [(b"content-type", ctype), (b"content-length", str(len(body)).encode())],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await _answer(send, 413, ctype, body)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -102,12 +105,10 @@ class Utf8QueryString:
             unquote_to_bytes(query.replace(b"+", b" ")).decode("utf-8")
         except UnicodeDecodeError as e:
             message = f"the query string has percent-escapes that are not UTF-8 (byte {e.start}); encode it as UTF-8"
-            if scope["path"].startswith(("/sparql", "/store")):  # SPARQL clients show a text body as it is
-                body, ctype = f"{message}\n".encode(), b"text/plain; charset=utf-8"
+            if scope["path"].startswith(PLAIN_TEXT_PATHS):
+                await _answer(send, 400, b"text/plain; charset=utf-8", f"{message}\n".encode())
             else:
-                body, ctype = json.dumps({"error": "bad_request", "message": message}).encode(), b"application/json"
-            headers = [(b"content-type", ctype), (b"content-length", str(len(body)).encode())]
-            await send({"type": "http.response.start", "status": 400, "headers": headers})
-            await send({"type": "http.response.body", "body": body})
+                body = json.dumps({"error": "bad_request", "message": message}).encode()
+                await _answer(send, 400, b"application/json", body)
             return
         await self.app(scope, receive, send)
