@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from pvpp_kg import formats, rq
 from pvpp_kg.conneg import negotiate
-from pvpp_kg.errors import BadRequest, NotFound
+from pvpp_kg.errors import NotFound
 from pvpp_kg.formats import Format
 from pvpp_kg.lod import resources as lod
 from pvpp_kg.lod.dumps import public_quads
@@ -36,14 +36,23 @@ def _public(triples: Iterable[ox.Triple], base: str) -> list[ox.Triple]:
     return [ox.Triple(q.subject, q.predicate, q.object) for q in public_quads(quads, base)]
 
 
-def _serialise(triples: list[ox.Triple], fmt: Format) -> bytes:
-    return ox.serialize(triples, format=getattr(ox.RdfFormat, fmt.oxigraph), prefixes=PREFIXES)
+def _serialise(triples: list[ox.Triple], fmt: Format, graph: str | None = None) -> bytes:
+    """The triples in ``fmt``; in a dataset format (N-Quads, TriG) as the named ``graph`` they are."""
+    data: list[ox.Triple] | list[ox.Quad] = triples
+    if fmt in (formats.NQUADS, formats.TRIG) and graph is not None:
+        data = [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph)) for t in triples]
+    return ox.serialize(data, format=getattr(ox.RdfFormat, fmt.oxigraph), prefixes=PREFIXES)
 
 
-def _rdf(triples: list[ox.Triple], fmt: Format, path: str) -> Response:
-    return Response(
-        _serialise(triples, fmt), media_type=fmt.content_type, headers=lod.representation_headers(path, fmt)
-    )
+def _rdf(
+    triples: list[ox.Triple],
+    fmt: Format,
+    path: str,
+    offered: tuple[Format, ...] = lod.RESOURCE_FORMATS,
+    graph: str | None = None,
+) -> Response:
+    headers = lod.representation_headers(path, fmt, offered=offered)
+    return Response(_serialise(triples, fmt, graph), media_type=fmt.content_type, headers=headers)
 
 
 def _not_found(ctx: LodContext, iri: str, fmt: Format, lang: str) -> Response:
@@ -114,9 +123,6 @@ async def index(ctx: LodContext, kind: str, lang: str, page: int) -> Response:
     members = ctx.state.indexes[key]
     if not members:
         return _not_found(ctx, f"{base}id/{kind}", formats.HTML, lang)
-    pages = max(1, -(-len(members) // lod.INDEX_PAGE_SIZE))
-    if page > pages:  # as /compliance answers: a page that is not there is no page to show
-        raise BadRequest(f"page {page} is past the last page of /id/{kind} ({pages})")
     view = lod.index_view(kind, members, lang, base, page)
     if any(m.label == lod.local_name(m.iri) for m in view.members):  # unlabelled: participation nodes read as text
         if version not in ctx.state.participations:
@@ -195,14 +201,7 @@ async def named_graph(
             headers=lod.representation_headers("/" + path, fmt, lang_, lod.GRAPH_FORMATS),
         )
     nt = await ctx.backend.graph(iri, "N_TRIPLES")
-    triples = _public(_triples(nt), ctx.settings.base_iri)
-    headers = lod.representation_headers("/" + path, fmt, offered=lod.GRAPH_FORMATS)
-    if fmt in (formats.NQUADS, formats.TRIG):  # the graph with its name
-        name = ox.NamedNode(iri)
-        quads = [ox.Quad(t.subject, t.predicate, t.object, name) for t in triples]
-        body = ox.serialize(quads, format=getattr(ox.RdfFormat, fmt.oxigraph), prefixes=PREFIXES)
-        return Response(body, media_type=fmt.content_type, headers=headers)
-    return Response(_serialise(triples, fmt), media_type=fmt.content_type, headers=headers)
+    return _rdf(_public(_triples(nt), ctx.settings.base_iri), fmt, "/" + path, lod.GRAPH_FORMATS, graph=iri)
 
 
 async def restricted(ctx: LodContext, accept: str | None) -> Response:

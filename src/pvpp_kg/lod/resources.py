@@ -20,6 +20,7 @@ import pyoxigraph as ox
 
 from pvpp_kg import formats, rq
 from pvpp_kg.conneg import negotiate
+from pvpp_kg.errors import BadRequest
 from pvpp_kg.formats import Format
 from pvpp_kg.namespaces import PREFIXES
 
@@ -332,9 +333,12 @@ def participations(rows: list[dict[str, Term]], lang: str, base: str) -> dict[st
 def index_view(
     kind: str, members: list[tuple[str, list[Term]]], lang: str, base: str, page: int, size: int = INDEX_PAGE_SIZE
 ) -> IndexView:
-    """One page (1-based) of an index's members, labelled in the reader's language."""
+    """One page (1-based) of an index's members, labelled in the reader's language; a page past the last is a 400,
+    as on /compliance: a page that is not there is no page to show."""
     pages = max(1, -(-len(members) // size))
-    page = min(max(1, page), pages)
+    if page > pages:
+        raise BadRequest(f"page {page} is past the last page of /id/{kind} ({pages})")
+    page = max(1, page)
     chosen = members[(page - 1) * size : page * size]
     return IndexView(kind, [_link(iri, labels, lang, base) for iri, labels in chosen], len(members), page, pages, size)
 
