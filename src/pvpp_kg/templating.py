@@ -18,4 +18,11 @@ def plural(n: int, lang: str, forms: str) -> str:
     return one if singular else (many or one)
 
 
+def decimal(value: float, lang: str, digits: int = 2) -> str:
+    """A number as its reader writes it: Latvian takes a decimal comma ("0,80"), English a point."""
+    text = f"{value:.{digits}f}"
+    return text.replace(".", ",") if lang == "lv" else text
+
+
 templates.env.globals["plural"] = plural
+templates.env.globals["decimal"] = decimal

@@ -154,6 +154,36 @@ def test_filters_sorting_and_downloads_agree(setup: tuple[LiveServer, Settings, 
     assert 'data-total="2">2 parādītas no ' in html  # and "1 parādīta": web.templating.plural
 
 
+def test_the_charts_follow_the_filters_and_numbers_are_written_as_the_reader_writes_them(
+    setup: tuple[LiveServer, Settings, Any],
+) -> None:
+    """A sector lead filtering the table sees the charts of the institutions chosen, not the nation's; a Latvian
+    page writes a decimal comma ("0,80"), an English one a point; the sort choices are in the page's language."""
+    server, _, _ = setup
+    everyone = _api(server)["institutions"]
+    whole = httpx.get(server.url + "/compliance", params={"lang": "en"}).text
+    assert 'id="charted"' not in whole
+    assert (
+        'data-metric="service-owner" data-meeting="{}" data-applicable="78"'.format(
+            sum(1 for r in everyone if r["scores"].get("service-owner") == 1.0)
+        )
+        in whole
+    )
+    html = httpx.get(server.url + "/compliance", params={"rule": "service-owner", "lang": "lv"}).text
+    # the two institutions failing M1 (am and ventspils-novads): none of them meets it, both have a score
+    assert '<g class="bar" data-metric="service-owner" data-meeting="0" data-applicable="2">' in html
+    bins = [int(part.split('"', 1)[0]) for part in html.split('data-count="')[1:]]
+    assert sum(bins) == 2
+    assert 'id="charted">Diagrammas rāda atlasītās iestādes (2 no 78)' in html
+    am = html.split('<tr data-key="am">', 1)[1].split("</tr>", 1)[0]
+    assert 'data-metric="service-owner">0,80</td>' in am and "0.80" not in am
+    assert '<option value="score">kopvērtējums</option>' in html
+    en = httpx.get(server.url + "/compliance", params={"rule": "service-owner", "lang": "en"}).text
+    assert 'data-metric="service-owner">0.80</td>' in en and '<option value="score">overall score</option>' in en
+    page = httpx.get(server.url + "/compliance/am", params={"lang": "lv"}).text
+    assert '<td class="num">0,80</td>' in page
+
+
 def test_the_published_measurements_pass_their_shape_and_equal_the_page(
     setup: tuple[LiveServer, Settings, Any],
 ) -> None:
@@ -224,7 +254,7 @@ def test_bad_input_is_4xx_and_changes_nothing(setup: tuple[LiveServer, Settings,
         ("/compliance/nope", {}, 404, "no institution 'nope'"),
         ("/api/compliance/nope", {}, 404, "no institution 'nope'"),
         ("/compliance", {"kind": "bank"}, 400, "unknown institution type"),
-        ("/compliance", {"rule": "happiness"}, 400, "unknown rule"),
+        ("/compliance", {"rule": "happiness"}, 400, "one of M1 (service-owner), M2 (service-manager)"),
         ("/compliance", {"sector": "riga"}, 400, "unknown sector"),
         ("/compliance", {"municipality": "am"}, 400, "unknown municipality"),
         ("/api/compliance", {"sort": "colour"}, 400, "unknown sort"),

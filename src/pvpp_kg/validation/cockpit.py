@@ -126,17 +126,17 @@ class Overview:
             ensure_ascii=False,
         ).encode("utf-8")
 
-    def rule_shares(self) -> list[tuple[Metric, int, int]]:
-        """Per metric: institutions meeting it, and institutions it applies to."""
+    def rule_shares(self, rows: list[Row]) -> list[tuple[Metric, int, int]]:
+        """Per metric: institutions of ``rows`` meeting it, and those it applies to."""
         out = []
         for m in self.metrics:
-            applicable = [r for r in self.rows if m.key in r.scores]
+            applicable = [r for r in rows if m.key in r.scores]
             out.append((m, sum(1 for r in applicable if r.meets(m.key)), len(applicable)))
         return out
 
-    def histogram(self, bins: int = 10) -> list[int]:
+    def histogram(self, rows: list[Row], bins: int = 10) -> list[int]:
         counts = [0] * bins
-        for r in self.rows:
+        for r in rows:
             if r.overall is not None:
                 counts[min(bins - 1, int(r.overall * bins))] += 1
         return counts
@@ -355,7 +355,8 @@ class Filters:
         ):
             raise BadRequest(f"unknown municipality {self.municipality!r}: give the key of a municipality")
         if self.rule is not None and self.rule not in {m.key for m in o.metrics}:
-            raise BadRequest(f"unknown rule {self.rule!r}; one of {', '.join(m.key for m in o.metrics)}")
+            known = ", ".join(f"{m.notation} ({m.key})" for m in o.metrics)
+            raise BadRequest(f"unknown rule {self.rule!r}; one of {known}")
         if self.sort not in SORTS:
             raise BadRequest(f"unknown sort {self.sort!r}; one of {', '.join(SORTS)}")
         if self.order not in ("asc", "desc"):

@@ -140,6 +140,10 @@ async def compliance_page(
     if page > pages:
         raise BadRequest(f"page {page} is past the last page, {pages}")
     chrome = o.once(("chrome", chosen), lambda: _chrome(o, chosen))
+    # the charts show the institutions the filters chose, as the table does
+    charts = o.once(
+        ("charts", filters, chosen), lambda: {"shares": o.rule_shares(rows), "histogram": o.histogram(rows)}
+    )
     return templates.TemplateResponse(
         request,
         "compliance.html",
@@ -155,6 +159,7 @@ async def compliance_page(
             "kinds": cockpit.KINDS,
             "sorts": cockpit.SORTS,
             **chrome,
+            **charts,
         },
     )
 
@@ -163,10 +168,8 @@ PAGE = 100  # rows of the HTML table per page: the national table has ~4,500
 
 
 def _chrome(o: cockpit.Overview, lang: str) -> dict[str, Any]:
-    """The charts' figures and the filters' choices: the same for every request of a data version."""
+    """The filters' choices: the same for every request of a data version."""
     return {
-        "shares": o.rule_shares(),
-        "histogram": o.histogram(),
         "sectors": sorted({r.sector for r in o.rows if r.sector}),
         "municipalities": sorted({r.municipality for r in o.rows if r.municipality}),
         "names": {r.key: r.name.get(lang, r.key) for r in o.rows},
