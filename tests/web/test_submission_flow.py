@@ -350,7 +350,8 @@ def test_the_whole_flow_over_the_api(server: LiveServer, tmp_path: Path) -> None
     checksum = re.search(r'id="receipt-checksum">([0-9a-f]{64})<', receipt.text).group(1)
     history = httpx.get(f"{server.url}/submissions/varam", timeout=30).json()["versions"]
     assert history[-1]["checksum"] == checksum and versions(server, "varam") == [*start, start[-1] + 1]
-    assert 'href="/compliance/varam"' in receipt.text and f'href="/submissions/varam/{start[-1] + 1}"' in receipt.text
+    assert 'href="/compliance/varam?lang=lv"' in receipt.text
+    assert f'href="/submissions/varam/{start[-1] + 1}"' in receipt.text
     assert httpx.get(server.url + "/compliance/varam", timeout=60).status_code == 200  # the linked page exists
     content = httpx.get(server.url + f"/submissions/varam/{start[-1] + 1}", timeout=30).text
     assert "A new service" in content and "Training of service-management staff" in content
@@ -634,3 +635,32 @@ def test_validate_without_a_token_gives_the_submissions_verdict(server: LiveServ
     assert dry.status_code == anonymous.status_code == 200, anonymous.text[:300]
     assert dry.json()["conforms"] is True
     assert anonymous.json()["violations"] == 0, [x["message"] for x in anonymous.json()["results"]][:3]
+
+
+def test_the_institutions_pages_speak_the_readers_language(server: LiveServer) -> None:
+    """Sign-in, the institution's page, a receipt and an error page are in Latvian or English as the reader
+    chose (``?lang=`` or Accept-Language), like every other page — not both at once — and name the institution."""
+    en = {"Accept-Language": "en"}
+    signin = httpx.get(server.url + "/signin", headers=en, timeout=30).text
+    assert "<h1>Sign in as an institution</h1>" in signin and "Pieteikties" not in signin
+    assert "<h1>Iestādes pieteikšanās</h1>" in httpx.get(server.url + "/signin", timeout=30).text
+    cookies, _ = sign_in(server, VK)
+    home = httpx.get(server.url + "/institution", params={"lang": "en"}, cookies=cookies, timeout=30).text
+    assert "<h1>Institution: State Chancellery" in home and "Upload and check" in home
+    assert "Augšupielādēt" not in home and '<option value="en" selected>' in home
+    lv = httpx.get(server.url + "/institution", cookies=cookies, timeout=30).text
+    assert "<h1>Iestāde: Valsts kanceleja" in lv and "Augšupielādēt un pārbaudīt" in lv and "Upload" not in lv
+    stored = httpx.get(f"{server.url}/submissions/vk", timeout=30).json()["versions"]
+    if not stored:  # a first version for the receipt
+        wb = httpx.get(server.url + "/template.xlsx", headers=bearer(VK), timeout=30).content
+        r = httpx.post(server.url + "/submissions", files=upload("vk.xlsx", wb), headers=bearer(VK), timeout=90)
+        assert r.status_code == 201, r.text[:300]
+        stored = httpx.get(f"{server.url}/submissions/vk", timeout=30).json()["versions"]
+    number = stored[-1]["version"]
+    receipt = httpx.get(f"{server.url}/submissions/vk/{number}/receipt", headers=en, timeout=30).text
+    assert "<h1>Receipt</h1>" in receipt and "The submission is stored." in receipt and "Kvīts" not in receipt
+    missing = httpx.get(server.url + "/submissions/vk/999/receipt", headers={**en, "Accept": "text/html"})
+    assert missing.status_code == 404 and "<h1>Something is wrong (404)</h1>" in missing.text
+    assert "Neizdevās" not in missing.text
+    lv_missing = httpx.get(server.url + "/submissions/vk/999/receipt", headers={"Accept": "text/html"})
+    assert "<h1>Neizdevās (404)</h1>" in lv_missing.text

@@ -26,12 +26,14 @@ def _respond(request: Request, status: int, code: str, message: str, headers: di
         return PlainTextResponse(f"{message}\n", status_code=status, headers=headers)
     headers = {**(headers or {}), "Vary": "Accept"}
     if not request.url.path.startswith(API_PATHS) and wants_html(request.headers.get("accept")):
+        from pvpp_kg.lod.resources import choose_lang
         from pvpp_kg.templating import templates
 
+        lang = choose_lang(request.query_params.get("lang"), request.headers.get("accept-language"))
         return templates.TemplateResponse(
             request,
             "error.html",
-            {"lang": "en", "status": status, "message": message},
+            {"lang": lang, "status": status, "message": message},
             status_code=status,
             headers=headers,
         )

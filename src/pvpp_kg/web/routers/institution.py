@@ -12,8 +12,11 @@ from fastapi import APIRouter, Form, Header, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from pvpp_kg.errors import BadRequest, Forbidden, InvalidToken, NotFound, PvppError
+from pvpp_kg.lod.resources import choose_lang
+from pvpp_kg.settings import Settings
+from pvpp_kg.store.backend import Backend
 from pvpp_kg.templating import templates
-from pvpp_kg.validation import submissions
+from pvpp_kg.validation import cockpit, submissions
 from pvpp_kg.validation.report import report_html, sheet_report
 from pvpp_kg.validation.template import build_csv_zip, build_workbook, rows_from_triples
 from pvpp_kg.web import session
@@ -24,13 +27,25 @@ from pvpp_kg.web.routers.validation import pending_of, read_upload, report_links
 
 router = APIRouter(tags=["institution"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+Lang = Annotated[str | None, Query(description="page language: lv or en")]
+
+
+async def _name(backend: Backend, settings: Settings, key: str, lang: str) -> str:
+    """The institution's name in the page's language (its key when the table does not know it)."""
+    o = await cockpit.overview(backend, settings)
+    row = next((r for r in o.rows if r.key == key), None)
+    return (row.name.get(lang) or row.name.get("lv") or key) if row is not None else key
 
 
 @router.get("/signin", summary="The sign-in form for institutions (HTML)", response_class=HTMLResponse)
-async def signin_page(request: Request) -> Response:
+async def signin_page(request: Request, backend: BackendDep, settings: SettingsDep, lang: Lang = None) -> Response:
+    chosen = choose_lang(lang, request.headers.get("accept-language"))
     signed = session.current(request)
     csrf = signed.csrf if signed is not None else session.new_form_token()
-    response = templates.TemplateResponse(request, "signin.html", {"lang": "lv", "signed": signed, "csrf": csrf})
+    name = await _name(backend, settings, signed.institution, chosen) if signed is not None else None
+    response = templates.TemplateResponse(
+        request, "signin.html", {"lang": chosen, "signed": signed, "csrf": csrf, "name": name}
+    )
     if signed is None:
         session.remember_form_token(request, response, csrf)
     response.headers["Cache-Control"] = "no-store"
@@ -53,15 +68,22 @@ async def signout(request: Request, csrf: Annotated[str, Form()] = "") -> Respon
 
 
 @router.get("/institution", summary="The signed-in institution's page (HTML)", response_class=HTMLResponse)
-async def institution_page(request: Request, backend: BackendDep, settings: SettingsDep) -> Response:
+async def institution_page(request: Request, backend: BackendDep, settings: SettingsDep, lang: Lang = None) -> Response:
+    chosen = choose_lang(lang, request.headers.get("accept-language"))
     signed = session.current(request)
     if signed is None:
-        return RedirectResponse("/signin", status_code=303)
+        return RedirectResponse("/signin", status_code=303)  # which chooses the same language
     history = await submissions.versions(backend, signed.institution, timeout=settings.query_timeout_s)
     response = templates.TemplateResponse(
         request,
         "institution.html",
-        {"lang": "lv", "key": signed.institution, "csrf": signed.csrf, "versions": list(reversed(history))},
+        {
+            "lang": chosen,
+            "key": signed.institution,
+            "name": await _name(backend, settings, signed.institution, chosen),
+            "csrf": signed.csrf,
+            "versions": list(reversed(history)),
+        },
     )
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -202,7 +224,7 @@ async def confirm(
     response_class=HTMLResponse,
 )
 async def receipt(
-    request: Request, institution: str, version: int, settings: SettingsDep, backend: BackendDep
+    request: Request, institution: str, version: int, settings: SettingsDep, backend: BackendDep, lang: Lang = None
 ) -> Response:
     key = submissions.check_key(institution)
     history = await submissions.versions(backend, key, timeout=settings.query_timeout_s)
@@ -214,7 +236,7 @@ async def receipt(
         request,
         "submission_receipt.html",
         {
-            "lang": "lv",
+            "lang": choose_lang(lang, request.headers.get("accept-language")),
             "v": found,
             "versions": list(reversed(history)),
             "own": signed is not None and signed.institution == key,
