@@ -246,7 +246,7 @@ def test_dumps_regenerate_when_data_changes(make_settings: Callable[..., Setting
             content=extra,
             headers={"Content-Type": "application/n-triples", "Authorization": f"Bearer {ADMIN_TOKEN}"},
         )
-        assert r.status_code == 204
+        assert r.status_code == 201  # a new graph
         after = c.get("/dumps", headers={"Accept": "application/json"}).json()
         assert after["version"] != before["version"]
         assert after["triples"] == before["triples"] + 1

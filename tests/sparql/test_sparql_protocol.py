@@ -152,6 +152,16 @@ def test_empty_post_is_400(endpoint: str) -> None:
     assert r.status_code == 400 and "no query" in r.text
 
 
+def test_a_post_with_a_second_query_in_the_url_is_400(endpoint: str) -> None:
+    """Which of two texts to run would be a guess: the body's and the URL's are refused together, as two
+    ``query`` parameters of a GET are."""
+    url = endpoint + "/sparql?query=SELECT%20*%20%7B%7D"
+    direct = httpx.post(url, content=b"ASK {}", headers={"Content-Type": "application/sparql-query"})
+    form = httpx.post(url, data={"query": "ASK {}"})
+    for r in (direct, form):
+        assert r.status_code == 400 and "remove query= from the URL" in r.text, r.text
+
+
 def test_not_acceptable(endpoint: str) -> None:
     r = httpx.get(endpoint + "/sparql", params={"query": ROLES_Q}, headers={"Accept": "image/png"})
     assert r.status_code == 406 and "offered" in r.text
@@ -195,12 +205,11 @@ def test_graph_store_protocol(endpoint: str) -> None:
         ).status_code
         == 401
     )
-    assert (
-        httpx.put(
-            endpoint + "/store", params={"graph": g}, content=ttl, headers={"Content-Type": "text/turtle", **auth}
-        ).status_code
-        == 204
+    put = lambda: httpx.put(  # noqa: E731
+        endpoint + "/store", params={"graph": g}, content=ttl, headers={"Content-Type": "text/turtle", **auth}
     )
+    assert put().status_code == 201  # Graph Store Protocol 5.3: the graph was created
+    assert put().status_code == 204  # replaced
     assert (
         httpx.post(
             endpoint + "/store",
@@ -261,6 +270,20 @@ def test_health_and_cors(endpoint: str) -> None:
     )
     assert preflight.status_code == 200 and preflight.headers["access-control-allow-origin"] == "*"
     assert "X-Requested-With" in preflight.headers["access-control-allow-headers"]
+    # a browser client of the Graph Store writes across origins too (with the admin token)
+    put = httpx.options(
+        endpoint + "/store",
+        headers={
+            "Origin": "https://example.org",
+            "Access-Control-Request-Method": "PUT",
+            "Access-Control-Request-Headers": "authorization, content-type",
+        },
+    )
+    assert put.status_code == 200 and "PUT" in put.headers["access-control-allow-methods"].split(", ")
+    # a linked-data page's other formats (Link) and the format chosen (Content-Location) are readable by scripts
+    page = httpx.get(endpoint + "/id/role/IPKS", headers={"Origin": "https://example.org", "Accept": "text/turtle"})
+    exposed = {h.strip().lower() for h in page.headers["access-control-expose-headers"].split(",")}
+    assert {"link", "content-location", "etag"} <= exposed and "link" in page.headers
 
 
 # -- real clients -------------------------------------------------------------------------------

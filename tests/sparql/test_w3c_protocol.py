@@ -123,7 +123,7 @@ def _reset(url: str) -> None:
             content=(HERE / f"data{n}.nt").read_bytes(),
             headers={"Content-Type": "application/n-triples", **AUTH},
         )
-        assert r.status_code == 204, r.text
+        assert r.status_code == 201, r.text  # created: DROP ALL removed it
 
 
 def _is_update(step: Step) -> bool:

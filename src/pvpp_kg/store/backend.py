@@ -82,9 +82,13 @@ class Backend(Protocol):
 
     async def graph(self, graph: str | None, fmt: str) -> bytes: ...
 
-    async def replace_graph(self, graph: str, data: bytes, fmt: str) -> None: ...
+    async def replace_graph(self, graph: str, data: bytes, fmt: str) -> bool:
+        """Replace the graph's content; True when the graph did not exist (Graph Store Protocol: 201 Created)."""
+        ...
 
-    async def append_graph(self, graph: str, data: bytes, fmt: str) -> None: ...
+    async def append_graph(self, graph: str, data: bytes, fmt: str) -> bool:
+        """Add to the graph; True when the graph did not exist."""
+        ...
 
     async def delete_graph(self, graph: str) -> None: ...
 
@@ -294,7 +298,7 @@ class EmbeddedBackend:
     async def graph(self, graph: str | None, fmt: str) -> bytes:
         return await anyio.to_thread.run_sync(self._graph_sync, graph, fmt)
 
-    def _write_graph_sync(self, graph: str, data: bytes, fmt: str, replace: bool) -> None:
+    def _write_graph_sync(self, graph: str, data: bytes, fmt: str, replace: bool) -> bool:
         rdf_format = getattr(ox.RdfFormat, fmt)
         try:  # parse first, so that bad input never opens the writer
             ox.parse(data, format=rdf_format)
@@ -303,16 +307,18 @@ class EmbeddedBackend:
         with self.store.writer() as w:
             old = self.store.version()
             node = ox.NamedNode(graph)
-            if replace and w.contains_named_graph(node):
+            existed = w.contains_named_graph(node)
+            if replace and existed:
                 w.clear_graph(node)
             load_bytes(w, data, graph, rdf_format)
         self._update_index(old, [graph])
+        return not existed
 
-    async def replace_graph(self, graph: str, data: bytes, fmt: str) -> None:
-        await anyio.to_thread.run_sync(self._write_graph_sync, graph, data, fmt, True)
+    async def replace_graph(self, graph: str, data: bytes, fmt: str) -> bool:
+        return await anyio.to_thread.run_sync(self._write_graph_sync, graph, data, fmt, True)
 
-    async def append_graph(self, graph: str, data: bytes, fmt: str) -> None:
-        await anyio.to_thread.run_sync(self._write_graph_sync, graph, data, fmt, False)
+    async def append_graph(self, graph: str, data: bytes, fmt: str) -> bool:
+        return await anyio.to_thread.run_sync(self._write_graph_sync, graph, data, fmt, False)
 
     def _write_graphs_sync(self, graphs: dict[str, bytes], updates: tuple[str, ...]) -> None:
         for name, data in graphs.items():  # parse first, so that bad input never opens the writer

@@ -184,19 +184,21 @@ class RemoteBackend:
         r = await self._send("GET", url, timeout=60, params=params, headers={"Accept": _BY_OXI[fmt].media_type})
         return r.content
 
-    async def replace_graph(self, graph: str, data: bytes, fmt: str) -> None:
+    async def replace_graph(self, graph: str, data: bytes, fmt: str) -> bool:
         url, params = self._gsp(graph)
-        await self._send(
+        r = await self._send(
             "PUT", url, timeout=300, params=params, content=data, headers={"Content-Type": _BY_OXI[fmt].media_type}
         )
         await self._written([graph])
+        return r.status_code == 201  # the remote store says whether it created the graph
 
-    async def append_graph(self, graph: str, data: bytes, fmt: str) -> None:
+    async def append_graph(self, graph: str, data: bytes, fmt: str) -> bool:
         url, params = self._gsp(graph)
-        await self._send(
+        r = await self._send(
             "POST", url, timeout=300, params=params, content=data, headers={"Content-Type": _BY_OXI[fmt].media_type}
         )
         await self._written([graph])
+        return r.status_code == 201
 
     async def delete_graph(self, graph: str) -> None:
         url, params = self._gsp(graph)

@@ -116,7 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
-        allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
+        allow_methods=["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"],  # PUT, DELETE: the Graph Store
         # what browser SPARQL clients send across origins (jQuery-based ones X-Requested-With; Fuseki allows it)
         allow_headers=[
             "Accept",
@@ -129,7 +129,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "Cache-Control",
             "Pragma",
         ],
-        expose_headers=["Content-Type", "ETag", "Last-Modified"],
+        # Link: a resource's other formats; Content-Location: the format negotiated; Content-Disposition: a name
+        expose_headers=["Content-Type", "ETag", "Last-Modified", "Link", "Content-Location", "Content-Disposition"],
     )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(Utf8QueryString)

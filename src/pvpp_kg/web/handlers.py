@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from pvpp_kg.errors import InvalidToken, PvppError
 from pvpp_kg.web.limits import PLAIN_TEXT_PATHS, wants_html
@@ -54,8 +55,24 @@ async def validation_error(request: Request, exc: Exception) -> Response:
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)  # its headers kept: a 405's Allow, a 401's WWW-Authenticate
-    return _respond(request, exc.status_code, "http_error", str(exc.detail), exc.headers)
+    assert isinstance(exc, HTTPException)  # its headers kept: a 401's WWW-Authenticate
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:  # Starlette names the methods of the first route on the path only
+        headers["Allow"] = ", ".join(allowed_methods(request))
+    return _respond(request, exc.status_code, "http_error", str(exc.detail), headers or None)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route on the request's path answers (RFC 9110 15.5.6: the whole list), found by asking
+    the router as it would route each (included routers do not list their routes); HEAD wherever GET is
+    (``web.http.HeadAsGet``)."""
+    routes = request.app.router.routes
+    found = [
+        m
+        for m in ("GET", "POST", "PUT", "DELETE", "PATCH")
+        if any(r.matches({**request.scope, "method": m})[0] == Match.FULL for r in routes)
+    ]
+    return found[:1] + ["HEAD"] + found[1:] if found[:1] == ["GET"] else found
 
 
 async def unexpected(request: Request, exc: Exception) -> Response:

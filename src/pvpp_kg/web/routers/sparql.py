@@ -90,6 +90,8 @@ async def sparql_get(request: Request) -> Response:
 async def sparql_post(request: Request) -> Response:
     ctype = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     params = request.query_params
+    if "query" in params:  # which one to run would be a guess (SPARQL 1.1 Protocol 2.1: the query goes once)
+        raise BadRequest("a POST carries its query in the body: remove query= from the URL")
     if ctype == "application/x-www-form-urlencoded":
         sparql.check_charset(request.headers.get("content-type"), "form")
         form = sparql.read_form(await request.body(), "form")

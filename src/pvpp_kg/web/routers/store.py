@@ -67,20 +67,25 @@ async def get_graph(
     return Response(await backend.graph(target, fmt.oxigraph), media_type=fmt.content_type, headers={"Vary": "Accept"})
 
 
-@router.put("", status_code=204, dependencies=[AdminDep], summary="Replace a graph")
+def _written(created: bool) -> Response:
+    """201 Created when the write made the graph, else 204 (Graph Store Protocol 5.3 and 5.5)."""
+    return Response(status_code=201 if created else 204)
+
+
+@router.put("", status_code=204, dependencies=[AdminDep], summary="Replace a graph (201 when it creates it, else 204)")
 async def put_graph(
     request: Request, backend: BackendDep, graph: GraphParam = None, default: DefaultParam = None
 ) -> Response:
-    await backend.replace_graph(*await _write(request, graph, default))
-    return Response(status_code=204)
+    return _written(await backend.replace_graph(*await _write(request, graph, default)))
 
 
-@router.post("", status_code=204, dependencies=[AdminDep], summary="Add triples to a graph")
+@router.post(
+    "", status_code=204, dependencies=[AdminDep], summary="Add triples to a graph (201 when it creates it, else 204)"
+)
 async def post_graph(
     request: Request, backend: BackendDep, graph: GraphParam = None, default: DefaultParam = None
 ) -> Response:
-    await backend.append_graph(*await _write(request, graph, default))
-    return Response(status_code=204)
+    return _written(await backend.append_graph(*await _write(request, graph, default)))
 
 
 @router.delete("", status_code=204, dependencies=[AdminDep], summary="Delete a graph")
