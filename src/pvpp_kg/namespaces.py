@@ -5,6 +5,7 @@ from __future__ import annotations
 from rdflib import Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, OWL, RDF, RDFS, SKOS, XSD
 
+LANGS: tuple[str, ...] = ("lv", "en")  # the languages of every name, message and page (language tags)
 BASE = "https://w3id.org/pvpp/"
 PVPP = Namespace(BASE + "ontology#")
 ONTOLOGY_IRI = BASE + "ontology"

@@ -601,7 +601,7 @@ def test_fixture_graph_positive_cases_and_cache_invalidation(fresh_client: TestC
         content=FIXTURE.encode(),
         headers={"Content-Type": "text/turtle", "Authorization": f"Bearer {ADMIN_TOKEN}"},
     )
-    assert r.status_code == 204, r.text
+    assert r.status_code == 201, r.text  # a new graph
     assert {(x["service"], x["managers"]) for x in rows(c, "services-without-one-manager")} == {
         ("service/test-agency/no-manager", "0"),
         ("service/test-agency/two-managers", "2"),

@@ -168,3 +168,23 @@ def test_the_text_must_be_known_before_the_query_runs(live_server: Any) -> None:
     raw = (Path(__file__).parents[2] / "queries" / "search-services.rq").read_text(encoding="utf-8")
     assert select(live_server, raw) == []
     assert len(select(live_server, raw.replace("WHERE {", 'WHERE { VALUES (?text ?lang) { ("pabalst" "lv") }'))) == 10
+
+
+def test_the_language_argument_means_what_the_apis_language_facet_means(live_server: Any) -> None:
+    """``pvppfn:search(?s, "pabalst", "en")`` finds what ``/api/search?q=pabalst&lang=en`` finds: a resource whose
+    Latvian title and language-neutral identifier match is a Latvian match, not an English one; an unknown
+    language is a 400 in both."""
+    query = PROLOGUE + 'SELECT ?s WHERE { ?s ?p ?o FILTER(pvppfn:search(?s, "pabalst", "%s")) }'
+
+    def api(lang: str) -> set[str]:
+        r = httpx.get(live_server.url + "/api/search", params={"q": "pabalst", "lang": lang, "size": 100})
+        assert r.status_code == 200, r.text
+        return {hit["iri"] for hit in r.json()["results"]}
+
+    lv = {row["s"] for row in select(live_server, query % "lv")}
+    en = {row["s"] for row in select(live_server, query % "en")}
+    assert lv == api("lv") and en == api("en")
+    assert "https://w3id.org/pvpp/id/service/vsaa/vecaku-pabalsts" in lv - en  # its identifier is no English
+    r = httpx.get(live_server.url + "/sparql", params={"query": query % "de"})
+    assert r.status_code == 400 and "language 'de' is not one of lv, en" in r.text
+    assert httpx.get(live_server.url + "/api/search", params={"q": "pabalst", "lang": "de"}).status_code == 400

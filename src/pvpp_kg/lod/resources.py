@@ -22,9 +22,8 @@ from pvpp_kg import formats, rq
 from pvpp_kg.conneg import negotiate
 from pvpp_kg.errors import BadRequest
 from pvpp_kg.formats import Format
-from pvpp_kg.namespaces import PREFIXES
+from pvpp_kg.namespaces import LANGS, PREFIXES
 
-LANGS: tuple[str, ...] = ("lv", "en")
 DEFAULT_LANG = "lv"  # the policy's own language; English labels are working translations
 INCOMING_LIMIT = 1000  # the LIMIT of rq/lod-incoming.rq and rq/lod-describe.rq
 

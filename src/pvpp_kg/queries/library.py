@@ -20,6 +20,7 @@ from pathlib import Path
 
 from pvpp_kg.errors import BadRequest
 from pvpp_kg.formats import Format
+from pvpp_kg.namespaces import LANGS
 from pvpp_kg.store.backend import Backend, Substitution
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -35,7 +36,6 @@ _DECIMAL = re.compile(r"^[+-]?(?:[0-9]{1,18}(?:\.[0-9]{0,18})?|\.[0-9]{1,18})$")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _LANGUAGE = re.compile(r"^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$")
 _MAX_STRING = 200
-LANGS = ("lv", "en")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from pvpp_kg.errors import BadRequest
+from pvpp_kg.namespaces import LANGS
 from pvpp_kg.search.models import Facets, FacetValue, Match, Result, SearchResults, Suggestion, Suggestions
 from pvpp_kg.store import textindex
 from pvpp_kg.store.textindex import Hit
@@ -21,7 +22,6 @@ from pvpp_kg.store.textindex import Hit
 MAX_QUERY_CHARS = 200
 MAX_PAGE_SIZE = 100
 FACETS = ("kind", "institution_type", "sector", "lang")
-LANGS = ("lv", "en")
 PVPP = "https://w3id.org/pvpp/ontology#"
 INSTITUTION_TYPES = ("Ministry", "StateCity", "Novads", "OtherInstitution")  # the ontology's leaf classes
 

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from functools import cache
 
 from pvpp_kg.errors import BadRequest
+from pvpp_kg.namespaces import LANGS
 from pvpp_kg.store.query_text import OPAQUE
 from pvpp_kg.store.textindex import FUNCTION_NAMESPACE, _stems, fold, matches_text
 
@@ -197,6 +198,8 @@ def _expression(args: list[str], bound: dict[str, str], scores: Scores, free: se
     x, text = args[0], _constant(args[1], bound, free)
     lang = _constant(args[2], bound, free) if len(args) == 3 else None
     lang = lang.lower() if lang else None
+    if lang is not None and lang not in LANGS:  # as /api/search's lang: a language nothing is written in
+        raise BadRequest(f"pvppfn:search: language {lang!r} is not one of {', '.join(LANGS)}")
     if text is None or not _stems(text):
         return _NONE
     if m := _STRING.fullmatch(x):  # a literal: decided now

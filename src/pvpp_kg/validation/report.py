@@ -14,11 +14,9 @@ from rdflib.namespace import RDF
 from rdflib.term import Node
 
 from pvpp_kg import shacl
-from pvpp_kg.namespaces import PREFIXES, SH
+from pvpp_kg.namespaces import LANGS, PREFIXES, SH
 from pvpp_kg.shacl.terms import to_rdflib
 from pvpp_kg.templating import TEMPLATES, plural
-
-LANGS = ("lv", "en")
 
 
 @dataclass(frozen=True)
