@@ -137,6 +137,38 @@ def test_language_follows_accept_language_and_switch(client: TestClient) -> None
     assert "<h1>Institutional service portfolio owner</h1>" in switched.text
 
 
+def test_the_language_switch_keeps_the_pages_parameters(client: TestClient) -> None:
+    """Switching language keeps what the reader chose: a library query's arguments, the table's filters."""
+    page = client.get("/api/queries/role-tasks?role=RL&level=core&lang=lv", headers=HTML)
+    assert 'href="?role=RL&amp;level=core&amp;lang=en"' in page.text
+    table = client.get("/compliance?kind=ministry&sort=score&lang=lv", headers=HTML)
+    assert 'href="?kind=ministry&amp;sort=score&amp;lang=en"' in table.text
+
+
+def test_an_english_library_page_answers_in_english(client: TestClient) -> None:
+    """A library query with a ``lang`` parameter that the reader did not give answers in the page's language:
+    an English page of role-tasks lists the tasks' English names, not the Latvian ones."""
+    client.cookies.clear()  # the language a switch chose earlier would answer instead of Accept-Language
+    en = client.get("/api/queries/role-tasks?role=IPKS", headers={**HTML, "Accept-Language": "en"}).text
+    lv = client.get("/api/queries/role-tasks?role=IPKS", headers={**HTML, "Accept-Language": "lv"}).text
+    assert 'name="lang" value="en"' in en and 'name="lang" value="lv"' in lv
+    english, latvian = "Planning and updating of the service management policy", "Pakalpojumu pārvaldības politikas"
+    assert english in en and latvian not in en and latvian in lv and english not in lv
+    # a program that asks for JSON keeps the query's own default (lv), whatever its Accept-Language
+    rows = client.get(
+        "/api/queries/role-tasks?role=IPKS", headers={"Accept": "application/json", "Accept-Language": "en"}
+    )
+    assert rows.json()["results"]["bindings"][0]["taskLabel"]["xml:lang"] == "lv"
+
+
+def test_links_to_a_resource_read_resource_property_this(client: TestClient) -> None:
+    """An incoming link is shown as its property (the linking resource's) with an arrow, never "is … of" around
+    a label that is a verb ("is owns service of")."""
+    en = client.get("/id/role/IPKS", headers={**HTML, "Accept-Language": "en"}).text
+    links = en.split('<section id="inverse">', 1)[1].split("</section>", 1)[0]
+    assert '<dt><small class="muted">←</small>' in links and " is " not in links and " of (" not in links
+
+
 # -- ontology ----------------------------------------------------------------------------------------
 def test_ontology_html_is_pylode_in_each_language(client: TestClient) -> None:
     en = client.get("/ontology?lang=en", headers=HTML)

@@ -24,9 +24,15 @@ MAX_ROWS = 1000  # rows shown in the table; the downloads have them all
 
 def page_lang(request: Request, query: LibraryQuery, raw: dict[str, str]) -> str:
     """The page's language: ``?lang=`` (which is also the query's own parameter where it has one), else
-    Accept-Language. A query without a ``lang`` parameter is not given the page's."""
-    lang = raw.get("lang") if query.param("lang") is not None else raw.pop("lang", None)
-    return lod.choose_lang(lang, request.headers.get("accept-language"))
+    Accept-Language (or the reader's chosen language). A query with a ``lang`` parameter not given answers in the
+    page's language, so an English page does not show Latvian names; a query without one is not given it."""
+    has_lang = query.param("lang") is not None
+    chosen = lod.choose_lang(
+        raw.get("lang") if has_lang else raw.pop("lang", None), request.headers.get("accept-language")
+    )
+    if has_lang and not raw.get("lang"):
+        raw["lang"] = chosen
+    return chosen
 
 
 async def library_page(
