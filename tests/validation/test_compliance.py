@@ -184,6 +184,27 @@ def test_the_charts_follow_the_filters_and_numbers_are_written_as_the_reader_wri
     assert '<td class="num">0,80</td>' in page
 
 
+def test_the_charts_and_choices_can_be_read_without_hovering(setup: tuple[LiveServer, Settings, Any]) -> None:
+    """The distribution's counts and the trend's dates are on the chart, not only in tooltips; the sorted column
+    says so to screen readers; the sector choices are in alphabetical order of their names in the page's language."""
+    server, _, _ = setup
+    everyone = _api(server)["institutions"]
+    html = httpx.get(server.url + "/compliance", params={"lang": "lv", "sort": "score", "order": "desc"}).text
+    top = sum(1 for r in everyone if r["overall"] is not None and r["overall"] >= 0.9)
+    assert '<text class="count" ' in html and f">{top}</text>" in html.split('data-bin="9"', 1)[1].split("</g>", 1)[0]
+    assert '<text class="time" x="20" y="135" font-size="9">20' in html  # the first run's date, e.g. 2026-12-07
+    assert '<th scope="col" aria-sort="descending"><a href=' in html and html.count("aria-sort=") == 1
+    sectors = html.split('<select name="sector">', 1)[1].split("</select>", 1)[0]
+    names = [part.split(">", 1)[1].split("<", 1)[0] for part in sectors.split("<option value=")[2:]]
+    assert names[:3] == ["Aizsardzības ministrija", "Ārlietu ministrija", "Ekonomikas ministrija"]
+    assert names.index("Veselības ministrija") < names.index(
+        "Viedās administrācijas un reģionālās attīstības ministrija"
+    )
+    # one Latvian term per concept: M1 is the role PS, "pakalpojuma saimnieks" (MK 399: turētājs)
+    m1 = next(m for m in _api(server)["metrics"] if m["notation"] == "M1")
+    assert m1["label"]["lv"] == "Pakalpojuma saimnieks"
+
+
 def test_the_published_measurements_pass_their_shape_and_equal_the_page(
     setup: tuple[LiveServer, Settings, Any],
 ) -> None:
@@ -218,7 +239,7 @@ def test_institution_page_and_api(setup: tuple[LiveServer, Settings, Any]) -> No
     d = _api(server, "/api/compliance/am")
     owner = [f for f in d["findings"] if "service-owner" in f["rules"]]
     assert [f["focus"] for f in owner] == ["https://w3id.org/pvpp/id/service/am/s-2"]
-    assert owner[0]["severity"] == "Violation" and "pakalpojuma turētāj" in owner[0]["message"]["lv"]
+    assert owner[0]["severity"] == "Violation" and "pakalpojuma saimniekam" in owner[0]["message"]["lv"]
     assert len(d["trend"]) == 1 and d["trend"][0]["score"] == pytest.approx(d["institution"]["overall"])
     html = httpx.get(server.url + "/compliance/am", params={"lang": "en"}).text
     assert 'href="/id/service/am/s-2"' in html and 'data-metric="service-owner" class="fail"' in html

@@ -168,11 +168,17 @@ PAGE = 100  # rows of the HTML table per page: the national table has ~4,500
 
 
 def _chrome(o: cockpit.Overview, lang: str) -> dict[str, Any]:
-    """The filters' choices: the same for every request of a data version."""
+    """The filters' choices, by name in the page's language (Latvian order on Latvian pages): the same for every
+    request of a data version."""
+    names = {r.key: r.name.get(lang, r.key) for r in o.rows}
+
+    def by_name(keys: set[str]) -> list[str]:
+        return sorted(keys, key=lambda k: cockpit.collation_key(names.get(k, k)))
+
     return {
-        "sectors": sorted({r.sector for r in o.rows if r.sector}),
-        "municipalities": sorted({r.municipality for r in o.rows if r.municipality}),
-        "names": {r.key: r.name.get(lang, r.key) for r in o.rows},
+        "sectors": by_name({r.sector for r in o.rows if r.sector}),
+        "municipalities": by_name({r.municipality for r in o.rows if r.municipality}),
+        "names": names,
     }
 
 
