@@ -327,3 +327,43 @@ def test_semicolon_csv_as_excel_saves_it_in_latvia(tmp_path: Path, client: objec
             assert r.status_code == 200, r.text
             assert not [x for x in r.json()["results"] if x["layer"] == "sheet"], r.json()["results"][:3]
     assert len(from_commas) > 40 and isomorphic(from_commas, from_semicolons)
+
+
+def test_a_manager_naming_no_post_is_that_cell_and_a_decimal_comma_is_a_number(tmp_path: Path) -> None:
+    """A mistyped post id in a manager cell is reported at that cell ("post 'nosuchpost' is not in the posts
+    sheet"), not as a made-up post without a holder; ``99,5`` is the number Latvian writes, read as 99.5."""
+    from rdflib import Literal, URIRef
+    from rdflib.namespace import XSD
+
+    from pvpp_kg.validation.spreadsheet import SheetErrors, read_xlsx
+
+    rows = {k: [dict(r) for r in v] for k, v in ROWS.items()}
+    rows["slas"][0]["availability_target"] = "99,5"
+    good = tmp_path / "good.xlsx"
+    write_workbook(good, rows)
+    triples, origin = read_xlsx(good.read_bytes())
+    sla = URIRef("https://w3id.org/pvpp/id/sla/lm/pabalsts-sla")
+    target = URIRef("https://w3id.org/pvpp/ontology#availabilityTarget")
+    assert (sla, target, Literal("99.5", datatype=XSD.decimal)) in triples
+    service = "https://w3id.org/pvpp/id/service/lm/datu-apmaina"
+    row = origin.rows[service][1]
+    rows["services"][1]["manager"] = "nosuchpost"
+    rows["institutions"][0]["resource_portfolio_manager"] = "irk"
+    bad = tmp_path / "bad.xlsx"
+    write_workbook(bad, rows)
+    with pytest.raises(SheetErrors) as e:
+        read_xlsx(bad.read_bytes())
+    found = [(p.sheet, p.row, p.column, p.kind) for p in e.value.problems]
+    assert found == [
+        (
+            "institutions",
+            origin.rows["https://w3id.org/pvpp/id/institution/lm"][1],
+            "resource_portfolio_manager",
+            "UnknownPost",
+        ),
+        ("services", row, "manager", "UnknownPost"),
+    ]
+    assert e.value.problems[1].messages["en"].startswith("post 'nosuchpost' is not in the posts sheet")
+    assert e.value.problems[1].messages["lv"].startswith("amata 'nosuchpost' nav lapā posts")
+    # a services sheet alone cannot tell: its managers may be posts the institution already has
+    assert len(csv_to_graph(_csv("services", rows["services"]), sheet="services")) > 0

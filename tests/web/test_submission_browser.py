@@ -106,8 +106,10 @@ def test_the_whole_submission_in_a_browser(browser: Any, server: LiveServer, tmp
         marked = load_workbook(fixit)
         cell = marked["services"].cell(manager_row, 8)
         assert cell.fill.fgColor.rgb.endswith("FFC7CE")
-        assert "lv: Pakalpojumam jābūt tieši vienam pakalpojuma vadītājam" in cell.comment.text
-        assert "en: " in cell.comment.text and "pvpp" in cell.comment.text  # the rule
+        # the cell's own mistake, not "a post must have one holder" about a post the typo made up
+        assert "lv: amata 'nav-tada-amata' nav lapā posts" in cell.comment.text
+        assert "en: post 'nav-tada-amata' is not in the posts sheet" in cell.comment.text
+        assert "UnknownPost" in cell.comment.text  # the rule
         assert marked["services"].cell(title_row, 5).comment is None
         listed = [(r[1].value, r[2].value, r[3].value) for r in marked["results"].iter_rows(min_row=2)]
         assert ("services", manager_row, "manager") in listed

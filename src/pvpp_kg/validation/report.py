@@ -97,7 +97,9 @@ class Report:
         """(layer, rule, severity, a message, how many results) per rule, most frequent first."""
         counts: dict[tuple[str, str, str], list[Any]] = {}
         for r in self.results:
-            key = (r.layer, r.rule, r.severity)
+            # a spreadsheet's checks per column: a wrong kind and a wrong role are two rows, not one "CellValue"
+            rule = f"{r.rule} {r.sheet}.{r.column}" if r.layer == "sheet" and r.column else r.rule
+            key = (r.layer, rule, r.severity)
             counts.setdefault(key, [r.message, 0])[1] += 1
         rows = [(layer, rule, sev, msg, n) for (layer, rule, sev), (msg, n) in counts.items()]
         return sorted(rows, key=lambda x: (_SEVERITY_ORDER.get(x[2], 9), -x[4], x[0], x[1]))
@@ -175,7 +177,8 @@ def _letter(number: int | None) -> str:
 
 def sheet_report(problems: list[Any], lang: str) -> Report:
     """What of a spreadsheet upload could not be read, as a report (layer ``sheet``), every one: unknown sheets,
-    unknown and missing columns (rules UnknownSheet, UnknownColumn, MissingColumn) and refused cells (CellValue)."""
+    unknown and missing columns (rules UnknownSheet, UnknownColumn, MissingColumn), refused cells (CellValue) and
+    manager cells naming no post of the posts sheet (UnknownPost)."""
     results = [
         Result(
             focus="",

@@ -81,7 +81,7 @@ COMPLEXITY = {"simple": PVPP.SimpleService, "smart": PVPP.SmartService}
 TRACKS = ("services", "no-services")
 FLAGS = ("true", "false")
 _URL = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
-_DECIMAL = re.compile(r"^[0-9]+(?:\.[0-9]+)?$")
+_DECIMAL = re.compile(r"^[0-9]+(?:[.,][0-9]+)?$")  # 99,5 as Latvian writes it, or 99.5
 _DURATION = re.compile(
     r"^P(?!$)(?:[0-9]+Y)?(?:[0-9]+M)?(?:[0-9]+W)?(?:[0-9]+D)?(?:T(?=[0-9])(?:[0-9]+H)?(?:[0-9]+M)?(?:[0-9]+(?:\.[0-9]+)?S)?)?$"
 )
@@ -281,8 +281,8 @@ def _convert(row: _Row, g: Graph) -> URIRef:
         _lit(g, sla, SKOS.prefLabel, row.get("label_lv"), "lv")
         _lit(g, sla, SKOS.prefLabel, row.get("label_en"), "en")
         _lit(g, sla, PVPP.serviceHours, row.get("service_hours"))
-        if target := row.typed("availability_target", _DECIMAL, "a number such as 99.5", "skaitlis, piemēram, 99.5"):
-            g.add((sla, PVPP.availabilityTarget, Literal(target, datatype=XSD.decimal)))
+        if target := row.typed("availability_target", _DECIMAL, "a number such as 99.5", "skaitlis, piemēram, 99,5"):
+            g.add((sla, PVPP.availabilityTarget, Literal(target.replace(",", "."), datatype=XSD.decimal)))
         for column, prop in (("reaction_time", PVPP.reactionTime), ("resolution_time", PVPP.resolutionTime)):
             duration = row.typed(
                 column, _DURATION, "an ISO 8601 duration such as PT4H or P2D", "ISO 8601 ilgums, piemēram, PT4H vai P2D"
@@ -545,9 +545,48 @@ def _csv_rows(data: bytes, source: str) -> list[list[str]]:
         raise InputError(f"malformed CSV: {e}", source=source) from None
 
 
+# the cells that name a post of the posts sheet: a mistyped id would otherwise make a post of its own, reported as
+# "a post must have exactly one holder" with no cell to point at
+_POST_REFERENCES = (
+    PVPP.serviceManager,
+    PVPP.resourceManager,
+    PVPP.servicePortfolioManager,
+    PVPP.resourcePortfolioManager,
+)
+
+
+def _unknown_posts(g: Triples, origin: Origin, problems: list[CellProblem]) -> list[CellProblem]:
+    """Each manager cell naming a post the posts sheet does not have, at that cell. Only when the upload has a
+    posts sheet whose rows were all read: a services CSV alone, or a refused posts row, cannot tell."""
+    if "posts" not in origin.headers or any(p.sheet == "posts" for p in problems):
+        return []
+    posts = {s for s, p, o in g if p == RDF.type and o == ORG.Post}
+    out = []
+    for s, p, o in g:
+        if p not in _POST_REFERENCES or o in posts or (cell := origin.cell(str(s), str(p))) is None:
+            continue
+        sheet, row, column, number = cell
+        key, local = str(o).rsplit("/", 2)[-2:]
+        out.append(
+            CellProblem(
+                sheet,
+                row,
+                column,
+                number,
+                {
+                    "en": f"post {local!r} is not in the posts sheet (institution {key!r}): give the id of one there",
+                    "lv": f"amata {local!r} nav lapā posts (iestāde {key!r}): norādiet tur esoša amata identifikatoru",
+                },
+                "UnknownPost",
+            )
+        )
+    return sorted(out, key=lambda p: (p.sheet, p.row))
+
+
 def _finish(source: str, fill: Any) -> tuple[Triples, Origin]:
     g, origin, problems = Triples(), Origin(), []
     fill(g, origin, problems)
+    problems += _unknown_posts(g, origin, problems)
     if problems:
         raise SheetErrors(problems, source)
     return g, origin
