@@ -560,7 +560,8 @@ def test_sessions_and_csrf(server: LiveServer) -> None:
         server.url + "/submissions/preview", files=upload("vk.xlsx", vk_rows), data={"csrf": csrf}, cookies=cookies,
         timeout=60,
     )  # fmt: skip
-    assert r.status_code == 403 and "vk" in r.json()["message"]
+    # in the browser: the report of the rows that are not VARAM's, at their cells (the API above: 403)
+    assert r.status_code == 422 and 'data-cell="institutions!' in r.text and "vk" in r.text
     # sign-out ends the session
     r = httpx.post(server.url + "/signout", data={"csrf": csrf}, cookies=cookies, timeout=30)
     assert r.status_code == 303 and "Max-Age=0" in r.headers["set-cookie"]
@@ -673,3 +674,29 @@ def test_the_institutions_pages_speak_the_readers_language(server: LiveServer) -
     assert "Neizdevās" not in missing.text
     lv_missing = httpx.get(server.url + "/submissions/vk/999/receipt", headers={"Accept": "text/html"})
     assert "<h1>Neizdevās (404)</h1>" in lv_missing.text
+
+
+def test_a_row_about_another_institution_is_a_report_in_the_browser(server: LiveServer) -> None:
+    """A clerk whose workbook has a row about another institution's node (Riga's need) sees it at that row, in the
+    report with the fix-it workbook (422), not a bare error page; the bearer-token API keeps its 403; nothing is
+    stored."""
+    before = state(server)
+    wb = load_workbook(io.BytesIO(httpx.get(server.url + "/template.xlsx", headers=bearer(VARAM), timeout=30).content))
+    ws = wb["needs"]
+    row = ws.max_row + 1
+    ws.cell(row, 1).value, ws.cell(row, 2).value = "drosa-vide", "Droša vide"  # Riga's need, stated again
+    body = xlsx_bytes(wb)
+    api = httpx.post(server.url + "/submissions", files=upload("varam.xlsx", body), headers=bearer(VARAM), timeout=90)
+    assert api.status_code == 403 and "'varam'" in api.json()["message"]
+    cookies, csrf = sign_in(server, VARAM)
+    page = httpx.post(
+        server.url + "/submissions/preview",
+        files=upload("varam.xlsx", body),
+        data={"csrf": csrf, "lang": "lv"},
+        cookies=cookies,
+        timeout=90,
+    )
+    assert page.status_code == 422, page.text[:300]
+    assert f'data-cell="needs!A{row}"' in page.text
+    assert 'id="fixit"' in page.text and "Pārkāpums" in page.text
+    assert state(server) == before

@@ -124,6 +124,11 @@ class Report:
             results.append(r)
         return dataclasses.replace(self, results=results)
 
+    def in_language(self, lang: str) -> Report:
+        """The same report read in ``lang``: each result's shown message in it."""
+        results = [dataclasses.replace(r, message=r.messages.get(lang, r.message)) for r in self.results]
+        return dataclasses.replace(self, results=results, lang=lang)
+
     def by_focus(self) -> dict[str, list[Result]]:
         out: dict[str, list[Result]] = {}
         for r in self.results:

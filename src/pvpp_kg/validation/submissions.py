@@ -12,6 +12,7 @@ so the version history is queryable with SPARQL.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -80,17 +81,33 @@ def check_key(key: str) -> str:
     return key
 
 
+class ForeignFacts(Forbidden):
+    """403: the upload states facts about another institution's or the reference data's nodes. The report says
+    which, so that a browser can show them at their cells instead of one message."""
+
+    def __init__(self, message: str, report: Report) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class PersonalData(BadRequest):
+    """400: a person's name or contact is in the upload; the report says where."""
+
+    def __init__(self, message: str, report: Report) -> None:
+        super().__init__(message)
+        self.report = report
+
+
 def check_own_facts(report: Report, key: str) -> None:
     """The final check before a write, on the report of the submission layer (``shapes/submission-shapes.ttl``)
     on the triples as stated: another institution's or the reference data's nodes are 403, names and contacts of
-    people 400."""
+    people 400; the error carries the layer's violations."""
+    refused = dataclasses.replace(report, results=[r for r in report.results if r.severity == "Violation"])
     # personal data first: a person's name is refused as personal data, whoever's node it is on
-    for r in sorted(report.results, key=lambda r: r.shape.endswith("OwnFactsShape")):
-        if r.severity != "Violation":
-            continue
+    for r in sorted(refused.results, key=lambda r: r.shape.endswith("OwnFactsShape")):
         if r.shape.endswith("OwnFactsShape"):
-            raise Forbidden(f"{r.messages['en']} (the token is {key!r}'s)")
-        raise BadRequest(f"{r.messages['en']} (statement: {r.focus} {r.path} {r.value})")
+            raise ForeignFacts(f"{r.messages['en']} (the token is {key!r}'s)", refused)
+        raise PersonalData(f"{r.messages['en']} (statement: {r.focus} {r.path} {r.value})", refused)
 
 
 def solutions(out: bytes) -> list[dict[str, str]]:

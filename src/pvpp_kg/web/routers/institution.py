@@ -168,8 +168,10 @@ async def preview(request: Request, settings: SettingsDep, backend: BackendDep) 
         report, changes = await submissions.preview(
             settings, backend, validations_of(request), key, document, lang=lang
         )
-    except submissions.NotConforming as e:
-        report = e.report.located(document.origin)
+    except (submissions.NotConforming, submissions.ForeignFacts, submissions.PersonalData) as e:
+        # in the browser a row about another institution's node, or a person's name, is a report with its cells
+        # (and the fix-it workbook), as a broken rule is; the API answers them 403 and 400
+        report = e.report.in_language(lang).located(document.origin)
         kept = pending.add(Kept("", key, parsed.data, parsed.filename, report))
         return HTMLResponse(report_html(report, report_links(kept)), 422)
     report = report.located(document.origin)
