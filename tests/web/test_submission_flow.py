@@ -366,9 +366,20 @@ def test_the_whole_flow_over_the_api(server: LiveServer, tmp_path: Path) -> None
     assert "A new service" in content and "Training of service-management staff" in content
     home = httpx.get(server.url + "/institution", cookies=cookies, timeout=30).text
     assert all(f'data-version="{v}"' in home for v in [*start, start[-1] + 1])
-    # confirmed once: the same upload cannot be stored twice
+    # confirmed once: the same form sent again (a double click, the back button) stores nothing and leads to the
+    # receipt of the version it was stored as, not to "no longer kept"
     r = httpx.post(
         server.url + "/submissions/confirm", data={"csrf": csrf, "upload": kept}, cookies=cookies, timeout=60
+    )
+    assert r.status_code == 303 and r.headers["location"] == f"/submissions/varam/{start[-1] + 1}/receipt"
+    assert versions(server, "varam") == [*start, start[-1] + 1]
+    # another institution's session learns nothing about it
+    other_cookies, other_csrf = sign_in(server, VK)
+    r = httpx.post(
+        server.url + "/submissions/confirm",
+        data={"csrf": other_csrf, "upload": kept},
+        cookies=other_cookies,
+        timeout=60,
     )
     assert r.status_code == 404
 

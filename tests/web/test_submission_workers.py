@@ -77,9 +77,10 @@ def test_sessions_and_uploads_are_shared_by_the_processes(
     confirm = httpx.post(b.url + "/submissions/confirm", data={"csrf": csrf, "upload": kept}, cookies=cookies)
     assert confirm.status_code == 303 and confirm.headers["location"] == f"/submissions/varam/{len(start) + 1}/receipt"
     assert versions(a, "varam") == [*start, len(start) + 1]
-    # taken by B's confirmation: A cannot store it a second time
+    # taken by B's confirmation: A does not store it a second time, and knows which version it became
     again = httpx.post(a.url + "/submissions/confirm", data={"csrf": csrf, "upload": kept}, cookies=cookies)
-    assert again.status_code == 404 and versions(a, "varam") == [*start, len(start) + 1]
+    assert again.status_code == 303 and again.headers["location"] == confirm.headers["location"]
+    assert versions(a, "varam") == [*start, len(start) + 1]
     assert not (shared.data_dir / "pending" / f"{kept}.kept").exists()
 
     # an upload older than pending_ttl_s (3600 s) is gone for both

@@ -29,6 +29,7 @@ from pvpp_kg.validation.report import Report
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{24}$")  # secrets.token_urlsafe(18)
 _SUFFIX = ".kept"
+_STORED = ".stored"  # beside a confirmed upload's id: the version it was stored as
 _GONE = "this validation is no longer kept (they are kept for an hour): upload the file again"
 
 
@@ -108,6 +109,25 @@ class Pending:
 
     def put_back(self, upload: Kept) -> None:
         self._write(upload)
+
+    def stored(self, id_: str, institution: str, version: int) -> None:
+        """Remember, as long as an upload is kept, that it was confirmed and stored as ``version``: the same form
+        sent again (a double click, the back button) then finds that version instead of "no longer kept"."""
+        path = self._path(id_).with_suffix(_STORED)
+        tmp = path.with_name(f".{id_}.{os.getpid()}.tmp")
+        tmp.write_text(f"{institution} {version}", encoding="utf-8")
+        os.replace(tmp, path)
+
+    def stored_as(self, id_: str, institution: str) -> int | None:
+        """The version ``institution``'s confirmed upload was stored as, if it was and is still remembered."""
+        try:
+            path = self._path(id_).with_suffix(_STORED)
+            if time.time() - path.stat().st_mtime > self.ttl_s:
+                return None
+            owner, version = path.read_text(encoding="utf-8").split()
+        except (NotFound, OSError, ValueError):
+            return None
+        return int(version) if owner == institution else None
 
     def _read(self, path: Path) -> Kept:
         try:

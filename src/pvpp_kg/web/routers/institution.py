@@ -205,7 +205,13 @@ async def confirm(
 ) -> Response:
     signed = session.require(request, csrf)
     pending = pending_of(request)
-    kept = pending.take(upload, signed.institution)  # one confirmation stores it, whichever worker gets it
+    try:
+        kept = pending.take(upload, signed.institution)  # one confirmation stores it, whichever worker gets it
+    except NotFound:
+        if (stored := pending.stored_as(upload, signed.institution)) is None:
+            raise
+        # the same form sent again (a double click, the back button): it is stored, here is its receipt
+        return RedirectResponse(f"/submissions/{signed.institution}/{stored}/receipt", status_code=303)
     document = kept.document
     if document is None or kept.institution != signed.institution:
         pending.put_back(kept)
@@ -217,6 +223,7 @@ async def confirm(
     except PvppError:
         pending.put_back(kept)  # refused before anything was written: the upload can be confirmed again
         raise
+    pending.stored(upload, signed.institution, version.version)
     return RedirectResponse(f"/submissions/{version.institution}/{version.version}/receipt", status_code=303)
 
 
