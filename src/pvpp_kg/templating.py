@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from fastapi.templating import Jinja2Templates
 
@@ -24,5 +26,21 @@ def decimal(value: float, lang: str, digits: int = 2) -> str:
     return text.replace(".", ",") if lang == "lv" else text
 
 
+def local_time(iso: str | None, lang: str, *, date_only: bool = False) -> str:
+    """A stored UTC time (``2026-12-07T17:37:11Z``) as a reader in Latvia reads it: Riga time, day first
+    ("07.12.2026 19:37"; in English "07 Dec 2026 19:37"). Anything else is shown as it is."""
+    try:
+        moment = datetime.fromisoformat((iso or "").replace("Z", "+00:00"))
+    except ValueError:
+        return iso or ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(_RIGA)
+    day = moment.strftime("%d.%m.%Y") if lang == "lv" else moment.strftime("%d %b %Y")
+    return day if date_only else f"{day} {moment:%H:%M}"
+
+
+_RIGA = ZoneInfo("Europe/Riga")
 templates.env.globals["plural"] = plural
+templates.env.globals["local_time"] = local_time
 templates.env.globals["decimal"] = decimal

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 import subprocess
 from collections import defaultdict
@@ -26,6 +27,7 @@ from pvpp_kg import shacl
 from pvpp_kg.settings import Settings
 from pvpp_kg.store.dataload import load_data
 from pvpp_kg.store.loader import ensure_loaded, open_stores
+from pvpp_kg.templating import local_time
 from tests.conftest import LiveServer, generate_tiny, settings_env, tokens_file
 
 pytestmark = pytest.mark.slow
@@ -192,7 +194,9 @@ def test_the_charts_and_choices_can_be_read_without_hovering(setup: tuple[LiveSe
     html = httpx.get(server.url + "/compliance", params={"lang": "lv", "sort": "score", "order": "desc"}).text
     top = sum(1 for r in everyone if r["overall"] is not None and r["overall"] >= 0.9)
     assert '<text class="count" ' in html and f">{top}</text>" in html.split('data-bin="9"', 1)[1].split("</g>", 1)[0]
-    assert '<text class="time" x="20" y="135" font-size="9">20' in html  # the first run's date, e.g. 2026-12-07
+    first = _api(server)["national_trend"][0]["time"]  # e.g. 2026-12-07T17:37:11Z: Riga's date, day first
+    day = local_time(first, "lv", date_only=True)
+    assert re.fullmatch(r"\d\d\.\d\d\.20\d\d", day) and f'font-size="9">{day}</text>' in html
     assert '<th scope="col" aria-sort="descending"><a href=' in html and html.count("aria-sort=") == 1
     sectors = html.split('<select name="sector">', 1)[1].split("</select>", 1)[0]
     names = [part.split(">", 1)[1].split("<", 1)[0] for part in sectors.split("<option value=")[2:]]

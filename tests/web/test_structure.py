@@ -161,3 +161,13 @@ def test_the_sparql_shortcut_answers_get_and_post_and_passes_on_the_rest(client:
     assert reached == []
     assert call("PUT", "/sparql") == [] and call("POST", "/sparql/update") == [] and call("GET", "/") == []
     assert reached == ["PUT /sparql", "POST /sparql/update", "GET /"]
+
+
+def test_times_are_shown_in_riga_time_day_first() -> None:
+    """A stored UTC time as a reader in Latvia reads it; winter (UTC+2) and summer (UTC+3) time both."""
+    from pvpp_kg.templating import local_time
+
+    assert local_time("2026-12-07T17:37:11Z", "lv") == "07.12.2026 19:37"
+    assert local_time("2026-12-07T22:30:00Z", "lv", date_only=True) == "08.12.2026"  # past midnight in Riga
+    assert local_time("2026-07-01T09:00:00+00:00", "en") == "01 Jul 2026 12:00"
+    assert local_time("not a time", "lv") == "not a time"
