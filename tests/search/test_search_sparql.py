@@ -188,3 +188,19 @@ def test_the_language_argument_means_what_the_apis_language_facet_means(live_ser
     r = httpx.get(live_server.url + "/sparql", params={"query": query % "de"})
     assert r.status_code == 400 and "language 'de' is not one of lv, en" in r.text
     assert httpx.get(live_server.url + "/api/search", params={"q": "pabalst", "lang": "de"}).status_code == 400
+
+
+def test_the_function_namespace_resolves(live_server: Any) -> None:
+    """``pvppfn:search`` dereferences as vocabulary terms do: RDF by Accept or extension, a page for browsers."""
+    sd = URIRef("http://www.w3.org/ns/sparql-service-description#Function")
+    search = URIRef("https://w3id.org/pvpp/function#search")
+    for path, headers in (("/function", {"Accept": "text/turtle"}), ("/function.ttl", {})):
+        r = httpx.get(live_server.url + path, headers=headers)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/turtle"), path
+        g = Graph().parse(data=r.text, format="turtle")
+        assert (search, URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), sd) in g
+        assert {d.language for d in g.objects(search, URIRef("http://purl.org/dc/terms/description"))} == {"lv", "en"}
+    page = httpx.get(live_server.url + "/function", headers={"Accept": "text/html", "Accept-Language": "lv"})
+    assert page.status_code == 200 and '<section id="search">' in page.text and "teksta meklēšana" in page.text
+    assert "</code> — text search</h2>" in httpx.get(live_server.url + "/function?lang=en").text
+    assert httpx.get(live_server.url + "/function.pdf").status_code == 404

@@ -22,6 +22,7 @@ PATH_VALUES = {
     "/id/{path}": "/id/role/IPKS",
     "/graph/{path}": "/graph/reference",
     "/ontology.{ext}": "/ontology.ttl",
+    "/function.{ext}": "/function.ttl",
     "/dataset.{ext}": "/dataset.ttl",
     "/dumps/{name}": "/dumps/pvpp-kg.ttl",
     "/submissions/{institution}": "/submissions/vsaa",

@@ -13,6 +13,9 @@ from collections.abc import Iterable
 import anyio.to_thread
 import pyoxigraph as ox
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, RDF, RDFS
+from rdflib.term import Node
 
 from pvpp_kg import formats, rq
 from pvpp_kg.conneg import negotiate
@@ -21,7 +24,7 @@ from pvpp_kg.formats import Format
 from pvpp_kg.lod import resources as lod
 from pvpp_kg.lod.dumps import public_quads
 from pvpp_kg.lod.state import LodContext
-from pvpp_kg.namespaces import GRAPH_ONTOLOGY, ONTOLOGY_IRI, PREFIXES
+from pvpp_kg.namespaces import GRAPH_ONTOLOGY, ONTOLOGY_IRI, PREFIXES, SD
 
 RESTRICTED_GRAPH = "restricted"
 
@@ -174,6 +177,36 @@ async def ontology_version(
     if not await ctx.ask(rq.load("ontology-version"), f"{ONTOLOGY_IRI}/{stem}"):
         raise NotFound(f"no ontology version {stem!r} on this server")
     return await _ontology(ctx, fmt, lang, path=f"/ontology/{stem}")
+
+
+# -- the endpoint's functions ------------------------------------------------------------------------
+async def functions(
+    ctx: LodContext, described: Graph, accept: str | None, format_param: str | None, lang: str | None, ext: str = ""
+) -> Response:
+    """``pvppfn:`` resolves: the functions' description as RDF, or a page naming each with its description; at
+    ``/function.{ext}`` in the form the extension names."""
+    if ext:
+        found = formats.by_extension(ext, lod.RESOURCE_FORMATS)
+        if found is None:
+            raise NotFound(f"no form .{ext} of the functions; try .ttl .jsonld .rdf .nt .html")
+        fmt = found
+    else:
+        fmt = negotiate(accept, lod.RESOURCE_FORMATS, format_param=format_param)
+    if fmt is not formats.HTML:
+        return _rdf(_triples(described.serialize(format="nt", encoding="utf-8")), fmt, "/function")
+    chosen = lod.choose_lang(lang, ctx.request.headers.get("accept-language"))
+
+    def text(node: Node, prop: URIRef) -> str:
+        found = {o.language: str(o) for o in described.objects(node, prop) if isinstance(o, Literal)}
+        return found.get(chosen) or found.get("en") or next(iter(found.values()), "")
+
+    items = [
+        {"iri": str(f), "name": str(f).rsplit("#", 1)[-1], "label": text(f, RDFS.label),
+         "description": text(f, DCTERMS.description)}
+        for f in sorted(described.subjects(RDF.type, SD.Function))
+    ]  # fmt: skip
+    headers = lod.representation_headers("/function", fmt, offered=lod.RESOURCE_FORMATS)
+    return ctx.page("functions.html", {"lang": chosen, "functions": items}, headers=headers)
 
 
 # -- named graphs ------------------------------------------------------------------------------------

@@ -25,6 +25,12 @@ _RESULT_FORMATS = [
 ]
 
 
+def functions_graph() -> Graph:
+    """The endpoint's own SPARQL functions (``functions.ttl``): in the service description, and what their
+    namespace ``https://w3id.org/pvpp/function`` answers."""
+    return Graph().parse(data=files(__package__).joinpath("functions.ttl").read_text(encoding="utf-8"))
+
+
 def service_description(endpoint: str, void_url: str, counts: dict[str, int]) -> Graph:
     g = Graph()
     g.bind("sd", SD)
@@ -37,8 +43,7 @@ def service_description(endpoint: str, void_url: str, counts: dict[str, int]) ->
     for f in _RESULT_FORMATS:
         g.add((svc, SD.resultFormat, URIRef(FORMATS + f)))
     # the endpoint's own functions (functions.ttl): the text search over the names of every resource
-    functions = Graph().parse(data=files(__package__).joinpath("functions.ttl").read_text(encoding="utf-8"))
-    g += functions
+    g += (functions := functions_graph())
     g.bind("pvppfn", FUNCTION_NAMESPACE)
     for function in functions.subjects(RDF.type, SD.Function):
         g.add((svc, SD.extensionFunction, function))

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 
 from pvpp_kg.lod import deref
+from pvpp_kg.sparql.description import functions_graph
 from pvpp_kg.web import site
 from pvpp_kg.web.deps import AdminDep, LodDep
 
@@ -55,6 +56,19 @@ async def ontology_version(
     version: str, ctx: LodDep, accept: AcceptHeader = None, format: FormatParam = None, lang: LangParam = None
 ) -> Response:
     return await deref.ontology_version(ctx, version, accept, format, lang)
+
+
+# -- the endpoint's SPARQL functions ---------------------------------------------------------------------
+@router.get("/function", summary="The namespace of the endpoint's SPARQL functions (pvppfn:): HTML or RDF")
+async def functions(
+    ctx: LodDep, accept: AcceptHeader = None, format: FormatParam = None, lang: LangParam = None
+) -> Response:
+    return await deref.functions(ctx, functions_graph(), accept, format, lang)
+
+
+@router.get("/function.{ext}", summary="The endpoint's SPARQL functions in one form: .ttl .jsonld .rdf .nt .html")
+async def functions_ext(ext: str, ctx: LodDep, lang: LangParam = None) -> Response:
+    return await deref.functions(ctx, functions_graph(), None, None, lang, ext=ext)
 
 
 # -- named graphs ------------------------------------------------------------------------------------
