@@ -340,6 +340,8 @@ def test_the_whole_flow_over_the_api(server: LiveServer, tmp_path: Path) -> None
         and 'data-node="' + ID + 'service/varam/jauns-pakalpojums"' in page.text
     )
     assert 'id="reassigned"' in page.text and "pvppid:post/varam/pv-vpvkac" in page.text
+    assert "<h1>Preview of changes: Ministry of Smart Administration and Regional Development <code>varam" in page.text
+    assert '<tr data-kind="service"><td>services</td>' in page.text and 'id="confirm"' in page.text
     kept = re.search(r'name="upload" value="([^"]+)"', page.text).group(1)
     assert state(server) == before
     # another institution's session cannot confirm it

@@ -86,3 +86,6 @@ def test_the_browser_preview_of_an_unchanged_template_shows_no_change(server: Li
     )
     assert page.status_code == 200, page.text[:500]
     assert 'id="nothing"' in page.text
+    # nothing to store: no confirmation offered, no empty headings; the institution by its name
+    assert 'id="confirm"' not in page.text and 'id="services"' not in page.text and 'id="other"' not in page.text
+    assert "<h1>Izmaiņu priekšskatījums: Valsts sociālās apdrošināšanas aģentūra <code>vsaa</code></h1>" in page.text

@@ -21,6 +21,7 @@ ADDED_GRAPH = ox.NamedNode("urn:x-pvpp-kg:diff:added")
 _LABELS = (
     "http://purl.org/dc/terms/title",
     "http://www.w3.org/2004/02/skos/core#prefLabel",
+    "http://purl.org/dc/terms/description",  # a participation has no name: "lm: loma NVI", not its hashed IRI
 )
 # the properties that assign a post: what "roles/posts reassigned" lists
 _ASSIGNING = {

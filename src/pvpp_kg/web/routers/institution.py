@@ -183,6 +183,7 @@ async def preview(request: Request, settings: SettingsDep, backend: BackendDep) 
         {
             "lang": lang,
             "key": key,
+            "name": await _name(backend, settings, key, lang),
             "csrf": signed.csrf,
             "kept": kept,
             "diff": changes,
