@@ -126,10 +126,12 @@ def test_template_empty_prefilled_and_csv(server: LiveServer) -> None:
         server.url + "/validate", files=upload("one.xlsx", xlsx_bytes(wb)), headers={"Accept": "application/json"}
     )
     assert r.status_code == 200, r.text
-    # read as data: its manager, the example's post "pv", is no post of the (empty) posts sheet
-    assert [(x["sheet"], x["row"], x["column"], x["rule"]) for x in r.json()["results"]] == [
-        ("services", 4, "manager", "UnknownPost")
-    ]
+    # read as data: its manager, the example's post "pv", is no post of the (empty) posts sheet — and the policy's
+    # rules on what could be read are in the same report (its example institution "piemers" is no institution)
+    found = [(x["sheet"], x["row"], x["column"], x["rule"]) for x in r.json()["results"]]
+    assert found[0] == ("services", 4, "manager", "UnknownPost")
+    assert any(f[:3] == ("services", 4, "institution") and f[3].endswith("#ServiceOwner") for f in found)
+    assert r.json()["triples"] > 0
     filled = httpx.get(server.url + "/template.xlsx", headers=bearer(VARAM), timeout=30)
     ws = load_workbook(io.BytesIO(filled.content))["services"]
     ids = sorted(c.value for c in ws["B"][3:])
@@ -713,3 +715,36 @@ def test_a_row_about_another_institution_is_a_report_in_the_browser(server: Live
     assert f'data-cell="needs!A{row}"' in page.text
     assert 'id="fixit"' in page.text and "Pārkāpums" in page.text
     assert state(server) == before
+
+
+def test_refused_cells_and_broken_rules_are_one_report(server: LiveServer) -> None:
+    """Every problem in one pass, as the ITB validator reports them: a cell the reader refuses (a kind that is no
+    code) and a rule the readable rows break (an availability target of 150 %) are in the same report, each at
+    its cell, with the fix-it workbook; nothing is stored."""
+    before = state(server)
+    wb = load_workbook(io.BytesIO(httpx.get(server.url + "/template.xlsx", headers=bearer(VARAM), timeout=30).content))
+    services, slas = wb["services"], wb["slas"]
+    kind_row = row_of(services, CENTRES)
+    services.cell(kind_row, 3).value = "publisks"
+    header = [c.value for c in slas[1]]
+    sla_row = slas.max_row + 1
+    for column, value in {
+        "institution": "varam",
+        "id": "apmacibas-sla",
+        "service": TRAINING,
+        "label_lv": "SLA: apmācība",
+        "availability_target": "150",
+    }.items():
+        slas.cell(sla_row, header.index(column) + 1).value = value
+    r = httpx.post(
+        server.url + "/validate",
+        files=upload("varam.xlsx", xlsx_bytes(wb)),
+        data={"lang": "lv"},
+        headers={"Accept": "application/json"},
+        timeout=90,
+    )
+    assert r.status_code == 200, r.text[:300]
+    found = {(x["sheet"], x["row"], x["column"], x["layer"]) for x in r.json()["results"]}
+    assert ("services", kind_row, "kind", "sheet") in found
+    assert ("slas", sla_row, "availability_target", "pvpp") in found
+    assert r.json()["links"]["fixit"] and state(server) == before

@@ -167,13 +167,19 @@ def parse_document(
         if not data.strip():
             raise InputError("the document is empty", source=source)
         limits = spreadsheet.SheetLimits.of(settings) if settings is not None else None
-        if fmt == "xlsx":
-            graph, origin = spreadsheet.read_xlsx(data, source=source, limits=limits)
-        elif fmt == "csvzip":
-            graph, origin = spreadsheet.read_csv_zip(data, source=source, limits=limits)
-        else:
-            name = sheet or (Path(filename).stem if filename else None)
-            graph, origin = spreadsheet.read_csv(data, sheet=name, source=source)
+        try:
+            if fmt == "xlsx":
+                graph, origin = spreadsheet.read_xlsx(data, source=source, limits=limits)
+            elif fmt == "csvzip":
+                graph, origin = spreadsheet.read_csv_zip(data, source=source, limits=limits)
+            else:
+                name = sheet or (Path(filename).stem if filename else None)
+                graph, origin = spreadsheet.read_csv(data, sheet=name, source=source)
+        except spreadsheet.SheetErrors as e:
+            if e.read is not None and e.read[0]:  # the rows read, for the rules (the refused cells aside)
+                e.document = Document.of_graph(e.read[0])
+                e.document.origin = e.read[1]
+            raise
         document = Document.of_graph(graph)
         if len(document) == 0:
             raise InputError(

@@ -180,6 +180,12 @@ def _letter(number: int | None) -> str:
     return get_column_letter(number) if number else ""
 
 
+def with_rules(sheet: Report, rules: Report) -> Report:
+    """A spreadsheet's refused cells and the policy's rules on the rows that could be read, as one report: the
+    person filling it sees every problem in one pass, not the rules only after the cells are fixed."""
+    return Report(False, sheet.results + rules.results, rules.lang, rules.engine_results, rules.triples, rules.shapes)
+
+
 def sheet_report(problems: list[Any], lang: str) -> Report:
     """What of a spreadsheet upload could not be read, as a report (layer ``sheet``), every one: unknown sheets,
     unknown and missing columns (rules UnknownSheet, UnknownColumn, MissingColumn), refused cells (CellValue) and

@@ -112,7 +112,9 @@ class CellProblem:
 class SheetErrors(InputError):
     """Every cell of an upload that cannot be converted, found in one pass (the first one names the location)."""
 
-    def __init__(self, problems: list[CellProblem], source: str) -> None:
+    def __init__(self, problems: list[CellProblem], source: str, read: tuple[Triples, Origin] | None = None) -> None:
+        self.read = read  # the rows that could be read: the policy's rules can still be checked on them
+        self.document: Any = None  # those rows as a parse.Document (parse_document makes it)
         first = problems[0]
         more = (
             f" (and {len(problems) - 1} more: "
@@ -588,7 +590,7 @@ def _finish(source: str, fill: Any) -> tuple[Triples, Origin]:
     fill(g, origin, problems)
     problems += _unknown_posts(g, origin, problems)
     if problems:
-        raise SheetErrors(problems, source)
+        raise SheetErrors(problems, source, (g, origin))
     return g, origin
 
 

@@ -17,13 +17,13 @@ from pvpp_kg.settings import Settings
 from pvpp_kg.store.backend import Backend
 from pvpp_kg.templating import templates
 from pvpp_kg.validation import cockpit, submissions
-from pvpp_kg.validation.report import report_html, sheet_report
+from pvpp_kg.validation.report import report_html, sheet_report, with_rules
 from pvpp_kg.validation.template import build_csv_zip, build_workbook, rows_from_triples
 from pvpp_kg.web import session
 from pvpp_kg.web.auth import bearer
 from pvpp_kg.web.deps import BackendDep, SettingsDep, TokensDep
 from pvpp_kg.web.pending import Kept
-from pvpp_kg.web.routers.validation import pending_of, read_upload, report_links, validations_of
+from pvpp_kg.web.routers.validation import pending_of, read_upload, report_links, validate_parsed, validations_of
 
 router = APIRouter(tags=["institution"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -159,8 +159,11 @@ async def preview(request: Request, settings: SettingsDep, backend: BackendDep) 
     key = signed.institution
     lang = parsed.fields.get("lang") if parsed.fields.get("lang") in ("lv", "en") else "lv"
     pending = pending_of(request)
-    if parsed.document is None:
+    if parsed.document is None:  # the refused cells, and the rules on the rows that could be read
         report = sheet_report(parsed.problems, lang)
+        if parsed.readable is not None:
+            rules = await validate_parsed(request, settings, backend, parsed, parsed.readable, lang, key)
+            report = with_rules(report, rules)
         kept = pending.add(Kept("", key, parsed.data, parsed.filename, report))
         return HTMLResponse(report_html(report, report_links(kept)), 422)
     document = parsed.document

@@ -32,6 +32,7 @@ from pvpp_kg.validation.report import (
     report_rdf,
     report_text,
     sheet_report,
+    with_rules,
 )
 from pvpp_kg.validation.runner import Validations
 from pvpp_kg.validation.spreadsheet import SheetErrors
@@ -88,6 +89,7 @@ class Parsed:
     fields: dict[str, str]
     document: Document | None
     problems: list[Any]
+    readable: Document | None  # with problems: the rows that could be read, for the rules
     shapes: tuple[Upload, ...]  # read and compiled in the validation process, with the validation
 
 
@@ -106,11 +108,13 @@ async def read_upload(
         with slots:
             return parse_document(data, media_type=media_type, filename=filename, sheet=sheet, settings=settings)
 
+    readable = None
     try:
         document, problems = await anyio.to_thread.run_sync(parse), []
     except SheetErrors as e:
-        document, problems = None, e.problems
-    return Parsed(data, filename, fields, document, problems, tuple((c, t, n or "shapes") for c, t, n in shapes))
+        document, problems, readable = None, e.problems, e.document
+    uploads = tuple((c, t, n or "shapes") for c, t, n in shapes)
+    return Parsed(data, filename, fields, document, problems, readable, uploads)
 
 
 def _lang(lang: str | None, fields: dict[str, str]) -> str:
@@ -200,15 +204,18 @@ async def validate_upload(
     chosen = _lang(lang, parsed.fields)
     if parsed.document is None:  # cells the reader refused: every one, as a report with sheet/row/column
         report = sheet_report(parsed.problems, chosen)
+        if parsed.readable is not None:  # and the rules on the rows that could be read, in the same report
+            rules = await validate_parsed(request, settings, backend, parsed, parsed.readable, chosen, institution)
+            report = with_rules(report, rules)
     else:
-        report = await _validate(request, settings, backend, parsed, parsed.document, chosen, institution)
+        report = await validate_parsed(request, settings, backend, parsed, parsed.document, chosen, institution)
     kept = pending_of(request).add(
         Kept("", signed_in.institution if signed_in else None, parsed.data, parsed.filename, report)
     )
     return render(report, accept, links=report_links(kept))
 
 
-async def _validate(
+async def validate_parsed(
     request: Request,
     settings: Settings,
     backend: Any,
