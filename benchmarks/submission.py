@@ -61,6 +61,17 @@ def rows(services: int, *, changed: int = 0, added: int = 0, broken: int = 0) ->
             "holder": "p-9002",
         },  # fmt: skip
     ]
+    if broken:
+        posts.append(
+            {
+                "institution": KEY,
+                "id": "bez-turetaja",
+                "label_lv": "Neaizpildīts amats",
+                "label_en": "Vacant post",
+                "role": "PS",
+                "holder": "",
+            }
+        )
     out = []
     for i in range(services + added):
         out.append(
@@ -72,10 +83,11 @@ def rows(services: int, *, changed: int = 0, added: int = 0, broken: int = 0) ->
                 "title_en": f"Service {i}.",
                 "description_lv": f"Pakalpojuma {i} apraksts.",
                 "description_en": f"Description of service {i}.",
-                "manager": "nav-tada-amata" if i % 100 == 7 and broken else f"pv-{i // 10}",
+                # broken: a manager post nobody holds (a violation on the post) and no need (a warning)
+                "manager": "bez-turetaja" if i % 100 == 7 and broken else f"pv-{i // 10}",
                 "providers": KEY,
                 "recipients": ("residents", "society", "institutions")[i % 3],
-                "needs": f"vajadziba-{i % 50}",
+                "needs": "" if i % 100 == 7 and broken else f"vajadziba-{i % 50}",
             }
         )
     institutions = [{"key": KEY, "service_portfolio_manager": "ipks", "resource_portfolio_manager": "irks"}]

@@ -23,7 +23,8 @@ def test_submission_bench_small_run(tmp_path: Path) -> None:
         timeout=600,
     )
     result = json.loads(out.read_text())
-    # 50 titles changed and 10 services added against 100 stored; one manager that is no post (and that "post")
+    # 50 titles changed and 10 services added against 100 stored; one service whose manager post nobody holds
+    # (a violation on the post) and which states no need (a warning)
     assert result["diff_counts"] == {"added": 10, "removed": 0, "changed": 50, "unchanged": 50}
     assert result["results"] == 2
     assert result["total_s"] == pytest.approx(result["parse_s"] + result["validate_s"] + result["fixit_s"])

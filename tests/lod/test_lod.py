@@ -182,6 +182,10 @@ def test_ontology_html_is_pylode_in_each_language(client: TestClient) -> None:
     assert "Institutional service portfolio owner" not in lv.text or "Pakalpojums" in lv.text
     assert ">Service<" in en.text and ">Pakalpojums<" in lv.text
     assert ">Pakalpojums<" not in en.text  # English page: Latvian labels replaced where English exists
+    # pyLODE's own headings in the page's language (it writes them in English only)
+    assert ">Apakšklase klasei<" in lv.text and ">Domēns<" in lv.text and ">Klases<" in lv.text
+    assert ">Sub Class Of<" not in lv.text and ">Domain<" not in lv.text and ">Sub Class Of<" in en.text
+    assert "Angliskie nosaukumi ir darba tulkojumi" in lv.text and "working translations" not in lv.text
 
 
 def test_ontology_hash_iris_land_on_their_term(client: TestClient) -> None:

@@ -7,6 +7,7 @@ untagged ones); where a property has no literal in that language the others stay
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import importlib
 import importlib.metadata
@@ -15,6 +16,7 @@ import sys
 import threading
 import types
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
@@ -88,11 +90,32 @@ def fragment_ids(g: Graph) -> dict[str, str]:
     return ids
 
 
+@cache
+def _headings(lang: str) -> dict[str, str]:
+    """pyLODE's own headings ("Sub Class Of", "Domain") in ``lang``: ``pylode-{lang}.csv`` beside this module
+    (pyLODE writes them in English only); none for English."""
+    path = Path(__file__).with_name(f"pylode-{lang}.csv")
+    if not path.exists():
+        return {}
+    with path.open(encoding="utf-8", newline="") as f:
+        return {row["en"]: row[lang] for row in csv.DictReader(f)}
+
+
+def _translate_headings(html: str, lang: str) -> str:
+    """Each heading as a whole element text (``>Domain<``), never a word inside a label or a description."""
+    headings = _headings(lang)
+    if not headings:
+        return html
+    pattern = re.compile(">(" + "|".join(re.escape(h) for h in sorted(headings, key=len, reverse=True)) + ")<")
+    return pattern.sub(lambda m: f">{headings[m.group(1)]}<", html)
+
+
 def render(g: Graph, lang: str, href: Callable[[str], str]) -> str:
-    """pyLODE HTML of ``g`` in ``lang``, with ``<html lang>`` set and a visible language switch."""
+    """pyLODE HTML of ``g`` in ``lang``, with ``<html lang>`` set, its headings in ``lang`` and a visible
+    language switch."""
     pub = _ontpub()(localise(g, lang))
     pub.fids.update(fragment_ids(g))  # pyLODE keeps an id it finds there (utils.generate_fid)
-    html: str = pub.make_html()
+    html: str = _translate_headings(pub.make_html(), lang)
     html = re.sub(r"<html[^>]*>", f'<html lang="{lang}">', html, count=1)
     return re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + language_switch(lang, href), html, count=1)
 
