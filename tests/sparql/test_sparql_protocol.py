@@ -240,6 +240,31 @@ def test_graph_store_protocol(endpoint: str) -> None:
     assert httpx.get(endpoint + "/store", params={"graph": g}).status_code == 404
 
 
+def test_a_dataset_posted_to_the_store_goes_to_its_named_graphs(endpoint: str) -> None:
+    """POST /store with N-Quads or TriG and no graph parameter, as Oxigraph server takes it: each quad to its
+    named graph (admin token); a quad in the default graph (here the union of the named ones) is a 400 and
+    nothing is written; bad syntax a 400."""
+    auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    g1, g2 = "https://w3id.org/pvpp/graph/ds-test-1", "https://w3id.org/pvpp/graph/ds-test-2"
+    nq = f'<urn:ds:a> <urn:ds:p> "1" <{g1}> .\n<urn:ds:b> <urn:ds:p> "2" <{g2}> .\n'.encode()
+    store = endpoint + "/store"
+    assert httpx.post(store, content=nq, headers={"Content-Type": "application/n-quads"}).status_code == 401
+    r = httpx.post(store, content=nq, headers={"Content-Type": "application/n-quads", **auth})
+    assert r.status_code == 204, r.text
+    trig = f'<{g2}> {{ <urn:ds:c> <urn:ds:p> "3" }}'.encode()
+    assert httpx.post(store, content=trig, headers={"Content-Type": "application/trig", **auth}).status_code == 204
+    got = {g: httpx.get(store, params={"graph": g}, headers={"Accept": "application/n-triples"}).text for g in (g1, g2)}
+    assert got[g1].count("urn:ds:p") == 1 and got[g2].count("urn:ds:p") == 2
+    mixed = nq + b'<urn:ds:d> <urn:ds:p> "4" .\n'
+    r = httpx.post(store, content=mixed, headers={"Content-Type": "application/n-quads", **auth})
+    assert r.status_code == 400 and "default graph" in r.text
+    r = httpx.post(store, content=b"<urn:x> <urn:y> .", headers={"Content-Type": "application/n-quads", **auth})
+    assert r.status_code == 400
+    assert httpx.get(endpoint + "/sparql", params={"query": "ASK { <urn:ds:d> ?p ?o }"}).json()["boolean"] is False
+    for g in (g1, g2):
+        assert httpx.delete(store, params={"graph": g}, headers=auth).status_code == 204
+
+
 def test_service_description_and_ui(endpoint: str) -> None:
     r = httpx.get(endpoint + "/sparql", headers={"Accept": "text/turtle"})
     assert r.status_code == 200

@@ -19,7 +19,7 @@ import anyio.to_thread
 import pyoxigraph as ox
 
 from pvpp_kg.errors import BadRequest, NotFound, QuerySyntaxError
-from pvpp_kg.store.embedded import EmbeddedStore, load_bytes, parse_error
+from pvpp_kg.store.embedded import EmbeddedStore, dataset_quads, load_bytes, parse_error
 from pvpp_kg.store.query_text import in_order_of_appearance, select_star
 from pvpp_kg.store.querypool import QueryJob, QueryOutput, QueryPool, answer, outcome
 from pvpp_kg.store.textindex import FUNCTION, StoreSource, TextIndex, uses_function
@@ -88,6 +88,11 @@ class Backend(Protocol):
 
     async def append_graph(self, graph: str, data: bytes, fmt: str) -> bool:
         """Add to the graph; True when the graph did not exist."""
+        ...
+
+    async def append_dataset(self, data: bytes, fmt: str) -> None:
+        """Add N-Quads or TriG, each quad to its named graph (a quad in the default graph is refused: the default
+        graph here is the union of the named ones)."""
         ...
 
     async def delete_graph(self, graph: str) -> None: ...
@@ -319,6 +324,16 @@ class EmbeddedBackend:
 
     async def append_graph(self, graph: str, data: bytes, fmt: str) -> bool:
         return await anyio.to_thread.run_sync(self._write_graph_sync, graph, data, fmt, False)
+
+    def _append_dataset_sync(self, data: bytes, fmt: str) -> None:
+        quads = dataset_quads(data, fmt)  # parsed whole first, so that bad input never opens the writer
+        with self.store.writer() as w:
+            old = self.store.version()
+            w.extend(quads)
+        self._update_index(old, sorted({q.graph_name.value for q in quads}))
+
+    async def append_dataset(self, data: bytes, fmt: str) -> None:
+        await anyio.to_thread.run_sync(self._append_dataset_sync, data, fmt)
 
     def _write_graphs_sync(self, graphs: dict[str, bytes], updates: tuple[str, ...]) -> None:
         for name, data in graphs.items():  # parse first, so that bad input never opens the writer

@@ -26,7 +26,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from pvpp_kg import rq
-from pvpp_kg.errors import InputError
+from pvpp_kg.errors import BadRequest, InputError
 
 KEEP_SNAPSHOTS = 3
 SNAPSHOT_MIN_AGE_S = 300.0
@@ -229,6 +229,18 @@ def load_file(store: ox.Store, path: Path, graph: str) -> None:
         store.bulk_load(path=str(path), format=fmt, **kwargs)
     except SyntaxError as e:
         raise parse_error(e, str(path)) from None
+
+
+def dataset_quads(data: bytes, fmt: str) -> list[ox.Quad]:
+    """N-Quads or TriG (``fmt``: the RdfFormat's name) parsed whole; a quad in the default graph is refused: the
+    default graph here is the union of the named ones, so it cannot be written."""
+    try:
+        quads = list(ox.parse(data, format=getattr(ox.RdfFormat, fmt)))
+    except SyntaxError as e:
+        raise parse_error(e, "request body") from None
+    if any(isinstance(q.graph_name, ox.DefaultGraph) for q in quads):
+        raise BadRequest("a quad is in the default graph, which here is the union of the named graphs: name its graph")
+    return quads
 
 
 def load_bytes(store: ox.Store, data: bytes, graph: str, fmt: ox.RdfFormat) -> None:

@@ -22,6 +22,7 @@ import httpx
 from pvpp_kg import formats, rq
 from pvpp_kg.errors import BackendUnavailable, BadRequest, NotFound, QuerySyntaxError, QueryTimeout
 from pvpp_kg.store.backend import Dataset, Substitution, ordered_projection, rewrite_search
+from pvpp_kg.store.embedded import dataset_quads
 from pvpp_kg.store.query_text import inspect, masked
 from pvpp_kg.store.querypool import QueryOutput
 from pvpp_kg.store.textindex import FILE_NAME, Text, TextIndex, csv_rows, uses_function
@@ -199,6 +200,14 @@ class RemoteBackend:
         )
         await self._written([graph])
         return r.status_code == 201
+
+    async def append_dataset(self, data: bytes, fmt: str) -> None:
+        quads = dataset_quads(data, fmt)  # refused here, as on the embedded store, before anything is sent
+        if not self.store_url:
+            raise BackendUnavailable("no Graph Store Protocol URL configured (PVPP_REMOTE_STORE_URL)")
+        headers = {"Content-Type": _BY_OXI[fmt].media_type}
+        await self._send("POST", self.store_url, timeout=300, content=data, headers=headers)
+        await self._written(sorted({q.graph_name.value for q in quads}))
 
     async def delete_graph(self, graph: str) -> None:
         url, params = self._gsp(graph)

@@ -80,12 +80,25 @@ async def put_graph(
 
 
 @router.post(
-    "", status_code=204, dependencies=[AdminDep], summary="Add triples to a graph (201 when it creates it, else 204)"
+    "",
+    status_code=204,
+    dependencies=[AdminDep],
+    summary="Add triples to a graph (201 when it creates it, else 204); with neither parameter, N-Quads or TriG "
+    "to their named graphs",
 )
 async def post_graph(
     request: Request, backend: BackendDep, graph: GraphParam = None, default: DefaultParam = None
 ) -> Response:
+    if graph is None and default is None and (fmt := _dataset_format(request.headers.get("content-type"))):
+        # a dataset, as Oxigraph server takes it: each quad to its named graph (N-Quads and TriG have no entities)
+        await backend.append_dataset(await request.body(), fmt)
+        return Response(status_code=204)
     return _written(await backend.append_graph(*await _write(request, graph, default)))
+
+
+def _dataset_format(content_type: str | None) -> str | None:
+    ctype = (content_type or "").split(";")[0].strip().lower()
+    return next((f.oxigraph for f in (formats.NQUADS, formats.TRIG) if ctype in (f.media_type, *f.aliases)), None)
 
 
 @router.delete("", status_code=204, dependencies=[AdminDep], summary="Delete a graph")
