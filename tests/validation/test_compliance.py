@@ -204,6 +204,12 @@ def test_the_charts_and_choices_can_be_read_without_hovering(setup: tuple[LiveSe
     assert names.index("Veselības ministrija") < names.index(
         "Viedās administrācijas un reģionālās attīstības ministrija"
     )
+    # a rule that applies to no institution says so, not "0/0"
+    unused = [m["key"] for m in _api(server)["metrics"] if not any(m["key"] in r["scores"] for r in everyone)]
+    assert unused  # M5: no institution's data has what it checks
+    for key in unused:
+        bar = html.split(f'<g class="bar" data-metric="{key}"', 1)[1].split("</g>", 1)[0]
+        assert "neattiecas</text>" in bar and "0/0" not in bar
     # one Latvian term per concept: M1 is the role PS, "pakalpojuma saimnieks" (MK 399: turētājs)
     m1 = next(m for m in _api(server)["metrics"] if m["notation"] == "M1")
     assert m1["label"]["lv"] == "Pakalpojuma saimnieks"
