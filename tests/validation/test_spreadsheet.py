@@ -151,8 +151,14 @@ def test_template_has_one_sheet_per_entity(tmp_path: Path) -> None:
     [kind] = [dv for dv in wb["services"].data_validations.dataValidation if "C4" in str(dv.sqref)]
     assert kind.type == "list" and kind.formula1 == "'lists'!$B$2:$B$5"
     about = {(r[0].value, r[1].value): r for r in wb["about"].iter_rows(min_row=2)}
-    assert about[("services", "kind")][7].value == "individual-benefit"  # the example
+    assert about[("services", "kind")][8].value == "individual-benefit"  # the example
     assert about[("services", "kind")][4].value == "✓"
+    # what each column holds, in Latvian first (the template's users are Latvian institutions), and in English
+    assert about[("services", "manager")][5].value.startswith("pakalpojuma vadītāja amata identifikators")
+    assert about[("services", "manager")][6].value.startswith("post id of the service manager")
+    comment = wb["services"].cell(1, 8).comment.text
+    assert comment.startswith("pakalpojuma vadītāja amata identifikators (Pakalpojuma vadītājs) (obligāts")
+    assert "post id of the service manager" in comment
     for sheet, columns in SHEETS.items():
         header = next(csv.reader((tmp_path / f"{sheet}.csv").open(encoding="utf-8")))
         assert header == [c.name for c in columns]

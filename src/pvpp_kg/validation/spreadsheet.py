@@ -30,6 +30,7 @@ class Column:
     name: str
     help: str
     required: bool = False
+    help_lv: str = ""
 
 
 AUX_SHEETS = ("about", "lists", "results")  # the template's explanation and code lists, fix-it results: no data
@@ -48,7 +49,7 @@ def column_table() -> dict[str, dict[str, dict[str, str]]]:
 
 
 SHEETS: dict[str, tuple[Column, ...]] = {
-    sheet: tuple(Column(name, row["help"], row["required"] == "yes") for name, row in columns.items())
+    sheet: tuple(Column(name, row["help"], row["required"] == "yes", row["help_lv"]) for name, row in columns.items())
     for sheet, columns in column_table().items()
 }
 

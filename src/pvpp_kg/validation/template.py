@@ -100,7 +100,8 @@ def build_workbook(reference_dir: Path, rows: Rows | None = None) -> bytes:
             info = table[sheet][c.name]
             cell = ws.cell(row=1, column=i, value=c.name)
             cell.font = Font(bold=c.required)
-            cell.comment = Comment(c.help + (" (required / obligāts)" if c.required else ""), "pvpp-kg")
+            required = " (obligāts / required)" if c.required else ""
+            cell.comment = Comment(f"{c.help_lv}{required}\n{c.help}", "pvpp-kg")
             for r, label in ((2, info["label_lv"]), (3, info["label_en"])):
                 lab = ws.cell(row=r, column=i, value=label)
                 lab.font, lab.fill = Font(italic=True), fill
@@ -149,7 +150,16 @@ def _about_sheet(wb: object, codes: dict[str, list[tuple[str, str, str]]]) -> No
     from openpyxl.styles import Font
 
     ws = wb.create_sheet("about", 0)  # type: ignore[attr-defined]
-    head = ("sheet / lapa", "column / kolonna", "latviski", "in English", "required / obligāts", "help", "codes / kodi")
+    head = (
+        "sheet / lapa",
+        "column / kolonna",
+        "latviski",
+        "in English",
+        "required / obligāts",
+        "paskaidrojums",
+        "help",
+        "codes / kodi",
+    )
     ws.append([*head, "example / piemērs"])
     for cell in ws[1]:
         cell.font = Font(bold=True)
@@ -165,13 +175,14 @@ def _about_sheet(wb: object, codes: dict[str, list[tuple[str, str, str]]]) -> No
                     info["label_lv"],
                     info["label_en"],
                     "✓" if c.required else "",
+                    c.help_lv,
                     c.help,
                     allowed,
                     info["example"],
                 ]  # fmt: skip
             )
     ws.freeze_panes = "A2"
-    for letter, width in zip("ABCDEFGH", (14, 26, 30, 30, 10, 60, 40, 30), strict=True):
+    for letter, width in zip("ABCDEFGHI", (14, 26, 30, 30, 10, 60, 60, 40, 30), strict=True):
         ws.column_dimensions[letter].width = width
 
 
