@@ -125,6 +125,19 @@ def test_unknown_iri_is_404(client: TestClient) -> None:
     assert client.get("/ontology/9.9.9", headers={"Accept": "text/turtle"}).status_code == 404
 
 
+def test_an_rdf_client_gets_its_error_as_plain_text(client: TestClient) -> None:
+    """A client that asked for RDF (rdflib, curl -H 'Accept: text/turtle') gets the message as plain text, as the
+    SPARQL and Graph Store paths answer; one that accepts JSON a JSON problem document."""
+    r = client.get("/id/role/NOPE", headers={"Accept": "text/turtle"})
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/plain")
+    assert r.text == "nothing is known about <https://w3id.org/pvpp/id/role/NOPE>\n"
+    r = client.get("/ontology", headers={"Accept": "image/png"})
+    assert r.status_code == 406 and r.headers["content-type"].startswith("text/plain")
+    for accept in ("application/json", "application/ld+json"):
+        r = client.get("/id/role/NOPE", headers={"Accept": accept})
+        assert r.status_code == 404 and r.json()["error"] == "not_found", accept
+
+
 def test_language_follows_accept_language_and_switch(client: TestClient) -> None:
     lv = client.get("/id/role/IPKS", headers={**HTML, "Accept-Language": "lv"})
     en = client.get("/id/role/IPKS", headers={**HTML, "Accept-Language": "en-GB,en;q=0.9"})

@@ -22,11 +22,15 @@ API_PATHS = ("/api/", "/.well-known/", "/static/")
 
 def _respond(request: Request, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
     # SPARQL clients show the body to the user: plain text there; a browser gets a page on every page's path (as
-    # the linked-data pages' own 404s), every other client a JSON problem document
+    # the linked-data pages' own 404s); a client that asked only for RDF or other text (rdflib, curl -H 'Accept:
+    # text/turtle') plain text too; every other client a JSON problem document
+    accept = request.headers.get("accept")
     if request.url.path.startswith(PLAIN_TEXT_PATHS):
         return PlainTextResponse(f"{message}\n", status_code=status, headers=headers)
     headers = {**(headers or {}), "Vary": "Accept"}
-    if not request.url.path.startswith(API_PATHS) and wants_html(request.headers.get("accept")):
+    if not request.url.path.startswith(API_PATHS) and _wants_no_json(accept) and not wants_html(accept):
+        return PlainTextResponse(f"{message}\n", status_code=status, headers=headers)
+    if not request.url.path.startswith(API_PATHS) and wants_html(accept):
         from pvpp_kg.lod.resources import choose_lang
         from pvpp_kg.templating import templates
 
@@ -39,6 +43,13 @@ def _respond(request: Request, status: int, code: str, message: str, headers: di
             headers=headers,
         )
     return JSONResponse({"error": code, "message": message}, status_code=status, headers=headers)
+
+
+def _wants_no_json(accept: str | None) -> bool:
+    """The Accept header names types and none of them is JSON or a wildcard (``text/turtle``, not ``*/*``)."""
+    types = [t.split(";")[0].strip().lower() for t in (accept or "").split(",") if t.strip()]
+    json_ok = ("*/*", "application/*", "application/json")
+    return bool(types) and not any(t in json_ok or t.endswith("+json") for t in types)
 
 
 async def pvpp_error(request: Request, exc: Exception) -> Response:
