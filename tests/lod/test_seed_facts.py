@@ -280,7 +280,7 @@ CONCEPTS = {
     ),
     "concept/service-client": (
         "Pakalpojuma klients",
-        "Service client",
+        "Service customer",  # MK 399's official English for "klients"
         "loma-pakalpojuma-sanemejs",
         "nosaka prasības pakalpojumam",
     ),

@@ -77,7 +77,16 @@ KINDS = {
 RESOURCE_TYPES = {"information": PVPP.Information, "digital-technology": PVPP.DigitalTechnology}
 ROLES = ("VVI", "NVI", "PVI", "IPKS", "PS", "PSn", "PSa", "IRKS", "RS", "RL")
 RECIPIENT_GROUPS = ("residents", "entrepreneurs", "society", "institutions")
-FUNCTIONS = ("support", "administrative", "communication")
+# the concepts of scheme:non-service-functions (data/reference/non-service-functions.ttl): activities not services
+FUNCTIONS = (
+    "support",
+    "administrative",
+    "policy-making",
+    "control-supervision",
+    "communication",
+    "no-external-need",
+    "internal-needs",
+)
 COMPLEXITY = {"simple": PVPP.SimpleService, "smart": PVPP.SmartService}
 TRACKS = ("services", "no-services")
 FLAGS = ("true", "false")
