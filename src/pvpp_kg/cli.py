@@ -19,7 +19,24 @@ def _fail(message: str, code: int = 2) -> None:
     sys.exit(code)
 
 
-@click.group()
+class _Commands(click.Group):
+    """Every command: a bad ``PVPP_*`` setting or a path that cannot be read or written is exit 2 with one line
+    naming it, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        from pydantic import ValidationError
+
+        try:
+            return super().invoke(ctx)
+        except ValidationError as e:
+            bad = "; ".join(f"PVPP_{'_'.join(str(x) for x in err['loc']).upper()}: {err['msg']}" for err in e.errors())
+            _fail(f"a setting is not valid: {bad}")
+        except OSError as e:  # a path not writable, a file where a directory should be, …
+            _fail(f"{e.filename}: {e.strerror}" if e.filename and e.strerror else str(e))
+        return None
+
+
+@click.group(cls=_Commands)
 @click.version_option(package_name="pvpp-kg")
 def main() -> None:
     """pvpp-kg: ontology, SHACL shapes, SPARQL endpoint and linked data for PVPP 2024-2027."""
@@ -86,8 +103,8 @@ def docs(out: str) -> None:
 
 @main.command()
 @click.option("--host", default=None, help="bind address (PVPP_HOST, default 127.0.0.1)")
-@click.option("--port", type=int, default=None, help="port (PVPP_PORT, default 8000)")
-@click.option("--workers", type=int, default=None, help="server processes (PVPP_WORKERS)")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="port (PVPP_PORT, default 8000)")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="server processes (PVPP_WORKERS)")
 def serve(host: str | None, port: int | None, workers: int | None) -> None:
     """Run the SPARQL endpoint and linked-data site on the embedded store (built on first start)."""
     import subprocess
@@ -231,6 +248,7 @@ def validate(files: tuple[Path, ...], lang: str, fmt: str, shapes_files: tuple[P
             report = validator.validate_alone(graph, shapes, lang=lang)
         else:
             report = validator.validate(graph, lang=lang, extra_shapes=shapes)
+        report = report.located(graph.origin)  # a spreadsheet's results at their cells
     except PvppError as e:
         _fail(e.message)
     if fmt == "json":

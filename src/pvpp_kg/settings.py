@@ -17,8 +17,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PVPP_", env_file=".env", extra="ignore")
 
     host: str = "127.0.0.1"
-    port: int = 8000
-    workers: int = Field(1, description="uvicorn worker processes")
+    port: int = Field(8000, ge=1, le=65535)
+    workers: int = Field(1, ge=1, description="uvicorn worker processes")
     access_log: bool = Field(
         False,
         description="log every request (uvicorn's access log); off by default: "

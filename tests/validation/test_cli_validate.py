@@ -71,3 +71,38 @@ def test_template_then_validate_the_csvs(run, tmp_path: Path) -> None:  # type: 
     )
     r = run("validate", str(tmp_path / "services.csv"))
     assert r.exit_code == 2 and "sheet services, row 2, column kind" in r.output
+
+
+def test_a_workbooks_results_name_their_cells_on_the_command_line(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """As over HTTP: a result on a row of the template names its sheet, row and column."""
+    from pvpp_kg.validation.spreadsheet import write_workbook
+    from tests.validation.test_spreadsheet import ROWS
+
+    rows = {k: [dict(r) for r in v] for k, v in ROWS.items()}
+    rows["posts"][2]["holder"] = ""  # the service manager's post: nobody holds it
+    book = tmp_path / "lm.xlsx"
+    write_workbook(book, rows)
+    r = run("validate", "--format", "json", str(book))
+    assert r.exit_code == 1, r.output
+    found = [(x["sheet"], x["row"], x["column"]) for x in json.loads(r.output)["results"]]
+    assert ("posts", 6, "holder") in found
+
+
+def test_bad_settings_and_unusable_paths_exit_2_naming_them(  # type: ignore[no-untyped-def]
+    run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bad PVPP_* value or a path that cannot be written is one line and exit 2, never a traceback."""
+    from pvpp_kg.settings import get_settings
+
+    monkeypatch.setenv("PVPP_PORT", "abc")
+    get_settings.cache_clear()
+    r = run("stats")
+    assert r.exit_code == 2 and "PVPP_PORT" in r.output and "Traceback" not in r.output
+    monkeypatch.delenv("PVPP_PORT")
+    get_settings.cache_clear()
+    afile = tmp_path / "a-file"
+    afile.write_text("x")
+    r = run("generate", "--out", str(afile / "x.nq"), "--quiet")
+    assert r.exit_code == 2 and str(afile) in r.output and "Traceback" not in r.output
+    r = run("serve", "--port", "99999")
+    assert r.exit_code == 2 and "99999 is not in the range" in r.output

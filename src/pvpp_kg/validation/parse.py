@@ -193,8 +193,10 @@ def parse_document(
 
 
 def parse_files(paths: Iterable[Path], settings: Settings) -> Document:
-    """Several files (CLI) as one document; size-limited like an HTTP body."""
+    """Several files (CLI) as one document; size-limited like an HTTP body. One spreadsheet keeps its rows'
+    places (``origin``), so that its results name their sheet, row and column as over HTTP."""
     triples: list[ox.Triple] = []
+    documents: list[Document] = []
     for path in paths:
         try:
             size = path.stat().st_size
@@ -203,5 +205,6 @@ def parse_files(paths: Iterable[Path], settings: Settings) -> Document:
             data = path.read_bytes()
         except OSError as e:
             raise InputError(f"cannot read: {e.strerror}", source=str(path)) from None
-        triples += parse_document(data, filename=str(path), settings=settings).triples
-    return Document(triples)
+        documents.append(parse_document(data, filename=str(path), settings=settings))
+        triples += documents[-1].triples
+    return documents[0] if len(documents) == 1 else Document(triples)
