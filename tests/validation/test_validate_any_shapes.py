@@ -120,6 +120,10 @@ def test_own_shapes_beside_the_policy(run, tmp_path: Path) -> None:  # type: ign
             "ex:S a sh:NodeShape ; sh:targetNode ex:a ; sh:property [ sh:path ( ex:p ) ; sh:minCount 1 ] .",
             "a sequence path needs at least two members",
         ),
+        (
+            "ex:S a sh:NodeShape ; sh:targetNode ex:a ; sh:property [ sh:path ( ) ; sh:minCount 1 ] .",
+            "an empty list is not a path",
+        ),
         ("ex:S a sh:NodeShape ; sh:targetNode ex:a ; sh:minCont 1 .", "unknown SHACL parameter"),
         (
             'ex:S a sh:NodeShape ; sh:targetNode ex:a ; sh:sparql [ sh:select "SELECT $this WHERE { $this ex:p }" ] .',

@@ -36,6 +36,8 @@ class Path:
 
 def compile_path(g: Graph, node: Node, shape: Node, seen: frozenset[Node] = frozenset()) -> Path:
     """Read ``node`` as a SHACL path (section 2.3.1); anything else is a :class:`ShapesError` naming ``shape``."""
+    if node == RDF.nil:  # "( )" in Turtle: an empty SHACL list, not the property rdf:nil
+        raise ShapesError(shape, "an empty list is not a path (a sequence path needs at least two members)")
     if isinstance(node, URIRef):
         return Path(node, f"<{node}>", False)
     if not isinstance(node, BNode) or node in seen:
