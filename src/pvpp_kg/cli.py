@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from pvpp_kg.errors import InputError, PvppError
-from pvpp_kg.settings import Settings, get_settings
+from pvpp_kg.settings import Settings, get_settings, read_institution_tokens
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -114,6 +114,10 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     from pvpp_kg.store.embedded import EmbeddedStore
 
     settings = _settings()
+    try:  # refused here with one line, not by the server's start-up with a traceback
+        read_institution_tokens(settings.institution_tokens_file)
+    except InputError as e:
+        _fail(e.message)
     if settings.remote_query_url is None and not EmbeddedStore(settings.data_dir / "public").exists():
         # first start: build in a child process, so this (supervisor) process never holds the loader's memory
         built = subprocess.run([sys.executable, "-m", "pvpp_kg", "load"], check=False)

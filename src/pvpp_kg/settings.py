@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
 
@@ -125,3 +126,19 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def read_institution_tokens(path: Path | None) -> dict[str, str]:
+    """``PVPP_INSTITUTION_TOKENS_FILE``: {institution key: sha256 hex}. Here, beside the settings, so that ``serve``
+    can refuse an unreadable file with one line before the server starts, as the server itself refuses it."""
+    from pvpp_kg.errors import InputError
+
+    if path is None:
+        return {}
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        raise InputError(f"cannot read institution tokens: {e}", source=str(path)) from None
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise InputError("institution tokens must be a JSON object {key: sha256 hex}", source=str(path))
+    return data

@@ -106,3 +106,29 @@ def test_bad_settings_and_unusable_paths_exit_2_naming_them(  # type: ignore[no-
     assert r.exit_code == 2 and str(afile) in r.output and "Traceback" not in r.output
     r = run("serve", "--port", "99999")
     assert r.exit_code == 2 and "99999 is not in the range" in r.output
+
+
+def test_a_generated_dataset_validates_and_a_bad_one_names_its_line(  # type: ignore[no-untyped-def]
+    run, tmp_path: Path
+) -> None:
+    """``generate`` writes N-Quads, and ``validate`` reads them (the graphs as one): the injected violations are
+    found; malformed N-Quads exit 2 naming the file and line."""
+    out = tmp_path / "tiny.nq"
+    assert run("generate", "--out", str(out), "--violations", "0.05", "--quiet").exit_code == 0
+    r = run("validate", "--format", "json", str(out))
+    assert r.exit_code == 1 and json.loads(r.output)["violations"] > 0
+    bad = tmp_path / "bad.nq"
+    bad.write_text("<urn:a> <urn:b> <urn:c> .\n<urn:a> <urn:b> .\n")
+    r = run("validate", str(bad))
+    assert r.exit_code == 2 and str(bad) in r.output and "line 2" in r.output
+
+
+def test_serve_refuses_an_unreadable_tokens_file_in_one_line(  # type: ignore[no-untyped-def]
+    run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pvpp_kg.settings import get_settings
+
+    monkeypatch.setenv("PVPP_INSTITUTION_TOKENS_FILE", str(tmp_path / "missing.json"))
+    get_settings.cache_clear()
+    r = run("serve", "--port", "8099")
+    assert r.exit_code == 2 and "cannot read institution tokens" in r.output and "Traceback" not in r.output

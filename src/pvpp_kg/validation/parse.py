@@ -192,6 +192,14 @@ def parse_document(
     return parse_rdf(data, fmt, source)
 
 
+def _dataset(data: bytes, path: Path) -> list[ox.Quad]:
+    fmt = ox.RdfFormat.N_QUADS if path.suffix.lower() == ".nq" else ox.RdfFormat.TRIG
+    try:
+        return list(ox.parse(data, format=fmt))
+    except SyntaxError as e:
+        raise InputError(f"{e}", source=str(path)) from None
+
+
 def parse_files(paths: Iterable[Path], settings: Settings) -> Document:
     """Several files (CLI) as one document; size-limited like an HTTP body. One spreadsheet keeps its rows'
     places (``origin``), so that its results name their sheet, row and column as over HTTP."""
@@ -205,6 +213,9 @@ def parse_files(paths: Iterable[Path], settings: Settings) -> Document:
             data = path.read_bytes()
         except OSError as e:
             raise InputError(f"cannot read: {e.strerror}", source=str(path)) from None
-        documents.append(parse_document(data, filename=str(path), settings=settings))
+        if path.suffix.lower() in (".nq", ".trig"):  # a dataset (what ``generate`` writes): its graphs as one
+            documents.append(Document(q.triple for q in _dataset(data, path)))
+        else:
+            documents.append(parse_document(data, filename=str(path), settings=settings))
         triples += documents[-1].triples
     return documents[0] if len(documents) == 1 else Document(triples)

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from dataclasses import dataclass
-from pathlib import Path
 
-from pvpp_kg.errors import Forbidden, InputError, InvalidToken, Unauthorized
-from pvpp_kg.settings import Settings
+from pvpp_kg.errors import Forbidden, InvalidToken, Unauthorized
+from pvpp_kg.settings import Settings, read_institution_tokens
 
 
 def digest(token: str) -> str:
@@ -24,7 +22,7 @@ class Tokens:
     @classmethod
     def from_settings(cls, settings: Settings) -> Tokens:
         admin = settings.admin_token_sha256 or (digest(settings.admin_token) if settings.admin_token else None)
-        return cls(admin, _read_institution_tokens(settings.institution_tokens_file))
+        return cls(admin, read_institution_tokens(settings.institution_tokens_file))
 
     def is_admin(self, token: str | None) -> bool:
         return bool(token and self.admin and hmac.compare_digest(digest(token), self.admin))
@@ -39,18 +37,6 @@ class Tokens:
             if hmac.compare_digest(d, stored):
                 found = key
         return found
-
-
-def _read_institution_tokens(path: Path | None) -> dict[str, str]:
-    if path is None:
-        return {}
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as e:
-        raise InputError(f"cannot read institution tokens: {e}", source=str(path)) from None
-    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
-        raise InputError("institution tokens must be a JSON object {key: sha256 hex}", source=str(path))
-    return data
 
 
 def bearer(authorization: str | None) -> str | None:
