@@ -279,31 +279,29 @@ def test_service_description_and_ui(endpoint: str) -> None:
     assert "/static/yasgui/yasgui.min.js" in html.text and "cdn" not in html.text.lower()
 
 
+def _preflight(endpoint: str, path: str, method: str, headers: str) -> httpx.Response:
+    """The CORS preflight a browser client on another origin sends before ``method`` with ``headers``."""
+    return httpx.options(
+        endpoint + path,
+        headers={
+            "Origin": "https://example.org",
+            "Access-Control-Request-Method": method,
+            "Access-Control-Request-Headers": headers,
+        },
+    )
+
+
 def test_health_and_cors(endpoint: str) -> None:
     h = httpx.get(endpoint + "/health").json()
     assert h["status"] == "ok" and h["graphs"]["https://w3id.org/pvpp/graph/reference"] > 0
     r = httpx.get(endpoint + "/sparql", params={"query": ROLES_Q}, headers={"Origin": "https://example.org"})
     assert r.headers["access-control-allow-origin"] == "*"
     # a preflight as a jQuery-based client on another origin sends it (Fuseki allows these headers)
-    preflight = httpx.options(
-        endpoint + "/sparql",
-        headers={
-            "Origin": "https://example.org",
-            "Access-Control-Request-Method": "POST",
-            "Access-Control-Request-Headers": "content-type, x-requested-with, cache-control",
-        },
-    )
+    preflight = _preflight(endpoint, "/sparql", "POST", "content-type, x-requested-with, cache-control")
     assert preflight.status_code == 200 and preflight.headers["access-control-allow-origin"] == "*"
     assert "X-Requested-With" in preflight.headers["access-control-allow-headers"]
     # a browser client of the Graph Store writes across origins too (with the admin token)
-    put = httpx.options(
-        endpoint + "/store",
-        headers={
-            "Origin": "https://example.org",
-            "Access-Control-Request-Method": "PUT",
-            "Access-Control-Request-Headers": "authorization, content-type",
-        },
-    )
+    put = _preflight(endpoint, "/store", "PUT", "authorization, content-type")
     assert put.status_code == 200 and "PUT" in put.headers["access-control-allow-methods"].split(", ")
     # a linked-data page's other formats (Link) and the format chosen (Content-Location) are readable by scripts
     page = httpx.get(endpoint + "/id/role/IPKS", headers={"Origin": "https://example.org", "Accept": "text/turtle"})

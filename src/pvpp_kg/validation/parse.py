@@ -197,7 +197,7 @@ def _dataset(data: bytes, path: Path) -> list[ox.Quad]:
     try:
         return list(ox.parse(data, format=fmt))
     except SyntaxError as e:
-        raise InputError(f"{e}", source=str(path)) from None
+        raise parse_error(e, str(path)) from None
 
 
 def parse_files(paths: Iterable[Path], settings: Settings) -> Document:

@@ -28,20 +28,21 @@ def _respond(request: Request, status: int, code: str, message: str, headers: di
     if request.url.path.startswith(PLAIN_TEXT_PATHS):
         return PlainTextResponse(f"{message}\n", status_code=status, headers=headers)
     headers = {**(headers or {}), "Vary": "Accept"}
-    if not request.url.path.startswith(API_PATHS) and _wants_no_json(accept) and not wants_html(accept):
-        return PlainTextResponse(f"{message}\n", status_code=status, headers=headers)
-    if not request.url.path.startswith(API_PATHS) and wants_html(accept):
-        from pvpp_kg.lod.resources import choose_lang
-        from pvpp_kg.templating import templates
+    if not request.url.path.startswith(API_PATHS):
+        if wants_html(accept):
+            from pvpp_kg.lod.resources import choose_lang
+            from pvpp_kg.templating import templates
 
-        lang = choose_lang(request.query_params.get("lang"), request.headers.get("accept-language"))
-        return templates.TemplateResponse(
-            request,
-            "error.html",
-            {"lang": lang, "status": status, "message": message},
-            status_code=status,
-            headers=headers,
-        )
+            lang = choose_lang(request.query_params.get("lang"), request.headers.get("accept-language"))
+            return templates.TemplateResponse(
+                request,
+                "error.html",
+                {"lang": lang, "status": status, "message": message},
+                status_code=status,
+                headers=headers,
+            )
+        if _wants_no_json(accept):
+            return PlainTextResponse(f"{message}\n", status_code=status, headers=headers)
     return JSONResponse({"error": code, "message": message}, status_code=status, headers=headers)
 
 

@@ -17,13 +17,13 @@ from pvpp_kg.settings import Settings
 from pvpp_kg.store.backend import Backend
 from pvpp_kg.templating import templates
 from pvpp_kg.validation import cockpit, submissions
-from pvpp_kg.validation.report import report_html, sheet_report, with_rules
+from pvpp_kg.validation.report import report_html
 from pvpp_kg.validation.template import build_csv_zip, build_workbook, rows_from_triples
 from pvpp_kg.web import session
 from pvpp_kg.web.auth import bearer
 from pvpp_kg.web.deps import BackendDep, SettingsDep, TokensDep
 from pvpp_kg.web.pending import Kept
-from pvpp_kg.web.routers.validation import pending_of, read_upload, report_links, validate_parsed, validations_of
+from pvpp_kg.web.routers.validation import pending_of, read_upload, report_links, unread_report, validations_of
 
 router = APIRouter(tags=["institution"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -32,9 +32,8 @@ Lang = Annotated[str | None, Query(description="page language: lv or en")]
 
 async def _name(backend: Backend, settings: Settings, key: str, lang: str) -> str:
     """The institution's name in the page's language (its key when the table does not know it)."""
-    o = await cockpit.overview(backend, settings)
-    row = next((r for r in o.rows if r.key == key), None)
-    return (row.name.get(lang) or row.name.get("lv") or key) if row is not None else key
+    found = (await cockpit.overview(backend, settings)).institutions.get(key)
+    return (found.labels.get(lang) or found.labels.get("lv") or key) if found is not None else key
 
 
 @router.get("/signin", summary="The sign-in form for institutions (HTML)", response_class=HTMLResponse)
@@ -159,11 +158,8 @@ async def preview(request: Request, settings: SettingsDep, backend: BackendDep) 
     key = signed.institution
     lang = parsed.fields.get("lang") if parsed.fields.get("lang") in ("lv", "en") else "lv"
     pending = pending_of(request)
-    if parsed.document is None:  # the refused cells, and the rules on the rows that could be read
-        report = sheet_report(parsed.problems, lang)
-        if parsed.readable is not None:
-            rules = await validate_parsed(request, settings, backend, parsed, parsed.readable, lang, key)
-            report = with_rules(report, rules)
+    if parsed.document is None:
+        report = await unread_report(request, settings, backend, parsed, lang, key)
         kept = pending.add(Kept("", key, parsed.data, parsed.filename, report))
         return HTMLResponse(report_html(report, report_links(kept)), 422)
     document = parsed.document

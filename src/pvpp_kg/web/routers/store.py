@@ -29,11 +29,16 @@ def _target(graph: str | None, default: str | None) -> str | None:
     return graph_iri(graph) if graph is not None else None
 
 
-def _body_format(content_type: str | None) -> str:
+def _format_of(content_type: str | None, offered: tuple[formats.Format, ...]) -> str | None:
+    """The Oxigraph format of the body's media type among ``offered``, or None."""
     ctype = (content_type or "").split(";")[0].strip().lower()
-    for f in formats.TRIPLE_FORMATS:
-        if ctype in (f.media_type, *f.aliases):
-            return f.oxigraph
+    return next((f.oxigraph for f in offered if ctype in (f.media_type, *f.aliases)), None)
+
+
+def _body_format(content_type: str | None) -> str:
+    if found := _format_of(content_type, formats.TRIPLE_FORMATS):
+        return found
+    ctype = (content_type or "").split(";")[0].strip().lower()
     raise UnsupportedMediaType(
         f"unsupported Content-Type {ctype or '(none)'!r}; send Turtle, N-Triples, JSON-LD or RDF/XML"
     )
@@ -89,16 +94,12 @@ async def put_graph(
 async def post_graph(
     request: Request, backend: BackendDep, graph: GraphParam = None, default: DefaultParam = None
 ) -> Response:
-    if graph is None and default is None and (fmt := _dataset_format(request.headers.get("content-type"))):
+    dataset = _format_of(request.headers.get("content-type"), (formats.NQUADS, formats.TRIG))
+    if graph is None and default is None and dataset:
         # a dataset, as Oxigraph server takes it: each quad to its named graph (N-Quads and TriG have no entities)
-        await backend.append_dataset(await request.body(), fmt)
+        await backend.append_dataset(await request.body(), dataset)
         return Response(status_code=204)
     return _written(await backend.append_graph(*await _write(request, graph, default)))
-
-
-def _dataset_format(content_type: str | None) -> str | None:
-    ctype = (content_type or "").split(";")[0].strip().lower()
-    return next((f.oxigraph for f in (formats.NQUADS, formats.TRIG) if ctype in (f.media_type, *f.aliases)), None)
 
 
 @router.delete("", status_code=204, dependencies=[AdminDep], summary="Delete a graph")

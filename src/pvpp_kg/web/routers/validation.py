@@ -202,17 +202,26 @@ async def validate_upload(
         institution = signed_in.institution
     parsed = await read_upload(request, sheet, settings)
     chosen = _lang(lang, parsed.fields)
-    if parsed.document is None:  # cells the reader refused: every one, as a report with sheet/row/column
-        report = sheet_report(parsed.problems, chosen)
-        if parsed.readable is not None:  # and the rules on the rows that could be read, in the same report
-            rules = await validate_parsed(request, settings, backend, parsed, parsed.readable, chosen, institution)
-            report = with_rules(report, rules)
+    if parsed.document is None:
+        report = await unread_report(request, settings, backend, parsed, chosen, institution)
     else:
         report = await validate_parsed(request, settings, backend, parsed, parsed.document, chosen, institution)
     kept = pending_of(request).add(
         Kept("", signed_in.institution if signed_in else None, parsed.data, parsed.filename, report)
     )
     return render(report, accept, links=report_links(kept))
+
+
+async def unread_report(
+    request: Request, settings: Settings, backend: Any, parsed: Parsed, chosen: str, institution: str | None
+) -> Report:
+    """An upload with cells the reader refused: every one, with sheet/row/column, and the rules on the rows that
+    could be read, in the same report."""
+    report = sheet_report(parsed.problems, chosen)
+    if parsed.readable is None:
+        return report
+    rules = await validate_parsed(request, settings, backend, parsed, parsed.readable, chosen, institution)
+    return with_rules(report, rules)
 
 
 async def validate_parsed(
