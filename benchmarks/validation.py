@@ -177,9 +177,13 @@ SH_RESULT = __import__("rdflib").URIRef("http://www.w3.org/ns/shacl#result")
 
 
 def child(args: list[str], timeout: float) -> dict[str, Any]:
-    """One measurement in a fresh process: its JSON, or what stopped it."""
+    """One measurement in a fresh process with the malloc the server's validation processes preload (jemalloc
+    when installed), the other engines' too: its JSON, or what stopped it."""
     import subprocess
 
+    from pvpp_kg.store.querypool import find_allocator, process_env
+
+    allocator = find_allocator(Settings().query_allocator)
     root = Path(__file__).resolve().parent.parent
     try:
         done = subprocess.run(
@@ -188,8 +192,9 @@ def child(args: list[str], timeout: float) -> dict[str, Any]:
             capture_output=True,
             timeout=timeout,
             check=True,
+            env=process_env(allocator),
         )
-        return json.loads(done.stdout)
+        return {**json.loads(done.stdout), "allocator": allocator or "system"}
     except subprocess.TimeoutExpired:
         return {"timeout_s": timeout}
     except subprocess.CalledProcessError as e:

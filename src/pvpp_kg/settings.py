@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     )
     query_allocator: str | None = Field(
         None,
-        description="malloc library preloaded into the query process: "
+        description="malloc library preloaded into the query and validation processes: "
         "default jemalloc if installed, 'system' for glibc, or a path",
     )
 

@@ -40,7 +40,17 @@ from typing import Any
 from pvpp_kg.errors import BackendUnavailable, BadRequest, PayloadTooLarge, QuerySyntaxError, QueryTimeout
 from pvpp_kg.store.queryworker import EMPTY_GRAPH, QueryJob, QueryOutput, evaluate, outcome
 
-__all__ = ["EMPTY_GRAPH", "QueryJob", "QueryOutput", "QueryPool", "answer", "evaluate", "find_allocator", "outcome"]
+__all__ = [
+    "EMPTY_GRAPH",
+    "QueryJob",
+    "QueryOutput",
+    "QueryPool",
+    "answer",
+    "evaluate",
+    "find_allocator",
+    "outcome",
+    "process_env",
+]
 
 # jemalloc gives memory back within a second of a heavy query instead of keeping the peak
 _JEMALLOC_CONF = "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0"
@@ -62,6 +72,15 @@ def find_allocator(setting: str | None) -> str | None:
     return ctypes.util.find_library("jemalloc")
 
 
+def process_env(allocator: str | None) -> dict[str, str]:
+    """The environment of a child process that preloads ``allocator`` (see :func:`find_allocator`)."""
+    env = dict(os.environ)
+    if allocator:
+        env["LD_PRELOAD"] = " ".join(filter(None, (allocator, env.get("LD_PRELOAD"))))
+        env.setdefault("MALLOC_CONF", _JEMALLOC_CONF)
+    return env
+
+
 QUERY_WORKER = "pvpp_kg.store.queryworker"
 
 
@@ -75,10 +94,7 @@ class _Worker:
     def __init__(
         self, allocator: str | None, threads: int, nice: int, module: str = QUERY_WORKER, args: tuple[str, ...] = ()
     ) -> None:
-        env = dict(os.environ)
-        if allocator:
-            env["LD_PRELOAD"] = " ".join(filter(None, (allocator, env.get("LD_PRELOAD"))))
-            env.setdefault("MALLOC_CONF", _JEMALLOC_CONF)
+        env = process_env(allocator)
         ours, theirs = socket.socketpair()
         with theirs:
             self.process = subprocess.Popen(

@@ -24,7 +24,7 @@ from pvpp_kg.errors import BadRequest, PvppError
 from pvpp_kg.settings import Settings
 from pvpp_kg.store.backend import EmbeddedBackend
 from pvpp_kg.store.embedded import EmbeddedStore
-from pvpp_kg.store.querypool import QueryPool
+from pvpp_kg.store.querypool import QueryPool, find_allocator
 from pvpp_kg.validation import compliance
 from pvpp_kg.validation.parse import Document
 from pvpp_kg.validation.report import Report
@@ -65,6 +65,7 @@ class Validations:
         if self._pool is None:
             self._pool = QueryPool(
                 max(1, self.settings.max_concurrent_validations),
+                find_allocator(self.settings.query_allocator),  # jemalloc: the national validation 17 % faster
                 module=MODULE,
                 args=(self.settings.model_dump_json(exclude=SECRETS),),
                 what="validation",
@@ -123,7 +124,8 @@ def revalidation_pool(settings: Settings) -> QueryPool:
     """A validation process of its own for the start-up revalidation: not the one serving requests, since the run
     takes a minute on the national store and must not hold a request's slot."""
     args = (settings.model_dump_json(exclude=SECRETS),)
-    return QueryPool(1, module=MODULE, args=args, what="revalidation", answer=answer)
+    allocator = find_allocator(settings.query_allocator)  # jemalloc: the national validation 17 % faster
+    return QueryPool(1, allocator, module=MODULE, args=args, what="revalidation", answer=answer)
 
 
 async def stale(settings: Settings, backend: EmbeddedBackend) -> bool:
