@@ -593,6 +593,23 @@ def test_logical_and_qualified_value_tests_as_one_filter() -> None:
     assert native == expected, difference(native, expected)
 
 
+@pytest.mark.parametrize("scanned", [2000, 10])
+def test_a_shared_scan_with_many_failing_pairs_gives_way_to_the_join(
+    scanned: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A broad focus (more than FEW nodes) reads a property's failing pairs once for every shape; with more failing
+    pairs than SCANNED (here 200 > 10: most of them another class's) each shape joins the test with its own focus
+    nodes instead. Both ways report exactly the 100 nodes of ex:C, once each."""
+    monkeypatch.setattr(shacl.engine, "SCANNED", scanned)
+    shapes = _graph("""ex:S a sh:NodeShape ; sh:targetClass ex:C ;
+        sh:property [ sh:path ex:name ; sh:datatype rdf:langString ] .""")
+    data = "\n".join(f'ex:c{i} a ex:C ; ex:name "c{i}" . ex:d{i} a ex:D ; ex:name "d{i}" .' for i in range(100))
+    report = shacl.validate(_store(data), shacl.ShapesGraph(shapes))
+    found = sorted(str(to_rdflib(r.focus)).removeprefix(EX) for r in report.results)
+    assert found == sorted(f"c{i}" for i in range(100))
+    assert {r.component for r in report.results} == {SH.DatatypeConstraintComponent}
+
+
 def test_a_select_that_does_not_project_this_is_ill_formed() -> None:
     """SHACL 5.2: "The SPARQL query derived from the value of sh:select projects the variable this in the SELECT
     clause." Without it the shape is ill-formed: ShapesError, as for the engine's other syntax rules (pyshacl is

@@ -31,6 +31,7 @@ Mapper = Callable[..., Iterable[Any]]
 Originals = dict[OxTerm, Node]
 MANY = 5000  # focus nodes up to which a run lists them for the SPARQL constraints
 MAX_DEPTH = 64  # nested shapes deeper than this are a recursion the data never ends
+SCANNED = 2000  # failing pairs up to which a property's scan is read and shared between shapes
 
 
 class Run:
@@ -192,18 +193,21 @@ class Scans:
 
     def __init__(self, select: Callable[[str], list[tuple[OxTerm, ...]]]) -> None:
         self.select = select
-        self.found: dict[tuple[str, str], list[tuple[OxTerm, OxTerm]]] = {}
+        self.found: dict[tuple[str, str], list[tuple[OxTerm, OxTerm]] | None] = {}
         self.locks: dict[tuple[str, str], threading.Lock] = {}
         self.lock = threading.Lock()
 
-    def failing(self, path: str, test: str) -> list[tuple[OxTerm, OxTerm]]:
+    def failing(self, path: str, test: str) -> list[tuple[OxTerm, OxTerm]] | None:
+        """The failing pairs, or None when there are more than SCANNED: each pair read costs ~5 us, so many of
+        them cost more than joining the test with each shape's focus nodes (30,091 pairs: 0.2 s against 0.02 s)."""
         key = (path, test)
         with self.lock:
             lock = self.locks.setdefault(key, threading.Lock())
         with lock:  # one thread scans, the others wait for its answer
             if key not in self.found:
-                q = f"SELECT DISTINCT ?this ?value WHERE {{ ?this {path} ?value {test} }}"
-                self.found[key] = [(t, v) for t, v in self.select(q)]
+                q = f"SELECT DISTINCT ?this ?value WHERE {{ ?this {path} ?value {test} }} LIMIT {SCANNED + 1}"
+                found = [(t, v) for t, v in self.select(q)]
+                self.found[key] = found if len(found) <= SCANNED else None
             return self.found[key]
 
 
