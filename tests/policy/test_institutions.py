@@ -200,3 +200,14 @@ def test_malformed_csv_names_file_and_line(tmp_path: Path, file: str, line: int,
     _corrupt(directory / file, line, text)
     with pytest.raises(ValueError, match=rf"{file}:{line}\b"):
         read_institutions(directory)
+
+
+def test_a_registry_csv_that_is_not_utf8_names_its_line(tmp_path: Path) -> None:
+    """A ministries file saved by Excel as Windows-1257 on one line: the error names the file and that line."""
+    directory = _copy(tmp_path)
+    path = directory / "ministries.csv"
+    lines = path.read_bytes().splitlines(keepends=True)
+    lines[5] = "fm,FM,ministry,Finanšu ministrija,Ministry of Finance,90000014724\n".encode("cp1257")
+    path.write_bytes(b"".join(lines))
+    with pytest.raises(ValueError, match=r"ministries\.csv:6: not UTF-8 \(byte 0xf0\)"):
+        read_institutions(directory)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 from rdflib.compare import isomorphic
 
 from pvpp_kg.errors import InputError
@@ -373,3 +374,38 @@ def test_a_manager_naming_no_post_is_that_cell_and_a_decimal_comma_is_a_number(t
     assert e.value.problems[1].messages["lv"].startswith("amata 'nosuchpost' nav lapā posts")
     # a services sheet alone cannot tell: its managers may be posts the institution already has
     assert len(csv_to_graph(_csv("services", rows["services"]), sheet="services")) > 0
+
+
+def test_a_filled_cell_right_of_the_last_heading_is_reported_not_dropped(client: object) -> None:
+    """A value in a column without a heading would be lost without a word: it is that cell's problem (lv/en), the
+    row is not read; empty trailing cells (Excel's ";;" at the end of a row) are no problem."""
+    from pvpp_kg.validation.spreadsheet import SheetErrors
+
+    data = _csv("services", ROWS["services"]).decode().splitlines()
+    columns = len(SHEETS["services"])
+    data[1] += ",stray value"  # row 2: one cell more than the header has headings
+    data[2] += ",,"  # row 3: two empty cells more, as spreadsheets save them
+    body = ("\n".join(data) + "\n").encode()
+    with pytest.raises(SheetErrors) as e:
+        csv_to_graph(body, sheet="services", source="services.csv")
+    letter = get_column_letter(columns + 1)
+    assert [(p.row, p.column_number, p.kind) for p in e.value.problems] == [(2, columns + 1, "BeyondHeader")]
+    assert e.value.problems[0].messages["en"].startswith(f"cell {letter}2 is filled, but the sheet has headings for")
+    assert e.value.problems[0].messages["lv"].startswith(f"šūna {letter}2 ir aizpildīta")
+    r = client.post(  # type: ignore[attr-defined]
+        "/validate", files={"file": ("services.csv", body, "text/csv")}, headers={"Accept": "application/json"}
+    )
+    assert r.status_code == 200, r.text
+    sheet = [x for x in r.json()["results"] if x["layer"] == "sheet"]
+    assert [(x["constraint"], x["row"]) for x in sheet] == [("BeyondHeader", 2)]
+
+
+def test_a_csv_that_is_not_utf8_names_its_line() -> None:
+    """Excel's "CSV" (not "CSV UTF-8") saves Windows-1257: the error says which line and what to save instead."""
+    lines = _csv("services", ROWS["services"]).splitlines()  # UTF-8, Latvian letters from row 2 on
+    lines[2] = "Ģimenes pabalsts,".encode("cp1257") + lines[2]  # one line saved by another program
+    body = b"\n".join(lines) + b"\n"
+    with pytest.raises(InputError) as e:
+        csv_to_graph(body, sheet="services", source="services.csv")
+    assert (e.value.source, e.value.line) == ("services.csv", 3)
+    assert "not UTF-8" in e.value.message and "CSV UTF-8" in e.value.message

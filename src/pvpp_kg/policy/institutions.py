@@ -31,6 +31,7 @@ drops a municipality would miscount the 42 and break every query built on them.
 from __future__ import annotations
 
 import csv
+import io
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -105,7 +106,13 @@ def read_csv(path: Path, columns: Iterable[str]) -> list[Row]:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: institutions source file is missing")
     rows: list[Row] = []
-    with path.open(encoding="utf-8", newline="") as fh:
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ValueError(f"{name}:{line}: not UTF-8 (byte {data[exc.start]:#04x})") from exc
+    with io.StringIO(text, newline="") as fh:
         reader = csv.reader(fh, strict=True)
         try:
             header = next(reader, None)
@@ -125,8 +132,6 @@ def read_csv(path: Path, columns: Iterable[str]) -> list[Row]:
                 rows.append(Row(name, line, values))
         except csv.Error as exc:
             raise ValueError(f"{name}:{reader.line_num}: {exc}") from exc
-        except UnicodeDecodeError as exc:
-            raise ValueError(f"{name}: not UTF-8 ({exc})") from exc
     return rows
 
 

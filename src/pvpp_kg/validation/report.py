@@ -188,8 +188,9 @@ def with_rules(sheet: Report, rules: Report) -> Report:
 
 def sheet_report(problems: list[Any], lang: str) -> Report:
     """What of a spreadsheet upload could not be read, as a report (layer ``sheet``), every one: unknown sheets,
-    unknown and missing columns (rules UnknownSheet, UnknownColumn, MissingColumn), refused cells (CellValue) and
-    manager cells naming no post of the posts sheet (UnknownPost)."""
+    unknown and missing columns (rules UnknownSheet, UnknownColumn, MissingColumn), refused cells (CellValue),
+    filled cells right of the last heading (BeyondHeader) and manager cells naming no post of the posts sheet
+    (UnknownPost)."""
     results = [
         Result(
             focus="",

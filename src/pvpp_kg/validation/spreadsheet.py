@@ -443,6 +443,26 @@ def _header_problems(sheet: str, header: list[str]) -> list[CellProblem]:
     return out
 
 
+def _beyond_header(sheet: str, row: int, columns: int, first: int) -> CellProblem:
+    """A row with a filled cell right of the last column heading: its place in no column is an error, not data."""
+    from openpyxl.utils import get_column_letter  # openpyxl loads in ~0.1 s, for this rare message only
+
+    letter = get_column_letter(first)
+    return CellProblem(
+        sheet,
+        row,
+        None,
+        first,
+        {
+            "en": f"cell {letter}{row} is filled, but the sheet has headings for {columns} columns only: "
+            "move the value under its heading or add the heading",
+            "lv": f"šūna {letter}{row} ir aizpildīta, bet lapai ir virsraksti tikai {columns} kolonnām: "
+            "pārvietojiet vērtību zem tās virsraksta vai pievienojiet virsrakstu",
+        },
+        "BeyondHeader",
+    )
+
+
 def _rows_to_graph(
     source: str, sheet: str, rows: list[list[str]], g: Triples, origin: Origin, problems: list[CellProblem]
 ) -> None:
@@ -463,6 +483,10 @@ def _rows_to_graph(
         ):
             continue
         cells = {h: (v or "").strip() for h, v in zip(header, values, strict=False) if h}
+        beyond = [(i, v) for i, v in enumerate(values[len(header) :], start=len(header) + 1) if (v or "").strip()]
+        if beyond:  # cells right of the last heading would be lost without a word
+            problems.append(_beyond_header(sheet, number, len(header), beyond[0][0]))
+            continue
         if any(cells.values()):
             row = _Row(source, sheet, number, cells, header)
             part = Triples()
@@ -546,7 +570,10 @@ def _csv_rows(data: bytes, source: str) -> list[list[str]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise InputError(f"the CSV is not UTF-8: {e}", source=source) from None
+        line = data[: e.start].count(b"\n") + 1
+        raise InputError(
+            f"the CSV is not UTF-8 (byte {data[e.start]:#04x}): save it as 'CSV UTF-8'", source=source, line=line
+        ) from None
     # Excel with Latvian (and most European) regional settings saves ";"-separated CSV: the header, whose column
     # names hold no separator, says which one the file uses
     header = text.split("\n", 1)[0]
