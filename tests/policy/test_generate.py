@@ -220,3 +220,10 @@ def test_cli_generate_refuses_before_touching_the_output(tmp_path: Path, args: l
         assert result.exit_code == 2 and message in result.output
     assert not fresh.exists()
     assert existing.read_text(encoding="utf-8") == "<urn:a> <urn:b> <urn:c> .\n"
+
+
+def test_cli_generate_refuses_a_file_name_of_another_format(tmp_path: Path) -> None:
+    """N-Quads in x.ttl would be a Turtle syntax error for whoever reads it: refused with exit 2, nothing written."""
+    result = CliRunner().invoke(main, ["generate", "--out", str(tmp_path / "x.ttl"), "--quiet"])
+    assert result.exit_code == 2 and "generate writes N-Quads; name the file *.nq" in result.output
+    assert not (tmp_path / "x.ttl").exists()

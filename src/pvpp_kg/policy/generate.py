@@ -534,7 +534,10 @@ def generate_file(
     progress: Callable[[str], None] | None = None,
 ) -> GenerationReport:
     """Generate into ``path``; with violations also write ``{path}.violations.json`` (focus nodes and rules).
-    Bad arguments are refused before ``path`` is created or emptied."""
+    Bad arguments are refused before ``path`` is created or emptied; so is a name that promises another format
+    (N-Quads written to ``x.ttl`` is read by a Turtle parser as a syntax error)."""
+    if path.suffix.lower() not in (".nq", ".nquads"):
+        raise ValueError(f"{path}: generate writes N-Quads; name the file *.nq")
     chosen = resolve_preset(preset, violations=violations, scale=scale)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="\n") as fh:
