@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from pvpp_kg.errors import InputError, PvppError
 from pvpp_kg.settings import Settings, get_settings, read_institution_tokens
+
+if TYPE_CHECKING:
+    from pvpp_kg.validation.parse import Document
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -229,9 +233,19 @@ def revalidate() -> None:
     help="a SHACL shapes file of your own (repeatable); validated beside the policy shapes",
 )
 @click.option("--no-policy", is_flag=True, help="only --shapes, on the data alone (no PVPP/CPSV-AP, no reference data)")
-def validate(files: tuple[Path, ...], lang: str, fmt: str, shapes_files: tuple[Path, ...], no_policy: bool) -> None:
+@click.option(
+    "--store",
+    "with_store",
+    is_flag=True,
+    help="with the other institutions' stored data the files link to, as POST /validate does "
+    "(the store at PVPP_DATA_DIR, or the remote store)",
+)
+def validate(
+    files: tuple[Path, ...], lang: str, fmt: str, shapes_files: tuple[Path, ...], no_policy: bool, with_store: bool
+) -> None:
     """Validate data files (RDF or the spreadsheet template) with the reference data; exit 0 conforms,
-    1 violations, 2 unusable input or ill-formed shapes."""
+    1 violations, 2 unusable input or ill-formed shapes. Without --store the files are read alone: a life
+    situation or post described only in another institution's stored data is then unknown to them."""
     import json
 
     from pvpp_kg.validation.parse import parse_files
@@ -241,6 +255,8 @@ def validate(files: tuple[Path, ...], lang: str, fmt: str, shapes_files: tuple[P
     settings = _settings()
     if no_policy and not shapes_files:
         _fail("--no-policy needs at least one --shapes file to validate against")
+    if no_policy and with_store:
+        _fail("--store gives the policy's rules the stored context; --no-policy validates the files alone")
     try:
         graph = parse_files(files, settings)
         shapes = (
@@ -251,7 +267,8 @@ def validate(files: tuple[Path, ...], lang: str, fmt: str, shapes_files: tuple[P
             assert shapes is not None
             report = validator.validate_alone(graph, shapes, lang=lang)
         else:
-            report = validator.validate(graph, lang=lang, extra_shapes=shapes)
+            context = _stored_context(settings, graph) if with_store else None
+            report = validator.validate(graph, lang=lang, extra_shapes=shapes, extra_context=context)
         report = report.located(graph.origin)  # a spreadsheet's results at their cells
     except PvppError as e:
         _fail(e.message)
@@ -264,6 +281,24 @@ def validate(files: tuple[Path, ...], lang: str, fmt: str, shapes_files: tuple[P
     else:
         click.echo(report_text(report), nl=False)
     sys.exit(0 if report.conforms else 1)
+
+
+def _stored_context(settings: Settings, data: Document) -> bytes | None:
+    """The stored data of other institutions that ``data`` links to (``validation.neighbourhood``), read as the
+    server reads it for POST /validate: for the institution that owns all the files' services, if one does."""
+    import asyncio
+
+    from pvpp_kg.store.loader import make_backend
+    from pvpp_kg.validation.neighbourhood import neighbourhood, sole_owner
+
+    whose = sole_owner(data)
+    if whose is None:
+        return None
+    backend = make_backend(settings)
+    try:
+        return asyncio.run(neighbourhood(settings, backend, whose, data))
+    finally:
+        backend.close()
 
 
 @main.command()

@@ -132,3 +132,22 @@ def test_serve_refuses_an_unreadable_tokens_file_in_one_line(  # type: ignore[no
     get_settings.cache_clear()
     r = run("serve", "--port", "8099")
     assert r.exit_code == 2 and "cannot read institution tokens" in r.output and "Traceback" not in r.output
+
+
+def test_store_gives_the_context_post_validate_has(run) -> None:  # type: ignore[no-untyped-def]
+    """VARAM's sample file groups a service under two life situations that another institution's sample file
+    describes: alone they are of no known class (exit 1, those two values); with --store the file is read with
+    the stored data it links to, as POST /validate reads it, and conforms."""
+    f = str(Path(__file__).parents[2] / "data" / "sample" / "varam.ttl")
+    alone = run("validate", "--format", "json", f)
+    assert alone.exit_code == 1, alone.output
+    found = sorted((r["focusNode"], r["path"], r["value"]) for r in json.loads(alone.output)["results"])
+    svc, path = (
+        "https://w3id.org/pvpp/id/service/varam/vpvkac-klientu-apkalposana",
+        "http://data.europa.eu/m8g/isGroupedBy",
+    )
+    assert found == [(svc, path, f"https://w3id.org/pvpp/id/life-situation/{n}") for n in ("22291", "22503")]
+    stored = run("validate", "--store", f)
+    assert stored.exit_code == 0 and stored.output.startswith("conforms"), stored.output
+    both = run("validate", "--store", "--no-policy", "--shapes", str(SHAPES / "base.ttl"), f)
+    assert both.exit_code == 2 and "--no-policy validates the files alone" in both.output

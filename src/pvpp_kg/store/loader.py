@@ -11,6 +11,7 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from pvpp_kg.settings import Settings
+from pvpp_kg.store.backend import Backend, EmbeddedBackend
 from pvpp_kg.store.embedded import EmbeddedStore, load_bytes, load_file
 from pvpp_kg.store.materialise import Entailment, Rules
 from pvpp_kg.store.sources import Source, ontology_sources, public_sources, restricted_sources
@@ -101,3 +102,27 @@ def ensure_loaded(settings: Settings) -> tuple[EmbeddedStore, EmbeddedStore]:
     if not store.exists():
         build(settings, store, restricted)
     return store, restricted
+
+
+def make_backend(settings: Settings) -> Backend:
+    """The remote store if one is configured, else the embedded store (built on first start)."""
+    if settings.remote_query_url:
+        from pvpp_kg.store.remote import RemoteBackend
+
+        return RemoteBackend(
+            settings.remote_query_url,
+            settings.remote_update_url,
+            settings.remote_store_url,
+            index_dir=Path(settings.data_dir) / "remote",
+        )
+    from pvpp_kg.store.querypool import QueryPool, find_allocator
+
+    public, _restricted = ensure_loaded(settings)
+    pool = QueryPool(settings.query_pool_size(), find_allocator(settings.query_allocator), settings.query_nice)
+    return EmbeddedBackend(
+        public,
+        pool,
+        max_result_bytes=settings.max_result_bytes,
+        write_pause_s=settings.submission_pause_s,
+        inline_query_s=settings.inline_query_ms / 1000,
+    )

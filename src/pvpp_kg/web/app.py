@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from pvpp_kg import __version__
 from pvpp_kg.settings import Settings
 from pvpp_kg.store.backend import Backend, EmbeddedBackend
+from pvpp_kg.store.loader import make_backend
 from pvpp_kg.web import handlers
 from pvpp_kg.web.auth import Tokens
 from pvpp_kg.web.http import HeadAsGet, Validators, WeakenCompressed
@@ -27,31 +28,6 @@ from pvpp_kg.web.routers import queries as query_library
 
 if TYPE_CHECKING:
     from pvpp_kg.validation.runner import Revalidation
-
-
-def make_backend(settings: Settings) -> Backend:
-    """The remote store if one is configured, else the embedded store (built on first start)."""
-    if settings.remote_query_url:
-        from pvpp_kg.store.remote import RemoteBackend
-
-        return RemoteBackend(
-            settings.remote_query_url,
-            settings.remote_update_url,
-            settings.remote_store_url,
-            index_dir=Path(settings.data_dir) / "remote",
-        )
-    from pvpp_kg.store.loader import ensure_loaded
-    from pvpp_kg.store.querypool import QueryPool, find_allocator
-
-    public, _restricted = ensure_loaded(settings)
-    pool = QueryPool(settings.query_pool_size(), find_allocator(settings.query_allocator), settings.query_nice)
-    return EmbeddedBackend(
-        public,
-        pool,
-        max_result_bytes=settings.max_result_bytes,
-        write_pause_s=settings.submission_pause_s,
-        inline_query_s=settings.inline_query_ms / 1000,
-    )
 
 
 def _revalidate_if_stale(settings: Settings, backend: Backend) -> Revalidation | None:
