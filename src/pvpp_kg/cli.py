@@ -249,7 +249,8 @@ def validate(
     import json
 
     from pvpp_kg.validation.parse import parse_files
-    from pvpp_kg.validation.report import report_html, report_json, report_rdf, report_text
+    from pvpp_kg.validation.report import report_html, report_json, report_rdf, report_text, sheet_report, with_rules
+    from pvpp_kg.validation.spreadsheet import SheetErrors
     from pvpp_kg.validation.validator import user_shapes, validator_for
 
     settings = _settings()
@@ -258,7 +259,11 @@ def validate(
     if no_policy and with_store:
         _fail("--store gives the policy's rules the stored context; --no-policy validates the files alone")
     try:
-        graph = parse_files(files, settings)
+        unread = None
+        try:
+            graph = parse_files(files, settings)
+        except SheetErrors as e:  # refused cells: reported with the rules on the rows read, as /validate does
+            graph, unread = e.document, sheet_report(e.problems, lang)
         shapes = (
             user_shapes((str(f), parse_files([f], settings).graph()) for f in shapes_files) if shapes_files else None
         )
@@ -270,6 +275,8 @@ def validate(
             context = _stored_context(settings, graph) if with_store else None
             report = validator.validate(graph, lang=lang, extra_shapes=shapes, extra_context=context)
         report = report.located(graph.origin)  # a spreadsheet's results at their cells
+        if unread is not None:
+            report = with_rules(unread, report)
     except PvppError as e:
         _fail(e.message)
     if fmt == "json":

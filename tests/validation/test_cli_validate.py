@@ -69,8 +69,16 @@ def test_template_then_validate_the_csvs(run, tmp_path: Path) -> None:  # type: 
     (tmp_path / "services.csv").write_text(
         (tmp_path / "services.csv").read_text() + "lm,x,publisks,Nosaukums,,Apraksts,,pv,,,,,\n"
     )
-    r = run("validate", str(tmp_path / "services.csv"))
-    assert r.exit_code == 2 and "sheet services, row 2, column kind" in r.output
+    # a refused cell is a result at its cell, beside the rules on the rows that could be read (as /validate
+    # reports it), in the language asked for: exit 1, not the unusable-input exit 2
+    r = run("validate", "--lang", "lv", str(tmp_path / "services.csv"))
+    assert r.exit_code == 1, r.output
+    assert "Pārkāpums   services!C2: 'publisks' nav neviena no atļautajām vērtībām" in r.output
+    r = run("validate", "--format", "json", str(tmp_path / "services.csv"))
+    sheet = [x for x in json.loads(r.output)["results"] if x["layer"] == "sheet"]
+    assert r.exit_code == 1 and [(x["sheet"], x["row"], x["column"], x["constraint"]) for x in sheet] == [
+        ("services", 2, "kind", "CellValue")
+    ]
 
 
 def test_a_workbooks_results_name_their_cells_on_the_command_line(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

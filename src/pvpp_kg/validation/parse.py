@@ -202,9 +202,14 @@ def _dataset(data: bytes, path: Path) -> list[ox.Quad]:
 
 def parse_files(paths: Iterable[Path], settings: Settings) -> Document:
     """Several files (CLI) as one document; size-limited like an HTTP body. One spreadsheet keeps its rows'
-    places (``origin``), so that its results name their sheet, row and column as over HTTP."""
+    places (``origin``), so that its results name their sheet, row and column as over HTTP. Refused spreadsheet
+    cells of every file come out as one :class:`~pvpp_kg.validation.spreadsheet.SheetErrors` whose ``document``
+    holds everything that could be read, as /validate reports them beside the rules."""
+    from pvpp_kg.validation.spreadsheet import SheetErrors
+
     triples: list[ox.Triple] = []
     documents: list[Document] = []
+    refused: list[SheetErrors] = []
     for path in paths:
         try:
             size = path.stat().st_size
@@ -216,6 +221,15 @@ def parse_files(paths: Iterable[Path], settings: Settings) -> Document:
         if path.suffix.lower() in (".nq", ".trig"):  # a dataset (what ``generate`` writes): its graphs as one
             documents.append(Document(q.triple for q in _dataset(data, path)))
         else:
-            documents.append(parse_document(data, filename=str(path), settings=settings))
+            try:
+                documents.append(parse_document(data, filename=str(path), settings=settings))
+            except SheetErrors as e:
+                refused.append(e)
+                documents.append(e.document if e.document is not None else Document([]))
         triples += documents[-1].triples
-    return documents[0] if len(documents) == 1 else Document(triples)
+    document = documents[0] if len(documents) == 1 else Document(triples)
+    if refused:
+        every = SheetErrors([p for e in refused for p in e.problems], refused[0].source or "")
+        every.document = document
+        raise every
+    return document

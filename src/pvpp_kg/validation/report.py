@@ -431,9 +431,8 @@ def report_text(report: Report) -> str:
         f"{report.count('Warning')} {head[3]}"
     ]
     for r in report.results:
-        path = f" {_short(r.path)}" if r.path else ""
-        where = f"{r.cell} " if r.cell else ""
-        lines.append(f"{severity_label(r.severity, report.lang):<11} {where}{_short(r.focus)}{path}: {r.message}")
+        about = " ".join(x for x in (r.cell, _short(r.focus) if r.focus else "", _short(r.path) if r.path else "") if x)
+        lines.append(f"{severity_label(r.severity, report.lang):<11} {about}: {r.message}")
     return "\n".join(lines) + "\n"
 
 
