@@ -80,6 +80,29 @@ def test_role_page_lists_its_tasks_with_a_and_l(client: TestClient) -> None:
         assert f'href="/id/role/IPKS.{ext}"' in r.text
 
 
+def test_json_ld_is_compact_with_an_inline_context_and_the_same_triples(client: TestClient) -> None:
+    """A script reads ``doc["skos:prefLabel"]``: the project's prefixes as an inline @context (never a remote one),
+    and exactly the triples of the Turtle form; the ontology's form too."""
+    import json
+
+    from rdflib.compare import isomorphic
+
+    doc = client.get("/id/role/IPKS.jsonld").json()
+    assert doc["@context"]["skos"] == str(SKOS) and doc["@context"]["pvpp"] == str(PVPP)
+    assert all(isinstance(v, str) for v in doc["@context"].values())  # prefixes only, nothing to fetch
+    node = next(n for n in doc.get("@graph", [doc]) if n.get("@id") == str(IPKS))
+    labels = node["skos:prefLabel"]
+    assert {"@language": "lv", "@value": "Iestādes pakalpojumu kopuma saimnieks"} in labels
+    as_json = Graph().parse(data=json.dumps(doc), format="json-ld")
+    as_turtle = Graph().parse(data=client.get("/id/role/IPKS.ttl").content, format="turtle")
+    assert len(as_json) > 20 and isomorphic(as_json, as_turtle)
+    ontology = client.get("/ontology.jsonld")
+    assert ontology.json()["@context"]["owl"] == "http://www.w3.org/2002/07/owl#"
+    assert len(Graph().parse(data=ontology.content, format="json-ld")) == len(
+        Graph().parse(data=client.get("/ontology.ttl").content, format="turtle")
+    )
+
+
 @pytest.mark.parametrize("media_type", list(RDF_TYPES))
 def test_accept_negotiates_rdf(client: TestClient, media_type: str) -> None:
     r = client.get("/id/role/IPKS", headers={"Accept": media_type})
