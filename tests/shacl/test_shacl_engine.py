@@ -159,8 +159,9 @@ def test_fixture_equals_pyshacl(settings: Settings, fixture: str) -> None:
     found = _compare(validator, parse_files([SHAPES / fixture], settings))
     if fixture == "base.ttl":
         assert found == {"pvpp": Counter(), "cpsv-ap": Counter()}
-    else:  # the fixture's own violation is among the (equal) results
-        assert (row["focus"], row["path"], row["severity"]) in _keys(found[row["layer"]]), found
+    else:  # the fixture's own violation is among the (equal) results; a path of several steps is "(path)" here
+        path = row["path"] if row["path"].startswith("http") or not row["path"] else "(path)"
+        assert (row["focus"], path, row["severity"]) in _keys(found[row["layer"]]), found
 
 
 def test_known_fixtures_give_their_component(validator: Validator, settings: Settings) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import re
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
@@ -335,7 +336,7 @@ def _result(r: shacl.Result, shapes: Graph, lang: str, layer: str) -> tuple[Resu
         messages.setdefault("en", en.format(**fill("en")))
     result = Result(
         focus=str(to_rdflib(r.focus)),
-        path=str(path) if isinstance(path, URIRef) else (None if path is None else "(path)"),
+        path=str(path) if isinstance(path, URIRef) else (None if path is None else _path_text(r.path)),
         severity=str(r.severity).rsplit("#", 1)[-1],
         message=messages.get(lang, ""),
         messages=messages,
@@ -349,6 +350,20 @@ def _result(r: shacl.Result, shapes: Graph, lang: str, layer: str) -> tuple[Resu
     # the standard report keeps every message the shape gives, as given, and adds lv/en only where it gives none
     added = () if "" in given else tuple(_message_literal(messages[k], k) for k in LANGS if k not in given)
     return result, dataclasses.replace(r, messages=(*r.messages, *added))
+
+
+def _path_text(path: Any) -> str:
+    """A path of more than one predicate in SPARQL's property-path syntax, prefixed where the project has a
+    prefix ("cv:hasParticipant/pvpp:validUntil"): what a reader of the report recognises."""
+    if not isinstance(path, shacl.Path):
+        return str(path)
+    text = re.sub(r"<([^<>]*)>", lambda m: _short(m[1]) if _short(m[1]) != m[1] else m[0], path.sparql)
+    depth = 0
+    for i, ch in enumerate(text):  # the outer parentheses the compiled path carries, when they close at the end
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth == 0:
+            return text[1:-1] if text.startswith("(") and i == len(text) - 1 else text
+    return text
 
 
 @lru_cache(maxsize=4096)
