@@ -159,3 +159,31 @@ def test_store_gives_the_context_post_validate_has(run) -> None:  # type: ignore
     assert stored.exit_code == 0 and stored.output.startswith("conforms"), stored.output
     both = run("validate", "--store", "--no-policy", "--shapes", str(SHAPES / "base.ttl"), f)
     assert both.exit_code == 2 and "--no-policy validates the files alone" in both.output
+
+
+def test_the_templates_csv_files_are_read_together_as_one_workbook(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """``validate dir/*.csv`` reads the sheets as a zip of them is read: results keep sheet, row and column, a
+    manager is checked against the posts sheet of the other file, and a sheet left empty is no error."""
+    import zipfile
+
+    from pvpp_kg.validation.spreadsheet import write_csvs
+    from tests.validation.test_spreadsheet import ROWS
+
+    rows = {k: [dict(r) for r in v] for k, v in ROWS.items() if k != "needs"}  # needs.csv: the header only
+    rows["services"][1]["manager"] = "nosuchpost"
+    paths = write_csvs(tmp_path, rows)
+    r = run("validate", "--format", "json", *map(str, paths))
+    assert r.exit_code == 1, r.output
+    results = json.loads(r.output)["results"]
+    unknown = [x for x in results if x["constraint"] == "UnknownPost"]
+    assert [(x["sheet"], x["row"], x["column"]) for x in unknown] == [("services", 3, "manager")]
+    service = "https://w3id.org/pvpp/id/service/lm/" + ROWS["services"][1]["id"]
+    on_service = [x for x in results if x["focusNode"] == service]
+    assert on_service and all(x["sheet"] == "services" and x["row"] == 3 for x in on_service), on_service
+    with zipfile.ZipFile(tmp_path / "sheets.zip", "w") as z:
+        for p in paths:
+            z.write(p, p.name)
+    zipped = run("validate", "--format", "json", str(tmp_path / "sheets.zip"))
+    assert json.loads(zipped.output)["results"] == results
+    rows["services"][1]["manager"] = ROWS["services"][1]["manager"]
+    assert run("validate", *map(str, write_csvs(tmp_path, rows))).exit_code == 0

@@ -167,29 +167,54 @@ def parse_document(
         if not data.strip():
             raise InputError("the document is empty", source=source)
         limits = spreadsheet.SheetLimits.of(settings) if settings is not None else None
-        try:
-            if fmt == "xlsx":
-                graph, origin = spreadsheet.read_xlsx(data, source=source, limits=limits)
-            elif fmt == "csvzip":
-                graph, origin = spreadsheet.read_csv_zip(data, source=source, limits=limits)
-            else:
-                name = sheet or (Path(filename).stem if filename else None)
-                graph, origin = spreadsheet.read_csv(data, sheet=name, source=source)
-        except spreadsheet.SheetErrors as e:
-            if e.read is not None and e.read[0]:  # the rows read, for the rules (the refused cells aside)
-                e.document = Document.of_graph(e.read[0])
-                e.document.origin = e.read[1]
-            raise
-        document = Document.of_graph(graph)
-        if len(document) == 0:
-            raise InputError(
-                "the spreadsheet has no filled rows (the template's name and example rows are not data; a "
-                "submission would erase the institution's data)",
-                source=source,
-            )
-        document.origin = origin
-        return document
+        if fmt == "xlsx":
+            return _sheets(lambda: spreadsheet.read_xlsx(data, source=source, limits=limits), source)
+        if fmt == "csvzip":
+            return _sheets(lambda: spreadsheet.read_csv_zip(data, source=source, limits=limits), source)
+        name = sheet or (Path(filename).stem if filename else None)
+        return _sheets(lambda: spreadsheet.read_csv(data, sheet=name, source=source), source)
     return parse_rdf(data, fmt, source)
+
+
+def _sheets(read: Any, source: str) -> Document:
+    """A spreadsheet read by ``read()`` as a document that keeps its rows' places; refused cells are a
+    ``SheetErrors`` carrying the rows that could be read."""
+    from pvpp_kg.validation import spreadsheet
+
+    try:
+        graph, origin = read()
+    except spreadsheet.SheetErrors as e:
+        if e.read is not None and e.read[0]:  # the rows read, for the rules (the refused cells aside)
+            e.document = Document.of_graph(e.read[0])
+            e.document.origin = e.read[1]
+        raise
+    document = Document.of_graph(graph)
+    if len(document) == 0:
+        raise InputError(
+            "the spreadsheet has no filled rows (the template's name and example rows are not data; a "
+            "submission would erase the institution's data)",
+            source=source,
+        )
+    document.origin = origin
+    return document
+
+
+def _csv_sheets(paths: list[Path], settings: Settings) -> Document:
+    """The template's CSV files read together as one workbook, as a zip of them is: results keep their sheet,
+    row and column, a manager is checked against the posts sheet, a sheet with no rows is no error."""
+    from pvpp_kg.validation import spreadsheet
+
+    files = []
+    for path in paths:
+        try:
+            if path.stat().st_size > settings.max_body_bytes:
+                raise PayloadTooLarge(f"{path}: over the limit of {settings.max_body_bytes} bytes")
+            files.append((path.stem, path.read_bytes(), str(path)))
+        except OSError as e:
+            raise InputError(f"cannot read: {e.strerror}", source=str(path)) from None
+    source = str(paths[0].parent / "*.csv")
+    limits = spreadsheet.SheetLimits.of(settings)
+    return _sheets(lambda: spreadsheet.read_csv_files(files, source=source, limits=limits), source)
 
 
 def _dataset(data: bytes, path: Path) -> list[ox.Quad]:
@@ -207,6 +232,9 @@ def parse_files(paths: Iterable[Path], settings: Settings) -> Document:
     holds everything that could be read, as /validate reports them beside the rules."""
     from pvpp_kg.validation.spreadsheet import SheetErrors
 
+    paths = list(paths)
+    if len(paths) > 1 and all(p.suffix.lower() == ".csv" for p in paths):  # the template's sheets, one file each
+        return _csv_sheets(paths, settings)
     triples: list[ox.Triple] = []
     documents: list[Document] = []
     refused: list[SheetErrors] = []

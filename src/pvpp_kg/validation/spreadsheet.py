@@ -549,16 +549,25 @@ def read_csv_zip(
                         + ", ".join(f"{s}.csv" for s in SHEETS),
                         source=source,
                     )
-                files.append((name[:-4], z.read(m)))
+                files.append((name[:-4], z.read(m), f"{source}:{name}"))
     except (zipfile.BadZipFile, ValueError, OSError, RuntimeError):
         raise InputError("not a readable zip of CSV files", source=source) from None
+    return read_csv_files(files, source=source, limits=limits)
+
+
+def read_csv_files(
+    files: list[tuple[str, bytes, str]], *, source: str, limits: SheetLimits | None = None
+) -> tuple[Triples, Origin]:
+    """The template's sheets as ``(sheet, CSV bytes, where it comes from)``, read as one workbook (a zip's files,
+    or the CLI's ``validate dir/*.csv``): a manager names a post of the posts sheet, every cell error collected."""
+    limits = limits or SheetLimits()
 
     def fill(g: Triples, origin: Origin, problems: list[CellProblem]) -> None:
-        for sheet, content in files:
+        for sheet, content, label in files:
             if sheet not in SHEETS:
                 problems.append(unknown_sheet(sheet))
                 continue
-            rows = _csv_rows(content, f"{source}:{sheet}.csv")
+            rows = _csv_rows(content, label)
             if len(rows) > limits.rows or any(len(r) > limits.columns for r in rows):
                 raise InputError(f"{sheet}.csv has more than {limits.rows:,} rows or {limits.columns} columns")
             _rows_to_graph(source, sheet, rows, g, origin, problems)
