@@ -409,3 +409,44 @@ def test_a_csv_that_is_not_utf8_names_its_line() -> None:
         csv_to_graph(body, sheet="services", source="services.csv")
     assert (e.value.source, e.value.line) == ("services.csv", 3)
     assert "not UTF-8" in e.value.message and "CSV UTF-8" in e.value.message
+
+
+def test_the_illustrative_flag_reads_ja_and_ne() -> None:
+    """A Latvian clerk types jā/nē (any case, with or without the long vowel) where the template says true/false;
+    anything else is that cell's error, in both languages."""
+    from rdflib import Literal, URIRef
+
+    from pvpp_kg.validation.spreadsheet import SheetErrors
+
+    illustrative = URIRef("https://w3id.org/pvpp/ontology#illustrative")
+    posts = [dict(r) for r in ROWS["posts"]]
+    for typed, meant in (("Jā", True), ("ja", True), ("NĒ", False), ("ne", False), ("TRUE", True)):
+        posts[0]["illustrative"] = typed
+        g = csv_to_graph(_csv("posts", posts), sheet="posts", source="posts.csv")
+        assert set(g.objects(None, illustrative)) == {Literal(meant)}, typed
+    posts[0]["illustrative"] = "varbūt"
+    with pytest.raises(SheetErrors) as e:
+        csv_to_graph(_csv("posts", posts), sheet="posts", source="posts.csv")
+    assert e.value.problems[0].messages == {
+        "en": "'varbūt' is not one of: true, false (or jā, nē)",
+        "lv": "'varbūt' nav ne jā, ne nē (true, false)",
+    }
+
+
+def test_an_id_used_twice_in_a_sheet_is_reported_at_the_second_row() -> None:
+    """Two service rows with one id would merge into one service with two titles per language: the second row
+    is that cell's problem (lv/en), naming the first row; its facts are not merged in."""
+    from pvpp_kg.validation.spreadsheet import SheetErrors
+
+    services = [dict(r) for r in ROWS["services"]]
+    services[1]["id"] = services[0]["id"]
+    with pytest.raises(SheetErrors) as e:
+        csv_to_graph(_csv("services", services), sheet="services", source="services.csv")
+    cols = [c.name for c in SHEETS["services"]]
+    assert [(p.row, p.column, p.column_number, p.kind) for p in e.value.problems] == [
+        (3, "id", cols.index("id") + 1, "DuplicateId")
+    ]
+    assert e.value.problems[0].messages["en"].startswith("this id is already used in row 2 of the sheet")
+    assert e.value.problems[0].messages["lv"].startswith("šis id jau ir lapas 2. rindā")
+    titles = {o for s, p, o in e.value.read[0] if str(p) == "http://purl.org/dc/terms/title"}
+    assert len(titles) == 2  # the first row's lv and en titles only

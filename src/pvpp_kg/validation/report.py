@@ -190,8 +190,8 @@ def with_rules(sheet: Report, rules: Report) -> Report:
 def sheet_report(problems: list[Any], lang: str) -> Report:
     """What of a spreadsheet upload could not be read, as a report (layer ``sheet``), every one: unknown sheets,
     unknown and missing columns (rules UnknownSheet, UnknownColumn, MissingColumn), refused cells (CellValue),
-    filled cells right of the last heading (BeyondHeader) and manager cells naming no post of the posts sheet
-    (UnknownPost)."""
+    filled cells right of the last heading (BeyondHeader), an id a row of the same sheet already used
+    (DuplicateId) and manager cells naming no post of the posts sheet (UnknownPost)."""
     results = [
         Result(
             focus="",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -89,7 +90,7 @@ FUNCTIONS = (
 )
 COMPLEXITY = {"simple": PVPP.SimpleService, "smart": PVPP.SmartService}
 TRACKS = ("services", "no-services")
-FLAGS = ("true", "false")
+FLAGS = {"true": True, "false": False, "jā": True, "ja": True, "nē": False, "ne": False}  # as a Latvian clerk types
 _URL = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
 _DECIMAL = re.compile(r"^[0-9]+(?:[.,][0-9]+)?$")  # 99,5 as Latvian writes it, or 99.5
 _DURATION = re.compile(
@@ -197,14 +198,16 @@ class _Row:
         return value
 
     def flag(self, g: Any, node: URIRef) -> None:
-        """The ``illustrative`` column: true or false (any letter case, as a spreadsheet may write it)."""
-        value = self.cells.get("illustrative", "").strip().lower()
+        """The ``illustrative`` column: true or false, jā or nē (any letter case, as a spreadsheet may write it)."""
+        value = unicodedata.normalize("NFC", self.cells.get("illustrative", "").strip().lower())
         if value:
             if value not in FLAGS:
                 raise self.error(
-                    "illustrative", f"{value!r} is not one of: true, false", f"{value!r} nav true vai false"
+                    "illustrative",
+                    f"{value!r} is not one of: true, false (or jā, nē)",
+                    f"{value!r} nav ne jā, ne nē (true, false)",
                 )
-            g.add((node, PVPP.illustrative, Literal(value == "true")))
+            g.add((node, PVPP.illustrative, Literal(FLAGS[value])))
 
 
 def _lit(g: Graph, s: URIRef, p: URIRef, value: str, lang: str | None = None) -> None:
@@ -463,6 +466,27 @@ def _beyond_header(sheet: str, row: int, columns: int, first: int) -> CellProble
     )
 
 
+def _id_column(header: list[str]) -> str | None:
+    """The column that names a row's node (``key`` of an institution, else ``id``), if the sheet has one."""
+    return next((c for c in ("key", "id") if c in header), None)
+
+
+def _duplicate(sheet: str, row: int, header: list[str], column: str, first: int) -> CellProblem:
+    return CellProblem(
+        sheet,
+        row,
+        column,
+        header.index(column) + 1,
+        {
+            "en": f"this {column} is already used in row {first} of the sheet: each row describes its own "
+            "(rename one, or merge the two rows)",
+            "lv": f"šis {column} jau ir lapas {first}. rindā: katra rinda apraksta savu (pārdēvējiet vienu vai "
+            "apvienojiet abas rindas)",
+        },
+        "DuplicateId",
+    )
+
+
 def _rows_to_graph(
     source: str, sheet: str, rows: list[list[str]], g: Triples, origin: Origin, problems: list[CellProblem]
 ) -> None:
@@ -494,6 +518,10 @@ def _rows_to_graph(
                 node = _convert(row, part)  # type: ignore[arg-type]
             except _CellError as e:
                 problems.append(e.problem)
+                continue
+            seen = origin.rows.get(str(node))
+            if seen is not None and seen[0] == sheet and (key := _id_column(header)):
+                problems.append(_duplicate(sheet, number, header, key, seen[1]))  # two rows would merge into one
                 continue
             g.extend(part)
             origin.rows.setdefault(str(node), (sheet, number))
