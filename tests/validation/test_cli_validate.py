@@ -26,7 +26,16 @@ def run(settings: Settings, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no
 
 def test_conforms_exit_0(run) -> None:  # type: ignore[no-untyped-def]
     r = run("validate", str(SHAPES / "base.ttl"), "--lang", "lv")
-    assert r.exit_code == 0 and r.output.startswith("atbilst")
+    assert r.exit_code == 0 and r.output.startswith("atbilst: 0 pārkāpumi, 0 brīdinājumi")
+
+
+def test_the_counts_agree_with_their_nouns(run) -> None:  # type: ignore[no-untyped-def]
+    """One result is "1 pārkāpums" / "1 violation", not "1 pārkāpumi" / "1 violations"."""
+    f = str(SHAPES / "service-title-en-missing.ttl")  # one warning, no violation
+    assert run("validate", "--lang", "lv", f).output.startswith("atbilst: 0 pārkāpumi, 1 brīdinājums\n")
+    assert run("validate", f).output.startswith("conforms: 0 violations, 1 warning\n")
+    g = str(SHAPES / "service-portfolio-manager-missing.ttl")
+    assert run("validate", "--lang", "lv", g).output.startswith("neatbilst: 1 pārkāpums, 0 brīdinājumi\n")
 
 
 def test_violations_exit_1_each_format(run) -> None:  # type: ignore[no-untyped-def]
@@ -187,3 +196,12 @@ def test_the_templates_csv_files_are_read_together_as_one_workbook(run, tmp_path
     assert json.loads(zipped.output)["results"] == results
     rows["services"][1]["manager"] = ROWS["services"][1]["manager"]
     assert run("validate", *map(str, write_csvs(tmp_path, rows))).exit_code == 0
+
+
+def test_a_file_of_another_kind_is_named_by_its_extension(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A file has an extension, not a media type: the error lists the extensions validate reads (exit 2)."""
+    ods = tmp_path / "dati.ods"
+    ods.write_bytes(b"PK\x03\x04 an OpenDocument spreadsheet")
+    r = run("validate", str(ods))
+    assert r.exit_code == 2
+    assert f"{ods}: cannot read .ods files; validate reads .ttl, .nt," in r.output and ".nq, .trig" in r.output

@@ -246,7 +246,15 @@ def parse_files(paths: Iterable[Path], settings: Settings) -> Document:
             data = path.read_bytes()
         except OSError as e:
             raise InputError(f"cannot read: {e.strerror}", source=str(path)) from None
-        if path.suffix.lower() in (".nq", ".trig"):  # a dataset (what ``generate`` writes): its graphs as one
+        suffix = path.suffix.lower().lstrip(".")
+        known = [e for _, _, exts in FORMATS.values() for e in exts] + ["nq", "trig"]
+        if suffix not in known:  # a file has an extension, not a media type: the error names extensions
+            raise InputError(
+                f"cannot read {f'.{suffix} files' if suffix else 'a file without an extension'}; "
+                f"validate reads {', '.join('.' + e for e in known)}",
+                source=str(path),
+            )
+        if suffix in ("nq", "trig"):  # a dataset (what ``generate`` writes): its graphs as one
             documents.append(Document(q.triple for q in _dataset(data, path)))
         else:
             try:

@@ -438,12 +438,13 @@ def report_csv(report: Report) -> str:
 
 def report_text(report: Report) -> str:
     head = {
-        "lv": ("atbilst", "neatbilst", "pārkāpumi", "brīdinājumi"),
-        "en": ("conforms", "does not conform", "violations", "warnings"),
+        "lv": ("atbilst", "neatbilst", "pārkāpums|pārkāpumi", "brīdinājums|brīdinājumi"),
+        "en": ("conforms", "does not conform", "violation|violations", "warning|warnings"),
     }[report.lang]
+    errors, warnings = report.count("Violation"), report.count("Warning")
     lines = [
-        f"{head[0] if report.conforms else head[1]}: {report.count('Violation')} {head[2]}, "
-        f"{report.count('Warning')} {head[3]}"
+        f"{head[0] if report.conforms else head[1]}: {errors} {plural(errors, report.lang, head[2])}, "
+        f"{warnings} {plural(warnings, report.lang, head[3])}"
     ]
     for r in report.results:
         about = " ".join(x for x in (r.cell, _short(r.focus) if r.focus else "", _short(r.path) if r.path else "") if x)
