@@ -178,14 +178,21 @@ def generate(preset: str, seed: int, violations: float, scale: float, out: Path,
 @main.command(name="load-data")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--quiet", is_flag=True, help="no progress on stderr")
-def load_data(files: tuple[Path, ...], quiet: bool) -> None:
-    """Add dataset files (N-Quads/TriG/Turtle) to the store in one atomic write and materialise them."""
+@click.option(
+    "--graph",
+    metavar="IRI",
+    help="the named graph for triples without one (Turtle, N-Triples, RDF/XML, JSON-LD); "
+    "e.g. https://w3id.org/pvpp/graph/institution/KEY",
+)
+def load_data(files: tuple[Path, ...], quiet: bool, graph: str | None) -> None:
+    """Add dataset files (N-Quads/TriG, or triples with --graph) to the store in one atomic write and materialise
+    them."""
     from pvpp_kg.policy.generate import stderr_progress
     from pvpp_kg.store.dataload import load_data as load
 
     settings = _settings()
     try:
-        report = load(settings, files, progress=None if quiet else stderr_progress)
+        report = load(settings, files, graph=graph, progress=None if quiet else stderr_progress)
     except PvppError as e:
         _fail(e.message)
     click.echo(f"loaded {report.files} file(s) in {report.seconds:.2f} s into {settings.data_dir}")

@@ -197,3 +197,31 @@ def test_cli_refuses_an_unknown_extension_before_writing(tmp_path: Path) -> None
     assert out.returncode == 2
     assert f"{data}: unknown RDF file extension" in out.stderr and "Traceback" not in out.stderr
     assert not (settings.data_dir / "public" / "CURRENT").exists()  # not even the base store was built
+
+
+def test_triples_go_to_the_graph_named_for_them(tmp_path: Path) -> None:
+    """Turtle has no graphs: with --graph its triples go there (an institution's data, which its next submission
+    replaces), without it the file is refused (exit 2) rather than mixed into the shared registry graph."""
+    data = tmp_path / "cesu.ttl"
+    data.write_text(f"<urn:svc> <{PVPP}owner> <urn:inst> .\n", encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "store", include_sample=False)
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "pvpp_kg", "load-data", "--quiet", *args, str(data)],
+            env=settings_env(settings),
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+
+    bad = cli("--graph", "not an iri")
+    assert bad.returncode == 2 and "--graph 'not an iri' is not an absolute IRI" in bad.stderr
+    refused = cli()
+    assert refused.returncode == 2 and f"{data}: holds triples without a named graph" in refused.stderr
+    assert not (settings.data_dir / "public" / "CURRENT").exists()  # refused before the store was built
+    graph = "https://w3id.org/pvpp/graph/institution/cesu-novads"
+    assert cli("--graph", graph).returncode == 0
+    store = _snapshot(settings.data_dir)
+    rows = list(store.query(f"SELECT ?g WHERE {{ GRAPH ?g {{ <urn:svc> <{PVPP}owner> <urn:inst> }} }}"))
+    assert [str(r[0]) for r in rows] == [f"<{graph}>"]

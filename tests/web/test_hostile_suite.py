@@ -677,17 +677,22 @@ def test_hostile_request(server: LiveServer, listener: tuple[int, list[object]],
     assert accepted == [], "a connection left the server"
 
 
+INTO = "load-data --graph https://w3id.org/pvpp/graph/institution/x"  # triples need a graph to go to
 CLI_CASES = [
     ("load-data", "laughs.rdf", LAUGHS, "DOCTYPE"),
     ("load-data", "deep.jsonld", DEEP_JSONLD, "nested more than 64 levels"),
-    ("load-data", "broken.ttl", b'<urn:a> <urn:b> "open .', "broken.ttl:1:"),
+    (INTO, "broken.ttl", b'<urn:a> <urn:b> "open .', "broken.ttl:1:"),
+    ("load-data", "plain.ttl", b"<urn:a> <urn:b> <urn:c> .\n", "holds triples without a named graph"),
+    ("load-data", "defaults.nq", b"<urn:a> <urn:b> <urn:c> <urn:g> .\n<urn:a> <urn:b> <urn:d> .\n", "without a"),
     ("validate", "laughs.rdf", LAUGHS, "DOCTYPE"),
     ("validate", "bomb.xlsx", BOMB, "expands to"),
     ("validate", "macros.xlsx", _with_member(_workbook(), "xl/vbaProject.bin", b"\x00" * 64), "macro-enabled"),
 ]
 
 
-@pytest.mark.parametrize(("command", "name", "body", "needle"), CLI_CASES, ids=[f"{c[0]}-{c[1]}" for c in CLI_CASES])
+@pytest.mark.parametrize(
+    ("command", "name", "body", "needle"), CLI_CASES, ids=[f"{c[0].split()[0]}-{c[1]}" for c in CLI_CASES]
+)
 def test_hostile_files_on_the_command_line(
     make_settings: Callable[..., Settings], tmp_path: Path, command: str, name: str, body: bytes, needle: str
 ) -> None:
@@ -699,7 +704,7 @@ def test_hostile_files_on_the_command_line(
     path.write_bytes(body)
     env = {**os.environ, "PVPP_DATA_DIR": str(settings.data_dir)}
     r = subprocess.run(
-        [str(Path(sys.executable).parent / "pvpp-kg"), command, str(path)],
+        [str(Path(sys.executable).parent / "pvpp-kg"), *command.split(), str(path)],
         env=env,
         capture_output=True,
         text=True,

@@ -18,7 +18,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from pvpp_kg.errors import InputError
-from pvpp_kg.namespaces import GRAPH_INSTITUTIONS
+from pvpp_kg.namespaces import GRAPH
 from pvpp_kg.settings import Settings
 from pvpp_kg.store.embedded import file_format, parse_error
 from pvpp_kg.store.guards import check_syntax_guards
@@ -37,10 +37,11 @@ class DataLoadReport:
     triples: int  # quads in the store afterwards
 
 
-def read_quads(files: list[Path], graph: str, progress: Progress | None = None) -> Iterator[ox.Quad]:
-    """Every file's quads in order, those without a graph in ``graph``; blank nodes are the file's own (renamed
-    per file). A syntax error names the file and line. Every 5 s (and at the end) says how far it has read."""
-    target = ox.NamedNode(graph)
+def read_quads(files: list[Path], graph: str | None, progress: Progress | None = None) -> Iterator[ox.Quad]:
+    """Every file's quads in order, those without a graph in ``graph`` (with none given, such a quad is bad input);
+    blank nodes are the file's own (renamed per file). A syntax error names the file and line. Every 5 s (and at
+    the end) says how far it has read."""
+    target = ox.NamedNode(graph) if graph is not None else None
     sizes = [p.stat().st_size for p in files]
     total, before = sum(sizes), 0
     started = last = time.perf_counter()
@@ -54,6 +55,8 @@ def read_quads(files: list[Path], graph: str, progress: Progress | None = None) 
             try:
                 for i, quad in enumerate(ox.parse(f, file_format(path), rename_blank_nodes=True)):
                     if isinstance(quad.graph_name, ox.DefaultGraph):
+                        if target is None:
+                            raise _no_graph(path)
                         quad = ox.Quad(quad.subject, quad.predicate, quad.object, target)
                     yield quad
                     if progress is not None and i % _PROGRESS_EVERY == 0 and time.perf_counter() - last >= 5:
@@ -65,17 +68,34 @@ def read_quads(files: list[Path], graph: str, progress: Progress | None = None) 
     say(total, time.perf_counter())
 
 
+def _no_graph(path: Path) -> InputError:
+    return InputError(
+        "holds triples without a named graph: name the graph they go to with --graph (one institution's data: "
+        f"{GRAPH}institution/KEY, which its next submission replaces)",
+        source=str(path),
+    )
+
+
 def load_data(
-    settings: Settings, paths: Iterable[Path], *, graph: str = str(GRAPH_INSTITUTIONS), progress: Progress | None = None
+    settings: Settings, paths: Iterable[Path], *, graph: str | None = None, progress: Progress | None = None
 ) -> DataLoadReport:
-    """Load dataset files into the public store (built first if missing); triples without a graph go to ``graph``."""
+    """Load dataset files into the public store (built first if missing); triples without a graph go to ``graph``,
+    and without one they are refused: put into a shared graph (the registry's), an institution's data would
+    outlive its next submission."""
     files = [Path(p) for p in paths]
+    if graph is not None:
+        try:
+            ox.NamedNode(graph)
+        except ValueError:
+            raise InputError(f"--graph {graph!r} is not an absolute IRI") from None
     for path in files:
         if not path.is_file():
             raise InputError("no such file", source=str(path))
         fmt = file_format(path)  # before anything is written
         if fmt in _GUARDED:  # the formats that can carry entities, deep nesting or remote contexts
             check_syntax_guards(path.read_bytes(), _GUARDED[fmt], str(path))
+        if graph is None and not fmt.supports_datasets:
+            raise _no_graph(path)
     started = time.perf_counter()
     store, _ = ensure_loaded(settings)
     with store.writer() as w:
