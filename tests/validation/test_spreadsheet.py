@@ -450,3 +450,36 @@ def test_an_id_used_twice_in_a_sheet_is_reported_at_the_second_row() -> None:
     assert e.value.problems[0].messages["lv"].startswith("šis id jau ir lapas 2. rindā")
     titles = {o for s, p, o in e.value.read[0] if str(p) == "http://purl.org/dc/terms/title"}
     assert len(titles) == 2  # the first row's lv and en titles only
+
+
+def test_a_result_on_an_entailed_super_property_points_at_its_column(tmp_path: Path) -> None:
+    """CPSV-AP checks cv:isGroupedBy, which the ontology entails from the life_situations column's
+    pvpp:lifeSituation: an unknown life situation is reported at that column, not at the row's id. The columns'
+    super-properties in data/template/columns.csv are exactly what the ontology entails."""
+    from rdflib import RDFS, Graph, URIRef
+
+    from pvpp_kg.namespaces import PREFIXES
+    from pvpp_kg.validation.spreadsheet import column_table
+
+    ontology = Graph()
+    for f in (Path(__file__).parents[2] / "ontology").glob("*.ttl"):
+        ontology.parse(f)
+    for sheet, columns in column_table().items():
+        for column, row in columns.items():
+            if not row["property"]:
+                continue
+            first, *listed = row["property"].split()
+            prefix, _, local = first.partition(":")
+            iri = URIRef(PREFIXES[prefix] + local)
+            entailed = {str(o) for o in ontology.transitive_objects(iri, RDFS.subPropertyOf) if o != iri}
+            named = {PREFIXES[c.partition(":")[0]] + c.partition(":")[2] for c in listed}
+            assert named == entailed, (sheet, column)
+    services = [dict(r) for r in ROWS["services"]]
+    services[0]["life_situations"] = "99999"
+    path = tmp_path / "services.csv"
+    path.write_bytes(_csv("services", services))
+    settings = Settings(include_sample=False, data_dir=tmp_path / "store")
+    document = parse_document(path.read_bytes(), filename="services.csv")
+    report = validator_for(settings).validate(document).located(document.origin)
+    grouped = [r for r in report.results if r.path == "http://data.europa.eu/m8g/isGroupedBy"]
+    assert [(r.sheet, r.row, r.column) for r in grouped] == [("services", 2, "life_situations")]

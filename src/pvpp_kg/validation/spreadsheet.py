@@ -61,11 +61,14 @@ def labels_of(sheet: str) -> dict[str, tuple[str, str]]:
 
 @lru_cache(maxsize=256)
 def column_for(sheet: str, path: str) -> str | None:
-    """The column of ``sheet`` whose values are the property ``path`` (full IRI)."""
+    """The column of ``sheet`` whose values are the property ``path`` (full IRI). A column names its property
+    first, then the super-properties the ontology entails from it (``pvpp:owner cv:hasCompetentAuthority``): a
+    CPSV-AP result on the super-property is about that column too."""
     for column, row in column_table().get(sheet, {}).items():
-        prefix, _, local = row["property"].partition(":")
-        if prefix and PREFIXES[prefix] + local == path:
-            return column
+        for curie in row["property"].split():
+            prefix, _, local = curie.partition(":")
+            if PREFIXES[prefix] + local == path:
+                return column
     return None
 
 
