@@ -483,3 +483,27 @@ def test_a_result_on_an_entailed_super_property_points_at_its_column(tmp_path: P
     report = validator_for(settings).validate(document).located(document.origin)
     grouped = [r for r in report.results if r.path == "http://data.europa.eu/m8g/isGroupedBy"]
     assert [(r.sheet, r.row, r.column) for r in grouped] == [("services", 2, "life_situations")]
+
+
+def test_a_percentage_cell_reads_as_the_number_shown(tmp_path: Path) -> None:
+    """Excel stores 98,5 % as 0.985 with a percent format: the availability target is the 98.5 the clerk typed,
+    not 0.985 %; a plain 99.5 stays 99.5."""
+    from rdflib import Literal, URIRef
+    from rdflib.namespace import XSD
+
+    from pvpp_kg.validation.spreadsheet import read_xlsx, write_workbook
+
+    book = tmp_path / "lm.xlsx"
+    write_workbook(book, {k: [dict(r) for r in v] for k, v in ROWS.items()})
+    wb = load_workbook(book)
+    ws = wb["slas"]
+    header = [c.value for c in ws[1]]
+    column = header.index("availability_target") + 1
+    typed = str(ROWS["slas"][0]["availability_target"])
+    cell = next(c for (c,) in ws.iter_rows(min_col=column, max_col=column) if str(c.value) == typed)
+    cell.value, cell.number_format = 0.985, "0.0%"
+    wb.save(book)
+    triples, _ = read_xlsx(book.read_bytes())
+    target = URIRef("https://w3id.org/pvpp/ontology#availabilityTarget")
+    targets = {o for _, p, o in triples if p == target}
+    assert Literal("98.5", datatype=XSD.decimal) in targets and Literal("0.985", datatype=XSD.decimal) not in targets

@@ -748,6 +748,21 @@ def _column_number(letters: str) -> int:
     return n
 
 
+def _percent_styles(z: zipfile.ZipFile) -> frozenset[int]:
+    """The cell styles that show a number as a percentage: Excel stores 98,5 % as 0.985, and the clerk who typed
+    98,5 % means 98.5 (built-in formats 9 and 10, or a format of the workbook's own with a % sign)."""
+    if "xl/styles.xml" not in z.namelist():
+        return frozenset()
+    root = _xml(z, "xl/styles.xml").getroot()
+    percent = {9, 10} | {
+        int(f.get("numFmtId", "-1")) for f in root.iter(f"{_MAIN}numFmt") if "%" in f.get("formatCode", "")
+    }
+    xfs = root.find(f"{_MAIN}cellXfs")
+    if xfs is None:
+        return frozenset()
+    return frozenset(i for i, xf in enumerate(xfs.iter(f"{_MAIN}xf")) if int(xf.get("numFmtId", "0")) in percent)
+
+
 def _shared_strings(z: zipfile.ZipFile) -> list[str]:
     """The shared strings table: each item's text runs joined (phonetic runs left out)."""
     if "xl/sharedStrings.xml" not in z.namelist():
@@ -776,8 +791,9 @@ def _worksheets(z: zipfile.ZipFile) -> list[tuple[str, str]]:
     return out
 
 
-def _value(c: Any, shared: list[str]) -> str:
-    """A cell's value as text, as openpyxl would give it (numbers as int or float, booleans as True/False)."""
+def _value(c: Any, shared: list[str], percent: frozenset[int] = frozenset()) -> str:
+    """A cell's value as text, as openpyxl would give it (numbers as int or float, booleans as True/False); a
+    number shown as a percentage as the number shown (0.985 as 98.5)."""
     kind = c.get("t", "n")
     if kind == "inlineStr":
         node = c.find(f"{_MAIN}is")
@@ -793,6 +809,9 @@ def _value(c: Any, shared: list[str]) -> str:
     if kind == "b":
         return str(v == "1")
     if kind == "n":
+        if percent and int(c.get("s", "0")) in percent:
+            shown = round(float(v) * 100, 10)
+            return str(int(shown)) if shown.is_integer() else str(shown)
         try:
             return str(int(v))
         except ValueError:
@@ -801,7 +820,13 @@ def _value(c: Any, shared: list[str]) -> str:
 
 
 def _sheet_rows(
-    z: zipfile.ZipFile, title: str, part: str, shared: list[str], limits: SheetLimits, source: str
+    z: zipfile.ZipFile,
+    title: str,
+    part: str,
+    shared: list[str],
+    limits: SheetLimits,
+    source: str,
+    percent: frozenset[int] = frozenset(),
 ) -> list[list[str]]:
     """A sheet's values, read as a stream: its declared size first, then the rows as read (a declared size can
     lie); a formula is refused where it is found."""
@@ -839,7 +864,7 @@ def _sheet_rows(
                             source=source,
                         )
                     values += [""] * (column - 1 - len(values))
-                    values.append(_value(c, shared))
+                    values.append(_value(c, shared, percent))
                 rows += [[] for _ in range(number - 1 - len(rows))]  # the empty rows a sheet leaves out
                 rows.append(values)
                 cells += len(values)
@@ -864,6 +889,7 @@ def read_xlsx(data: bytes, *, source: str = "upload.xlsx", limits: SheetLimits |
         z = zipfile.ZipFile(io.BytesIO(data))
         shared = _shared_strings(z)
         sheets = _worksheets(z)
+        percent = _percent_styles(z)
     except InputError:
         raise
     except Exception:  # a missing part, bad XML or a DTD: all mean the same to the person uploading it
@@ -879,7 +905,7 @@ def read_xlsx(data: bytes, *, source: str = "upload.xlsx", limits: SheetLimits |
                 problems.append(unknown_sheet(title))
                 continue
             try:
-                rows = _sheet_rows(z, title, part, shared, limits, source)
+                rows = _sheet_rows(z, title, part, shared, limits, source, percent)
             except InputError:
                 raise
             except Exception:
