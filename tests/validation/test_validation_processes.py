@@ -12,12 +12,13 @@ from pvpp_kg.validation import runner
 
 
 def _mapped_libraries(pool: QueryPool) -> str:
-    """The shared libraries of the pool's process once its interpreter is mapped (the exec may still be running)."""
+    """The shared libraries of the pool's process once Python runs in it: an extension module it imports is
+    mapped only after the dynamic loader has mapped the preloaded ones (the executable alone is mapped earlier)."""
     maps = Path(f"/proc/{pool.worker.process.pid}/maps")
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         text = maps.read_text()
-        if "libpython" in text or "python3" in text:
+        if "lib-dynload" in text or "site-packages" in text:
             return text
         time.sleep(0.05)
     raise AssertionError("the validation process never started")
