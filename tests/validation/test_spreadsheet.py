@@ -507,3 +507,28 @@ def test_a_percentage_cell_reads_as_the_number_shown(tmp_path: Path) -> None:
     target = URIRef("https://w3id.org/pvpp/ontology#availabilityTarget")
     targets = {o for _, p, o in triples if p == target}
     assert Literal("98.5", datatype=XSD.decimal) in targets and Literal("0.985", datatype=XSD.decimal) not in targets
+
+
+def test_an_institution_key_the_registry_lacks_is_reported_at_its_cell(client: object) -> None:
+    """A mistyped key ("lmm" for "lm") is that cell's problem with the nearest registry key, in lv and en, over
+    HTTP as on the command line, instead of showing only as class results on hashed participation nodes."""
+    services = [dict(r) for r in ROWS["services"]]
+    services[0]["institution"] = "lmm"
+    body = _csv("services", services)
+    r = client.post(  # type: ignore[attr-defined]
+        "/validate", files={"file": ("services.csv", body, "text/csv")}, headers={"Accept": "application/json"}
+    )
+    assert r.status_code == 200, r.text
+    unknown = [x for x in r.json()["results"] if x["constraint"] == "UnknownInstitution"]
+    assert [(x["sheet"], x["row"], x["column"]) for x in unknown] == [("services", 2, "institution")]
+    assert unknown[0]["messages"] == {
+        "en": "institution 'lmm' is not in the registry of institutions (did you mean 'lm'?)",
+        "lv": "iestādes 'lmm' nav iestāžu reģistrā (varbūt 'lm'?)",
+    }
+    assert not r.json()["conforms"]
+    fine = client.post(  # type: ignore[attr-defined]
+        "/validate",
+        files={"file": ("services.csv", _csv("services", ROWS["services"]), "text/csv")},
+        headers={"Accept": "application/json"},
+    )
+    assert not [x for x in fine.json()["results"] if x["constraint"] == "UnknownInstitution"]

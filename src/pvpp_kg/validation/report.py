@@ -191,7 +191,8 @@ def sheet_report(problems: list[Any], lang: str) -> Report:
     """What of a spreadsheet upload could not be read, as a report (layer ``sheet``), every one: unknown sheets,
     unknown and missing columns (rules UnknownSheet, UnknownColumn, MissingColumn), refused cells (CellValue),
     filled cells right of the last heading (BeyondHeader), an id a row of the same sheet already used
-    (DuplicateId) and manager cells naming no post of the posts sheet (UnknownPost)."""
+    (DuplicateId), manager cells naming no post of the posts sheet (UnknownPost) and institution keys neither the
+    registry nor the store knows (UnknownInstitution)."""
     results = [
         Result(
             focus="",

@@ -88,7 +88,8 @@ class Validations:
         shapes: tuple[tuple[bytes, str | None, str], ...] = (),
     ) -> Report:
         """``Validator.validate`` in the validation process; ``shapes``: a user's shapes files as uploaded."""
-        return await self.run(ValidationJob("policy", data.transfer(), lang, layers, institution, context, shapes))
+        job = ValidationJob("policy", data.transfer(), lang, layers, institution, context, shapes, data.origin)
+        return await self.run(job)
 
     async def alone(self, data: Document, shapes: tuple[tuple[bytes, str | None, str], ...], *, lang: str) -> Report:
         """``Validator.validate_alone`` (a user's shapes only) in the validation process."""

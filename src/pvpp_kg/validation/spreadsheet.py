@@ -9,15 +9,18 @@ Values are short local ids (``vsaa``, ``pv-gimenes-pabalsti``); lists are separa
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import re
 import unicodedata
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, ORG, RDF, SKOS, XSD
 
@@ -660,6 +663,43 @@ def _unknown_posts(g: Triples, origin: Origin, problems: list[CellProblem]) -> l
             )
         )
     return sorted(out, key=lambda p: (p.sheet, p.row))
+
+
+def unknown_institutions(triples: Iterable[Any], origin: Origin, known: frozenset[str]) -> list[CellProblem]:
+    """Each cell naming an institution key the registry does not have (``cesu-novds`` for ``cesu-novads``), at
+    that cell with the nearest key: otherwise the typo shows only as CPSV-AP class results on hashed nodes.
+    ``triples``: the upload's, as pyoxigraph terms; ``known``: the registry's institution IRIs."""
+    prefix = f"{ID}institution/"
+    keys = sorted(k.removeprefix(prefix) for k in known)
+    found: dict[tuple[str, int, str | None, int | None], str] = {}
+    for t in triples:
+        s, p, o = t.subject.value, t.predicate.value, t.object
+        if isinstance(o, ox.NamedNode) and o.value.startswith(prefix) and o.value not in known:
+            cell = origin.cell(s, p)
+            if cell is not None:
+                found.setdefault(cell, o.value.removeprefix(prefix))
+        if s.startswith(prefix) and s not in known and origin.rows.get(s, ("",))[0] == "institutions":
+            cell = origin.cell(s, None)
+            if cell is not None:
+                found.setdefault(cell, s.removeprefix(prefix))
+    out = []
+    for (sheet, row, column, number), key in sorted(found.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        near = difflib.get_close_matches(key, keys, n=1)
+        hint_en, hint_lv = (f" (did you mean {near[0]!r}?)", f" (varbūt {near[0]!r}?)") if near else ("", "")
+        out.append(
+            CellProblem(
+                sheet,
+                row,
+                column,
+                number,
+                {
+                    "en": f"institution {key!r} is not in the registry of institutions{hint_en}",
+                    "lv": f"iestādes {key!r} nav iestāžu reģistrā{hint_lv}",
+                },
+                "UnknownInstitution",
+            )
+        )
+    return out
 
 
 def _finish(source: str, fill: Any) -> tuple[Triples, Origin]:

@@ -29,7 +29,8 @@ from pvpp_kg.namespaces import BASE
 from pvpp_kg.settings import Settings
 from pvpp_kg.store.materialise import Entailment, Rules
 from pvpp_kg.validation.parse import Document
-from pvpp_kg.validation.report import Report, report_from
+from pvpp_kg.validation.report import Report, report_from, sheet_report, with_rules
+from pvpp_kg.validation.spreadsheet import unknown_institutions
 
 # rdflib logs a stack trace for every ill-formed typed literal ("2024-13-45"^^xsd:date); the shapes report those
 logging.getLogger("rdflib.term").setLevel(logging.ERROR)
@@ -110,6 +111,8 @@ class Validator:
         store = _materialised(graphs, self.ontology)
         self.context_quads = list(dict.fromkeys(ox.Quad(q.subject, q.predicate, q.object) for q in store))
         self.described = frozenset(q.subject for q in self.context_quads)  # what the reference data describes
+        institution = f"{BASE}id/institution/"
+        self.institutions = frozenset(n.value for n in self.described if n.value.startswith(institution))
         self.described_quads = [ox.Quad(n, _IN, n, DESCRIBED) for n in self.described]
         self.slots = threading.BoundedSemaphore(max(1, settings.max_concurrent_validations))
         # the root shapes are independent queries, and pyoxigraph evaluates them without the GIL, so they run side
@@ -190,7 +193,13 @@ class Validator:
             engines += [("custom", extra_shapes)] if extra_shapes is not None else []
             reports = shacl.validate_each(store, [e for _, e in engines], only=MINE, map_=self.map)
             found = [(layer, engine, report) for (layer, engine), report in zip(engines, reports, strict=True)]
-        return report_from(found, lang, len(data))
+        report = report_from(found, lang, len(data))
+        if data.origin is not None:  # a spreadsheet: an institution key neither registry nor store knows, at its cell
+            stored = {q.subject.value for q in _quads(extra_context) if isinstance(q.subject, ox.NamedNode)}
+            unknown = unknown_institutions(data.triples, data.origin, self.institutions | stored)
+            if unknown:
+                return with_rules(sheet_report(unknown, lang), report)
+        return report
 
     def validate_alone(self, data: Document, shapes: shacl.ShapesGraph, *, lang: str = "en") -> Report:
         """Validate ``data`` by itself (no reference data, no policy) against ``shapes``: plain SHACL."""

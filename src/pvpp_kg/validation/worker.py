@@ -52,6 +52,7 @@ class ValidationJob(NamedTuple):
     institution: str | None = None
     context: bytes | None = None  # the other institutions' data, N-Triples
     shapes: tuple[tuple[bytes, str | None, str], ...] = ()  # a user's shapes files: content, media type, name
+    origin: Any = None  # a spreadsheet's rows (spreadsheet.Origin): its cells can be named in the process
 
 
 class MeasureJob(NamedTuple):
@@ -120,6 +121,7 @@ def run(validator: Validator, job: ValidationJob, crash_marker: str | None = Non
     if crashes(job.document, crash_marker, "validation"):
         os.abort()
     data = Document.transferred(job.document)
+    data.origin = job.origin  # a spreadsheet's: the validator names the cells of unknown institution keys
     if job.kind == "refusals":
         assert job.institution is not None
         return validator.refusals(data, job.institution, job.context)
