@@ -195,8 +195,10 @@ class Validator:
             found = [(layer, engine, report) for (layer, engine), report in zip(engines, reports, strict=True)]
         report = report_from(found, lang, len(data))
         if data.origin is not None:  # a spreadsheet: an institution key neither registry nor store knows, at its cell
-            stored = {q.subject.value for q in _quads(extra_context) if isinstance(q.subject, ox.NamedNode)}
-            unknown = unknown_institutions(data.triples, data.origin, self.institutions | stored)
+            unknown = unknown_institutions(data.triples, data.origin, self.institutions)
+            if unknown and extra_context:  # the stored data read for it may know more (a generated body)
+                stored = {q.subject.value for q in _quads(extra_context) if isinstance(q.subject, ox.NamedNode)}
+                unknown = unknown_institutions(data.triples, data.origin, self.institutions | stored)
             if unknown:
                 return with_rules(sheet_report(unknown, lang), report)
         return report
