@@ -532,3 +532,32 @@ def test_an_institution_key_the_registry_lacks_is_reported_at_its_cell(client: o
         headers={"Accept": "application/json"},
     )
     assert not [x for x in fine.json()["results"] if x["constraint"] == "UnknownInstitution"]
+
+
+def test_a_time_cell_reads_as_the_iso_duration_it_shows(tmp_path: Path) -> None:
+    """Excel stores 4:00 as 0.1667 of a day: a reaction time typed as a time is the ISO 8601 duration the column
+    asks for (PT4H; 48:00 in an [h]:mm cell PT48H; 1:30 PT1H30M), not the float."""
+    from rdflib import Literal
+    from rdflib.namespace import XSD
+
+    from pvpp_kg.validation.spreadsheet import read_xlsx, write_workbook
+
+    book = tmp_path / "lm.xlsx"
+    write_workbook(book, {k: [dict(r) for r in v] for k, v in ROWS.items()})
+    wb = load_workbook(book)
+    ws = wb["slas"]
+    header = [c.value for c in ws[1]]
+    for name, typed, fmt in (("reaction_time", 4 / 24, "h:mm"), ("resolution_time", 2.0, "[h]:mm")):
+        column = header.index(name) + 1
+        cell = next(c for (c,) in ws.iter_rows(min_col=column, max_col=column) if c.value == ROWS["slas"][0][name])
+        cell.value, cell.number_format = typed, fmt
+    wb.save(book)
+    triples, _ = read_xlsx(book.read_bytes())
+    times = {str(p).rsplit("#", 1)[1]: o for _, p, o in triples if str(p).endswith(("reactionTime", "resolutionTime"))}
+    assert times == {
+        "reactionTime": Literal("PT4H", datatype=XSD.duration),
+        "resolutionTime": Literal("PT48H", datatype=XSD.duration),
+    }
+    from pvpp_kg.validation.spreadsheet import _shown
+
+    assert (_shown(1.5 / 24, "time"), _shown(0.985, "percent"), _shown(0.0, "time")) == ("PT1H30M", "98.5", "PT0S")

@@ -788,19 +788,41 @@ def _column_number(letters: str) -> int:
     return n
 
 
-def _percent_styles(z: zipfile.ZipFile) -> frozenset[int]:
-    """The cell styles that show a number as a percentage: Excel stores 98,5 % as 0.985, and the clerk who typed
-    98,5 % means 98.5 (built-in formats 9 and 10, or a format of the workbook's own with a % sign)."""
+_TIME_FORMATS = {18, 19, 20, 21, 45, 46, 47}  # Excel's built-in h:mm, h:mm:ss, [h]:mm:ss, mm:ss …
+
+
+def _number_styles(z: zipfile.ZipFile) -> dict[int, str]:
+    """The cell styles that show a number as what the clerk typed, not as it is stored: ``percent`` (98,5 % is
+    stored as 0.985; built-in formats 9 and 10, or one with a % sign) and ``time`` (4:00 is stored as 0.1667 of
+    a day; built-in time formats, or one with hours or seconds and no year or day)."""
     if "xl/styles.xml" not in z.namelist():
-        return frozenset()
+        return {}
     root = _xml(z, "xl/styles.xml").getroot()
-    percent = {9, 10} | {
-        int(f.get("numFmtId", "-1")) for f in root.iter(f"{_MAIN}numFmt") if "%" in f.get("formatCode", "")
-    }
+    kinds: dict[int, str] = {9: "percent", 10: "percent", **dict.fromkeys(_TIME_FORMATS, "time")}
+    for f in root.iter(f"{_MAIN}numFmt"):
+        code = re.sub(r'"[^"]*"|\\.', "", f.get("formatCode", "")).lower()  # quoted text is not format
+        if "%" in code:
+            kinds[int(f.get("numFmtId", "-1"))] = "percent"
+        elif ("h" in code or "s" in code) and "y" not in code and "d" not in code:
+            kinds[int(f.get("numFmtId", "-1"))] = "time"
     xfs = root.find(f"{_MAIN}cellXfs")
     if xfs is None:
-        return frozenset()
-    return frozenset(i for i, xf in enumerate(xfs.iter(f"{_MAIN}xf")) if int(xf.get("numFmtId", "0")) in percent)
+        return {}
+    found = {i: kinds.get(int(xf.get("numFmtId", "0"))) for i, xf in enumerate(xfs.iter(f"{_MAIN}xf"))}
+    return {i: kind for i, kind in found.items() if kind}
+
+
+def _shown(value: float, kind: str) -> str:
+    """A number as its cell shows it: a percentage as the number before the % sign (0.985 → 98.5), a time as the
+    ISO 8601 duration the template asks for (4:00 → PT4H, 48:00 → PT48H)."""
+    if kind == "percent":
+        shown = round(value * 100, 10)
+        return str(int(shown)) if shown.is_integer() else str(shown)
+    seconds = round(value * 86400)
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    parts = [f"{n}{unit}" for n, unit in ((hours, "H"), (minutes, "M"), (seconds, "S")) if n]
+    return "PT" + ("".join(parts) or "0S")
 
 
 def _shared_strings(z: zipfile.ZipFile) -> list[str]:
@@ -831,9 +853,9 @@ def _worksheets(z: zipfile.ZipFile) -> list[tuple[str, str]]:
     return out
 
 
-def _value(c: Any, shared: list[str], percent: frozenset[int] = frozenset()) -> str:
+def _value(c: Any, shared: list[str], styles: dict[int, str] | None = None) -> str:
     """A cell's value as text, as openpyxl would give it (numbers as int or float, booleans as True/False); a
-    number shown as a percentage as the number shown (0.985 as 98.5)."""
+    number shown as a percentage or a time as what its cell shows (see :func:`_shown`)."""
     kind = c.get("t", "n")
     if kind == "inlineStr":
         node = c.find(f"{_MAIN}is")
@@ -849,9 +871,8 @@ def _value(c: Any, shared: list[str], percent: frozenset[int] = frozenset()) -> 
     if kind == "b":
         return str(v == "1")
     if kind == "n":
-        if percent and int(c.get("s", "0")) in percent:
-            shown = round(float(v) * 100, 10)
-            return str(int(shown)) if shown.is_integer() else str(shown)
+        if styles and (kind := styles.get(int(c.get("s", "0")))):
+            return _shown(float(v), kind)
         try:
             return str(int(v))
         except ValueError:
@@ -866,7 +887,7 @@ def _sheet_rows(
     shared: list[str],
     limits: SheetLimits,
     source: str,
-    percent: frozenset[int] = frozenset(),
+    styles: dict[int, str] | None = None,
 ) -> list[list[str]]:
     """A sheet's values, read as a stream: its declared size first, then the rows as read (a declared size can
     lie); a formula is refused where it is found."""
@@ -904,7 +925,7 @@ def _sheet_rows(
                             source=source,
                         )
                     values += [""] * (column - 1 - len(values))
-                    values.append(_value(c, shared, percent))
+                    values.append(_value(c, shared, styles))
                 rows += [[] for _ in range(number - 1 - len(rows))]  # the empty rows a sheet leaves out
                 rows.append(values)
                 cells += len(values)
@@ -929,7 +950,7 @@ def read_xlsx(data: bytes, *, source: str = "upload.xlsx", limits: SheetLimits |
         z = zipfile.ZipFile(io.BytesIO(data))
         shared = _shared_strings(z)
         sheets = _worksheets(z)
-        percent = _percent_styles(z)
+        styles = _number_styles(z)
     except InputError:
         raise
     except Exception:  # a missing part, bad XML or a DTD: all mean the same to the person uploading it
@@ -945,7 +966,7 @@ def read_xlsx(data: bytes, *, source: str = "upload.xlsx", limits: SheetLimits |
                 problems.append(unknown_sheet(title))
                 continue
             try:
-                rows = _sheet_rows(z, title, part, shared, limits, source, percent)
+                rows = _sheet_rows(z, title, part, shared, limits, source, styles)
             except InputError:
                 raise
             except Exception:
