@@ -31,6 +31,8 @@ FORMATS: dict[str, tuple[ox.RdfFormat | None, tuple[str, ...], tuple[str, ...]]]
     "xlsx": (None, ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",), ("xlsx",)),
     "csvzip": (None, ("application/zip", "application/x-zip-compressed"), ("zip",)),  # the template's CSV variant
 }
+# what a file given on the command line may be: the documents above, and datasets (what ``generate`` writes)
+FILE_EXTENSIONS = (*(e for _, _, exts in FORMATS.values() for e in exts), "nq", "trig")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -204,17 +206,21 @@ def _csv_sheets(paths: list[Path], settings: Settings) -> Document:
     row and column, a manager is checked against the posts sheet, a sheet with no rows is no error."""
     from pvpp_kg.validation import spreadsheet
 
-    files = []
-    for path in paths:
-        try:
-            if path.stat().st_size > settings.max_body_bytes:
-                raise PayloadTooLarge(f"{path}: over the limit of {settings.max_body_bytes} bytes")
-            files.append((path.stem, path.read_bytes(), str(path)))
-        except OSError as e:
-            raise InputError(f"cannot read: {e.strerror}", source=str(path)) from None
+    files = [(path.stem, _read(path, settings), str(path)) for path in paths]
     source = str(paths[0].parent / "*.csv")
     limits = spreadsheet.SheetLimits.of(settings)
     return _sheets(lambda: spreadsheet.read_csv_files(files, source=source, limits=limits), source)
+
+
+def _read(path: Path, settings: Settings) -> bytes:
+    """A file's bytes, size-limited like an HTTP body; a file that cannot be read is bad input naming it."""
+    try:
+        size = path.stat().st_size
+        if size > settings.max_body_bytes:
+            raise PayloadTooLarge(f"{path}: {size} bytes, over the limit of {settings.max_body_bytes}")
+        return path.read_bytes()
+    except OSError as e:
+        raise InputError(f"cannot read: {e.strerror}", source=str(path)) from None
 
 
 def _dataset(data: bytes, path: Path) -> list[ox.Quad]:
@@ -239,19 +245,12 @@ def parse_files(paths: Iterable[Path], settings: Settings) -> Document:
     documents: list[Document] = []
     refused: list[SheetErrors] = []
     for path in paths:
-        try:
-            size = path.stat().st_size
-            if size > settings.max_body_bytes:
-                raise PayloadTooLarge(f"{path}: {size} bytes, over the limit of {settings.max_body_bytes}")
-            data = path.read_bytes()
-        except OSError as e:
-            raise InputError(f"cannot read: {e.strerror}", source=str(path)) from None
+        data = _read(path, settings)
         suffix = path.suffix.lower().lstrip(".")
-        known = [e for _, _, exts in FORMATS.values() for e in exts] + ["nq", "trig"]
-        if suffix not in known:  # a file has an extension, not a media type: the error names extensions
+        if suffix not in FILE_EXTENSIONS:  # a file has an extension, not a media type: the error names extensions
             raise InputError(
                 f"cannot read {f'.{suffix} files' if suffix else 'a file without an extension'}; "
-                f"validate reads {', '.join('.' + e for e in known)}",
+                f"validate reads {', '.join('.' + e for e in FILE_EXTENSIONS)}",
                 source=str(path),
             )
         if suffix in ("nq", "trig"):  # a dataset (what ``generate`` writes): its graphs as one

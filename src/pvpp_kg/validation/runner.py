@@ -63,14 +63,7 @@ class Validations:
     @property
     def pool(self) -> QueryPool:
         if self._pool is None:
-            self._pool = QueryPool(
-                max(1, self.settings.max_concurrent_validations),
-                find_allocator(self.settings.query_allocator),  # jemalloc: the national validation 17 % faster
-                module=MODULE,
-                args=(self.settings.model_dump_json(exclude=SECRETS),),
-                what="validation",
-                answer=answer,
-            )
+            self._pool = _validation_pool(self.settings, max(1, self.settings.max_concurrent_validations), "validation")
         return self._pool
 
     async def run(self, job: ValidationJob) -> Report:
@@ -124,9 +117,14 @@ class Validations:
 def revalidation_pool(settings: Settings) -> QueryPool:
     """A validation process of its own for the start-up revalidation: not the one serving requests, since the run
     takes a minute on the national store and must not hold a request's slot."""
-    args = (settings.model_dump_json(exclude=SECRETS),)
+    return _validation_pool(settings, 1, "revalidation")
+
+
+def _validation_pool(settings: Settings, size: int, what: str) -> QueryPool:
+    """A process running ``validation.worker`` with ``size`` slots, the settings passed on (secrets left out)."""
     allocator = find_allocator(settings.query_allocator)  # jemalloc: the national validation 17 % faster
-    return QueryPool(1, allocator, module=MODULE, args=args, what="revalidation", answer=answer)
+    args = (settings.model_dump_json(exclude=SECRETS),)
+    return QueryPool(size, allocator, module=MODULE, args=args, what=what, answer=answer)
 
 
 async def stale(settings: Settings, backend: EmbeddedBackend) -> bool:

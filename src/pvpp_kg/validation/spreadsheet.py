@@ -117,6 +117,11 @@ class CellProblem:
     messages: dict[str, str]
     kind: str = "CellValue"  # the rule: CellValue, or UnknownSheet / UnknownColumn / MissingColumn (the layout)
 
+    @classmethod
+    def at(cls, cell: tuple[str, int, str | None, int | None], en: str, lv: str, kind: str) -> CellProblem:
+        """A problem at a cell ``Origin.cell`` located: (sheet, row, column name, column number)."""
+        return cls(*cell, {"en": en, "lv": lv}, kind)
+
     @property
     def message(self) -> str:
         return self.messages["en"]
@@ -647,18 +652,12 @@ def _unknown_posts(g: Triples, origin: Origin, problems: list[CellProblem]) -> l
     for s, p, o in g:
         if p not in _POST_REFERENCES or o in posts or (cell := origin.cell(str(s), str(p))) is None:
             continue
-        sheet, row, column, number = cell
         key, local = str(o).rsplit("/", 2)[-2:]
         out.append(
-            CellProblem(
-                sheet,
-                row,
-                column,
-                number,
-                {
-                    "en": f"post {local!r} is not in the posts sheet (institution {key!r}): give the id of one there",
-                    "lv": f"amata {local!r} nav lapā posts (iestāde {key!r}): norādiet tur esoša amata identifikatoru",
-                },
+            CellProblem.at(
+                cell,
+                f"post {local!r} is not in the posts sheet (institution {key!r}): give the id of one there",
+                f"amata {local!r} nav lapā posts (iestāde {key!r}): norādiet tur esoša amata identifikatoru",
                 "UnknownPost",
             )
         )
@@ -683,19 +682,14 @@ def unknown_institutions(triples: Iterable[Any], origin: Origin, known: frozense
             if cell is not None:
                 found.setdefault(cell, s.removeprefix(prefix))
     out = []
-    for (sheet, row, column, number), key in sorted(found.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+    for cell, key in sorted(found.items(), key=lambda kv: (kv[0][0], kv[0][1])):
         near = difflib.get_close_matches(key, keys, n=1)
         hint_en, hint_lv = (f" (did you mean {near[0]!r}?)", f" (varbūt {near[0]!r}?)") if near else ("", "")
         out.append(
-            CellProblem(
-                sheet,
-                row,
-                column,
-                number,
-                {
-                    "en": f"institution {key!r} is not in the registry of institutions{hint_en}",
-                    "lv": f"iestādes {key!r} nav iestāžu reģistrā{hint_lv}",
-                },
+            CellProblem.at(
+                cell,
+                f"institution {key!r} is not in the registry of institutions{hint_en}",
+                f"iestādes {key!r} nav iestāžu reģistrā{hint_lv}",
                 "UnknownInstitution",
             )
         )
@@ -871,8 +865,8 @@ def _value(c: Any, shared: list[str], styles: dict[int, str] | None = None) -> s
     if kind == "b":
         return str(v == "1")
     if kind == "n":
-        if styles and (kind := styles.get(int(c.get("s", "0")))):
-            return _shown(float(v), kind)
+        if styles and (shown_as := styles.get(int(c.get("s", "0")))):
+            return _shown(float(v), shown_as)
         try:
             return str(int(v))
         except ValueError:
