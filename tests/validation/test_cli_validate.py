@@ -105,6 +105,50 @@ def test_a_workbooks_results_name_their_cells_on_the_command_line(run, tmp_path:
     assert ("posts", 6, "holder") in found
 
 
+def test_the_shacl_report_of_a_spreadsheet_holds_its_cells(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The Turtle report holds what the text report says: a refused cell is a result of its reading rule (its
+    focus node the cell's name), and a rule's result on a readable row says which cell it is about."""
+    from rdflib import Graph, Literal, URIRef
+    from rdflib.namespace import RDF, SH, XSD
+
+    pvpp = "https://w3id.org/pvpp/ontology#"
+    assert run("template", "--out", str(tmp_path)).exit_code == 0
+    with (tmp_path / "posts.csv").open("a") as f:
+        f.write("lm,p1,Vadītājs,Manager,PS,,\n")
+    with (tmp_path / "services.csv").open("a") as f:
+        f.write("lm,x,individual-benefit,Nosaukums,,Apraksts,,p1,,,,,,,,,,,\n")  # no English title: a warning
+        f.write("lm,y,publisks,Nosaukums,,Apraksts,,p1,,,,,,,,,,,\n")  # not a kind: the cell is refused
+    files = [str(tmp_path / f"{name}.csv") for name in ("posts", "services")]
+    text = run("validate", *files)
+    r = run("validate", "--format", "turtle", *files)
+    assert r.exit_code == 1 == text.exit_code, r.output
+    g = Graph().parse(data=r.output, format="turtle")
+    results = list(g.subjects(RDF.type, SH.ValidationResult))
+    assert len(results) == len(text.output.strip().splitlines()) - 1 == 4  # the text report's lines but its first
+
+    def located(node: object) -> tuple[object, ...]:
+        return tuple(g.value(node, URIRef(pvpp + p)) for p in ("sheet", "row", "column", "cell"))
+
+    (refused,) = g.subjects(SH.sourceConstraintComponent, URIRef("https://w3id.org/pvpp/id/sheet-rule/CellValue"))
+    assert g.value(refused, SH.focusNode) == Literal("services!C3")
+    assert located(refused) == (
+        Literal("services"),
+        Literal(3, datatype=XSD.positiveInteger),
+        Literal("kind"),
+        Literal("services!C3"),
+    )
+    assert {m.language for m in g.objects(refused, SH.resultMessage)} == {"lv", "en"}
+    assert (URIRef("https://w3id.org/pvpp/id/sheet-rule/CellValue"), RDF.type, SH.ConstraintComponent) in g
+    service = URIRef("https://w3id.org/pvpp/id/service/lm/x")
+    (no_english,) = (
+        n
+        for n in g.subjects(SH.focusNode, service)
+        if g.value(n, SH.resultSeverity) == SH.Warning
+        and g.value(n, SH.resultPath) == URIRef("http://purl.org/dc/terms/title")
+    )
+    assert located(no_english)[2:] == (Literal("title_en"), Literal("services!E2"))
+
+
 def test_bad_settings_and_unusable_paths_exit_2_naming_them(  # type: ignore[no-untyped-def]
     run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -17,8 +17,12 @@ import httpx
 import pyoxigraph as ox
 import pytest
 from openpyxl import load_workbook
+from rdflib import Graph
+from rdflib.namespace import RDF, SH
 
+from pvpp_kg.namespaces import PVPP
 from pvpp_kg.settings import Settings
+from pvpp_kg.validation.report import SHEET_RULE
 from tests.conftest import LiveServer, serving, tokens_file
 from tests.validation.test_submissions import graph_of
 from tests.web.test_hostile_suite import BOMB, _huge_dimension, _with_member, _workbook
@@ -744,7 +748,22 @@ def test_refused_cells_and_broken_rules_are_one_report(server: LiveServer) -> No
         timeout=90,
     )
     assert r.status_code == 200, r.text[:300]
-    found = {(x["sheet"], x["row"], x["column"], x["layer"]) for x in r.json()["results"]}
+    results = r.json()["results"]
+    found = {(x["sheet"], x["row"], x["column"], x["layer"]) for x in results}
     assert ("services", kind_row, "kind", "sheet") in found
     assert ("slas", sla_row, "availability_target", "pvpp") in found
     assert r.json()["links"]["fixit"] and state(server) == before
+    # the standard SHACL report says the same: the refused cell is a result of its reading rule, the broken rule's
+    # result names its cell
+    r = httpx.post(
+        server.url + "/validate",
+        files=upload("varam.xlsx", xlsx_bytes(wb)),
+        headers={"Accept": "text/turtle"},
+        timeout=90,
+    )
+    g = Graph().parse(data=r.text, format="turtle")
+    cells = {str(c) for c in g.objects(None, PVPP.cell)}
+    assert f"services!C{kind_row}" in cells and any(re.fullmatch(rf"slas![A-Z]+{sla_row}", c) for c in cells)
+    (refused,) = g.subjects(SH.sourceConstraintComponent, SHEET_RULE.CellValue)
+    assert str(g.value(refused, SH.focusNode)) == f"services!C{kind_row}"
+    assert len(set(g.subjects(RDF.type, SH.ValidationResult))) == len(results) and state(server) == before

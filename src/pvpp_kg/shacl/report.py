@@ -48,13 +48,14 @@ class Report:
         g.add((root, RDF.type, SH.ValidationReport))
         g.add((root, SH.conforms, Literal(self.conforms)))
         for r in self.results:
-            g.add((root, SH.result, self._add(g, r)))
+            g.add((root, SH.result, self.add(g, r)))
         for triples in self.shapes.values():  # a blank-node shape is otherwise "[ ]": which property, which rule?
             for t in triples:
                 g.add(t)
         return g
 
-    def _add(self, g: Graph, r: Result) -> BNode:
+    def add(self, g: Graph, r: Result) -> BNode:
+        """``r`` as a sh:ValidationResult node of ``g`` (its nested results as sh:detail)."""
         n = BNode()
         g.add((n, RDF.type, SH.ValidationResult))
         g.add((n, SH.focusNode, self.term(r.focus)))
@@ -72,7 +73,7 @@ class Report:
         for m in r.messages:
             g.add((n, SH.resultMessage, m))
         for d in r.details:
-            g.add((n, SH.detail, self._add(g, d)))
+            g.add((n, SH.detail, self.add(g, d)))
         return n
 
 

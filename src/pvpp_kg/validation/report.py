@@ -10,14 +10,16 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
 
-from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import RDF
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import RDF, XSD
 from rdflib.term import Node
 
 from pvpp_kg import shacl
-from pvpp_kg.namespaces import LANGS, PREFIXES, SH
+from pvpp_kg.namespaces import ID, LANGS, PREFIXES, PVPP, SH
 from pvpp_kg.shacl.terms import to_rdflib
 from pvpp_kg.templating import TEMPLATES, plural
+
+SHEET_RULE = Namespace(f"{ID}sheet-rule/")  # the spreadsheet reading rules (ontology/report.ttl)
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class Result:
     column_number: int | None = None
     unnamed: bool = False  # the shape is a blank node: its label differs from one process to the next
     language: str | None = None  # the one language the result is about (its value's, or the one its rule asks for)
+    engine: shacl.Result | None = field(default=None, compare=False, repr=False)  # the same, as the engine's
 
     @property
     def rule(self) -> str:
@@ -78,15 +81,38 @@ class Report:
     conforms: bool
     results: list[Result]
     lang: str
-    engine_results: list[shacl.Result] = field(default_factory=list, repr=False)  # the same, as the engine's
     triples: int = 0
     shapes: dict[Node, tuple[Any, ...]] = field(default_factory=dict, repr=False)  # blank-node shapes' triples
 
+    @property
+    def engine_results(self) -> list[shacl.Result]:
+        """The engine's results of the policy's rules, as the standard report holds them (no spreadsheet ones)."""
+        return [r.engine for r in self.results if r.engine is not None]
+
     @cached_property
     def graph(self) -> Graph:
-        """The SHACL validation report (sh:ValidationReport with every result, messages in lv and en)."""
-        g = shacl.Report(self.engine_results, shapes=self.shapes).graph()
-        g.set((next(g.subjects(RDF.type, SH.ValidationReport)), SH.conforms, Literal(self.conforms)))
+        """The SHACL validation report (sh:ValidationReport with every result, messages in lv and en). A result
+        at a spreadsheet cell says where (pvpp:sheet, pvpp:row, pvpp:column, pvpp:cell); a cell or sheet that
+        could not be read is a result of its reading rule (``SHEET_RULE``), its focus node the cell's name."""
+        engine = shacl.Report([], shapes=self.shapes)
+        g = engine.graph()
+        root = next(g.subjects(RDF.type, SH.ValidationReport))
+        g.set((root, SH.conforms, Literal(self.conforms)))
+        for r in self.results:
+            if r.engine is not None:
+                node = engine.add(g, r.engine)
+            elif r.layer == "sheet":
+                node = _sheet_result(g, r)
+            else:
+                continue  # a result read back without the engine's (none is made so today)
+            g.add((root, SH.result, node))
+            if r.sheet is not None:
+                g.add((node, PVPP.sheet, Literal(r.sheet)))
+                g.add((node, PVPP.cell, Literal(r.cell)))
+                if r.row is not None:
+                    g.add((node, PVPP.row, Literal(r.row, datatype=XSD.positiveInteger)))
+                if r.column is not None:
+                    g.add((node, PVPP.column, Literal(r.column)))
         for prefix, ns in PREFIXES.items():
             g.bind(prefix, ns)
         return g
@@ -140,13 +166,10 @@ class Report:
 def report_from(found: list[tuple[str, shacl.ShapesGraph, shacl.Report]], lang: str, triples: int) -> Report:
     """The engine's reports as one: results with messages in both languages, violations first."""
     results: list[Result] = []
-    engine_results: list[shacl.Result] = []
     shapes: dict[Node, tuple[Any, ...]] = {}
     for layer, engine, report in found:
         for r in report.results:
-            result, full = _result(r, engine.g, lang, layer)
-            results.append(result)
-            engine_results.append(full)
+            results.append(_result(r, engine.g, lang, layer))
             if r.shape not in shapes:
                 shapes[r.shape] = shacl.shape_description(engine.g, r.shape)
     order = sorted(
@@ -159,9 +182,8 @@ def report_from(found: list[tuple[str, shacl.ShapesGraph, shacl.Report]], lang: 
         ),
     )
     results = [results[i] for i in order]
-    engine_results = [engine_results[i] for i in order]
     conforms = not any(r.severity == "Violation" for r in results)
-    return Report(conforms, results, lang, engine_results, triples, {s: t for s, t in shapes.items() if t})
+    return Report(conforms, results, lang, triples, {s: t for s, t in shapes.items() if t})
 
 
 _SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
@@ -184,7 +206,21 @@ def _letter(number: int | None) -> str:
 def with_rules(sheet: Report, rules: Report) -> Report:
     """A spreadsheet's refused cells and the policy's rules on the rows that could be read, as one report: the
     person filling it sees every problem in one pass, not the rules only after the cells are fixed."""
-    return Report(False, sheet.results + rules.results, rules.lang, rules.engine_results, rules.triples, rules.shapes)
+    return Report(False, sheet.results + rules.results, rules.lang, rules.triples, rules.shapes)
+
+
+def _sheet_result(g: Graph, r: Result) -> BNode:
+    """A cell or sheet that could not be read, as a sh:ValidationResult: no data node exists for it, so its focus
+    node is the cell's name (a literal, as SHACL allows), its component the reading rule it broke."""
+    n, rule = BNode(), SHEET_RULE[r.component]
+    g.add((n, RDF.type, SH.ValidationResult))
+    g.add((n, SH.focusNode, Literal(r.cell or "")))
+    g.add((n, SH.resultSeverity, SH[r.severity]))
+    g.add((n, SH.sourceConstraintComponent, rule))
+    g.add((rule, RDF.type, SH.ConstraintComponent))
+    for lang, text in r.messages.items():
+        g.add((n, SH.resultMessage, _message_literal(text, lang)))
+    return n
 
 
 def sheet_report(problems: list[Any], lang: str) -> Report:
@@ -211,7 +247,7 @@ def sheet_report(problems: list[Any], lang: str) -> Report:
         )
         for p in problems
     ]
-    return Report(False, results, lang, [], 0)
+    return Report(False, results, lang, 0)
 
 
 # messages for the CPSV-AP shapes, which carry none: by constraint component, in both languages
@@ -310,8 +346,8 @@ def _shape_name(shapes: Graph, shape: Node, lang: str) -> str | None:
     return found.get(lang) or (found.get("en") or found.get(None) if lang == "en" else None)
 
 
-def _result(r: shacl.Result, shapes: Graph, lang: str, layer: str) -> tuple[Result, shacl.Result]:
-    """One result with messages in both languages, and the engine's result carrying the same messages."""
+def _result(r: shacl.Result, shapes: Graph, lang: str, layer: str) -> Result:
+    """One result with messages in both languages; its engine's result carries the same messages."""
     component = str(r.component).rsplit("#", 1)[-1]
     given = {m.language or "": str(m) for m in r.messages}  # the engine's, templates filled in
     messages = {key: text for key, text in given.items() if key in LANGS}
@@ -335,7 +371,9 @@ def _result(r: shacl.Result, shapes: Graph, lang: str, layer: str) -> tuple[Resu
         # never the engine's own English text ("Less than 1 values on …"): the component's message in both
         messages.setdefault("lv", lv.format(**fill("lv")))
         messages.setdefault("en", en.format(**fill("en")))
-    result = Result(
+    # the standard report keeps every message the shape gives, as given, and adds lv/en only where it gives none
+    added = () if "" in given else tuple(_message_literal(messages[k], k) for k in LANGS if k not in given)
+    return Result(
         focus=str(to_rdflib(r.focus)),
         path=str(path) if isinstance(path, URIRef) else (None if path is None else _path_text(r.path)),
         severity=str(r.severity).rsplit("#", 1)[-1],
@@ -347,10 +385,8 @@ def _result(r: shacl.Result, shapes: Graph, lang: str, layer: str) -> tuple[Resu
         language=value.language if isinstance(value, Literal) and value.language else _language_of(shapes, r.shape),
         component=component,
         layer=layer,
+        engine=dataclasses.replace(r, messages=(*r.messages, *added)),
     )
-    # the standard report keeps every message the shape gives, as given, and adds lv/en only where it gives none
-    added = () if "" in given else tuple(_message_literal(messages[k], k) for k in LANGS if k not in given)
-    return result, dataclasses.replace(r, messages=(*r.messages, *added))
 
 
 def _path_text(path: Any) -> str:
