@@ -225,3 +225,27 @@ def test_triples_go_to_the_graph_named_for_them(tmp_path: Path) -> None:
     store = _snapshot(settings.data_dir)
     rows = list(store.query(f"SELECT ?g WHERE {{ GRAPH ?g {{ <urn:svc> <{PVPP}owner> <urn:inst> }} }}"))
     assert [str(r[0]) for r in rows] == [f"<{graph}>"]
+
+
+def test_people_s_names_are_refused_and_nothing_is_loaded(tmp_path: Path) -> None:
+    """The public store never holds people's names or contacts: a dataset stating one is refused (exit 2, naming
+    the triple) and the store keeps what it had."""
+    data = tmp_path / "names.nq"
+    graph = "https://w3id.org/pvpp/graph/institution/zz"
+    data.write_text(
+        f"<https://w3id.org/pvpp/id/post/zz/p> <http://www.w3.org/ns/org#heldBy> <urn:x:holder> <{graph}> .\n"
+        f'<urn:x:holder> <http://schema.org/name> "Anna Bērziņa" <{graph}> .\n',
+        encoding="utf-8",
+    )
+    settings = Settings(data_dir=tmp_path / "store", include_sample=False)
+    out = subprocess.run(
+        [sys.executable, "-m", "pvpp_kg", "load-data", "--quiet", str(data)],
+        env=settings_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert out.returncode == 2, out.stderr
+    assert f"{data}: hold people's names or contact data" in out.stderr and "Anna Bērziņa" in out.stderr
+    store = _snapshot(settings.data_dir)
+    assert not bool(store.query(f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"))

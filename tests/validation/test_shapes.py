@@ -99,3 +99,22 @@ def test_every_pvpp_shape_has_lv_and_en_messages_and_a_severity(settings: Settin
         assert {"lv", "en"} <= langs, node
     for node in shapes.subjects(RDF.type, SH.PropertyShape):
         assert shapes.value(node, SH.severity) is not None, node
+
+
+def test_what_submissions_may_not_state_the_public_views_never_show(settings: Settings) -> None:
+    """Every property NoPersonalDataShape refuses is one the public pages, dumps and the store's checks treat as
+    a person's name or contact (``pvpp_kg.personal``): the two lists are one policy."""
+    import re
+
+    from pvpp_kg.personal import PERSONAL_PREDICATES
+
+    g = Graph().parse(settings.shapes_dir / "submission-shapes.ttl")
+    prefixes = {str(g.value(d, SH.prefix)): str(g.value(d, SH.namespace)) for d in g.objects(None, SH.declare)}
+    listed: set[str] = set()
+    for select in g.objects(None, SH.select):
+        for group in re.findall(r"\?path IN \(([^)]*)\)", str(select)):
+            for name in re.split(r"[\s,]+", group.strip()):
+                prefix, local = name.split(":", 1)
+                listed.add(prefixes[prefix] + local)
+    assert len(listed) > 40 and "http://schema.org/name" in listed and "https://schema.org/email" in listed
+    assert sorted(listed - PERSONAL_PREDICATES) == []

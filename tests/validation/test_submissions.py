@@ -325,6 +325,10 @@ def test_submissions_work_on_a_remote_store(server: LiveServer, tmp_path_factory
         ('<post/lm/pv> <http://www.w3.org/2000/01/rdf-schema#comment> "Jānis Bērziņš, +371 29123456"@lv .', "+371"),
         ('<post/lm/pv> <http://www.w3.org/2000/01/rdf-schema#comment> "zvanīt: tālr. 29123456"@lv .', "29123456"),
         ('<post/lm/pv> <http://www.w3.org/2000/01/rdf-schema#comment> "Kancelejas tel: 67021234"@lv .', "67021234"),
+        # a label or a schema.org name is a name when it is a post holder's (schema.org in both its schemes)
+        ('<person/p-0056> <http://schema.org/name> "Anna Bērziņa" .', "schema.org/name"),
+        ('<person/p-0057> <http://www.w3.org/2000/01/rdf-schema#label> "Pēteris Kalniņš" .', "Pēteris Kalniņš"),
+        ('<person/p-0057> <https://schema.org/email> "pk@lm.gov.lv" .', "pk@lm.gov.lv"),
     ],
 )
 def test_personal_data_is_refused_and_nothing_is_stored(server: LiveServer, extra: str, shown: str) -> None:

@@ -217,6 +217,46 @@ def test_a_write_changes_the_etag(live_server: LiveServer) -> None:
         assert httpx.delete(live_server.url + "/store", params={"graph": graph}, headers=ADMIN).status_code == 204
 
 
+@pytest.mark.parametrize(
+    "statements",
+    [
+        '<https://w3id.org/pvpp/id/person/zz-1> <http://xmlns.com/foaf/0.1/name> "Anna Bērziņa" .',
+        '<https://w3id.org/pvpp/id/person/zz-1> <http://schema.org/email> "anna@example.lv" .',
+        # a post's holder is a person whatever its IRI; its label is then a name
+        "<https://w3id.org/pvpp/id/post/zz/p> <http://www.w3.org/ns/org#heldBy> <urn:x:holder> .\n"
+        '<urn:x:holder> <http://www.w3.org/2000/01/rdf-schema#label> "Pēteris Kalniņš" .',
+    ],
+    ids=["foaf-name", "schema-email", "holder-label"],
+)
+def test_an_administrators_write_of_personal_data_is_refused(live_server: LiveServer, statements: str) -> None:
+    """The public store never holds people's names or contacts, whoever writes: a SPARQL update, a Graph Store
+    PUT or a dataset POST that would put one there is a 400 naming it, and nothing is written (the anonymous
+    /store read, the pages and /sparql show what the store holds)."""
+    graph = "https://w3id.org/pvpp/graph/institution/zz-privacy"
+    count = {"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"}
+    before = httpx.get(live_server.url + "/sparql", params=count).json()
+    update = f"INSERT DATA {{ GRAPH <{graph}> {{ {statements} }} }}"
+    writes = [
+        httpx.post(live_server.url + "/sparql/update", data={"update": update}, headers=ADMIN),
+        httpx.put(
+            live_server.url + "/store",
+            params={"graph": graph},
+            content=statements.encode(),
+            headers={**ADMIN, "Content-Type": "application/n-triples"},
+        ),
+        httpx.post(
+            live_server.url + "/store",
+            content=statements.replace(" .", f" <{graph}> .").encode(),  # each statement on a line of its own
+            headers={**ADMIN, "Content-Type": "application/n-quads"},
+        ),
+    ]
+    for r in writes:
+        assert r.status_code == 400, r.text
+        assert "never holds people's names or contact data" in r.text and "nothing was written" in r.text
+    assert httpx.get(live_server.url + "/sparql", params=count).json() == before
+    assert httpx.get(live_server.url + "/store", params={"graph": graph}).status_code == 404
+
+
 def test_docs_favicon_robots(live_server: LiveServer) -> None:
     docs = httpx.get(live_server.url + "/docs")
     assert docs.status_code == 200

@@ -23,45 +23,12 @@ from pvpp_kg.conneg import negotiate
 from pvpp_kg.errors import BadRequest
 from pvpp_kg.formats import Format
 from pvpp_kg.namespaces import LANGS, PREFIXES
+from pvpp_kg.personal import PERSON_CLASSES, PERSONAL_PREDICATES
 
 DEFAULT_LANG = "lv"  # the policy's own language; English labels are working translations
 INCOMING_LIMIT = 1000  # the LIMIT of rq/lod-incoming.rq and rq/lod-describe.rq
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-FOAF = "http://xmlns.com/foaf/0.1/"
-VCARD = "http://www.w3.org/2006/vcard/ns#"
-SCHEMA = "https://schema.org/"
-PERSON_CLASSES = frozenset({FOAF + "Person", "http://www.w3.org/ns/person#Person", SCHEMA + "Person"})
-#: Properties that carry a person's name or contact data: never public when their subject is a person.
-PERSONAL_PREDICATES = frozenset(
-    {
-        FOAF + "name",
-        FOAF + "givenName",
-        FOAF + "familyName",
-        FOAF + "firstName",
-        FOAF + "lastName",
-        FOAF + "surname",
-        FOAF + "nick",
-        FOAF + "mbox",
-        FOAF + "mbox_sha1sum",
-        FOAF + "phone",
-        FOAF + "homepage",
-        FOAF + "img",
-        FOAF + "depiction",
-        VCARD + "fn",
-        VCARD + "hasEmail",
-        VCARD + "hasTelephone",
-        VCARD + "email",
-        VCARD + "tel",
-        SCHEMA + "name",
-        SCHEMA + "email",
-        SCHEMA + "telephone",
-        "http://www.w3.org/2000/01/rdf-schema#label",
-        "http://www.w3.org/2004/02/skos/core#prefLabel",
-        "http://data.europa.eu/m8g/contactPoint",
-        "http://www.w3.org/ns/dcat#contactPoint",
-    }
-)
 
 #: Every offered representation of a resource, HTML first (browsers), then RDF in preference order.
 RESOURCE_FORMATS: tuple[Format, ...] = (formats.HTML, *formats.TRIPLE_FORMATS)

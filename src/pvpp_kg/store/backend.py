@@ -19,6 +19,7 @@ import anyio.to_thread
 import pyoxigraph as ox
 
 from pvpp_kg.errors import BadRequest, NotFound, QuerySyntaxError
+from pvpp_kg.personal import stored_personal_data
 from pvpp_kg.store.embedded import EmbeddedStore, dataset_quads, load_bytes, parse_error
 from pvpp_kg.store.query_text import in_order_of_appearance, select_star
 from pvpp_kg.store.querypool import QueryJob, QueryOutput, QueryPool, answer, outcome
@@ -210,8 +211,10 @@ class EmbeddedBackend:
         max_result_bytes: int,
         write_pause_s: float = 0.0,
         inline_query_s: float = 0.0,
+        base_iri: str = "https://w3id.org/pvpp/",
     ) -> None:
         self.store = store
+        self.base_iri = base_iri
         self.pool = pool
         self.max_result_bytes = max_result_bytes
         self.write_pause_s = write_pause_s  # test hook: crash tests kill the server inside a write
@@ -284,6 +287,18 @@ class EmbeddedBackend:
                 raise BadRequest(f"malformed update: {e}") from None
             except OSError as e:
                 raise BadRequest(f"the update could not be applied: {e}") from None
+            self._refuse_personal_data(w, None)
+
+    def _refuse_personal_data(self, w: ox.Store, graphs: list[str] | None) -> None:
+        """Raise (the writer then rolls the write back) if the public store would hold a person's name or
+        contacts in ``graphs`` (None: anywhere): an administrator's write is held to what submissions are."""
+        found = list(w.query(stored_personal_data(self.base_iri, graphs), use_default_graph_as_union=True))
+        if found:
+            shown = "; ".join(f"{row['s']} {row['p']} {row['o']}" for row in found[:3])
+            raise BadRequest(
+                "refused: the public store never holds people's names or contact data (pvpp-kg publishes posts and "
+                f"roles); nothing was written. Found: {shown}"
+            )
 
     async def update(self, update: str, *, timeout: float) -> None:
         await anyio.to_thread.run_sync(self._update_sync, update)
@@ -316,6 +331,7 @@ class EmbeddedBackend:
             if replace and existed:
                 w.clear_graph(node)
             load_bytes(w, data, graph, rdf_format)
+            self._refuse_personal_data(w, [graph])
         self._update_index(old, [graph])
         return not existed
 
@@ -330,6 +346,8 @@ class EmbeddedBackend:
         with self.store.writer() as w:
             old = self.store.version()
             w.extend(quads)
+            named = {q.graph_name for q in quads}
+            self._refuse_personal_data(w, None if ox.DefaultGraph() in named else sorted(g.value for g in named))
         self._update_index(old, sorted({q.graph_name.value for q in quads}))
 
     async def append_dataset(self, data: bytes, fmt: str) -> None:

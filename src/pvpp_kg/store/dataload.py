@@ -19,6 +19,7 @@ import pyoxigraph as ox
 
 from pvpp_kg.errors import InputError
 from pvpp_kg.namespaces import GRAPH
+from pvpp_kg.personal import stored_personal_data
 from pvpp_kg.settings import Settings
 from pvpp_kg.store.embedded import file_format, parse_error
 from pvpp_kg.store.guards import check_syntax_guards
@@ -100,6 +101,13 @@ def load_data(
     store, _ = ensure_loaded(settings)
     with store.writer() as w:
         w.bulk_extend(entailment(settings).quads(read_quads(files, graph, progress)))
+        found = list(w.query(stored_personal_data(settings.base_iri), use_default_graph_as_union=True))
+        if found:  # the writer rolls the load back: the public store never holds people's names or contacts
+            shown = "; ".join(f"{row['s']} {row['p']} {row['o']}" for row in found[:3])
+            raise InputError(
+                f"hold people's names or contact data, which the public store never holds: {shown}",
+                source=", ".join(str(p) for p in files),
+            )
         if progress is not None:  # the bulk loader's last batch is written after the last quad: say what waits
             progress(f"written ({time.perf_counter() - started:.0f} s); compacting the store")
         w.optimize()  # see loader.copy_into: the bulk loader leaves many small files

@@ -125,4 +125,5 @@ def make_backend(settings: Settings) -> Backend:
         max_result_bytes=settings.max_result_bytes,
         write_pause_s=settings.submission_pause_s,
         inline_query_s=settings.inline_query_ms / 1000,
+        base_iri=settings.base_iri,
     )

@@ -1,0 +1,98 @@
+"""What counts as a person's name or contact data: kept out of the public store, pages, dumps and /store.
+
+Why one module: the public read paths (pages, dumps, the Graph Store) drop these triples as a last guard, and the
+store refuses an administrator's write that would put them in the public store; the submission shapes
+(``shapes/submission-shapes.ttl``, ``NoPersonalDataShape``) refuse them in institutions' data with the same lists.
+"""
+
+from __future__ import annotations
+
+FOAF = "http://xmlns.com/foaf/0.1/"
+VCARD = "http://www.w3.org/2006/vcard/ns#"
+SCHEMAS = ("http://schema.org/", "https://schema.org/")  # both are in use
+PERSON_PREFIX = "id/person/"  # under the public base: the pseudonymous holders of posts
+HELD_BY = "http://www.w3.org/ns/org#heldBy"  # its object is a person
+
+PERSON_CLASSES = frozenset({FOAF + "Person", "http://www.w3.org/ns/person#Person", *(s + "Person" for s in SCHEMAS)})
+#: Properties that carry a person's name or contact data: never public when their subject is a person.
+PERSONAL_PREDICATES = frozenset(
+    {
+        *(
+            FOAF + p
+            for p in (
+                "name",
+                "givenName",
+                "givenname",
+                "familyName",
+                "family_name",
+                "firstName",
+                "lastName",
+                "surname",
+                "nick",
+                "mbox",
+                "mbox_sha1sum",
+                "phone",
+                "homepage",
+                "img",
+                "depiction",
+                "title",
+            )
+        ),
+        *(
+            VCARD + p
+            for p in (
+                "fn",
+                "given-name",
+                "family-name",
+                "additional-name",
+                "nickname",
+                "hasEmail",
+                "email",
+                "hasTelephone",
+                "tel",
+                "hasAddress",
+                "adr",
+                "street-address",
+                "hasPhoto",
+                "photo",
+            )
+        ),
+        *(
+            s + p
+            for s in SCHEMAS
+            for p in (
+                "name",
+                "alternateName",
+                "givenName",
+                "familyName",
+                "additionalName",
+                "email",
+                "telephone",
+                "address",
+                "image",
+            )
+        ),
+        "http://www.w3.org/2000/01/rdf-schema#label",
+        "http://www.w3.org/2004/02/skos/core#prefLabel",
+        "http://www.w3.org/2004/02/skos/core#altLabel",
+        "http://www.w3.org/2004/02/skos/core#hiddenLabel",
+        "http://purl.org/dc/terms/title",
+        "http://data.europa.eu/m8g/contactPoint",
+        "http://www.w3.org/ns/dcat#contactPoint",
+    }
+)
+
+
+def stored_personal_data(base: str, graphs: list[str] | None = None) -> str:
+    """A SELECT of (up to 5) name or contact triples of people in the public store, in ``graphs`` or anywhere:
+    subjects under ``{base}id/person/``, typed as people, or holding a post."""
+    predicates = " ".join(f"<{p}>" for p in sorted(PERSONAL_PREDICATES))
+    classes = " ".join(f"<{c}>" for c in sorted(PERSON_CLASSES))
+    where = "?s ?p ?o" if graphs is None else "GRAPH ?g { ?s ?p ?o }"
+    values = "" if graphs is None else "VALUES ?g { " + " ".join(f"<{g}>" for g in graphs) + " }"
+    return f"""SELECT ?s ?p ?o WHERE {{
+  {values} VALUES ?p {{ {predicates} }}
+  {where}
+  FILTER ((isIRI(?s) && STRSTARTS(STR(?s), "{base}{PERSON_PREFIX}"))
+          || EXISTS {{ ?s a ?c VALUES ?c {{ {classes} }} }} || EXISTS {{ ?post <{HELD_BY}> ?s }})
+}} LIMIT 5"""
