@@ -249,3 +249,58 @@ def test_a_file_of_another_kind_is_named_by_its_extension(run, tmp_path: Path) -
     r = run("validate", str(ods))
     assert r.exit_code == 2
     assert f"{ods}: cannot read .ods files; validate reads .ttl, .nt," in r.output and ".nq, .trig" in r.output
+
+
+def test_an_id_naming_nothing_described_is_a_violation(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A mistyped need, resource or service id names a node nobody describes: each is a violation on the node
+    that names it (before, the need and the resource passed silently, and an agreement for a mistyped service
+    made an empty service node)."""
+    sample = Path(__file__).parents[2] / "data" / "sample" / "csp.ttl"
+    text = sample.read_text(encoding="utf-8")
+    sla = "    pvpp:serviceLevelAgreement <sla/csp/oficialas-statistikas-publicesana> ."
+    assert text.count(sla) == 1 and text.count("<need/statistikas-dati> ;") == 2
+    typo = text.replace("<need/statistikas-dati> ;", "<need/statistikas-datii> ;", 1).replace(
+        "<resource/csp/statistikas-datubaze> ;", "<resource/csp/statistikas-datubaz> ;", 1
+    )
+    typo = typo.replace(sla, "    pvpp:owner <institution/csp> .\n<service/csp/typo> " + sla.strip())
+    data = tmp_path / "csp.ttl"
+    data.write_text(typo, encoding="utf-8")
+    r = run("validate", "--format", "json", str(data))
+    assert r.exit_code == 1, r.output
+    found = sorted(
+        (x["focusNode"].rsplit("/id/", 1)[1], x["path"], x["value"]) for x in json.loads(r.output)["results"]
+    )
+    assert found == [
+        (
+            "service/csp/oficialas-statistikas-publicesana",
+            "https://w3id.org/pvpp/ontology#satisfiesNeed",
+            "https://w3id.org/pvpp/id/need/statistikas-datii",
+        ),
+        (
+            "service/csp/oficialas-statistikas-publicesana",
+            "https://w3id.org/pvpp/ontology#usesResource",
+            "https://w3id.org/pvpp/id/resource/csp/statistikas-datubaz",
+        ),
+        (
+            "sla/csp/oficialas-statistikas-publicesana",
+            "^pvpp:serviceLevelAgreement",
+            "https://w3id.org/pvpp/id/service/csp/typo",
+        ),
+    ]
+    assert run("validate", str(sample)).exit_code == 0
+
+
+def test_a_byte_order_mark_is_read_past_and_an_empty_sheet_file_refused(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Turtle saved by Windows Notepad starts with a UTF-8 byte-order mark: it is read as the same document
+    (it was "\\ufeff is not a valid subject"). A sheet's CSV without even its heading row is unusable input, as an
+    empty single file is: read as an empty sheet, a submission would erase that sheet's data."""
+    sample = Path(__file__).parents[2] / "data" / "sample" / "csp.ttl"
+    marked = tmp_path / "csp.ttl"
+    marked.write_bytes(b"\xef\xbb\xbf" + sample.read_bytes())
+    r = run("validate", str(marked))
+    assert r.exit_code == 0 and r.output.startswith("conforms: 0 violations"), r.output
+    assert run("template", "--out", str(tmp_path)).exit_code == 0
+    (tmp_path / "services.csv").write_bytes(b"")
+    files = sorted(str(p) for p in tmp_path.glob("*.csv"))
+    r = run("validate", *files)
+    assert r.exit_code == 2 and f"{tmp_path / 'services.csv'}: the file is empty" in r.output, r.output

@@ -320,6 +320,7 @@ class EmbeddedBackend:
 
     def _write_graph_sync(self, graph: str, data: bytes, fmt: str, replace: bool) -> bool:
         rdf_format = getattr(ox.RdfFormat, fmt)
+        data = data.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark is not part of the document
         try:  # parse first, so that bad input never opens the writer
             ox.parse(data, format=rdf_format)
         except SyntaxError as e:
@@ -342,7 +343,9 @@ class EmbeddedBackend:
         return await anyio.to_thread.run_sync(self._write_graph_sync, graph, data, fmt, False)
 
     def _append_dataset_sync(self, data: bytes, fmt: str) -> None:
-        quads = dataset_quads(data, fmt)  # parsed whole first, so that bad input never opens the writer
+        quads = dataset_quads(
+            data.removeprefix(b"\xef\xbb\xbf"), fmt
+        )  # parsed whole first, so that bad input never opens the writer
         with self.store.writer() as w:
             old = self.store.version()
             w.extend(quads)

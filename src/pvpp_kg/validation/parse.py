@@ -118,7 +118,9 @@ class Document:
 
 
 def parse_rdf(data: bytes, fmt: str, source: str) -> Document:
-    """Parse one RDF document without touching the network; errors name source, line and column."""
+    """Parse one RDF document without touching the network; errors name source, line and column. A UTF-8
+    byte-order mark (Windows Notepad writes one) is not part of the document."""
+    data = data.removeprefix(b"\xef\xbb\xbf")
     if not data.strip():
         raise InputError("the document is empty", source=source)
     check_syntax_guards(data, fmt, source)

@@ -606,6 +606,12 @@ def read_csv_files(
             if sheet not in SHEETS:
                 problems.append(unknown_sheet(sheet))
                 continue
+            if not content.strip():  # not even the heading row: as an empty sheet it would erase the sheet's data
+                raise InputError(
+                    "the file is empty (not even the template's heading row): give the sheet with its headings, "
+                    "or leave the file out",
+                    source=label,
+                )
             rows = _csv_rows(content, label)
             if len(rows) > limits.rows or any(len(r) > limits.columns for r in rows):
                 raise InputError(f"{sheet}.csv has more than {limits.rows:,} rows or {limits.columns} columns")
