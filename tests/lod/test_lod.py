@@ -445,3 +445,48 @@ def test_docs_command_writes_pylode_pages(tmp_path: Path) -> None:
     assert 'href="ontology-lv.html"' in en
     assert (tmp_path / "index.html").exists()
     Graph().parse(tmp_path / "ontology.ttl")
+
+
+def test_shape_iris_land_on_their_shape(client: TestClient) -> None:
+    """``https://w3id.org/pvpp/shapes#X`` dereferences: the metrics (``prov:wasDerivedFrom``) and the validation
+    reports name the shapes, and each is a section of ``/shapes`` with its messages in the page's language;
+    RDF clients get the shapes graph itself."""
+    pvppsh = Namespace("https://w3id.org/pvpp/shapes#")
+    metrics = Graph().parse(PROJECT_ROOT / "data" / "reference" / "compliance-metrics.ttl")
+    named = {str(o).removeprefix(str(pvppsh)) for o in metrics.objects(None, URIRef("http://www.w3.org/ns/prov#wasDerivedFrom"))
+             if str(o).startswith(str(pvppsh))}  # fmt: skip
+    assert {"ServiceOwner", "ServiceResourceShape", "VariantOrStepShape"} <= named
+    for lang, message in (("en", "A service must have exactly one owner"), ("lv", "Pakalpojumam jābūt tieši vienam")):
+        page = client.get("/shapes", params={"lang": lang}, headers=HTML)
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        ids = set(re.findall(r'<section id="([^"]+)"', page.text))
+        assert named <= ids, sorted(named - ids)
+        owner = page.text.split('<section id="ServiceOwner">', 1)[1].split("</section>", 1)[0]
+        assert message in owner
+    turtle = client.get("/shapes", headers={"Accept": "text/turtle"})
+    assert turtle.status_code == 200 and turtle.headers["content-type"].startswith("text/turtle")
+    g = Graph().parse(data=turtle.text, format="turtle")
+    assert (pvppsh.ServiceShape, RDF.type, URIRef("http://www.w3.org/ns/shacl#NodeShape")) in g
+    sub = client.get("/shapes/submission.ttl")
+    assert sub.status_code == 200 and "NoPersonalDataShape" in sub.text
+    missing = client.get("/shapes/nope", headers={"Accept": "text/turtle"})
+    assert missing.status_code == 404 and "/shapes/submission" in missing.text
+
+
+def test_an_index_answers_rdf_clients_as_a_collection(client: TestClient) -> None:
+    """``/id/role`` is the ten roles for RDF clients too (it was a 404 "nothing is known"): a hydra:Collection
+    with its members, their lv/en labels and the total; a page past the last is the same 400 as for HTML."""
+    hydra = Namespace("http://www.w3.org/ns/hydra/core#")
+    r = client.get("/id/role", headers={"Accept": "text/turtle"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/turtle"), r.text
+    g = Graph().parse(data=r.text, format="turtle")
+    roles = URIRef("https://w3id.org/pvpp/id/role")
+    assert (roles, RDF.type, hydra.Collection) in g and g.value(roles, hydra.totalItems) == Literal(10)
+    members = set(g.objects(roles, RDFS.member))
+    assert len(members) == 10 and URIRef("https://w3id.org/pvpp/id/role/PS") in members
+    assert {lbl.language for lbl in g.objects(URIRef("https://w3id.org/pvpp/id/role/PS"), RDFS.label)} == {"lv", "en"}
+    assert (roles, hydra.view, None) not in g  # one page
+    for accept in ("text/turtle", "text/html"):
+        past = client.get("/id/role", params={"page": 2}, headers={"Accept": accept})
+        assert past.status_code == 400 and "past the last page" in past.text
+    assert client.get("/id/nothing-here", headers={"Accept": "text/turtle"}).status_code == 404

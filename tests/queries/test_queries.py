@@ -435,7 +435,20 @@ def test_every_query_runs_with_its_example(client: TestClient, name: str) -> Non
     q = next(x for x in LIBRARY if x.name == name)
     r = client.get(f"/api/queries/{name}", params={p.name: p.example for p in q.params})
     assert r.status_code == 200, r.text
-    assert "results" in r.json()
+    if q.params and name not in FINDS_NOTHING_IN_THE_SAMPLE:  # an example shows what the query finds
+        assert r.json()["results"]["bindings"], f"{name}: its example finds nothing in the sample data"
+
+
+# queries whose examples rightly find nothing here: no compliance graph before a revalidation, no submission yet,
+# and the sample conforms (every service has a need and one manager)
+FINDS_NOTHING_IN_THE_SAMPLE = {
+    "compliance-by-metric",
+    "compliance-findings",
+    "compliance-scores",
+    "submission-versions",
+    "services-without-need",
+    "services-without-one-manager",
+}
 
 
 # -- REST API ----------------------------------------------------------------------------------------------------

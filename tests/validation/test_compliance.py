@@ -253,6 +253,14 @@ def test_institution_page_and_api(setup: tuple[LiveServer, Settings, Any]) -> No
     assert len(d["trend"]) == 1 and d["trend"][0]["score"] == pytest.approx(d["institution"]["overall"])
     html = httpx.get(server.url + "/compliance/am", params={"lang": "en"}).text
     assert 'href="/id/service/am/s-2"' in html and 'data-metric="service-owner" class="fail"' in html
+
+    # the open results name their rules as the rule table does, in the page's language (not the metric's key)
+    def rules_of_s2(page: str) -> list[str]:
+        return [row.split("</tr>", 1)[0].split("<td>")[2] for row in page.split('href="/id/service/am/s-2"')[1:]]
+
+    assert '<span title="service-owner">M1 Service owner</span></td>' in rules_of_s2(html)
+    lv = httpx.get(server.url + "/compliance/am", params={"lang": "lv"}).text
+    assert '<span title="service-owner">M1 Pakalpojuma saimnieks</span></td>' in rules_of_s2(lv)
     rows = list(csv.DictReader(io.StringIO(httpx.get(server.url + "/compliance/am?format=csv").text)))
     assert any(r["focus"].endswith("/service/am/s-2") and r["rules"] == "service-owner" for r in rows)
 

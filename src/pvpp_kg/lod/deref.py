@@ -99,8 +99,8 @@ async def resource(
     iri = lod.iri_for_path(ctx.settings.base_iri, path)
     if not lod.is_iri(iri) or not await ctx.ask(rq.load("lod-exists"), iri):
         kind = path.removeprefix("id/")
-        if lod.is_iri(iri) and fmt is formats.HTML and kind and "/" not in kind:  # /id/service: the services
-            return await index(ctx, kind, lang, page)
+        if lod.is_iri(iri) and kind and "/" not in kind:  # /id/service: the services, as a page or RDF
+            return await index(ctx, kind, lang, page, fmt)
         # an IRI whose own path ends like an extension (e.g. measure/P1.1) is tried as it is, too
         return _not_found(ctx, iri, fmt, lang)
     local = "/" + path
@@ -125,8 +125,9 @@ async def resource(
     )
 
 
-async def index(ctx: LodContext, kind: str, lang: str, page: int) -> Response:
-    """``/id/{kind}``: the resources whose IRIs are under it, labelled, a page at a time; 404 when there are none."""
+async def index(ctx: LodContext, kind: str, lang: str, page: int, fmt: Format = formats.HTML) -> Response:
+    """``/id/{kind}``: the resources whose IRIs are under it, labelled, a page at a time; 404 when there are none.
+    In RDF a Hydra collection: its members on this page with their labels, the total and the other pages."""
     base = ctx.settings.base_iri
     prefix = f"{base}id/{kind}/"
     version = ctx.backend.version()
@@ -138,8 +139,10 @@ async def index(ctx: LodContext, kind: str, lang: str, page: int) -> Response:
         ctx.state.indexes[key] = lod.index_members(rows)
     members = ctx.state.indexes[key]
     if not members:
-        return _not_found(ctx, f"{base}id/{kind}", formats.HTML, lang)
+        return _not_found(ctx, f"{base}id/{kind}", fmt, lang)
     view = lod.index_view(kind, members, lang, base, page)
+    if fmt is not formats.HTML:
+        return _rdf(_index_triples(f"{base}id/{kind}", members, view), fmt, f"/id/{kind}")
     if any(m.label == lod.local_name(m.iri) for m in view.members):  # unlabelled: participation nodes read as text
         if version not in ctx.state.participations:
             ctx.state.participations = {version: await ctx.select(rq.load("lod-participations"))}
@@ -152,6 +155,40 @@ async def index(ctx: LodContext, kind: str, lang: str, page: int) -> Response:
         {"view": view, "lang": lang},
         headers={"Vary": "Accept, Accept-Language", "Content-Language": lang},
     )
+
+
+HYDRA = "http://www.w3.org/ns/hydra/core#"
+
+
+def _index_triples(iri: str, members: list[tuple[str, list[lod.Term]]], view: lod.IndexView) -> list[ox.Triple]:
+    """One page of an index as a ``hydra:Collection`` (W3C Hydra CG): ``rdfs:member`` and labels, the total, and
+    ``hydra:view`` with the first, previous, next and last pages when there is more than one."""
+    coll, label, member = ox.NamedNode(iri), ox.NamedNode(str(RDFS.label)), ox.NamedNode(str(RDFS.member))
+    out = [
+        ox.Triple(coll, ox.NamedNode(str(RDF.type)), ox.NamedNode(HYDRA + "Collection")),
+        ox.Triple(
+            coll, ox.NamedNode(HYDRA + "totalItems"), ox.Literal(str(view.total), datatype=ox.NamedNode(XSD_INTEGER))
+        ),
+    ]
+    for m, labels in members[(view.page - 1) * view.size : view.page * view.size]:
+        out.append(ox.Triple(coll, member, ox.NamedNode(m)))
+        out += [
+            ox.Triple(ox.NamedNode(m), label, ox.Literal(t.value, language=t.lang))
+            for t in labels
+            if t.kind == "literal"
+        ]
+    if view.pages > 1:
+        page = ox.NamedNode(f"{iri}?page={view.page}")
+        out.append(ox.Triple(coll, ox.NamedNode(HYDRA + "view"), page))
+        out.append(ox.Triple(page, ox.NamedNode(str(RDF.type)), ox.NamedNode(HYDRA + "PartialCollectionView")))
+        links = {"first": 1, "last": view.pages, "previous": view.page - 1, "next": view.page + 1}
+        for rel, n in links.items():
+            if 1 <= n <= view.pages:
+                out.append(ox.Triple(page, ox.NamedNode(HYDRA + rel), ox.NamedNode(f"{iri}?page={n}")))
+    return out
+
+
+XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
 
 
 # -- the ontology ------------------------------------------------------------------------------------
@@ -227,6 +264,67 @@ async def functions(
     ]  # fmt: skip
     headers = lod.representation_headers("/function", fmt, offered=lod.RESOURCE_FORMATS)
     return ctx.page("functions.html", {"lang": chosen, "functions": items}, headers=headers)
+
+
+# -- the shapes ------------------------------------------------------------------------------------------
+#: the shapes graphs' IRIs (``https://w3id.org/pvpp/shapes``, ``…/shapes/submission``…) by path, with their files
+SHAPES_FILES = {"shapes": "pvpp-shapes.ttl", "shapes/submission": "submission-shapes.ttl",
+                "shapes/compliance": "compliance-shapes.ttl"}  # fmt: skip
+SH = "http://www.w3.org/ns/shacl#"
+
+
+@functools.lru_cache(maxsize=8)
+def _shapes_graph(path: str, mtime: float) -> Graph:
+    return Graph().parse(path, format="turtle")
+
+
+async def shapes(
+    ctx: LodContext, path: str, accept: str | None, format_param: str | None, lang: str | None, ext: str = ""
+) -> Response:
+    """A shapes graph's IRI (``pvppsh:ServiceShape`` is ``/shapes#ServiceShape``; the metrics and the validation
+    reports name them): the shapes as RDF, or a page with a section per named shape and its messages."""
+    if path not in SHAPES_FILES:
+        raise NotFound(f"no shapes graph at /{path}; the shapes are at /{', /'.join(SHAPES_FILES)}")
+    if ext:
+        found = formats.by_extension(ext, lod.RESOURCE_FORMATS)
+        if found is None:
+            raise NotFound(f"no form .{ext} of the shapes; try .ttl .jsonld .rdf .nt .html")
+        fmt = found
+    else:
+        fmt = negotiate(accept, lod.RESOURCE_FORMATS, format_param=format_param)
+    file = ctx.settings.shapes_dir / SHAPES_FILES[path]
+    g = await anyio.to_thread.run_sync(_shapes_graph, str(file), file.stat().st_mtime)
+    if fmt is not formats.HTML:
+        return _rdf(_triples(g.serialize(format="nt", encoding="utf-8")), fmt, "/" + path)
+    chosen = lod.choose_lang(lang, ctx.request.headers.get("accept-language"))
+    namespace = f"{ctx.settings.base_iri}{path}#"
+
+    def texts(node: Node, prop: URIRef) -> list[str]:
+        found = {o.language or "": str(o) for o in g.objects(node, prop) if isinstance(o, Literal)}
+        return [found[chosen]] if chosen in found else ([found["en"]] if "en" in found else list(found.values()))
+
+    def messages(shape: Node) -> list[str]:
+        """The shape's messages and those of its property shapes and SPARQL constraints, in the reader's language."""
+        out = texts(shape, URIRef(SH + "message"))
+        for prop in ("property", "sparql"):
+            for part in g.objects(shape, URIRef(SH + prop)):
+                out += [m for m in texts(part, URIRef(SH + "message")) if m not in out]
+        return out
+
+    targets = ("targetClass", "targetNode", "targetSubjectsOf", "targetObjectsOf")
+    items = [
+        {
+            "name": str(shape).removeprefix(namespace),
+            "iri": str(shape),
+            "kind": "NodeShape" if (shape, RDF.type, URIRef(SH + "NodeShape")) in g else "PropertyShape",
+            "targets": [f"sh:{t} {lod.curie(str(o)) or o}" for t in targets for o in g.objects(shape, URIRef(SH + t))],
+            "messages": messages(shape),
+        }
+        for shape in sorted({s for s in g.subjects() if isinstance(s, URIRef) and str(s).startswith(namespace)})
+    ]
+    headers = lod.representation_headers("/" + path, fmt, offered=lod.RESOURCE_FORMATS)
+    context = {"lang": chosen, "shapes": items, "path": path, "iri": f"{ctx.settings.base_iri}{path}"}
+    return ctx.page("shapes.html", context, headers=headers)
 
 
 # -- named graphs ------------------------------------------------------------------------------------

@@ -71,6 +71,27 @@ async def functions_ext(ext: str, ctx: LodDep, lang: LangParam = None) -> Respon
     return await deref.functions(ctx, functions_graph(), None, None, lang, ext=ext)
 
 
+# -- the shapes ------------------------------------------------------------------------------------------
+@router.get("/shapes", summary="The PVPP shapes https://w3id.org/pvpp/shapes (pvppsh:): a page or RDF by Accept")
+async def shapes(
+    ctx: LodDep, accept: AcceptHeader = None, format: FormatParam = None, lang: LangParam = None
+) -> Response:
+    return await deref.shapes(ctx, "shapes", accept, format, lang)
+
+
+@router.get("/shapes.{ext}", summary="The PVPP shapes in one form: .ttl .jsonld .rdf .nt .html")
+async def shapes_ext(ext: str, ctx: LodDep, lang: LangParam = None) -> Response:
+    return await deref.shapes(ctx, "shapes", None, None, lang, ext=ext)
+
+
+@router.get("/shapes/{name}", summary="The submission and compliance shapes (…/shapes/submission, …/compliance)")
+async def other_shapes(
+    name: str, ctx: LodDep, accept: AcceptHeader = None, format: FormatParam = None, lang: LangParam = None
+) -> Response:
+    stem, dot, ext = name.partition(".")
+    return await deref.shapes(ctx, f"shapes/{stem}", accept, format, lang, ext=ext if dot else "")
+
+
 # -- named graphs ------------------------------------------------------------------------------------
 @router.get("/graph/{path:path}", summary="A named graph https://w3id.org/pvpp/graph/…: its triples")
 async def graph(
