@@ -304,3 +304,25 @@ def test_a_byte_order_mark_is_read_past_and_an_empty_sheet_file_refused(run, tmp
     files = sorted(str(p) for p in tmp_path.glob("*.csv"))
     r = run("validate", *files)
     assert r.exit_code == 2 and f"{tmp_path / 'services.csv'}: the file is empty" in r.output, r.output
+
+
+def test_decomposed_latvian_text_is_read_as_nfc(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Text pasted in Unicode's decomposed form (a + combining macron) is the same text: a document keeps every
+    literal in NFC, so the rules compare it as the policy writes it — here a title that begins with another
+    service's title (criterion 4) is found though one of the two was typed decomposed."""
+    import unicodedata
+
+    short, long = "Pārskatu iesniegšana", "Pārskatu iesniegšana elektroniski"
+    assert unicodedata.normalize("NFD", long) != long
+    data = tmp_path / "two.ttl"
+    data.write_text(
+        "@prefix pvpp: <https://w3id.org/pvpp/ontology#> . @prefix dct: <http://purl.org/dc/terms/> .\n"
+        "@base <https://w3id.org/pvpp/id/> .\n"
+        f'<service/csp/a> a pvpp:SharedService ; pvpp:owner <institution/csp> ; dct:title "{short}"@lv .\n'
+        f"<service/csp/b> a pvpp:SharedService ; pvpp:owner <institution/csp> ; "
+        f'dct:title "{unicodedata.normalize("NFD", long)}"@lv .\n',
+        encoding="utf-8",
+    )
+    r = run("validate", "--format", "json", str(data))
+    variant = [x for x in json.loads(r.output)["results"] if x["sourceShape"].endswith("#VariantOrStepShape")]
+    assert [(x["focusNode"].rsplit("/", 1)[1], x["value"].rsplit("/", 1)[1]) for x in variant] == [("b", "a")]

@@ -6,6 +6,7 @@ before or right after parsing, and every error names the source, line and column
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -60,10 +61,19 @@ def detect_format(media_type: str | None, filename: str | None) -> str:
     )
 
 
+def _nfc(term: Any) -> Any:
+    """A literal's text in Unicode NFC (one code point for "ā", as the policy's text has it): text pasted in the
+    decomposed form looks the same, but would compare, search and diff as different text."""
+    if isinstance(term, ox.Literal) and not unicodedata.is_normalized("NFC", term.value):
+        value = unicodedata.normalize("NFC", term.value)
+        return ox.Literal(value, language=term.language) if term.language else ox.Literal(value, datatype=term.datatype)
+    return term
+
+
 class Document:
     """A parsed document: each triple once, as pyoxigraph terms in the form the store keeps them ("99.0"^^xsd:decimal
-    as "99"). It is what the validator loads and what a submission stores; :meth:`graph` is an rdflib copy for the
-    few readers that want one (a user's shapes)."""
+    as "99"), literals in NFC. It is what the validator loads and what a submission stores; :meth:`graph` is an
+    rdflib copy for the few readers that want one (a user's shapes)."""
 
     __slots__ = ("entailed", "origin", "triples")
 
@@ -72,7 +82,7 @@ class Document:
         # (rules, quads): the document materialised, made once by the validator and kept for the preview's diff
         self.entailed: tuple[Any, list[ox.Quad]] | None = None
         store = ox.Store()  # one copy of each triple, literals in the store's canonical form
-        store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+        store.extend(ox.Quad(t.subject, t.predicate, _nfc(t.object)) for t in triples)
         self.triples = [q.triple for q in store]
 
     def __getstate__(self) -> tuple[list[ox.Triple], Any]:
