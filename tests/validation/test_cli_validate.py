@@ -196,9 +196,9 @@ def test_serve_refuses_an_unreadable_tokens_file_in_one_line(  # type: ignore[no
 
 
 def test_store_gives_the_context_post_validate_has(run) -> None:  # type: ignore[no-untyped-def]
-    """VARAM's sample file groups a service under two life situations that another institution's sample file
-    describes: alone they are of no known class (exit 1, those two values); with --store the file is read with
-    the stored data it links to, as POST /validate reads it, and conforms."""
+    """VARAM's sample file groups a service under two life situations and has it use two resources that other
+    institutions' sample files describe: alone they are of no known class (exit 1, those four values); with
+    --store the file is read with the stored data it links to, as POST /validate reads it, and conforms."""
     f = str(Path(__file__).parents[2] / "data" / "sample" / "varam.ttl")
     alone = run("validate", "--format", "json", f)
     assert alone.exit_code == 1, alone.output
@@ -207,7 +207,10 @@ def test_store_gives_the_context_post_validate_has(run) -> None:  # type: ignore
         "https://w3id.org/pvpp/id/service/varam/vpvkac-klientu-apkalposana",
         "http://data.europa.eu/m8g/isGroupedBy",
     )
-    assert found == [(svc, path, f"https://w3id.org/pvpp/id/life-situation/{n}") for n in ("22291", "22503")]
+    uses = "https://w3id.org/pvpp/ontology#usesResource"
+    assert found == [(svc, path, f"https://w3id.org/pvpp/id/life-situation/{n}") for n in ("22291", "22503")] + [
+        (svc, uses, f"https://w3id.org/pvpp/id/resource/vdaa/{r}") for r in ("latvija-gov-lv", "pakalpojumu-katalogs")
+    ]
     stored = run("validate", "--store", f)
     assert stored.exit_code == 0 and stored.output.startswith("conforms"), stored.output
     both = run("validate", "--store", "--no-policy", "--shapes", str(SHAPES / "base.ttl"), f)
@@ -222,7 +225,8 @@ def test_the_templates_csv_files_are_read_together_as_one_workbook(run, tmp_path
     from pvpp_kg.validation.spreadsheet import write_csvs
     from tests.validation.test_spreadsheet import ROWS
 
-    rows = {k: [dict(r) for r in v] for k, v in ROWS.items() if k != "needs"}  # needs.csv: the header only
+    # participations.csv: the header only (the needs the services name are described in needs.csv)
+    rows = {k: [dict(r) for r in v] for k, v in ROWS.items() if k != "participations"}
     rows["services"][1]["manager"] = "nosuchpost"
     paths = write_csvs(tmp_path, rows)
     r = run("validate", "--format", "json", *map(str, paths))
@@ -326,3 +330,31 @@ def test_decomposed_latvian_text_is_read_as_nfc(run, tmp_path: Path) -> None:  #
     r = run("validate", "--format", "json", str(data))
     variant = [x for x in json.loads(r.output)["results"] if x["sourceShape"].endswith("#VariantOrStepShape")]
     assert [(x["focusNode"].rsplit("/", 1)[1], x["value"].rsplit("/", 1)[1]) for x in variant] == [("b", "a")]
+
+
+def test_a_date_typed_into_a_duration_cell_is_quoted_as_a_date(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Excel stores 02.01.2025 as the day number 45659: the refusal quotes the date the cell shows (as ISO 8601),
+    not the number the clerk never saw."""
+    import datetime
+
+    from openpyxl import load_workbook
+
+    from pvpp_kg.validation.spreadsheet import write_workbook
+    from tests.validation.test_spreadsheet import ROWS
+
+    book = tmp_path / "lm.xlsx"
+    write_workbook(book, {k: [dict(r) for r in v] for k, v in ROWS.items()})
+    wb = load_workbook(book)
+    ws = wb["slas"]
+    column = [c.value for c in ws[1]].index("reaction_time") + 1
+    cell = next(
+        c for (c,) in ws.iter_rows(min_col=column, max_col=column) if c.value == ROWS["slas"][0]["reaction_time"]
+    )
+    cell.value, cell.number_format = datetime.datetime(2025, 1, 2), "dd.mm.yyyy"
+    wb.save(book)
+    r = run("validate", "--format", "json", str(book))
+    refused = [x for x in json.loads(r.output)["results"] if x["constraint"] == "CellValue"]
+    assert r.exit_code == 1 and [(x["sheet"], x["row"], x["column"]) for x in refused] == [
+        ("slas", cell.row, "reaction_time")
+    ]
+    assert "'2025-01-02'" in refused[0]["message"] and "45659" not in refused[0]["message"], refused[0]["message"]

@@ -9,6 +9,7 @@ Values are short local ids (``vsaa``, ``pv-gimenes-pabalsti``); lists are separa
 from __future__ import annotations
 
 import csv
+import datetime
 import difflib
 import io
 import re
@@ -789,21 +790,29 @@ def _column_number(letters: str) -> int:
 
 
 _TIME_FORMATS = {18, 19, 20, 21, 45, 46, 47}  # Excel's built-in h:mm, h:mm:ss, [h]:mm:ss, mm:ss …
+_DATE_FORMATS = {14, 15, 16, 17, 22}  # Excel's built-in d/m/yyyy, d-mmm-yy, … and m/d/yy h:mm
 
 
 def _number_styles(z: zipfile.ZipFile) -> dict[int, str]:
     """The cell styles that show a number as what the clerk typed, not as it is stored: ``percent`` (98,5 % is
-    stored as 0.985; built-in formats 9 and 10, or one with a % sign) and ``time`` (4:00 is stored as 0.1667 of
-    a day; built-in time formats, or one with hours or seconds and no year or day)."""
+    stored as 0.985; built-in formats 9 and 10, or one with a % sign), ``time`` (4:00 is stored as 0.1667 of
+    a day; built-in time formats, or one with hours or seconds and no year or day) and ``date`` (02.01.2025 is
+    stored as the day number 45659; built-in date formats, or one with a year or a day)."""
     if "xl/styles.xml" not in z.namelist():
         return {}
     root = _xml(z, "xl/styles.xml").getroot()
-    kinds: dict[int, str] = {9: "percent", 10: "percent", **dict.fromkeys(_TIME_FORMATS, "time")}
+    date = "date1904" if _date1904(z) else "date"
+    kinds: dict[int, str] = {
+        9: "percent", 10: "percent", **dict.fromkeys(_TIME_FORMATS, "time"), **dict.fromkeys(_DATE_FORMATS, date)
+    }  # fmt: skip
     for f in root.iter(f"{_MAIN}numFmt"):
-        code = re.sub(r'"[^"]*"|\\.', "", f.get("formatCode", "")).lower()  # quoted text is not format
+        # quoted text, escaped characters, locale codes and colours are not the format
+        code = re.sub(r'"[^"]*"|\\.|\[(\$[^]]*|[a-z]{3,}|color\d+)\]', "", f.get("formatCode", "").lower())
         if "%" in code:
             kinds[int(f.get("numFmtId", "-1"))] = "percent"
-        elif ("h" in code or "s" in code) and "y" not in code and "d" not in code:
+        elif "y" in code or "d" in code:
+            kinds[int(f.get("numFmtId", "-1"))] = date
+        elif "h" in code or "s" in code:
             kinds[int(f.get("numFmtId", "-1"))] = "time"
     xfs = root.find(f"{_MAIN}cellXfs")
     if xfs is None:
@@ -812,9 +821,23 @@ def _number_styles(z: zipfile.ZipFile) -> dict[int, str]:
     return {i: kind for i, kind in found.items() if kind}
 
 
+def _date1904(z: zipfile.ZipFile) -> bool:
+    """Does the workbook count days from 1904 (old Mac Excel) rather than from 1900?"""
+    pr = _xml(z, "xl/workbook.xml").getroot().find(f"{_MAIN}workbookPr")
+    return pr is not None and pr.get("date1904", "").lower() in ("1", "true")
+
+
 def _shown(value: float, kind: str) -> str:
     """A number as its cell shows it: a percentage as the number before the % sign (0.985 → 98.5), a time as the
-    ISO 8601 duration the template asks for (4:00 → PT4H, 48:00 → PT48H)."""
+    ISO 8601 duration the template asks for (4:00 → PT4H, 48:00 → PT48H), a date as an ISO 8601 date (45659 →
+    2025-01-02; with a time of day, a date-time)."""
+    if kind in ("date", "date1904"):
+        epoch = datetime.datetime(1904, 1, 1) if kind == "date1904" else datetime.datetime(1899, 12, 30)
+        try:
+            moment = epoch + datetime.timedelta(seconds=round(value * 86400))
+        except OverflowError:
+            return str(value)
+        return moment.date().isoformat() if moment.time() == datetime.time() else moment.isoformat()
     if kind == "percent":
         shown = round(value * 100, 10)
         return str(int(shown)) if shown.is_integer() else str(shown)
