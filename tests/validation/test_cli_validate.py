@@ -82,7 +82,8 @@ def test_template_then_validate_the_csvs(run, tmp_path: Path) -> None:  # type: 
     # reports it), in the language asked for: exit 1, not the unusable-input exit 2
     r = run("validate", "--lang", "lv", str(tmp_path / "services.csv"))
     assert r.exit_code == 1, r.output
-    assert "Pārkāpums   services!C2: 'publisks' nav neviena no atļautajām vērtībām" in r.output
+    # the row is left unread (its kind is required): the result names the service it would have made
+    assert "Pārkāpums   services!C2 pvppid:service/lm/x: 'publisks' nav neviena no atļautajām vērtībām" in r.output
     r = run("validate", "--format", "json", str(tmp_path / "services.csv"))
     sheet = [x for x in json.loads(r.output)["results"] if x["layer"] == "sheet"]
     assert r.exit_code == 1 and [(x["sheet"], x["row"], x["column"], x["constraint"]) for x in sheet] == [
@@ -228,6 +229,7 @@ def test_the_templates_csv_files_are_read_together_as_one_workbook(run, tmp_path
     # participations.csv: the header only (the needs the services name are described in needs.csv)
     rows = {k: [dict(r) for r in v] for k, v in ROWS.items() if k != "participations"}
     rows["services"][1]["manager"] = "nosuchpost"
+    rows["services"][1]["title_en"] = ""  # a warning on the row, at its cell
     paths = write_csvs(tmp_path, rows)
     r = run("validate", "--format", "json", *map(str, paths))
     assert r.exit_code == 1, r.output
@@ -237,12 +239,15 @@ def test_the_templates_csv_files_are_read_together_as_one_workbook(run, tmp_path
     service = "https://w3id.org/pvpp/id/service/lm/" + ROWS["services"][1]["id"]
     on_service = [x for x in results if x["focusNode"] == service]
     assert on_service and all(x["sheet"] == "services" and x["row"] == 3 for x in on_service), on_service
+    # the rule on the manager cell the reader refused is its consequence, left out; the title's is there
+    assert {x["column"] for x in on_service} == {"title_en"}, on_service
     with zipfile.ZipFile(tmp_path / "sheets.zip", "w") as z:
         for p in paths:
             z.write(p, p.name)
     zipped = run("validate", "--format", "json", str(tmp_path / "sheets.zip"))
     assert json.loads(zipped.output)["results"] == results
     rows["services"][1]["manager"] = ROWS["services"][1]["manager"]
+    rows["services"][1]["title_en"] = ROWS["services"][1]["title_en"]
     assert run("validate", *map(str, write_csvs(tmp_path, rows))).exit_code == 0
 
 
@@ -358,3 +363,33 @@ def test_a_date_typed_into_a_duration_cell_is_quoted_as_a_date(run, tmp_path: Pa
         ("slas", cell.row, "reaction_time")
     ]
     assert "'2025-01-02'" in refused[0]["message"] and "45659" not in refused[0]["message"], refused[0]["message"]
+
+
+def test_a_refused_cell_is_reported_once_and_its_row_still_counts(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A post whose flag cell is refused is still the post its other cells describe: the report is that cell
+    alone, not also "the resource has no manager" and "the post has no holder" for a row dropped whole; every
+    refused cell of a row is reported, and a rule's result at a refused cell (its consequence) is left out."""
+    from openpyxl import load_workbook
+
+    from pvpp_kg.validation.spreadsheet import write_workbook
+    from tests.validation.test_spreadsheet import ROWS
+
+    book = tmp_path / "lm.xlsx"
+    write_workbook(book, {k: [dict(r) for r in v] for k, v in ROWS.items()})
+    wb = load_workbook(book)
+    posts, services = wb["posts"], wb["services"]
+    posts.cell(posts.max_row, [c.value for c in posts[1]].index("illustrative") + 1).value = "yes"
+    header = [c.value for c in services[1]]
+    services.cell(4, header.index("complexity") + 1).value = "medium"  # two refused cells in one row
+    services.cell(4, header.index("function") + 1).value = "sport"
+    wb.save(book)
+    r = run("validate", "--format", "json", str(book))
+    results = json.loads(r.output)["results"]
+    violations = sorted(
+        (x["sheet"], x["row"], x["column"], x["constraint"]) for x in results if x["severity"] == "Violation"
+    )
+    assert violations == [
+        ("posts", posts.max_row, "illustrative", "CellValue"),
+        ("services", 4, "complexity", "CellValue"),
+        ("services", 4, "function", "CellValue"),
+    ], results

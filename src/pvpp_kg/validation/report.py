@@ -205,8 +205,18 @@ def _letter(number: int | None) -> str:
 
 def with_rules(sheet: Report, rules: Report) -> Report:
     """A spreadsheet's refused cells and the policy's rules on the rows that could be read, as one report: the
-    person filling it sees every problem in one pass, not the rules only after the cells are fixed."""
-    return Report(False, sheet.results + rules.results, rules.lang, rules.triples, rules.shapes)
+    person filling it sees every problem in one pass, not the rules only after the cells are fixed. A rule's
+    result at a refused cell, or about the node of a row left unread, follows from the refusal and is left out."""
+    refused = {(r.sheet, r.row, r.column) for r in sheet.results if r.column is not None}
+    unread = {r.focus for r in sheet.results if r.focus}  # nodes of rows left unread: what names them follows
+    kept = [
+        r
+        for r in rules.results
+        if (r.sheet is None or (r.sheet, r.row, r.column) not in refused)
+        and r.focus not in unread
+        and r.value not in unread
+    ]
+    return Report(False, sheet.results + kept, rules.lang, rules.triples, rules.shapes)
 
 
 def _sheet_result(g: Graph, r: Result) -> BNode:
@@ -231,7 +241,7 @@ def sheet_report(problems: list[Any], lang: str) -> Report:
     registry nor the store knows (UnknownInstitution)."""
     results = [
         Result(
-            focus="",
+            focus=p.node or "",  # the node of a row left unread, else none: a sheet's layout has no node
             path=None,
             severity="Violation",
             message=p.messages.get(lang, p.messages["en"]),

@@ -9,6 +9,7 @@ Values are short local ids (``vsaa``, ``pv-gimenes-pabalsti``); lists are separa
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime
 import difflib
 import io
@@ -117,6 +118,7 @@ class CellProblem:
     column_number: int | None
     messages: dict[str, str]
     kind: str = "CellValue"  # the rule: CellValue, or UnknownSheet / UnknownColumn / MissingColumn (the layout)
+    node: str | None = None  # the node a row left unread would have made: the rules' results about it follow from it
 
     @classmethod
     def at(cls, cell: tuple[str, int, str | None, int | None], en: str, lv: str, kind: str) -> CellProblem:
@@ -524,12 +526,8 @@ def _rows_to_graph(
             problems.append(_beyond_header(sheet, number, len(header), beyond[0][0]))
             continue
         if any(cells.values()):
-            row = _Row(source, sheet, number, cells, header)
-            part = Triples()
-            try:
-                node = _convert(row, part)  # type: ignore[arg-type]
-            except _CellError as e:
-                problems.append(e.problem)
+            node, part = _convert_row(source, sheet, number, cells, header, problems)
+            if node is None:
                 continue
             seen = origin.rows.get(str(node))
             if seen is not None and seen[0] == sheet and (key := _id_column(header)):
@@ -537,6 +535,51 @@ def _rows_to_graph(
                 continue
             g.extend(part)
             origin.rows.setdefault(str(node), (sheet, number))
+
+
+def _convert_row(
+    source: str, sheet: str, number: int, cells: dict[str, str], header: list[str], problems: list[CellProblem]
+) -> tuple[Any, Triples]:
+    """A row's node and triples, each refused cell reported and the row read without it, so that what the rest
+    of the row says still counts (a post whose flag cell is refused still holds its post: no phantom "the service
+    has no manager" elsewhere). None when a refused cell is one the row cannot be made without (its id)."""
+    cells, first = dict(cells), len(problems)
+    for _ in range(len(cells) + 1):
+        part = Triples()
+        try:
+            return _convert(_Row(source, sheet, number, cells, header), part), part  # type: ignore[arg-type]
+        except _CellError as e:
+            refused = e.problem.column
+            if refused is None or refused not in cells or not cells[refused]:  # required, or not a cell: no row
+                if not any(p.where == e.problem.where and p.kind == e.problem.kind for p in problems):
+                    problems.append(e.problem)
+                break
+            problems.append(e.problem)
+            cells[refused] = ""
+    node = _row_node(sheet, cells)
+    problems[first:] = [dataclasses.replace(p, node=node) for p in problems[first:]]
+    return None, Triples()
+
+
+# the IRI (under id/) of the node each sheet's row makes, from its key cells
+_ROW_NODES = {
+    "institutions": "institution/{key}",
+    "posts": "post/{institution}/{id}",
+    "services": "service/{institution}/{id}",
+    "resources": "resource/{institution}/{id}",
+    "slas": "sla/{institution}/{id}",
+    "needs": "need/{id}",
+    "life_situations": "life-situation/{id}",
+}
+
+
+def _row_node(sheet: str, cells: dict[str, str]) -> str | None:
+    """The node a row would have made, when its key cells are readable (None when one of them is refused)."""
+    pattern = _ROW_NODES.get(sheet)
+    keys = re.findall(r"{(\w+)}", pattern or "")
+    if pattern is None or not all(_ID.match(cells.get(k, "")) for k in keys):
+        return None
+    return str(ID[pattern.format(**{k: cells[k] for k in keys})])
 
 
 def csv_to_graph(data: bytes, *, sheet: str | None, source: str = "upload.csv") -> Graph:
