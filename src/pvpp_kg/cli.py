@@ -285,7 +285,7 @@ def validate(
         if unread is not None:
             report = with_rules(unread, report)
     except PvppError as e:
-        _fail(e.message)
+        _fail(e.in_language(lang))
     if fmt == "json":
         click.echo(json.dumps(report_json(report), ensure_ascii=False, indent=2))
     elif fmt == "turtle":

@@ -20,10 +20,16 @@ from __future__ import annotations
 class PvppError(Exception):
     status = 500
     code = "error"
+    messages: dict[str, str] = {}  # read-only default: an error without a Latvian text
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, lv: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.messages = {"en": message, "lv": lv} if lv else {}  # an institution's clerk reads Latvian
+
+    def in_language(self, lang: str | None) -> str:
+        """The message in ``lang`` where the error has one (lv), else the English one."""
+        return self.messages.get(lang or "", self.message)
 
 
 class BadRequest(PvppError):
@@ -49,10 +55,17 @@ class InputError(BadRequest):
     code = "invalid_input"
 
     def __init__(
-        self, message: str, *, source: str | None = None, line: int | None = None, column: int | None = None
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        lv: str | None = None,
     ) -> None:
         where = ":".join(str(x) for x in (source, line, column) if x is not None)
-        super().__init__(f"{where}: {message}" if where else message)
+        located = lambda text: f"{where}: {text}" if where else text  # noqa: E731
+        super().__init__(located(message), lv=located(lv) if lv else None)
         self.source, self.line, self.column = source, line, column
 
 

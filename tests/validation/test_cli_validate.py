@@ -55,6 +55,8 @@ def test_unusable_input_exit_2_names_file_line_column(run, tmp_path: Path) -> No
     bad.write_text('@prefix x: <http://x/> .\nx:a x:b "unterminated .\n')
     r = run("validate", str(bad))
     assert r.exit_code == 2 and f"{bad}:2:" in r.output
+    lv = run("validate", "--lang", "lv", str(bad))  # in the language asked, as the report would be
+    assert lv.exit_code == 2 and f"{bad}:2:9: sintakses kļūda, dokumentu nevar nolasīt" in lv.output
     assert run("validate", str(tmp_path / "missing.ttl")).exit_code == 2
     odd = tmp_path / "data.pdf"
     odd.write_bytes(b"%PDF")

@@ -23,6 +23,8 @@ PATH_VALUES = {
     "/graph/{path}": "/graph/reference",
     "/ontology.{ext}": "/ontology.ttl",
     "/function.{ext}": "/function.ttl",
+    "/shapes.{ext}": "/shapes.ttl",
+    "/shapes/{name}": "/shapes/submission",
     "/dataset.{ext}": "/dataset.ttl",
     "/dumps/{name}": "/dumps/pvpp-kg.ttl",
     "/submissions/{institution}": "/submissions/vsaa",
@@ -387,3 +389,20 @@ def test_named_graph_as_a_dataset_and_the_dataset_by_extension(live_server: Live
     see_also = sd.value(URIRef("https://w3id.org/pvpp/function#search"), RDFS.seeAlso)
     assert see_also == URIRef("https://w3id.org/pvpp/search")
     assert httpx.get(live_server.url + "/search", headers={"Accept": "text/html"}).status_code == 200
+
+
+def test_a_refused_upload_is_explained_in_the_language_asked(live_server: LiveServer) -> None:
+    """An institution's clerk reads Latvian: a refusal has its Latvian text on the page (the page's language),
+    for lang=lv or Accept-Language: lv, and both texts in the JSON (``messages``); English otherwise."""
+    url = live_server.url + "/validate"
+    empty = {"file": ("x.ttl", b"  \n", "text/turtle")}
+    page = httpx.post(url, params={"lang": "lv"}, files=empty, headers={"Accept": "text/html"})
+    assert page.status_code == 400 and "x.ttl: dokuments ir tukšs" in page.text
+    lv = httpx.post(url, files=empty, headers={"Accept": "application/json", "Accept-Language": "lv-LV,lv;q=0.9"})
+    assert lv.status_code == 400 and lv.json()["message"] == "x.ttl: dokuments ir tukšs"
+    assert lv.json()["messages"] == {"en": "x.ttl: the document is empty", "lv": "x.ttl: dokuments ir tukšs"}
+    en = httpx.post(url, files=empty, headers={"Accept": "application/json"})
+    assert en.json()["message"] == "x.ttl: the document is empty"
+    broken = {"file": ("b.ttl", b'@prefix x: <http://x/> .\nx:a x:b "open .\n', "text/turtle")}
+    r = httpx.post(url, params={"lang": "lv"}, files=broken, headers={"Accept": "application/json"})
+    assert r.status_code == 400 and r.json()["message"].startswith("b.ttl:2:9: sintakses kļūda")

@@ -210,7 +210,7 @@ def parse_error(e: SyntaxError, source: str) -> InputError:
     msg = str(e)
     m = re.search(r"line (\d+)(?: column| between columns) (\d+)", msg) or re.search(r"(\d+):(\d+)", msg)
     line, col = (int(m.group(1)), int(m.group(2))) if m else (None, None)
-    return InputError(msg, source=source, line=line, column=col)
+    return InputError(msg, source=source, line=line, column=col, lv=f"sintakses kļūda, dokumentu nevar nolasīt ({msg})")
 
 
 def file_format(path: Path) -> ox.RdfFormat:

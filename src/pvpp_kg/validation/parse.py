@@ -132,7 +132,7 @@ def parse_rdf(data: bytes, fmt: str, source: str) -> Document:
     byte-order mark (Windows Notepad writes one) is not part of the document."""
     data = data.removeprefix(b"\xef\xbb\xbf")
     if not data.strip():
-        raise InputError("the document is empty", source=source)
+        raise InputError("the document is empty", source=source, lv="dokuments ir tukšs")
     check_syntax_guards(data, fmt, source)
     rdf_format = FORMATS[fmt][0]
     assert rdf_format is not None
@@ -146,7 +146,9 @@ def parse_rdf(data: bytes, fmt: str, source: str) -> Document:
     _check_imports(document, source)
     if len(document) == 0:
         raise InputError(
-            "the document holds no triples (a submission would erase the institution's data)", source=source
+            "the document holds no triples (a submission would erase the institution's data)",
+            source=source,
+            lv="dokumentā nav neviena trijnieka (iesniegums izdzēstu iestādes datus)",
         )
     return document
 
@@ -179,7 +181,7 @@ def parse_document(
         from pvpp_kg.validation import spreadsheet
 
         if not data.strip():
-            raise InputError("the document is empty", source=source)
+            raise InputError("the document is empty", source=source, lv="dokuments ir tukšs")
         limits = spreadsheet.SheetLimits.of(settings) if settings is not None else None
         if fmt == "xlsx":
             return _sheets(lambda: spreadsheet.read_xlsx(data, source=source, limits=limits), source)
@@ -208,6 +210,8 @@ def _sheets(read: Any, source: str) -> Document:
             "the spreadsheet has no filled rows (the template's name and example rows are not data; a "
             "submission would erase the institution's data)",
             source=source,
+            lv="izklājlapā nav aizpildītu rindu (veidnes nosaukumu un piemēra rindas nav dati; iesniegums izdzēstu "
+            "iestādes datus)",
         )
     document.origin = origin
     return document

@@ -655,6 +655,8 @@ def read_csv_files(
                     "the file is empty (not even the template's heading row): give the sheet with its headings, "
                     "or leave the file out",
                     source=label,
+                    lv="fails ir tukšs (nav pat veidnes virsrakstu rindas): dodiet lapu ar tās virsrakstiem vai "
+                    "neiekļaujiet failu",
                 )
             rows = _csv_rows(content, label)
             if len(rows) > limits.rows or any(len(r) > limits.columns for r in rows):
@@ -670,7 +672,10 @@ def _csv_rows(data: bytes, source: str) -> list[list[str]]:
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
         raise InputError(
-            f"the CSV is not UTF-8 (byte {data[e.start]:#04x}): save it as 'CSV UTF-8'", source=source, line=line
+            f"the CSV is not UTF-8 (byte {data[e.start]:#04x}): save it as 'CSV UTF-8'",
+            source=source,
+            line=line,
+            lv=f"CSV fails nav UTF-8 kodējumā (baits {data[e.start]:#04x}): saglabājiet to kā 'CSV UTF-8'",
         ) from None
     # Excel with Latvian (and most European) regional settings saves ";"-separated CSV: the header, whose column
     # names hold no separator, says which one the file uses

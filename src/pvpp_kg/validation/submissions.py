@@ -85,16 +85,16 @@ class ForeignFacts(Forbidden):
     """403: the upload states facts about another institution's or the reference data's nodes. The report says
     which, so that a browser can show them at their cells instead of one message."""
 
-    def __init__(self, message: str, report: Report) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, report: Report, lv: str | None = None) -> None:
+        super().__init__(message, lv=lv)
         self.report = report
 
 
 class PersonalData(BadRequest):
     """400: a person's name or contact is in the upload; the report says where."""
 
-    def __init__(self, message: str, report: Report) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, report: Report, lv: str | None = None) -> None:
+        super().__init__(message, lv=lv)
         self.report = report
 
 
@@ -106,8 +106,17 @@ def check_own_facts(report: Report, key: str) -> None:
     # personal data first: a person's name is refused as personal data, whoever's node it is on
     for r in sorted(refused.results, key=lambda r: r.shape.endswith("OwnFactsShape")):
         if r.shape.endswith("OwnFactsShape"):
-            raise ForeignFacts(f"{r.messages['en']} (the token is {key!r}'s)", refused)
-        raise PersonalData(f"{r.messages['en']} (statement: {r.focus} {r.path} {r.value})", refused)
+            raise ForeignFacts(
+                f"{r.messages['en']} (the token is {key!r}'s)",
+                refused,
+                lv=f"{r.messages.get('lv')} (pilnvara ir iestādes {key!r})",
+            )
+        statement = f"{r.focus} {r.path} {r.value}"
+        raise PersonalData(
+            f"{r.messages['en']} (statement: {statement})",
+            refused,
+            lv=f"{r.messages.get('lv')} (apgalvojums: {statement})",
+        )
 
 
 def solutions(out: bytes) -> list[dict[str, str]]:

@@ -20,11 +20,20 @@ log = logging.getLogger("pvpp_kg")
 API_PATHS = ("/api/", "/.well-known/", "/static/")
 
 
-def _respond(request: Request, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
+def _respond(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+    messages: dict[str, str] | None = None,
+) -> Response:
     # SPARQL clients show the body to the user: plain text there; a browser gets a page on every page's path (as
     # the linked-data pages' own 404s); a client that asked only for RDF or other text (rdflib, curl -H 'Accept:
     # text/turtle') plain text too; every other client a JSON problem document
     accept = request.headers.get("accept")
+    if messages:  # an error with a Latvian text: in it when the client asks for Latvian (lang=lv, Accept-Language)
+        message = messages.get(_asked_lang(request) or "en", message)
     if request.url.path.startswith(PLAIN_TEXT_PATHS):
         return PlainTextResponse(f"{message}\n", status_code=status, headers=headers)
     headers = {**(headers or {}), "Vary": "Accept"}
@@ -34,6 +43,7 @@ def _respond(request: Request, status: int, code: str, message: str, headers: di
             from pvpp_kg.templating import templates
 
             lang = choose_lang(request.query_params.get("lang"), request.headers.get("accept-language"))
+            message = (messages or {}).get(lang, message)  # a page's language is the reader's: lv unless asked
             return templates.TemplateResponse(
                 request,
                 "error.html",
@@ -43,7 +53,20 @@ def _respond(request: Request, status: int, code: str, message: str, headers: di
             )
         if _wants_no_json(accept):
             return PlainTextResponse(f"{message}\n", status_code=status, headers=headers)
-    return JSONResponse({"error": code, "message": message}, status_code=status, headers=headers)
+    body = {"error": code, "message": message, **({"messages": messages} if messages else {})}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _asked_lang(request: Request) -> str | None:
+    """The language a client asked for: ``lang`` in the query, else the first of Accept-Language we speak."""
+    asked = request.query_params.get("lang")
+    if asked in ("lv", "en"):
+        return asked
+    for part in (request.headers.get("accept-language") or "").split(","):
+        tag = part.split(";")[0].strip().lower().split("-")[0]
+        if tag in ("lv", "en"):
+            return tag
+    return None
 
 
 def _wants_no_json(accept: str | None) -> bool:
@@ -57,7 +80,7 @@ async def pvpp_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, PvppError)
     challenge = 'Bearer error="invalid_token"' if isinstance(exc, InvalidToken) else "Bearer"
     headers = {"WWW-Authenticate": challenge} if exc.status == 401 else None
-    return _respond(request, exc.status, exc.code, exc.message, headers)
+    return _respond(request, exc.status, exc.code, exc.message, headers, exc.messages or None)
 
 
 async def validation_error(request: Request, exc: Exception) -> Response:
