@@ -204,3 +204,16 @@ def test_the_function_namespace_resolves(live_server: Any) -> None:
     assert page.status_code == 200 and '<section id="search">' in page.text and "teksta meklēšana" in page.text
     assert "</code> — text search</h2>" in httpx.get(live_server.url + "/function?lang=en").text
     assert httpx.get(live_server.url + "/function.pdf").status_code == 404
+
+
+def test_the_language_is_read_as_langmatches_and_a_bad_call_is_a_400(live_server: Any) -> None:
+    """A language tag is matched by its primary subtag (``lv-LV`` finds what ``lv`` finds, as langMatches reads
+    it); a language the data is not written in, or an empty text, is a 400 naming the problem, whichever form the
+    query takes (a group the matches drive, as here, or an expression)."""
+    count = PROLOGUE + 'SELECT (COUNT(*) AS ?n) WHERE {{ ?s a pvpp:Service . FILTER(pvppfn:search(?s, "pabalsts"{})) }}'
+    n = {lang: select(live_server, count.format(f', "{lang}"' if lang else ""))[0]["n"] for lang in ("lv", "lv-LV", "")}
+    assert n["lv"] == n["lv-LV"] and int(n["lv"]) > 0 and int(n[""]) >= int(n["lv"])
+    for call, needle in (('"pabalsts", "de"', "language 'de' is not one of"), ('""', "the text to look for is empty")):
+        query = PROLOGUE + f"SELECT ?s WHERE {{ ?s a pvpp:Service . FILTER(pvppfn:search(?s, {call})) }}"
+        r = httpx.post(live_server.url + "/sparql", data={"query": query}, headers=JSON, timeout=60)
+        assert r.status_code == 400 and needle in r.text, r.text

@@ -192,14 +192,25 @@ def _constant(arg: str, bound: dict[str, str], free: set[str] | frozenset[str] =
     )
 
 
+def _checked(text: str | None, lang: str | None) -> tuple[str | None, str | None]:
+    """The call's text and language as the index reads them, or a 400 as ``/api/search`` gives: an empty text finds
+    nothing to look for, and a language is a tag whose primary subtag (``lv-LV``: lv, as langMatches reads it) is
+    one the data is written in."""
+    if text is not None and not text.strip():
+        raise BadRequest("pvppfn:search: the text to look for is empty")
+    if lang is None:
+        return text, None
+    primary = lang.split("-")[0].lower()
+    if primary not in LANGS:
+        raise BadRequest(f"pvppfn:search: language {lang!r} is not one of {', '.join(LANGS)}")
+    return text, primary
+
+
 def _expression(args: list[str], bound: dict[str, str], scores: Scores, free: set[str]) -> str:
     if len(args) not in (2, 3):
         raise BadRequest(f"pvppfn:search takes 2 or 3 arguments (?x, text [, language]), not {len(args)}")
     x, text = args[0], _constant(args[1], bound, free)
-    lang = _constant(args[2], bound, free) if len(args) == 3 else None
-    lang = lang.lower() if lang else None
-    if lang is not None and lang not in LANGS:  # as /api/search's lang: a language nothing is written in
-        raise BadRequest(f"pvppfn:search: language {lang!r} is not one of {', '.join(LANGS)}")
+    text, lang = _checked(text, _constant(args[2], bound, free) if len(args) == 3 else None)
     if text is None or not _stems(text):
         return _NONE
     if m := _STRING.fullmatch(x):  # a literal: decided now
@@ -313,8 +324,9 @@ def narrow(query: str, bound: dict[str, str], scores: Scores) -> str:
             open_at = _group_start(masked, m.start())
             if open_at is None or open_at in groups or not _binds(masked, open_at, var):
                 continue
+            text, lang = _checked(args[0], args[1])
             try:
-                matches = scores(args[0], args[1].lower() if args[1] else None)
+                matches = scores(text or "", lang)
             except sqlite3.Error:  # no index to read: left to the expression (which finds nothing)
                 continue
             values = f"VALUES ?{var} {{ {' '.join(f'<{iri}>' for iri in sorted(matches))} }}"
@@ -350,11 +362,11 @@ def _bind_scores(query: str, bound: dict[str, str], scores: Scores, free: set[st
     for m in bind.finditer(query):
         if masked[m.start()] == "\0":
             continue
-        text, lang = (_constant(a, bound, free) if a else None for a in (m.group(2), m.group(3)))
+        text, lang = _checked(*(_constant(a, bound, free) if a else None for a in (m.group(2), m.group(3))))
         open_at = _group_start(masked, m.start())
         if text is None or open_at is None or not _binds(masked[: m.start()] + "}", open_at, m.group(1)):
             continue
-        matches = scores(text, lang.lower() if lang else None) if _stems(text) else {}
+        matches = scores(text, lang) if _stems(text) else {}
         rows = " ".join(f"(<{iri}> {_double(score)})" for iri, score in sorted(matches.items()))
         edits.append((m.start(), m.end(), f"OPTIONAL {{ VALUES (?{m.group(1)} ?{m.group(4)}) {{ {rows} }} }}"))
     for start, end, text in reversed(edits):
