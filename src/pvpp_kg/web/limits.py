@@ -43,6 +43,8 @@ class BodyLimit:
                 '<p><a href="/validate">Validate</a> · <a href="/institution">Institution page</a></p></body></html>'
             ).encode()
             ctype = b"text/html; charset=utf-8"
+        elif scope["path"].startswith(PLAIN_TEXT_PATHS):  # SPARQL clients show the body: plain text, as every error
+            body, ctype = f"{message}\n".encode(), b"text/plain; charset=utf-8"
         else:
             body = json.dumps({"error": "too_large", "message": message}).encode()
             ctype = b"application/json"
