@@ -105,6 +105,11 @@ class Settings(BaseSettings):
     max_services_per_person: int = Field(10, description="SHACL warning when one person manages more services")
     submission_pause_s: float = Field(0.0, description="test hook: pause inside the submission write (crash tests)")
     allow_service: bool = Field(False, description="allow SPARQL SERVICE federation (fetches remote URLs)")
+    refuse_personal_data: bool = Field(
+        True,
+        description="refuse an administrator's write (update, Graph Store, load-data) that would leave people's names "
+        "or contacts in the public store; off only for a store of others' test data (the W3C SPARQL suite's)",
+    )
     revalidate_on_start: bool = Field(
         True, description="at start-up, revalidate every institution in the background if the profile changed"
     )

@@ -154,8 +154,45 @@ class ShapesGraph:
                 self.shape(node)
             except ShapesError as e:
                 raise self._located(e) from None
+        self._refuse_same_node_cycles()
         self.roots = [s for s in self.shapes.values() if s.targets and not s.deactivated]
         self.uses_shapes_graph = self.components.uses_shapes_graph
+
+    def _refuse_same_node_cycles(self) -> None:
+        """A shape that reaches itself through sh:node, sh:not, sh:and, sh:or or sh:xone without a path between
+        (each step on the same focus node) can never be decided: refused when the shapes are read, whether or not
+        the data reaches it (the run refuses the other recursions, through paths, when a node meets itself)."""
+
+        def same_node(shape: Shape) -> list[Shape]:
+            if shape.path is not None:  # a property shape's references apply to its value nodes
+                return []
+            out = [c.params["shape"] for c in shape.constraints if c.kind in ("node", "not")]
+            out += [t for c in shape.constraints if c.kind in ("and", "or", "xone") for t in c.params["shapes"]]
+            return out
+
+        state: dict[Shape, int] = {}  # 1: on the current path, 2: done
+        for start in self.shapes.values():
+            if start in state:
+                continue
+            stack = [(start, iter(same_node(start)))]
+            state[start] = 1
+            while stack:
+                shape, todo = stack[-1]
+                nxt = next(todo, None)
+                if nxt is None:
+                    state[shape] = 2
+                    stack.pop()
+                elif state.get(nxt) == 1:
+                    raise self._located(
+                        ShapesError(
+                            nxt.node,
+                            "the shape reaches itself through sh:node, sh:not, sh:and, sh:or or sh:xone on the same "
+                            "node, so it can never be decided",
+                        )
+                    )
+                elif nxt not in state:
+                    state[nxt] = 1
+                    stack.append((nxt, iter(same_node(nxt))))
 
     def _located(self, e: ShapesError) -> ShapesError:
         """A blank-node shape is named by the IRI shape it belongs to, so the author can find it."""

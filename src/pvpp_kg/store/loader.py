@@ -126,4 +126,5 @@ def make_backend(settings: Settings) -> Backend:
         write_pause_s=settings.submission_pause_s,
         inline_query_s=settings.inline_query_ms / 1000,
         base_iri=settings.base_iri,
+        refuse_personal_data=settings.refuse_personal_data,
     )

@@ -11,10 +11,11 @@ reference data does not describe), so a flaw in reference data never blocks an i
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -191,7 +192,8 @@ class Validator:
             store, _ = self.merge(data, extra_context, institution)
             engines = [(layer, self.engines[layer]) for layer in layers]
             engines += [("custom", extra_shapes)] if extra_shapes is not None else []
-            reports = shacl.validate_each(store, [e for _, e in engines], only=MINE, map_=self.map)
+            with _naming_the_file(extra_shapes):
+                reports = shacl.validate_each(store, [e for _, e in engines], only=MINE, map_=self.map)
             found = [(layer, engine, report) for (layer, engine), report in zip(engines, reports, strict=True)]
         report = report_from(found, lang, len(data))
         if data.origin is not None:  # a spreadsheet: an institution key neither registry nor store knows, at its cell
@@ -208,7 +210,8 @@ class Validator:
         with self.slots:
             store = ox.Store()
             store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in data.triples)
-            report = shacl.validate(store, shapes, map_=self.map)
+            with _naming_the_file(shapes):
+                report = shacl.validate(store, shapes, map_=self.map)
         return report_from([("custom", shapes, report)], lang, len(data))
 
 
@@ -224,11 +227,27 @@ def validate_stored(validator: Validator, store: ox.Store, *, lang: str = "en") 
     return report_from(found, lang, len(store))
 
 
+@contextlib.contextmanager
+def _naming_the_file(shapes: shacl.ShapesGraph | None) -> Iterator[None]:
+    """A user's shape found ill-formed while validating (one that reaches itself on the data) is refused as input
+    naming the file it is in, as the shapes' other errors are when they are read."""
+    try:
+        yield
+    except shacl.ShapesError as e:
+        sources: dict[Any, str] = getattr(shapes, "sources", {})
+        if e.shape not in sources:
+            raise
+        raise InputError(e.message, source=sources[e.shape]) from None
+
+
 def user_shapes(documents: Iterable[tuple[str, Graph]]) -> shacl.ShapesGraph:
     """Shapes a user brings (CLI ``--shapes``, the ``shapes`` field of /validate), compiled as one shapes graph;
     an ill-formed one is an :class:`InputError` naming its file and shape."""
     merged = Graph()
+    sources: dict[Any, str] = {}  # each shape's file, for the errors found only while validating
     for source, g in documents:
+        for subject in set(g.subjects()):
+            sources.setdefault(subject, source)
         try:
             shacl.ShapesGraph(g)  # alone first, so that an error names the file it is in
         except shacl.ShapesError as e:
@@ -237,9 +256,11 @@ def user_shapes(documents: Iterable[tuple[str, Graph]]) -> shacl.ShapesGraph:
             raise InputError("the shapes nest too deeply to be read", source=source) from None
         merged += g
     try:
-        return shacl.ShapesGraph(merged)
+        compiled = shacl.ShapesGraph(merged)
     except shacl.ShapesError as e:
         raise InputError(e.message, source="the shapes files together") from None
+    compiled.sources = sources  # type: ignore[attr-defined]
+    return compiled
 
 
 _validators: dict[tuple[Any, ...], Validator] = {}
