@@ -387,3 +387,22 @@ def test_a_refused_cell_is_reported_once_and_its_row_still_counts(run, tmp_path:
         ("services", 4, "complexity", "CellValue"),
         ("services", 4, "function", "CellValue"),
     ], results
+
+
+def test_a_need_nobody_describes_is_reported_at_its_cell(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A need is shared by every institution, so no rule of the stored data checks a need id; a spreadsheet's
+    mistyped one is reported at its cell with the nearest described need (the needs sheet's, here)."""
+    from pvpp_kg.validation.spreadsheet import write_csvs
+    from tests.validation.test_spreadsheet import ROWS
+
+    rows = {k: [dict(r) for r in v] for k, v in ROWS.items()}
+    need = rows["needs"][0]["id"]
+    named = [i for i, r in enumerate(rows["services"]) if need in r.get("needs", "")]
+    assert named, "the fixture's services name its need"
+    rows["services"][named[0]]["needs"] = need + "x"
+    r = run("validate", "--format", "json", *map(str, write_csvs(tmp_path, rows)))
+    unknown = [x for x in json.loads(r.output)["results"] if x["constraint"] == "UnknownNeed"]
+    assert r.exit_code == 1 and [(x["sheet"], x["row"], x["column"]) for x in unknown] == [
+        ("services", named[0] + 2, "needs")
+    ]
+    assert f"did you mean {need!r}" in unknown[0]["message"]

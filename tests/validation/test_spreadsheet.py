@@ -332,7 +332,9 @@ def test_semicolon_csv_as_excel_saves_it_in_latvia(tmp_path: Path, client: objec
                 headers={"Accept": "application/json"},
             )
             assert r.status_code == 200, r.text
-            assert not [x for x in r.json()["results"] if x["layer"] == "sheet"], r.json()["results"][:3]
+            # read as written: no cell refused (the sheet alone names a need of the needs sheet it is not given)
+            read = [x for x in r.json()["results"] if x["layer"] == "sheet" and x["constraint"] != "UnknownNeed"]
+            assert not read, read[:3]
     assert len(from_commas) > 40 and isomorphic(from_commas, from_semicolons)
 
 
@@ -396,8 +398,8 @@ def test_a_filled_cell_right_of_the_last_heading_is_reported_not_dropped(client:
         "/validate", files={"file": ("services.csv", body, "text/csv")}, headers={"Accept": "application/json"}
     )
     assert r.status_code == 200, r.text
-    sheet = [x for x in r.json()["results"] if x["layer"] == "sheet"]
-    assert [(x["constraint"], x["row"]) for x in sheet] == [("BeyondHeader", 2)]
+    sheet = [x for x in r.json()["results"] if x["layer"] == "sheet" and x["constraint"] != "UnknownNeed"]
+    assert [(x["constraint"], x["row"]) for x in sheet] == [("BeyondHeader", 2)]  # (the needs sheet is not given)
 
 
 def test_a_csv_that_is_not_utf8_names_its_line() -> None:

@@ -751,6 +751,36 @@ def unknown_institutions(triples: Iterable[Any], origin: Origin, known: frozense
     return out
 
 
+def unknown_needs(triples: Iterable[Any], origin: Origin, described: frozenset[str]) -> list[CellProblem]:
+    """Each services cell naming a need nobody describes (not in the needs sheet, the reference data or the
+    stored data read beside the upload), at that cell with the nearest described need: a need is shared by every
+    institution, so no rule of the stored data's checks it, and a typo would otherwise pass (``need/statistikas-datii``
+    for ``statistikas-dati``)."""
+    prefix = f"{ID}need/"
+    ids = sorted(n.removeprefix(prefix) for n in described)
+    found: dict[tuple[str, int, str | None, int | None], list[str]] = {}
+    for t in triples:
+        o = t.object
+        if t.predicate.value == str(PVPP.satisfiesNeed) and isinstance(o, ox.NamedNode) and o.value not in described:
+            cell = origin.cell(t.subject.value, t.predicate.value)
+            if cell is not None and o.value.startswith(prefix):
+                found.setdefault(cell, []).append(o.value.removeprefix(prefix))
+    out = []
+    for cell, names in sorted(found.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        for name in sorted(names):
+            near = difflib.get_close_matches(name, ids, n=1)
+            hint_en, hint_lv = (f" (did you mean {near[0]!r}?)", f" (varbūt {near[0]!r}?)") if near else ("", "")
+            out.append(
+                CellProblem.at(
+                    cell,
+                    f"need {name!r} is described neither in the needs sheet nor in the stored data{hint_en}",
+                    f"vajadzība {name!r} nav aprakstīta ne vajadzību lapā, ne glabātajos datos{hint_lv}",
+                    "UnknownNeed",
+                )
+            )
+    return out
+
+
 def _finish(source: str, fill: Any) -> tuple[Triples, Origin]:
     g, origin, problems = Triples(), Origin(), []
     fill(g, origin, problems)

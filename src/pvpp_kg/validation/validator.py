@@ -31,7 +31,7 @@ from pvpp_kg.settings import Settings
 from pvpp_kg.store.materialise import Entailment, Rules
 from pvpp_kg.validation.parse import Document
 from pvpp_kg.validation.report import Report, report_from, sheet_report, with_rules
-from pvpp_kg.validation.spreadsheet import unknown_institutions
+from pvpp_kg.validation.spreadsheet import unknown_institutions, unknown_needs
 
 # rdflib logs a stack trace for every ill-formed typed literal ("2024-13-45"^^xsd:date); the shapes report those
 logging.getLogger("rdflib.term").setLevel(logging.ERROR)
@@ -195,12 +195,15 @@ class Validator:
             with _naming_the_file(extra_shapes):
                 reports = shacl.validate_each(store, [e for _, e in engines], only=MINE, map_=self.map)
             found = [(layer, engine, report) for (layer, engine), report in zip(engines, reports, strict=True)]
+            described_needs = (
+                {row[0].value for row in store.query(rq.load("described-needs"))} if data.origin is not None else set()
+            )
         report = report_from(found, lang, len(data))
         if data.origin is not None:  # a spreadsheet: an institution key neither registry nor store knows, at its cell
-            unknown = unknown_institutions(data.triples, data.origin, self.institutions)
-            if unknown and extra_context:  # the stored data read for it may know more (a generated body)
-                stored = {q.subject.value for q in _quads(extra_context) if isinstance(q.subject, ox.NamedNode)}
-                unknown = unknown_institutions(data.triples, data.origin, self.institutions | stored)
+            # the stored data read beside the upload may know more: a generated body, another institution's need
+            stored = {q.subject.value for q in _quads(extra_context) if isinstance(q.subject, ox.NamedNode)}
+            unknown = unknown_institutions(data.triples, data.origin, self.institutions | stored)
+            unknown += unknown_needs(data.triples, data.origin, frozenset(described_needs | stored))
             if unknown:
                 return with_rules(sheet_report(unknown, lang), report)
         return report
