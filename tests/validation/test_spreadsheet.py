@@ -379,8 +379,9 @@ def test_a_manager_naming_no_post_is_that_cell_and_a_decimal_comma_is_a_number(t
 
 
 def test_a_filled_cell_right_of_the_last_heading_is_reported_not_dropped(client: object) -> None:
-    """A value in a column without a heading would be lost without a word: it is that cell's problem (lv/en), the
-    row is not read; empty trailing cells (Excel's ";;" at the end of a row) are no problem."""
+    """A value in a column without a heading would be lost without a word: it is that cell's problem (lv/en), and
+    the row is read without it (dropped, its node would raise phantom results elsewhere); empty trailing cells
+    (Excel's ";;" at the end of a row) are no problem."""
     from pvpp_kg.validation.spreadsheet import SheetErrors
 
     data = _csv("services", ROWS["services"]).decode().splitlines()
@@ -394,6 +395,9 @@ def test_a_filled_cell_right_of_the_last_heading_is_reported_not_dropped(client:
     assert [(p.row, p.column_number, p.kind) for p in e.value.problems] == [(2, columns + 1, "BeyondHeader")]
     assert e.value.problems[0].messages["en"].startswith(f"cell {letter}2 is filled, but the sheet has headings for")
     assert e.value.problems[0].messages["lv"].startswith(f"šūna {letter}2 ir aizpildīta")
+    read, origin = e.value.read
+    first = next(n for n, (sheet, row) in origin.rows.items() if (sheet, row) == ("services", 2))
+    assert first.endswith("/service/lm/" + ROWS["services"][0]["id"]) and any(str(t[0]) == first for t in read)
     r = client.post(  # type: ignore[attr-defined]
         "/validate", files={"file": ("services.csv", body, "text/csv")}, headers={"Accept": "application/json"}
     )

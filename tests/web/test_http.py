@@ -259,6 +259,36 @@ def test_an_administrators_write_of_personal_data_is_refused(live_server: LiveSe
     assert httpx.get(live_server.url + "/store", params={"graph": graph}).status_code == 404
 
 
+def test_a_name_made_a_holder_s_by_a_later_write_is_refused(live_server: LiveServer) -> None:
+    """The check reads the store as the write leaves it: a label written first is a person's name once another
+    write says that node holds a post (org:heldBy, or org:holds from the holder's side), so that write is refused
+    and the first stays a plain label; later unrelated writes are not blamed for it."""
+    base = "https://w3id.org/pvpp/graph/institution/zz-later"
+    label = '<urn:x:erin> <http://www.w3.org/2000/01/rdf-schema#label> "Erin Kalniņa" .\n'
+    put = lambda graph, body: httpx.put(  # noqa: E731
+        live_server.url + "/store",
+        params={"graph": graph},
+        content=body.encode(),
+        headers={**ADMIN, "Content-Type": "application/n-triples"},
+    )
+    try:
+        assert put(base + "-a", label).status_code == 201
+        for holding in (
+            "<https://w3id.org/pvpp/id/post/zz/p2> <http://www.w3.org/ns/org#heldBy> <urn:x:erin> .\n",
+            "<urn:x:erin> <http://www.w3.org/ns/org#holds> <https://w3id.org/pvpp/id/post/zz/p2> .\n",
+        ):
+            r = put(base + "-b", holding)
+            assert r.status_code == 400 and "Erin Kalniņa" in r.text, r.text
+        assert httpx.get(live_server.url + "/store", params={"graph": base + "-b"}).status_code == 404
+        unrelated = f'INSERT DATA {{ GRAPH <{base}-c> {{ <urn:x:a> <urn:x:b> "c" }} }}'
+        assert (
+            httpx.post(live_server.url + "/sparql/update", data={"update": unrelated}, headers=ADMIN).status_code == 204
+        )
+    finally:
+        for g in ("-a", "-c"):
+            httpx.delete(live_server.url + "/store", params={"graph": base + g}, headers=ADMIN)
+
+
 def test_docs_favicon_robots(live_server: LiveServer) -> None:
     docs = httpx.get(live_server.url + "/docs")
     assert docs.status_code == 200

@@ -28,6 +28,7 @@ import pyoxigraph as ox
 
 from pvpp_kg.lod.resources import PERSON_CLASSES, PERSONAL_PREDICATES, RDF_TYPE
 from pvpp_kg.namespaces import PREFIXES
+from pvpp_kg.personal import HELD_BY, HOLDS
 
 
 @dataclass(frozen=True)
@@ -53,15 +54,19 @@ class DumpSet:
 
 
 def person_subjects(quads: Iterable[ox.Quad], base: str) -> set[ox.NamedNode | ox.BlankNode]:
-    """Subjects that are people: typed as a person class, or under ``{base}id/person/``."""
+    """Subjects that are people: typed as a person class, under ``{base}id/person/``, or holding a post."""
     prefix = base + "id/person/"
     people: set[ox.NamedNode | ox.BlankNode] = set()
     for q in quads:
-        s = q.subject
-        if (isinstance(s, ox.NamedNode) and s.value.startswith(prefix)) or (
-            q.predicate.value == RDF_TYPE and q.object.value in PERSON_CLASSES
+        s, p = q.subject, q.predicate.value
+        if (
+            (isinstance(s, ox.NamedNode) and s.value.startswith(prefix))
+            or (p == RDF_TYPE and q.object.value in PERSON_CLASSES)
+            or p == HOLDS
         ):
             people.add(s)  # type: ignore[arg-type]
+        elif p == HELD_BY and isinstance(q.object, ox.NamedNode | ox.BlankNode):
+            people.add(q.object)
     return people
 
 

@@ -288,14 +288,14 @@ class EmbeddedBackend:
                 raise BadRequest(f"malformed update: {e}") from None
             except OSError as e:
                 raise BadRequest(f"the update could not be applied: {e}") from None
-            self._refuse_personal_data(w, None)
+            self._refuse_personal_data(w)
 
-    def _refuse_personal_data(self, w: ox.Store, graphs: list[str] | None) -> None:
+    def _refuse_personal_data(self, w: ox.Store) -> None:
         """Raise (the writer then rolls the write back) if the public store would hold a person's name or
-        contacts in ``graphs`` (None: anywhere): an administrator's write is held to what submissions are."""
+        contacts: an administrator's write is held to what submissions are."""
         if not self.refuse_personal_data:
             return
-        found = list(w.query(stored_personal_data(self.base_iri, graphs), use_default_graph_as_union=True))
+        found = list(w.query(stored_personal_data(self.base_iri), use_default_graph_as_union=True))
         if found:
             shown = "; ".join(f"{row['s']} {row['p']} {row['o']}" for row in found[:3])
             raise BadRequest(
@@ -335,7 +335,7 @@ class EmbeddedBackend:
             if replace and existed:
                 w.clear_graph(node)
             load_bytes(w, data, graph, rdf_format)
-            self._refuse_personal_data(w, [graph])
+            self._refuse_personal_data(w)
         self._update_index(old, [graph])
         return not existed
 
@@ -352,8 +352,7 @@ class EmbeddedBackend:
         with self.store.writer() as w:
             old = self.store.version()
             w.extend(quads)
-            named = {q.graph_name for q in quads}
-            self._refuse_personal_data(w, None if ox.DefaultGraph() in named else sorted(g.value for g in named))
+            self._refuse_personal_data(w)
         self._update_index(old, sorted({q.graph_name.value for q in quads}))
 
     async def append_dataset(self, data: bytes, fmt: str) -> None:

@@ -522,9 +522,8 @@ def _rows_to_graph(
             continue
         cells = {h: (v or "").strip() for h, v in zip(header, values, strict=False) if h}
         beyond = [(i, v) for i, v in enumerate(values[len(header) :], start=len(header) + 1) if (v or "").strip()]
-        if beyond:  # cells right of the last heading would be lost without a word
+        if beyond:  # cells right of the last heading would be lost without a word; the row is read without them
             problems.append(_beyond_header(sheet, number, len(header), beyond[0][0]))
-            continue
         if any(cells.values()):
             node, part = _convert_row(source, sheet, number, cells, header, problems)
             if node is None:
