@@ -482,7 +482,7 @@ def test_an_index_answers_rdf_clients_as_a_collection(client: TestClient) -> Non
     g = Graph().parse(data=r.text, format="turtle")
     roles = URIRef("https://w3id.org/pvpp/id/role")
     assert (roles, RDF.type, hydra.Collection) in g and g.value(roles, hydra.totalItems) == Literal(10)
-    members = set(g.objects(roles, RDFS.member))
+    members = set(g.objects(roles, hydra.member))
     assert len(members) == 10 and URIRef("https://w3id.org/pvpp/id/role/PS") in members
     assert {lbl.language for lbl in g.objects(URIRef("https://w3id.org/pvpp/id/role/PS"), RDFS.label)} == {"lv", "en"}
     assert (roles, hydra.view, None) not in g  # one page
@@ -490,3 +490,25 @@ def test_an_index_answers_rdf_clients_as_a_collection(client: TestClient) -> Non
         past = client.get("/id/role", params={"page": 2}, headers={"Accept": accept})
         assert past.status_code == 400 and "past the last page" in past.text
     assert client.get("/id/nothing-here", headers={"Accept": "text/turtle"}).status_code == 404
+
+
+def test_an_index_page_of_a_large_kind_links_its_neighbours(client: TestClient) -> None:
+    """The matrix's 173 A/L cells are two pages: page 2 lists the other 73 as hydra:member, links
+    the first, previous, next and last pages, and names its own forms (Content-Location keeps the page)."""
+    hydra = Namespace("http://www.w3.org/ns/hydra/core#")
+    iri = "https://w3id.org/pvpp/id/assignment"
+    first = Graph().parse(data=client.get("/id/assignment", headers={"Accept": "text/turtle"}).text, format="turtle")
+    total = int(first.value(URIRef(iri), hydra.totalItems))
+    assert total == 173 and len(set(first.objects(URIRef(iri), hydra.member))) == 100
+    r = client.get("/id/assignment", params={"page": 2}, headers={"Accept": "text/turtle"})
+    assert r.status_code == 200 and r.headers["content-location"] == "/id/assignment.ttl?page=2"
+    g = Graph().parse(data=r.text, format="turtle")
+    view = URIRef(iri + "?page=2")
+    assert (URIRef(iri), hydra.view, view) in g and len(set(g.objects(URIRef(iri), hydra.member))) == 73
+    assert {p: str(g.value(view, hydra[p])) for p in ("first", "previous", "next", "last")} == {
+        "first": iri + "?page=1",
+        "previous": iri + "?page=1",
+        "next": "None",  # the last page
+        "last": iri + "?page=2",
+    }
+    assert not set(g.objects(URIRef(iri), hydra.member)) & set(first.objects(URIRef(iri), hydra.member))

@@ -142,7 +142,12 @@ async def index(ctx: LodContext, kind: str, lang: str, page: int, fmt: Format = 
         return _not_found(ctx, f"{base}id/{kind}", fmt, lang)
     view = lod.index_view(kind, members, lang, base, page)
     if fmt is not formats.HTML:
-        return _rdf(_index_triples(f"{base}id/{kind}", members, view), fmt, f"/id/{kind}")
+        headers = lod.representation_headers(f"/id/{kind}", fmt)
+        if view.page > 1:  # this page's forms, not the first page's
+            headers["Content-Location"] += f"?page={view.page}"
+            headers["Link"] = headers["Link"].replace(">;", f"?page={view.page}>;")
+        body = _serialise(_index_triples(f"{base}id/{kind}", members, view), fmt)
+        return Response(body, media_type=fmt.content_type, headers=headers)
     if any(m.label == lod.local_name(m.iri) for m in view.members):  # unlabelled: participation nodes read as text
         if version not in ctx.state.participations:
             ctx.state.participations = {version: await ctx.select(rq.load("lod-participations"))}
@@ -161,9 +166,9 @@ HYDRA = "http://www.w3.org/ns/hydra/core#"
 
 
 def _index_triples(iri: str, members: list[tuple[str, list[lod.Term]]], view: lod.IndexView) -> list[ox.Triple]:
-    """One page of an index as a ``hydra:Collection`` (W3C Hydra CG): ``rdfs:member`` and labels, the total, and
+    """One page of an index as a ``hydra:Collection`` (W3C Hydra CG): ``hydra:member`` and labels, the total, and
     ``hydra:view`` with the first, previous, next and last pages when there is more than one."""
-    coll, label, member = ox.NamedNode(iri), ox.NamedNode(str(RDFS.label)), ox.NamedNode(str(RDFS.member))
+    coll, label, member = ox.NamedNode(iri), ox.NamedNode(str(RDFS.label)), ox.NamedNode(HYDRA + "member")
     out = [
         ox.Triple(coll, ox.NamedNode(str(RDF.type)), ox.NamedNode(HYDRA + "Collection")),
         ox.Triple(
