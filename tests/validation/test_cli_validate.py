@@ -406,3 +406,17 @@ def test_a_need_nobody_describes_is_reported_at_its_cell(run, tmp_path: Path) ->
         ("services", named[0] + 2, "needs")
     ]
     assert f"did you mean {need!r}" in unknown[0]["message"]
+
+
+def test_an_agreement_for_a_mistyped_service_points_at_its_service_cell(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The SLA's result is about the service it names: at that cell (slas!C2), where the fix is, not its id's."""
+    from pvpp_kg.validation.spreadsheet import write_csvs
+    from tests.validation.test_spreadsheet import ROWS
+
+    rows = {k: [dict(r) for r in v] for k, v in ROWS.items()}
+    rows["slas"][0]["service"] = "nosuch"
+    r = run("validate", "--format", "json", *map(str, write_csvs(tmp_path, rows)))
+    sla = [x for x in json.loads(r.output)["results"] if x["path"] == "^pvpp:serviceLevelAgreement"]
+    assert r.exit_code == 1 and [(x["sheet"], x["row"], x["column"], x["value"]) for x in sla] == [
+        ("slas", 2, "service", "https://w3id.org/pvpp/id/service/lm/nosuch")
+    ]

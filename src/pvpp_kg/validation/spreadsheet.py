@@ -66,11 +66,16 @@ def labels_of(sheet: str) -> dict[str, tuple[str, str]]:
 
 @lru_cache(maxsize=256)
 def column_for(sheet: str, path: str) -> str | None:
-    """The column of ``sheet`` whose values are the property ``path`` (full IRI). A column names its property
-    first, then the super-properties the ontology entails from it (``pvpp:owner cv:hasCompetentAuthority``): a
-    CPSV-AP result on the super-property is about that column too."""
+    """The column of ``sheet`` whose values are the property ``path`` (full IRI, or ``^curie`` for an inverse path
+    as reports write it: an SLA's service cell states ``service pvpp:serviceLevelAgreement sla``). A column names
+    its property first, then the super-properties the ontology entails from it (``pvpp:owner
+    cv:hasCompetentAuthority``): a CPSV-AP result on the super-property is about that column too."""
     for column, row in column_table().get(sheet, {}).items():
         for curie in row["property"].split():
+            if curie.startswith("^"):  # the row's node is the value (an SLA's service states the agreement)
+                if path == curie:
+                    return column
+                continue
             prefix, _, local = curie.partition(":")
             if PREFIXES[prefix] + local == path:
                 return column
