@@ -123,7 +123,7 @@ def test_the_real_shapes_compile(validator: Validator) -> None:
         SH.QualifiedMaxCountConstraintComponent,
         SH.SPARQLConstraintComponent,
     } <= components
-    # the PVPP layer's SPARQL parts: 6 shapes with SPARQL targets, seven sh:sparql constraints, one SPARQL component
+    # the PVPP layer's SPARQL parts: 6 shapes with SPARQL targets, eight sh:sparql constraints, one SPARQL component
     targeted = {str(s.node).removeprefix(PVPPSH) for s in pvpp.shapes.values() if s.targets.sparql}
     assert targeted == {
         "NationalLeadScale",
@@ -145,6 +145,7 @@ def test_the_real_shapes_compile(validator: Validator) -> None:
         ("ResourceManagerPost", "sparql"),
         ("ServiceManagerPost", "sparql"),  # its post in the owner institution, in role PS
         ("ServiceManagerPost", "sparql"),
+        ("ServiceOwnAgreement", "sparql"),  # an agreement of its own institution that it describes
         ("ServiceOwnResource", "sparql"),  # a resource of its own institution that it describes
         ("UniqueIdentifierShape", "sparql"),
         ("VariantOrStepShape", "sparql"),

@@ -420,3 +420,17 @@ def test_an_agreement_for_a_mistyped_service_points_at_its_service_cell(run, tmp
     assert r.exit_code == 1 and [(x["sheet"], x["row"], x["column"], x["value"]) for x in sla] == [
         ("slas", 2, "service", "https://w3id.org/pvpp/id/service/lm/nosuch")
     ]
+
+
+def test_a_service_naming_an_agreement_nobody_describes_is_a_violation(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The other direction of the agreement: a service whose own institution's SLA id is mistyped (it conformed)."""
+    sample = (Path(__file__).parents[2] / "data" / "sample" / "vk.ttl").read_text(encoding="utf-8")
+    link = "pvpp:serviceLevelAgreement <sla/vk/sabiedribas-lidzdaliba> ."
+    assert sample.count(link) == 1
+    data = tmp_path / "vk.ttl"
+    data.write_text(sample.replace(link, link.replace("lidzdaliba>", "lidzdalibaX>")), encoding="utf-8")
+    r = run("validate", "--format", "json", str(data))
+    found = [
+        (x["focusNode"].rsplit("/id/", 1)[1], x["value"].rsplit("/id/", 1)[1]) for x in json.loads(r.output)["results"]
+    ]
+    assert r.exit_code == 1 and found == [("service/vk/sabiedribas-lidzdaliba", "sla/vk/sabiedribas-lidzdalibaX")]
