@@ -64,8 +64,10 @@ class InputError(BadRequest):
         lv: str | None = None,
     ) -> None:
         where = ":".join(str(x) for x in (source, line, column) if x is not None)
-        located = lambda text: f"{where}: {text}" if where else text  # noqa: E731
-        super().__init__(located(message), lv=located(lv) if lv else None)
+        # an upload without a file name is "the request body", in Latvian too
+        where_lv = where.replace("request body", "pieprasījuma saturs", 1) if source == "request body" else where
+        lv_text = (f"{where_lv}: {lv}" if where else lv) if lv else None
+        super().__init__(f"{where}: {message}" if where else message, lv=lv_text)
         self.source, self.line, self.column = source, line, column
 
 

@@ -436,3 +436,13 @@ def test_a_refused_upload_is_explained_in_the_language_asked(live_server: LiveSe
     broken = {"file": ("b.ttl", b'@prefix x: <http://x/> .\nx:a x:b "open .\n', "text/turtle")}
     r = httpx.post(url, params={"lang": "lv"}, files=broken, headers={"Accept": "application/json"})
     assert r.status_code == 400 and r.json()["message"].startswith("b.ttl:2:9: sintakses kļūda")
+    fake = {"file": ("t.xlsx", b"not a zip", "application/octet-stream")}
+    r = httpx.post(url, params={"lang": "lv"}, files=fake, headers={"Accept": "application/json"})
+    assert (
+        r.status_code == 400 and r.json()["message"] == "t.xlsx: nav nolasāma XLSX darbgrāmata (fails nav zip pakete)"
+    )
+    body = httpx.post(url, params={"lang": "lv"}, content=b" ", headers={"Content-Type": "text/turtle"})
+    assert body.status_code == 400 and body.json()["message"] == "pieprasījuma saturs: dokuments ir tukšs"
+    ods = {"file": ("t.ods", b"PK", "application/vnd.oasis.opendocument.spreadsheet")}
+    r = httpx.post(url, params={"lang": "lv"}, files=ods, headers={"Accept": "application/json"})
+    assert r.status_code == 415 and r.json()["message"].startswith("neatbalstīts vai nenorādīts satura tips")

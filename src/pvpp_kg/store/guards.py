@@ -40,8 +40,9 @@ def _check_well_formed(data: bytes, source: str) -> None:
     try:
         parser.Parse(data, True)
     except expat.ExpatError as e:
+        reason = expat.errors.messages[e.code]
         raise InputError(
-            f"malformed XML: {expat.errors.messages[e.code]}", source=source, line=e.lineno, column=e.offset + 1
+            f"malformed XML: {reason}", source=source, line=e.lineno, column=e.offset + 1, lv=f"nepareizs XML: {reason}"
         ) from None
 
 
@@ -97,7 +98,13 @@ def _check_jsonld(data: bytes, source: str) -> None:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as e:
-        raise InputError(f"malformed JSON-LD: {e.msg}", source=source, line=e.lineno, column=e.colno) from None
+        raise InputError(
+            f"malformed JSON-LD: {e.msg}",
+            source=source,
+            line=e.lineno,
+            column=e.colno,
+            lv=f"nepareizs JSON-LD: {e.msg}",
+        ) from None
     for ctx in _remote_contexts(doc):
         raise InputError(
             f"JSON-LD with a remote @context ({ctx!r}) is refused: pvpp-kg fetches nothing; "

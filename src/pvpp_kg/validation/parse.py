@@ -57,7 +57,9 @@ def detect_format(media_type: str | None, filename: str | None) -> str:
     known = ", ".join(t for _, types, _ in FORMATS.values() for t in types[:1])
     raise UnsupportedMediaType(
         f"unsupported or missing content type {ctype or '(none)'!r}"
-        f"{f' for {filename}' if filename else ''}; send one of: {known}"
+        f"{f' for {filename}' if filename else ''}; send one of: {known}",
+        lv=f"neatbalstīts vai nenorādīts satura tips {ctype or '(nav)'!r}"
+        f"{f' failam {filename}' if filename else ''}; sūtiet kādu no: {known}",
     )
 
 
@@ -141,7 +143,7 @@ def parse_rdf(data: bytes, fmt: str, source: str) -> Document:
     except SyntaxError as e:
         raise parse_error(e, source) from None
     except (ValueError, OSError) as e:
-        raise InputError(f"cannot parse as {fmt}: {e}", source=source) from None
+        raise InputError(f"cannot parse as {fmt}: {e}", source=source, lv=f"nevar nolasīt kā {fmt}: {e}") from None
     document = Document(triples)
     _check_imports(document, source)
     if len(document) == 0:
@@ -236,7 +238,7 @@ def _read(path: Path, settings: Settings) -> bytes:
             raise PayloadTooLarge(f"{path}: {size} bytes, over the limit of {settings.max_body_bytes}")
         return path.read_bytes()
     except OSError as e:
-        raise InputError(f"cannot read: {e.strerror}", source=str(path)) from None
+        raise InputError(f"cannot read: {e.strerror}", source=str(path), lv=f"nevar nolasīt: {e.strerror}") from None
 
 
 def _dataset(data: bytes, path: Path) -> list[ox.Quad]:
@@ -264,10 +266,13 @@ def parse_files(paths: Iterable[Path], settings: Settings) -> Document:
         data = _read(path, settings)
         suffix = path.suffix.lower().lstrip(".")
         if suffix not in FILE_EXTENSIONS:  # a file has an extension, not a media type: the error names extensions
+            readable = ", ".join("." + e for e in FILE_EXTENSIONS)
             raise InputError(
                 f"cannot read {f'.{suffix} files' if suffix else 'a file without an extension'}; "
-                f"validate reads {', '.join('.' + e for e in FILE_EXTENSIONS)}",
+                f"validate reads {readable}",
                 source=str(path),
+                lv=f"nevar nolasīt {f'.{suffix} failus' if suffix else 'failu bez paplašinājuma'}; "
+                f"validate lasa {readable}",
             )
         if suffix in ("nq", "trig"):  # a dataset (what ``generate`` writes): its graphs as one
             documents.append(Document(q.triple for q in _dataset(data, path)))

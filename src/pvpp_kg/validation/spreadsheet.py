@@ -638,7 +638,9 @@ def read_csv_zip(
                     )
                 files.append((name[:-4], z.read(m), f"{source}:{name}"))
     except (zipfile.BadZipFile, ValueError, OSError, RuntimeError):
-        raise InputError("not a readable zip of CSV files", source=source) from None
+        raise InputError(
+            "not a readable zip of CSV files", source=source, lv="nav nolasāms CSV failu zip arhīvs"
+        ) from None
     return read_csv_files(files, source=source, limits=limits)
 
 
@@ -818,7 +820,11 @@ def _check_package(data: bytes, limits: SheetLimits, source: str) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             members = z.infolist()
     except (zipfile.BadZipFile, ValueError, OSError):
-        raise InputError("not a readable XLSX workbook (the file is not a zip package)", source=source) from None
+        raise InputError(
+            "not a readable XLSX workbook (the file is not a zip package)",
+            source=source,
+            lv="nav nolasāma XLSX darbgrāmata (fails nav zip pakete)",
+        ) from None
     if len(members) > limits.members:
         raise InputError(f"the workbook has {len(members)} parts; at most {limits.members} are read", source=source)
     inflated = sum(m.file_size for m in members)
@@ -831,7 +837,11 @@ def _check_package(data: bytes, limits: SheetLimits, source: str) -> None:
     for m in members:
         name = m.filename.lower()
         if name.startswith(_MACROS):
-            raise InputError("macro-enabled workbooks are not accepted: save it as .xlsx without macros", source=source)
+            raise InputError(
+                "macro-enabled workbooks are not accepted: save it as .xlsx without macros",
+                source=source,
+                lv="darbgrāmatas ar makro netiek pieņemtas: saglabājiet to kā .xlsx bez makro",
+            )
         if name.endswith((".zip", ".xlsx", ".xlsm", ".gz")):
             raise InputError(f"the workbook contains an archive ({m.filename}); it is not read", source=source)
     try:
@@ -847,7 +857,11 @@ def _check_package(data: bytes, limits: SheetLimits, source: str) -> None:
                             source=source,
                         )
     except (zipfile.BadZipFile, ValueError, OSError, RuntimeError, EOFError):
-        raise InputError("not a readable XLSX workbook (a part of the zip package is damaged)", source=source) from None
+        raise InputError(
+            "not a readable XLSX workbook (a part of the zip package is damaged)",
+            source=source,
+            lv="nav nolasāma XLSX darbgrāmata (zip paketes daļa ir bojāta)",
+        ) from None
 
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
