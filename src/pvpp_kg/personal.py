@@ -7,6 +7,11 @@ store refuses an administrator's write that would put them in the public store; 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+
+import pyoxigraph as ox
+
 FOAF = "http://xmlns.com/foaf/0.1/"
 VCARD = "http://www.w3.org/2006/vcard/ns#"
 SCHEMAS = ("http://schema.org/", "https://schema.org/")  # both are in use
@@ -98,3 +103,35 @@ def stored_personal_data(base: str) -> str:
           || EXISTS {{ ?s a ?c VALUES ?c {{ {classes} }} }} || EXISTS {{ ?post <{HELD_BY}> ?s }}
           || EXISTS {{ ?s <{HOLDS}> ?post }})
 }} LIMIT 5"""
+
+
+# Text that reads as a person's contact: the regular expressions of shapes/submission-shapes.ttl
+# (NoPersonalDataShape's second constraint), for what an administrator writes (tests/store check they agree)
+_CONTACT_TEXT = (
+    re.compile(r'[^@\s<>"]+@[^@\s<>"]+\.[A-Za-z]{2,}'),  # an e-mail address
+    re.compile(r"^\s*(\+|00)[0-9][0-9 ().-]{6,}[0-9]\s*$"),  # an international number alone
+    re.compile(r"^\s*((tel|tālr|phone)\.?:?\s*)?[26][0-9]{7}\s*$", re.IGNORECASE),  # a Latvian number alone
+    re.compile(r"(^|[^0-9])(\+|00)371[ .-]?[26][0-9]{7}([^0-9]|$)"),  # one with the country code in a text
+    re.compile(r"(tel|tālr|phone)\.?:?\s*(\+?371[ .-]?)?[26][0-9]{7}([^0-9]|$)", re.IGNORECASE),  # after tel.
+)
+_STRINGS = {"http://www.w3.org/2001/XMLSchema#string", "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"}
+
+
+def is_contact(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> bool:
+    """A mailto:/tel: IRI, or a text that reads as an e-mail address or a phone number."""
+    if isinstance(term, ox.NamedNode):
+        return term.value.lower().startswith(("mailto:", "tel:"))
+    if isinstance(term, ox.Literal) and term.datatype.value in _STRINGS:
+        return any(r.search(term.value) for r in _CONTACT_TEXT)
+    return False
+
+
+def contacts_in(quads: Iterable[ox.Quad | ox.Triple]) -> list[ox.Quad | ox.Triple]:
+    """The (up to 3) statements whose object reads as a contact."""
+    found: list[ox.Quad | ox.Triple] = []
+    for q in quads:
+        if is_contact(q.object):  # type: ignore[arg-type]
+            found.append(q)
+            if len(found) == 3:
+                break
+    return found

@@ -118,3 +118,32 @@ def test_what_submissions_may_not_state_the_public_views_never_show(settings: Se
                 listed.add(prefixes[prefix] + local)
     assert len(listed) > 40 and "http://schema.org/name" in listed and "https://schema.org/email" in listed
     assert sorted(listed - PERSONAL_PREDICATES) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "write to janis@example.lv",
+        "Jānis Bērziņš, +371 29123456",
+        "zvanīt: tālr. 29123456",
+        "Kancelejas tel: 67021234",
+        "+44 20 7946 0958",
+        "29123456",
+        "Pieteikumu izskata 5 darba dienās",  # not contacts
+        "Tālrunis norādīts iestādes tīmekļvietnē",
+        "2024. gada 12345678. lēmums",
+    ],
+)
+def test_the_store_and_the_submission_shapes_read_contacts_alike(settings: Settings, text: str) -> None:
+    """An administrator's write is held to what NoPersonalDataShape refuses in a submission: the store's check
+    (``pvpp_kg.personal.is_contact``) and the shape's regular expressions agree on every text."""
+    import pyoxigraph as ox
+
+    from pvpp_kg.personal import is_contact
+    from pvpp_kg.validation.parse import parse_document
+
+    escaped = text.replace('"', '\\"')
+    turtle = f'<https://w3id.org/pvpp/id/post/lm/pv> <http://www.w3.org/2000/01/rdf-schema#comment> "{escaped}"@lv .\n'
+    report = validator_for(settings).validate(parse_document(turtle.encode(), filename="x.ttl"), layers=("submission",))
+    refused = any("contacts are not accepted" in r.message for r in report.results)
+    assert refused == is_contact(ox.Literal(text, language="lv"))

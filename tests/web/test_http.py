@@ -227,8 +227,11 @@ def test_a_write_changes_the_etag(live_server: LiveServer) -> None:
         # a post's holder is a person whatever its IRI; its label is then a name
         "<https://w3id.org/pvpp/id/post/zz/p> <http://www.w3.org/ns/org#heldBy> <urn:x:holder> .\n"
         '<urn:x:holder> <http://www.w3.org/2000/01/rdf-schema#label> "Pēteris Kalniņš" .',
+        # a contact in any text, as a submission's NoPersonalDataShape reads it
+        '<https://w3id.org/pvpp/id/post/zz/p> <http://www.w3.org/2000/01/rdf-schema#comment> "ilze.z@vk.gov.lv" .',
+        '<https://w3id.org/pvpp/id/post/zz/p> <http://www.w3.org/2000/01/rdf-schema#comment> "Ozols, +371 29123456" .',
     ],
-    ids=["foaf-name", "schema-email", "holder-label"],
+    ids=["foaf-name", "schema-email", "holder-label", "e-mail-in-a-comment", "phone-in-a-comment"],
 )
 def test_an_administrators_write_of_personal_data_is_refused(live_server: LiveServer, statements: str) -> None:
     """The public store never holds people's names or contacts, whoever writes: a SPARQL update, a Graph Store

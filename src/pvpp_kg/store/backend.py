@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -19,7 +20,7 @@ import anyio.to_thread
 import pyoxigraph as ox
 
 from pvpp_kg.errors import BadRequest, NotFound, QuerySyntaxError
-from pvpp_kg.personal import stored_personal_data
+from pvpp_kg.personal import contacts_in, stored_personal_data
 from pvpp_kg.store.embedded import EmbeddedStore, dataset_quads, load_bytes, parse_error
 from pvpp_kg.store.query_text import in_order_of_appearance, select_star
 from pvpp_kg.store.querypool import QueryJob, QueryOutput, QueryPool, answer, outcome
@@ -281,6 +282,13 @@ class EmbeddedBackend:
 
     def _update_sync(self, update: str) -> None:
         trial_run(update)
+        if self.refuse_personal_data:  # what it inserts into an empty store: its INSERT DATA
+            inserted = ox.Store()
+            try:
+                inserted.update(update)
+            except (SyntaxError, OSError):
+                pass  # the real run below says what is wrong with it
+            self._refuse_contacts(inserted)
         with self.store.writer() as w:
             try:
                 w.update(update)
@@ -289,6 +297,16 @@ class EmbeddedBackend:
             except OSError as e:
                 raise BadRequest(f"the update could not be applied: {e}") from None
             self._refuse_personal_data(w)
+
+    def _refuse_contacts(self, quads: Iterable[ox.Quad | ox.Triple]) -> None:
+        """Raise before anything is written if a written statement's object reads as a person's contact (an e-mail
+        address, a phone number): submissions are refused them (NoPersonalDataShape), so is an administrator."""
+        if self.refuse_personal_data and (found := contacts_in(quads)):
+            shown = "; ".join(f"{q.subject} {q.predicate} {q.object}" for q in found)
+            raise BadRequest(
+                "refused: the public store never holds people's names or contact data (pvpp-kg publishes posts and "
+                f"roles); nothing was written. Found what reads as a contact: {shown}"
+            )
 
     def _refuse_personal_data(self, w: ox.Store) -> None:
         """Raise (the writer then rolls the write back) if the public store would hold a person's name or
@@ -325,7 +343,7 @@ class EmbeddedBackend:
         rdf_format = getattr(ox.RdfFormat, fmt)
         data = data.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark is not part of the document
         try:  # parse first, so that bad input never opens the writer
-            ox.parse(data, format=rdf_format)
+            self._refuse_contacts(ox.parse(data, format=rdf_format))
         except SyntaxError as e:
             raise parse_error(e, "request body") from None
         with self.store.writer() as w:
@@ -346,9 +364,9 @@ class EmbeddedBackend:
         return await anyio.to_thread.run_sync(self._write_graph_sync, graph, data, fmt, False)
 
     def _append_dataset_sync(self, data: bytes, fmt: str) -> None:
-        quads = dataset_quads(
-            data.removeprefix(b"\xef\xbb\xbf"), fmt
-        )  # parsed whole first, so that bad input never opens the writer
+        # parsed whole first, so that bad input never opens the writer
+        quads = dataset_quads(data.removeprefix(b"\xef\xbb\xbf"), fmt)
+        self._refuse_contacts(quads)
         with self.store.writer() as w:
             old = self.store.version()
             w.extend(quads)
