@@ -434,3 +434,16 @@ def test_a_service_naming_an_agreement_nobody_describes_is_a_violation(run, tmp_
         (x["focusNode"].rsplit("/id/", 1)[1], x["value"].rsplit("/id/", 1)[1]) for x in json.loads(r.output)["results"]
     ]
     assert r.exit_code == 1 and found == [("service/vk/sabiedribas-lidzdaliba", "sla/vk/sabiedribas-lidzdalibaX")]
+
+
+def test_every_refused_cell_of_an_unreadable_row_in_one_pass(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A row that cannot be made (its kind is refused) still has its other cells checked: the kind, the complexity
+    and the source are three results now, not one now and two after the kind is fixed."""
+    from pvpp_kg.validation.spreadsheet import write_csvs
+    from tests.validation.test_spreadsheet import ROWS
+
+    rows = {k: [dict(r) for r in v] for k, v in ROWS.items()}
+    rows["services"][1].update(kind="weird-kind", complexity="smartish", sources="not-a-url")
+    r = run("validate", "--format", "json", *map(str, write_csvs(tmp_path, rows)))
+    refused = [(x["row"], x["column"]) for x in json.loads(r.output)["results"] if x["constraint"] == "CellValue"]
+    assert r.exit_code == 1 and sorted(refused) == [(3, "complexity"), (3, "kind"), (3, "sources")], r.output

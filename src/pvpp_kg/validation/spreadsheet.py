@@ -546,21 +546,30 @@ def _convert_row(
 ) -> tuple[Any, Triples]:
     """A row's node and triples, each refused cell reported and the row read without it, so that what the rest
     of the row says still counts (a post whose flag cell is refused still holds its post: no phantom "the service
-    has no manager" elsewhere). None when a refused cell is one the row cannot be made without (its id)."""
-    cells, first = dict(cells), len(problems)
-    for _ in range(len(cells) + 1):
+    has no manager" elsewhere). None when a refused cell is one the row cannot be made without (its id, its kind):
+    the row's other cells are still checked, with the column's example standing in for it, so that every refused
+    cell of the row is reported in one pass."""
+    original, cells, first, unread = cells, dict(cells), len(problems), False
+    examples = {c: r["example"] for c, r in column_table().get(sheet, {}).items()}
+    for _ in range(2 * len(cells) + 2):
         part = Triples()
         try:
-            return _convert(_Row(source, sheet, number, cells, header), part), part  # type: ignore[arg-type]
+            node = _convert(_Row(source, sheet, number, cells, header), part)  # type: ignore[arg-type]
+            if not unread:
+                return node, part
+            break
         except _CellError as e:
             refused = e.problem.column
-            if refused is None or refused not in cells or not cells[refused]:  # required, or not a cell: no row
-                if not any(p.where == e.problem.where and p.kind == e.problem.kind for p in problems):
-                    problems.append(e.problem)
+            if not any(p.where == e.problem.where and p.kind == e.problem.kind for p in problems[first:]):
+                problems.append(e.problem)
+            if refused is not None and cells.get(refused):  # read the row without it
+                cells[refused] = ""
+            elif refused is not None and examples.get(refused) and cells.get(refused) != examples[refused]:
+                unread, cells[refused] = True, examples[refused]  # the row cannot be made: check its other cells
+            else:
+                unread = True
                 break
-            problems.append(e.problem)
-            cells[refused] = ""
-    node = _row_node(sheet, cells)
+    node = _row_node(sheet, original)
     problems[first:] = [dataclasses.replace(p, node=node) for p in problems[first:]]
     return None, Triples()
 

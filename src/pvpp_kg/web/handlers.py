@@ -43,11 +43,13 @@ def _respond(
             from pvpp_kg.templating import templates
 
             lang = choose_lang(request.query_params.get("lang"), request.headers.get("accept-language"))
-            message = (messages or {}).get(lang, message)  # a page's language is the reader's: lv unless asked
+            # a page's language is the reader's (lv unless asked); the other text below it, for whoever reads that one
+            other_lang = "en" if lang == "lv" else "lv"
+            shown, other = (messages or {}).get(lang, message), (messages or {}).get(other_lang)
             return templates.TemplateResponse(
                 request,
                 "error.html",
-                {"lang": lang, "status": status, "message": message},
+                {"lang": lang, "status": status, "message": shown, "other": other, "other_lang": other_lang},
                 status_code=status,
                 headers=headers,
             )
