@@ -213,7 +213,18 @@ def test_the_language_is_read_as_langmatches_and_a_bad_call_is_a_400(live_server
     count = PROLOGUE + 'SELECT (COUNT(*) AS ?n) WHERE {{ ?s a pvpp:Service . FILTER(pvppfn:search(?s, "pabalsts"{})) }}'
     n = {lang: select(live_server, count.format(f', "{lang}"' if lang else ""))[0]["n"] for lang in ("lv", "lv-LV", "")}
     assert n["lv"] == n["lv-LV"] and int(n["lv"]) > 0 and int(n[""]) >= int(n["lv"])
-    for call, needle in (('"pabalsts", "de"', "language 'de' is not one of"), ('""', "the text to look for is empty")):
+    for call, needle in (
+        ('"pabalsts", "de"', "language 'de' is not one of"),
+        ('""', "the text to look for is empty"),
+        ('"***"', "the text to look for is empty"),  # nothing to look for once folded
+    ):
         query = PROLOGUE + f"SELECT ?s WHERE {{ ?s a pvpp:Service . FILTER(pvppfn:search(?s, {call})) }}"
         r = httpx.post(live_server.url + "/sparql", data={"query": query}, headers=JSON, timeout=60)
         assert r.status_code == 400 and needle in r.text, r.text
+
+
+def test_the_search_api_reads_a_language_tag_as_the_function_does(live_server: Any) -> None:
+    """/api/search's language facet takes a tag by its primary subtag too: lv-LV finds what lv finds."""
+    url = live_server.url + "/api/search"
+    lv, tagged = (httpx.get(url, params={"q": "pabalsts", "lang": t}, timeout=30) for t in ("lv", "lv-LV"))
+    assert lv.status_code == tagged.status_code == 200 and lv.json()["total"] == tagged.json()["total"] > 0

@@ -81,6 +81,8 @@ def check_filters(params: Mapping[str, Sequence[str]], known_sectors: Iterable[s
     chosen: dict[str, frozenset[str]] = {}
     for name in FACETS:
         values = {v for raw in params.get(name, ()) for v in raw.split(",") if v}
+        if name == "lang":  # a tag by its primary subtag, as langMatches and pvppfn:search read it (lv-LV: lv)
+            values = {v.split("-")[0].lower() for v in values}
         unknown = sorted(values - allowed[name])
         if unknown:
             some = ", ".join(sorted(allowed[name])[:20])

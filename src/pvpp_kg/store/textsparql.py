@@ -196,8 +196,8 @@ def _checked(text: str | None, lang: str | None) -> tuple[str | None, str | None
     """The call's text and language as the index reads them, or a 400 as ``/api/search`` gives: an empty text finds
     nothing to look for, and a language is a tag whose primary subtag (``lv-LV``: lv, as langMatches reads it) is
     one the data is written in."""
-    if text is not None and not text.strip():
-        raise BadRequest("pvppfn:search: the text to look for is empty")
+    if text is not None and not _stems(text):  # nothing to look for once folded ("", "***")
+        raise BadRequest("pvppfn:search: the text to look for is empty (it has no letters or digits)")
     if lang is None:
         return text, None
     primary = lang.split("-")[0].lower()
