@@ -447,3 +447,22 @@ def test_every_refused_cell_of_an_unreadable_row_in_one_pass(run, tmp_path: Path
     r = run("validate", "--format", "json", *map(str, write_csvs(tmp_path, rows)))
     refused = [(x["row"], x["column"]) for x in json.loads(r.output)["results"] if x["constraint"] == "CellValue"]
     assert r.exit_code == 1 and sorted(refused) == [(3, "complexity"), (3, "kind"), (3, "sources")], r.output
+
+
+def test_a_mistyped_pvpp_term_is_a_warning_naming_the_nearest(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """pvpp:serviceManger would be stored as it is and read by no rule: a warning on the node that uses it, with
+    the ontology's nearest term, in every report form; the terms the ontology defines raise nothing."""
+    from rdflib import Graph, URIRef
+    from rdflib.namespace import SH
+
+    sample = Path(__file__).parents[2] / "data" / "sample" / "csp.ttl"
+    text = sample.read_text(encoding="utf-8")
+    data = tmp_path / "csp.ttl"
+    data.write_text(text.replace("pvpp:serviceManager <post/", "pvpp:serviceManger <post/", 1), encoding="utf-8")
+    r = run("validate", "--format", "json", str(data))
+    term = [x for x in json.loads(r.output)["results"] if x["constraint"] == "UnknownTerm"]
+    assert [(x["severity"], x["path"]) for x in term] == [("Warning", "https://w3id.org/pvpp/ontology#serviceManger")]
+    assert "did you mean pvpp:serviceManager?" in term[0]["message"]
+    g = Graph().parse(data=run("validate", "--format", "turtle", str(data)).output, format="turtle")
+    assert (None, SH.sourceConstraintComponent, URIRef("https://w3id.org/pvpp/id/sheet-rule/UnknownTerm")) in g
+    assert run("validate", str(sample)).output.startswith("conforms: 0 violations, 0 warnings")

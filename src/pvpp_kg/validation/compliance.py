@@ -32,7 +32,7 @@ from pvpp_kg.namespaces import GRAPH, ID, PVPP, institution_graph
 from pvpp_kg.settings import Settings
 from pvpp_kg.store.embedded import EmbeddedStore
 from pvpp_kg.validation.report import Report, Result
-from pvpp_kg.validation.validator import Validator, validate_stored
+from pvpp_kg.validation.validator import POLICY_LAYERS, Validator, validate_stored
 
 DQV = "http://www.w3.org/ns/dqv#"
 SH = "http://www.w3.org/ns/shacl#"
@@ -644,7 +644,8 @@ def institution_run(
         if t.predicate == _TYPE:
             instances.setdefault(t.object.value, set()).add(str(s))
     classes = {c: len(nodes) for c, nodes in instances.items()}
-    policy = Report(report.conforms, [r for r in report.results if r.layer != "submission"], report.lang)
+    # the policy's rules only, as a full revalidation of the stored data reads them (not the checks of an upload)
+    policy = Report(report.conforms, [r for r in report.results if r.layer in POLICY_LAYERS], report.lang)
     figs = figures(
         profile,
         policy,

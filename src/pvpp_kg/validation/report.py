@@ -101,7 +101,7 @@ class Report:
         for r in self.results:
             if r.engine is not None:
                 node = engine.add(g, r.engine)
-            elif r.layer == "sheet":
+            elif r.layer in ("sheet", "vocabulary"):
                 node = _sheet_result(g, r)
             else:
                 continue  # a result read back without the engine's (none is made so today)
@@ -219,12 +219,58 @@ def with_rules(sheet: Report, rules: Report) -> Report:
     return Report(False, sheet.results + kept, rules.lang, rules.triples, rules.shapes)
 
 
+def vocabulary_results(triples: Any, terms: frozenset[str], lang: str) -> list[Result]:
+    """A warning for each term of the PVPP namespace an upload uses that the ontology does not define (a
+    mistyped ``pvpp:serviceManger`` would be stored as it is and read by no rule), with the nearest term."""
+    import difflib
+
+    ns = str(PVPP)
+    used: dict[str, tuple[str, str]] = {}  # term → (a node that uses it, as property or class)
+    for t in triples:
+        p, o = t.predicate.value, t.object
+        if p.startswith(ns) and p not in terms:
+            used.setdefault(p, (t.subject.value, p))
+        if p == str(RDF.type) and o.value.startswith(ns) and o.value not in terms:
+            used.setdefault(o.value, (t.subject.value, p))
+    names = sorted(t.removeprefix(ns) for t in terms)
+    out = []
+    for term, (focus, path) in sorted(used.items()):
+        local = term.removeprefix(ns)
+        near = difflib.get_close_matches(local, names, n=1)
+        hint_en, hint_lv = (f" (did you mean pvpp:{near[0]}?)", f" (varbūt pvpp:{near[0]}?)") if near else ("", "")
+        messages = {
+            "en": f"pvpp:{local} is not a term of the PVPP ontology{hint_en}: no rule reads it",
+            "lv": f"pvpp:{local} nav PVPP ontoloģijas termins{hint_lv}: neviens noteikums to nelasa",
+        }
+        out.append(
+            Result(
+                focus,
+                path,
+                "Warning",
+                messages.get(lang, messages["en"]),
+                messages,
+                term,
+                "",
+                "UnknownTerm",
+                "vocabulary",
+            )
+        )
+    return out
+
+
+def with_vocabulary(report: Report, unknown: list[Result]) -> Report:
+    """The report with the warnings about terms the ontology does not define (they do not change conformance)."""
+    return dataclasses.replace(report, results=report.results + unknown)
+
+
 def _sheet_result(g: Graph, r: Result) -> BNode:
     """A cell or sheet that could not be read, as a sh:ValidationResult: no data node exists for it, so its focus
     node is the cell's name (a literal, as SHACL allows), its component the reading rule it broke."""
     n, rule = BNode(), SHEET_RULE[r.component]
     g.add((n, RDF.type, SH.ValidationResult))
-    g.add((n, SH.focusNode, Literal(r.cell or "")))
+    g.add((n, SH.focusNode, URIRef(r.focus) if r.layer == "vocabulary" else Literal(r.cell or "")))
+    if r.path is not None:
+        g.add((n, SH.resultPath, URIRef(r.path)))
     g.add((n, SH.resultSeverity, SH[r.severity]))
     g.add((n, SH.sourceConstraintComponent, rule))
     g.add((rule, RDF.type, SH.ConstraintComponent))

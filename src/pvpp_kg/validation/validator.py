@@ -26,11 +26,18 @@ from rdflib.namespace import RDFS, XSD
 
 from pvpp_kg import rq, shacl
 from pvpp_kg.errors import InputError
-from pvpp_kg.namespaces import BASE
+from pvpp_kg.namespaces import BASE, PVPP
 from pvpp_kg.settings import Settings
 from pvpp_kg.store.materialise import Entailment, Rules
 from pvpp_kg.validation.parse import Document
-from pvpp_kg.validation.report import Report, report_from, sheet_report, with_rules
+from pvpp_kg.validation.report import (
+    Report,
+    report_from,
+    sheet_report,
+    vocabulary_results,
+    with_rules,
+    with_vocabulary,
+)
 from pvpp_kg.validation.spreadsheet import unknown_institutions, unknown_needs
 
 # rdflib logs a stack trace for every ill-formed typed literal ("2024-13-45"^^xsd:date); the shapes report those
@@ -105,6 +112,9 @@ class Validator:
         }
         self.context_subclasses = list(context.subject_objects(RDFS.subClassOf))
         self.ontology = ontology_graph(settings)
+        self.terms = frozenset(  # the PVPP ontology's own terms: an upload using another pvpp: IRI mistyped one
+            str(s) for s in self.ontology.subjects() if isinstance(s, URIRef) and str(s).startswith(str(PVPP))
+        )
         self.entailment = Entailment(Rules.of(self.ontology))
         sources = [*ontology_sources(settings), *reference_sources(settings), *institution_sources(settings)]
         graphs = [(s.graph, s.to_graph()) for s in sources] + [(BASE + "graph/context", context)]
@@ -199,6 +209,8 @@ class Validator:
                 {row[0].value for row in store.query(rq.load("described-needs"))} if data.origin is not None else set()
             )
         report = report_from(found, lang, len(data))
+        if unknown_terms := vocabulary_results(data.triples, self.terms, lang):
+            report = with_vocabulary(report, unknown_terms)
         if data.origin is not None:  # a spreadsheet: an institution key neither registry nor store knows, at its cell
             # the stored data read beside the upload may know more: a generated body, another institution's need
             stored = {q.subject.value for q in _quads(extra_context) if isinstance(q.subject, ox.NamedNode)}
