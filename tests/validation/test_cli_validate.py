@@ -132,7 +132,7 @@ def test_the_shacl_report_of_a_spreadsheet_holds_its_cells(run, tmp_path: Path) 
     def located(node: object) -> tuple[object, ...]:
         return tuple(g.value(node, URIRef(pvpp + p)) for p in ("sheet", "row", "column", "cell"))
 
-    (refused,) = g.subjects(SH.sourceConstraintComponent, URIRef("https://w3id.org/pvpp/id/sheet-rule/CellValue"))
+    (refused,) = g.subjects(SH.sourceConstraintComponent, URIRef("https://w3id.org/pvpp/id/reading-rule/CellValue"))
     assert g.value(refused, SH.focusNode) == Literal("services!C3")
     assert located(refused) == (
         Literal("services"),
@@ -141,7 +141,7 @@ def test_the_shacl_report_of_a_spreadsheet_holds_its_cells(run, tmp_path: Path) 
         Literal("services!C3"),
     )
     assert {m.language for m in g.objects(refused, SH.resultMessage)} == {"lv", "en"}
-    assert (URIRef("https://w3id.org/pvpp/id/sheet-rule/CellValue"), RDF.type, SH.ConstraintComponent) in g
+    assert (URIRef("https://w3id.org/pvpp/id/reading-rule/CellValue"), RDF.type, SH.ConstraintComponent) in g
     service = URIRef("https://w3id.org/pvpp/id/service/lm/x")
     (no_english,) = (
         n
@@ -464,5 +464,5 @@ def test_a_mistyped_pvpp_term_is_a_warning_naming_the_nearest(run, tmp_path: Pat
     assert [(x["severity"], x["path"]) for x in term] == [("Warning", "https://w3id.org/pvpp/ontology#serviceManger")]
     assert "did you mean pvpp:serviceManager?" in term[0]["message"]
     g = Graph().parse(data=run("validate", "--format", "turtle", str(data)).output, format="turtle")
-    assert (None, SH.sourceConstraintComponent, URIRef("https://w3id.org/pvpp/id/sheet-rule/UnknownTerm")) in g
+    assert (None, SH.sourceConstraintComponent, URIRef("https://w3id.org/pvpp/id/reading-rule/UnknownTerm")) in g
     assert run("validate", str(sample)).output.startswith("conforms: 0 violations, 0 warnings")

@@ -22,7 +22,7 @@ from rdflib.namespace import RDF, SH
 
 from pvpp_kg.namespaces import PVPP
 from pvpp_kg.settings import Settings
-from pvpp_kg.validation.report import SHEET_RULE
+from pvpp_kg.validation.report import READING_RULE
 from tests.conftest import LiveServer, serving, tokens_file
 from tests.validation.test_submissions import graph_of
 from tests.web.test_hostile_suite import BOMB, _huge_dimension, _with_member, _workbook
@@ -764,6 +764,6 @@ def test_refused_cells_and_broken_rules_are_one_report(server: LiveServer) -> No
     g = Graph().parse(data=r.text, format="turtle")
     cells = {str(c) for c in g.objects(None, PVPP.cell)}
     assert f"services!C{kind_row}" in cells and any(re.fullmatch(rf"slas![A-Z]+{sla_row}", c) for c in cells)
-    (refused,) = g.subjects(SH.sourceConstraintComponent, SHEET_RULE.CellValue)
+    (refused,) = g.subjects(SH.sourceConstraintComponent, READING_RULE.CellValue)
     assert str(g.value(refused, SH.focusNode)) == f"services!C{kind_row}"
     assert len(set(g.subjects(RDF.type, SH.ValidationResult))) == len(results) and state(server) == before

@@ -19,7 +19,7 @@ from pvpp_kg.namespaces import ID, LANGS, PREFIXES, PVPP, SH
 from pvpp_kg.shacl.terms import to_rdflib
 from pvpp_kg.templating import TEMPLATES, plural
 
-SHEET_RULE = Namespace(f"{ID}sheet-rule/")  # the spreadsheet reading rules (ontology/report.ttl)
+READING_RULE = Namespace(f"{ID}reading-rule/")  # the rules an upload is read by (ontology/report.ttl)
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ class Report:
     def graph(self) -> Graph:
         """The SHACL validation report (sh:ValidationReport with every result, messages in lv and en). A result
         at a spreadsheet cell says where (pvpp:sheet, pvpp:row, pvpp:column, pvpp:cell); a cell or sheet that
-        could not be read is a result of its reading rule (``SHEET_RULE``), its focus node the cell's name."""
+        could not be read is a result of its reading rule (``READING_RULE``), its focus node the cell's name."""
         engine = shacl.Report([], shapes=self.shapes)
         g = engine.graph()
         root = next(g.subjects(RDF.type, SH.ValidationReport))
@@ -102,7 +102,7 @@ class Report:
             if r.engine is not None:
                 node = engine.add(g, r.engine)
             elif r.layer in ("sheet", "vocabulary"):
-                node = _sheet_result(g, r)
+                node = _reading_result(g, r)
             else:
                 continue  # a result read back without the engine's (none is made so today)
             g.add((root, SH.result, node))
@@ -263,10 +263,11 @@ def with_vocabulary(report: Report, unknown: list[Result]) -> Report:
     return dataclasses.replace(report, results=report.results + unknown)
 
 
-def _sheet_result(g: Graph, r: Result) -> BNode:
-    """A cell or sheet that could not be read, as a sh:ValidationResult: no data node exists for it, so its focus
-    node is the cell's name (a literal, as SHACL allows), its component the reading rule it broke."""
-    n, rule = BNode(), SHEET_RULE[r.component]
+def _reading_result(g: Graph, r: Result) -> BNode:
+    """What the reading of an upload found, as a sh:ValidationResult of the reading rule it broke: a cell or sheet
+    that could not be read has no data node, so its focus node is the cell's name (a literal, as SHACL allows); an
+    undefined term's is the node that uses it."""
+    n, rule = BNode(), READING_RULE[r.component]
     g.add((n, RDF.type, SH.ValidationResult))
     g.add((n, SH.focusNode, URIRef(r.focus) if r.layer == "vocabulary" else Literal(r.cell or "")))
     if r.path is not None:
