@@ -12,6 +12,8 @@ from collections.abc import Iterable
 
 import pyoxigraph as ox
 
+from pvpp_kg.errors import BadRequest
+
 FOAF = "http://xmlns.com/foaf/0.1/"
 VCARD = "http://www.w3.org/2006/vcard/ns#"
 SCHEMAS = ("http://schema.org/", "https://schema.org/")  # both are in use
@@ -135,3 +137,34 @@ def contacts_in(quads: Iterable[ox.Quad | ox.Triple]) -> list[ox.Quad | ox.Tripl
             if len(found) == 3:
                 break
     return found
+
+
+def personal_in(quads: Iterable[ox.Quad | ox.Triple], base: str) -> list[ox.Quad | ox.Triple]:
+    """The (up to 3) statements of ``quads`` that give a person's name or contact, judged from ``quads`` alone
+    (who is a person: a subject under ``{base}id/person/``, typed as one, or holding a post): what a remote store's
+    writer can check before it sends, not seeing what the store already holds."""
+    quads = list(quads)
+    prefix = base + PERSON_PREFIX
+    people: set[object] = set()
+    for q in quads:
+        s, p = q.subject, q.predicate.value
+        if (isinstance(s, ox.NamedNode) and s.value.startswith(prefix)) or p == HOLDS:
+            people.add(s)
+        elif p == RDF_TYPE and q.object.value in PERSON_CLASSES:
+            people.add(s)
+        elif p == HELD_BY:
+            people.add(q.object)
+    names = [q for q in quads if q.subject in people and q.predicate.value in PERSONAL_PREDICATES]
+    return (names + contacts_in(quads))[:3]
+
+
+def refusal(found: list[ox.Quad | ox.Triple]) -> BadRequest:
+    """The 400 for an administrator's write that would publish a person's name or contact."""
+    shown = "; ".join(f"{q.subject} {q.predicate} {q.object}" for q in found)
+    return BadRequest(
+        "refused: the public store never holds people's names or contact data (pvpp-kg publishes posts and roles); "
+        f"nothing was written. Found: {shown}"
+    )
+
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"

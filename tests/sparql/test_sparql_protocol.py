@@ -492,3 +492,33 @@ def test_select_star_lists_the_variables_as_the_query_names_them(endpoint: str) 
     inner = "SELECT ?b ?a { { SELECT * { ?a ?b ?c } LIMIT 1 } }"
     r = httpx.get(endpoint + "/sparql", params={"query": inner}, headers={"Accept": "application/sparql-results+json"})
     assert r.json()["head"]["vars"] == ["b", "a"]
+
+
+@pytest.mark.parametrize(
+    "statements",
+    [
+        "<https://w3id.org/pvpp/id/post/zz/p> <http://www.w3.org/ns/org#heldBy> <urn:x:holder> .\n"
+        '<urn:x:holder> <http://xmlns.com/foaf/0.1/name> "Anna Bērziņa" .',
+        '<https://w3id.org/pvpp/id/post/zz/p> <http://www.w3.org/2000/01/rdf-schema#comment> "anna@example.lv" .',
+    ],
+    ids=["holder-name", "e-mail"],
+)
+def test_an_administrators_write_of_personal_data_is_refused_in_both_modes(endpoint: str, statements: str) -> None:
+    """On the embedded store and over a remote Oxigraph server alike, an update or a Graph Store PUT whose own
+    statements name a person or give a contact is a 400 and is not sent: the store keeps its triples."""
+    auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    count = {"query": "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"}
+    before = httpx.get(endpoint + "/sparql", params=count, headers={"Accept": "text/csv"}, timeout=60).text
+    graph = "https://w3id.org/pvpp/graph/institution/zz-both"
+    update = f"INSERT DATA {{ GRAPH <{graph}> {{ {statements} }} }}"
+    r = httpx.post(endpoint + "/sparql/update", data={"update": update}, headers=auth, timeout=60)
+    assert r.status_code == 400 and "never holds people's names or contact data" in r.text, r.text
+    put = httpx.put(
+        endpoint + "/store",
+        params={"graph": graph},
+        content=statements.encode(),
+        headers={**auth, "Content-Type": "application/n-triples"},
+        timeout=60,
+    )
+    assert put.status_code == 400 and "nothing was written" in put.text, put.text
+    assert httpx.get(endpoint + "/sparql", params=count, headers={"Accept": "text/csv"}, timeout=60).text == before

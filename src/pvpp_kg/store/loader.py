@@ -114,6 +114,8 @@ def make_backend(settings: Settings) -> Backend:
             settings.remote_update_url,
             settings.remote_store_url,
             index_dir=Path(settings.data_dir) / "remote",
+            base_iri=settings.base_iri,
+            refuse_personal_data=settings.refuse_personal_data,
         )
     from pvpp_kg.store.querypool import QueryPool, find_allocator
 

@@ -12,15 +12,18 @@ matches into standard SPARQL before the query is forwarded (``textsparql``), as 
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import anyio.to_thread
 import httpx
+import pyoxigraph as ox
 
 from pvpp_kg import formats, rq
 from pvpp_kg.errors import BackendUnavailable, BadRequest, NotFound, QuerySyntaxError, QueryTimeout
+from pvpp_kg.personal import personal_in, refusal
 from pvpp_kg.store.backend import Dataset, Substitution, ordered_projection, rewrite_search
 from pvpp_kg.store.embedded import dataset_quads
 from pvpp_kg.store.query_text import inspect, masked
@@ -103,8 +106,16 @@ class SparqlSource:
 
 class RemoteBackend:
     def __init__(
-        self, query_url: str, update_url: str | None, store_url: str | None, index_dir: Path | None = None
+        self,
+        query_url: str,
+        update_url: str | None,
+        store_url: str | None,
+        index_dir: Path | None = None,
+        *,
+        base_iri: str = "https://w3id.org/pvpp/",
+        refuse_personal_data: bool = True,
     ) -> None:
+        self.base_iri, self.refuse_personal_data = base_iri, refuse_personal_data
         self.query_url = query_url
         self.update_url = update_url or query_url
         self.store_url = store_url
@@ -163,7 +174,26 @@ class RemoteBackend:
         kind = "graph" if fmt in formats.GRAPH_FORMATS else "solutions"  # ASK answers share the results formats
         return QueryOutput(kind, r.content)
 
+    def _refuse_personal_parsed(self, data: bytes, fmt: str) -> None:
+        if self.refuse_personal_data:
+            try:
+                quads = list(ox.parse(data, format=getattr(ox.RdfFormat, fmt)))
+            except SyntaxError:
+                return  # the remote store refuses it and says why
+            self._refuse_personal(quads)
+
+    def _refuse_personal(self, quads: Iterable[ox.Quad | ox.Triple]) -> None:
+        """Refuse, before sending, a write whose own statements give a person's name or contact (the remote store's
+        other data cannot be seen from here, so a name made a holder's by what it already holds is not caught)."""
+        if self.refuse_personal_data and (found := personal_in(quads, self.base_iri)):
+            raise refusal(found)
+
     async def update(self, update: str, *, timeout: float) -> None:
+        if self.refuse_personal_data:  # what it inserts into an empty store: its INSERT DATA
+            inserted = ox.Store()
+            with contextlib.suppress(SyntaxError, OSError):  # the remote store says what is wrong with it
+                inserted.update(update)
+            self._refuse_personal(inserted)
         await self._send("POST", self.update_url, timeout=timeout, data={"update": update})
         self._version += 1  # which graphs changed is unknown: the index is rebuilt when next asked
 
@@ -186,6 +216,7 @@ class RemoteBackend:
         return r.content
 
     async def replace_graph(self, graph: str, data: bytes, fmt: str) -> bool:
+        self._refuse_personal_parsed(data, fmt)
         url, params = self._gsp(graph)
         r = await self._send(
             "PUT", url, timeout=300, params=params, content=data, headers={"Content-Type": _BY_OXI[fmt].media_type}
@@ -194,6 +225,7 @@ class RemoteBackend:
         return r.status_code == 201  # the remote store says whether it created the graph
 
     async def append_graph(self, graph: str, data: bytes, fmt: str) -> bool:
+        self._refuse_personal_parsed(data, fmt)
         url, params = self._gsp(graph)
         r = await self._send(
             "POST", url, timeout=300, params=params, content=data, headers={"Content-Type": _BY_OXI[fmt].media_type}
@@ -203,6 +235,7 @@ class RemoteBackend:
 
     async def append_dataset(self, data: bytes, fmt: str) -> None:
         quads = dataset_quads(data, fmt)  # refused here, as on the embedded store, before anything is sent
+        self._refuse_personal(quads)
         if not self.store_url:
             raise BackendUnavailable("no Graph Store Protocol URL configured (PVPP_REMOTE_STORE_URL)")
         headers = {"Content-Type": _BY_OXI[fmt].media_type}
