@@ -7,6 +7,7 @@ store refuses an administrator's write that would put them in the public store; 
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable
 
@@ -20,6 +21,7 @@ SCHEMAS = ("http://schema.org/", "https://schema.org/")  # both are in use
 PERSON_PREFIX = "id/person/"  # under the public base: the pseudonymous holders of posts
 HELD_BY = "http://www.w3.org/ns/org#heldBy"  # its object is a person
 HOLDS = "http://www.w3.org/ns/org#holds"  # its subject is a person (ORG's inverse of org:heldBy)
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
 PERSON_CLASSES = frozenset({FOAF + "Person", "http://www.w3.org/ns/person#Person", *(s + "Person" for s in SCHEMAS)})
 #: Properties that carry a person's name or contact data: never public when their subject is a person.
@@ -139,23 +141,39 @@ def contacts_in(quads: Iterable[ox.Quad | ox.Triple]) -> list[ox.Quad | ox.Tripl
     return found
 
 
-def personal_in(quads: Iterable[ox.Quad | ox.Triple], base: str) -> list[ox.Quad | ox.Triple]:
-    """The (up to 3) statements of ``quads`` that give a person's name or contact, judged from ``quads`` alone
-    (who is a person: a subject under ``{base}id/person/``, typed as one, or holding a post): what a remote store's
-    writer can check before it sends, not seeing what the store already holds."""
-    quads = list(quads)
+def person_subjects(quads: Iterable[ox.Quad | ox.Triple], base: str) -> set[ox.NamedNode | ox.BlankNode]:
+    """Who in ``quads`` is a person: a subject under ``{base}id/person/``, typed as a person, or holding a post
+    (either way ORG says it)."""
     prefix = base + PERSON_PREFIX
-    people: set[object] = set()
+    people: set[ox.NamedNode | ox.BlankNode] = set()
     for q in quads:
         s, p = q.subject, q.predicate.value
-        if (isinstance(s, ox.NamedNode) and s.value.startswith(prefix)) or p == HOLDS:
-            people.add(s)
-        elif p == RDF_TYPE and q.object.value in PERSON_CLASSES:
-            people.add(s)
-        elif p == HELD_BY:
+        if (
+            (isinstance(s, ox.NamedNode) and s.value.startswith(prefix))
+            or (p == RDF_TYPE and q.object.value in PERSON_CLASSES)
+            or p == HOLDS
+        ):
+            people.add(s)  # type: ignore[arg-type]
+        elif p == HELD_BY and isinstance(q.object, ox.NamedNode | ox.BlankNode):
             people.add(q.object)
+    return people
+
+
+def personal_in(quads: Iterable[ox.Quad | ox.Triple], base: str) -> list[ox.Quad | ox.Triple]:
+    """The (up to 3) statements of ``quads`` that give a person's name or contact, judged from ``quads`` alone:
+    what a remote store's writer can check before it sends, not seeing what the store already holds."""
+    quads = list(quads)
+    people = person_subjects(quads, base)
     names = [q for q in quads if q.subject in people and q.predicate.value in PERSONAL_PREDICATES]
     return (names + contacts_in(quads))[:3]
+
+
+def inserted_by(update: str) -> ox.Store:
+    """What ``update`` inserts into an empty store: its ``INSERT DATA`` (a pattern's inserts need data to match)."""
+    inserted = ox.Store()
+    with contextlib.suppress(SyntaxError, OSError):  # the store it is sent to says what is wrong with it
+        inserted.update(update)
+    return inserted
 
 
 def refusal(found: list[ox.Quad | ox.Triple]) -> BadRequest:
@@ -165,6 +183,3 @@ def refusal(found: list[ox.Quad | ox.Triple]) -> BadRequest:
         "refused: the public store never holds people's names or contact data (pvpp-kg publishes posts and roles); "
         f"nothing was written. Found: {shown}"
     )
-
-
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"

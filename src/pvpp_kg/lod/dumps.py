@@ -19,16 +19,16 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from pvpp_kg.lod.resources import PERSON_CLASSES, PERSONAL_PREDICATES, RDF_TYPE
+from pvpp_kg.lod.resources import PERSONAL_PREDICATES
 from pvpp_kg.namespaces import PREFIXES
-from pvpp_kg.personal import HELD_BY, HOLDS
+from pvpp_kg.personal import person_subjects
 
 
 @dataclass(frozen=True)
@@ -51,23 +51,6 @@ class DumpSet:
 
     def file(self, name: str) -> DumpFile | None:
         return next((f for f in self.files if f.name == name), None)
-
-
-def person_subjects(quads: Iterable[ox.Quad], base: str) -> set[ox.NamedNode | ox.BlankNode]:
-    """Subjects that are people: typed as a person class, under ``{base}id/person/``, or holding a post."""
-    prefix = base + "id/person/"
-    people: set[ox.NamedNode | ox.BlankNode] = set()
-    for q in quads:
-        s, p = q.subject, q.predicate.value
-        if (
-            (isinstance(s, ox.NamedNode) and s.value.startswith(prefix))
-            or (p == RDF_TYPE and q.object.value in PERSON_CLASSES)
-            or p == HOLDS
-        ):
-            people.add(s)  # type: ignore[arg-type]
-        elif p == HELD_BY and isinstance(q.object, ox.NamedNode | ox.BlankNode):
-            people.add(q.object)
-    return people
 
 
 def public_quads(quads: list[ox.Quad], base: str) -> Iterator[ox.Quad]:

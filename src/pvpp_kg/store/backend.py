@@ -20,7 +20,7 @@ import anyio.to_thread
 import pyoxigraph as ox
 
 from pvpp_kg.errors import BadRequest, NotFound, QuerySyntaxError
-from pvpp_kg.personal import contacts_in, stored_personal_data
+from pvpp_kg.personal import contacts_in, inserted_by, refusal, stored_personal_data
 from pvpp_kg.store.embedded import EmbeddedStore, dataset_quads, load_bytes, parse_error
 from pvpp_kg.store.query_text import in_order_of_appearance, select_star
 from pvpp_kg.store.querypool import QueryJob, QueryOutput, QueryPool, answer, outcome
@@ -282,13 +282,8 @@ class EmbeddedBackend:
 
     def _update_sync(self, update: str) -> None:
         trial_run(update)
-        if self.refuse_personal_data:  # what it inserts into an empty store: its INSERT DATA
-            inserted = ox.Store()
-            try:
-                inserted.update(update)
-            except (SyntaxError, OSError):
-                pass  # the real run below says what is wrong with it
-            self._refuse_contacts(inserted)
+        if self.refuse_personal_data:
+            self._refuse_contacts(inserted_by(update))
         with self.store.writer() as w:
             try:
                 w.update(update)
@@ -302,24 +297,18 @@ class EmbeddedBackend:
         """Raise before anything is written if a written statement's object reads as a person's contact (an e-mail
         address, a phone number): submissions are refused them (NoPersonalDataShape), so is an administrator."""
         if self.refuse_personal_data and (found := contacts_in(quads)):
-            shown = "; ".join(f"{q.subject} {q.predicate} {q.object}" for q in found)
-            raise BadRequest(
-                "refused: the public store never holds people's names or contact data (pvpp-kg publishes posts and "
-                f"roles); nothing was written. Found what reads as a contact: {shown}"
-            )
+            raise refusal(found)
 
     def _refuse_personal_data(self, w: ox.Store) -> None:
         """Raise (the writer then rolls the write back) if the public store would hold a person's name or
         contacts: an administrator's write is held to what submissions are."""
         if not self.refuse_personal_data:
             return
-        found = list(w.query(stored_personal_data(self.base_iri), use_default_graph_as_union=True))
+        # read whole here: the solutions may not outlive this thread (pyoxigraph's are unsendable)
+        query = stored_personal_data(self.base_iri)
+        found = [ox.Triple(r["s"], r["p"], r["o"]) for r in w.query(query, use_default_graph_as_union=True)]
         if found:
-            shown = "; ".join(f"{row['s']} {row['p']} {row['o']}" for row in found[:3])
-            raise BadRequest(
-                "refused: the public store never holds people's names or contact data (pvpp-kg publishes posts and "
-                f"roles); nothing was written. Found: {shown}"
-            )
+            raise refusal(found)
 
     async def update(self, update: str, *, timeout: float) -> None:
         await anyio.to_thread.run_sync(self._update_sync, update)

@@ -12,7 +12,6 @@ matches into standard SPARQL before the query is forwarded (``textsparql``), as 
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -23,7 +22,7 @@ import pyoxigraph as ox
 
 from pvpp_kg import formats, rq
 from pvpp_kg.errors import BackendUnavailable, BadRequest, NotFound, QuerySyntaxError, QueryTimeout
-from pvpp_kg.personal import personal_in, refusal
+from pvpp_kg.personal import inserted_by, personal_in, refusal
 from pvpp_kg.store.backend import Dataset, Substitution, ordered_projection, rewrite_search
 from pvpp_kg.store.embedded import dataset_quads
 from pvpp_kg.store.query_text import inspect, masked
@@ -189,11 +188,8 @@ class RemoteBackend:
             raise refusal(found)
 
     async def update(self, update: str, *, timeout: float) -> None:
-        if self.refuse_personal_data:  # what it inserts into an empty store: its INSERT DATA
-            inserted = ox.Store()
-            with contextlib.suppress(SyntaxError, OSError):  # the remote store says what is wrong with it
-                inserted.update(update)
-            self._refuse_personal(inserted)
+        if self.refuse_personal_data:
+            self._refuse_personal(inserted_by(update))
         await self._send("POST", self.update_url, timeout=timeout, data={"update": update})
         self._version += 1  # which graphs changed is unknown: the index is rebuilt when next asked
 
