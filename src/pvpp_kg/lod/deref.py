@@ -25,7 +25,7 @@ from pvpp_kg.formats import Format
 from pvpp_kg.lod import resources as lod
 from pvpp_kg.lod.dumps import public_quads
 from pvpp_kg.lod.state import LodContext
-from pvpp_kg.namespaces import GRAPH_ONTOLOGY, ONTOLOGY_IRI, PREFIXES, SD
+from pvpp_kg.namespaces import GRAPH_ONTOLOGY, ONTOLOGY_IRI, PREFIXES, SD, SH
 from pvpp_kg.shacl.terms import to_rdflib
 
 RESTRICTED_GRAPH = "restricted"
@@ -241,19 +241,23 @@ async def ontology_version(
     return await _ontology(ctx, fmt, lang, path=f"/ontology/{stem}")
 
 
+def _form(ext: str, accept: str | None, format_param: str | None, what: str) -> Format:
+    """The form an extension names (a 404 for one not offered), else the one ``Accept`` or ``format`` asks for."""
+    if not ext:
+        return negotiate(accept, lod.RESOURCE_FORMATS, format_param=format_param)
+    found = formats.by_extension(ext, lod.RESOURCE_FORMATS)
+    if found is None:
+        raise NotFound(f"no form .{ext} of {what}; try .ttl .jsonld .rdf .nt .html")
+    return found
+
+
 # -- the endpoint's functions ------------------------------------------------------------------------
 async def functions(
     ctx: LodContext, described: Graph, accept: str | None, format_param: str | None, lang: str | None, ext: str = ""
 ) -> Response:
     """``pvppfn:`` resolves: the functions' description as RDF, or a page naming each with its description; at
     ``/function.{ext}`` in the form the extension names."""
-    if ext:
-        found = formats.by_extension(ext, lod.RESOURCE_FORMATS)
-        if found is None:
-            raise NotFound(f"no form .{ext} of the functions; try .ttl .jsonld .rdf .nt .html")
-        fmt = found
-    else:
-        fmt = negotiate(accept, lod.RESOURCE_FORMATS, format_param=format_param)
+    fmt = _form(ext, accept, format_param, "the functions")
     if fmt is not formats.HTML:
         return _rdf(_triples(described.serialize(format="nt", encoding="utf-8")), fmt, "/function")
     chosen = lod.choose_lang(lang, ctx.request.headers.get("accept-language"))
@@ -275,7 +279,6 @@ async def functions(
 #: the shapes graphs' IRIs (``https://w3id.org/pvpp/shapes``, ``…/shapes/submission``…) by path, with their files
 SHAPES_FILES = {"shapes": "pvpp-shapes.ttl", "shapes/submission": "submission-shapes.ttl",
                 "shapes/compliance": "compliance-shapes.ttl"}  # fmt: skip
-SH = "http://www.w3.org/ns/shacl#"
 
 
 @functools.lru_cache(maxsize=8)
@@ -290,13 +293,7 @@ async def shapes(
     reports name them): the shapes as RDF, or a page with a section per named shape and its messages."""
     if path not in SHAPES_FILES:
         raise NotFound(f"no shapes graph at /{path}; the shapes are at /{', /'.join(SHAPES_FILES)}")
-    if ext:
-        found = formats.by_extension(ext, lod.RESOURCE_FORMATS)
-        if found is None:
-            raise NotFound(f"no form .{ext} of the shapes; try .ttl .jsonld .rdf .nt .html")
-        fmt = found
-    else:
-        fmt = negotiate(accept, lod.RESOURCE_FORMATS, format_param=format_param)
+    fmt = _form(ext, accept, format_param, "the shapes")
     file = ctx.settings.shapes_dir / SHAPES_FILES[path]
     g = await anyio.to_thread.run_sync(_shapes_graph, str(file), file.stat().st_mtime)
     if fmt is not formats.HTML:
@@ -310,10 +307,10 @@ async def shapes(
 
     def messages(shape: Node) -> list[str]:
         """The shape's messages and those of its property shapes and SPARQL constraints, in the reader's language."""
-        out = texts(shape, URIRef(SH + "message"))
+        out = texts(shape, SH.message)
         for prop in ("property", "sparql"):
-            for part in g.objects(shape, URIRef(SH + prop)):
-                out += [m for m in texts(part, URIRef(SH + "message")) if m not in out]
+            for part in g.objects(shape, SH[prop]):
+                out += [m for m in texts(part, SH.message) if m not in out]
         return out
 
     targets = ("targetClass", "targetNode", "targetSubjectsOf", "targetObjectsOf")
@@ -321,8 +318,8 @@ async def shapes(
         {
             "name": str(shape).removeprefix(namespace),
             "iri": str(shape),
-            "kind": "NodeShape" if (shape, RDF.type, URIRef(SH + "NodeShape")) in g else "PropertyShape",
-            "targets": [f"sh:{t} {lod.curie(str(o)) or o}" for t in targets for o in g.objects(shape, URIRef(SH + t))],
+            "kind": "NodeShape" if (shape, RDF.type, SH.NodeShape) in g else "PropertyShape",
+            "targets": [f"sh:{t} {lod.curie(str(o)) or o}" for t in targets for o in g.objects(shape, SH[t])],
             "messages": messages(shape),
         }
         for shape in sorted({s for s in g.subjects() if isinstance(s, URIRef) and str(s).startswith(namespace)})
