@@ -18,6 +18,7 @@ from pvpp_kg import shacl
 from pvpp_kg.namespaces import ID, LANGS, PREFIXES, PVPP, SH
 from pvpp_kg.shacl.terms import to_rdflib
 from pvpp_kg.templating import TEMPLATES, plural
+from pvpp_kg.validation.spreadsheet import did_you_mean
 
 READING_RULE = Namespace(f"{ID}reading-rule/")  # the rules an upload is read by (ontology/report.ttl)
 
@@ -222,8 +223,6 @@ def with_rules(sheet: Report, rules: Report) -> Report:
 def vocabulary_results(triples: Any, terms: frozenset[str], lang: str) -> list[Result]:
     """A warning for each term of the PVPP namespace an upload uses that the ontology does not define (a
     mistyped ``pvpp:serviceManger`` would be stored as it is and read by no rule), with the nearest term."""
-    import difflib
-
     ns = str(PVPP)
     used: dict[str, tuple[str, str]] = {}  # term → (a node that uses it, as property or class)
     for t in triples:
@@ -236,8 +235,7 @@ def vocabulary_results(triples: Any, terms: frozenset[str], lang: str) -> list[R
     out = []
     for term, (focus, path) in sorted(used.items()):
         local = term.removeprefix(ns)
-        near = difflib.get_close_matches(local, names, n=1)
-        hint_en, hint_lv = (f" (did you mean pvpp:{near[0]}?)", f" (varbūt pvpp:{near[0]}?)") if near else ("", "")
+        hint_en, hint_lv = did_you_mean(local, names, "pvpp:{}")
         messages = {
             "en": f"pvpp:{local} is not a term of the PVPP ontology{hint_en}: no rule reads it",
             "lv": f"pvpp:{local} nav PVPP ontoloģijas termins{hint_lv}: neviens noteikums to nelasa",

@@ -16,7 +16,7 @@ import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -734,6 +734,14 @@ def _unknown_posts(g: Triples, origin: Origin, problems: list[CellProblem]) -> l
     return sorted(out, key=lambda p: (p.sheet, p.row))
 
 
+def did_you_mean(word: str, choices: Sequence[str], shown: str = "{!r}") -> tuple[str, str]:
+    """The nearest of ``choices`` as a hint to append, in en and lv ("" when none is near); ``shown`` formats it."""
+    near = difflib.get_close_matches(word, choices, n=1)
+    if not near:
+        return "", ""
+    return f" (did you mean {shown.format(near[0])}?)", f" (varbūt {shown.format(near[0])}?)"
+
+
 def unknown_institutions(triples: Iterable[Any], origin: Origin, known: frozenset[str]) -> list[CellProblem]:
     """Each cell naming an institution key the registry does not have (``cesu-novds`` for ``cesu-novads``), at
     that cell with the nearest key: otherwise the typo shows only as CPSV-AP class results on hashed nodes.
@@ -753,8 +761,7 @@ def unknown_institutions(triples: Iterable[Any], origin: Origin, known: frozense
                 found.setdefault(cell, s.removeprefix(prefix))
     out = []
     for cell, key in sorted(found.items(), key=lambda kv: (kv[0][0], kv[0][1])):
-        near = difflib.get_close_matches(key, keys, n=1)
-        hint_en, hint_lv = (f" (did you mean {near[0]!r}?)", f" (varbūt {near[0]!r}?)") if near else ("", "")
+        hint_en, hint_lv = did_you_mean(key, keys)
         out.append(
             CellProblem.at(
                 cell,
@@ -783,8 +790,7 @@ def unknown_needs(triples: Iterable[Any], origin: Origin, described: frozenset[s
     out = []
     for cell, names in sorted(found.items(), key=lambda kv: (kv[0][0], kv[0][1])):
         for name in sorted(names):
-            near = difflib.get_close_matches(name, ids, n=1)
-            hint_en, hint_lv = (f" (did you mean {near[0]!r}?)", f" (varbūt {near[0]!r}?)") if near else ("", "")
+            hint_en, hint_lv = did_you_mean(name, ids)
             out.append(
                 CellProblem.at(
                     cell,
