@@ -212,13 +212,20 @@ class Validator:
         if unknown_terms := vocabulary_results(data.triples, self.terms, lang):
             report = with_vocabulary(report, unknown_terms)
         if data.origin is not None:  # a spreadsheet: an institution key neither registry nor store knows, at its cell
-            # the stored data read beside the upload may know more: a generated body, another institution's need
-            stored = {q.subject.value for q in _quads(extra_context) if isinstance(q.subject, ox.NamedNode)}
-            unknown = unknown_institutions(data.triples, data.origin, self.institutions | stored)
-            unknown += unknown_needs(data.triples, data.origin, frozenset(described_needs | stored))
+            stored: set[str] = set()
+            unknown = self._unknown_keys(data, stored, described_needs)
+            if unknown and extra_context:  # the stored data read for it may know more (a generated body, a need)
+                stored = {q.subject.value for q in _quads(extra_context) if isinstance(q.subject, ox.NamedNode)}
+                unknown = self._unknown_keys(data, stored, described_needs)
             if unknown:
                 return with_rules(sheet_report(unknown, lang), report)
         return report
+
+    def _unknown_keys(self, data: Document, stored: set[str], needs: set[str]) -> list[Any]:
+        """A spreadsheet's cells naming an institution or a need that neither the upload, the reference data nor
+        ``stored`` (what the stored data read beside it describes) knows."""
+        found = unknown_institutions(data.triples, data.origin, self.institutions | stored)
+        return found + unknown_needs(data.triples, data.origin, frozenset(needs | stored))
 
     def validate_alone(self, data: Document, shapes: shacl.ShapesGraph, *, lang: str = "en") -> Report:
         """Validate ``data`` by itself (no reference data, no policy) against ``shapes``: plain SHACL."""
