@@ -121,9 +121,7 @@ class Run:
         """Every result of ``shape`` on the focus nodes of ``focus`` (its property shapes' included)."""
         if shape.deactivated:
             return []
-        out: list[Result] = []
-        for c in shape.constraints:
-            out += self._constraint(shape, c, focus)
+        out = self.own(shape, focus)
         if shape.path is None:
             for prop in shape.properties:
                 out += self.validate(prop, focus)
@@ -136,6 +134,10 @@ class Run:
                 for r in self.validate(prop, ValuesFocus(focus, shape.path)):
                     out += [r] * parents[r.focus]
         return out
+
+    def own(self, shape: Shape, focus: Focus) -> list[Result]:
+        """The results of ``shape``'s own constraints, not its property shapes'."""
+        return [r for c in shape.constraints for r in self._constraint(shape, c, focus)]
 
     def _constraint(self, shape: Shape, c: Constraint, focus: Focus) -> list[Result]:
         """The results of one constraint: a SPARQL one brings its own messages, a core one its nested results."""
@@ -264,19 +266,45 @@ def _root_jobs(
     originals: Originals | None,
     extra_subclasses: Iterable[tuple[Node, Node]],
 ) -> list[Callable[[], list[Result]]]:
-    """A job per root shape of ``shapes``; the jobs share the class hierarchy and the property scans."""
+    """Jobs for the root shapes of ``shapes``: a node shape's own constraints and each of its property shapes are
+    jobs of their own, so that the threads stay busy to the end (on the national graph a root took up to 1.3 s,
+    and one thread ran on alone ~0.9 s); the jobs share the class hierarchy, the property scans and each root's
+    focus nodes."""
     if shapes.uses_shapes_graph:
         store = _with_shapes_graph(store, shapes.g, union)
         union = False
     hierarchy = Hierarchy(store, union, extra_subclasses)  # shared by the runs: the lookups are the same
     scans = Run(store, shapes, union=union, originals=originals, hierarchy=hierarchy).scans  # one for all runs
+    foci: dict[Shape, Focus | None] = {}
+    locks = {shape: threading.Lock() for shape in shapes.roots}
 
-    def one(shape: Shape) -> list[Result]:
+    def run_for(shape: Shape) -> tuple[Run, Focus | None]:
         run = Run(store, shapes, union=union, only=only, originals=originals, hierarchy=hierarchy, scans=scans)
-        focus = run.narrow(TargetFocus(shape.targets, hierarchy, only))
+        with locks[shape]:  # a root's focus nodes are found once, by whichever of its jobs comes first
+            if shape not in foci:
+                foci[shape] = run.narrow(TargetFocus(shape.targets, hierarchy, only))
+        return run, foci[shape]
+
+    def whole(shape: Shape) -> list[Result]:
+        run, focus = run_for(shape)
         return run.validate(shape, focus) if focus is not None else []
 
-    return [functools.partial(one, shape) for shape in shapes.roots]
+    def own(shape: Shape) -> list[Result]:
+        run, focus = run_for(shape)
+        return run.own(shape, focus) if focus is not None else []
+
+    def prop(shape: Shape, p: Shape) -> list[Result]:
+        run, focus = run_for(shape)
+        return run.validate(p, focus) if focus is not None else []
+
+    jobs: list[Callable[[], list[Result]]] = []
+    for shape in shapes.roots:
+        if shape.path is not None or not shape.properties:
+            jobs.append(functools.partial(whole, shape))
+        else:  # in the order Run.validate reports them
+            jobs.append(functools.partial(own, shape))
+            jobs += [functools.partial(prop, shape, p) for p in shape.properties]
+    return jobs
 
 
 def _with_shapes_graph(store: ox.Store, g: Graph, union: bool) -> ox.Store:
