@@ -286,6 +286,30 @@ def test_matrix_grid(setup: tuple[LiveServer, Settings, Any]) -> None:
     assert httpx.get(server.url + "/matrix", params={"institution": "nope"}).status_code == 404
 
 
+def test_matrix_page_cache_keeps_no_request_detail(setup: tuple[LiveServer, Settings, Any]) -> None:
+    """The grid's page is cached per data version and language: another reader must never get the assets' host
+    or the query string of whoever asked first (an outsider's Host header once became every reader's script)."""
+    server, _, _ = setup
+    for url in ("/matrix?lang=lv", "/matrix?lang=lv&zz=1", "/compliance?lang=lv"):
+        page = httpx.get(server.url + url, headers={"Host": "attacker.example"}).text
+        assert "attacker.example" not in page and 'src="/static/search.js"' in page  # the assets are root-relative
+    httpx.get(server.url + "/matrix?lang=lv&zz=1")
+    again = httpx.get(server.url + "/matrix", params={"lang": "lv"}).text
+    assert 'src="/static/search.js"' in again and 'href="/static/site.css"' in again
+    assert "zz=1" not in again and "attacker" not in again
+    # a request with more in its query is answered, not cached
+    assert "zz=1" in httpx.get(server.url + "/matrix?lang=lv&zz=1").text
+
+
+@pytest.mark.parametrize("path", ["/compliance", "/compliance/vsaa", "/matrix"])
+def test_cockpit_pages_vary_by_format_and_language(setup: tuple[LiveServer, Settings, Any], path: str) -> None:
+    server, _, _ = setup
+    for _ in range(2):  # the second /matrix comes from the page cache
+        r = httpx.get(server.url + path, headers={"Accept-Language": "en"})
+        vary = {v.strip().lower() for v in r.headers["vary"].split(",")}
+        assert r.status_code == 200 and {"accept", "accept-language"} <= vary, r.headers["vary"]
+
+
 def test_bad_input_is_4xx_and_changes_nothing(setup: tuple[LiveServer, Settings, Any]) -> None:
     server, _, _ = setup
     before = httpx.get(server.url + "/health").json()["version"]

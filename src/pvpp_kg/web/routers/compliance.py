@@ -3,8 +3,9 @@ responsibility matrix (/matrix) and their JSON API; the figures come from ``vali
 
 from __future__ import annotations
 
+import functools
 import gzip
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -76,6 +77,20 @@ class DetailOut(BaseModel):
     versions: list[dict[str, Any]]
 
 
+def _varies(route: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitable[Response]]:
+    """A page that answers by Accept (HTML, CSV, JSON, Turtle) and Accept-Language says so: a cache must not hand
+    the CSV to a browser, or the Latvian page to an English reader."""
+
+    @functools.wraps(route)
+    async def answer(*args: Any, **kwargs: Any) -> Response:
+        response = await route(*args, **kwargs)
+        response.headers.add_vary_header("Accept")
+        response.headers.add_vary_header("Accept-Language")
+        return response
+
+    return answer
+
+
 def _metrics(metrics: list[Any]) -> list[MetricOut]:
     return [MetricOut(key=m.key, notation=m.notation, label=m.labels, definition=m.definitions) for m in metrics]
 
@@ -110,6 +125,7 @@ FiltersDep = Annotated[cockpit.Filters, Depends(_filters)]
 
 
 @router.get("/compliance", summary="Who meets the policy: every institution, rule by rule (HTML, CSV, JSON, RDF)")
+@_varies
 async def compliance_page(
     request: Request,
     backend: BackendDep,
@@ -226,6 +242,7 @@ async def institution_api(institution: str, backend: BackendDep, settings: Setti
 
 
 @router.get("/compliance/{institution}", summary="One institution: each rule, its failing nodes, its trend")
+@_varies
 async def institution_page(
     institution: str,
     request: Request,
@@ -253,6 +270,7 @@ async def institution_page(
 
 
 @router.get("/matrix", summary="The responsibility matrix: 32 tasks × 10 roles, A/L, with the reading's provenance")
+@_varies
 async def matrix_page(
     request: Request,
     backend: BackendDep,
@@ -262,7 +280,10 @@ async def matrix_page(
 ) -> HTMLResponse:
     chosen = choose_lang(lang, request.headers.get("accept-language"))
     key = (str(settings.data_dir), backend.version(), chosen)
-    if not institution and key in _matrix_pages:  # the grid alone is the same page for every reader of a language
+    # the grid alone is the same page for every reader of a language; only a request with nothing else in its query
+    # is cached or served from the cache (the page's language links repeat the query)
+    shared = not institution and set(request.query_params) <= {"lang"}
+    if shared and key in _matrix_pages:
         return HTMLResponse(_matrix_pages[key])
     m = await cockpit.matrix(backend, settings, institution or None)
     page = templates.TemplateResponse(
@@ -270,7 +291,7 @@ async def matrix_page(
         "matrix.html",
         {"lang": chosen, "m": m, "institution": institution, "href": lambda iri: href_for(iri, settings.base_iri)},
     )
-    if not institution:
+    if shared:
         if any(k[1] != key[1] for k in _matrix_pages):
             _matrix_pages.clear()
         _matrix_pages[key] = bytes(page.body)
