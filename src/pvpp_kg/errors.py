@@ -98,6 +98,11 @@ class NotFound(PvppError):
     code = "not_found"
 
 
+class Conflict(PvppError):
+    status = 409
+    code = "conflict"
+
+
 class PayloadTooLarge(PvppError):
     status = 413
     code = "too_large"

@@ -591,6 +591,54 @@ def test_sessions_and_csrf(server: LiveServer) -> None:
     assert state(server) == before
 
 
+def test_a_stale_preview_is_not_stored_over_a_newer_version(server: LiveServer) -> None:
+    """Two previews of VK's data made against the same version: once one is confirmed, the other's changes were
+    never shown against what is now stored, so confirming it is a 409 (in Latvian too) and stores nothing; the
+    upload previewed again can be confirmed."""
+    cookies, csrf = sign_in(server, VK)
+    good = httpx.get(server.url + "/template.xlsx", cookies=cookies, timeout=30).content
+    wb = load_workbook(io.BytesIO(good))
+    ws = wb["services"]
+    row = next(c.row for c in ws["D"] if c.row > 3 and c.value)
+    title = ws.cell(row, 4).value
+    ws.cell(row, 4, value=title + " (grozīts)")
+    changed = xlsx_bytes(wb)
+    ws.cell(row, 4, value=title + " (cits)")
+    other = xlsx_bytes(wb)
+
+    def preview(body: bytes) -> str:
+        page = httpx.post(
+            server.url + "/submissions/preview",
+            files=upload("vk.xlsx", body),
+            data={"csrf": csrf, "lang": "lv"},
+            cookies=cookies,
+            timeout=90,
+        )
+        assert page.status_code == 200, page.text[:500]
+        return re.search(r'name="upload" value="([^"]+)"', page.text).group(1)
+
+    first, second = preview(changed), preview(other)
+    start = versions(server, "vk")
+    r = httpx.post(server.url + "/submissions/confirm", data={"csrf": csrf, "upload": first}, cookies=cookies,
+                   timeout=90)  # fmt: skip
+    assert r.status_code == 303 and versions(server, "vk") == [*start, (start[-1] if start else 0) + 1]
+    stored = graph_of(server, "vk")
+    r = httpx.post(
+        server.url + "/submissions/confirm",
+        data={"csrf": csrf, "upload": second},
+        cookies=cookies,
+        headers={"Accept": "application/json", "Accept-Language": "lv"},
+        timeout=90,
+    )
+    assert r.status_code == 409, r.text[:300]
+    assert "changed after this preview" in r.json()["messages"]["en"]
+    assert "mainījušies kopš šī priekšskatījuma" in r.json()["messages"]["lv"]
+    assert versions(server, "vk") == [*start, (start[-1] if start else 0) + 1] and graph_of(server, "vk") == stored
+    r = httpx.post(server.url + "/submissions/confirm", data={"csrf": csrf, "upload": preview(other)},
+                   cookies=cookies, timeout=90)  # fmt: skip
+    assert r.status_code == 303 and len(versions(server, "vk")) == len(start) + 2
+
+
 def test_an_upload_kept_only_for_its_report_cannot_be_confirmed(server: LiveServer) -> None:
     """``/validate`` keeps an upload for its report downloads, not for submission: confirming it is 400 with a
     message, nothing is stored, and the upload stays kept (its report still downloads)."""

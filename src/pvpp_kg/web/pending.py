@@ -43,6 +43,7 @@ class Kept:
     document: Document | None = None  # kept only for a preview that may be confirmed
     diff: Any = None
     created: float = 0.0
+    based_on: int | None = None  # the institution's stored version the preview compared with (None: none yet)
 
     @property
     def is_xlsx(self) -> bool:

@@ -11,7 +11,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Form, Header, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from pvpp_kg.errors import BadRequest, Forbidden, InvalidToken, NotFound, PvppError
+from pvpp_kg.errors import BadRequest, Conflict, Forbidden, InvalidToken, NotFound, PvppError
 from pvpp_kg.lod.resources import choose_lang
 from pvpp_kg.settings import Settings
 from pvpp_kg.store.backend import Backend
@@ -174,8 +174,9 @@ async def preview(request: Request, settings: SettingsDep, backend: BackendDep) 
         kept = pending.add(Kept("", key, parsed.data, parsed.filename, report))
         return HTMLResponse(report_html(report, report_links(kept)), 422)
     report = report.located(document.origin)
-    kept = pending.add(Kept("", key, parsed.data, parsed.filename, report, document, changes))
     history = await submissions.versions(backend, key, timeout=settings.query_timeout_s)
+    current = history[-1].version if history else None
+    kept = pending.add(Kept("", key, parsed.data, parsed.filename, report, document, changes, based_on=current))
     response = templates.TemplateResponse(
         request,
         "submission_preview.html",
@@ -188,7 +189,7 @@ async def preview(request: Request, settings: SettingsDep, backend: BackendDep) 
             "diff": changes,
             "report": report,
             "links": report_links(kept),
-            "current": history[-1].version if history else None,
+            "current": current,
         },
     )
     response.headers["Cache-Control"] = "no-store"
@@ -216,6 +217,17 @@ async def confirm(
     if document is None or kept.institution != signed.institution:
         pending.put_back(kept)
         raise BadRequest("this upload was not previewed for submission: upload it from your institution's page")
+    history = await submissions.versions(backend, signed.institution, timeout=settings.query_timeout_s)
+    if (history[-1].version if history else None) != kept.based_on:
+        # a colleague stored a version after this preview: its changes were never shown against it, and storing
+        # it would silently undo theirs
+        newer = history[-1].version if history else 0
+        raise Conflict(
+            f"your institution's data changed after this preview (version {newer} was stored since): nothing was "
+            "stored; upload the file again to see its changes against the current version",
+            lv=f"iestādes dati ir mainījušies kopš šī priekšskatījuma (pa to laiku saglabāta versija {newer}): "
+            "nekas netika saglabāts; augšupielādējiet datni vēlreiz, lai redzētu tās izmaiņas pret pašreizējo versiju",
+        )
     try:
         version, _ = await submissions.submit(
             settings, backend, validations_of(request), signed.institution, document, lang=kept.report.lang
