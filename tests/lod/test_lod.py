@@ -328,6 +328,31 @@ def test_dumps_regenerate_when_data_changes(make_settings: Callable[..., Setting
         assert int(void.value(ds, VOID.triples)) == after["triples"]  # type: ignore[arg-type]
 
 
+def test_an_iri_of_another_scheme_is_never_a_link_to_it(make_settings: Callable[..., Settings]) -> None:
+    """A ``javascript:`` (or ``data:``) IRI a graph states is shown, but its link is this endpoint's DESCRIBE of
+    it: a link straight to it would run in the reader's page."""
+    assert lod.href_for("javascript:alert(1)", "https://w3id.org/pvpp/") == (
+        "/sparql?query=DESCRIBE+%3Cjavascript%3Aalert%281%29%3E&format=turtle"
+    )
+    assert lod.href_for("https://example.org/x", "https://w3id.org/pvpp/") == "https://example.org/x"
+    assert lod.href_for("https://w3id.org/pvpp/id/role/PS", "https://w3id.org/pvpp/") == "/id/role/PS"
+    settings = make_settings()
+    with TestClient(create_app(settings)) as c:
+        see_also = b"<https://w3id.org/pvpp/id/need/xss> <http://www.w3.org/2000/01/rdf-schema#seeAlso>"
+        data = see_also + b" <javascript:alert(1)> .\n" + see_also + b" <data:text/html,x> .\n"
+        r = c.put(
+            "/store",
+            params={"graph": "https://w3id.org/pvpp/graph/institution/test"},
+            content=data,
+            headers={"Content-Type": "application/n-triples", "Authorization": f"Bearer {ADMIN_TOKEN}"},
+        )
+        assert r.status_code == 201
+        page = c.get("/id/need/xss").text
+        assert "javascript:alert(1)" in page  # shown as its IRI
+        assert 'href="javascript:' not in page and 'href="data:' not in page
+        assert 'href="/sparql?query=DESCRIBE+%3Cjavascript%3Aalert%281%29%3E&amp;format=turtle"' in page
+
+
 # -- VoID and DCAT-AP --------------------------------------------------------------------------------
 def test_void_statistics(client: TestClient) -> None:
     r = client.get("/.well-known/void")

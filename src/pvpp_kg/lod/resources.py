@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import pyoxigraph as ox
 
@@ -73,10 +73,14 @@ def is_iri(text: str) -> bool:
 
 
 def href_for(iri: str, base: str) -> str:
-    """Where a browser on this server opens ``iri``: our own IRIs locally, anything else as it is."""
+    """Where a browser on this server opens ``iri``: our own IRIs locally, other http(s) IRIs as they are, and any
+    other scheme as this endpoint's description of it: a link straight to a ``javascript:`` or ``data:`` IRI
+    that a submission states would run in the reader's page."""
     if iri.startswith(base):
         return "/" + iri[len(base) :]
-    return iri
+    if iri.lower().startswith(("http://", "https://")):
+        return iri
+    return "/sparql?" + urlencode({"query": f"DESCRIBE <{iri}>", "format": "turtle"})
 
 
 def split_extension(path: str, offered: tuple[Format, ...] = RESOURCE_FORMATS) -> tuple[str, Format | None]:
