@@ -571,3 +571,20 @@ def test_a_time_cell_reads_as_the_iso_duration_it_shows(tmp_path: Path) -> None:
     from pvpp_kg.validation.spreadsheet import _shown
 
     assert (_shown(1.5 / 24, "time"), _shown(0.985, "percent"), _shown(0.0, "time")) == ("PT1H30M", "98.5", "PT0S")
+
+
+def test_the_templates_lists_offer_every_code_the_reader_takes() -> None:
+    """Excel refuses a value its list does not offer: the function column's list has all seven functions (the
+    two broader ones, administrative and no-external-need, were left out as non-leaves)."""
+    from pvpp_kg.validation.spreadsheet import FUNCTIONS, KINDS
+    from pvpp_kg.validation.template import build_workbook
+
+    wb = load_workbook(io.BytesIO(build_workbook(Path("data/reference").resolve())))
+    lists = wb["lists"]
+    columns = {col[0].value: {c.value for c in col[1:] if c.value} for col in lists.iter_cols()}
+    assert columns["non-service-functions"] == set(FUNCTIONS)
+    assert columns["service-kinds"] == set(KINDS)  # not the broader "public"
+    function_column = next(c.column_letter for c in wb["services"][1] if c.value == "function")
+    ranges = [dv.formula1 for dv in wb["services"].data_validations.dataValidation
+              if any(str(r).startswith(function_column + "4") for r in dv.sqref.ranges)]  # fmt: skip
+    assert ranges and ranges[0].endswith(f"${len(FUNCTIONS) + 1}")

@@ -44,9 +44,9 @@ _FILL = "FFF2CC"  # the label rows' background
 
 @lru_cache(maxsize=8)
 def code_lists(reference_dir: Path) -> dict[str, list[tuple[str, str, str]]]:
-    """Per scheme its leaf concepts as (code as written in the template, lv label, en label), in the file's order
-    of codes: a role's code is its notation, a resource type's the template word for its class, any other
-    concept's the last segment of its IRI."""
+    """Per scheme the concepts a cell may name (its leaves, or the codes the reader takes) as (code as written in
+    the template, lv label, en label), in the order of codes: a role's code is its notation, a resource type's the
+    template word for its class, any other concept's the last segment of its IRI."""
     out: dict[str, list[tuple[str, str, str]]] = {}
     reader_codes = {
         "service-kinds": set(KINDS),
@@ -60,8 +60,8 @@ def code_lists(reference_dir: Path) -> dict[str, list[tuple[str, str, str]]]:
         scheme_iri = ID[f"scheme/{scheme}"]
         rows = []
         for concept in g.subjects(SKOS.inScheme, scheme_iri):
-            if (concept, SKOS.narrower, None) in g:
-                continue  # only leaves are values (a "public" service is individual- or general-benefit)
+            if scheme not in reader_codes and (concept, SKOS.narrower, None) in g:
+                continue  # only leaves are values, unless the reader says which are (a function may be broader)
             if scheme == "roles":
                 notations = [str(n) for n in g.objects(concept, SKOS.notation) if not str(n)[1:].isdigit()]
                 code = notations[0] if notations else str(concept).rsplit("/", 1)[-1]
