@@ -120,6 +120,23 @@ def test_suggestions_for_a_half_typed_query(server: LiveServer) -> None:
     }
 
 
+def test_a_hidden_label_finds_but_is_never_shown(server: LiveServer) -> None:
+    """The seed's misspelling "starpvietāžu" is the inter-institutional kind's skos:hiddenLabel: typing it finds the
+    kind, but every answer shows its name ("Starpiestāžu pakalpojums"), and its page does not list the label."""
+    kind = "https://w3id.org/pvpp/id/kind/inter-institutional"
+    found = httpx.get(server.url + "/api/search", params={"q": "starpvietazu", "ui": "lv"}, timeout=30).json()
+    hit = next(r for r in found["results"] if r["iri"] == kind)
+    assert hit["match"]["field"] == "hidden" and hit["match"]["text"] == "Starpiestāžu pakalpojums"
+    assert "starpvietāžu" not in str(found["results"]).lower()
+    suggested = httpx.get(server.url + "/api/search/suggest", params={"q": "starpviet", "ui": "lv"}, timeout=30)
+    assert any(x["iri"] == kind for x in suggested.json()["suggestions"])
+    assert "starpvietāžu" not in suggested.text.lower()
+    page = httpx.get(server.url + "/id/kind/inter-institutional", params={"lang": "lv"}, timeout=30).text
+    assert "Starpiestāžu pakalpojums" in page and "Starpvietāžu pakalpojums" not in page  # a note may name the typo
+    results = httpx.get(server.url + "/search", params={"q": "starpviet"}, timeout=30).text
+    assert "Starpiestāžu pakalpojums" in results and "starpvietāžu" not in results.lower()
+
+
 def test_openapi_describes_the_search(server: LiveServer) -> None:
     schema = httpx.get(server.url + "/openapi.json", timeout=30).json()
     params = {p["name"] for p in schema["paths"]["/api/search"]["get"]["parameters"]}

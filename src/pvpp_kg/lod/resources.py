@@ -349,6 +349,9 @@ def _filter_literals(values: list[Value], lang: str) -> list[Value]:
     return [v for v in values if v.link is not None or not v.lang or v in mine]
 
 
+HIDDEN_LABEL = "http://www.w3.org/2004/02/skos/core#hiddenLabel"
+
+
 def build_view(
     iri: str,
     outgoing: list[dict[str, Term]],
@@ -368,8 +371,8 @@ def build_view(
     objects: dict[str, dict[tuple[str, str, str | None, str | None], None]] = {}
     for r in outgoing:
         p, o = r["p"].value, r["o"]
-        if person and p in PERSONAL_PREDICATES:
-            continue
+        if (person and p in PERSONAL_PREDICATES) or p == HIDDEN_LABEL:
+            continue  # a hidden label is for finding (a misspelling people type), never for showing
         pred_labels.setdefault(p, [])
         if "pl" in r:
             pred_labels[p].append(r["pl"])

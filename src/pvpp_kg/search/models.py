@@ -21,7 +21,9 @@ class Facets(BaseModel):
 
 class Match(BaseModel):
     text: str = Field(description="the best-matching name or description, as stored")
-    field: str = Field(description="label | alt | notation | description")
+    field: str = Field(
+        description="label | alt | hidden (a misspelling: the text is then the name) | notation | description"
+    )
     langs: list[str] = Field(description="languages of the resource's matching texts")
 
 

@@ -102,6 +102,14 @@ def _label(hit: Hit, names: Mapping[str, tuple[str | None, str | None]], ui: str
     return first or second or hit.text
 
 
+def _shown(hit: Hit, names: Mapping[str, tuple[str | None, str | None]], ui: str) -> str:
+    """The text a match shows: a hidden label (a misspelling people type) is found but never shown."""
+    if hit.field != "hidden":
+        return hit.text
+    lv, en = names.get(hit.iri, (None, None))
+    return (lv, en)[ui != "lv"] or lv or en or hit.iri.rsplit("/", 1)[-1]
+
+
 _CACHED = 256
 _cache: OrderedDict[tuple[str, str, Filters], tuple[list[Hit], dict[str, Counter[str]]]] = OrderedDict()
 _cache_lock = threading.Lock()
@@ -217,7 +225,7 @@ def search(
             institution_type=key_of(h.inst_type),
             sector=key_of(h.sector),
             score=h.score,
-            match=Match(text=h.text, field=h.field, langs=sorted(h.langs)),
+            match=Match(text=_shown(h, names, ui), field=h.field, langs=sorted(h.langs)),
         )
         for h in shown
     ]
@@ -250,7 +258,7 @@ def suggest(conn: sqlite3.Connection, q: str | None, *, limit: int, ui: str, bas
                 page=page_of(h.iri, base_iri),
                 kind=h.kind,
                 kind_label=kind_labels.get(h.kind, h.kind),
-                match=h.text,
+                match=_shown(h, names, ui),
             )
             for h in hits
         ],

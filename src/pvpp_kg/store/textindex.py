@@ -73,9 +73,9 @@ _ENDINGS = tuple(
 _MIN_STEM = 4
 _WORD = re.compile(r"[^\W_]+")
 
-FIELDS = ("label", "alt", "notation", "description")
+FIELDS = ("label", "alt", "hidden", "notation", "description")
 # score of a matching text: by field, plus a bonus when the whole text is the query or starts with it
-_SCORE = "CASE t.field WHEN 'label' THEN 600 WHEN 'alt' THEN 400 WHEN 'notation' THEN 400 ELSE 100 END"
+_SCORE = "CASE t.field WHEN 'label' THEN 600 WHEN 'description' THEN 100 ELSE 400 END"
 _EXACT = 400
 _PREFIX = 200
 _FIRST = 100  # the text begins with the query's first word
@@ -697,8 +697,8 @@ def _resources(
     rank = {"label": 0, "alt": 1, "notation": 2}
     names: dict[tuple[str, str], tuple[int, str]] = {}
     for iri, _g, field, lang, text, _f in texts:
-        if field == "description" or (lang != "lv" and lang != "en"):
-            continue
+        if field not in rank or (lang != "lv" and lang != "en"):
+            continue  # a description or a hidden label is never a name
         r = rank[field]
         key = (iri, lang)
         held = names.get(key)
