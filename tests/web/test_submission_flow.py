@@ -169,6 +169,20 @@ def test_template_empty_prefilled_and_csv(server: LiveServer) -> None:
     )
     assert r.status_code == 200 and r.json()["triples"] > 0 and "fixit" not in r.json()["links"]
     assert not [x for x in r.json()["results"] if x["layer"] == "sheet"]
+    # its CSV files sent as several file fields are read together, as the zip is (only the last one was read)
+    with zipfile.ZipFile(io.BytesIO(zipped.content)) as z:
+        sheets = [("file", (name, z.read(name), "text/csv")) for name in z.namelist()]
+    several = httpx.post(server.url + "/validate", files=sheets, headers={"Accept": "application/json"}, timeout=60)
+    assert several.status_code == 200, several.text[:300]
+    assert (several.json()["triples"], several.json()["results"]) == (r.json()["triples"], r.json()["results"])
+    mixed = httpx.post(
+        server.url + "/validate",
+        files=[sheets[0], ("file", ("vk.ttl", b"<a:b> <a:c> <a:d> .", "text/turtle"))],
+        headers={"Accept": "application/json", "Accept-Language": "lv"},
+        timeout=60,
+    )
+    assert mixed.status_code == 400 and "one document per request" in mixed.json()["messages"]["en"]
+    assert "vienu dokumentu" in mixed.json()["messages"]["lv"]
     with zipfile.ZipFile(io.BytesIO(zipped.content)) as z:
         broken = io.BytesIO()
         with zipfile.ZipFile(broken, "w") as out:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -67,8 +69,8 @@ async def _upload(request: Request) -> tuple[bytes, str | None, str | None, dict
             form = await request.form()
         except Exception as e:  # noqa: BLE001 - python-multipart raises several kinds; all mean a bad upload
             raise InputError(f"malformed multipart body: {e}") from None
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
+        files = [f for f in form.getlist("file") if isinstance(f, UploadFile)]
+        if not files:
             raise InputError("the multipart body needs a 'file' field with the document")
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
         shapes = [
@@ -76,8 +78,28 @@ async def _upload(request: Request) -> tuple[bytes, str | None, str | None, dict
             for f in form.getlist("shapes")
             if isinstance(f, UploadFile)
         ]
-        return await upload.read(), upload.content_type, upload.filename, fields, shapes
+        if len(files) > 1:
+            return await _csv_files_as_zip(files), "application/zip", "sheets.zip", fields, shapes
+        return await files[0].read(), files[0].content_type, files[0].filename, fields, shapes
     return await request.body(), ctype or None, None, {}, []
+
+
+async def _csv_files_as_zip(files: list[UploadFile]) -> bytes:
+    """Several ``file`` fields: the template's CSV sheets, read together as the zip of them is (only the last one
+    was read, silently); anything else is one document per request."""
+    names = [f.filename or "" for f in files]
+    if not all(n.lower().endswith(".csv") for n in names) or len({n.lower() for n in names}) < len(names):
+        raise InputError(
+            "send one document per request: only the template's CSV sheets (services.csv, posts.csv, …, each once) "
+            "may come as several files",
+            lv="sūtiet vienu dokumentu pieprasījumā: vairākās datnēs drīkst sūtīt tikai veidnes CSV lapas "
+            "(services.csv, posts.csv, …, katru vienreiz)",
+        )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for f, name in zip(files, names, strict=True):
+            z.writestr(name.rsplit("/", 1)[-1], await f.read())
+    return out.getvalue()
 
 
 @dataclass
