@@ -653,6 +653,31 @@ def test_a_stale_preview_is_not_stored_over_a_newer_version(server: LiveServer) 
     assert r.status_code == 303 and len(versions(server, "vk")) == len(start) + 2
 
 
+def test_the_reports_language_follows_accept_language_and_a_shared_link(server: LiveServer) -> None:
+    """No ``lang``: Accept-Language chooses between lv and en (an API client naming neither keeps English); a kept
+    report's download takes ``?lang=`` (a colleague reading a shared link in the other language)."""
+    body = (Path(__file__).parents[1] / "data" / "shapes" / "service-title-en-missing.ttl").read_bytes()
+
+    def validate(accept_language: str) -> httpx.Response:
+        return httpx.post(
+            server.url + "/validate",
+            files=upload("t.ttl", body, "text/turtle"),
+            headers={"Accept": "application/json", "Accept-Language": accept_language},
+            timeout=60,
+        )
+
+    lv, en = validate("lv-LV,lv;q=0.9,en;q=0.5"), validate("de")
+    assert lv.status_code == en.status_code == 200, lv.text[:300]
+    assert lv.json()["lang"] == "lv" and en.json()["lang"] == "en"
+    first = lv.json()["results"][0]
+    assert first["message"] == first["messages"]["lv"] != first["messages"]["en"]
+    link = lv.json()["links"]["json"]
+    shared = httpx.get(server.url + link, params={"lang": "en"}, timeout=30).json()
+    assert shared["lang"] == "en" and shared["results"][0]["message"] == first["messages"]["en"]
+    assert httpx.get(server.url + link, timeout=30).json()["lang"] == "lv"  # as made, without ?lang
+    assert httpx.get(server.url + link, params={"lang": "de"}, timeout=30).status_code in (400, 422)
+
+
 def test_an_upload_kept_only_for_its_report_cannot_be_confirmed(server: LiveServer) -> None:
     """``/validate`` keeps an upload for its report downloads, not for submission: confirming it is 400 with a
     message, nothing is stored, and the upload stays kept (its report still downloads)."""
@@ -780,6 +805,8 @@ def test_a_row_about_another_institution_is_a_report_in_the_browser(server: Live
     assert page.status_code == 422, page.text[:300]
     assert f'data-cell="needs!A{row}"' in page.text
     assert 'id="fixit"' in page.text and "Pārkāpums" in page.text
+    # the Latvian message names the owner in Latvian ("pieder the reference data or another institution" before)
+    assert "pieder atsauces datiem vai citai iestādei" in page.text and "another institution" not in page.text
     assert state(server) == before
 
 

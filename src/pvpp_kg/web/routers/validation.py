@@ -139,8 +139,13 @@ async def read_upload(
     return Parsed(data, filename, fields, document, problems, readable, uploads)
 
 
-def _lang(lang: str | None, fields: dict[str, str]) -> str:
-    chosen = lang or fields.get("lang") or "en"
+def _lang(lang: str | None, fields: dict[str, str], accept_language: str | None = None) -> str:
+    """The report's language: ``lang`` in the query or the form, else Accept-Language's choice of lv and en (an
+    API client that names neither gets English, as before)."""
+    chosen = lang or fields.get("lang")
+    if chosen is None:
+        named = any(t.split(";")[0].strip().lower().split("-")[0] in LANGS for t in (accept_language or "").split(","))
+        chosen = choose_lang(None, accept_language) if named else "en"
     if chosen not in LANGS:
         raise BadRequest(f"lang must be lv or en, not {chosen!r}")
     return chosen
@@ -223,7 +228,7 @@ async def validate_upload(
     if institution is None and signed_in is not None:
         institution = signed_in.institution
     parsed = await read_upload(request, sheet, settings)
-    chosen = _lang(lang, parsed.fields)
+    chosen = _lang(lang, parsed.fields, request.headers.get("accept-language"))
     if parsed.document is None:
         report = await unread_report(request, settings, backend, parsed, chosen, institution)
     else:
@@ -282,12 +287,13 @@ _DOWNLOADS = {
 
 
 @router.get("/validate/reports/{id_}.{fmt}", summary="A kept validation's report: html, csv, json or ttl (SHACL)")
-async def report_download(request: Request, id_: str, fmt: str) -> Response:
+async def report_download(request: Request, id_: str, fmt: str, lang: LangParam = None) -> Response:
+    """In the language the report was made in, or ``lang``'s (a shared link read by a colleague)."""
     if fmt not in _DOWNLOADS:
         raise NotFoundError(f"no report format {fmt!r}; one of: {', '.join(_DOWNLOADS)}")
     signed_in = session.current(request)
     upload = pending_of(request).get(id_, signed_in.institution if signed_in else None)
-    report = upload.report
+    report = upload.report if lang is None else upload.report.in_language(_lang(lang, {}))
     body: str | bytes
     if fmt == "html":
         body = report_html(report, report_links(upload))
@@ -362,7 +368,7 @@ async def submit(
     parsed = await read_upload(request, sheet, settings)
     if parsed.shapes:
         raise BadRequest("a submission is validated against the policy's shapes only; use /validate for your own")
-    chosen = _lang(lang, parsed.fields)
+    chosen = _lang(lang, parsed.fields, request.headers.get("accept-language"))
     if parsed.document is None:
         return render(sheet_report(parsed.problems, chosen), accept, 422, _NOT_READ)
     graph = parsed.document
