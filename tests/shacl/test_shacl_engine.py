@@ -123,7 +123,7 @@ def test_the_real_shapes_compile(validator: Validator) -> None:
         SH.QualifiedMaxCountConstraintComponent,
         SH.SPARQLConstraintComponent,
     } <= components
-    # the PVPP layer's SPARQL parts: 6 shapes with SPARQL targets, eight sh:sparql constraints, one SPARQL component
+    # the PVPP layer's SPARQL parts: 6 shapes with SPARQL targets, ten sh:sparql constraints, one SPARQL component
     targeted = {str(s.node).removeprefix(PVPPSH) for s in pvpp.shapes.values() if s.targets.sparql}
     assert targeted == {
         "NationalLeadScale",
@@ -143,10 +143,12 @@ def test_the_real_shapes_compile(validator: Validator) -> None:
         ("PersonWorkloadShape", "component"),
         ("ResourceManagerPost", "sparql"),  # its post in the owner institution, in role RS
         ("ResourceManagerPost", "sparql"),
+        ("ResourcePortfolioManagerPost", "sparql"),  # the institution's own post, in role IRKS
         ("ServiceManagerPost", "sparql"),  # its post in the owner institution, in role PS
         ("ServiceManagerPost", "sparql"),
         ("ServiceOwnAgreement", "sparql"),  # an agreement of its own institution that it describes
         ("ServiceOwnResource", "sparql"),  # a resource of its own institution that it describes
+        ("ServicePortfolioManagerPost", "sparql"),  # the institution's own post, in role IPKS
         ("UniqueIdentifierShape", "sparql"),
         ("VariantOrStepShape", "sparql"),
     ]

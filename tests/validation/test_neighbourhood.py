@@ -148,7 +148,10 @@ CASES = [
         "what another institution states about lm's own node",
         "",
         "<institution/lm> pvpp:servicePortfolioManager <post/lm/pv> .",
-        {("servicePortfolioManager MaxCountConstraintComponent", "institution/lm", "")},
+        {
+            ("servicePortfolioManager MaxCountConstraintComponent", "institution/lm", ""),
+            ("ServicePortfolioManagerPost", "institution/lm", "post/lm/pv"),  # a PS post, not IPKS
+        },
         set(),
     ),
     (
