@@ -128,6 +128,7 @@ def test_filters_sorting_and_downloads_agree(setup: tuple[LiveServer, Settings, 
     assert {r["key"] for r in sector} >= {"am"} and all(r["sector"] == "am" for r in sector)
     adazi = _api(server, q="adazi")["institutions"]  # no diacritics: Ādaži
     assert {r["key"] for r in adazi} >= {"adazu-novads"}
+    assert _api(server, q="  adazi  ")["institutions"] == adazi  # spaces typed around the text do not matter
     for order in ("asc", "desc"):  # institutions without data last, whichever the order
         ranked = [r["overall"] for r in _api(server, sort="score", order=order)["institutions"]]
         known = [s for s in ranked if s is not None]
@@ -192,8 +193,12 @@ def test_the_charts_and_choices_can_be_read_without_hovering(setup: tuple[LiveSe
     server, _, _ = setup
     everyone = _api(server)["institutions"]
     html = httpx.get(server.url + "/compliance", params={"lang": "lv", "sort": "score", "order": "desc"}).text
-    top = sum(1 for r in everyone if r["overall"] is not None and r["overall"] >= 0.9)
-    assert '<text class="count" ' in html and f">{top}</text>" in html.split('data-bin="9"', 1)[1].split("</g>", 1)[0]
+    # full scores have a bar of their own (bin 10, labelled 1,0), apart from 0.9 to below 1
+    full = sum(1 for r in everyone if r["overall"] is not None and r["overall"] >= 1)
+    high = sum(1 for r in everyone if r["overall"] is not None and 0.9 <= r["overall"] < 1)
+    assert full and '<text class="count" ' in html
+    assert f">{full}</text>" in html.split('data-bin="10"', 1)[1].split("</g>", 1)[0]
+    assert f'data-bin="9" data-count="{high}"' in html and f'data-bin="10" data-count="{full}"' in html
     first = _api(server)["national_trend"][0]["time"]  # e.g. 2026-12-07T17:37:11Z: Riga's date, day first
     day = local_time(first, "lv", date_only=True)
     assert re.fullmatch(r"\d\d\.\d\d\.20\d\d", day) and f'font-size="9">{day}</text>' in html

@@ -135,10 +135,12 @@ class Overview:
         return out
 
     def histogram(self, rows: list[Row], bins: int = 10) -> list[int]:
-        counts = [0] * bins
+        """Institutions per score band of width 1/``bins``, and one more for a full score: "meets everything" is
+        the question the chart answers first (0.9 and 1.0 in one bar could not tell it)."""
+        counts = [0] * (bins + 1)
         for r in rows:
             if r.overall is not None:
-                counts[min(bins - 1, int(r.overall * bins))] += 1
+                counts[bins if r.overall >= 1 else min(bins - 1, int(r.overall * bins))] += 1
         return counts
 
 
@@ -366,7 +368,7 @@ class Filters:
         return self
 
     def apply(self, rows: list[Row], lang: str) -> list[Row]:
-        folded = _fold(self.q) if self.q else None
+        folded = " ".join(_fold(self.q).split()) if self.q and self.q.strip() else None  # spaces typed around it
         out = [
             r
             for r in rows
