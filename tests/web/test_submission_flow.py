@@ -856,3 +856,41 @@ def test_refused_cells_and_broken_rules_are_one_report(server: LiveServer) -> No
     (refused,) = g.subjects(SH.sourceConstraintComponent, READING_RULE.CellValue)
     assert str(g.value(refused, SH.focusNode)) == f"services!C{kind_row}"
     assert len(set(g.subjects(RDF.type, SH.ValidationResult))) == len(results) and state(server) == before
+    # the bearer-token API's submission and dry run answer the same whole report (they listed only the refused cell)
+    for params in ({"dry_run": "true"}, {}):
+        api = httpx.post(
+            server.url + "/submissions",
+            params=params,
+            files=upload("varam.xlsx", xlsx_bytes(wb)),
+            headers={**bearer(VARAM), "Accept": "application/json"},
+            timeout=90,
+        )
+        assert api.status_code == 422 and api.json()["error"] == "not_read", api.text[:300]
+        got = {(x["sheet"], x["row"], x["column"], x["layer"]) for x in api.json()["results"]}
+        assert {("services", kind_row, "kind", "sheet"), ("slas", sla_row, "availability_target", "pvpp")} <= got
+    assert state(server) == before
+
+
+def test_personal_data_in_an_api_submission_is_a_report_at_its_cells(server: LiveServer) -> None:
+    """A contact typed into two cells: the API's 400 carries the report with both cells (it gave one message
+    naming the first node only); the browser's preview shows the same cells; nothing is stored."""
+    before = state(server)
+    wb = load_workbook(io.BytesIO(httpx.get(server.url + "/template.xlsx", headers=bearer(VARAM), timeout=30).content))
+    services = wb["services"]
+    column = [c.value for c in services[1]].index("description_lv") + 1
+    rows = [row_of(services, TRAINING), row_of(services, CENTRES)]
+    contacts = ("Konsultācijas: tālr. +371 29123456", "Rakstiet: anna.kalnina@varam.gov.lv")
+    for row, contact in zip(rows, contacts, strict=True):
+        services.cell(row, column).value = contact
+    api = httpx.post(
+        server.url + "/submissions",
+        params={"dry_run": "true"},
+        files=upload("varam.xlsx", xlsx_bytes(wb)),
+        headers={**bearer(VARAM), "Accept": "application/json", "Accept-Language": "lv"},
+        timeout=90,
+    )
+    assert api.status_code == 400, api.text[:300]
+    assert api.json()["message"] == api.json()["messages"]["lv"]
+    cells = {(x["sheet"], x["row"], x["column"]) for x in api.json()["results"]}
+    assert {("services", r, "description_lv") for r in rows} <= cells
+    assert state(server) == before

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 from starlette.datastructures import UploadFile
 
 from pvpp_kg.conneg import negotiate
-from pvpp_kg.errors import BadRequest, Forbidden, InputError, InvalidToken, Unauthorized
+from pvpp_kg.errors import BadRequest, Forbidden, InputError, InvalidToken, NotAcceptable, PvppError, Unauthorized
 from pvpp_kg.errors import NotFound as NotFoundError
 from pvpp_kg.formats import HTML, Format
 from pvpp_kg.lod.resources import choose_lang
@@ -369,16 +369,17 @@ async def submit(
     if parsed.shapes:
         raise BadRequest("a submission is validated against the policy's shapes only; use /validate for your own")
     chosen = _lang(lang, parsed.fields, request.headers.get("accept-language"))
-    if parsed.document is None:
-        return render(sheet_report(parsed.problems, chosen), accept, 422, _NOT_READ)
+    if parsed.document is None:  # every refused cell and what the readable rows break, as /validate reports them
+        report = await unread_report(request, settings, backend, parsed, chosen, key)
+        return _refused(report, accept, 422, _NOT_READ)
     graph = parsed.document
     if dry_run:
         try:
             report, changes = await submissions.preview(
                 settings, backend, validations_of(request), key, graph, lang=chosen
             )
-        except submissions.NotConforming as e:
-            return render(e.report.located(graph.origin), accept, 422, {"error": e.code, "message": e.message})
+        except (submissions.NotConforming, submissions.ForeignFacts, submissions.PersonalData) as e:
+            return _refused(e.report.located(graph.origin), accept, e.status, _error(e, chosen))
         if negotiate(accept, DIFF_FORMATS) is TRIG:
             return Response(changes.to_trig(), media_type="application/trig")
         # the report the stored version would carry (its warnings, cell by cell), as a submission's JSON has it
@@ -386,12 +387,26 @@ async def submit(
         return JSONResponse({"institution": key, "dry_run": True, **located, "diff": changes.to_json()})
     try:
         version, report = await submissions.submit(settings, backend, validations_of(request), key, graph, lang=chosen)
-    except submissions.NotConforming as e:
-        return render(e.report.located(graph.origin), accept, 422, {"error": e.code, "message": e.message})
+    except (submissions.NotConforming, submissions.ForeignFacts, submissions.PersonalData) as e:
+        return _refused(e.report.located(graph.origin), accept, e.status, _error(e, chosen))
     return render(report.located(graph.origin), accept, 201, {"stored": version.to_json()})
 
 
 _NOT_READ = {"error": "not_read", "message": "cells of the spreadsheet could not be read: the report names each"}
+
+
+def _error(e: PvppError, lang: str) -> dict[str, Any]:
+    return {"error": e.code, "message": e.in_language(lang), **({"messages": e.messages} if e.messages else {})}
+
+
+def _refused(report: Report, accept: str | None, status: int, extra: dict[str, Any]) -> Response:
+    """A refused submission with its whole report, each result at its cell (422 for broken rules or unread cells,
+    403 for another's facts, 400 for personal data); JSON when the client asked only for a diff's TriG."""
+    try:
+        negotiate(accept, REPORT_FORMATS)
+    except NotAcceptable:
+        accept = "application/json"
+    return render(report, accept, status, extra)
 
 
 @router.get("/submissions/{institution}", summary="The versions an institution has submitted")
