@@ -194,6 +194,43 @@ def test_update_needs_admin_token(endpoint: str) -> None:
     assert httpx.get(endpoint + "/sparql", params=ask).json()["boolean"] is False
 
 
+@pytest.mark.parametrize(
+    ("update", "reason"),
+    [
+        # a pattern outside GRAPH reads the store's own default graph, which holds nothing: it matched nothing, 204
+        ("INSERT { GRAPH <https://w3id.org/pvpp/graph/x> { ?r <urn:c> 'c' } } WHERE { ?r a pvpp:Role }", "matches"),
+        ("DELETE WHERE { ?r a pvpp:Role }", "matches"),
+        # a triple outside GRAPH went where no page, dump or query shows it
+        ("INSERT DATA { <urn:a> <urn:b> 'v' }", "writes"),
+        ("INSERT { ?r <urn:c> 'c' } WHERE { GRAPH ?g { ?r a pvpp:Role } }", "writes"),
+    ],
+)
+def test_an_update_on_the_empty_default_graph_is_refused(endpoint: str, update: str, reason: str) -> None:
+    auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    before = httpx.get(endpoint + "/health").json()
+    prefixed = "PREFIX pvpp: <https://w3id.org/pvpp/ontology#> " + update
+    r = httpx.post(endpoint + "/sparql/update", data={"update": prefixed}, headers=auth)
+    assert r.status_code == 400 and reason in r.text and "GRAPH" in r.text, r.text
+    assert httpx.get(endpoint + "/health").json() == before
+    assert httpx.get(endpoint + "/store", params={"default": ""}).text.strip() == ""
+
+
+def test_an_update_naming_its_graphs_runs(endpoint: str) -> None:
+    """The same updates with GRAPH, WITH or USING work on the union's data."""
+    auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    g = "https://w3id.org/pvpp/graph/x-roles"
+    count = {"query": f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{g}> {{ ?s ?p ?o }} }}"}
+    insert = (
+        "PREFIX pvpp: <https://w3id.org/pvpp/ontology#> "
+        f"INSERT {{ GRAPH <{g}> {{ ?r <urn:c> 'c' }} }} WHERE {{ GRAPH ?any {{ ?r a pvpp:Role }} }}"
+    )
+    assert httpx.post(endpoint + "/sparql/update", data={"update": insert}, headers=auth).status_code == 204
+    assert httpx.get(endpoint + "/sparql", params=count).json()["results"]["bindings"][0]["n"]["value"] == "10"
+    drop = f"WITH <{g}> DELETE {{ ?r <urn:c> ?c }} WHERE {{ ?r <urn:c> ?c }}"
+    assert httpx.post(endpoint + "/sparql/update", data={"update": drop}, headers=auth).status_code == 204
+    assert httpx.get(endpoint + "/sparql", params=count).json()["results"]["bindings"][0]["n"]["value"] == "0"
+
+
 def test_graph_store_protocol(endpoint: str) -> None:
     g = "https://w3id.org/pvpp/graph/gsp-test"
     auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

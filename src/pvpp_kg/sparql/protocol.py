@@ -17,12 +17,14 @@ from pvpp_kg import formats
 from pvpp_kg.conneg import negotiate
 from pvpp_kg.errors import BadRequest, NotAcceptable, ServiceNotAllowed, UnsupportedMediaType, UpdateNotAllowed
 from pvpp_kg.formats import Format
+from pvpp_kg.personal import inserted_by
 from pvpp_kg.store.backend import Dataset
 from pvpp_kg.store.query_text import (
     MAX_NESTING,
     MAX_TOKENS,
     QUERY_FORMS,
     QueryInfo,
+    default_graph_use,
     inspect,
     nesting,
     reaches_network,
@@ -196,7 +198,28 @@ def prepare_update(req: UpdateRequest, *, allow_service: bool) -> str:
     default = tuple(dataset_iri(g, "using-graph-uri") for g in req.using_graphs)
     named = tuple(dataset_iri(g, "using-named-graph-uri") for g in req.using_named_graphs)
     text = with_using(req.update, default, named) if default or named else req.update
-    return with_base(text, req.base) if req.base else text
+    text = with_base(text, req.base) if req.base else text
+    _check_named_graphs(text)
+    return text
+
+
+def _check_named_graphs(text: str) -> None:
+    """400 for an update that would use the store's own default graph: it holds nothing (queries read the union
+    of the named graphs), so a pattern there matches nothing and a triple written there is never shown, yet the
+    update would answer 204. Oxigraph server's and Fuseki's union default graph are read-only the same way."""
+    use = default_graph_use(text)
+    if use == "reads":
+        raise BadRequest(
+            "this update matches triple patterns outside GRAPH, i.e. in the store's own default graph, which holds "
+            "nothing here (queries read the union of the named graphs; updates do not): write GRAPH ?g { … } in "
+            "its WHERE, or name the graphs with WITH, USING or using-graph-uri; nothing was changed"
+        )
+    if use == "writes" or any(q.graph_name == ox.DefaultGraph() for q in inserted_by(text)):
+        raise BadRequest(
+            "this update writes triples outside GRAPH, into the store's own default graph, which no page, dump or "
+            "query shows here (all data lives in named graphs under https://w3id.org/pvpp/graph/): write them "
+            "inside GRAPH <…> { … }; nothing was changed"
+        )
 
 
 def with_using(text: str, default: tuple[str, ...], named: tuple[str, ...]) -> str:

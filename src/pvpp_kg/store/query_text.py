@@ -176,3 +176,45 @@ def in_order_of_appearance(query: str, names: list[str]) -> list[str]:
         if m.group(1) is not None:
             first.setdefault(m.group(1), m.start())
     return sorted(names, key=lambda n: (first.get(n, len(query)), n))
+
+
+def default_graph_use(update: str) -> str | None:
+    """``"reads"`` when an update matches triple patterns outside ``GRAPH`` (in ``WHERE`` or ``DELETE WHERE``, with
+    no ``WITH`` or ``USING``), ``"writes"`` when its ``INSERT`` template puts triples outside ``GRAPH``, else None.
+    In this store the default graph of an update is its own default graph, which holds nothing (every triple is in
+    a named graph; queries see their union): such an update would match nothing, or write what no page and no
+    dump shows, and still answer 204. None when rdflib cannot read the text: Oxigraph then says what is wrong."""
+    if "WHERE" not in inspect(update).keywords:
+        return None  # INSERT DATA, DELETE DATA, CLEAR, …: no pattern, no template
+    from rdflib.plugins.sparql.algebra import translateUpdate
+    from rdflib.plugins.sparql.parser import parseUpdate
+
+    try:
+        operations = translateUpdate(parseUpdate(update)).algebra
+    except Exception:  # noqa: BLE001 - rdflib's parser raises many kinds; the store's own parser decides
+        return None
+    for op in operations:
+        part = functools.partial(dict.get, op)  # rdflib's CompValue.get answers a missing key with its name
+        if op.name == "DeleteWhere" and part("triples"):
+            return "reads"
+        if op.name != "Modify" or part("withClause"):
+            continue
+        if not part("using") and _outside_graph(part("where")):
+            return "reads"
+        if part("insert") is not None and dict.get(part("insert"), "triples"):
+            return "writes"
+    return None
+
+
+def _outside_graph(node: object) -> bool:
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    if isinstance(node, CompValue):
+        if node.name == "Graph":
+            return False
+        if node.name == "BGP":
+            return bool(dict.get(node, "triples"))
+        return any(_outside_graph(v) for v in node.values())
+    if isinstance(node, list | tuple):
+        return any(_outside_graph(v) for v in node)
+    return False
