@@ -227,16 +227,23 @@ def test_triples_go_to_the_graph_named_for_them(tmp_path: Path) -> None:
     assert [str(r[0]) for r in rows] == [f"<{graph}>"]
 
 
-def test_people_s_names_are_refused_and_nothing_is_loaded(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "statements",
+    [
+        # a post's holder is a person whatever its IRI
+        "<https://w3id.org/pvpp/id/post/zz/p> <http://www.w3.org/ns/org#heldBy> <urn:x:holder> {g} .\n"
+        '<urn:x:holder> <http://schema.org/name> "Anna Bērziņa" {g} .\n',
+        # a node under id/person/ is one even when nothing links to it; any text of theirs names them
+        '<https://w3id.org/pvpp/id/person/zz-9> <http://www.w3.org/2000/01/rdf-schema#comment> "Anna Bērziņa" {g} .\n',
+    ],
+    ids=["holder-name", "person-comment"],
+)
+def test_people_s_names_are_refused_and_nothing_is_loaded(tmp_path: Path, statements: str) -> None:
     """The public store never holds people's names or contacts: a dataset stating one is refused (exit 2, naming
     the triple) and the store keeps what it had."""
     data = tmp_path / "names.nq"
     graph = "https://w3id.org/pvpp/graph/institution/zz"
-    data.write_text(
-        f"<https://w3id.org/pvpp/id/post/zz/p> <http://www.w3.org/ns/org#heldBy> <urn:x:holder> <{graph}> .\n"
-        f'<urn:x:holder> <http://schema.org/name> "Anna Bērziņa" <{graph}> .\n',
-        encoding="utf-8",
-    )
+    data.write_text(statements.format(g=f"<{graph}>"), encoding="utf-8")
     settings = Settings(data_dir=tmp_path / "store", include_sample=False)
     out = subprocess.run(
         [sys.executable, "-m", "pvpp_kg", "load-data", "--quiet", str(data)],

@@ -230,8 +230,11 @@ def test_a_write_changes_the_etag(live_server: LiveServer) -> None:
         # a contact in any text, as a submission's NoPersonalDataShape reads it
         '<https://w3id.org/pvpp/id/post/zz/p> <http://www.w3.org/2000/01/rdf-schema#comment> "ilze.z@vk.gov.lv" .',
         '<https://w3id.org/pvpp/id/post/zz/p> <http://www.w3.org/2000/01/rdf-schema#comment> "Ozols, +371 29123456" .',
+        # any text about a post's holder names them as well (a comment or a note, not only a label)
+        "<https://w3id.org/pvpp/id/post/zz/p> <http://www.w3.org/ns/org#heldBy> <urn:x:holder> .\n"
+        '<urn:x:holder> <http://www.w3.org/2004/02/skos/core#note> "Anna Kalniņa" .',
     ],
-    ids=["foaf-name", "schema-email", "holder-label", "e-mail-in-a-comment", "phone-in-a-comment"],
+    ids=["foaf-name", "schema-email", "holder-label", "e-mail-in-a-comment", "phone-in-a-comment", "holder-note"],
 )
 def test_an_administrators_write_of_personal_data_is_refused(live_server: LiveServer, statements: str) -> None:
     """The public store never holds people's names or contacts, whoever writes: a SPARQL update, a Graph Store
@@ -260,6 +263,21 @@ def test_an_administrators_write_of_personal_data_is_refused(live_server: LiveSe
         assert "never holds people's names or contact data" in r.text and "nothing was written" in r.text
     assert httpx.get(live_server.url + "/sparql", params=count).json() == before
     assert httpx.get(live_server.url + "/store", params={"graph": graph}).status_code == 404
+
+
+def test_text_given_to_a_stored_holder_by_a_pattern_update_is_refused(live_server: LiveServer) -> None:
+    """An INSERT … WHERE that gives the sample's post holders a comment (an e-mail address here) is refused and
+    rolled back: the check reads the store the write leaves, not only INSERT DATA's statements."""
+    count = {"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"}
+    before = httpx.get(live_server.url + "/sparql", params=count).json()
+    update = (
+        "INSERT { GRAPH <https://w3id.org/pvpp/graph/institution/zz-holders> "
+        "{ ?p <http://www.w3.org/2000/01/rdf-schema#comment> 'anna.kalnina@varam.gov.lv' } } "
+        "WHERE { GRAPH ?g { ?post <http://www.w3.org/ns/org#heldBy> ?p } }"
+    )
+    r = httpx.post(live_server.url + "/sparql/update", data={"update": update}, headers=ADMIN)
+    assert r.status_code == 400 and "nothing was written" in r.text, r.text
+    assert httpx.get(live_server.url + "/sparql", params=count).json() == before
 
 
 def test_a_name_made_a_holder_s_by_a_later_write_is_refused(live_server: LiveServer) -> None:

@@ -26,9 +26,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from pvpp_kg.lod.resources import PERSONAL_PREDICATES
 from pvpp_kg.namespaces import PREFIXES
-from pvpp_kg.personal import person_subjects
+from pvpp_kg.personal import about_person, person_subjects
 
 
 @dataclass(frozen=True)
@@ -54,10 +53,10 @@ class DumpSet:
 
 
 def public_quads(quads: list[ox.Quad], base: str) -> Iterator[ox.Quad]:
-    """Everything except people's names and contact data (a guard; the public store should hold none)."""
+    """Everything except what is said about people (a guard; the public store should hold none)."""
     people = person_subjects(quads, base)
     for q in quads:
-        if q.subject in people and q.predicate.value in PERSONAL_PREDICATES:
+        if q.subject in people and about_person(q.predicate.value, q.object):  # type: ignore[arg-type]
             continue
         yield q
 

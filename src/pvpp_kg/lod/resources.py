@@ -371,7 +371,7 @@ def build_view(
     objects: dict[str, dict[tuple[str, str, str | None, str | None], None]] = {}
     for r in outgoing:
         p, o = r["p"].value, r["o"]
-        if (person and p in PERSONAL_PREDICATES) or p == HIDDEN_LABEL:
+        if (person and (p in PERSONAL_PREDICATES or o.kind == "literal")) or p == HIDDEN_LABEL:
             continue  # a hidden label is for finding (a misspelling people type), never for showing
         pred_labels.setdefault(p, [])
         if "pl" in r:

@@ -20,7 +20,7 @@ import anyio.to_thread
 import pyoxigraph as ox
 
 from pvpp_kg.errors import BadRequest, NotFound, QuerySyntaxError
-from pvpp_kg.personal import contacts_in, inserted_by, refusal, stored_personal_data
+from pvpp_kg.personal import inserted_by, personal_in, refusal, stored_personal_data
 from pvpp_kg.store.embedded import EmbeddedStore, dataset_quads, load_bytes, parse_error
 from pvpp_kg.store.query_text import in_order_of_appearance, select_star
 from pvpp_kg.store.querypool import QueryJob, QueryOutput, QueryPool, answer, outcome
@@ -295,8 +295,9 @@ class EmbeddedBackend:
 
     def _refuse_contacts(self, quads: Iterable[ox.Quad | ox.Triple]) -> None:
         """Raise before anything is written if a written statement's object reads as a person's contact (an e-mail
-        address, a phone number): submissions are refused them (NoPersonalDataShape), so is an administrator."""
-        if self.refuse_personal_data and (found := contacts_in(quads)):
+        address, a phone number), or says something of a person the statements themselves show (a node under
+        ``id/person/`` included): submissions are refused them (NoPersonalDataShape), so is an administrator."""
+        if self.refuse_personal_data and (found := personal_in(quads, self.base_iri)):
             raise refusal(found)
 
     def _refuse_personal_data(self, w: ox.Store) -> None:

@@ -19,7 +19,7 @@ import pyoxigraph as ox
 
 from pvpp_kg.errors import InputError
 from pvpp_kg.namespaces import GRAPH
-from pvpp_kg.personal import stored_personal_data
+from pvpp_kg.personal import PERSON_PREFIX, about_person, stored_personal_data
 from pvpp_kg.settings import Settings
 from pvpp_kg.store.embedded import file_format, parse_error
 from pvpp_kg.store.guards import check_syntax_guards
@@ -99,13 +99,21 @@ def load_data(
             raise _no_graph(path)
     started = time.perf_counter()
     store, _ = ensure_loaded(settings)
+    seen: list[ox.Quad] = []  # what is said of nodes under id/person/ (the store's query finds the others)
     with store.writer() as w:
-        w.bulk_extend(entailment(settings).quads(read_quads(files, graph, progress)))
-        found = settings.refuse_personal_data and list(
-            w.query(stored_personal_data(settings.base_iri), use_default_graph_as_union=True)
+        quads = read_quads(files, graph, progress)
+        if settings.refuse_personal_data:
+            quads = _watching_people(quads, settings.base_iri + PERSON_PREFIX, seen)
+        w.bulk_extend(entailment(settings).quads(quads))
+        found = settings.refuse_personal_data and (
+            [(q.subject, q.predicate, q.object) for q in seen]
+            or [
+                (row["s"], row["p"], row["o"])
+                for row in w.query(stored_personal_data(settings.base_iri), use_default_graph_as_union=True)
+            ]
         )
         if found:  # the writer rolls the load back: the public store never holds people's names or contacts
-            shown = "; ".join(f"{row['s']} {row['p']} {row['o']}" for row in found[:3])
+            shown = "; ".join(f"{s} {p} {o}" for s, p, o in found[:3])
             raise InputError(
                 f"hold people's names or contact data, which the public store never holds: {shown}",
                 source=", ".join(str(p) for p in files),
@@ -115,3 +123,14 @@ def load_data(
         w.optimize()  # see loader.copy_into: the bulk loader leaves many small files
     seconds = time.perf_counter() - started
     return DataLoadReport(len(files), seconds, *store.totals())
+
+
+def _watching_people(quads: Iterable[ox.Quad], prefix: str, seen: list[ox.Quad]) -> Iterator[ox.Quad]:
+    """The quads unchanged, with those that say something of a node under ``prefix`` (a person) noted in ``seen``
+    (at most 3): a string test per quad as they stream, where the store would scan every name property."""
+    for q in quads:
+        s = q.subject
+        if len(seen) < 3 and isinstance(s, ox.NamedNode) and s.value.startswith(prefix):
+            if about_person(q.predicate.value, q.object):  # type: ignore[arg-type]
+                seen.append(q)
+        yield q
