@@ -332,8 +332,9 @@ class EmbeddedBackend:
     def _write_graph_sync(self, graph: str, data: bytes, fmt: str, replace: bool) -> bool:
         rdf_format = getattr(ox.RdfFormat, fmt)
         data = data.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark is not part of the document
-        try:  # parse first, so that bad input never opens the writer
-            self._refuse_contacts(ox.parse(data, format=rdf_format))
+        try:  # parse first, so that bad input never opens the writer; relative IRIs against the graph's, as the
+            # Graph Store Protocol's Oxigraph server and Fuseki read them
+            self._refuse_contacts(ox.parse(data, format=rdf_format, base_iri=graph))
         except SyntaxError as e:
             raise parse_error(e, "request body") from None
         with self.store.writer() as w:
@@ -342,7 +343,7 @@ class EmbeddedBackend:
             existed = w.contains_named_graph(node)
             if replace and existed:
                 w.clear_graph(node)
-            load_bytes(w, data, graph, rdf_format)
+            load_bytes(w, data, graph, rdf_format, base_iri=graph)
             self._refuse_personal_data(w)
         self._update_index(old, [graph])
         return not existed

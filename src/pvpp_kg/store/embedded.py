@@ -243,8 +243,8 @@ def dataset_quads(data: bytes, fmt: str) -> list[ox.Quad]:
     return quads
 
 
-def load_bytes(store: ox.Store, data: bytes, graph: str, fmt: ox.RdfFormat) -> None:
+def load_bytes(store: ox.Store, data: bytes, graph: str, fmt: ox.RdfFormat, base_iri: str | None = None) -> None:
     try:
-        store.load(data, format=fmt, to_graph=ox.NamedNode(graph))
+        store.load(data, format=fmt, to_graph=ox.NamedNode(graph), base_iri=base_iri)
     except SyntaxError as e:
         raise parse_error(e, graph) from None
