@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import subprocess
 import sys
+import textwrap
 import threading
 import time
 from collections.abc import Iterator
@@ -229,6 +231,18 @@ def test_an_update_naming_its_graphs_runs(endpoint: str) -> None:
     drop = f"WITH <{g}> DELETE {{ ?r <urn:c> ?c }} WHERE {{ ?r <urn:c> ?c }}"
     assert httpx.post(endpoint + "/sparql/update", data={"update": drop}, headers=auth).status_code == 204
     assert httpx.get(endpoint + "/sparql", params=count).json()["results"]["bindings"][0]["n"]["value"] == "0"
+
+
+def test_every_sparql_example_of_the_readme_runs(endpoint: str) -> None:
+    """A researcher pastes the README's queries as they are: each runs (one lacked its PREFIX lines: a 400)."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    blocks = [textwrap.dedent(b) for b in re.findall(r"```sparql\n(.*?)```", readme, flags=re.S)]
+    assert blocks
+    for query in blocks:
+        r = httpx.post(
+            endpoint + "/sparql", data={"query": query}, headers={"Accept": "application/sparql-results+json"}
+        )
+        assert r.status_code == 200, (query, r.text)
 
 
 def test_graph_store_put_resolves_relative_iris_against_the_graph(endpoint: str) -> None:
