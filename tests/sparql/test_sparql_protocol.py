@@ -233,6 +233,16 @@ def test_an_update_naming_its_graphs_runs(endpoint: str) -> None:
     assert httpx.get(endpoint + "/sparql", params=count).json()["results"]["bindings"][0]["n"]["value"] == "0"
 
 
+def test_a_syntax_errors_position_is_in_the_text_as_sent(endpoint: str) -> None:
+    """A query with a relative IRI gets a BASE put in front; the error's column is still the sent text's
+    ("error at 1:62" for a 25-character query before)."""
+    r = httpx.get(endpoint + "/sparql", params={"query": "SELECT * WHERE { <a> ?p }"})
+    assert r.status_code == 400 and "1:26" in r.text, r.text  # the end of the 25 characters
+    auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    u = httpx.post(endpoint + "/sparql/update", data={"update": "INSERTX DATA { <a> <b> <c> }"}, headers=auth)
+    assert u.status_code == 400 and "error at 1:11:" in u.text, u.text  # Oxigraph's own column, not 1:54
+
+
 def test_every_sparql_example_of_the_readme_runs(endpoint: str) -> None:
     """A researcher pastes the README's queries as they are: each runs (one lacked its PREFIX lines: a 400)."""
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")

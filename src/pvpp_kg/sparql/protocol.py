@@ -6,8 +6,9 @@ run and how the answer is shaped.
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
@@ -15,7 +16,14 @@ import pyoxigraph as ox
 
 from pvpp_kg import formats
 from pvpp_kg.conneg import negotiate
-from pvpp_kg.errors import BadRequest, NotAcceptable, ServiceNotAllowed, UnsupportedMediaType, UpdateNotAllowed
+from pvpp_kg.errors import (
+    BadRequest,
+    NotAcceptable,
+    QuerySyntaxError,
+    ServiceNotAllowed,
+    UnsupportedMediaType,
+    UpdateNotAllowed,
+)
 from pvpp_kg.formats import Format
 from pvpp_kg.personal import inserted_by
 from pvpp_kg.store.backend import Dataset
@@ -50,6 +58,27 @@ def with_base(text: str, base: str) -> str:
     URL, as RFC 3986 takes the request's URI as the base of its content). On the first line, so the engine's line
     numbers in error messages stay those of the text sent; a BASE of the text's own comes later and wins."""
     return f"BASE <{base}> {text}" if _RELATIVE_IRI.search(text) else text
+
+
+_FIRST_LINE_POSITION = re.compile(r"\b1:(\d+)\b")
+
+
+@contextlib.contextmanager
+def positions_as_sent(sent: str, original: str) -> Iterator[None]:
+    """An error's positions on the first line as the client counts them: a ``BASE`` put in front of the text
+    (:func:`with_base`) moved every column of that line ("error at 1:62" in a 25-character query)."""
+    shift = len(sent) - len(original) if sent.endswith(original) else 0
+    try:
+        yield
+    except BadRequest as e:
+        if not shift or type(e) not in (BadRequest, QuerySyntaxError):  # a syntax error's plain message
+            raise
+
+        def back(m: re.Match[str]) -> str:
+            column = int(m.group(1))
+            return f"1:{column - shift}" if column > shift else m.group(0)
+
+        raise type(e)(_FIRST_LINE_POSITION.sub(back, e.message)) from None
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,8 @@ async def _run(request: Request, req: sparql.SparqlRequest, accept: str | None) 
     fmt = sparql.choose_format(info, accept, req.format_values)
     dataset = sparql.dataset(req, info)
     text = sparql.with_base(req.query, endpoint_url(request, settings.public_url))
-    out = await backend.query(text, result_format=fmt.oxigraph, dataset=dataset, timeout=settings.query_timeout_s)
+    with sparql.positions_as_sent(text, req.query):
+        out = await backend.query(text, result_format=fmt.oxigraph, dataset=dataset, timeout=settings.query_timeout_s)
     return Response(out.body, media_type=fmt.content_type, headers={"Vary": "Accept"})
 
 
@@ -251,7 +252,7 @@ async def sparql_update(request: Request, backend: BackendDep, settings: Setting
         raise UnsupportedMediaType("use application/sparql-update or a form with an 'update' field")
     base = endpoint_url(request, settings.public_url) + "/update"
     update = sparql.UpdateRequest(text, tuple(using), tuple(using_named), base)
-    await backend.update(
-        sparql.prepare_update(update, allow_service=settings.allow_service), timeout=settings.query_timeout_s
-    )
+    prepared = sparql.prepare_update(update, allow_service=settings.allow_service)
+    with sparql.positions_as_sent(prepared, text):
+        await backend.update(prepared, timeout=settings.query_timeout_s)
     return Response(status_code=204)
