@@ -286,6 +286,11 @@ def test_matrix_grid(setup: tuple[LiveServer, Settings, Any]) -> None:
     }
     assert {k: v for k, v in cells.items() if v} == expected
     assert 'href="/id/task/PU2-21"' in row and 'href="/id/role/IPKS"' in html and 'id="legend"' in html
+    # the reading's provenance is told in words and a mark, not only by colour (greyscale, screen readers)
+    lv = httpx.get(server.url + "/matrix", params={"lang": "lv"}).text
+    shifted = lv.split('class="cell seed-shift" title="', 1)[1].split("</td>", 1)[0]
+    assert shifted.startswith("slaidā pārbīdīts") and '<sup class="mark">*</sup>' in shifted
+    assert 'title="seed' not in lv and "(slaidā pārbīdīts" in shifted
     vsaa = httpx.get(server.url + "/matrix", params={"institution": "vsaa"}).text
     assert 'id="filled"' in vsaa and "<strong>IPKS</strong>" in vsaa
     assert httpx.get(server.url + "/matrix", params={"institution": "nope"}).status_code == 404
@@ -352,6 +357,14 @@ def test_a_submission_is_measured_right_after_it_is_stored(setup: tuple[LiveServ
     assert d["institution"]["services"] == 4 and d["institution"]["violations"] == 0
     assert d["versions"][0]["version"] == str(r.json()["stored"]["version"])
     assert len(_api(server)["national_trend"]) == national_before + 1
+    # the page links the version's receipt (a page), and its content beside it
+    version = r.json()["stored"]["version"]
+    page = httpx.get(server.url + "/compliance/lm", params={"lang": "lv"}).text
+    assert f'href="/submissions/lm/{version}/receipt?lang=lv"' in page and f'href="/submissions/lm/{version}"' in page
+    assert httpx.get(server.url + f"/submissions/lm/{version}/receipt", params={"lang": "lv"}).status_code == 200
+    none = httpx.get(server.url + "/compliance/am", params={"lang": "en"}).text  # am never submitted
+    assert "has not submitted data yet" in none
+    assert 'aria-label="Diagrammas"' in httpx.get(server.url + "/compliance", params={"lang": "lv"}).text
 
 
 def test_a_changed_shape_changes_the_results_after_revalidate(
