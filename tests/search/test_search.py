@@ -174,6 +174,7 @@ def test_every_page_has_the_search_box(server: LiveServer, path: str) -> None:
     ("params", "message"),
     [
         ({"q": ""}, "q: give the text to search for"),
+        ({"q": "pabalsts", "ui": "de"}, "ui"),
         ({"q": "   "}, "q: give the text to search for"),
         ({}, "q: give the text to search for"),
         ({"q": "a" * 201}, "q: the text is 201 characters long; at most 200"),

@@ -164,7 +164,9 @@ class Parameter:
         if self.type == "language":
             if not _LANGUAGE.match(value):
                 raise bad
-            return (self.name, "typed", value.lower(), XSD + "string")
+            if value.lower().split("-")[0] not in LANGS:  # lv-LV is lv; a language the data has no text in
+                raise BadRequest(f"parameter {self.name!r}: the data is in lv and en, not {raw!r}")
+            return (self.name, "typed", value.lower().split("-")[0], XSD + "string")
         raise bad
 
     def openapi(self, lang: str = "en") -> dict[str, object]:

@@ -25,7 +25,7 @@ router = APIRouter(tags=["search"])
 
 QParam = Annotated[str | None, Query(description="the text to look for, in Latvian or English; diacritics optional")]
 FacetParam = Annotated[list[str] | None, Query()]
-UiParam = Annotated[str | None, Query(description="language of names and facet labels: lv or en")]
+UiParam = Annotated[str | None, Query(description="language of names and facet labels: lv or en", pattern="^(lv|en)$")]
 _SEARCH_PARAMS = {"q", "page", "size", "ui", *service.FACETS}
 _SUGGEST_PARAMS = {"q", "limit", "ui"}
 
