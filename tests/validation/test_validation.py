@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from rdflib import Graph, URIRef
+from rdflib.namespace import RDF
 
 from pvpp_kg.errors import InputError, UnsupportedMediaType
 from pvpp_kg.namespaces import SH
@@ -164,6 +165,18 @@ def test_report_graph_carries_messages_added_for_cpsv_ap_shapes(settings: Settin
         ("Trūkst obligātas vērtības: identifikators (dct:identifier).", "lv"),
         ("A required value is missing: identifier (dct:identifier).", "en"),
     }
+
+
+def test_a_sparql_constraints_result_names_its_constraint_with_its_query(settings: Settings) -> None:
+    """sh:sourceConstraint of a SPARQL constraint (a blank node in the shapes) is copied with its triples, as a
+    blank-node shape is: it was an empty "[ ]" that said nothing of the rule."""
+    data = parse_document((SHAPES / "service-manager-not-ps.ttl").read_bytes(), filename="x.ttl")
+    report = validator_for(settings).validate(data, lang="en")
+    g = Graph().parse(data=report_rdf(report, "turtle"), format="turtle")
+    constraints = set(g.objects(None, SH.sourceConstraint))
+    assert constraints
+    for c in constraints:
+        assert (c, RDF.type, SH.SPARQLConstraint) in g and "org:role role:PS" in str(g.value(c, SH.select))
 
 
 @pytest.mark.parametrize(

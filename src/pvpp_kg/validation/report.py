@@ -171,8 +171,9 @@ def report_from(found: list[tuple[str, shacl.ShapesGraph, shacl.Report]], lang: 
     for layer, engine, report in found:
         for r in report.results:
             results.append(_result(r, engine.g, lang, layer))
-            if r.shape not in shapes:
-                shapes[r.shape] = shacl.shape_description(engine.g, r.shape)
+            for node in (r.shape, r.constraint):  # a blank node is otherwise "[ ]": which property, which rule?
+                if node is not None and node not in shapes:
+                    shapes[node] = shacl.shape_description(engine.g, node)
     order = sorted(
         range(len(results)),
         key=lambda i: (
