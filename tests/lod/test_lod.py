@@ -407,6 +407,20 @@ def test_service_description_links_the_real_void(client: TestClient) -> None:
     assert client.get("/dataset", headers={"Accept": "text/turtle"}).status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("accept", "location"),
+    [("text/turtle", "/dataset.ttl"), ("application/ld+json", "/dataset.jsonld"), ("text/html", "/dataset.html")],
+)
+def test_the_dataset_names_its_form_and_links_the_others(client: TestClient, accept: str, location: str) -> None:
+    """As /id/… and /ontology: Content-Location is the chosen form's own URL and Link lists every form (it was
+    /dataset for each, so a cache could not tell them apart)."""
+    r = client.get("/dataset", headers={"Accept": accept})
+    assert r.status_code == 200 and r.headers["content-location"] == location
+    assert '</dataset.ttl>; rel="alternate"; type="text/turtle"' in r.headers["link"]
+    assert '</dataset.jsonld>; rel="alternate"' in r.headers["link"] and "Accept" in r.headers["vary"]
+    assert client.get(location).status_code == 200
+
+
 # -- personal data -----------------------------------------------------------------------------------
 def _personal_values() -> tuple[list[str], list[str]]:
     g = Graph().parse(PROJECT_ROOT / "data" / "restricted" / "people.ttl")

@@ -127,13 +127,17 @@ async def dataset(
                 "turtle": turtle,
                 "formats": [f for f in formats.TRIPLE_FORMATS],
             },
-            headers={"Vary": "Accept, Accept-Language", "Content-Language": lang_},
+            headers=lod.representation_headers("/dataset", fmt, lang_, _DATASET_FORMS),
         )
     return Response(
         g.serialize(format=_RDFLIB_NAMES[fmt.name], encoding="utf-8"),
         media_type=fmt.content_type,
-        headers={"Vary": "Accept", "Content-Location": f"{path}"},
+        # the form chosen is named (/dataset.ttl …) and every other one linked, as /id/… and /ontology do
+        headers=lod.representation_headers("/dataset", fmt, None, _DATASET_FORMS),
     )
+
+
+_DATASET_FORMS = (*formats.TRIPLE_FORMATS, formats.HTML)
 
 
 # -- home --------------------------------------------------------------------------------------------
