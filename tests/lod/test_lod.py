@@ -421,6 +421,19 @@ def test_the_dataset_names_its_form_and_links_the_others(client: TestClient, acc
     assert client.get(location).status_code == 200
 
 
+def test_the_graphs_namespace_resolves_to_the_dataset_that_lists_them(client: TestClient) -> None:
+    """https://w3id.org/pvpp/graph/ is the prefix of every graph's name: it was a 404; now a 303 to the dataset's
+    description, whose page lists each public graph with its triples (the VoID lists them as subsets)."""
+    page = client.get("/graph/", headers={"Accept": "text/html"}, follow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"] == "/dataset#graphs"
+    rdf = client.get("/graph/", headers={"Accept": "text/turtle"}, follow_redirects=False)
+    assert rdf.status_code == 303 and rdf.headers["location"] == "/dataset"
+    html = client.get("/dataset", params={"lang": "en"}, headers={"Accept": "text/html"}).text
+    listed = html.split('id="graphs"', 1)[1].split("</table>", 1)[0]
+    assert 'href="/graph/ontology"' in listed and 'href="/graph/institution/vsaa"' in listed
+    assert "restricted" not in listed
+
+
 # -- personal data -----------------------------------------------------------------------------------
 def _personal_values() -> tuple[list[str], list[str]]:
     g = Graph().parse(PROJECT_ROOT / "data" / "restricted" / "people.ttl")

@@ -333,7 +333,11 @@ async def shapes(
 async def named_graph(
     ctx: LodContext, path: str, accept: str | None, format_param: str | None, lang: str | None
 ) -> Response:
-    """A public named graph: a summary page or its triples (people scrubbed); never the restricted one."""
+    """A public named graph: a summary page or its triples (people scrubbed); never the restricted one. The graphs'
+    namespace itself (``/graph/``) is described by the dataset, which lists every graph: a 303 there."""
+    if path.rstrip("/") == "graph":
+        html = negotiate(accept, (*formats.TRIPLE_FORMATS, formats.HTML), format_param=format_param) is formats.HTML
+        return RedirectResponse("/dataset#graphs" if html else "/dataset", status_code=303)
     path, fmt = lod.choose_representation(path, accept, format_param, lod.GRAPH_FORMATS)
     iri = lod.iri_for_path(ctx.settings.base_iri, path)
     lang_ = ctx.lang(lang)

@@ -123,6 +123,11 @@ async def dataset(
                 "path": path,
                 "stats": stats,
                 "classes": [(lod.curie(c), n) for c, n in classes],
+                "graphs": [
+                    ({"iri": g, "href": lod.href_for(g, ctx.settings.base_iri)}, n)
+                    for g, n in sorted(stats.graphs.items())
+                    if g.startswith(ctx.settings.base_iri + "graph/")  # the public graphs the VoID lists
+                ],
                 "dump": dump,
                 "turtle": turtle,
                 "formats": [f for f in formats.TRIPLE_FORMATS],
