@@ -588,3 +588,18 @@ def test_the_templates_lists_offer_every_code_the_reader_takes() -> None:
     ranges = [dv.formula1 for dv in wb["services"].data_validations.dataValidation
               if any(str(r).startswith(function_column + "4") for r in dv.sqref.ranges)]  # fmt: skip
     assert ranges and ranges[0].endswith(f"${len(FUNCTIONS) + 1}")
+
+
+def test_two_values_in_a_one_value_cell_say_so() -> None:
+    """Two managers in the manager cell are "one value, not a list", not "not a valid id"; an id with a Latvian
+    letter is told which letters an id takes (it said "lowercase letters", which ā is)."""
+    from pvpp_kg.validation.spreadsheet import SheetErrors
+
+    first, second = ROWS["services"][:2]
+    rows = [{**first, "manager": "pv-a;pv-b"}, {**second, "id": "būvatļauja"}]
+    with pytest.raises(SheetErrors) as e:
+        csv_to_graph(_csv("services", rows), sheet="services", source="services.csv")
+    by_column = {p.column: p.messages for p in e.value.problems}
+    assert "takes one value, not a list" in by_column["manager"]["en"]
+    assert "viena vērtība, nevis saraksts" in by_column["manager"]["lv"]
+    assert "a–z without diacritics" in by_column["id"]["en"] and "bez garumzīmēm" in by_column["id"]["lv"]

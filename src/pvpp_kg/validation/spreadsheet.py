@@ -192,10 +192,18 @@ class _Row:
                 f"{value!r} nav neviena no atļautajām vērtībām: {', '.join(choices)}",
             )
         if pattern and not pattern.match(value):
+            if ";" in value:  # a list in a cell that takes one value: say so, not "not an id"
+                raise self.error(
+                    column,
+                    f"{value!r}: this column takes one value, not a list (;)",
+                    f"{value!r}: šajā kolonnā ir viena vērtība, nevis saraksts (;)",
+                )
             raise self.error(
                 column,
-                f"{value!r} is not a valid id (lowercase letters, digits and -)",
-                f"{value!r} nav derīgs identifikators (mazie burti, cipari un -)",
+                f"{value!r} is not a valid id (Latin lowercase letters a–z without diacritics and digits, joined by "
+                "-, _ or .)",
+                f"{value!r} nav derīgs identifikators (latīņu mazie burti a–z bez garumzīmēm un cipari, savienoti ar "
+                "-, _ vai .)",
             )
         return value
 
