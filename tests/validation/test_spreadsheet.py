@@ -603,3 +603,19 @@ def test_two_values_in_a_one_value_cell_say_so() -> None:
     assert "takes one value, not a list" in by_column["manager"]["en"]
     assert "viena vērtība, nevis saraksts" in by_column["manager"]["lv"]
     assert "a–z without diacritics" in by_column["id"]["en"] and "bez garumzīmēm" in by_column["id"]["lv"]
+
+
+def test_a_holder_id_that_looks_like_a_name_is_refused() -> None:
+    """The holder column takes a pseudonym (p-0042); "janis.berzins" fits the id rule but would be published as a
+    person's IRI: refused at its cell, in lv and en."""
+    from pvpp_kg.validation.spreadsheet import SheetErrors
+
+    posts = [dict(r) for r in ROWS["posts"]]
+    posts[0]["holder"] = "janis.berzins"
+    with pytest.raises(SheetErrors) as e:
+        csv_to_graph(_csv("posts", posts), sheet="posts", source="posts.csv")
+    [problem] = e.value.problems
+    assert (problem.sheet, problem.row, problem.column) == ("posts", 2, "holder")
+    assert "looks like a name" in problem.messages["en"] and "izskatās pēc vārda" in problem.messages["lv"]
+    posts[0]["holder"] = "p-0042"
+    assert len(csv_to_graph(_csv("posts", posts), sheet="posts", source="posts.csv")) > 0

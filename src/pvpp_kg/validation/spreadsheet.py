@@ -266,6 +266,13 @@ def _convert(row: _Row, g: Graph) -> URIRef:
         g.add((post, ORG.postIn, ID[f"institution/{key}"]))
         g.add((post, ORG.role, ID[f"role/{row.get('role', choices=ROLES)}"]))
         if holder := row.get("holder", pattern=_ID):
+            if not any(c.isdigit() for c in holder):  # "janis.berzins" would be published as a person's IRI
+                raise row.error(
+                    "holder",
+                    f"{holder!r} looks like a name: a holder is a pseudonymous id with digits (p-0042), never a name",
+                    f"{holder!r} izskatās pēc vārda: ieņēmējs ir pseidonīms identifikators ar cipariem (p-0042), "
+                    "nekad vārds",
+                )
             g.add((post, ORG.heldBy, ID[f"person/{holder}"]))
         row.flag(g, post)
         return post
