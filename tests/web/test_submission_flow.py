@@ -678,6 +678,25 @@ def test_the_reports_language_follows_accept_language_and_a_shared_link(server: 
     assert httpx.get(server.url + link, params={"lang": "de"}, timeout=30).status_code in (400, 422)
 
 
+def test_a_holder_iri_that_looks_like_a_name_is_refused_in_turtle(server: LiveServer) -> None:
+    """org:heldBy <person/janis.berzins> would publish the name in the IRI: a submission (here its dry run) is
+    refused with the result at that statement, as the spreadsheet's holder cell is."""
+    sample = (Path("data/sample/varam.ttl").resolve()).read_text(encoding="utf-8")
+    assert "org:heldBy <person/p-0020>" in sample
+    body = sample.replace("org:heldBy <person/p-0020>", "org:heldBy <person/janis.berzins>").encode()
+    r = httpx.post(
+        server.url + "/submissions",
+        params={"dry_run": "true"},
+        content=body,
+        headers={**bearer(VARAM), "Content-Type": "text/turtle", "Accept": "application/json"},
+        timeout=90,
+    )
+    assert r.status_code == 400, r.text[:300]
+    hits = [x for x in r.json()["results"] if x["value"] == "https://w3id.org/pvpp/id/person/janis.berzins"]
+    assert hits and "looks like a name" in hits[0]["messages"]["en"]
+    assert "izskatās pēc vārda" in hits[0]["messages"]["lv"]
+
+
 def test_an_upload_kept_only_for_its_report_cannot_be_confirmed(server: LiveServer) -> None:
     """``/validate`` keeps an upload for its report downloads, not for submission: confirming it is 400 with a
     message, nothing is stored, and the upload stays kept (its report still downloads)."""
