@@ -339,6 +339,11 @@ def test_bad_input_is_4xx_and_changes_nothing(setup: tuple[LiveServer, Settings,
     ]:
         r = httpx.get(server.url + path, params=params)
         assert r.status_code == status and needle in r.text, (path, params, r.text)
+    # in Latvian for a Latvian reader: the JSON's messages and the page
+    r = httpx.get(server.url + "/api/compliance", params={"order": "up"}, headers={"Accept-Language": "lv"})
+    assert r.json()["messages"]["lv"] == "secība ir asc vai desc, nevis 'up'"
+    page = httpx.get(server.url + "/compliance/nope", params={"lang": "lv"}, headers={"Accept": "text/html"})
+    assert page.status_code == 404 and "nav iestādes &#39;nope&#39;" in page.text
     assert httpx.get(server.url + "/health").json()["version"] == before
 
 

@@ -348,23 +348,41 @@ class Filters:
         if self.rule is not None and self.rule.casefold() in by_notation:
             return dataclasses.replace(self, rule=by_notation[self.rule.casefold()]).check(o)
         if self.kind is not None and self.kind not in KINDS:
-            raise BadRequest(f"unknown institution type {self.kind!r}; one of {', '.join(KINDS)}")
+            raise BadRequest(
+                f"unknown institution type {self.kind!r}; one of {', '.join(KINDS)}",
+                lv=f"nezināms iestādes veids {self.kind!r}; viens no: {', '.join(KINDS)}",
+            )
         keys = {r.key for r in o.rows}
         if self.sector is not None and self.sector not in {r.sector for r in o.rows if r.sector}:
-            raise BadRequest(f"unknown sector {self.sector!r}: give the key of a ministry")
+            raise BadRequest(
+                f"unknown sector {self.sector!r}: give the key of a ministry",
+                lv=f"nezināma nozare {self.sector!r}: norādiet ministrijas identifikatoru",
+            )
         if self.municipality is not None and (
             self.municipality not in keys or not any(r.municipality == self.municipality for r in o.rows)
         ):
-            raise BadRequest(f"unknown municipality {self.municipality!r}: give the key of a municipality")
+            raise BadRequest(
+                f"unknown municipality {self.municipality!r}: give the key of a municipality",
+                lv=f"nezināma pašvaldība {self.municipality!r}: norādiet pašvaldības identifikatoru",
+            )
         if self.rule is not None and self.rule not in {m.key for m in o.metrics}:
             known = ", ".join(f"{m.notation} ({m.key})" for m in o.metrics)
-            raise BadRequest(f"unknown rule {self.rule!r}; one of {known}")
+            raise BadRequest(
+                f"unknown rule {self.rule!r}; one of {known}", lv=f"nezināms noteikums {self.rule!r}; viens no: {known}"
+            )
         if self.sort not in SORTS:
-            raise BadRequest(f"unknown sort {self.sort!r}; one of {', '.join(SORTS)}")
+            raise BadRequest(
+                f"unknown sort {self.sort!r}; one of {', '.join(SORTS)}",
+                lv=f"nezināma kārtošana {self.sort!r}; viena no: {', '.join(SORTS)}",
+            )
         if self.order not in ("asc", "desc"):
-            raise BadRequest(f"order must be asc or desc, not {self.order!r}")
+            raise BadRequest(
+                f"order must be asc or desc, not {self.order!r}", lv=f"secība ir asc vai desc, nevis {self.order!r}"
+            )
         if self.q is not None and len(self.q) > 200:
-            raise BadRequest("the text filter is longer than 200 characters")
+            raise BadRequest(
+                "the text filter is longer than 200 characters", lv="teksta filtrs ir garāks par 200 rakstzīmēm"
+            )
         return self
 
     def apply(self, rows: list[Row], lang: str) -> list[Row]:
@@ -471,7 +489,10 @@ async def _detail(backend: Backend, settings: Settings, key: str) -> Detail:
     o = await overview(backend, settings)
     row = next((r for r in o.rows if r.key == key), None)
     if row is None:
-        raise NotFound(f"no institution {key!r}: see /compliance for the list")
+        raise NotFound(
+            f"no institution {key!r}: see /compliance for the list",
+            lv=f"nav iestādes {key!r}: sarakstu skatiet /compliance",
+        )
     graph = COMPLIANCE_GRAPHS + key
     findings: dict[str, Finding] = {}
     for f in await _select(backend, "compliance-findings", settings, graph=graph, data=institution_graph(key)):
@@ -548,7 +569,10 @@ async def matrix(backend: Backend, settings: Settings, institution: str | None) 
     if institution is not None:
         o = await overview(backend, settings)
         if not any(r.key == institution for r in o.rows):
-            raise NotFound(f"no institution {institution!r}: see /compliance for the list")
+            raise NotFound(
+                f"no institution {institution!r}: see /compliance for the list",
+                lv=f"nav iestādes {institution!r}: sarakstu skatiet /compliance",
+            )
         rows = await _select(
             backend,
             "matrix-filled",
