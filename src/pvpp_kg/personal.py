@@ -93,10 +93,11 @@ PERSONAL_PREDICATES = frozenset(
 )
 
 
-def about_person(predicate: str, obj: ox.NamedNode | ox.BlankNode | ox.Literal) -> bool:
-    """What a person's node may not carry in public: a name or contact property, or any text at all (a person is an
-    opaque node that holds posts; "Anna Kalniņa" in an rdfs:comment or a skos:note names her as well)."""
-    return predicate in PERSONAL_PREDICATES or isinstance(obj, ox.Literal)
+def about_person(predicate: str, literal: bool) -> bool:
+    """What a person's node may not carry in public: a name or contact property, or any text at all (``literal``:
+    the object is a literal; a person is an opaque node that holds posts, and "Anna Kalniņa" in an rdfs:comment or
+    a skos:note names her as well)."""
+    return predicate in PERSONAL_PREDICATES or literal
 
 
 def stored_personal_data(base: str) -> str:
@@ -172,7 +173,9 @@ def personal_in(quads: Iterable[ox.Quad | ox.Triple], base: str) -> list[ox.Quad
     what a remote store's writer can check before it sends, not seeing what the store already holds."""
     quads = list(quads)
     people = person_subjects(quads, base)
-    names = [q for q in quads if q.subject in people and about_person(q.predicate.value, q.object)]  # type: ignore[arg-type]
+    names = [
+        q for q in quads if q.subject in people and about_person(q.predicate.value, isinstance(q.object, ox.Literal))
+    ]
     return (names + contacts_in(quads))[:3]
 
 

@@ -56,7 +56,7 @@ def public_quads(quads: list[ox.Quad], base: str) -> Iterator[ox.Quad]:
     """Everything except what is said about people (a guard; the public store should hold none)."""
     people = person_subjects(quads, base)
     for q in quads:
-        if q.subject in people and about_person(q.predicate.value, q.object):  # type: ignore[arg-type]
+        if q.subject in people and about_person(q.predicate.value, isinstance(q.object, ox.Literal)):
             continue
         yield q
 

@@ -23,7 +23,7 @@ from pvpp_kg.conneg import negotiate
 from pvpp_kg.errors import BadRequest
 from pvpp_kg.formats import Format
 from pvpp_kg.namespaces import LANGS, PREFIXES
-from pvpp_kg.personal import PERSON_CLASSES, PERSONAL_PREDICATES
+from pvpp_kg.personal import PERSON_CLASSES, PERSONAL_PREDICATES, about_person
 
 DEFAULT_LANG = "lv"  # the policy's own language; English labels are working translations
 INCOMING_LIMIT = 1000  # the LIMIT of rq/lod-incoming.rq and rq/lod-describe.rq
@@ -37,8 +37,9 @@ GRAPH_FORMATS: tuple[Format, ...] = (*RESOURCE_FORMATS, formats.NQUADS, formats.
 
 
 # -- languages ---------------------------------------------------------------------------------------
-def choose_lang(param: str | None, accept_language: str | None) -> str:
-    """``?lang=`` wins (the visible switch), then the best of lv/en in Accept-Language, else Latvian."""
+def choose_lang(param: str | None, accept_language: str | None, default: str = DEFAULT_LANG) -> str:
+    """``?lang=`` wins (the visible switch), then the best of lv/en in Accept-Language, else ``default`` (Latvian:
+    a page's reader; an API names English)."""
     if param and param.lower() in LANGS:
         return param.lower()
     best: tuple[float, str] | None = None
@@ -54,7 +55,7 @@ def choose_lang(param: str | None, accept_language: str | None) -> str:
                     q = 0.0
         if tag in LANGS and q > 0 and (best is None or q > best[0]):
             best = (q, tag)
-    return best[1] if best else DEFAULT_LANG
+    return best[1] if best else default
 
 
 # -- IRIs and paths ----------------------------------------------------------------------------------
@@ -371,7 +372,7 @@ def build_view(
     objects: dict[str, dict[tuple[str, str, str | None, str | None], None]] = {}
     for r in outgoing:
         p, o = r["p"].value, r["o"]
-        if (person and (p in PERSONAL_PREDICATES or o.kind == "literal")) or p == HIDDEN_LABEL:
+        if (person and about_person(p, o.kind == "literal")) or p == HIDDEN_LABEL:
             continue  # a hidden label is for finding (a misspelling people type), never for showing
         pred_labels.setdefault(p, [])
         if "pl" in r:

@@ -285,25 +285,21 @@ def _root_jobs(
                 foci[shape] = run.narrow(TargetFocus(shape.targets, hierarchy, only))
         return run, foci[shape]
 
-    def whole(shape: Shape) -> list[Result]:
-        run, focus = run_for(shape)
+    def validate(root: Shape, shape: Shape) -> list[Result]:  # ``shape``: the root or one of its property shapes
+        run, focus = run_for(root)
         return run.validate(shape, focus) if focus is not None else []
 
-    def own(shape: Shape) -> list[Result]:
-        run, focus = run_for(shape)
-        return run.own(shape, focus) if focus is not None else []
-
-    def prop(shape: Shape, p: Shape) -> list[Result]:
-        run, focus = run_for(shape)
-        return run.validate(p, focus) if focus is not None else []
+    def own(root: Shape) -> list[Result]:
+        run, focus = run_for(root)
+        return run.own(root, focus) if focus is not None else []
 
     jobs: list[Callable[[], list[Result]]] = []
     for shape in shapes.roots:
         if shape.path is not None or not shape.properties:
-            jobs.append(functools.partial(whole, shape))
+            jobs.append(functools.partial(validate, shape, shape))
         else:  # in the order Run.validate reports them
             jobs.append(functools.partial(own, shape))
-            jobs += [functools.partial(prop, shape, p) for p in shape.properties]
+            jobs += [functools.partial(validate, shape, p) for p in shape.properties]
     return jobs
 
 

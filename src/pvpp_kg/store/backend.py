@@ -283,7 +283,7 @@ class EmbeddedBackend:
     def _update_sync(self, update: str) -> None:
         trial_run(update)
         if self.refuse_personal_data:
-            self._refuse_contacts(inserted_by(update))
+            self._refuse_personal(inserted_by(update))
         with self.store.writer() as w:
             try:
                 w.update(update)
@@ -293,7 +293,7 @@ class EmbeddedBackend:
                 raise BadRequest(f"the update could not be applied: {e}") from None
             self._refuse_personal_data(w)
 
-    def _refuse_contacts(self, quads: Iterable[ox.Quad | ox.Triple]) -> None:
+    def _refuse_personal(self, quads: Iterable[ox.Quad | ox.Triple]) -> None:
         """Raise before anything is written if a written statement's object reads as a person's contact (an e-mail
         address, a phone number), or says something of a person the statements themselves show (a node under
         ``id/person/`` included): submissions are refused them (NoPersonalDataShape), so is an administrator."""
@@ -334,7 +334,7 @@ class EmbeddedBackend:
         data = data.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark is not part of the document
         try:  # parse first, so that bad input never opens the writer; relative IRIs against the graph's, as the
             # Graph Store Protocol's Oxigraph server and Fuseki read them
-            self._refuse_contacts(ox.parse(data, format=rdf_format, base_iri=graph))
+            self._refuse_personal(ox.parse(data, format=rdf_format, base_iri=graph))
         except SyntaxError as e:
             raise parse_error(e, "request body") from None
         with self.store.writer() as w:
@@ -357,7 +357,7 @@ class EmbeddedBackend:
     def _append_dataset_sync(self, data: bytes, fmt: str) -> None:
         # parsed whole first, so that bad input never opens the writer
         quads = dataset_quads(data.removeprefix(b"\xef\xbb\xbf"), fmt)
-        self._refuse_contacts(quads)
+        self._refuse_personal(quads)
         with self.store.writer() as w:
             old = self.store.version()
             w.extend(quads)

@@ -131,6 +131,6 @@ def _watching_people(quads: Iterable[ox.Quad], prefix: str, seen: list[ox.Quad])
     for q in quads:
         s = q.subject
         if len(seen) < 3 and isinstance(s, ox.NamedNode) and s.value.startswith(prefix):
-            if about_person(q.predicate.value, q.object):  # type: ignore[arg-type]
+            if about_person(q.predicate.value, isinstance(q.object, ox.Literal)):
                 seen.append(q)
         yield q

@@ -92,9 +92,12 @@ async def statistics(ctx: LodContext) -> Statistics:
     return state.stats[version]
 
 
+_DATASET_FORMS = (*formats.TRIPLE_FORMATS, formats.HTML)  # the description's forms: RDF, else a page
+
+
 async def dataset_ext(ctx: LodContext, ext: str, lang: str | None) -> Response:
     """``/dataset.ttl`` and the like: one form by its extension, as ``/ontology.ttl`` and ``/id/….ttl``."""
-    fmt = formats.by_extension(ext, (*formats.TRIPLE_FORMATS, formats.HTML))
+    fmt = formats.by_extension(ext, _DATASET_FORMS)
     if fmt is None:
         raise NotFound(f"no dataset form .{ext}; try .ttl .jsonld .rdf .nt .html")
     return await dataset(ctx, None, fmt.name, f"/dataset.{fmt.extension}", lang)
@@ -105,7 +108,7 @@ async def dataset(
 ) -> Response:
     """The VoID + DCAT-AP description in the negotiated RDF form, or a page for browsers (HTML is offered last, so
     RDF clients that send ``*/*`` get Turtle); ``path`` is its Content-Location."""
-    fmt = negotiate(accept, (*formats.TRIPLE_FORMATS, formats.HTML), format_param=format_param)
+    fmt = negotiate(accept, _DATASET_FORMS, format_param=format_param)
     stats = await statistics(ctx)
     dump = await current_dumps(ctx)
     terms = ctx.settings.source_dir / "catalogue" / "terms.ttl"
@@ -140,9 +143,6 @@ async def dataset(
         # the form chosen is named (/dataset.ttl …) and every other one linked, as /id/… and /ontology do
         headers=lod.representation_headers("/dataset", fmt, None, _DATASET_FORMS),
     )
-
-
-_DATASET_FORMS = (*formats.TRIPLE_FORMATS, formats.HTML)
 
 
 # -- home --------------------------------------------------------------------------------------------

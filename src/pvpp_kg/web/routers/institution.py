@@ -218,14 +218,14 @@ async def confirm(
         pending.put_back(kept)
         raise BadRequest("this upload was not previewed for submission: upload it from your institution's page")
     history = await submissions.versions(backend, signed.institution, timeout=settings.query_timeout_s)
-    if (history[-1].version if history else None) != kept.based_on:
+    current = history[-1].version if history else None
+    if current != kept.based_on:
         # a colleague stored a version after this preview: its changes were never shown against it, and storing
         # it would silently undo theirs
-        newer = history[-1].version if history else 0
         raise Conflict(
-            f"your institution's data changed after this preview (version {newer} was stored since): nothing was "
+            f"your institution's data changed after this preview (version {current} was stored since): nothing was "
             "stored; upload the file again to see its changes against the current version",
-            lv=f"iestādes dati ir mainījušies kopš šī priekšskatījuma (pa to laiku saglabāta versija {newer}): "
+            lv=f"iestādes dati ir mainījušies kopš šī priekšskatījuma (pa to laiku saglabāta versija {current}): "
             "nekas netika saglabāts; augšupielādējiet datni vēlreiz, lai redzētu tās izmaiņas pret pašreizējo versiju",
         )
     try:

@@ -142,10 +142,7 @@ async def read_upload(
 def _lang(lang: str | None, fields: dict[str, str], accept_language: str | None = None) -> str:
     """The report's language: ``lang`` in the query or the form, else Accept-Language's choice of lv and en (an
     API client that names neither gets English, as before)."""
-    chosen = lang or fields.get("lang")
-    if chosen is None:
-        named = any(t.split(";")[0].strip().lower().split("-")[0] in LANGS for t in (accept_language or "").split(","))
-        chosen = choose_lang(None, accept_language) if named else "en"
+    chosen = lang or fields.get("lang") or choose_lang(None, accept_language, default="en")
     if chosen not in LANGS:
         raise BadRequest(f"lang must be lv or en, not {chosen!r}")
     return chosen
