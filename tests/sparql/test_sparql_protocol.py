@@ -595,4 +595,14 @@ def test_an_administrators_write_of_personal_data_is_refused_in_both_modes(endpo
         timeout=60,
     )
     assert put.status_code == 400 and "nothing was written" in put.text, put.text
+    # the same in Turtle with a relative IRI (read against the graph's): the remote mode's check skipped it
+    relative = "<p> <http://www.w3.org/2000/01/rdf-schema#comment> 'x' .\n" + statements
+    put = httpx.put(
+        endpoint + "/store",
+        params={"graph": graph},
+        content=relative.encode(),
+        headers={**auth, "Content-Type": "text/turtle"},
+        timeout=60,
+    )
+    assert put.status_code == 400 and "nothing was written" in put.text, put.text
     assert httpx.get(endpoint + "/sparql", params=count, headers={"Accept": "text/csv"}, timeout=60).text == before

@@ -173,10 +173,10 @@ class RemoteBackend:
         kind = "graph" if fmt in formats.GRAPH_FORMATS else "solutions"  # ASK answers share the results formats
         return QueryOutput(kind, r.content)
 
-    def _refuse_personal_parsed(self, data: bytes, fmt: str) -> None:
+    def _refuse_personal_parsed(self, data: bytes, fmt: str, graph: str) -> None:
         if self.refuse_personal_data:
-            try:
-                quads = list(ox.parse(data, format=getattr(ox.RdfFormat, fmt)))
+            try:  # relative IRIs against the graph's, as the remote store reads them (else the check was skipped)
+                quads = list(ox.parse(data, format=getattr(ox.RdfFormat, fmt), base_iri=graph))
             except SyntaxError:
                 return  # the remote store refuses it and says why
             self._refuse_personal(quads)
@@ -212,7 +212,7 @@ class RemoteBackend:
         return r.content
 
     async def replace_graph(self, graph: str, data: bytes, fmt: str) -> bool:
-        self._refuse_personal_parsed(data, fmt)
+        self._refuse_personal_parsed(data, fmt, graph)
         url, params = self._gsp(graph)
         r = await self._send(
             "PUT", url, timeout=300, params=params, content=data, headers={"Content-Type": _BY_OXI[fmt].media_type}
@@ -221,7 +221,7 @@ class RemoteBackend:
         return r.status_code == 201  # the remote store says whether it created the graph
 
     async def append_graph(self, graph: str, data: bytes, fmt: str) -> bool:
-        self._refuse_personal_parsed(data, fmt)
+        self._refuse_personal_parsed(data, fmt, graph)
         url, params = self._gsp(graph)
         r = await self._send(
             "POST", url, timeout=300, params=params, content=data, headers={"Content-Type": _BY_OXI[fmt].media_type}
